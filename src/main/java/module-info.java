@@ -7,7 +7,7 @@
  */
 module org.workqueue4j {
     exports org.workqueue4j;
-    exports org.workqueue4j.lockdep;
+    // exports org.workqueue4j.lockdep; (restored when the validator lands)
     requires java.logging;
     requires jdk.jfr;
 }

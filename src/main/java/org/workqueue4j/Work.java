@@ -1,0 +1,161 @@
+package org.workqueue4j;
+
+import java.util.Objects;
+
+import org.workqueue4j.internal.Pending;
+import org.workqueue4j.internal.WorkNode;
+import org.workqueue4j.internal.WorkqueueStruct;
+import org.workqueue4j.internal.WqRuntime;
+
+/**
+ * A work item (kernel {@code work_struct}): a function that a {@link WorkQueue} runs on a worker
+ * thread. Create it once and queue it as often as needed; queueing allocates nothing.
+ *
+ * <p>Guarantees, as the kernel's:
+ * <ul>
+ *   <li><b>pending at most once</b>: {@link WorkQueue#queue(Work)} returns false while the item
+ *       is pending, so many queue requests collapse into one run;</li>
+ *   <li>the pending state is cleared just before the function runs, so queueing a running item
+ *       returns true and it runs again afterwards;</li>
+ *   <li><b>non-reentrant</b>: an item never runs on two workers at once, even when requeued to
+ *       another CPU while it runs;</li>
+ *   <li>everything a thread did before a {@code queue} that returned true happens-before the
+ *       run that follows.</li>
+ * </ul>
+ *
+ * <p>An item belongs to one queue at a time: queueing it to a second queue while it is pending
+ * on the first returns false.
+ */
+public class Work extends WorkNode {
+    /** {@link #busy()} bit: the item is pending. */
+    public static final int BUSY_PENDING = 1;
+    /** {@link #busy()} bit: a worker is running the item. */
+    public static final int BUSY_RUNNING = 2;
+
+    private final String name;
+    private final Runnable function;
+
+    /**
+     * @param name     a name for dumps, reports and exceptions
+     * @param function the body; it may queue this same item again
+     * @throws NullPointerException if either is null
+     */
+    public Work(String name, Runnable function) {
+        this.name = Objects.requireNonNull(name, "work name");
+        this.function = Objects.requireNonNull(function, () -> "function of work '" + name + "'");
+    }
+
+    /** The item's name. */
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    protected void execute() {
+        function.run();
+    }
+
+    /**
+     * The item the calling worker thread is running, or null if the caller is not running a
+     * work item (kernel {@code current_work}).
+     */
+    public static Work current() {
+        WorkNode n = WqRuntime.currentWork();
+        return n instanceof Work ? (Work) n : null;
+    }
+
+    /** True while the item is pending (queued, or its timer armed), not yet started. */
+    public final boolean isPending() {
+        return isPendingBit();
+    }
+
+    /**
+     * Advisory snapshot (kernel {@code work_busy}): {@link #BUSY_PENDING} | {@link #BUSY_RUNNING}.
+     * May be stale by the time it returns.
+     */
+    public final int busy() {
+        return Pending.busy(this);
+    }
+
+    /**
+     * Waits until the last queueing instance of this item has finished (kernel
+     * {@code flush_work}). Not interruptible; an interrupt is kept and re-asserted.
+     *
+     * @return true if it waited, false if the item was idle
+     * @throws IllegalStateException if called from this item's own function (it would wait
+     *                               for itself)
+     */
+    public boolean flush() {
+        return WorkqueueStruct.flushWork(this);
+    }
+
+    /**
+     * Takes the item off its queue if it is pending (kernel {@code cancel_work}). Does not wait
+     * for a running instance.
+     *
+     * @return true if it was pending
+     */
+    public boolean cancel() {
+        return Pending.cancel(this, null, false);
+    }
+
+    /**
+     * Cancels and waits for a running instance to finish (kernel {@code cancel_work_sync}).
+     * Correct for items that requeue themselves: on return the item is neither pending nor
+     * running, unless another thread queued it again meanwhile.
+     *
+     * @return true if it was pending
+     */
+    public boolean cancelSync() {
+        boolean was = Pending.cancel(this, null, true);
+        try {
+            WorkqueueStruct.flushWork(this);
+        } finally {
+            Pending.enable(this);
+        }
+        return was;
+    }
+
+    /**
+     * Increments the disable count and cancels (kernel {@code disable_work}). While the count
+     * is non-zero every queue attempt returns false.
+     *
+     * @return true if it was pending
+     * @throws IllegalStateException if the count would overflow (65535)
+     */
+    public boolean disable() {
+        return Pending.cancel(this, null, true);
+    }
+
+    /**
+     * {@link #disable()}, then waits for a running instance (kernel {@code disable_work_sync}).
+     *
+     * @return true if it was pending
+     */
+    public boolean disableSync() {
+        boolean was = disable();
+        WorkqueueStruct.flushWork(this);
+        return was;
+    }
+
+    /**
+     * Decrements the disable count (kernel {@code enable_work}).
+     *
+     * @return true if the count reached zero
+     * @throws IllegalStateException if the item is not disabled
+     */
+    public boolean enable() {
+        return Pending.enable(this);
+    }
+
+    /** The current disable count. */
+    public final int disableDepth() {
+        return disableCount();
+    }
+
+    @Override
+    public String toString() {
+        return "Work[" + name + "]";
+    }
+}

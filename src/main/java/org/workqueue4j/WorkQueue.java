@@ -1,0 +1,391 @@
+package org.workqueue4j;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+
+import org.workqueue4j.internal.Pending;
+import org.workqueue4j.internal.TimerQueue;
+import org.workqueue4j.internal.WorkNode;
+import org.workqueue4j.internal.WorkqueueStruct;
+
+/**
+ * A workqueue (kernel {@code workqueue_struct}): runs {@link Work} items on the worker pools of
+ * its {@link WorkQueues} runtime. Build one with {@link #builder(String)}; destroy it with
+ * {@link #destroy()} (or try-with-resources).
+ *
+ * <pre>{@code
+ * try (WorkQueue q = WorkQueue.builder("refresh").build()) {
+ *     Work w = new Work("refresh-cache", cache::refresh);
+ *     q.queue(w);          // true: now pending
+ *     q.queue(w);          // false: already pending, collapses into the same run
+ *     q.flush();           // waits for everything queued before this call
+ * }
+ * }</pre>
+ *
+ * <p>Kinds: per-CPU (the default: one pool per CPU, concurrency managed), {@code unbound()},
+ * {@code ordered()} (one item at a time, strict FIFO). {@code maxActive} limits the items
+ * running at once per CPU (per-CPU queues) or in all (unbound).
+ *
+ * <p>A {@code WorkQueue} is an {@link Executor}: {@link #execute(Runnable)} queues a one-shot
+ * item. {@link #asExecutorService()} adapts it to a full {@link ExecutorService}.
+ */
+public final class WorkQueue implements Executor, AutoCloseable {
+    /** Kernel WQ_DFL_ACTIVE: what maxActive 0 means. */
+    public static final int DEFAULT_MAX_ACTIVE = 1024;
+    /** Kernel WQ_MAX_ACTIVE. */
+    public static final int MAX_ACTIVE = 2048;
+
+    private static final System.Logger LOG = System.getLogger("org.workqueue4j");
+
+    private final WorkQueues runtime;
+    private final WorkqueueStruct wq;
+    private final boolean ordered;
+    private final boolean unbound;
+    private final boolean system;
+
+    private WorkQueue(Builder b, WorkQueues runtime, boolean system) {
+        this.runtime = runtime;
+        this.ordered = b.ordered;
+        this.unbound = b.unbound || b.ordered;
+        this.system = system;
+        int maxActive = b.ordered ? 1 : clampMaxActive(b.name, b.maxActive);
+        this.wq = runtime.engine().newQueue(this, b.name, unbound, b.ordered, b.highPri, b.cpuIntensive,
+                b.memReclaim, b.freezable, maxActive);
+    }
+
+    static WorkQueue createSystem(Builder b, WorkQueues runtime) {
+        return new WorkQueue(b, runtime, true);
+    }
+
+    /** Kernel wq_clamp_max_active: 0 means the default; out of range is clamped with a warning. */
+    static int clampMaxActive(String name, int n) {
+        if (n == 0) {
+            return DEFAULT_MAX_ACTIVE;
+        }
+        if (n < 1 || n > MAX_ACTIVE) {
+            int c = Math.max(1, Math.min(MAX_ACTIVE, n));
+            LOG.log(Level.WARNING, "workqueue: max_active {0} requested for {1} is out of range, clamping between 1 and {2}",
+                    n, name, MAX_ACTIVE);
+            return c;
+        }
+        return n;
+    }
+
+    /** Starts building a queue named {@code name}. */
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    /** The queue's name. */
+    public String name() {
+        return wq.name();
+    }
+
+    /** The runtime this queue belongs to. */
+    public WorkQueues runtime() {
+        return runtime;
+    }
+
+    /** The current max_active. */
+    public int maxActive() {
+        return wq.maxActive();
+    }
+
+    public boolean isOrdered() {
+        return ordered;
+    }
+
+    public boolean isUnbound() {
+        return unbound;
+    }
+
+    /** True once {@link #destroy()} has finished. */
+    public boolean isDestroyed() {
+        return wq.isDestroyed();
+    }
+
+    WorkqueueStruct engine() {
+        return wq;
+    }
+
+    boolean isSystem() {
+        return system;
+    }
+
+    // ------------------------------------------------------------------------------- queueing
+
+    /**
+     * Queues {@code work} on the calling thread's CPU (kernel {@code queue_work}).
+     *
+     * @return false if the item was already pending (or is disabled), true if it was queued
+     * @throws IllegalStateException if this queue is destroyed, or draining and the caller is
+     *                               not one of its own items; the item is then not pending
+     */
+    public boolean queue(Work work) {
+        return queueOnChecked(-1, work);
+    }
+
+    /**
+     * Queues {@code work} on the pool of CPU {@code cpu} (kernel {@code queue_work_on}). For
+     * unbound queues the CPU is checked but any worker may run the item.
+     *
+     * @throws IllegalArgumentException if {@code cpu} is not in [0, cpus)
+     */
+    public boolean queueOn(int cpu, Work work) {
+        checkCpu(cpu, work);
+        return queueOnChecked(cpu, work);
+    }
+
+    private boolean queueOnChecked(int cpu, Work work) {
+        Objects.requireNonNull(work, () -> "work queued on '" + name() + "'");
+        if (!Pending.claim(work)) {
+            return false;
+        }
+        wq.insertClaimed(cpu, work);
+        return true;
+    }
+
+    private void checkCpu(int cpu, Work work) {
+        if (cpu < 0 || cpu >= runtime.cpus()) {
+            throw new IllegalArgumentException("cpu " + cpu + " out of range [0, " + runtime.cpus()
+                    + ") for work '" + (work == null ? "null" : work.name()) + "' on queue '" + name() + "'");
+        }
+    }
+
+    /**
+     * Queues {@code work} after {@code delay} (kernel {@code queue_delayed_work}). A zero delay
+     * queues it now.
+     *
+     * @return false if it was already pending
+     * @throws IllegalArgumentException if the delay is negative or longer than 292 years
+     */
+    public boolean queueDelayed(DelayedWork work, Duration delay) {
+        return queueDelayedOn(-1, work, delay);
+    }
+
+    /** {@link #queueDelayed} on a given CPU. */
+    public boolean queueDelayedOn(int cpu, DelayedWork work, Duration delay) {
+        Objects.requireNonNull(work, () -> "delayed work queued on '" + name() + "'");
+        long nanos = checkDelay(work, delay);
+        if (cpu != -1) {
+            checkCpu(cpu, work);
+        }
+        if (!Pending.claim(work)) {
+            return false;
+        }
+        arm(cpu, work, nanos);
+        return true;
+    }
+
+    /**
+     * Re-arms {@code work} to run after {@code delay} from now, whether it was pending or not
+     * (kernel {@code mod_delayed_work}). The new deadline may be earlier or later.
+     *
+     * @return true if it was pending and was modified; false if it was idle and is now queued
+     *         (or disabled, and so not queued)
+     */
+    public boolean modDelayed(DelayedWork work, Duration delay) {
+        Objects.requireNonNull(work, () -> "delayed work modified on '" + name() + "'");
+        long nanos = checkDelay(work, delay);
+        TimerQueue t = work.timer();
+        int r = Pending.grab(work, t);
+        if (work.disableCount() > 0) {
+            work.clearState(WorkNode.PENDING);
+        } else {
+            arm(-1, work, nanos);
+        }
+        return r == Pending.WAS_PENDING;
+    }
+
+    /** Arms (or queues at once) a delayed item whose PENDING the caller owns. */
+    private void arm(int cpu, DelayedWork work, long nanos) {
+        if (nanos == 0) {
+            wq.insertClaimed(cpu, work);
+            return;
+        }
+        if (wq.isDestroyed()) {
+            work.clearState(WorkNode.PENDING);
+            throw new IllegalStateException("queue '" + name() + "' is destroyed; cannot queue delayed work '"
+                    + work.name() + "'");
+        }
+        TimerQueue t = runtime.engine().timer();
+        work.bindTimer(t);
+        work.addState(WorkNode.TIMER); // we own PENDING; TIMER is clear, so add sets it
+        t.arm(work, wq, cpu, nanos);
+    }
+
+    private long checkDelay(DelayedWork work, Duration delay) {
+        Objects.requireNonNull(delay, () -> "delay of work '" + work.name() + "' on '" + name() + "'");
+        if (delay.isNegative()) {
+            throw new IllegalArgumentException("negative delay " + delay + " for work '" + work.name()
+                    + "' on queue '" + name() + "'");
+        }
+        try {
+            return delay.toNanos();
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("delay " + delay + " for work '" + work.name() + "' on queue '"
+                    + name() + "' is too long (at most 292 years)", e);
+        }
+    }
+
+    /**
+     * Queues a one-shot item running {@code command} ({@link Executor} contract). Each call
+     * allocates one {@link Work}.
+     *
+     * @throws java.util.concurrent.RejectedExecutionException if the queue is destroyed
+     */
+    @Override
+    public void execute(Runnable command) {
+        Objects.requireNonNull(command, () -> "command executed on '" + name() + "'");
+        try {
+            queue(new Work(command.toString(), command));
+        } catch (IllegalStateException e) {
+            throw new java.util.concurrent.RejectedExecutionException(e.getMessage(), e);
+        }
+    }
+
+    // ------------------------------------------------------------------------------- waiting
+
+    /**
+     * Waits until every item queued before this call has finished (kernel
+     * {@code flush_workqueue}). Items queued meanwhile do not delay it. Not interruptible; an
+     * interrupt is kept and re-asserted.
+     *
+     * @throws IllegalStateException if called from one of this queue's own items
+     */
+    public void flush() {
+        wq.flush();
+    }
+
+    /**
+     * Flushes until the queue is empty (kernel {@code drain_workqueue}). Meanwhile only this
+     * queue's own items may queue to it (chained work); other callers get an
+     * {@link IllegalStateException}.
+     */
+    public void drain() {
+        wq.drain();
+    }
+
+    /**
+     * Drains the queue, then refuses every later {@code queue} with an
+     * {@link IllegalStateException} (kernel {@code destroy_workqueue}). Delayed work whose timer
+     * is still armed is the caller's duty to cancel first; if any is left it is cancelled and
+     * reported to the uncaught-work handler, never dropped silently. Calling it again does
+     * nothing.
+     */
+    public void destroy() {
+        if (system && !runtime.isClosing()) {
+            throw new IllegalStateException("system queue '" + name() + "' cannot be destroyed; close its runtime");
+        }
+        wq.destroy();
+    }
+
+    /** Same as {@link #destroy()}. */
+    @Override
+    public void close() {
+        destroy();
+    }
+
+    // ------------------------------------------------------------------------------- tuning
+
+    /**
+     * Changes max_active (kernel {@code workqueue_set_max_active}), activating waiting items in
+     * order up to the new limit. 0 means the default; other values are clamped to [1, 2048].
+     *
+     * @throws IllegalStateException on an ordered queue (its limit is fixed at 1)
+     */
+    public void setMaxActive(int maxActive) {
+        if (ordered) {
+            throw new IllegalStateException("ordered queue '" + name() + "' has max_active fixed at 1");
+        }
+        wq.setMaxActive(clampMaxActive(name(), maxActive));
+    }
+
+    /**
+     * An {@link ExecutorService} view of this queue: {@code shutdown} stops accepting tasks and
+     * destroys the queue once the last one finished; {@code Future.cancel} cancels the item.
+     */
+    public ExecutorService asExecutorService() {
+        return new WorkQueueExecutorService(this);
+    }
+
+    @Override
+    public String toString() {
+        return "WorkQueue[" + name() + "]";
+    }
+
+    /** Options for a new queue (kernel {@code alloc_workqueue} flags). */
+    public static final class Builder {
+        private final String name;
+        private boolean unbound;
+        private boolean highPri;
+        private boolean cpuIntensive;
+        private boolean memReclaim;
+        private boolean freezable;
+        private boolean ordered;
+        private int maxActive;
+        private WorkQueues runtime;
+
+        private Builder(String name) {
+            this.name = Objects.requireNonNull(name, "queue name");
+            if (name.isBlank()) {
+                throw new IllegalArgumentException("queue name is blank");
+            }
+        }
+
+        /** Served by unbound pools, not concurrency managed (WQ_UNBOUND). */
+        public Builder unbound() {
+            unbound = true;
+            return this;
+        }
+
+        /** Served by the high-priority pools (WQ_HIGHPRI). */
+        public Builder highPriority() {
+            highPri = true;
+            return this;
+        }
+
+        /** Items do not count toward concurrency management (WQ_CPU_INTENSIVE). */
+        public Builder cpuIntensive() {
+            cpuIntensive = true;
+            return this;
+        }
+
+        /** Gets a rescuer thread that guarantees progress (WQ_MEM_RECLAIM). */
+        public Builder memReclaim() {
+            memReclaim = true;
+            return this;
+        }
+
+        /** Held by {@link WorkQueues#freeze()} (WQ_FREEZABLE). */
+        public Builder freezable() {
+            freezable = true;
+            return this;
+        }
+
+        /** One item at a time, strict FIFO (alloc_ordered_workqueue); max_active fixed at 1. */
+        public Builder ordered() {
+            ordered = true;
+            return this;
+        }
+
+        /** Items active at once; 0 = 1024; clamped to [1, 2048] with a warning. */
+        public Builder maxActive(int n) {
+            maxActive = n;
+            return this;
+        }
+
+        /** The runtime to build on (default {@link WorkQueues#global()}). */
+        public Builder runtime(WorkQueues rt) {
+            runtime = Objects.requireNonNull(rt, "runtime");
+            return this;
+        }
+
+        public WorkQueue build() {
+            return new WorkQueue(this, runtime != null ? runtime : WorkQueues.global(), false);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package org.workqueue4j.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A one-waiter count-down (kernel {@code completion}): the waiter parks until the count reaches
+ * zero. Waiting from a worker counts as a library wait for concurrency management.
+ */
+final class Completion {
+    private static final VarHandle COUNT;
+
+    static {
+        try {
+            COUNT = MethodHandles.lookup().findVarHandle(Completion.class, "count", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    @SuppressWarnings("unused") // accessed through COUNT
+    private volatile int count;
+    private volatile Thread waiter;
+
+    Completion(int count) {
+        this.count = count;
+    }
+
+    /** Re-arms for a new wait; only when no count-down of the previous round can still come. */
+    void reset(int n) {
+        COUNT.setVolatile(this, n);
+    }
+
+    void add(int n) {
+        COUNT.getAndAdd(this, n);
+    }
+
+    /** Volatile decrement: the last one happens-before the waiter's return. */
+    void countDown() {
+        if ((int) COUNT.getAndAdd(this, -1) == 1) {
+            Thread w = waiter;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
+        }
+    }
+
+    boolean isDone() {
+        return (int) COUNT.getVolatile(this) <= 0;
+    }
+
+    /**
+     * Waits until done. Not interruptible: an interrupt is remembered and re-asserted on
+     * return, as Java users expect of an uninterruptible wait.
+     */
+    void await() {
+        if (isDone()) {
+            return;
+        }
+        Worker w = Worker.current();
+        if (w != null) {
+            w.sleeping();
+        }
+        boolean interrupted = false;
+        waiter = Thread.currentThread();
+        try {
+            while (!isDone()) {
+                LockSupport.park(this);
+                if (Thread.interrupted()) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            waiter = null;
+            if (w != null) {
+                w.running();
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Waits until done or interrupted. */
+    void awaitInterruptibly() throws InterruptedException {
+        if (isDone()) {
+            return;
+        }
+        Worker w = Worker.current();
+        if (w != null) {
+            w.sleeping();
+        }
+        waiter = Thread.currentThread();
+        try {
+            while (!isDone()) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                LockSupport.park(this);
+            }
+        } finally {
+            waiter = null;
+            if (w != null) {
+                w.running();
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package org.workqueue4j.internal;
+
+/**
+ * Taking a pending item back (kernel {@code try_to_grab_pending}) and the operations built on
+ * it: cancel, disable, enable.
+ */
+public final class Pending {
+    /*
+     * Implementation Overview
+     *
+     * grab() returns with the caller owning PENDING, whatever the item was doing:
+     *   - idle: a CAS sets PENDING (so no queue can slip in) -> IDLE;
+     *   - timer armed: the timer entry is removed under the timer lock -> WAS_PENDING;
+     *   - on a list: under the pool lock it is unlinked (activated first if inactive, so that
+     *     barriers linked behind it stay queued and their flushers complete) and its colour
+     *     count dropped -> WAS_PENDING;
+     *   - in transit (PENDING claimed by a queuer or a firing timer that has not inserted yet):
+     *     spin until it lands; the window is a few instructions long.
+     * The caller then releases PENDING (cancel) or reuses it (modDelayed).
+     */
+
+    public static final int IDLE = 0;
+    public static final int WAS_PENDING = 1;
+
+    private Pending() {
+    }
+
+    /** Grabs PENDING; see the overview. */
+    public static int grab(WorkNode n, TimerQueue timer) {
+        for (int spins = 0; ; spins++) {
+            long s = n.state();
+            if ((s & WorkNode.PENDING) == 0) {
+                if (n.casState(s, s | WorkNode.PENDING)) {
+                    return IDLE;
+                }
+                continue;
+            }
+            if ((s & WorkNode.TIMER) != 0 && timer != null && timer.cancel(n)) {
+                n.clearState(WorkNode.TIMER);
+                return WAS_PENDING;
+            }
+            WorkerPool pool = n.poolAcquire();
+            if (pool != null) {
+                pool.lock.lock();
+                try {
+                    PoolWorkqueue pwq = n.pwq;
+                    if (pwq != null && pwq.pool == pool) {
+                        if ((n.flags & WorkNode.INACTIVE) != 0) {
+                            pwq.activate(n);
+                        }
+                        n.list.remove(n);
+                        n.pwq = null;
+                        n.flags = 0;
+                        pwq.decInFlight(n.color, true);
+                        return WAS_PENDING;
+                    }
+                } finally {
+                    pool.lock.unlock();
+                }
+            }
+            if (spins > 64) {
+                Thread.yield();
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    /**
+     * Kernel cancel_work / disable_work.
+     *
+     * @return true if the item was pending
+     */
+    public static boolean cancel(WorkNode n, TimerQueue timer, boolean disable) {
+        int r = grab(n, timer);
+        if (disable) {
+            if (n.disableCount() == WorkNode.DISABLE_MAX) {
+                n.clearState(WorkNode.PENDING);
+                throw new IllegalStateException("work '" + n.name() + "' disabled too many times (max "
+                        + WorkNode.DISABLE_MAX + ")");
+            }
+            n.addState(WorkNode.DISABLE_ONE); // before releasing PENDING: no queue slips between
+        }
+        n.clearState(WorkNode.PENDING);
+        return r == WAS_PENDING;
+    }
+
+    /**
+     * Kernel enable_work.
+     *
+     * @return true if the disable count reached zero
+     * @throws IllegalStateException on underflow
+     */
+    public static boolean enable(WorkNode n) {
+        while (true) {
+            long s = n.state();
+            if ((s & WorkNode.DISABLE_MASK) == 0) {
+                throw new IllegalStateException("work '" + n.name() + "' is not disabled; enable without disable");
+            }
+            if (n.casState(s, s - WorkNode.DISABLE_ONE)) {
+                return ((s - WorkNode.DISABLE_ONE) & WorkNode.DISABLE_MASK) == 0;
+            }
+        }
+    }
+
+    /** Claims PENDING for a queue attempt: false if pending already or disabled. */
+    public static boolean claim(WorkNode n) {
+        while (true) {
+            long s = n.state();
+            if ((s & (WorkNode.PENDING | WorkNode.DISABLE_MASK)) != 0) {
+                return false;
+            }
+            if (n.casState(s, s | WorkNode.PENDING)) {
+                return true;
+            }
+        }
+    }
+
+    /** Kernel work_busy: PENDING (1) | RUNNING (2), read under the pool lock; advisory. */
+    public static int busy(WorkNode n) {
+        int r = n.isPendingBit() ? 1 : 0;
+        WorkerPool pool = n.poolAcquire();
+        if (pool != null) {
+            pool.lock.lock();
+            try {
+                if (n.runningWorker != null) {
+                    r |= 2;
+                }
+            } finally {
+                pool.lock.unlock();
+            }
+        }
+        return r;
+    }
+
+    /** Is the node running right now on a worker (advisory). */
+    public static boolean isRunning(WorkNode n) {
+        return (busy(n) & 2) != 0;
+    }
+}

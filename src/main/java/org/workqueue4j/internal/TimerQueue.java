@@ -1,0 +1,240 @@
+package org.workqueue4j.internal;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The runtime's one timer for delayed work (kernel: the per-CPU timer wheel behind
+ * {@code delayed_work::timer}).
+ */
+public final class TimerQueue {
+    /*
+     * Implementation Overview
+     *
+     * A binary min-heap ordered by deadline, with each node's heap index stored in the node
+     * itself (WorkNode.heapIndex). Arming, re-arming (modDelayed) and cancelling are O(log n)
+     * and allocate nothing: the node *is* the timer entry, and the array only grows. A timer
+     * wheel would make arming O(1) but rounds deadlines to its tick and needs cascading; the
+     * workloads here re-arm a handful of items very often, where log n of a small heap is a few
+     * compares, and exact deadlines keep tests and users free of tick arithmetic.
+     *
+     * One thread ("kworker/timer") waits on `tick` until the earliest deadline, pops every due
+     * node, and queues it with its PENDING bit still owned (the TIMER bit is cleared first; the
+     * node is then "in transit" for cancel, which spins until it lands on a list).
+     *
+     * Everything is guarded by `lock`. A node is in the heap iff heapIndex >= 0.
+     */
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition tick = lock.newCondition();
+    private WorkNode[] heap = new WorkNode[16];
+    private int size;
+    private final Thread thread;
+    private volatile boolean stopped;
+    private final WqRuntime runtime;
+
+    TimerQueue(WqRuntime runtime, ThreadFactory factory) {
+        this.runtime = runtime;
+        this.thread = factory.newThread(this::loop);
+        thread.setName("kworker/timer");
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Arms a node whose PENDING bit (and TIMER bit) the caller owns. */
+    public void arm(WorkNode n, WorkqueueStruct wq, int cpu, long delayNanos) {
+        lock.lock();
+        try {
+            n.timerWq = wq;
+            n.timerCpu = cpu;
+            n.deadlineNanos = System.nanoTime() + delayNanos;
+            if (size == heap.length) {
+                heap = Arrays.copyOf(heap, size * 2);
+            }
+            n.heapIndex = size;
+            heap[size++] = n;
+            siftUp(n.heapIndex);
+            if (heap[0] == n) {
+                tick.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes an armed node; false if it is not armed (already fired or never armed). */
+    public boolean cancel(WorkNode n) {
+        lock.lock();
+        try {
+            if (n.heapIndex < 0) {
+                return false;
+            }
+            removeAt(n.heapIndex);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** If {@code n} is armed, takes it off the timer and queues it now (kernel flush_delayed_work). */
+    public void fireNow(WorkNode n) {
+        if (cancel(n)) {
+            fire(n);
+        }
+    }
+
+    /** The queue an armed node will go to, or null if it is not armed. */
+    public WorkqueueStruct armedQueue(WorkNode n) {
+        lock.lock();
+        try {
+            return n.heapIndex >= 0 ? n.timerWq : null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes and returns every armed node bound for {@code wq}. */
+    List<WorkNode> cancelAllFor(WorkqueueStruct wq) {
+        List<WorkNode> out = new ArrayList<>();
+        lock.lock();
+        try {
+            for (int i = size - 1; i >= 0; i--) {
+                if (i < size && heap[i].timerWq == wq) {
+                    WorkNode n = heap[i];
+                    removeAt(i);
+                    out.add(n);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        return out;
+    }
+
+    /** Number of armed nodes. */
+    public int armed() {
+        lock.lock();
+        try {
+            return size;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void stop() {
+        stopped = true;
+        lock.lock();
+        try {
+            tick.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    Thread thread() {
+        return thread;
+    }
+
+    private void loop() {
+        while (!stopped) {
+            WorkNode due = null;
+            lock.lock();
+            try {
+                if (size == 0) {
+                    tick.awaitUninterruptibly();
+                    continue;
+                }
+                long wait = heap[0].deadlineNanos - System.nanoTime();
+                if (wait > 0) {
+                    tick.awaitNanos(wait);
+                    continue;
+                }
+                due = heap[0];
+                removeAt(0);
+            } catch (InterruptedException e) {
+                continue; // only stop() ends the timer
+            } finally {
+                lock.unlock();
+            }
+            fire(due);
+        }
+    }
+
+    /** Queues a due node (its PENDING bit is still owned). */
+    void fire(WorkNode n) {
+        WorkqueueStruct wq = n.timerWq;
+        n.clearState(WorkNode.TIMER);
+        try {
+            wq.insertClaimed(n.timerCpu, n);
+        } catch (IllegalStateException e) {
+            // The queue died with the timer armed (the caller's duty to cancel, kernel rule):
+            // never silently lost, the handler hears of it.
+            runtime.uncaught(wq, n, e);
+        }
+    }
+
+    // ---------------------------------------------------------------- heap
+
+    private void removeAt(int i) {
+        WorkNode n = heap[i];
+        n.heapIndex = -1;
+        int last = --size;
+        if (i != last) {
+            WorkNode moved = heap[last];
+            heap[i] = moved;
+            moved.heapIndex = i;
+            heap[last] = null;
+            siftDown(i);
+            if (heap[i] == moved) {
+                siftUp(i);
+            }
+        } else {
+            heap[last] = null;
+        }
+    }
+
+    private void siftUp(int i) {
+        WorkNode n = heap[i];
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            WorkNode p = heap[parent];
+            if (p.deadlineNanos - n.deadlineNanos <= 0) {
+                break;
+            }
+            heap[i] = p;
+            p.heapIndex = i;
+            i = parent;
+        }
+        heap[i] = n;
+        n.heapIndex = i;
+    }
+
+    private void siftDown(int i) {
+        WorkNode n = heap[i];
+        int half = size >>> 1;
+        while (i < half) {
+            int child = 2 * i + 1;
+            WorkNode c = heap[child];
+            int right = child + 1;
+            if (right < size && heap[right].deadlineNanos - c.deadlineNanos < 0) {
+                child = right;
+                c = heap[child];
+            }
+            if (n.deadlineNanos - c.deadlineNanos <= 0) {
+                break;
+            }
+            heap[i] = c;
+            c.heapIndex = i;
+            i = child;
+        }
+        heap[i] = n;
+        n.heapIndex = i;
+    }
+}

@@ -1,0 +1,142 @@
+package org.workqueue4j.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The part of a work item that the engine owns: the atomic state word and the intrusive list
+ * links (kernel {@code work_struct::data} and {@code ::entry}). Public only so that
+ * {@code org.workqueue4j.Work} can extend it; this package is not exported.
+ */
+public abstract class WorkNode {
+    /*
+     * Implementation Overview
+     *
+     * The state word (a long, accessed through STATE) holds what must change atomically with
+     * no lock held, exactly as the kernel's work->data does:
+     *
+     *   bit 0      PENDING   claimed by queue/queueDelayed with a CAS; cleared by the worker
+     *                        (under the pool lock) just before the function runs, or by
+     *                        cancel after it has grabbed the item off its list or timer.
+     *   bit 1      TIMER     (DelayedWork) the timer is armed; implies PENDING.
+     *   bits 32-47 disable count: while non-zero every queue attempt returns false.
+     *
+     * Everything else is guarded by the lock of the pool the node currently sits in: the list
+     * links, the pool_workqueue it was queued through (pwq != null <=> on a list), its flush
+     * colour, the LINKED and INACTIVE flags, and the worker currently running it. `pool` is
+     * also read without the lock to find which lock to take (then re-checked under it): that
+     * read is an acquire pairing with the release store made under the lock.
+     *
+     * PENDING is the claim token. Whoever sets it owns the right to put the node on a list (or
+     * arm its timer); whoever clears it (the worker about to run it, or a canceller that took
+     * it off its list) ends that ownership. A node is on at most one list at a time.
+     */
+
+    /** Claimed by a successful queue; cleared just before the function runs. */
+    public static final long PENDING = 1L;
+    /** A delayed item whose timer is armed (PENDING is then set too). */
+    public static final long TIMER = 1L << 1;
+    /** Cancel or flush has claimed the timer path; see DelayedWork. */
+    public static final long DISABLE_ONE = 1L << 32;
+    public static final long DISABLE_MASK = 0xFFFFL << 32;
+    public static final int DISABLE_MAX = 0xFFFF;
+
+    // List/flag bits in `flags`, guarded by the pool lock.
+    /** The next node on the list is a barrier that must move with this one. */
+    public static final int LINKED = 1;
+    /** Not counted in the pwq's nr_active (inactive items and all barriers). */
+    public static final int INACTIVE = 1 << 1;
+
+    private static final VarHandle STATE;
+    private static final VarHandle POOL;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            STATE = l.findVarHandle(WorkNode.class, "state", long.class);
+            POOL = l.findVarHandle(WorkNode.class, "pool", WorkerPool.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    @SuppressWarnings("unused") // accessed through STATE
+    private volatile long state;
+
+    /** Last pool this node was queued to (kernel: pool id kept in data while off queue). */
+    @SuppressWarnings("unused") // accessed through POOL
+    private WorkerPool pool;
+
+    // ---- guarded by the lock of the pool the node is in ----
+    WorkNode next;
+    WorkNode prev;
+    /** The list this node is on, or null. */
+    WorkList list;
+    PoolWorkqueue pwq;
+    int color;
+    int flags;
+    /** The worker running this node right now, or null (kernel busy_hash). */
+    Worker runningWorker;
+
+    // ---- guarded by the TimerQueue lock (DelayedWork only) ----
+    long deadlineNanos;
+    int heapIndex = -1;
+    WorkqueueStruct timerWq;
+    int timerCpu;
+
+    /** @return a name for dumps, reports and exceptions */
+    public abstract String name();
+
+    /** Runs the item's body. Called by the worker with no pool lock held. */
+    protected abstract void execute();
+
+    // ---- state word ----
+
+    /** Volatile read: callers act on the result (queue, cancel decisions). */
+    public final long state() {
+        return (long) STATE.getVolatile(this);
+    }
+
+    /** Volatile CAS: the claim of PENDING must be totally ordered with every other claim. */
+    public final boolean casState(long expect, long update) {
+        return STATE.compareAndSet(this, expect, update);
+    }
+
+    /**
+     * Clears bits with a volatile read-modify-write: a full fence, as the kernel's
+     * {@code smp_mb()} after {@code set_work_pool_and_clear_pending}, so that a queue that sees
+     * PENDING clear also sees everything the worker did before (and the worker's later reads
+     * see the queuer's stores once it has run again).
+     */
+    public final long clearState(long bits) {
+        return (long) STATE.getAndBitwiseAnd(this, ~bits);
+    }
+
+    /** Volatile fetch-add, used for the disable count. */
+    public final long addState(long delta) {
+        return (long) STATE.getAndAdd(this, delta);
+    }
+
+    public final boolean isPendingBit() {
+        return (state() & PENDING) != 0;
+    }
+
+    public final int disableCount() {
+        return (int) ((state() & DISABLE_MASK) >>> 32);
+    }
+
+    /** Acquire load: pairs with the release store under the pool lock in {@link #setPool}. */
+    final WorkerPool poolAcquire() {
+        return (WorkerPool) POOL.getAcquire(this);
+    }
+
+    /** Release store made under the pool lock; lock-free readers then lock and re-check. */
+    final void setPool(WorkerPool p) {
+        POOL.setRelease(this, p);
+    }
+
+    /** True if a pool lock is needed to know more: the node sits on some list. */
+    final boolean onList() {
+        return pwq != null;
+    }
+}

@@ -1,0 +1,230 @@
+package org.workqueue4j.internal;
+
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One worker thread of a pool (kernel {@code worker}). Named like the kernel's:
+ * {@code kworker/0:1}, {@code kworker/0:1H}, {@code kworker/u4:0}.
+ */
+final class Worker implements Runnable {
+    /*
+     * Implementation Overview
+     *
+     * The loop is the kernel's worker_thread: leave idle; if the pool does not need a worker,
+     * go back to sleep; if no idle worker is left behind us, create one first; then take work
+     * while keepWorking(). Taking an item (processOneWork) happens under the pool lock: record
+     * it as this worker's current item (the busy-hash entry non-reentrancy relies on), clear
+     * PENDING, drop the lock, run, retake the lock and account the completion.
+     *
+     * Flags follow the kernel: PREP (not yet running work), CPU_INTENSIVE and UNBOUND take the
+     * worker out of nrRunning. Only `thread` state touched by other threads is `wakeup`, which
+     * relies on LockSupport's permit: an unpark before the park is not lost.
+     */
+
+    static final int PREP = 1;
+    static final int CPU_INTENSIVE = 1 << 1;
+    static final int UNBOUND = 1 << 2;
+    static final int NOT_RUNNING = PREP | CPU_INTENSIVE | UNBOUND;
+
+    private static final ThreadLocal<Worker> CURRENT = new ThreadLocal<>();
+
+    final WorkerPool pool;
+    final int id;
+    final String name;
+    Thread thread;
+    final WorkList scheduled = new WorkList();
+
+    // guarded by pool.lock
+    WorkNode currentWork;
+    PoolWorkqueue currentPwq;
+    int currentColor;
+    int flags = PREP;
+    long idleSinceNanos;
+    /** Nesting depth of library waits (flush inside flush is one sleep). */
+    int sleepDepth;
+    /** System.nanoTime() when the current item started; read racily by the watchdog. */
+    volatile long currentStartNanos;
+
+    Worker(WorkerPool pool, int id) {
+        this.pool = pool;
+        this.id = id;
+        if (pool.cpu >= 0) {
+            this.name = "kworker/" + pool.cpu + ":" + id + (pool.highPri ? "H" : "");
+        } else {
+            this.name = "kworker/u" + pool.id + ":" + id;
+            this.flags |= UNBOUND;
+        }
+    }
+
+    /** The worker the calling thread is, or null. */
+    static Worker current() {
+        return CURRENT.get();
+    }
+
+    void wake() {
+        LockSupport.unpark(thread);
+    }
+
+    // ---------------------------------------------------------------- flags (lock held)
+
+    void setFlags(int f) {
+        if ((flags & NOT_RUNNING) == 0 && (f & NOT_RUNNING) != 0 && sleepDepth == 0) {
+            pool.nrRunning--;
+        }
+        flags |= f;
+    }
+
+    void clearFlags(int f) {
+        int old = flags;
+        flags &= ~f;
+        if ((old & NOT_RUNNING) != 0 && (flags & NOT_RUNNING) == 0 && sleepDepth == 0) {
+            pool.nrRunning++;
+        }
+    }
+
+    void enterIdle() {
+        idleSinceNanos = System.nanoTime();
+        pool.idle.addFirst(this);
+    }
+
+    void leaveIdle() {
+        pool.idle.remove(this);
+    }
+
+    // ---------------------------------------------------------------- managed blocking
+
+    /**
+     * The calling worker is about to block in a library wait (flush, cancelSync, drain,
+     * destroy, or the runtime's managed-blocking API): it stops counting as running, and the
+     * pool wakes another worker if work is pending (kernel wq_worker_sleeping).
+     */
+    void sleeping() {
+        pool.lock.lock();
+        try {
+            if (sleepDepth++ == 0 && (flags & NOT_RUNNING) == 0) {
+                pool.workerSleeping(this);
+            }
+        } finally {
+            pool.lock.unlock();
+        }
+    }
+
+    /** Back from a library wait (kernel wq_worker_running). */
+    void running() {
+        pool.lock.lock();
+        try {
+            if (--sleepDepth == 0 && (flags & NOT_RUNNING) == 0) {
+                pool.workerRunning();
+            }
+        } finally {
+            pool.lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- the loop
+
+    @Override
+    public void run() {
+        CURRENT.set(this);
+        WorkerPool p = pool;
+        long idleTimeout = p.runtime.idleTimeoutNanos();
+        p.lock.lock();
+        try {
+            while (true) {
+                if (p.dying && scheduled.isEmpty()) {
+                    break;
+                }
+                leaveIdle();
+                if (p.needMoreWorker()) {
+                    if (!p.mayStartWorking()) {
+                        p.manageWorkers();
+                    }
+                    clearFlags(PREP);
+                    do {
+                        WorkNode n = p.worklist.first();
+                        if (p.assignWork(n, this)) {
+                            processScheduled();
+                        }
+                    } while (p.keepWorking());
+                    setFlags(PREP);
+                }
+                if (p.dying) {
+                    break;
+                }
+                enterIdle();
+                p.lock.unlock();
+                try {
+                    LockSupport.parkNanos(p, idleTimeout);
+                } finally {
+                    p.lock.lock();
+                }
+                if (System.nanoTime() - idleSinceNanos >= idleTimeout && p.worklist.isEmpty()
+                        && p.idle.contains(this) && p.tooManyWorkers()) {
+                    break; // culled: idle too long while the pool has too many idle workers
+                }
+            }
+        } finally {
+            p.workerExited(this);
+            p.lock.unlock();
+            CURRENT.remove();
+        }
+    }
+
+    /** Runs everything on the scheduled list, including items moved here by collisions. */
+    private void processScheduled() {
+        WorkNode n;
+        while ((n = scheduled.first()) != null) {
+            processOne(n);
+        }
+    }
+
+    /** Kernel process_one_work; called and returns with the pool lock held. */
+    private void processOne(WorkNode n) {
+        WorkerPool p = pool;
+        PoolWorkqueue pwq = n.pwq;
+        int color = n.color;
+        boolean active = (n.flags & WorkNode.INACTIVE) == 0;
+        scheduled.remove(n);
+        n.pwq = null;
+        n.flags = 0;
+        n.runningWorker = this;
+        currentWork = n;
+        currentPwq = pwq;
+        currentColor = color;
+        p.lastProgressNanos = System.nanoTime();
+        WqRuntime rt = p.runtime;
+        boolean intensive = pwq.wq.cpuIntensive;
+        if (intensive) {
+            setFlags(CPU_INTENSIVE);
+        }
+        // Unbound and CPU-intensive workers do not count: chain-wake the next idle worker.
+        if (p.needMoreWorker()) {
+            p.kick();
+        }
+        // Clear PENDING under the lock (full fence): a queue from now on returns true and,
+        // finding this worker in the node's runningWorker, hands the item back to us.
+        n.clearState(WorkNode.PENDING);
+        pwq.wq.stats.started.increment();
+        currentStartNanos = System.nanoTime();
+        p.lock.unlock();
+        try {
+            rt.execute(pwq.wq, n);
+        } finally {
+            p.lock.lock();
+            currentStartNanos = 0;
+            if (intensive || (flags & CPU_INTENSIVE) != 0) {
+                clearFlags(CPU_INTENSIVE);
+            }
+            n.runningWorker = null;
+            currentWork = null;
+            currentPwq = null;
+            pwq.wq.stats.completed.increment();
+            pwq.decInFlight(color, active);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

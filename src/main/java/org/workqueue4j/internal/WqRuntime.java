@@ -1,0 +1,184 @@
+package org.workqueue4j.internal;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The engine's global state (kernel: the per-CPU pools, the unbound pools, the workqueue list).
+ * One per {@code WorkQueues} runtime; nothing here is static.
+ */
+public final class WqRuntime {
+    /** Calls the user's handler for an exception thrown by a work function. */
+    public interface ExceptionSink {
+        void uncaught(WorkqueueStruct wq, WorkNode work, Throwable error);
+    }
+
+    private static final System.Logger LOG = System.getLogger("org.workqueue4j");
+
+    private final int cpus;
+    private final WorkerPool[] cpuPools;
+    private final WorkerPool[] unboundPools;
+    private final ThreadFactory threadFactory;
+    private final long idleTimeoutNanos;
+    private final ExceptionSink sink;
+    private final Set<WorkqueueStruct> queues = ConcurrentHashMap.newKeySet();
+    private final TimerQueue timer;
+    private volatile boolean closed;
+
+    public WqRuntime(int cpus, ThreadFactory threadFactory, Duration idleTimeout, ExceptionSink sink) {
+        this.cpus = cpus;
+        this.threadFactory = threadFactory;
+        this.idleTimeoutNanos = idleTimeout.toNanos();
+        this.sink = sink;
+        cpuPools = new WorkerPool[cpus * 2];
+        for (int cpu = 0; cpu < cpus; cpu++) {
+            cpuPools[cpu * 2] = new WorkerPool(this, cpu * 2, cpu, false);
+            cpuPools[cpu * 2 + 1] = new WorkerPool(this, cpu * 2 + 1, cpu, true);
+        }
+        unboundPools = new WorkerPool[] {
+            new WorkerPool(this, cpus * 2, -1, false),
+            new WorkerPool(this, cpus * 2 + 1, -1, true),
+        };
+        timer = new TimerQueue(this, threadFactory);
+        timer.start();
+    }
+
+    public int cpus() {
+        return cpus;
+    }
+
+    WorkerPool cpuPool(int cpu, boolean highPri) {
+        return cpuPools[cpu * 2 + (highPri ? 1 : 0)];
+    }
+
+    WorkerPool unboundPool(boolean highPri) {
+        return unboundPools[highPri ? 1 : 0];
+    }
+
+    long idleTimeoutNanos() {
+        return idleTimeoutNanos;
+    }
+
+    /**
+     * The CPU a queueing thread counts as "local": a per-CPU worker's own CPU, otherwise a
+     * stable function of the thread, so that one producer keeps feeding one pool.
+     */
+    @SuppressWarnings("deprecation") // Thread.getId: threadId() is Java 19+
+    int localCpu() {
+        Worker w = Worker.current();
+        if (w != null && w.pool.cpu >= 0 && w.pool.runtime == this) {
+            return w.pool.cpu;
+        }
+        return (int) (Thread.currentThread().getId() % cpus);
+    }
+
+    /** Creates the engine side of a queue and registers it. */
+    public WorkqueueStruct newQueue(Object api, String name, boolean unbound, boolean ordered,
+                                    boolean highPri, boolean cpuIntensive, boolean memReclaim,
+                                    boolean freezable, int maxActive) {
+        if (closed) {
+            throw new IllegalStateException("workqueue runtime is closed; cannot create queue '" + name + "'");
+        }
+        WorkqueueStruct wq = new WorkqueueStruct(this, api, name, unbound, ordered, highPri, cpuIntensive,
+                memReclaim, freezable, maxActive);
+        queues.add(wq);
+        return wq;
+    }
+
+    void unregister(WorkqueueStruct wq) {
+        queues.remove(wq);
+    }
+
+    public List<WorkqueueStruct> queues() {
+        return new ArrayList<>(queues);
+    }
+
+    Thread newThread(Runnable r, String name) {
+        Thread t = threadFactory.newThread(r);
+        if (t == null) {
+            throw new IllegalStateException("thread factory returned null");
+        }
+        t.setName(name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    void reportWorkerCreationFailure(WorkerPool pool, Throwable e) {
+        LOG.log(Level.ERROR, "workqueue: failed to create a worker for " + pool + ": " + e, e);
+    }
+
+    /** Runs one node's body, routing an exception to the handler. */
+    void execute(WorkqueueStruct wq, WorkNode n) {
+        try {
+            n.execute();
+        } catch (Throwable t) {
+            uncaught(wq, n, t);
+        }
+    }
+
+    /** Hands a work item's failure (or a refused timer expiry) to the user's handler. */
+    void uncaught(WorkqueueStruct wq, WorkNode n, Throwable t) {
+        try {
+            sink.uncaught(wq, n, t);
+        } catch (Throwable t2) {
+            LOG.log(Level.ERROR, "workqueue: uncaught-work handler failed", t2);
+        }
+    }
+
+    public TimerQueue timer() {
+        return timer;
+    }
+
+    /** The worker running on the calling thread's current item, or null. */
+    public static WorkNode currentWork() {
+        Worker w = Worker.current();
+        return w == null ? null : w.currentWork;
+    }
+
+    /** Name of the queue the calling worker runs an item of, or null. */
+    public static WorkqueueStruct currentQueue() {
+        Worker w = Worker.current();
+        return w == null || w.currentPwq == null ? null : w.currentPwq.wq;
+    }
+
+    /**
+     * Destroys every queue still alive (draining it), then stops every worker and waits for
+     * the threads to end.
+     */
+    public void close(Duration joinTimeout) throws InterruptedException {
+        closed = true;
+        for (WorkqueueStruct wq : queues()) {
+            wq.destroy();
+        }
+        timer.stop();
+        List<Thread> threads = new ArrayList<>();
+        threads.add(timer.thread());
+        for (WorkerPool p : allPools()) {
+            p.stop();
+            threads.addAll(p.threads());
+        }
+        long deadline = System.nanoTime() + joinTimeout.toNanos();
+        for (Thread t : threads) {
+            long left = deadline - System.nanoTime();
+            if (left > 0) {
+                TimeUnit.NANOSECONDS.timedJoin(t, left);
+            }
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    List<WorkerPool> allPools() {
+        List<WorkerPool> all = new ArrayList<>(List.of(cpuPools));
+        all.addAll(List.of(unboundPools));
+        return all;
+    }
+}
