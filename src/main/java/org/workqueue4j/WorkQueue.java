@@ -304,6 +304,15 @@ public final class WorkQueue implements Executor, AutoCloseable {
         wq.setMaxActive(clampMaxActive(name(), maxActive));
     }
 
+    /** A snapshot of this queue's counters (wq_monitor.py's columns). */
+    public WorkQueueStats stats() {
+        org.workqueue4j.internal.WqStats s = wq.stats();
+        long started = s.started.sum();
+        long completed = s.completed.sum();
+        return new WorkQueueStats(name(), unbound, wq.hasRescuer(), started, completed, started - completed,
+                s.cpuTimeNanos.sum(), s.cpuIntensive.sum(), s.cmWakeup.sum(), s.mayday.sum(), s.rescued.sum());
+    }
+
     /**
      * An {@link ExecutorService} view of this queue: {@code shutdown} stops accepting tasks and
      * destroys the queue once the last one finished; {@code Future.cancel} cancels the item.

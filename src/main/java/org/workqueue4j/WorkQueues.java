@@ -35,7 +35,8 @@ public final class WorkQueues implements AutoCloseable {
         this.config = config;
         UncaughtWorkHandler h = config.uncaughtWorkHandler;
         this.engine = new WqRuntime(config.cpus, config.threadFactory, config.idleTimeout,
-                (wq, n, e) -> h.uncaught((WorkQueue) wq.api(), n instanceof Work ? (Work) n : null, e));
+                (wq, n, e) -> h.uncaught((WorkQueue) wq.api(), n instanceof Work ? (Work) n : null, e),
+                config.cpuIntensiveThreshold, config.watchdogThreshold, config.reportListener);
         system = WorkQueue.createSystem(WorkQueue.builder("events").runtime(this), this);
         systemHighPri = WorkQueue.createSystem(WorkQueue.builder("events_highpri").highPriority().runtime(this), this);
         systemLong = WorkQueue.createSystem(WorkQueue.builder("events_long").runtime(this), this);
@@ -135,6 +136,48 @@ public final class WorkQueues implements AutoCloseable {
         for (Work w : works) {
             w.flush();
         }
+    }
+
+    /**
+     * Freezes every {@code freezable()} queue (kernel freeze_workqueues_begin): they keep
+     * accepting items but hold them; returns once their running items have finished.
+     */
+    public void freeze() {
+        engine.freeze();
+    }
+
+    /** Releases what frozen queues held (kernel thaw_workqueues). */
+    public void thaw() {
+        engine.thaw();
+    }
+
+    /** True between {@link #freeze()} and {@link #thaw()}. */
+    public boolean isFrozen() {
+        return engine.isFrozen();
+    }
+
+    /**
+     * The state of busy queues and pools in the kernel's {@code show_all_workqueues} layout:
+     * per pool_workqueue the in-flight, pending and inactive items; per pool its workers.
+     */
+    public String dump() {
+        return engine.dump();
+    }
+
+    /** Per-queue statistics of every live queue, as {@code wq_monitor.py} prints them. */
+    public String monitor() {
+        return WorkQueueStats.table(queues().stream().map(WorkQueue::stats).toList());
+    }
+
+    /**
+     * Runs a blocking operation so that, on a worker thread, the pool knows the worker is
+     * blocked and starts another worker for pending items (kernel: a sleeping worker leaves
+     * nr_running). Off a worker it just blocks. Same contract as
+     * {@link java.util.concurrent.ForkJoinPool#managedBlock}.
+     */
+    public static void managedBlock(java.util.concurrent.ForkJoinPool.ManagedBlocker blocker)
+            throws InterruptedException {
+        org.workqueue4j.internal.Blocking.managedBlock(blocker);
     }
 
     /** The live queues of this runtime, system queues included. */

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
+import java.util.function.Consumer;
 
 /**
  * Settings of a {@link WorkQueues} runtime. Build with {@link #builder()}; every setting has the
@@ -15,8 +16,14 @@ public final class WorkQueuesConfig {
     final Duration idleTimeout;
     final UncaughtWorkHandler uncaughtWorkHandler;
     final Duration closeTimeout;
+    final Duration cpuIntensiveThreshold;
+    final Duration watchdogThreshold;
+    final Consumer<String> reportListener;
 
     private WorkQueuesConfig(Builder b) {
+        this.cpuIntensiveThreshold = b.cpuIntensiveThreshold;
+        this.watchdogThreshold = b.watchdogThreshold;
+        this.reportListener = b.reportListener;
         this.cpus = b.cpus;
         this.threadFactory = b.threadFactory;
         this.idleTimeout = b.idleTimeout;
@@ -45,8 +52,50 @@ public final class WorkQueuesConfig {
         private Duration idleTimeout = Duration.ofSeconds(300);
         private UncaughtWorkHandler uncaughtWorkHandler = WorkQueues.LOGGING_HANDLER;
         private Duration closeTimeout = Duration.ofSeconds(10);
+        private Duration cpuIntensiveThreshold = Duration.ofMillis(10);
+        private Duration watchdogThreshold = Duration.ofSeconds(30);
+        private Consumer<String> reportListener;
 
         private Builder() {
+        }
+
+        /**
+         * An item of a per-CPU queue that runs longer than this stops counting toward
+         * concurrency management, whether it computes (kernel CPU-intensive detection) or blocks
+         * where the library cannot see it (a latch, a socket, {@code Thread.sleep}); the pool
+         * then starts the next item on another worker. The bound on such a stall is this
+         * threshold plus one monitor tick (half the threshold): 15 ms by default.
+         */
+        public Builder cpuIntensiveThreshold(Duration d) {
+            Objects.requireNonNull(d, "cpuIntensiveThreshold");
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException("cpuIntensiveThreshold must be positive, got " + d);
+            }
+            this.cpuIntensiveThreshold = d;
+            return this;
+        }
+
+        /**
+         * A pool with pending work and no progress for this long is reported as a
+         * "workqueue lockup" with a state dump and the busy workers' stacks (kernel
+         * workqueue.watchdog_thresh, default 30 s). Zero turns the watchdog off.
+         */
+        public Builder watchdogThreshold(Duration d) {
+            Objects.requireNonNull(d, "watchdogThreshold");
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("watchdogThreshold must not be negative, got " + d);
+            }
+            this.watchdogThreshold = d;
+            return this;
+        }
+
+        /**
+         * Also receives every runtime report (lockups, worker-creation failures) besides the
+         * log. Called on the reporting thread; keep it short.
+         */
+        public Builder reportListener(Consumer<String> listener) {
+            this.reportListener = Objects.requireNonNull(listener, "reportListener");
+            return this;
         }
 
         /** Number of logical CPUs, each with a normal and a high-priority pool (default: processors). */

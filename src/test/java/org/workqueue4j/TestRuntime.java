@@ -17,8 +17,21 @@ final class TestRuntime implements AutoCloseable {
     }
 
     TestRuntime(int cpus) {
-        ThreadFactory base = Executors.defaultThreadFactory();
-        rt = WorkQueues.create(WorkQueuesConfig.builder()
+        this(cpus, b -> { });
+    }
+
+    /** With extra settings; the thread factory and handler are this class's. */
+    TestRuntime(int cpus, java.util.function.Consumer<WorkQueuesConfig.Builder> tweak) {
+        this(cpus, tweak, Executors.defaultThreadFactory());
+    }
+
+    final List<String> reports = new CopyOnWriteArrayList<>();
+
+    TestRuntime(int cpus, java.util.function.Consumer<WorkQueuesConfig.Builder> tweak, ThreadFactory base) {
+        WorkQueuesConfig.Builder b = WorkQueuesConfig.builder();
+        tweak.accept(b);
+        rt = WorkQueues.create(b
+                .reportListener(reports::add)
                 .cpus(cpus)
                 .threadFactory(r -> {
                     Thread t = base.newThread(r);

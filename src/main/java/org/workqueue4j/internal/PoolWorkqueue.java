@@ -31,6 +31,8 @@ final class PoolWorkqueue {
     int workColor;
     /** The colour being flushed on this pwq, or -1. */
     int flushColor = -1;
+    /** On the queue's mayday list (guarded by the queue's mayday lock). */
+    boolean mayday;
 
     PoolWorkqueue(WorkqueueStruct wq, WorkerPool pool, int maxActive) {
         this.wq = wq;

@@ -24,11 +24,16 @@ final class Worker implements Runnable {
     static final int PREP = 1;
     static final int CPU_INTENSIVE = 1 << 1;
     static final int UNBOUND = 1 << 2;
-    static final int NOT_RUNNING = PREP | CPU_INTENSIVE | UNBOUND;
+    /** The monitor saw the current item blocked outside a library wait (see Monitor). */
+    static final int UNMANAGED_SLEEP = 1 << 3;
+    static final int NOT_RUNNING = PREP | CPU_INTENSIVE | UNBOUND | UNMANAGED_SLEEP;
 
     private static final ThreadLocal<Worker> CURRENT = new ThreadLocal<>();
 
-    final WorkerPool pool;
+    /** The pool served; a rescuer re-attaches to the pool it rescues (read by others under its lock). */
+    volatile WorkerPool pool;
+    /** The queue this worker rescues, or null for a pool worker. */
+    final WorkqueueStruct rescuerOf;
     final int id;
     final String name;
     Thread thread;
@@ -47,6 +52,7 @@ final class Worker implements Runnable {
 
     Worker(WorkerPool pool, int id) {
         this.pool = pool;
+        this.rescuerOf = null;
         this.id = id;
         if (pool.cpu >= 0) {
             this.name = "kworker/" + pool.cpu + ":" + id + (pool.highPri ? "H" : "");
@@ -54,6 +60,14 @@ final class Worker implements Runnable {
             this.name = "kworker/u" + pool.id + ":" + id;
             this.flags |= UNBOUND;
         }
+    }
+
+    /** A rescuer for {@code wq} (kernel rescuer_thread): never counts in nr_running. */
+    Worker(WorkqueueStruct wq) {
+        this.rescuerOf = wq;
+        this.id = 0;
+        this.name = "kworker/R-" + wq.name();
+        this.flags = PREP;
     }
 
     /** The worker the calling thread is, or null. */
@@ -126,6 +140,14 @@ final class Worker implements Runnable {
     @Override
     public void run() {
         CURRENT.set(this);
+        if (rescuerOf != null) {
+            try {
+                rescuerOf.rescuerLoop(this);
+            } finally {
+                CURRENT.remove();
+            }
+            return;
+        }
         WorkerPool p = pool;
         long idleTimeout = p.runtime.idleTimeoutNanos();
         p.lock.lock();
@@ -171,7 +193,7 @@ final class Worker implements Runnable {
     }
 
     /** Runs everything on the scheduled list, including items moved here by collisions. */
-    private void processScheduled() {
+    void processScheduled() {
         WorkNode n;
         while ((n = scheduled.first()) != null) {
             processOne(n);
@@ -191,7 +213,9 @@ final class Worker implements Runnable {
         currentWork = n;
         currentPwq = pwq;
         currentColor = color;
-        p.lastProgressNanos = System.nanoTime();
+        long now = System.nanoTime();
+        p.lastProgressNanos = now;
+        p.stallReported = false;
         WqRuntime rt = p.runtime;
         boolean intensive = pwq.wq.cpuIntensive;
         if (intensive) {
@@ -205,15 +229,20 @@ final class Worker implements Runnable {
         // finding this worker in the node's runningWorker, hands the item back to us.
         n.clearState(WorkNode.PENDING);
         pwq.wq.stats.started.increment();
-        currentStartNanos = System.nanoTime();
+        currentStartNanos = now;
         p.lock.unlock();
+        rt.monitor().noteBusy();
+        WorkEvents.Execution ev = WorkEvents.beginExecution();
         try {
             rt.execute(pwq.wq, n);
         } finally {
+            if (ev != null) {
+                WorkEvents.commitExecution(ev, pwq.wq.name(), n.name(), name);
+            }
             p.lock.lock();
             currentStartNanos = 0;
-            if (intensive || (flags & CPU_INTENSIVE) != 0) {
-                clearFlags(CPU_INTENSIVE);
+            if ((flags & (CPU_INTENSIVE | UNMANAGED_SLEEP)) != 0) {
+                clearFlags(CPU_INTENSIVE | UNMANAGED_SLEEP);
             }
             n.runningWorker = null;
             currentWork = null;

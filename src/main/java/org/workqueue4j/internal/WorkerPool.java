@@ -52,6 +52,13 @@ public final class WorkerPool {
     boolean dying;
     /** System.nanoTime() of the last progress on the worklist (watchdog). */
     long lastProgressNanos = System.nanoTime();
+    /** The watchdog reported the current stall; cleared by progress. */
+    boolean stallReported;
+    /** System.nanoTime() of the last failed worker creation, for the cooldown; 0 if none. */
+    long createFailedNanos;
+
+    /** Kernel CREATE_COOLDOWN: after a failure, creation is retried at most this often. */
+    static final long CREATE_COOLDOWN_NANOS = 1_000_000_000L;
 
     WorkerPool(WqRuntime runtime, int id, int cpu, boolean highPri) {
         this.runtime = runtime;
@@ -85,6 +92,7 @@ public final class WorkerPool {
     void noteWorklistAdd() {
         if (worklist.size() == 1) {
             lastProgressNanos = System.nanoTime();
+            stallReported = false;
         }
     }
 
@@ -102,7 +110,33 @@ public final class WorkerPool {
         if (w != null) {
             w.wake();
         } else if (workers.isEmpty() && !dying) {
-            createWorker();
+            retryCreateWorker(System.nanoTime());
+        }
+    }
+
+    /**
+     * Creates a worker unless a creation failed within the cooldown; while creation fails,
+     * asks the rescuers of this pool's queues for help (kernel maybe_create_worker + mayday).
+     */
+    void retryCreateWorker(long now) {
+        if (createFailedNanos != 0 && now - createFailedNanos < CREATE_COOLDOWN_NANOS) {
+            sendMaydays();
+            return;
+        }
+        if (createWorker()) {
+            createFailedNanos = 0;
+        } else {
+            createFailedNanos = now == 0 ? 1 : now;
+            sendMaydays();
+        }
+    }
+
+    /** Kernel send_mayday for every pwq with active items whose queue has a rescuer. */
+    void sendMaydays() {
+        for (PoolWorkqueue pwq : pwqs) {
+            if (pwq.nrActive > 0 && pwq.wq.hasRescuer()) {
+                pwq.wq.mayday(pwq);
+            }
         }
     }
 
@@ -142,7 +176,7 @@ public final class WorkerPool {
         }
         managerActive = true;
         try {
-            createWorker();
+            retryCreateWorker(System.nanoTime());
         } finally {
             managerActive = false;
         }

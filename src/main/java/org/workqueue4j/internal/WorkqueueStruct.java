@@ -51,6 +51,15 @@ public final class WorkqueueStruct {
     /** The public object handed to handlers and reports. */
     final Object api;
 
+    /** The rescuer (memReclaim queues), else null. */
+    private final Worker rescuer;
+    /** pwqs that asked the rescuer for help; guarded by maydayLock. */
+    private final java.util.ArrayDeque<PoolWorkqueue> maydays = new java.util.ArrayDeque<>();
+    private final ReentrantLock maydayLock = new ReentrantLock();
+    private final java.util.concurrent.locks.Condition maydayCond = maydayLock.newCondition();
+    private boolean rescuerStop;
+    private boolean frozen;
+
     private final ReentrantLock flushMutex = new ReentrantLock();
     private final Completion flushDone = new Completion(0);
     private final Object stateLock = new Object();
@@ -79,6 +88,14 @@ public final class WorkqueueStruct {
                 pwqs[cpu] = new PoolWorkqueue(this, runtime.cpuPool(cpu, highPri), maxActive);
             }
         }
+        if (memReclaim) {
+            rescuer = new Worker(this);
+            Thread t = runtime.newThread(rescuer, rescuer.name); // a failure fails the queue's creation
+            rescuer.thread = t;
+            t.start();
+        } else {
+            rescuer = null;
+        }
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
@@ -87,6 +104,140 @@ public final class WorkqueueStruct {
                 pwq.pool.lock.unlock();
             }
         }
+    }
+
+    public boolean hasRescuer() {
+        return rescuer != null;
+    }
+
+    /** Queues {@code pwq} for the rescuer (kernel send_mayday); called under its pool lock. */
+    // mayday flag: guarded by maydayLock, set here and cleared when the rescuer takes the pwq.
+    void mayday(PoolWorkqueue pwq) {
+        maydayLock.lock();
+        try {
+            if (!pwq.mayday) {
+                pwq.mayday = true;
+                maydays.addLast(pwq);
+                stats.mayday.increment();
+                maydayCond.signal();
+            }
+        } finally {
+            maydayLock.unlock();
+        }
+    }
+
+    /**
+     * The rescuer's loop (kernel rescuer_thread): for each pwq that called mayday, attach to
+     * its pool and run that pwq's items from the worklist, then detach.
+     */
+    void rescuerLoop(Worker r) {
+        while (true) {
+            PoolWorkqueue pwq;
+            maydayLock.lock();
+            try {
+                while (maydays.isEmpty() && !rescuerStop) {
+                    maydayCond.awaitUninterruptibly();
+                }
+                if (maydays.isEmpty()) {
+                    return;
+                }
+                pwq = maydays.pollFirst();
+                pwq.mayday = false;
+            } finally {
+                maydayLock.unlock();
+            }
+            WorkerPool pool = pwq.pool;
+            r.pool = pool;
+            pool.lock.lock();
+            try {
+                WorkNode n;
+                while ((n = firstOf(pool, pwq)) != null) {
+                    stats.rescued.increment();
+                    if (pool.assignWork(n, r)) {
+                        r.processScheduled();
+                    }
+                }
+                // Still starved: stay on the list (kernel: requeue the mayday while needed).
+                if (pwq.nrActive > 0 && pool.needMoreWorker() && pool.idle.isEmpty()) {
+                    pool.sendMaydays();
+                }
+            } finally {
+                pool.lock.unlock();
+            }
+        }
+    }
+
+    private static WorkNode firstOf(WorkerPool pool, PoolWorkqueue pwq) {
+        for (WorkNode n = pool.worklist.first(); n != null; n = n.next) {
+            if (n.pwq == pwq) {
+                return n;
+            }
+        }
+        return null;
+    }
+
+    /** Stops the rescuer and waits for its thread to end (kernel kthread_stop). */
+    private void stopRescuer() {
+        if (rescuer == null) {
+            return;
+        }
+        maydayLock.lock();
+        try {
+            rescuerStop = true;
+            maydayCond.signal();
+        } finally {
+            maydayLock.unlock();
+        }
+        if (rescuer.thread != Thread.currentThread()) {
+            boolean interrupted = false;
+            while (rescuer.thread.isAlive()) {
+                try {
+                    rescuer.thread.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    Thread rescuerThread() {
+        return rescuer == null ? null : rescuer.thread;
+    }
+
+    // ------------------------------------------------------------------------------- freezing
+
+    /** Kernel freeze_workqueues_begin for this queue: max_active 0, new items wait inactive. */
+    void freeze() {
+        synchronized (stateLock) {
+            frozen = true;
+        }
+        applyMaxActive(0);
+    }
+
+    /** Kernel thaw_workqueues: restore max_active and activate what waited. */
+    void thaw() {
+        synchronized (stateLock) {
+            frozen = false;
+        }
+        applyMaxActive(maxActive);
+    }
+
+    /** True while any item of this (frozen) queue is still active. */
+    boolean freezeBusy() {
+        for (PoolWorkqueue pwq : pwqs) {
+            pwq.pool.lock.lock();
+            try {
+                if (pwq.nrActive > 0) {
+                    return true;
+                }
+            } finally {
+                pwq.pool.lock.unlock();
+            }
+        }
+        return false;
     }
 
     public String name() {
@@ -107,7 +258,17 @@ public final class WorkqueueStruct {
 
     /** Kernel workqueue_set_max_active: store, then activate inactive items up to the limit. */
     public void setMaxActive(int n) {
-        maxActive = n;
+        boolean isFrozen;
+        synchronized (stateLock) {
+            maxActive = n;
+            isFrozen = frozen;
+        }
+        if (!isFrozen) {
+            applyMaxActive(n);
+        }
+    }
+
+    private void applyMaxActive(int n) {
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
@@ -215,6 +376,7 @@ public final class WorkqueueStruct {
             throw new IllegalStateException("work '" + self.currentWork.name()
                     + "' cannot flush its own queue '" + name + "': it would wait for itself");
         }
+        WorkEvents.FlushWait ev = WorkEvents.beginFlush();
         lockMutex();
         try {
             flushDone.reset(1);
@@ -236,6 +398,7 @@ public final class WorkqueueStruct {
             flushDone.await();
         } finally {
             flushMutex.unlock();
+            WorkEvents.commitFlush(ev, "flush_workqueue", name);
         }
     }
 
@@ -332,6 +495,7 @@ public final class WorkqueueStruct {
                 pwq.pool.lock.unlock();
             }
         }
+        stopRescuer();
         runtime.unregister(this);
         return true;
     }
@@ -377,7 +541,9 @@ public final class WorkqueueStruct {
         } finally {
             pool.lock.unlock();
         }
+        WorkEvents.FlushWait ev = WorkEvents.beginFlush();
         b.done.await();
+        WorkEvents.commitFlush(ev, "flush_work", n.name());
         return true;
     }
 

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The engine's global state (kernel: the per-CPU pools, the unbound pools, the workqueue list).
@@ -29,10 +30,15 @@ public final class WqRuntime {
     private final ExceptionSink sink;
     private final Set<WorkqueueStruct> queues = ConcurrentHashMap.newKeySet();
     private final TimerQueue timer;
+    private final Monitor monitor;
+    private final Consumer<String> reportListener;
+    private volatile boolean frozen;
     private volatile boolean closed;
 
-    public WqRuntime(int cpus, ThreadFactory threadFactory, Duration idleTimeout, ExceptionSink sink) {
+    public WqRuntime(int cpus, ThreadFactory threadFactory, Duration idleTimeout, ExceptionSink sink,
+                     Duration cpuIntensiveThreshold, Duration watchdogThreshold, Consumer<String> reportListener) {
         this.cpus = cpus;
+        this.reportListener = reportListener;
         this.threadFactory = threadFactory;
         this.idleTimeoutNanos = idleTimeout.toNanos();
         this.sink = sink;
@@ -47,6 +53,66 @@ public final class WqRuntime {
         };
         timer = new TimerQueue(this, threadFactory);
         timer.start();
+        monitor = new Monitor(this, cpuIntensiveThreshold.toNanos(), watchdogThreshold.toNanos());
+        Thread mt = threadFactory.newThread(monitor);
+        mt.setName("kworker/monitor");
+        mt.setDaemon(true);
+        monitor.thread = mt;
+        mt.start();
+    }
+
+    Monitor monitor() {
+        return monitor;
+    }
+
+    /** Logs a runtime report (worker creation failure, lockup) and hands it to the listener. */
+    void report(String text) {
+        LOG.log(Level.ERROR, text);
+        if (reportListener != null) {
+            try {
+                reportListener.accept(text);
+            } catch (Throwable t) {
+                LOG.log(Level.ERROR, "workqueue: report listener failed", t);
+            }
+        }
+    }
+
+    /** Kernel show_all_workqueues. */
+    public String dump() {
+        return Dump.showAllWorkqueues(this);
+    }
+
+    /**
+     * Kernel freeze_workqueues_begin + freeze_workqueues_busy: freezable queues stop
+     * activating items; returns when their active items have finished.
+     */
+    public void freeze() {
+        frozen = true;
+        for (WorkqueueStruct wq : queues) {
+            if (wq.freezable) {
+                wq.freeze();
+            }
+        }
+        for (WorkqueueStruct wq : queues) {
+            // Like the kernel's freezer, poll: the wait is rare and bounded by running items.
+            while (wq.freezable && wq.freezeBusy()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            }
+        }
+    }
+
+    /** Kernel thaw_workqueues. */
+    public void thaw() {
+        frozen = false;
+        for (WorkqueueStruct wq : queues) {
+            if (wq.freezable) {
+                wq.thaw();
+            }
+        }
+    }
+
+    public boolean isFrozen() {
+        return frozen;
     }
 
     public int cpus() {
@@ -88,6 +154,9 @@ public final class WqRuntime {
         WorkqueueStruct wq = new WorkqueueStruct(this, api, name, unbound, ordered, highPri, cpuIntensive,
                 memReclaim, freezable, maxActive);
         queues.add(wq);
+        if (freezable && frozen) {
+            wq.freeze();
+        }
         return wq;
     }
 
@@ -110,7 +179,16 @@ public final class WqRuntime {
     }
 
     void reportWorkerCreationFailure(WorkerPool pool, Throwable e) {
-        LOG.log(Level.ERROR, "workqueue: failed to create a worker for " + pool + ": " + e, e);
+        StringBuilder pending = new StringBuilder();
+        for (PoolWorkqueue pwq : pool.pwqs) {
+            if (pwq.nrActive > 0) {
+                pending.append(pending.length() == 0 ? "" : ", ").append(pwq.wq.name()).append(" (")
+                        .append(pwq.nrActive).append(pwq.wq.hasRescuer() ? " active, rescuer called)" : " active, no rescuer)");
+            }
+        }
+        report("workqueue: failed to create a worker for " + pool + ": " + e
+                + (pending.length() == 0 ? "" : "; waiting: " + pending) + "; retrying every second");
+        monitor.noteBusy();
     }
 
     /** Runs one node's body, routing an exception to the handler. */
@@ -157,8 +235,10 @@ public final class WqRuntime {
             wq.destroy();
         }
         timer.stop();
+        monitor.stop();
         List<Thread> threads = new ArrayList<>();
         threads.add(timer.thread());
+        threads.add(monitor.thread);
         for (WorkerPool p : allPools()) {
             p.stop();
             threads.addAll(p.threads());

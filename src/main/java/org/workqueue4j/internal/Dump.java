@@ -1,0 +1,148 @@
+package org.workqueue4j.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * State dumps in the kernel's {@code show_all_workqueues} layout. Each pool is read under its
+ * lock, one pool at a time, so a dump is consistent per pool, not globally.
+ */
+final class Dump {
+    private Dump() {
+    }
+
+    /**
+     * <pre>
+     * Showing busy workqueues and worker pools:
+     * workqueue events: flags=0x0
+     *   pwq 0: cpus=0 flags=0x0 nice=0 active=1 refcnt=2
+     *     in-flight: kworker/0:1:slow_work
+     *     pending: w1, BAR(w1)
+     *     inactive: w2
+     * pool 0: cpus=0 flags=0x0 nice=0 hung=0s workers=2 idle: kworker/0:2
+     * </pre>
+     */
+    static String showAllWorkqueues(WqRuntime rt) {
+        StringBuilder sb = new StringBuilder("Showing busy workqueues and worker pools:\n");
+        List<WorkqueueStruct> queues = new ArrayList<>(rt.queues());
+        queues.sort((a, b) -> a.name().compareTo(b.name()));
+        for (WorkqueueStruct wq : queues) {
+            StringBuilder body = new StringBuilder();
+            for (PoolWorkqueue pwq : wq.pwqs) {
+                WorkerPool p = pwq.pool;
+                p.lock.lock();
+                try {
+                    if (pwq.isIdle()) {
+                        continue;
+                    }
+                    body.append("  pwq ").append(p.id).append(": ").append(p.describe())
+                            .append(" active=").append(pwq.nrActive).append('/').append(pwq.maxActive)
+                            .append(" refcnt=").append(pwq.totalInFlight() + 1)
+                            .append(pwq.mayday ? " MAYDAY" : "").append('\n');
+                    List<String> inFlight = new ArrayList<>();
+                    for (Worker w : p.workers) {
+                        if (w.currentPwq == pwq && w.currentWork != null) {
+                            inFlight.add(w.name + ":" + w.currentWork.name());
+                        }
+                    }
+                    List<String> pending = new ArrayList<>();
+                    for (WorkNode n = p.worklist.first(); n != null; n = n.next) {
+                        if (n.pwq == pwq) {
+                            pending.add(n.name());
+                        }
+                    }
+                    for (Worker w : p.workers) {
+                        w.scheduled.forEach(n -> {
+                            if (n.pwq == pwq) {
+                                pending.add(n.name());
+                            }
+                        });
+                    }
+                    List<String> inactive = new ArrayList<>();
+                    pwq.inactive.forEach(n -> inactive.add(n.name()));
+                    line(body, "in-flight", inFlight);
+                    line(body, "pending", pending);
+                    line(body, "inactive", inactive);
+                } finally {
+                    p.lock.unlock();
+                }
+            }
+            if (body.length() > 0) {
+                sb.append("workqueue ").append(wq.name()).append(": flags=0x")
+                        .append(Integer.toHexString(flagsOf(wq))).append('\n').append(body);
+            }
+        }
+        long now = System.nanoTime();
+        for (WorkerPool p : rt.allPools()) {
+            p.lock.lock();
+            try {
+                if (p.workers.isEmpty() && p.worklist.isEmpty()) {
+                    continue;
+                }
+                boolean busy = !p.worklist.isEmpty() || p.idle.size() != p.workers.size();
+                if (!busy) {
+                    continue;
+                }
+                long hung = p.worklist.isEmpty() ? 0 : TimeUnit.NANOSECONDS.toSeconds(now - p.lastProgressNanos);
+                sb.append("pool ").append(p.id).append(": ").append(p.describe()).append(" hung=").append(hung)
+                        .append("s workers=").append(p.workers.size());
+                if (!p.idle.isEmpty()) {
+                    sb.append(" idle:");
+                    for (Worker w : p.idle) {
+                        sb.append(' ').append(w.name);
+                    }
+                }
+                sb.append('\n');
+            } finally {
+                p.lock.unlock();
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Stacks of the workers running an item: for lockup reports. */
+    static String busyWorkerStacks(WqRuntime rt) {
+        StringBuilder sb = new StringBuilder("Showing backtraces of busy workers:\n");
+        for (WorkerPool p : rt.allPools()) {
+            List<Worker> busy = new ArrayList<>();
+            p.lock.lock();
+            try {
+                for (Worker w : p.workers) {
+                    if (w.currentWork != null) {
+                        busy.add(w);
+                    }
+                }
+            } finally {
+                p.lock.unlock();
+            }
+            for (Worker w : busy) {
+                WorkNode cur = w.currentWork;
+                sb.append(w.name).append(" running '").append(cur == null ? "?" : cur.name()).append("' (")
+                        .append(w.thread.getState()).append("):\n");
+                for (StackTraceElement e : w.thread.getStackTrace()) {
+                    sb.append("    at ").append(e).append('\n');
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    private static void line(StringBuilder sb, String label, List<String> items) {
+        if (!items.isEmpty()) {
+            sb.append("    ").append(label).append(": ").append(String.join(", ", items)).append('\n');
+        }
+    }
+
+    /** The kernel's WQ_* bits, for the dump's flags= field. */
+    static int flagsOf(WorkqueueStruct wq) {
+        int f = 0;
+        f |= wq.unbound ? 1 << 1 : 0;
+        f |= wq.freezable ? 1 << 2 : 0;
+        f |= wq.memReclaim ? 1 << 3 : 0;
+        f |= wq.highPri ? 1 << 4 : 0;
+        f |= wq.cpuIntensive ? 1 << 5 : 0;
+        f |= wq.ordered ? 1 << 17 : 0;
+        return f;
+    }
+}

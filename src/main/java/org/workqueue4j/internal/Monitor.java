@@ -1,0 +1,164 @@
+package org.workqueue4j.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The runtime's sampling thread ("kworker/monitor"), standing in for the kernel's scheduler
+ * hooks, scheduler tick and watchdog timer, none of which a JVM offers.
+ */
+final class Monitor implements Runnable {
+    /*
+     * Implementation Overview
+     *
+     * Every tick (half the CPU-intensive threshold, 5 ms by default; see the constructor) it visits each pool under
+     * its lock and:
+     *
+     *  1. takes long items out of concurrency management. A counted worker whose current item
+     *     started more than `cpuIntensiveNanos` ago stops counting in nr_running: as
+     *     CPU_INTENSIVE if its thread is RUNNABLE (kernel wq_worker_tick), as UNMANAGED_SLEEP if
+     *     it is BLOCKED/WAITING outside a library wait (the kernel learns this from schedule();
+     *     we sample Thread.getState). Either way the pool is kicked, so a pending item waits at
+     *     most threshold + one tick (15 ms by default) behind an item that blocks where the
+     *     library cannot see it. Both flags are cleared when the item ends.
+     *  2. samples CPU time: a RUNNABLE busy worker adds one tick to its queue's cpu_time, as
+     *     the kernel samples at its tick (wq_monitor's CPUtime column is sampled too).
+     *  3. retries worker creation for a pool that needs a worker and has none idle (kernel
+     *     manager with CREATE_COOLDOWN), sending maydays to rescuer-backed queues while it fails.
+     *  4. watchdog: a pool whose worklist is non-empty and has not progressed for the watchdog
+     *     threshold is reported once per stall as "BUG: workqueue lockup" with a state dump
+     *     and the busy workers' stacks.
+     *
+     * When a scan finds no pool busy or pending, the thread parks until a worker starts an
+     * item (noteBusy: one volatile read on that path) or for the watchdog threshold.
+     */
+
+    private final WqRuntime runtime;
+    private final long tickNanos;
+    private final long cpuIntensiveNanos;
+    private final long watchdogNanos;
+    private volatile boolean parkedIdle;
+    private volatile boolean stopped;
+    Thread thread;
+
+    Monitor(WqRuntime runtime, long cpuIntensiveNanos, long watchdogNanos) {
+        this.runtime = runtime;
+        this.cpuIntensiveNanos = cpuIntensiveNanos;
+        this.watchdogNanos = watchdogNanos;
+        // Half the CPU-intensive threshold, a quarter of the watchdog's, and at most 100 ms so
+        // that CPU-time sampling and creation retries keep a useful resolution.
+        long tick = Math.min(cpuIntensiveNanos / 2, TimeUnit.MILLISECONDS.toNanos(100));
+        if (watchdogNanos > 0) {
+            tick = Math.min(tick, watchdogNanos / 4);
+        }
+        this.tickNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(1), tick);
+    }
+
+    long tickNanos() {
+        return tickNanos;
+    }
+
+    /** A worker started an item: make sure the monitor is ticking. */
+    void noteBusy() {
+        if (parkedIdle) {
+            parkedIdle = false;
+            LockSupport.unpark(thread);
+        }
+    }
+
+    void stop() {
+        stopped = true;
+        LockSupport.unpark(thread);
+    }
+
+    @Override
+    public void run() {
+        long last = System.nanoTime();
+        while (!stopped) {
+            long now = System.nanoTime();
+            boolean busy = scan(now, now - last);
+            last = now;
+            if (busy) {
+                LockSupport.parkNanos(this, tickNanos);
+            } else {
+                parkedIdle = true;
+                if (!scan(System.nanoTime(), 0)) { // re-check: a worker may have started meanwhile
+                    LockSupport.parkNanos(this, watchdogNanos > 0 ? watchdogNanos : TimeUnit.SECONDS.toNanos(60));
+                }
+                parkedIdle = false;
+                last = System.nanoTime();
+            }
+        }
+    }
+
+    /** One tick over every pool; true if any pool has running or pending work. */
+    private boolean scan(long now, long elapsed) {
+        boolean busy = false;
+        List<String> stalls = null;
+        for (WorkerPool p : runtime.allPools()) {
+            boolean create = false;
+            p.lock.lock();
+            try {
+                if (!p.worklist.isEmpty()) {
+                    busy = true;
+                }
+                for (Worker w : p.workers) {
+                    long start = w.currentStartNanos;
+                    if (w.currentWork == null || start == 0) {
+                        continue;
+                    }
+                    busy = true;
+                    Thread.State st = w.thread.getState();
+                    PoolWorkqueue pwq = w.currentPwq;
+                    if (st == Thread.State.RUNNABLE && pwq != null) {
+                        pwq.wq.stats.cpuTimeNanos.add(elapsed);
+                    }
+                    if (p.concurrencyManaged && (w.flags & Worker.NOT_RUNNING) == 0 && w.sleepDepth == 0
+                            && now - start > cpuIntensiveNanos) {
+                        if (st == Thread.State.RUNNABLE) {
+                            w.setFlags(Worker.CPU_INTENSIVE);
+                            if (pwq != null) {
+                                pwq.wq.stats.cpuIntensive.increment();
+                            }
+                        } else {
+                            w.setFlags(Worker.UNMANAGED_SLEEP);
+                            if (pwq != null) {
+                                pwq.wq.stats.cmWakeup.increment();
+                            }
+                        }
+                        p.kick();
+                    }
+                }
+                if (!p.dying && p.needMoreWorker() && p.idle.isEmpty() && !p.managerActive) {
+                    create = true;
+                }
+                if (watchdogNanos > 0 && !p.worklist.isEmpty() && !p.stallReported
+                        && now - p.lastProgressNanos > watchdogNanos) {
+                    p.stallReported = true;
+                    if (stalls == null) {
+                        stalls = new ArrayList<>();
+                    }
+                    stalls.add(stallHeader(p, now));
+                }
+                if (create) {
+                    p.retryCreateWorker(now);
+                }
+            } finally {
+                p.lock.unlock();
+            }
+        }
+        if (stalls != null) {
+            for (String header : stalls) {
+                runtime.report(header + "\n" + Dump.showAllWorkqueues(runtime) + Dump.busyWorkerStacks(runtime));
+            }
+        }
+        return busy;
+    }
+
+    private static String stallHeader(WorkerPool p, long now) {
+        long secs = TimeUnit.NANOSECONDS.toSeconds(now - p.lastProgressNanos);
+        return "BUG: workqueue lockup - pool " + p.describe() + " stuck for " + secs + "s!";
+    }
+}
