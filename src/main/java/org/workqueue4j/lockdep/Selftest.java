@@ -189,7 +189,7 @@ public final class Selftest {
         /** X1 and X2 (likewise Y, Z) share a class; A, B, C, D each have their own. */
         private LockMap map(Prim prim, String x) {
             String cls = prim + ":" + x.charAt(0);
-            LockClassKey key = keys.computeIfAbsent(cls, c -> new LockClassKey(prim.name().toLowerCase() + "_" + x.charAt(0)));
+            LockClassKey key = keys.computeIfAbsent(cls, c -> new LockClassKey(prim.name().toLowerCase(java.util.Locale.ROOT) + "_" + x.charAt(0)));
             return maps.computeIfAbsent(prim + ":" + x, k -> new LockMap(x, key));
         }
 
