@@ -28,6 +28,8 @@ public final class ValidatedLock implements Lock {
     private final ReentrantLock lock;
     private final LockMap map;
     private final LockDependencyValidator validator;
+    /** {@code validator.isEnabled()}, read once: with the disabled validator every operation is one predictable branch. */
+    private final boolean enabled;
     private final boolean reentrant;
 
     /**
@@ -44,6 +46,7 @@ public final class ValidatedLock implements Lock {
     private ValidatedLock(LockMap map, LockDependencyValidator validator, boolean reentrant, boolean fair) {
         this.map = map;
         this.validator = Objects.requireNonNull(validator, "validator");
+        this.enabled = validator.isEnabled();
         this.reentrant = reentrant;
         this.lock = new ReentrantLock(fair);
     }
@@ -65,7 +68,7 @@ public final class ValidatedLock implements Lock {
 
     @Override
     public void lock() {
-        if (!validator.isEnabled() || (reentrant && lock.isHeldByCurrentThread())) {
+        if (!enabled || (reentrant && lock.isHeldByCurrentThread())) {
             lock.lock();
             return;
         }
@@ -80,7 +83,7 @@ public final class ValidatedLock implements Lock {
 
     @Override
     public void lockInterruptibly() throws InterruptedException {
-        if (!validator.isEnabled() || (reentrant && lock.isHeldByCurrentThread())) {
+        if (!enabled || (reentrant && lock.isHeldByCurrentThread())) {
             lock.lockInterruptibly();
             return;
         }
@@ -95,7 +98,7 @@ public final class ValidatedLock implements Lock {
 
     @Override
     public boolean tryLock() {
-        if (!validator.isEnabled() || (reentrant && lock.isHeldByCurrentThread())) {
+        if (!enabled || (reentrant && lock.isHeldByCurrentThread())) {
             return lock.tryLock();
         }
         if (!lock.tryLock()) {
@@ -107,7 +110,7 @@ public final class ValidatedLock implements Lock {
 
     @Override
     public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
-        if (!validator.isEnabled() || (reentrant && lock.isHeldByCurrentThread())) {
+        if (!enabled || (reentrant && lock.isHeldByCurrentThread())) {
             return lock.tryLock(time, unit);
         }
         validator.acquire(map, AcquireMode.EXCLUSIVE, false);
@@ -124,7 +127,7 @@ public final class ValidatedLock implements Lock {
 
     @Override
     public void unlock() {
-        if (!validator.isEnabled()) {
+        if (!enabled) {
             lock.unlock();
             return;
         }

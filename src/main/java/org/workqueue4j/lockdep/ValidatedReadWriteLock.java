@@ -26,6 +26,8 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
     private final ReentrantReadWriteLock rw;
     private final LockMap map;
     private final LockDependencyValidator validator;
+    /** {@code validator.isEnabled()}, read once: with the disabled validator every operation is one predictable branch. */
+    private final boolean enabled;
     private final AcquireMode readMode;
     private final ReadSide readLock = new ReadSide();
     private final WriteSide writeLock = new WriteSide();
@@ -44,6 +46,7 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
     private ValidatedReadWriteLock(LockMap map, LockDependencyValidator validator, boolean recursiveReaders, boolean fair) {
         this.map = map;
         this.validator = Objects.requireNonNull(validator, "validator");
+        this.enabled = validator.isEnabled();
         this.readMode = recursiveReaders ? AcquireMode.RECURSIVE_READ : AcquireMode.READ;
         this.rw = new ReentrantReadWriteLock(fair);
     }
@@ -87,7 +90,7 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
     private final class ReadSide implements Lock {
         @Override
         public void lock() {
-            if (!validator.isEnabled() || readIsNested()) {
+            if (!enabled || readIsNested()) {
                 rw.readLock().lock();
                 return;
             }
@@ -102,7 +105,7 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
 
         @Override
         public void lockInterruptibly() throws InterruptedException {
-            if (!validator.isEnabled() || readIsNested()) {
+            if (!enabled || readIsNested()) {
                 rw.readLock().lockInterruptibly();
                 return;
             }
@@ -117,7 +120,7 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
 
         @Override
         public boolean tryLock() {
-            if (!validator.isEnabled() || readIsNested()) {
+            if (!enabled || readIsNested()) {
                 return rw.readLock().tryLock();
             }
             if (!rw.readLock().tryLock()) {
@@ -129,7 +132,7 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
 
         @Override
         public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
-            if (!validator.isEnabled() || readIsNested()) {
+            if (!enabled || readIsNested()) {
                 return rw.readLock().tryLock(time, unit);
             }
             validator.acquire(map, readMode, false);
@@ -146,7 +149,7 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
 
         @Override
         public void unlock() {
-            if (!validator.isEnabled()) {
+            if (!enabled) {
                 rw.readLock().unlock();
                 return;
             }
@@ -169,7 +172,7 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
     private final class WriteSide implements Lock {
         @Override
         public void lock() {
-            if (!validator.isEnabled() || rw.isWriteLockedByCurrentThread()) {
+            if (!enabled || rw.isWriteLockedByCurrentThread()) {
                 rw.writeLock().lock();
                 return;
             }
@@ -184,7 +187,7 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
 
         @Override
         public void lockInterruptibly() throws InterruptedException {
-            if (!validator.isEnabled() || rw.isWriteLockedByCurrentThread()) {
+            if (!enabled || rw.isWriteLockedByCurrentThread()) {
                 rw.writeLock().lockInterruptibly();
                 return;
             }
@@ -199,7 +202,7 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
 
         @Override
         public boolean tryLock() {
-            if (!validator.isEnabled() || rw.isWriteLockedByCurrentThread()) {
+            if (!enabled || rw.isWriteLockedByCurrentThread()) {
                 return rw.writeLock().tryLock();
             }
             if (!rw.writeLock().tryLock()) {
@@ -211,7 +214,7 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
 
         @Override
         public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
-            if (!validator.isEnabled() || rw.isWriteLockedByCurrentThread()) {
+            if (!enabled || rw.isWriteLockedByCurrentThread()) {
                 return rw.writeLock().tryLock(time, unit);
             }
             validator.acquire(map, AcquireMode.EXCLUSIVE, false);
@@ -228,7 +231,7 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
 
         @Override
         public void unlock() {
-            if (!validator.isEnabled()) {
+            if (!enabled) {
                 rw.writeLock().unlock();
                 return;
             }
