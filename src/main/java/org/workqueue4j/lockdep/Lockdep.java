@@ -49,8 +49,9 @@ public final class Lockdep implements LockDependencyValidator {
      *
      * Slow path (graph lock). On a miss the thread takes graphLock, re-checks the cache, and
      * runs the kernel's checks: check_deadlock (same class held: recursive locking, except a
-     * recursive reader over any reader), then for the nearest held lock (and trylocks or
-     * recursive readers above the next non-trylock one) check_prev_add: a breadth-first search
+     * recursive reader over any reader), then, walking the held stack from the top down to
+     * the first lock that is neither a trylock nor a recursive reader (the kernel stops at the
+     * first non-trylock; see DependencyGraph.check), check_prev_add: a breadth-first search
      * from the new lock for the held one along a *strong* path - one that never has an
      * -(xR)-> edge directly followed by an -(Sx)-> edge, which by lockdep-design's lemmas is
      * exactly when a cycle can deadlock - then adds the edge with its dependency bits, or ORs
