@@ -1,0 +1,80 @@
+package org.workqueue4j.lockdep;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The set of validated chain keys (the kernel's {@code chainhash_table}): an open-addressing
+ * hash set of non-zero {@code long}s with lock-free lookups and a single writer.
+ *
+ * <p>Concurrency: {@link #add} runs only under the graph lock; {@link #contains} runs on the
+ * fast path without any lock. Slots are read with {@code getOpaque} and written with
+ * {@code setOpaque}: a key is self-contained (nothing else is published through it), so
+ * atomicity and eventual visibility are all that is needed. A reader that misses a key just
+ * added only takes the slow path, which re-checks under the graph lock. The table never fills
+ * beyond half, so every probe sequence ends at an empty slot. Growth builds a new table and
+ * publishes it through the volatile {@link #table} field (release/acquire), so a reader sees
+ * either the old complete table or the new complete one.
+ */
+final class ChainCache {
+
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
+
+    private volatile long[] table = new long[256];
+    /** Number of keys; written only under the graph lock, read by stats (racy, informational). */
+    private volatile int size;
+
+    boolean contains(long key) {
+        long[] t = table;
+        int mask = t.length - 1;
+        for (int i = index(key, mask); ; i = (i + 1) & mask) {
+            long v = (long) SLOT.getOpaque(t, i);
+            if (v == key) {
+                return true;
+            }
+            if (v == 0L) {
+                return false;
+            }
+        }
+    }
+
+    /** Adds a key; caller holds the graph lock. */
+    void add(long key) {
+        long[] t = table;
+        if ((size + 1) * 2 > t.length) {
+            long[] bigger = new long[t.length * 2];
+            for (long k : t) {
+                if (k != 0L) {
+                    insert(bigger, k);
+                }
+            }
+            table = bigger; // volatile write: publishes the fully built table
+            t = bigger;
+        }
+        if (insert(t, key)) {
+            size = size + 1;
+        }
+    }
+
+    int size() {
+        return size;
+    }
+
+    private static boolean insert(long[] t, long key) {
+        int mask = t.length - 1;
+        for (int i = index(key, mask); ; i = (i + 1) & mask) {
+            long v = (long) SLOT.getOpaque(t, i);
+            if (v == key) {
+                return false;
+            }
+            if (v == 0L) {
+                SLOT.setOpaque(t, i, key);
+                return true;
+            }
+        }
+    }
+
+    private static int index(long key, int mask) {
+        return (int) (key ^ (key >>> 29)) & mask;
+    }
+}

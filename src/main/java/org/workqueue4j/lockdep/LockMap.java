@@ -1,0 +1,79 @@
+package org.workqueue4j.lockdep;
+
+import java.util.Objects;
+
+/**
+ * One lock instance as the validator sees it (the kernel's {@code lockdep_map}).
+ *
+ * <p>A {@code LockMap} is embedded in every validated lock, and can also be used on its own as
+ * a pseudo-lock: acquire it around a wait (a latch, a future, a flush) so that the validator
+ * learns "this thread waits for whoever holds the map". The validator tracks instances per
+ * thread but reasons about classes: the class is {@link #key()} plus {@link #subclass()}.
+ */
+public final class LockMap {
+
+    /** Highest subclass, as the kernel's {@code MAX_LOCKDEP_SUBCLASSES - 1}. */
+    public static final int MAX_SUBCLASS = 7;
+
+    private final String name;
+    private final LockClassKey key;
+    private final int subclass;
+
+    /**
+     * Cache of this map's class in the validator's current graph (the kernel's
+     * {@code class_cache}). Written and read without synchronization: a racy read sees either
+     * null, a stale class (whose {@code graph} no longer matches and is ignored) or a current
+     * one, and {@link LockClass} has only final fields, so final-field semantics guarantee a
+     * reader that sees the reference also sees a fully constructed object.
+     */
+    LockClass classCache;
+
+    /**
+     * Creates a lock instance of subclass 0.
+     *
+     * @param name instance name (informational); not null
+     * @param key the lock class; not null
+     */
+    public LockMap(String name, LockClassKey key) {
+        this(name, key, 0);
+    }
+
+    /**
+     * Creates a lock instance with a nesting subclass, the kernel's {@code *_nested(lock, n)}:
+     * subclass {@code n} of a key is a class of its own, so holding one instance of subclass 0
+     * while taking another of subclass 1 is not recursive locking.
+     *
+     * @param name instance name (informational); not null
+     * @param key the lock class; not null
+     * @param subclass 0..{@value #MAX_SUBCLASS}
+     */
+    public LockMap(String name, LockClassKey key, int subclass) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.key = Objects.requireNonNull(key, "key");
+        if (subclass < 0 || subclass > MAX_SUBCLASS) {
+            throw new IllegalArgumentException(
+                    "subclass " + subclass + " of lock '" + name + "' is outside 0.." + MAX_SUBCLASS);
+        }
+        this.subclass = subclass;
+    }
+
+    /** Returns the instance name. */
+    public String name() {
+        return name;
+    }
+
+    /** Returns the lock class key. */
+    public LockClassKey key() {
+        return key;
+    }
+
+    /** Returns the nesting subclass, 0..7. */
+    public int subclass() {
+        return subclass;
+    }
+
+    @Override
+    public String toString() {
+        return subclass == 0 ? name : name + "/" + subclass;
+    }
+}

@@ -1,0 +1,516 @@
+package org.workqueue4j.lockdep;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * The lock dependency validator: the Linux kernel's lockdep for Java.
+ *
+ * <p>It learns, per lock <em>class</em>, which locks are taken while which others are held,
+ * and reports an acquisition that closes a (strong) cycle in that graph, the first time the
+ * dangerous order happens, whether or not the threads ever actually deadlock. It also reports
+ * recursive locking of a class, releasing a lock that is not held and re-initializing a held
+ * lock. Create one per runtime with {@link #builder()}; every instance is independent.
+ *
+ * <pre>{@code
+ * Lockdep lockdep = Lockdep.builder().policy(ReportPolicy.THROW).build();
+ * Lock a = new ValidatedLock("a", new LockClassKey("A"), lockdep);
+ * }</pre>
+ */
+public final class Lockdep implements LockDependencyValidator {
+
+    /*
+     * Implementation Overview
+     *
+     * State. Each thread has a HeldLocks stack (a ThreadLocal per Lockdep) holding, per entry,
+     * the LockMap, its LockClass, the mode, the trylock flag and the chain key of the stack up
+     * to and including that entry (the kernel's curr_chain_key, a hash of (class id, mode,
+     * trylock) over the stack). The shared state - classes, dependency edges, the chain cache,
+     * the site of each chain - is one DependencyGraph generation; reset() swaps in a new one
+     * and each HeldLocks lazily re-resolves its classes when it sees a new generation.
+     *
+     * Fast path (chain cache). acquire() computes the new chain key from the top entry's key
+     * and looks it up in the ChainCache, a lock-free hash set of longs. A hit means this exact
+     * sequence of classes and modes was validated before: there is nothing new to learn, so
+     * the lock is pushed with no graph work, no lock and no allocation. The cost is one
+     * ThreadLocal lookup, one hash and a probe of a shared read-mostly table: it does not grow
+     * with the number of threads (hit/miss counters are per thread, summed by stats()).
+     *
+     * Slow path (graph lock). On a miss the thread takes graphLock, re-checks the cache, and
+     * runs the kernel's checks: check_deadlock (same class held: recursive locking, except a
+     * recursive reader over any reader), then, walking the held stack from the top down to
+     * the first lock that is neither a trylock nor a recursive reader (the kernel stops at the
+     * first non-trylock; see DependencyGraph.check), check_prev_add: a breadth-first search
+     * from the new lock for the held one along a *strong* path - one that never has an
+     * -(xR)-> edge directly followed by an -(Sx)-> edge, which by lockdep-design's lemmas is
+     * exactly when a cycle can deadlock - then adds the edge with its dependency bits, or ORs
+     * the bits into an existing edge, or skips it when an at-least-as-strong path already
+     * exists (check_redundant). Only when all checks are done is the chain key inserted into
+     * the cache, so a concurrent fast-path hit never skips checks that have not happened yet.
+     * Stack traces are captured only here, once per new chain and new edge.
+     *
+     * Why no cycle is lost (Guava issue #2048). All graph reads (BFS) and writes (edge
+     * insertion) happen under the single graphLock. When two threads add the two halves of an
+     * ABBA cycle at the same time, their slow paths are serialized: whichever thread runs
+     * second sees the first one's edge (the lock's release/acquire orders the list update
+     * before the later BFS) and finds the cycle. A per-node or lock-free graph could let both
+     * BFSs run before either edge is visible and miss the cycle for good.
+     *
+     * Reports are built under graphLock (consistent graph) and emitted after it is released,
+     * so listeners and loggers may themselves take validated locks. Under WARN_ONCE the
+     * first report turns validation off with a compare-and-set on `validating` (the kernel's
+     * debug_locks_off(): exactly one thread prints); held locks stay tracked so isHeld()
+     * keeps working. Capacity limits turn validation off the same way, with one report.
+     */
+
+    /** Default class limit, the kernel's {@code MAX_LOCKDEP_KEYS}. */
+    public static final int DEFAULT_MAX_CLASSES = 8191;
+    /** Default edge limit, the kernel's {@code MAX_LOCKDEP_ENTRIES}. */
+    public static final int DEFAULT_MAX_EDGES = 32768;
+    /** Default chain limit, the kernel's {@code MAX_LOCKDEP_CHAINS}. */
+    public static final int DEFAULT_MAX_CHAINS = 65536;
+
+    private static final VarHandle VALIDATING;
+
+    static {
+        try {
+            VALIDATING = MethodHandles.lookup().findVarHandle(Lockdep.class, "validating", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final ReportPolicy policy;
+    private final List<Consumer<LockdepReport>> listeners;
+    private final System.Logger logger;
+    private final int maxClasses;
+    private final int maxEdges;
+    private final int maxChains;
+
+    /** Serializes every graph read and write (the kernel's graph_lock / lockdep_lock). */
+    private final ReentrantLock graphLock = new ReentrantLock();
+    /** Current generation; volatile so a reset() is seen by the next acquire of every thread. */
+    private volatile DependencyGraph graph = new DependencyGraph();
+    /** The kernel's debug_locks: plain volatile reads on the fast path, CAS to turn off. */
+    private volatile boolean validating = true;
+
+    private final ThreadLocal<HeldLocks> held = ThreadLocal.withInitial(this::register);
+    private final ConcurrentLinkedQueue<HeldLocks> threads = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger registrations = new AtomicInteger();
+    private final AtomicLong retiredHits = new AtomicLong();
+    private final AtomicLong retiredMisses = new AtomicLong();
+    private final Set<String> reported = ConcurrentHashMap.newKeySet();
+    private final List<LockdepReport> reports = new CopyOnWriteArrayList<>();
+
+    private Lockdep(Builder b) {
+        this.policy = b.policy;
+        this.listeners = List.copyOf(b.listeners);
+        this.logger = b.logger;
+        this.maxClasses = b.maxClasses;
+        this.maxEdges = b.maxEdges;
+        this.maxChains = b.maxChains;
+    }
+
+    /** Returns a builder with the kernel's defaults: WARN_ONCE, 8191 classes, 32768 edges, 65536 chains. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public boolean isEnabled() {
+        return true;
+    }
+
+    /** Returns whether validation is on (false after a WARN_ONCE report or a capacity overflow, until {@link #reset()}). */
+    public boolean isValidating() {
+        return validating;
+    }
+
+    /** Returns the report policy. */
+    public ReportPolicy policy() {
+        return policy;
+    }
+
+    @Override
+    public void acquire(LockMap map, AcquireMode mode, boolean trylock) {
+        Objects.requireNonNull(map, "map");
+        Objects.requireNonNull(mode, "mode");
+        HeldLocks h = held.get();
+        DependencyGraph g = current(h);
+        if (h.depth >= HeldLocks.MAX_DEPTH) {
+            depthExceeded(h, g);
+            return;
+        }
+        LockClass cls = classOf(map, g);
+        long key = HeldLocks.iterateChainKey(h.topKey(), cls, mode, trylock);
+        if (validating) {
+            if (g.chains.contains(key)) {
+                h.hit();
+            } else {
+                h.miss();
+                LockdepReport r = validateMiss(h, h.depth, g, cls, mode, trylock, key);
+                if (r != null) {
+                    emit(r, true); // throws under THROW, before the lock is pushed
+                }
+            }
+        }
+        h.push(map, cls, mode, trylock, key);
+    }
+
+    @Override
+    public void release(LockMap map) {
+        Objects.requireNonNull(map, "map");
+        HeldLocks h = held.get();
+        DependencyGraph g = current(h);
+        int i = h.find(map);
+        if (i < 0) {
+            if (validating) {
+                emit(format(g, h, h.depth, f -> f.releaseNotHeld(map)), false);
+            }
+            return;
+        }
+        h.remove(i);
+        if (i < h.depth) {
+            // Releasing out of order: the locks above form new chains (the kernel re-acquires them).
+            h.rehash(i);
+            for (int j = i; j < h.depth && validating; j++) {
+                if (!g.chains.contains(h.keys[j])) {
+                    LockdepReport r = validateMiss(h, j, g, h.classes[j], h.modes[j], h.trylocks[j], h.keys[j]);
+                    if (r != null) {
+                        emit(r, false);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void downgrade(LockMap map, AcquireMode readMode) {
+        Objects.requireNonNull(map, "map");
+        if (!readMode.isRead()) {
+            throw new IllegalArgumentException("downgrade of lock '" + map + "' needs a read mode, not " + readMode);
+        }
+        HeldLocks h = held.get();
+        DependencyGraph g = current(h);
+        int i = h.find(map);
+        if (i < 0) {
+            if (validating) {
+                emit(format(g, h, h.depth, f -> f.releaseNotHeld(map)), false);
+            }
+            return;
+        }
+        h.modes[i] = readMode;
+        h.rehash(i);
+    }
+
+    @Override
+    public void initialize(LockMap map) {
+        Objects.requireNonNull(map, "map");
+        map.classCache = null;
+        if (!validating) {
+            return;
+        }
+        String holder = null;
+        for (HeldLocks t : threads) {
+            int d = Math.min(t.depth, HeldLocks.MAX_DEPTH); // racy read of another thread's stack: best effort
+            for (int i = 0; i < d && holder == null; i++) {
+                if (t.maps[i] == map) {
+                    Thread owner = t.owner.get();
+                    holder = owner == null ? "?" : owner.getName();
+                }
+            }
+        }
+        if (holder != null) {
+            String who = holder;
+            HeldLocks h = held.get();
+            emit(format(current(h), h, h.depth, f -> f.initHeld(map, who)), false);
+        }
+    }
+
+    @Override
+    public boolean isHeld(LockMap map) {
+        return held.get().find(map) >= 0;
+    }
+
+    /** Returns the number of reports emitted since construction or the last {@link #reset()}. */
+    public int reportCount() {
+        return reports.size();
+    }
+
+    /** Returns the reports emitted since construction or the last {@link #reset()}, oldest first. */
+    public List<LockdepReport> reports() {
+        return List.copyOf(reports);
+    }
+
+    /**
+     * Forgets every class, dependency, chain and report and turns validation back on, like the
+     * selftest's {@code lockdep_reset()}. Locks held across a reset stay held; their classes
+     * are re-created in the new graph on the holder's next acquire or release.
+     */
+    public void reset() {
+        graphLock.lock();
+        try {
+            graph = new DependencyGraph();
+            reported.clear();
+            reports.clear();
+            retiredHits.set(0);
+            retiredMisses.set(0);
+            validating = true;
+        } finally {
+            graphLock.unlock();
+        }
+    }
+
+    /** Returns the counters of the current generation. */
+    public LockdepStats stats() {
+        prune();
+        long hits = retiredHits.get();
+        long misses = retiredMisses.get();
+        graphLock.lock();
+        try {
+            DependencyGraph g = graph;
+            for (HeldLocks t : threads) {
+                if (t.graph == g) {
+                    hits += t.hits();
+                    misses += t.misses();
+                }
+            }
+            return new LockdepStats(hits, misses, g.classCount(), g.edgeCount(), g.chains.size());
+        } finally {
+            graphLock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        LockdepStats s = stats();
+        return "Lockdep[" + policy + (validating ? "" : ", off") + ", classes=" + s.classes()
+                + ", edges=" + s.edges() + ", chains=" + s.chains() + ", reports=" + reportCount() + "]";
+    }
+
+    // ---------------------------------------------------------------------------------------
+
+    private HeldLocks register() {
+        HeldLocks h = new HeldLocks(Thread.currentThread());
+        threads.add(h);
+        if ((registrations.incrementAndGet() & 63) == 0) {
+            prune();
+        }
+        return h;
+    }
+
+    /** Drops the stacks of dead threads, keeping their counters. */
+    private void prune() {
+        DependencyGraph g = graph;
+        for (HeldLocks t : threads) {
+            if (!t.ownerAlive() && threads.remove(t) && t.graph == g) {
+                retiredHits.addAndGet(t.hits());
+                retiredMisses.addAndGet(t.misses());
+            }
+        }
+    }
+
+    /** Returns the current generation, first moving {@code h} onto it if a reset happened. */
+    private DependencyGraph current(HeldLocks h) {
+        DependencyGraph g = graph;
+        if (h.graph != g) {
+            for (int i = 0; i < h.depth; i++) {
+                h.classes[i] = classOf(h.maps[i], g);
+            }
+            h.rehash(0);
+            h.resetCounters();
+            h.graph = g;
+        }
+        return g;
+    }
+
+    private LockClass classOf(LockMap map, DependencyGraph g) {
+        LockClass c = map.classCache;
+        if (c != null && c.graph == g) {
+            return c;
+        }
+        LockdepReport overflow = null;
+        graphLock.lock();
+        try {
+            c = g.classFor(map.key(), map.subclass(), maxClasses);
+            if (c == null) {
+                c = g.overflow;
+                if (validating) {
+                    HeldLocks h = held.get();
+                    overflow = new ReportFormatter(g, h, h.depth).capacity("MAX_LOCKDEP_KEYS", maxClasses);
+                }
+            } else {
+                map.classCache = c;
+            }
+        } finally {
+            graphLock.unlock();
+        }
+        if (overflow != null) {
+            emit(overflow, false);
+        }
+        return c;
+    }
+
+    /**
+     * The slow path of a chain-cache miss: validates acquiring {@code cls} on top of the first
+     * {@code depth} held entries and caches the chain. Returns a report to emit, or null.
+     */
+    private LockdepReport validateMiss(HeldLocks h, int depth, DependencyGraph g, LockClass cls,
+                                       AcquireMode mode, boolean trylock, long key) {
+        graphLock.lock();
+        try {
+            if (!validating || graph != g || g.chains.contains(key)) {
+                return null;
+            }
+            if (g.chains.size() >= maxChains) {
+                return new ReportFormatter(g, h, depth).capacity("MAX_LOCKDEP_CHAINS", maxChains);
+            }
+            String at = Frames.caller();
+            DependencyGraph.Violation v = trylock ? null : g.check(h, depth, cls, mode, maxEdges);
+            if (v == null || (v.kind != LockdepReport.Kind.CAPACITY && policy == ReportPolicy.WARN)) {
+                g.chains.add(key); // only now: a fast-path hit must imply the checks are done
+                g.chainFrames.put(key, at);
+            }
+            if (v == null) {
+                return null;
+            }
+            ReportFormatter f = new ReportFormatter(g, h, depth);
+            switch (v.kind) {
+                case CIRCULAR:
+                    return f.circular(cls, mode, v);
+                case RECURSIVE:
+                    return f.recursive(cls, mode, v);
+                default:
+                    return f.capacity(v.limit, maxEdges);
+            }
+        } finally {
+            graphLock.unlock();
+        }
+    }
+
+    private void depthExceeded(HeldLocks h, DependencyGraph g) {
+        if (validating) {
+            emit(format(g, h, h.depth, f -> f.capacity("MAX_LOCK_DEPTH", HeldLocks.MAX_DEPTH)), false);
+        }
+    }
+
+    private LockdepReport format(DependencyGraph g, HeldLocks h, int depth,
+                                 java.util.function.Function<ReportFormatter, LockdepReport> how) {
+        graphLock.lock();
+        try {
+            return how.apply(new ReportFormatter(g, h, depth));
+        } finally {
+            graphLock.unlock();
+        }
+    }
+
+    /** Publishes a report per the policy; under THROW, throws for deadlocks found by acquire(). */
+    private void emit(LockdepReport r, boolean fromAcquire) {
+        boolean capacity = r.kind() == LockdepReport.Kind.CAPACITY;
+        boolean publish;
+        if (policy == ReportPolicy.WARN_ONCE) {
+            publish = VALIDATING.compareAndSet(this, true, false); // debug_locks_off(): one winner
+        } else {
+            publish = reported.add(r.signature());
+            if (capacity) {
+                validating = false;
+            }
+        }
+        if (publish) {
+            reports.add(r);
+            if (logger != null) {
+                logger.log(System.Logger.Level.WARNING, r.text());
+            }
+            for (Consumer<LockdepReport> l : listeners) {
+                try {
+                    l.accept(r);
+                } catch (RuntimeException e) {
+                    if (logger != null) {
+                        logger.log(System.Logger.Level.ERROR, "lockdep report listener failed", e);
+                    }
+                }
+            }
+        }
+        if (fromAcquire && !capacity && policy == ReportPolicy.THROW) {
+            throw new PotentialDeadlockException(r);
+        }
+    }
+
+    /** Configures a {@link Lockdep}. */
+    public static final class Builder {
+        private ReportPolicy policy = ReportPolicy.WARN_ONCE;
+        private final List<Consumer<LockdepReport>> listeners = new ArrayList<>();
+        private System.Logger logger = System.getLogger("org.workqueue4j.lockdep");
+        private int maxClasses = DEFAULT_MAX_CLASSES;
+        private int maxEdges = DEFAULT_MAX_EDGES;
+        private int maxChains = DEFAULT_MAX_CHAINS;
+
+        private Builder() {
+        }
+
+        /** Sets the report policy (default {@link ReportPolicy#WARN_ONCE}). */
+        public Builder policy(ReportPolicy policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** Adds a listener that receives every emitted report, in the reporting thread. */
+        public Builder listener(Consumer<LockdepReport> listener) {
+            listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /** Sets the logger reports are written to at WARNING (default System.Logger "org.workqueue4j.lockdep"). */
+        public Builder logger(System.Logger logger) {
+            this.logger = Objects.requireNonNull(logger, "logger");
+            return this;
+        }
+
+        /** Writes reports to no logger (listeners and {@link Lockdep#reports()} still get them). */
+        public Builder quiet() {
+            this.logger = null;
+            return this;
+        }
+
+        /** Sets the class limit, 1..65535 (default 8191). */
+        public Builder maxClasses(int n) {
+            this.maxClasses = check("maxClasses", n, 65535);
+            return this;
+        }
+
+        /** Sets the edge limit (default 32768). */
+        public Builder maxEdges(int n) {
+            this.maxEdges = check("maxEdges", n, Integer.MAX_VALUE);
+            return this;
+        }
+
+        /** Sets the chain limit (default 65536). */
+        public Builder maxChains(int n) {
+            this.maxChains = check("maxChains", n, 1 << 28);
+            return this;
+        }
+
+        /** Builds the validator. */
+        public Lockdep build() {
+            return new Lockdep(this);
+        }
+
+        private static int check(String what, int n, int max) {
+            if (n < 1 || n > max) {
+                throw new IllegalArgumentException(what + " must be in 1.." + max + ", not " + n);
+            }
+            return n;
+        }
+    }
+}

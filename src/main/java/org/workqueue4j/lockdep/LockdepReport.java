@@ -1,0 +1,92 @@
+package org.workqueue4j.lockdep;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One problem found by {@link Lockdep}: what kind, which lock classes, which locks the thread
+ * held, and the full report text in the kernel's layout ({@link #text()}).
+ */
+public final class LockdepReport {
+
+    /** The kind of problem. */
+    public enum Kind {
+        /** "possible circular locking dependency detected": a strong cycle in the graph. */
+        CIRCULAR,
+        /** "possible recursive locking detected": a class acquired while already held. */
+        RECURSIVE,
+        /** "bad unlock balance detected": release of a lock the thread does not hold (double unlock). */
+        RELEASE_NOT_HELD,
+        /** A lock (re-)initialized while some thread holds it. */
+        INIT_HELD,
+        /** A capacity limit (classes, edges, chains, held-lock depth) was hit; validation is off. */
+        CAPACITY
+    }
+
+    private final Kind kind;
+    private final String title;
+    private final List<String> classes;
+    private final List<String> heldLocks;
+    private final String threadName;
+    private final String text;
+
+    LockdepReport(Kind kind, String title, List<String> classes, List<String> heldLocks,
+                  String threadName, String text) {
+        this.kind = Objects.requireNonNull(kind);
+        this.title = title;
+        this.classes = List.copyOf(classes);
+        this.heldLocks = List.copyOf(heldLocks);
+        this.threadName = threadName;
+        this.text = text;
+    }
+
+    /** Returns the kind of problem. */
+    public Kind kind() {
+        return kind;
+    }
+
+    /** Returns the warning line, e.g. {@code "WARNING: possible circular locking dependency detected"}. */
+    public String title() {
+        return title;
+    }
+
+    /**
+     * Returns the lock classes involved. For {@link Kind#CIRCULAR}: the cycle, starting with the
+     * class being acquired and ending with the held class it would wait on (the dependency
+     * chain {@code next -> ... -> prev}). For {@link Kind#RECURSIVE}: the held class and the
+     * class being acquired. Otherwise the single class concerned (empty for CAPACITY).
+     */
+    public List<String> classes() {
+        return classes;
+    }
+
+    /** Returns the locks the reporting thread held, one {@code "(class){+.+.}, at: frame"} each. */
+    public List<String> heldLocks() {
+        return heldLocks;
+    }
+
+    /** Returns the name of the thread that triggered the report. */
+    public String threadName() {
+        return threadName;
+    }
+
+    /** Returns the full report in the kernel's layout. */
+    public String text() {
+        return text;
+    }
+
+    /** Returns a one-line summary: the kind and the classes. */
+    public String summary() {
+        return kind + " " + String.join(" -> ", classes);
+    }
+
+    /** Identity used by {@link ReportPolicy#WARN} to report each distinct problem once. */
+    String signature() {
+        return kind + ":" + String.join("\u0000", classes);
+    }
+
+    @Override
+    public String toString() {
+        return text;
+    }
+}

@@ -1,0 +1,182 @@
+package org.workqueue4j.lockdep;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds {@link LockdepReport}s in the layout of the kernel's {@code print_circular_bug()},
+ * {@code print_deadlock_bug()} and friends. Called with the graph lock held (for the chain
+ * frames), never on the fast path.
+ */
+final class ReportFormatter {
+
+    private static final String USAGE = "{+.+.}";
+
+    private final DependencyGraph graph;
+    private final HeldLocks held;
+    private final int depth;
+    private final String thread;
+
+    ReportFormatter(DependencyGraph graph, HeldLocks held, int depth) {
+        this.graph = graph;
+        this.held = held;
+        this.depth = depth;
+        this.thread = Thread.currentThread().getName();
+    }
+
+    LockdepReport circular(LockClass next, AcquireMode mode, DependencyGraph.Violation v) {
+        String title = "WARNING: possible circular locking dependency detected";
+        LockClass prev = held.classes[v.heldIndex];
+        List<LockDependency> path = v.path;
+        StringBuilder sb = header(title);
+        sb.append(thread).append(" is trying to acquire lock:\n");
+        sb.append(lock(next.name, Frames.caller())).append("\n\n");
+        sb.append("but task is already holding lock:\n");
+        sb.append(lock(prev.name, heldAt(v.heldIndex))).append("\n\n");
+        sb.append("which lock already depends on the new lock.\n\n");
+        sb.append("the existing dependency chain (in reverse order) is:\n");
+        for (int j = path.size(); j >= 1; j--) {
+            LockDependency e = path.get(j - 1);
+            sb.append("\n-> #").append(j).append(" (").append(e.to.name).append("):\n");
+            trace(sb, e.trace);
+        }
+        sb.append("\n-> #0 (").append(next.name).append("):\n");
+        trace(sb, Frames.capture());
+        sb.append("\nother info that might help us debug this:\n\n");
+        LockClass parent = path.get(path.size() - 1).from;
+        if (parent != next) {
+            sb.append("Chain exists of:\n  ").append(next.name).append(" --> ").append(parent.name)
+                    .append(" --> ").append(prev.name).append("\n\n");
+        }
+        sb.append(" Possible unsafe locking scenario:\n\n");
+        sb.append("       CPU0                    CPU1\n");
+        sb.append("       ----                    ----\n");
+        sb.append("  ").append(op(held.modes[v.heldIndex])).append('(').append(prev.name).append(");\n");
+        sb.append("                               lock(").append(parent.name).append(");\n");
+        sb.append("                               lock(").append(prev.name).append(");\n");
+        sb.append("  ").append(op(mode)).append('(').append(next.name).append(");\n");
+        sb.append("\n *** DEADLOCK ***\n\n");
+        List<String> heldLines = heldLocks(sb);
+        backtrace(sb);
+        List<String> cycle = new ArrayList<>();
+        cycle.add(next.name);
+        for (LockDependency e : path) {
+            cycle.add(e.to.name);
+        }
+        return new LockdepReport(LockdepReport.Kind.CIRCULAR, title, cycle, heldLines, thread, sb.toString());
+    }
+
+    LockdepReport recursive(LockClass next, AcquireMode mode, DependencyGraph.Violation v) {
+        String title = "WARNING: possible recursive locking detected";
+        LockClass prev = held.classes[v.heldIndex];
+        StringBuilder sb = header(title);
+        sb.append(thread).append(" is trying to acquire lock:\n");
+        sb.append(lock(next.name, Frames.caller())).append("\n\n");
+        sb.append("but task is already holding lock:\n");
+        sb.append(lock(prev.name, heldAt(v.heldIndex))).append("\n\n");
+        sb.append("other info that might help us debug this:\n");
+        sb.append(" Possible unsafe locking scenario:\n\n");
+        sb.append("       CPU0\n");
+        sb.append("       ----\n");
+        sb.append("  ").append(op(held.modes[v.heldIndex])).append('(').append(prev.name).append(");\n");
+        sb.append("  ").append(op(mode)).append('(').append(next.name).append(");\n");
+        sb.append("\n *** DEADLOCK ***\n\n");
+        sb.append(" May be due to missing lock nesting notation\n\n");
+        List<String> heldLines = heldLocks(sb);
+        backtrace(sb);
+        return new LockdepReport(LockdepReport.Kind.RECURSIVE, title, List.of(prev.name, next.name),
+                heldLines, thread, sb.toString());
+    }
+
+    LockdepReport releaseNotHeld(LockMap map) {
+        String title = "WARNING: bad unlock balance detected!";
+        StringBuilder sb = header(title);
+        sb.append(thread).append(" is trying to release lock (").append(className(map)).append(") at:\n");
+        sb.append(Frames.caller()).append('\n');
+        sb.append("but there are no more locks to release!\n\n");
+        sb.append("other info that might help us debug this:\n");
+        List<String> heldLines = heldLocks(sb);
+        backtrace(sb);
+        return new LockdepReport(LockdepReport.Kind.RELEASE_NOT_HELD, title, List.of(className(map)),
+                heldLines, thread, sb.toString());
+    }
+
+    LockdepReport initHeld(LockMap map, String holder) {
+        String title = "WARNING: held lock re-initialized!";
+        StringBuilder sb = header(title);
+        sb.append(thread).append(" is initializing lock (").append(className(map)).append(") at:\n");
+        sb.append(Frames.caller()).append('\n');
+        sb.append("but the lock is still held by ").append(holder).append(":\n");
+        sb.append(" (").append(className(map)).append(')').append(USAGE).append("\n\n");
+        sb.append("other info that might help us debug this:\n");
+        List<String> heldLines = heldLocks(sb);
+        backtrace(sb);
+        return new LockdepReport(LockdepReport.Kind.INIT_HELD, title, List.of(className(map)),
+                heldLines, thread, sb.toString());
+    }
+
+    LockdepReport capacity(String limit, long value) {
+        String title = "BUG: " + limit + " too low!";
+        StringBuilder sb = new StringBuilder();
+        sb.append(title).append('\n');
+        sb.append("turning off the locking correctness validator.\n");
+        sb.append("(limit: ").append(value).append("; raise it with Lockdep.builder())\n");
+        List<String> heldLines = heldLocks(sb);
+        backtrace(sb);
+        return new LockdepReport(LockdepReport.Kind.CAPACITY, title, List.of(), heldLines, thread, sb.toString());
+    }
+
+    private static StringBuilder header(String title) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("=".repeat(title.length())).append('\n');
+        sb.append(title).append('\n');
+        sb.append("-".repeat(title.length())).append('\n');
+        return sb;
+    }
+
+    private static String lock(String name, String at) {
+        return " (" + name + ")" + USAGE + ", at: " + at;
+    }
+
+    private static String op(AcquireMode mode) {
+        return mode.isRead() ? "rlock" : "lock";
+    }
+
+    private String heldAt(int i) {
+        String at = graph.chainFrames.get(held.keys[i]);
+        return at == null ? "?" : at;
+    }
+
+    private static String className(LockMap map) {
+        LockClassKey key = map.key();
+        return map.subclass() == 0 ? key.name() : key.name() + "/" + map.subclass();
+    }
+
+    private List<String> heldLocks(StringBuilder sb) {
+        List<String> lines = new ArrayList<>();
+        if (depth == 0) {
+            sb.append("no locks held by ").append(thread).append(".\n");
+        } else {
+            sb.append(depth).append(depth == 1 ? " lock" : " locks").append(" held by ").append(thread).append(":\n");
+            for (int i = 0; i < depth; i++) {
+                String line = lock(held.classes[i].name, heldAt(i)).substring(1);
+                lines.add(line);
+                sb.append(" #").append(i).append(": ").append(line).append('\n');
+            }
+        }
+        return lines;
+    }
+
+    private static void trace(StringBuilder sb, List<String> frames) {
+        for (String f : frames) {
+            sb.append("       ").append(f).append('\n');
+        }
+    }
+
+    private static void backtrace(StringBuilder sb) {
+        sb.append("\nstack backtrace:\n");
+        for (String f : Frames.capture()) {
+            sb.append(' ').append(f).append('\n');
+        }
+    }
+}

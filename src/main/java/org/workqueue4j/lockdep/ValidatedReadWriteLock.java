@@ -1,0 +1,298 @@
+package org.workqueue4j.lockdep;
+
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A {@link ReadWriteLock} whose acquisitions are validated; it wraps a
+ * {@link ReentrantReadWriteLock}. Both sides share one {@link LockMap}: the write side
+ * acquires it {@link AcquireMode#EXCLUSIVE}, the read side {@link AcquireMode#READ}
+ * (non-recursive 'r', the default: a queued writer blocks new readers, as in
+ * {@code ReentrantReadWriteLock}) or {@link AcquireMode#RECURSIVE_READ} ('R', by option, for
+ * locks whose readers never wait behind writers).
+ *
+ * <p>Java decisions (SPEC §5): re-entering the read or write side on the same instance is
+ * legal and not reported again; taking the read lock while holding this instance's write
+ * lock is a legal downgrade (when the write lock is then released the validator sees a read
+ * hold). Taking the write lock while holding only the read lock (an upgrade, which blocks
+ * forever in {@code ReentrantReadWriteLock}) is reported as recursive locking.
+ */
+public final class ValidatedReadWriteLock implements ReadWriteLock {
+
+    private final ReentrantReadWriteLock rw;
+    private final LockMap map;
+    private final LockDependencyValidator validator;
+    /** {@code validator.isEnabled()}, read once: with the disabled validator every operation is one predictable branch. */
+    private final boolean enabled;
+    private final AcquireMode readMode;
+    private final ReadSide readLock = new ReadSide();
+    private final WriteSide writeLock = new WriteSide();
+
+    /**
+     * Creates a non-fair read-write lock with non-recursive readers.
+     *
+     * @param name instance name
+     * @param key lock class
+     * @param validator the validator, or {@link LockDependencyValidator#disabled()}
+     */
+    public ValidatedReadWriteLock(String name, LockClassKey key, LockDependencyValidator validator) {
+        this(new LockMap(name, key), validator, false, false);
+    }
+
+    private ValidatedReadWriteLock(LockMap map, LockDependencyValidator validator, boolean recursiveReaders, boolean fair) {
+        this.map = map;
+        this.validator = Objects.requireNonNull(validator, "validator");
+        this.enabled = validator.isEnabled();
+        this.readMode = recursiveReaders ? AcquireMode.RECURSIVE_READ : AcquireMode.READ;
+        this.rw = new ReentrantReadWriteLock(fair);
+    }
+
+    /** Returns a builder for a lock with non-default options. */
+    public static Builder builder(String name, LockClassKey key, LockDependencyValidator validator) {
+        return new Builder(name, key, validator);
+    }
+
+    /** Returns the validator's view of this lock instance. */
+    public LockMap map() {
+        return map;
+    }
+
+    @Override
+    public Lock readLock() {
+        return readLock;
+    }
+
+    @Override
+    public Lock writeLock() {
+        return writeLock;
+    }
+
+    @Override
+    public String toString() {
+        return "ValidatedReadWriteLock[" + map + ", " + readMode + ", " + rw + "]";
+    }
+
+    /** True when this thread's read acquisition needs no validation: re-entry or downgrade. */
+    private boolean readIsNested() {
+        return rw.getReadHoldCount() > 0 || rw.isWriteLockedByCurrentThread();
+    }
+
+    private void afterReadUnlock(int holdsBefore) {
+        if (holdsBefore == 1 && !rw.isWriteLockedByCurrentThread()) {
+            validator.release(map);
+        }
+    }
+
+    private final class ReadSide implements Lock {
+        @Override
+        public void lock() {
+            if (!enabled || readIsNested()) {
+                rw.readLock().lock();
+                return;
+            }
+            validator.acquire(map, readMode, false);
+            try {
+                rw.readLock().lock();
+            } catch (Throwable t) {
+                validator.release(map);
+                throw t;
+            }
+        }
+
+        @Override
+        public void lockInterruptibly() throws InterruptedException {
+            if (!enabled || readIsNested()) {
+                rw.readLock().lockInterruptibly();
+                return;
+            }
+            validator.acquire(map, readMode, false);
+            try {
+                rw.readLock().lockInterruptibly();
+            } catch (Throwable t) {
+                validator.release(map);
+                throw t;
+            }
+        }
+
+        @Override
+        public boolean tryLock() {
+            if (!enabled || readIsNested()) {
+                return rw.readLock().tryLock();
+            }
+            if (!rw.readLock().tryLock()) {
+                return false;
+            }
+            validator.acquire(map, readMode, true);
+            return true;
+        }
+
+        @Override
+        public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
+            if (!enabled || readIsNested()) {
+                return rw.readLock().tryLock(time, unit);
+            }
+            validator.acquire(map, readMode, false);
+            boolean acquired = false;
+            try {
+                acquired = rw.readLock().tryLock(time, unit);
+                return acquired;
+            } finally {
+                if (!acquired) {
+                    validator.release(map);
+                }
+            }
+        }
+
+        @Override
+        public void unlock() {
+            if (!enabled) {
+                rw.readLock().unlock();
+                return;
+            }
+            int holds = rw.getReadHoldCount();
+            if (holds == 0) {
+                validator.release(map);  // reported: not held by this thread
+                rw.readLock().unlock();  // throws IllegalMonitorStateException
+                return;
+            }
+            rw.readLock().unlock();
+            afterReadUnlock(holds);
+        }
+
+        @Override
+        public Condition newCondition() {
+            throw new UnsupportedOperationException("read locks have no conditions");
+        }
+    }
+
+    private final class WriteSide implements Lock {
+        @Override
+        public void lock() {
+            if (!enabled || rw.isWriteLockedByCurrentThread()) {
+                rw.writeLock().lock();
+                return;
+            }
+            validator.acquire(map, AcquireMode.EXCLUSIVE, false); // reports an upgrade (read held)
+            try {
+                rw.writeLock().lock();
+            } catch (Throwable t) {
+                validator.release(map);
+                throw t;
+            }
+        }
+
+        @Override
+        public void lockInterruptibly() throws InterruptedException {
+            if (!enabled || rw.isWriteLockedByCurrentThread()) {
+                rw.writeLock().lockInterruptibly();
+                return;
+            }
+            validator.acquire(map, AcquireMode.EXCLUSIVE, false);
+            try {
+                rw.writeLock().lockInterruptibly();
+            } catch (Throwable t) {
+                validator.release(map);
+                throw t;
+            }
+        }
+
+        @Override
+        public boolean tryLock() {
+            if (!enabled || rw.isWriteLockedByCurrentThread()) {
+                return rw.writeLock().tryLock();
+            }
+            if (!rw.writeLock().tryLock()) {
+                return false;
+            }
+            validator.acquire(map, AcquireMode.EXCLUSIVE, true);
+            return true;
+        }
+
+        @Override
+        public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
+            if (!enabled || rw.isWriteLockedByCurrentThread()) {
+                return rw.writeLock().tryLock(time, unit);
+            }
+            validator.acquire(map, AcquireMode.EXCLUSIVE, false);
+            boolean acquired = false;
+            try {
+                acquired = rw.writeLock().tryLock(time, unit);
+                return acquired;
+            } finally {
+                if (!acquired) {
+                    validator.release(map);
+                }
+            }
+        }
+
+        @Override
+        public void unlock() {
+            if (!enabled) {
+                rw.writeLock().unlock();
+                return;
+            }
+            if (!rw.isWriteLockedByCurrentThread()) {
+                validator.release(map);  // reported: not held by this thread
+                rw.writeLock().unlock(); // throws IllegalMonitorStateException
+                return;
+            }
+            int holds = rw.getWriteHoldCount();
+            rw.writeLock().unlock();
+            if (holds == 1) {
+                if (rw.getReadHoldCount() > 0) {
+                    validator.downgrade(map, readMode); // write -> read downgrade completes
+                } else {
+                    validator.release(map);
+                }
+            }
+        }
+
+        @Override
+        public Condition newCondition() {
+            return rw.writeLock().newCondition();
+        }
+    }
+
+    /** Options for a {@link ValidatedReadWriteLock}. */
+    public static final class Builder {
+        private final String name;
+        private final LockClassKey key;
+        private final LockDependencyValidator validator;
+        private boolean recursiveReaders;
+        private boolean fair;
+        private int subclass;
+
+        private Builder(String name, LockClassKey key, LockDependencyValidator validator) {
+            this.name = name;
+            this.key = key;
+            this.validator = validator;
+        }
+
+        /** Readers are recursive ('R', never wait for writers) instead of non-recursive ('r', default). */
+        public Builder recursiveReaders(boolean recursiveReaders) {
+            this.recursiveReaders = recursiveReaders;
+            return this;
+        }
+
+        /** Whether the underlying lock is fair (default false). */
+        public Builder fair(boolean fair) {
+            this.fair = fair;
+            return this;
+        }
+
+        /** The nesting subclass, 0..7 (default 0). */
+        public Builder subclass(int subclass) {
+            this.subclass = subclass;
+            return this;
+        }
+
+        /** Builds the lock. */
+        public ValidatedReadWriteLock build() {
+            return new ValidatedReadWriteLock(new LockMap(name, key, subclass), validator, recursiveReaders, fair);
+        }
+    }
+}
