@@ -45,6 +45,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
     private final boolean ordered;
     private final boolean unbound;
     private final boolean system;
+    /** Serializes setMaxActive, which updates the pwqs one by one. */
+    private final Object maxActiveLock = new Object();
 
     private WorkQueue(Builder b, WorkQueues runtime, boolean system) {
         this.runtime = runtime;
@@ -299,7 +301,10 @@ public final class WorkQueue implements Executor, AutoCloseable {
         if (ordered) {
             throw new IllegalStateException("ordered queue '" + name() + "' has max_active fixed at 1");
         }
-        wq.setMaxActive(clampMaxActive(name(), maxActive));
+        int n = clampMaxActive(name(), maxActive);
+        synchronized (maxActiveLock) { // kernel wq->mutex: concurrent setters must not interleave per pwq
+            wq.setMaxActive(n);
+        }
     }
 
     /**
