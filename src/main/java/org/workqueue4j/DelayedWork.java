@@ -1,9 +1,7 @@
 package org.workqueue4j;
 
-import org.workqueue4j.internal.Pending;
 import org.workqueue4j.internal.TimerQueue;
 import org.workqueue4j.internal.WorkNode;
-import org.workqueue4j.internal.WorkqueueStruct;
 
 /**
  * A work item that can be queued after a delay (kernel {@code delayed_work}): see
@@ -11,9 +9,15 @@ import org.workqueue4j.internal.WorkqueueStruct;
  * {@link WorkQueue#modDelayed(DelayedWork, java.time.Duration)}. The item is pending from the
  * moment its timer is armed. The timer entry lives inside the item, so arming and re-arming
  * allocate nothing.
+ *
+ * <p>{@link #cancel()}, {@link #cancelSync()}, {@link #disable()} and {@link #disableSync()}
+ * stop an armed timer as well (kernel {@code cancel_delayed_work} and friends).
  */
 public class DelayedWork extends Work {
-    /** The timer of the runtime this item was last armed on; written before arming. */
+    /**
+     * The timer of the runtime this item was last armed on. Volatile: written before the TIMER
+     * bit is set (a volatile RMW), read by cancellers after they saw TIMER, so they see it.
+     */
     private volatile TimerQueue timer;
 
     public DelayedWork(String name, Runnable function) {
@@ -24,7 +28,8 @@ public class DelayedWork extends Work {
         this.timer = t;
     }
 
-    TimerQueue timer() {
+    @Override
+    protected final TimerQueue armedTimer() {
         return timer;
     }
 
@@ -37,37 +42,15 @@ public class DelayedWork extends Work {
      * If the timer is armed, queues the item now; then waits for it to finish (kernel
      * {@code flush_delayed_work}).
      *
-     * @return true if it waited
+     * @return true if it fired the timer or waited for a queued or running instance
      */
     @Override
     public boolean flush() {
+        // Asked even when TIMER reads clear: the timer thread clears it before the item lands on
+        // its queue, and fireNow waits out that window, so the flush below finds the item.
         TimerQueue t = timer;
-        if (t != null && (state() & WorkNode.TIMER) != 0) {
-            t.fireNow(this);
-        }
-        return super.flush();
-    }
-
-    /** Stops the timer or takes the item off its queue (kernel {@code cancel_delayed_work}). */
-    @Override
-    public boolean cancel() {
-        return Pending.cancel(this, timer, false);
-    }
-
-    @Override
-    public boolean cancelSync() {
-        boolean was = Pending.cancel(this, timer, true);
-        try {
-            WorkqueueStruct.flushWork(this);
-        } finally {
-            Pending.enable(this);
-        }
-        return was;
-    }
-
-    @Override
-    public boolean disable() {
-        return Pending.cancel(this, timer, true);
+        boolean fired = t != null && (state() & WorkNode.PENDING) != 0 && t.fireNow(this);
+        return super.flush() | fired;
     }
 
     @Override

@@ -97,7 +97,7 @@ public class Work extends WorkNode {
      * @return true if it was pending
      */
     public boolean cancel() {
-        return Pending.cancel(this, null, false);
+        return Pending.cancel(this, false);
     }
 
     /**
@@ -108,7 +108,7 @@ public class Work extends WorkNode {
      * @return true if it was pending
      */
     public boolean cancelSync() {
-        boolean was = Pending.cancel(this, null, true);
+        boolean was = Pending.cancel(this, true);
         try {
             WorkqueueStruct.flushWork(this);
         } finally {
@@ -125,7 +125,7 @@ public class Work extends WorkNode {
      * @throws IllegalStateException if the count would overflow (65535)
      */
     public boolean disable() {
-        return Pending.cancel(this, null, true);
+        return Pending.cancel(this, true);
     }
 
     /**

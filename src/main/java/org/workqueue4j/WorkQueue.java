@@ -45,6 +45,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
     private final boolean ordered;
     private final boolean unbound;
     private final boolean system;
+    /** Serializes setMaxActive, which updates the pwqs one by one. */
+    private final Object maxActiveLock = new Object();
 
     private WorkQueue(Builder b, WorkQueues runtime, boolean system) {
         this.runtime = runtime;
@@ -68,7 +70,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
         if (n < 1 || n > MAX_ACTIVE) {
             int c = Math.max(1, Math.min(MAX_ACTIVE, n));
             LOG.log(Level.WARNING, "workqueue: max_active {0} requested for {1} is out of range, clamping between 1 and {2}",
-                    n, name, MAX_ACTIVE);
+                    String.valueOf(n), name, String.valueOf(MAX_ACTIVE)); // strings: MessageFormat would print "5,000"
             return c;
         }
         return n;
@@ -190,8 +192,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
     public boolean modDelayed(DelayedWork work, Duration delay) {
         Objects.requireNonNull(work, () -> "delayed work modified on '" + name() + "'");
         long nanos = checkDelay(work, delay);
-        TimerQueue t = work.timer();
-        int r = Pending.grab(work, t);
+        int r = Pending.grab(work);
         if (work.disableCount() > 0) {
             work.clearState(WorkNode.PENDING);
         } else {
@@ -206,15 +207,14 @@ public final class WorkQueue implements Executor, AutoCloseable {
             wq.insertClaimed(cpu, work);
             return;
         }
-        if (wq.isDestroyed()) {
-            work.clearState(WorkNode.PENDING);
+        TimerQueue t = runtime.engine().timer();
+        work.bindTimer(t); // before TIMER is set: a canceller that sees TIMER finds the timer
+        work.addState(WorkNode.TIMER); // we own PENDING; TIMER is clear, so add sets it
+        if (!t.arm(work, wq, cpu, nanos)) {
+            work.clearState(WorkNode.TIMER | WorkNode.PENDING);
             throw new IllegalStateException("queue '" + name() + "' is destroyed; cannot queue delayed work '"
                     + work.name() + "'");
         }
-        TimerQueue t = runtime.engine().timer();
-        work.bindTimer(t);
-        work.addState(WorkNode.TIMER); // we own PENDING; TIMER is clear, so add sets it
-        t.arm(work, wq, cpu, nanos);
     }
 
     private long checkDelay(DelayedWork work, Duration delay) {
@@ -301,7 +301,10 @@ public final class WorkQueue implements Executor, AutoCloseable {
         if (ordered) {
             throw new IllegalStateException("ordered queue '" + name() + "' has max_active fixed at 1");
         }
-        wq.setMaxActive(clampMaxActive(name(), maxActive));
+        int n = clampMaxActive(name(), maxActive);
+        synchronized (maxActiveLock) { // kernel wq->mutex: concurrent setters must not interleave per pwq
+            wq.setMaxActive(n);
+        }
     }
 
     /** A snapshot of this queue's counters (wq_monitor.py's columns). */

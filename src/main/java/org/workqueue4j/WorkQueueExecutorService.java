@@ -29,15 +29,22 @@ final class WorkQueueExecutorService extends AbstractExecutorService {
     private final Set<TaskWork> live = ConcurrentHashMap.newKeySet();
     private boolean shutdown;
     private boolean terminated;
+    /** shutdownNow was called; volatile: execute rechecks it after queueing, lock-free. */
+    private volatile boolean stopping;
 
     WorkQueueExecutorService(WorkQueue queue) {
         this.queue = queue;
     }
 
-    /** The one-shot item of one task; tracks the thread running it for shutdownNow. */
+    /**
+     * The one-shot item of one task; tracks the thread running it for shutdownNow. {@code runner}
+     * is set and cleared, and interrupted, under the item's monitor: an interrupt is thus either
+     * delivered while the task runs (and cleared before the worker moves on) or not at all, never
+     * to the next item the worker runs.
+     */
     private final class TaskWork extends Work {
         final Runnable task;
-        volatile Thread runner;
+        private Thread runner; // guarded by this
 
         TaskWork(Runnable task) {
             super(String.valueOf(task), task);
@@ -46,13 +53,23 @@ final class WorkQueueExecutorService extends AbstractExecutorService {
 
         @Override
         protected void execute() {
-            runner = Thread.currentThread();
+            synchronized (this) {
+                runner = Thread.currentThread();
+            }
             try {
                 super.execute();
             } finally {
-                runner = null;
+                synchronized (this) {
+                    runner = null;
+                }
                 Thread.interrupted(); // an interrupt aimed at this task must not leak to the next item
                 finished(this);
+            }
+        }
+
+        synchronized void interruptIfRunning() {
+            if (runner != null) {
+                runner.interrupt();
             }
         }
     }
@@ -107,6 +124,12 @@ final class WorkQueueExecutorService extends AbstractExecutorService {
         } catch (IllegalStateException e) {
             finished(w);
             throw new RejectedExecutionException(e.getMessage(), e);
+        }
+        // A shutdownNow that ran between the check above and the queue missed this item (it was
+        // not pending yet): take it back, as ThreadPoolExecutor's recheck does.
+        if (stopping && w.cancel()) {
+            finished(w);
+            throw new RejectedExecutionException("executor of queue '" + queue.name() + "' is shut down");
         }
     }
 
@@ -171,6 +194,7 @@ final class WorkQueueExecutorService extends AbstractExecutorService {
 
     @Override
     public List<Runnable> shutdownNow() {
+        stopping = true;
         shutdown();
         List<Runnable> never = new ArrayList<>();
         for (TaskWork w : live) {
@@ -178,10 +202,7 @@ final class WorkQueueExecutorService extends AbstractExecutorService {
                 never.add(w.task);
                 finished(w);
             } else {
-                Thread t = w.runner;
-                if (t != null) {
-                    t.interrupt();
-                }
+                w.interruptIfRunning();
             }
         }
         return never;

@@ -17,6 +17,10 @@ public final class Pending {
      *   - in transit (PENDING claimed by a queuer or a firing timer that has not inserted yet):
      *     spin until it lands; the window is a few instructions long.
      * The caller then releases PENDING (cancel) or reuses it (modDelayed).
+     *
+     * The timer is looked up (armedTimer()) only after TIMER was seen set, never passed in by
+     * the caller: a canceller that read the item's timer before a concurrent first arm saw
+     * null and would spin until the timer fired (an hour later, for an hour's delay).
      */
 
     public static final int IDLE = 0;
@@ -26,7 +30,7 @@ public final class Pending {
     }
 
     /** Grabs PENDING; see the overview. */
-    public static int grab(WorkNode n, TimerQueue timer) {
+    public static int grab(WorkNode n) {
         for (int spins = 0; ; spins++) {
             long s = n.state();
             if ((s & WorkNode.PENDING) == 0) {
@@ -35,7 +39,8 @@ public final class Pending {
                 }
                 continue;
             }
-            if ((s & WorkNode.TIMER) != 0 && timer != null && timer.cancel(n)) {
+            TimerQueue timer;
+            if ((s & WorkNode.TIMER) != 0 && (timer = n.armedTimer()) != null && timer.cancel(n)) {
                 n.clearState(WorkNode.TIMER);
                 return WAS_PENDING;
             }
@@ -71,8 +76,8 @@ public final class Pending {
      *
      * @return true if the item was pending
      */
-    public static boolean cancel(WorkNode n, TimerQueue timer, boolean disable) {
-        int r = grab(n, timer);
+    public static boolean cancel(WorkNode n, boolean disable) {
+        int r = grab(n);
         if (disable) {
             if (n.disableCount() == WorkNode.DISABLE_MAX) {
                 n.clearState(WorkNode.PENDING);

@@ -27,6 +27,16 @@ public final class TimerQueue {
      * node is then "in transit" for cancel, which spins until it lands on a list).
      *
      * Everything is guarded by `lock`. A node is in the heap iff heapIndex >= 0.
+     *
+     * `firing` names the node the timer thread popped and is queueing right now (kernel: the
+     * running timer callback that del_timer_sync waits for). It is set under `lock` when the
+     * node is popped and cleared (volatile) once the node sits on its queue, so fireNow, which
+     * finds the node gone from the heap under `lock`, can wait for it to land before flushing.
+     *
+     * arm() refuses a queue whose destroy() has begun, checked under `lock`: destroy() sets
+     * that state first and then empties the heap of the queue's nodes under `lock`, so no node
+     * can be armed for a dead queue behind its back. The thread checks `stopped` under `lock`
+     * before each wait, so a stop() (which signals under `lock`) is never missed.
      */
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -35,6 +45,8 @@ public final class TimerQueue {
     private int size;
     private final Thread thread;
     private volatile boolean stopped;
+    /** The popped node the timer thread is queueing; volatile: its clear publishes the landing. */
+    private volatile WorkNode firing;
     private final WqRuntime runtime;
 
     TimerQueue(WqRuntime runtime, ThreadFactory factory) {
@@ -48,10 +60,17 @@ public final class TimerQueue {
         thread.start();
     }
 
-    /** Arms a node whose PENDING bit (and TIMER bit) the caller owns. */
-    public void arm(WorkNode n, WorkqueueStruct wq, int cpu, long delayNanos) {
+    /**
+     * Arms a node whose PENDING bit (and TIMER bit) the caller owns.
+     *
+     * @return false (nothing armed) if {@code wq} is being or has been destroyed
+     */
+    public boolean arm(WorkNode n, WorkqueueStruct wq, int cpu, long delayNanos) {
         lock.lock();
         try {
+            if (wq.isDying()) {
+                return false;
+            }
             n.timerWq = wq;
             n.timerCpu = cpu;
             n.deadlineNanos = System.nanoTime() + delayNanos;
@@ -64,6 +83,7 @@ public final class TimerQueue {
             if (heap[0] == n) {
                 tick.signal();
             }
+            return true;
         } finally {
             lock.unlock();
         }
@@ -83,11 +103,26 @@ public final class TimerQueue {
         }
     }
 
-    /** If {@code n} is armed, takes it off the timer and queues it now (kernel flush_delayed_work). */
-    public void fireNow(WorkNode n) {
+    /**
+     * If {@code n} is armed, takes it off the timer and queues it now (kernel
+     * flush_delayed_work). If the timer thread has just popped it, waits until it has landed on
+     * its queue (as del_timer_sync waits for a running callback), so a flush that follows finds it.
+     *
+     * @return true if this call queued it
+     */
+    public boolean fireNow(WorkNode n) {
         if (cancel(n)) {
             fire(n);
+            return true;
         }
+        for (int spins = 0; firing == n; spins++) {
+            if (spins > 64) {
+                Thread.yield();
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+        return false;
     }
 
     /** The queue an armed node will go to, or null if it is not armed. */
@@ -147,6 +182,9 @@ public final class TimerQueue {
             WorkNode due = null;
             lock.lock();
             try {
+                if (stopped) {
+                    break;
+                }
                 if (size == 0) {
                     tick.awaitUninterruptibly();
                     continue;
@@ -158,12 +196,17 @@ public final class TimerQueue {
                 }
                 due = heap[0];
                 removeAt(0);
+                firing = due;
             } catch (InterruptedException e) {
                 continue; // only stop() ends the timer
             } finally {
                 lock.unlock();
             }
-            fire(due);
+            try {
+                fire(due);
+            } finally {
+                firing = null;
+            }
         }
     }
 

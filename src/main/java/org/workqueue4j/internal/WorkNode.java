@@ -87,6 +87,15 @@ public abstract class WorkNode {
     /** @return a name for dumps, reports and exceptions */
     public abstract String name();
 
+    /**
+     * The timer this node was last armed on, or null (only DelayedWork is ever armed). Read
+     * by {@link Pending#grab} after it saw TIMER set, never cached before: the armer binds the
+     * timer before it sets TIMER, so that order is what makes the value non-null.
+     */
+    protected TimerQueue armedTimer() {
+        return null;
+    }
+
     /** Runs the item's body. Called by the worker with no pool lock held. */
     protected abstract void execute();
 

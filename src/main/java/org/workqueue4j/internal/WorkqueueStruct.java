@@ -290,6 +290,11 @@ public final class WorkqueueStruct {
         return (state & DESTROYED) != 0;
     }
 
+    /** destroy() has begun: the timer refuses to arm for this queue (checked under its lock). */
+    boolean isDying() {
+        return (state & (DESTROYING | DESTROYED)) != 0;
+    }
+
     boolean isDraining() {
         return (state & (DRAINING | DESTROYING)) != 0;
     }
@@ -509,12 +514,26 @@ public final class WorkqueueStruct {
      * @return true if it waited, false if the item was idle
      */
     public static boolean flushWork(WorkNode n) {
-        WorkerPool pool = n.poolAcquire();
-        if (pool == null) {
-            return false;
+        Barrier b = null;
+        WorkerPool pool;
+        while (true) {
+            pool = n.poolAcquire();
+            if (pool == null) {
+                return false;
+            }
+            if (b == null) {
+                b = new Barrier(n.name());
+            }
+            pool.lock.lock();
+            // pwq and runningWorker are guarded by the lock of the pool the node is in; a node
+            // requeued to another pool meanwhile shows a pwq of that pool: follow it there
+            // (kernel start_flush_work checks pwq->pool == pool).
+            PoolWorkqueue p = n.pwq;
+            if (p == null || p.pool == pool) {
+                break;
+            }
+            pool.lock.unlock();
         }
-        Barrier b = new Barrier(n.name());
-        pool.lock.lock();
         try {
             PoolWorkqueue pwq = n.pwq;
             Worker running = n.runningWorker;
