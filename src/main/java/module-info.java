@@ -7,7 +7,7 @@
  */
 module org.workqueue4j {
     exports org.workqueue4j;
-    // exports org.workqueue4j.lockdep; (restored when the validator lands)
+    exports org.workqueue4j.lockdep;
     requires java.logging;
     requires jdk.jfr;
 }
