@@ -1,5 +1,6 @@
 package org.workqueue4j;
 
+import org.workqueue4j.lockdep.LockClassKey;
 import org.workqueue4j.internal.TimerQueue;
 import org.workqueue4j.internal.WorkNode;
 
@@ -20,8 +21,14 @@ public class DelayedWork extends Work {
      */
     private volatile TimerQueue timer;
 
+    /** An item whose lock class is its construction site; see {@link Work#Work(String, Runnable)}. */
     public DelayedWork(String name, Runnable function) {
         super(name, function);
+    }
+
+    /** An item with an explicit lock class; see {@link Work#Work(String, LockClassKey, Runnable)}. */
+    public DelayedWork(String name, LockClassKey lockClass, Runnable function) {
+        super(name, lockClass, function);
     }
 
     void bindTimer(TimerQueue t) {

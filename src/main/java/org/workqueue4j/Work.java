@@ -1,6 +1,12 @@
 package org.workqueue4j;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.workqueue4j.lockdep.LockClassKey;
+import org.workqueue4j.lockdep.LockMap;
 
 import org.workqueue4j.internal.Pending;
 import org.workqueue4j.internal.WorkNode;
@@ -32,17 +38,83 @@ public class Work extends WorkNode {
     /** {@link #busy()} bit: a worker is running the item. */
     public static final int BUSY_RUNNING = 2;
 
+    private static final VarHandle MAP;
+    private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+    /** Construction-site keys, one per source line (kernel INIT_WORK's static key); bounded by the code. */
+    private static final ConcurrentHashMap<String, LockClassKey> SITE_KEYS = new ConcurrentHashMap<>();
+    /**
+     * Set once any runtime validates locks (or -Dworkqueue4j.lockdep=true): from then on items
+     * learn their construction site. Volatile: a plain flag could stay unseen by other threads.
+     */
+    private static volatile boolean captureSites = Boolean.getBoolean("workqueue4j.lockdep");
+
+    static {
+        try {
+            MAP = MethodHandles.lookup().findVarHandle(Work.class, "map", LockMap.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final String name;
     private final Runnable function;
+    /** Explicit or construction-site lock class, or null (then one of the item's own). */
+    private final LockClassKey lockClass;
+    /** Created on first use while validating; installed once by CAS. */
+    @SuppressWarnings("unused") // accessed through MAP
+    private volatile LockMap map;
 
     /**
+     * An item whose lock class (for the validator) is its construction site, as the kernel's
+     * {@code INIT_WORK}: items made on the same source line share one class.
+     *
      * @param name     a name for dumps, reports and exceptions
      * @param function the body; it may queue this same item again
      * @throws NullPointerException if either is null
      */
     public Work(String name, Runnable function) {
+        this(name, captureSites ? siteKey() : null, function);
+    }
+
+    /**
+     * An item with an explicit lock class (kernel {@code INIT_WORK_ONSTACK_KEY}).
+     *
+     * @param lockClass the validator class of this item's map; null for a class of its own
+     */
+    public Work(String name, LockClassKey lockClass, Runnable function) {
         this.name = Objects.requireNonNull(name, "work name");
         this.function = Objects.requireNonNull(function, () -> "function of work '" + name + "'");
+        this.lockClass = lockClass;
+    }
+
+    /** Called when a runtime with an enabled validator starts. */
+    static void captureConstructionSites() {
+        captureSites = true;
+    }
+
+    /** The first frame outside Work constructors (and their subclasses' constructors). */
+    private static LockClassKey siteKey() {
+        String site = WALKER.walk(frames -> frames
+                .filter(f -> !(f.getMethodName().equals("<init>") && Work.class.isAssignableFrom(f.getDeclaringClass()))
+                        && f.getDeclaringClass() != Work.class)
+                .findFirst()
+                .map(f -> f.getClassName() + "." + f.getMethodName() + ":" + f.getLineNumber())
+                .orElse("?"));
+        return SITE_KEYS.computeIfAbsent(site, s -> new LockClassKey("(work_completion)" + s));
+    }
+
+    /** The item's lock map for the validator (kernel work->lockdep_map). */
+    @Override
+    public final LockMap lockMap() {
+        LockMap m = map;
+        if (m == null) {
+            LockClassKey k = lockClass != null ? lockClass : new LockClassKey("(work_completion)" + name);
+            m = new LockMap("(work_completion)" + name, k);
+            if (!MAP.compareAndSet(this, null, m)) { // volatile CAS: exactly one map per item
+                m = map;
+            }
+        }
+        return m;
     }
 
     /** The item's name. */
@@ -87,7 +159,7 @@ public class Work extends WorkNode {
      *                               for itself)
      */
     public boolean flush() {
-        return WorkqueueStruct.flushWork(this);
+        return WorkqueueStruct.flushWork(this, false);
     }
 
     /**
@@ -110,7 +182,7 @@ public class Work extends WorkNode {
     public boolean cancelSync() {
         boolean was = Pending.cancel(this, true);
         try {
-            WorkqueueStruct.flushWork(this);
+            WorkqueueStruct.flushWork(this, true);
         } finally {
             Pending.enable(this);
         }
@@ -135,7 +207,7 @@ public class Work extends WorkNode {
      */
     public boolean disableSync() {
         boolean was = disable();
-        WorkqueueStruct.flushWork(this);
+        WorkqueueStruct.flushWork(this, true);
         return was;
     }
 

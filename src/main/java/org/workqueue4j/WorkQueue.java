@@ -7,6 +7,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 
 import org.workqueue4j.internal.Pending;
+import org.workqueue4j.internal.QueueSpec;
+import org.workqueue4j.lockdep.LockClassKey;
 import org.workqueue4j.internal.TimerQueue;
 import org.workqueue4j.internal.WorkNode;
 import org.workqueue4j.internal.WorkqueueStruct;
@@ -54,8 +56,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
         this.unbound = b.unbound || b.ordered;
         this.system = system;
         int maxActive = b.ordered ? 1 : clampMaxActive(b.name, b.maxActive);
-        this.wq = runtime.engine().newQueue(this, b.name, unbound, b.ordered, b.highPri, b.cpuIntensive,
-                b.memReclaim, b.freezable, maxActive);
+        this.wq = runtime.engine().newQueue(this, new QueueSpec(b.name, unbound, b.ordered, b.highPri, b.cpuIntensive,
+                b.memReclaim, b.freezable, maxActive, b.lockClass));
     }
 
     static WorkQueue createSystem(Builder b, WorkQueues runtime) {
@@ -102,6 +104,14 @@ public final class WorkQueue implements Executor, AutoCloseable {
 
     public boolean isUnbound() {
         return unbound;
+    }
+
+    /**
+     * True once an item was queued here (tracked only while lock validation is on; it decides
+     * whether flush, drain and destroy annotate under {@link FlushAnnotation#SKIP_NEVER_USED}).
+     */
+    public boolean wasUsed() {
+        return wq.wasUsed();
     }
 
     /** True once {@link #destroy()} has finished. */
@@ -340,6 +350,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
         private boolean ordered;
         private int maxActive;
         private WorkQueues runtime;
+        private LockClassKey lockClass;
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "queue name");
@@ -387,6 +398,16 @@ public final class WorkQueue implements Executor, AutoCloseable {
         /** Items active at once; 0 = 1024; clamped to [1, 2048] with a warning. */
         public Builder maxActive(int n) {
             maxActive = n;
+            return this;
+        }
+
+        /**
+         * Shares the lock class of the queue's flush pseudo-lock with every queue built with the
+         * same key (kernel {@code alloc_workqueue_lockdep_map}, and the per-allocation-site
+         * classes of kernels before 5.1). By default each queue has a class of its own.
+         */
+        public Builder lockClass(LockClassKey key) {
+            lockClass = Objects.requireNonNull(key, "lockClass");
             return this;
         }
 

@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.workqueue4j.internal.WqRuntime;
+import org.workqueue4j.lockdep.LockDependencyValidator;
 
 /**
  * A workqueue runtime: the per-CPU and unbound worker pools, the system queues and the timer
@@ -36,7 +37,11 @@ public final class WorkQueues implements AutoCloseable {
         UncaughtWorkHandler h = config.uncaughtWorkHandler;
         this.engine = new WqRuntime(config.cpus, config.threadFactory, config.idleTimeout,
                 (wq, n, e) -> h.uncaught((WorkQueue) wq.api(), n instanceof Work ? (Work) n : null, e),
-                config.cpuIntensiveThreshold, config.watchdogThreshold, config.reportListener);
+                config.cpuIntensiveThreshold, config.watchdogThreshold, config.reportListener,
+                config.validator, config.flushAnnotation == FlushAnnotation.ALWAYS);
+        if (config.validator.isEnabled()) {
+            Work.captureConstructionSites();
+        }
         system = WorkQueue.createSystem(WorkQueue.builder("events").runtime(this), this);
         systemHighPri = WorkQueue.createSystem(WorkQueue.builder("events_highpri").highPriority().runtime(this), this);
         systemLong = WorkQueue.createSystem(WorkQueue.builder("events_long").runtime(this), this);
@@ -80,6 +85,11 @@ public final class WorkQueues implements AutoCloseable {
 
     boolean isClosing() {
         return closing;
+    }
+
+    /** The validator this runtime's queues report to. */
+    public LockDependencyValidator validator() {
+        return config.validator;
     }
 
     /** Number of logical CPUs (per-CPU pools come in pairs: normal and high priority). */

@@ -6,6 +6,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
 
+import org.workqueue4j.lockdep.LockDependencyValidator;
+import org.workqueue4j.lockdep.Lockdep;
+
 /**
  * Settings of a {@link WorkQueues} runtime. Build with {@link #builder()}; every setting has the
  * kernel's default.
@@ -19,8 +22,12 @@ public final class WorkQueuesConfig {
     final Duration cpuIntensiveThreshold;
     final Duration watchdogThreshold;
     final Consumer<String> reportListener;
+    final LockDependencyValidator validator;
+    final FlushAnnotation flushAnnotation;
 
     private WorkQueuesConfig(Builder b) {
+        this.validator = b.validator != null ? b.validator : defaultValidator();
+        this.flushAnnotation = b.flushAnnotation;
         this.cpuIntensiveThreshold = b.cpuIntensiveThreshold;
         this.watchdogThreshold = b.watchdogThreshold;
         this.reportListener = b.reportListener;
@@ -29,6 +36,16 @@ public final class WorkQueuesConfig {
         this.idleTimeout = b.idleTimeout;
         this.uncaughtWorkHandler = b.uncaughtWorkHandler;
         this.closeTimeout = b.closeTimeout;
+    }
+
+    /** Lockdep when {@code -Dworkqueue4j.lockdep=true}, else the disabled validator. */
+    private static LockDependencyValidator defaultValidator() {
+        return Boolean.getBoolean("workqueue4j.lockdep") ? Lockdep.builder().build() : LockDependencyValidator.disabled();
+    }
+
+    /** The validator the runtime's queues and items report to. */
+    public LockDependencyValidator validator() {
+        return validator;
     }
 
     /** A builder with the defaults. */
@@ -55,8 +72,29 @@ public final class WorkQueuesConfig {
         private Duration cpuIntensiveThreshold = Duration.ofMillis(10);
         private Duration watchdogThreshold = Duration.ofSeconds(30);
         private Consumer<String> reportListener;
+        private LockDependencyValidator validator;
+        private FlushAnnotation flushAnnotation = FlushAnnotation.SKIP_NEVER_USED;
 
         private Builder() {
+        }
+
+        /**
+         * The lock dependency validator that workers, flushes, drains, destroys and cancels
+         * report to (default: a {@link Lockdep} when the system property
+         * {@code workqueue4j.lockdep} is {@code true}, else {@link LockDependencyValidator#disabled()}).
+         */
+        public Builder validator(LockDependencyValidator v) {
+            this.validator = Objects.requireNonNull(v, "validator");
+            return this;
+        }
+
+        /**
+         * Whether flush, drain and destroy of a queue that never had an item still annotate
+         * (default {@link FlushAnnotation#SKIP_NEVER_USED}).
+         */
+        public Builder flushAnnotation(FlushAnnotation policy) {
+            this.flushAnnotation = Objects.requireNonNull(policy, "flushAnnotation");
+            return this;
         }
 
         /**

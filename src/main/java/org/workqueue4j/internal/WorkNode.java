@@ -99,6 +99,12 @@ public abstract class WorkNode {
     /** Runs the item's body. Called by the worker with no pool lock held. */
     protected abstract void execute();
 
+    /**
+     * The item's lockdep map (kernel work->lockdep_map), or null for nodes that are not
+     * annotated (barriers). Asked only while validation is on.
+     */
+    public abstract org.workqueue4j.lockdep.LockMap lockMap();
+
     // ---- state word ----
 
     /** Volatile read: callers act on the result (queue, cancel decisions). */

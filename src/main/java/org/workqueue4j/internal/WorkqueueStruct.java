@@ -1,7 +1,13 @@
 package org.workqueue4j.internal;
 
 import java.lang.System.Logger.Level;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.ReentrantLock;
+
+import org.workqueue4j.lockdep.LockClassKey;
+import org.workqueue4j.lockdep.LockDependencyValidator;
+import org.workqueue4j.lockdep.LockMap;
 
 /**
  * The engine side of one workqueue (kernel {@code workqueue_struct}): its pool_workqueues, the
@@ -38,8 +44,29 @@ public final class WorkqueueStruct {
 
     private static final System.Logger LOG = System.getLogger("org.workqueue4j");
 
+    private static final VarHandle USED;
+
+    static {
+        try {
+            USED = MethodHandles.lookup().findVarHandle(WorkqueueStruct.class, "used", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final String name;
     final WqRuntime runtime;
+    /** The queue's flush pseudo-lock (kernel wq->lockdep_map). */
+    final LockMap lockMap;
+    /** Validation is on: maintain `used`. Off, the insert path pays one final-field test. */
+    private final boolean trackUsed;
+    /**
+     * An item was queued here at least once (the 2020 thread's proposal): written with release
+     * under the pool lock on the first insert, read with acquire by flushers, so a flush that
+     * happens-after a successful queue sees it.
+     */
+    @SuppressWarnings("unused") // accessed through USED
+    private boolean used;
     final PoolWorkqueue[] pwqs;
     final boolean unbound;
     final boolean ordered;
@@ -67,19 +94,21 @@ public final class WorkqueueStruct {
     private int nrDrainers;
     private volatile int maxActive;
 
-    WorkqueueStruct(WqRuntime runtime, Object api, String name, boolean unbound, boolean ordered,
-                    boolean highPri, boolean cpuIntensive, boolean memReclaim, boolean freezable,
-                    int maxActive) {
+    WorkqueueStruct(WqRuntime runtime, Object api, QueueSpec spec) {
         this.runtime = runtime;
         this.api = api;
-        this.name = name;
-        this.unbound = unbound;
-        this.ordered = ordered;
-        this.highPri = highPri;
-        this.cpuIntensive = cpuIntensive;
-        this.memReclaim = memReclaim;
-        this.freezable = freezable;
+        this.name = spec.name();
+        this.unbound = spec.unbound() || spec.ordered();
+        this.ordered = spec.ordered();
+        this.highPri = spec.highPri();
+        this.cpuIntensive = spec.cpuIntensive();
+        this.memReclaim = spec.memReclaim();
+        this.freezable = spec.freezable();
+        int maxActive = spec.maxActive();
         this.maxActive = maxActive;
+        LockClassKey key = spec.lockClass() != null ? spec.lockClass() : new LockClassKey("(wq_completion)" + name);
+        this.lockMap = new LockMap("(wq_completion)" + name, key);
+        this.trackUsed = runtime.validator().isEnabled();
         if (unbound) {
             pwqs = new PoolWorkqueue[] {new PoolWorkqueue(this, runtime.unboundPool(highPri), maxActive)};
         } else {
@@ -330,6 +359,9 @@ public final class WorkqueueStruct {
                 n.clearState(WorkNode.PENDING);
                 throw new IllegalStateException(rejection(st, n));
             }
+            if (trackUsed && !(boolean) USED.getOpaque(this)) {
+                USED.setRelease(this, true);
+            }
             int color = pwq.workColor;
             pwq.nrInFlight[color]++;
             n.color = color;
@@ -374,8 +406,22 @@ public final class WorkqueueStruct {
 
     // ------------------------------------------------------------------------------- flushing
 
+    /** True if a flush, drain or destroy must touch the queue's map (the `used` policy). */
+    boolean annotateFlush() {
+        return runtime.annotateNeverUsed() || (boolean) USED.getAcquire(this);
+    }
+
+    /** Whether the queue was ever queued to (meaningful while validation is on). */
+    public boolean wasUsed() {
+        return (boolean) USED.getAcquire(this);
+    }
+
     /** Waits until every item queued before the call has finished (kernel __flush_workqueue). */
     public void flush() {
+        LockDependencyValidator v = runtime.validator();
+        if (v.isEnabled() && annotateFlush()) {
+            v.touch(lockMap); // "flushing Q waits for every item of Q": before blocking
+        }
         Worker self = Worker.current();
         if (self != null && self.currentPwq != null && self.currentPwq.wq == this) {
             throw new IllegalStateException("work '" + self.currentWork.name()
@@ -513,26 +559,44 @@ public final class WorkqueueStruct {
      *
      * @return true if it waited, false if the item was idle
      */
-    public static boolean flushWork(WorkNode n) {
+    public static boolean flushWork(WorkNode n, boolean fromCancel) {
+        LockDependencyValidator v = null;
+        LockMap workMap = null;
         Barrier b = null;
+        WorkqueueStruct target;
         WorkerPool pool;
-        while (true) {
+        for (int spins = 0; ; spins++) {
             pool = n.poolAcquire();
-            if (pool == null) {
-                return false;
+            if (pool == null && !inTransit(n)) {
+                return false; // never queued: no runtime, nothing to wait for
             }
-            if (b == null) {
+            if (pool != null && b == null) {
+                v = pool.runtime.validator();
+                workMap = v.isEnabled() ? n.lockMap() : null;
+                if (workMap != null && !fromCancel) {
+                    v.touch(workMap); // SPEC §5: even when idle, as kernels before ~6.9 did
+                }
                 b = new Barrier(n.name());
             }
-            pool.lock.lock();
-            // pwq and runningWorker are guarded by the lock of the pool the node is in; a node
-            // requeued to another pool meanwhile shows a pwq of that pool: follow it there
-            // (kernel start_flush_work checks pwq->pool == pool).
-            PoolWorkqueue p = n.pwq;
-            if (p == null || p.pool == pool) {
-                break;
+            if (pool != null) {
+                pool.lock.lock();
+                // pwq and runningWorker are guarded by the lock of the pool the node is in. A node
+                // requeued to another pool meanwhile shows a pwq of that pool: follow it there
+                // (kernel start_flush_work checks pwq->pool == pool). A node in transit (PENDING
+                // claimed, not yet on a list) is waited for: a caller whose own queue just
+                // returned false expects this flush to wait for that instance.
+                PoolWorkqueue p = n.pwq;
+                boolean settled = p != null ? p.pool == pool : n.runningWorker != null || !inTransit(n);
+                if (settled) {
+                    break;
+                }
+                pool.lock.unlock();
             }
-            pool.lock.unlock();
+            if (spins > 64) {
+                Thread.yield();
+            } else {
+                Thread.onSpinWait();
+            }
         }
         try {
             PoolWorkqueue pwq = n.pwq;
@@ -541,6 +605,7 @@ public final class WorkqueueStruct {
                 throw new IllegalStateException("work '" + n.name() + "' cannot flush itself: it would wait for itself");
             }
             if (pwq != null) {
+                target = pwq.wq;
                 b.color = n.color;
                 b.flags = WorkNode.INACTIVE | (n.flags & WorkNode.LINKED);
                 n.flags |= WorkNode.LINKED;
@@ -548,6 +613,7 @@ public final class WorkqueueStruct {
                 pwq.nrInFlight[b.color]++;
                 n.list.addAfter(n, b);
             } else if (running != null && running.pool == pool) {
+                target = running.currentPwq.wq;
                 b.color = running.currentColor;
                 b.flags = WorkNode.INACTIVE;
                 b.pwq = running.currentPwq;
@@ -560,10 +626,27 @@ public final class WorkqueueStruct {
         } finally {
             pool.lock.unlock();
         }
+        if (workMap != null) {
+            if (fromCancel) {
+                v.touch(workMap); // cancel path: only the work's map, only for a running item
+            } else if ((target.ordered || target.memReclaim) && target.annotateFlush()) {
+                v.touch(target.lockMap); // an earlier item, or a stalled rescuer, blocks ours
+            }
+        }
         WorkEvents.FlushWait ev = WorkEvents.beginFlush();
         b.done.await();
-        WorkEvents.commitFlush(ev, "flush_work", n.name());
+        WorkEvents.commitFlush(ev, fromCancel ? "cancel_work_sync" : "flush_work", n.name());
         return true;
+    }
+
+    /**
+     * PENDING is claimed and no timer is armed: with the node on no list and not running (the
+     * caller checks that under the pool lock), a queuer or a firing timer is between its claim
+     * and its insert, a few instructions.
+     */
+    private static boolean inTransit(WorkNode n) {
+        long s = n.state();
+        return (s & WorkNode.PENDING) != 0 && (s & WorkNode.TIMER) == 0;
     }
 
     @Override

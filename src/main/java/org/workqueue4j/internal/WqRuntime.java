@@ -10,6 +10,10 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import org.workqueue4j.lockdep.LockDependencyValidator;
+import org.workqueue4j.lockdep.LockMap;
+import org.workqueue4j.lockdep.PotentialDeadlockException;
+
 /**
  * The engine's global state (kernel: the per-CPU pools, the unbound pools, the workqueue list).
  * One per {@code WorkQueues} runtime; nothing here is static.
@@ -32,12 +36,18 @@ public final class WqRuntime {
     private final TimerQueue timer;
     private final Monitor monitor;
     private final Consumer<String> reportListener;
+    private final LockDependencyValidator validator;
+    /** Flush-annotation policy ALWAYS (true) or SKIP_NEVER_USED (false). */
+    private final boolean annotateNeverUsed;
     private volatile boolean frozen;
     private volatile boolean closed;
 
     public WqRuntime(int cpus, ThreadFactory threadFactory, Duration idleTimeout, ExceptionSink sink,
-                     Duration cpuIntensiveThreshold, Duration watchdogThreshold, Consumer<String> reportListener) {
+                     Duration cpuIntensiveThreshold, Duration watchdogThreshold, Consumer<String> reportListener,
+                     LockDependencyValidator validator, boolean annotateNeverUsed) {
         this.cpus = cpus;
+        this.validator = validator;
+        this.annotateNeverUsed = annotateNeverUsed;
         this.reportListener = reportListener;
         this.threadFactory = threadFactory;
         this.idleTimeoutNanos = idleTimeout.toNanos();
@@ -145,16 +155,13 @@ public final class WqRuntime {
     }
 
     /** Creates the engine side of a queue and registers it. */
-    public WorkqueueStruct newQueue(Object api, String name, boolean unbound, boolean ordered,
-                                    boolean highPri, boolean cpuIntensive, boolean memReclaim,
-                                    boolean freezable, int maxActive) {
+    public WorkqueueStruct newQueue(Object api, QueueSpec spec) {
         if (closed) {
-            throw new IllegalStateException("workqueue runtime is closed; cannot create queue '" + name + "'");
+            throw new IllegalStateException("workqueue runtime is closed; cannot create queue '" + spec.name() + "'");
         }
-        WorkqueueStruct wq = new WorkqueueStruct(this, api, name, unbound, ordered, highPri, cpuIntensive,
-                memReclaim, freezable, maxActive);
+        WorkqueueStruct wq = new WorkqueueStruct(this, api, spec);
         queues.add(wq);
-        if (freezable && frozen) {
+        if (wq.freezable && frozen) {
             wq.freeze();
         }
         return wq;
@@ -191,12 +198,51 @@ public final class WqRuntime {
         monitor.noteBusy();
     }
 
-    /** Runs one node's body, routing an exception to the handler. */
+    public LockDependencyValidator validator() {
+        return validator;
+    }
+
+    boolean annotateNeverUsed() {
+        return annotateNeverUsed;
+    }
+
+    /**
+     * Runs one node's body, routing an exception to the handler. With validation on, the worker
+     * holds the queue's map, then the work's map, around the function (kernel process_one_work),
+     * so every lock the function takes depends on both.
+     */
     void execute(WorkqueueStruct wq, WorkNode n) {
+        LockDependencyValidator v = validator;
+        LockMap workMap;
+        if (!v.isEnabled() || (workMap = n.lockMap()) == null) {
+            try {
+                n.execute();
+            } catch (Throwable t) {
+                uncaught(wq, n, t);
+            }
+            return;
+        }
+        boolean wqHeld = false;
+        boolean workHeld = false;
+        try {
+            v.acquire(wq.lockMap);
+            wqHeld = true;
+            v.acquire(workMap);
+            workHeld = true;
+        } catch (PotentialDeadlockException e) { // THROW policy: report, still run the item
+            uncaught(wq, n, e);
+        }
         try {
             n.execute();
         } catch (Throwable t) {
             uncaught(wq, n, t);
+        } finally {
+            if (workHeld) {
+                v.release(workMap);
+            }
+            if (wqHeld) {
+                v.release(wq.lockMap);
+            }
         }
     }
 

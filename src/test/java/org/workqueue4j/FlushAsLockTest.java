@@ -1,0 +1,230 @@
+package org.workqueue4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.workqueue4j.WorkQueueCoreTest.await;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.workqueue4j.lockdep.LockClassKey;
+import org.workqueue4j.lockdep.Lockdep;
+import org.workqueue4j.lockdep.LockdepReport;
+import org.workqueue4j.lockdep.PotentialDeadlockException;
+import org.workqueue4j.lockdep.ReportPolicy;
+import org.workqueue4j.lockdep.ValidatedLock;
+
+/**
+ * The six workqueue flush scenarios of the reference file (§5), each with the kernel's verdict
+ * under {@link FlushAnnotation#ALWAYS}, and the last one also under SKIP_NEVER_USED.
+ */
+class FlushAsLockTest {
+    private final List<LockdepReport> reports = new CopyOnWriteArrayList<>();
+    private final List<Throwable> workErrors = new CopyOnWriteArrayList<>();
+    private WorkQueues rt;
+    private Lockdep lockdep;
+
+    private WorkQueues runtime(ReportPolicy policy, FlushAnnotation annotation) {
+        lockdep = Lockdep.builder().policy(policy).quiet().listener(reports::add).build();
+        rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2).validator(lockdep).flushAnnotation(annotation)
+                .uncaughtWorkHandler((q, w, e) -> workErrors.add(e)).build());
+        return rt;
+    }
+
+    @AfterEach
+    void close() {
+        if (rt != null) {
+            rt.close();
+        }
+    }
+
+    private ValidatedLock mutex(String name) {
+        return new ValidatedLock(name, new LockClassKey(name), lockdep);
+    }
+
+    private static Runnable taking(ValidatedLock m) {
+        return () -> {
+            m.lock();
+            m.unlock();
+        };
+    }
+
+    @Test
+    void flushingAQueueFromOneOfItsItemsIsRecursiveLockingOnTheQueue() {
+        WorkQueue q = runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS).queueBuilder("events").build();
+        q.queue(new Work("flusher", q::flush));
+        q.flush();
+
+        assertThat(reports).singleElement().satisfies(r -> {
+            assertThat(r.kind()).isEqualTo(LockdepReport.Kind.RECURSIVE);
+            assertThat(r.text()).contains("possible recursive locking detected").contains("(wq_completion)events");
+        });
+    }
+
+    @Test
+    void holdingALockAroundWorkFlushOfAnItemThatTakesItIsCircular() {
+        WorkQueue q = runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS).queueBuilder("q").build();
+        ValidatedLock m = mutex("M");
+        Work w = new Work("w", taking(m));
+        q.queue(w);
+        w.flush();          // W -> M recorded while it ran; no lock held here
+        assertThat(reports).isEmpty();
+
+        m.lock();
+        try {
+            w.flush();      // M -> W: even though W is idle now (SPEC §5)
+        } finally {
+            m.unlock();
+        }
+        assertThat(reports).singleElement().satisfies(r -> {
+            assertThat(r.kind()).isEqualTo(LockdepReport.Kind.CIRCULAR);
+            assertThat(r.classes()).contains("M").anyMatch(c -> c.startsWith("(work_completion)") && c.contains("FlushAsLockTest"));
+        });
+    }
+
+    @Test
+    void holdingALockAroundQueueFlushOfAQueueWhoseItemTakesItIsCircular() {
+        WorkQueue q = runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS).queueBuilder("q").build();
+        ValidatedLock m = mutex("M");
+        q.queue(new Work("takes-m", taking(m)));
+        q.flush();
+        m.lock();
+        try {
+            q.flush();
+        } finally {
+            m.unlock();
+        }
+        assertThat(reports).singleElement().satisfies(r -> {
+            assertThat(r.kind()).isEqualTo(LockdepReport.Kind.CIRCULAR);
+            assertThat(r.text()).contains("(wq_completion)q").contains("M");
+        });
+    }
+
+    @Test
+    void flushingASiblingFromAnItemOfAnOrderedQueueIsRecursiveOnTheQueue() {
+        WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.ALWAYS).queueBuilder("ordered").ordered().build();
+        Work w2 = new Work("w2", () -> { });
+        q.queue(new Work("w1", w2::flush)); // w2 queued behind w1: a real deadlock, predicted instead
+        q.queue(w2);
+        q.flush();
+
+        assertThat(workErrors).singleElement().isInstanceOfSatisfying(PotentialDeadlockException.class, e -> {
+            assertThat(e.report().kind()).isEqualTo(LockdepReport.Kind.RECURSIVE);
+            assertThat(e.report().text()).contains("(wq_completion)ordered");
+        });
+    }
+
+    @Test
+    void cancelSyncTouchesOnlyTheWorksMapNotTheQueues() {
+        WorkQueue q = runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS).queueBuilder("q").build();
+        ValidatedLock m = mutex("M");
+        q.queue(new Work("takes-m", taking(m)));
+        q.flush();           // Q -> M recorded
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Work w = new Work("running", () -> {
+            started.countDown();
+            await(release);
+        });
+        q.queue(w);
+        await(started);
+        Thread releaser = new Thread(release::countDown);
+        m.lock();
+        try {
+            releaser.start();
+            w.cancelSync();  // touches W only: M -> W, no cycle (a queue flush here would be one)
+        } finally {
+            m.unlock();
+        }
+        assertThat(reports).isEmpty();
+
+        m.lock();
+        try {
+            q.flush();       // the contrast: M -> Q closes Q -> M
+        } finally {
+            m.unlock();
+        }
+        assertThat(reports).singleElement().extracting(LockdepReport::kind).isEqualTo(LockdepReport.Kind.CIRCULAR);
+    }
+
+    @Test
+    void destroyOfANeverUsedQueueUnderALockIsReportedUnderAlways() {
+        destroyNeverUsedUnderLock(FlushAnnotation.ALWAYS);
+        assertThat(reports).singleElement().extracting(LockdepReport::kind).isEqualTo(LockdepReport.Kind.CIRCULAR);
+    }
+
+    @Test
+    void destroyOfANeverUsedQueueUnderALockIsSilentUnderSkipNeverUsed() {
+        destroyNeverUsedUnderLock(FlushAnnotation.SKIP_NEVER_USED);
+        assertThat(reports).isEmpty();
+    }
+
+    /** Two queues share a class; the used one learns Q -> M, the never-used one is destroyed under M. */
+    private void destroyNeverUsedUnderLock(FlushAnnotation annotation) {
+        runtime(ReportPolicy.WARN, annotation);
+        LockClassKey shared = new LockClassKey("(wq_completion)dio/%s");
+        ValidatedLock m = mutex("M");
+        WorkQueue used = rt.queueBuilder("dio/sda").lockClass(shared).build();
+        used.queue(new Work("takes-m", taking(m)));
+        used.flush();
+        WorkQueue neverUsed = rt.queueBuilder("dio/sdb").lockClass(shared).build();
+        m.lock();
+        try {
+            neverUsed.destroy();
+        } finally {
+            m.unlock();
+        }
+        assertThat(used.wasUsed()).isTrue();
+        assertThat(neverUsed.wasUsed()).isFalse();
+    }
+
+    @Test
+    void realDeadlocksAreStillReportedUnderSkipNeverUsed() {
+        WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.SKIP_NEVER_USED).queueBuilder("q").build();
+        ValidatedLock m = mutex("M");
+        q.queue(new Work("takes-m", taking(m)));
+        q.flush();
+        m.lock();
+        try {
+            assertThatThrownBy(q::flush).isInstanceOf(PotentialDeadlockException.class)
+                    .hasMessageContaining("circular");
+        } finally {
+            m.unlock();
+        }
+    }
+
+    @Test
+    void eachQueueHasAClassOfItsOwnByDefault() {
+        runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS);
+        ValidatedLock m = mutex("M");
+        WorkQueue a = rt.queueBuilder("dio/sda").build();
+        a.queue(new Work("takes-m", taking(m)));
+        a.flush();
+        WorkQueue b = rt.queueBuilder("dio/sdb").build();
+        m.lock();
+        try {
+            b.destroy(); // M -> (wq_completion)dio/sdb: a different class, no cycle
+        } finally {
+            m.unlock();
+        }
+        assertThat(reports).isEmpty();
+    }
+
+    @Test
+    void theWorkerHoldsTheQueueMapThenTheWorkMapAroundTheFunction() {
+        runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS);
+        WorkQueue q = rt.queueBuilder("held").build();
+        boolean[] held = new boolean[2];
+        Work[] self = new Work[1];
+        self[0] = new Work("inspects", () -> {
+            held[0] = lockdep.isHeld(self[0].lockMap());
+            held[1] = Work.current() == self[0];
+        });
+        q.queue(self[0]);
+        q.flush();
+        assertThat(held).containsExactly(true, true);
+    }
+}

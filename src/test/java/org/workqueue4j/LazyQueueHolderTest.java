@@ -1,0 +1,113 @@
+package org.workqueue4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.workqueue4j.demo.SeedScenario;
+
+/** LazyQueueHolder's two strategies, and the seed thread's report reproduced (SPEC §2). */
+class LazyQueueHolderTest {
+    private final TestRuntime t = new TestRuntime();
+
+    @AfterEach
+    void close() {
+        t.close();
+    }
+
+    @ParameterizedTest
+    @EnumSource(LazyQueueHolder.Strategy.class)
+    void everyCallerGetsTheSameQueueAndExactlyOneSurvives(LazyQueueHolder.Strategy s) throws Exception {
+        LazyQueueHolder h = new LazyQueueHolder(s, () -> t.queue("lazy").build());
+        AtomicReference<WorkQueue> a = new AtomicReference<>();
+        CyclicBarrier start = new CyclicBarrier(2);
+        Thread other = new Thread(() -> {
+            meet(start);
+            a.set(h.get());
+        });
+        other.start();
+        meet(start);
+        WorkQueue mine = h.get();
+        other.join();
+
+        assertThat(a.get()).isSameAs(mine);
+        assertThat(mine.isDestroyed()).isFalse();
+        assertThat(h.created() - h.discarded()).isEqualTo(1);
+        assertThat(t.rt.queues().stream().filter(q -> q.name().equals("lazy"))).hasSize(1);
+    }
+
+    @Test
+    void mutexStrategyNeverAllocatesTwice() throws Exception {
+        CyclicBarrier start = new CyclicBarrier(2);
+        LazyQueueHolder h = new LazyQueueHolder(LazyQueueHolder.Strategy.MUTEX, () -> t.queue("m").build());
+        Thread other = new Thread(() -> {
+            meet(start);
+            h.get();
+        });
+        other.start();
+        meet(start);
+        h.get();
+        other.join();
+        assertThat(h.created()).isEqualTo(1);
+        assertThat(h.discarded()).isZero();
+    }
+
+    @Test
+    void casDiscardLoserDestroysExactlyItsOwnQueue() throws Exception {
+        CyclicBarrier bothAllocating = new CyclicBarrier(2);
+        LazyQueueHolder h = new LazyQueueHolder(LazyQueueHolder.Strategy.CAS_DISCARD, () -> {
+            WorkQueue q = t.queue("c").build();
+            meet(bothAllocating);
+            return q;
+        });
+        AtomicReference<WorkQueue> other = new AtomicReference<>();
+        Thread th = new Thread(() -> other.set(h.get()));
+        th.start();
+        WorkQueue mine = h.get();
+        th.join();
+
+        assertThat(h.created()).isEqualTo(2);
+        assertThat(h.discarded()).isEqualTo(1);
+        assertThat(mine).isSameAs(other.get()).isSameAs(h.peek());
+        assertThat(mine.isDestroyed()).isFalse();
+        assertThat(t.rt.queues().stream().filter(q -> q.name().equals("c"))).hasSize(1);
+    }
+
+    @Test
+    void seedRaceIsReportedWithCasDiscardAndAlways() {
+        SeedScenario.Outcome o = SeedScenario.run(LazyQueueHolder.Strategy.CAS_DISCARD, FlushAnnotation.ALWAYS);
+        assertThat(o.discarded()).isEqualTo(1);
+        assertThat(o.reports()).singleElement().satisfies(r -> assertThat(r.text())
+                .contains("possible circular locking dependency").contains("(wq_completion)dio/%s")
+                .contains("&sb->s_type->i_mutex_key"));
+    }
+
+    @Test
+    void seedRaceIsSilentWithCasDiscardAndSkipNeverUsed() {
+        SeedScenario.Outcome o = SeedScenario.run(LazyQueueHolder.Strategy.CAS_DISCARD, FlushAnnotation.SKIP_NEVER_USED);
+        assertThat(o.discarded()).as("the race still happened").isEqualTo(1);
+        assertThat(o.reports()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @EnumSource(FlushAnnotation.class)
+    void seedRaceIsSilentWithMutexUnderEitherPolicy(FlushAnnotation policy) {
+        SeedScenario.Outcome o = SeedScenario.run(LazyQueueHolder.Strategy.MUTEX, policy);
+        assertThat(o.created()).isEqualTo(1);
+        assertThat(o.reports()).isEmpty();
+    }
+
+    static void meet(CyclicBarrier b) {
+        try {
+            b.await();
+        } catch (InterruptedException | BrokenBarrierException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
