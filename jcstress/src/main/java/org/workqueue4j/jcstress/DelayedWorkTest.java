@@ -12,6 +12,7 @@ import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.ZI_Result;
 import org.openjdk.jcstress.infra.results.ZZI_Result;
 import org.workqueue4j.DelayedWork;
 
@@ -37,9 +38,53 @@ public class DelayedWorkTest {
             }
         }
 
+        /**
+         * Waits until the item is neither pending nor running and returns its runs. A plain
+         * {@code work.flush()} is not enough: it returns at once while the item is in transit
+         * from the timer to its queue ({@link FlushWaitsForExpiringTimer}), so loop on pending.
+         */
         int settle() {
-            work.flush(); // fires a still-armed timer now, then waits for the run
+            while (work.isPending()) {
+                work.flush(); // fires a still-armed timer now and waits, or returns at once in transit
+                Thread.onSpinWait();
+            }
+            work.flush(); // a running instance
             return runs.get();
+        }
+    }
+
+    /**
+     * {@code DelayedWork.flush()} against timer expiry: once a thread has seen the item pending,
+     * its flush returns only after that instance ran (kernel {@code flush_delayed_work}:
+     * {@code del_timer_sync} waits for a running timer callback, which queues the item).
+     *
+     * <p>Result: (the flusher saw the item pending before flushing, runs when its flush returned).
+     */
+    @JCStressTest
+    @Outcome(id = "true, 1", expect = ACCEPTABLE, desc = "The flush waited for the armed (or expiring) instance.")
+    @Outcome(id = "false, [01]", expect = ACCEPTABLE_INTERESTING,
+            desc = "The flusher gave up waiting for the arming: nothing to assert.")
+    @Outcome(id = "true, 0", expect = FORBIDDEN,
+            desc = "The flush returned before the pending instance ran: it missed the item in transit from the timer to its queue.")
+    @Outcome(expect = FORBIDDEN, desc = "The item ran more than once.")
+    @State
+    public static class FlushWaitsForExpiringTimer extends ArmedState {
+        @Actor
+        public void armer() {
+            arm();
+        }
+
+        @Actor
+        public void flusher(ZI_Result r) {
+            awaitArmed();
+            r.r1 = work.isPending();
+            work.flush();
+            r.r2 = runs.get();
+        }
+
+        @Arbiter
+        public void arbiter() {
+            settle(); // leave nothing armed behind
         }
     }
 
