@@ -12,6 +12,7 @@ import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.II_Result;
 import org.openjdk.jcstress.infra.results.ZZ_Result;
 import org.workqueue4j.Work;
 import org.workqueue4j.WorkQueue;
@@ -81,6 +82,10 @@ public class FlushTest {
      * has run, so each thread sees at least one run.
      *
      * <p>Result: (true returns, fewest runs either thread saw after its flush, runs at the end).
+     *
+     * <p>Fails today (outcome {@code 1, 0, 1}): a thread whose queue returned false because the
+     * other thread had just claimed PENDING flushes while that claim is still in transit (not yet
+     * on a list), and {@code work.flush()} returns at once.
      */
     @JCStressTest
     @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "One instance; both flushes waited for it.")
@@ -120,6 +125,48 @@ public class FlushTest {
             r.r1 = claims1 + claims2;
             r.r2 = Math.min(seen1, seen2);
             r.r3 = runs.get();
+        }
+    }
+
+    /**
+     * {@code work.flush()} while the item moves from CPU 0's pool to CPU 1's: the flush locks the
+     * pool it read from the item, and must re-check under that lock that the item still belongs
+     * to it (kernel {@code start_flush_work}: {@code pwq->pool != pool}) before touching its list.
+     * It never throws and never corrupts the other pool's list.
+     *
+     * <p>Result: (the flush threw, runs at the end).
+     */
+    @JCStressTest
+    @Outcome(id = "0, 2", expect = ACCEPTABLE, desc = "The flush waited for (or missed) an instance; both ran.")
+    @Outcome(id = "1, .*", expect = FORBIDDEN,
+            desc = "The flush read the item half-inserted into the other pool under the wrong pool lock and threw.")
+    @Outcome(expect = FORBIDDEN, desc = "An instance was lost or duplicated.")
+    @State
+    public static class WorkFlushFollowsMigration {
+        final AtomicInteger runs = new AtomicInteger();
+        final Work work = new Work("work-flush-migration", runs::incrementAndGet);
+
+        @Actor
+        public void mover() {
+            SharedRuntime.PER_CPU.queueOn(0, work);
+            work.flush();
+            SharedRuntime.PER_CPU.queueOn(1, work);
+        }
+
+        @Actor
+        public void flusher(II_Result r) {
+            SharedRuntime.spinUntil(() -> runs.get() > 0, 100);
+            try {
+                work.flush();
+            } catch (RuntimeException e) {
+                r.r1 = 1;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            work.flush();
+            r.r2 = runs.get();
         }
     }
 }
