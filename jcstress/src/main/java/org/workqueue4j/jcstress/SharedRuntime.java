@@ -1,0 +1,45 @@
+package org.workqueue4j.jcstress;
+
+import org.workqueue4j.WorkQueue;
+import org.workqueue4j.WorkQueues;
+import org.workqueue4j.WorkQueuesConfig;
+
+/**
+ * The one runtime every race test of a forked jcstress VM shares. A runtime owns threads (two
+ * per-CPU pools, an unbound pool, the timer), far too expensive to create per {@code @State};
+ * queues cost no threads, so tests that need a queue of their own (destroy) build one per state
+ * on this runtime, and the others share the queues below.
+ *
+ * <p>Two CPUs whatever the machine, so that per-CPU tests always have a "CPU 0" and a "CPU 1"
+ * and an actor's local CPU ({@code thread id % 2}) may or may not be the other actor's.
+ */
+final class SharedRuntime {
+    static final WorkQueues RUNTIME = WorkQueues.create(WorkQueuesConfig.builder().cpus(2).build());
+
+    /** A per-CPU queue (the default kind), shared by every state of every test in the VM. */
+    static final WorkQueue PER_CPU = RUNTIME.queueBuilder("jcstress/percpu").build();
+
+    /** An unbound queue, shared likewise. */
+    static final WorkQueue UNBOUND = RUNTIME.queueBuilder("jcstress/unbound").unbound().build();
+
+    /** A delay no test waits for: the item stays pending on the timer until flushed or cancelled. */
+    static final java.time.Duration LONG = java.time.Duration.ofHours(1);
+
+    /** A delay that expires while the actors still run: the timer thread is the third party. */
+    static final java.time.Duration TINY = java.time.Duration.ofNanos(1_000);
+
+    private SharedRuntime() {
+    }
+
+    /** Bounded spin: true once {@code cond} holds, false after about {@code millis}. */
+    static boolean spinUntil(java.util.function.BooleanSupplier cond, long millis) {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return true;
+    }
+}

@@ -1,0 +1,26 @@
+/**
+ * jcstress race tests for workqueue4j, one class per property, one nested {@code @JCStressTest}
+ * per race, each opening with the invariant it checks (SPEC §7).
+ *
+ * <ul>
+ *   <li>{@link org.workqueue4j.jcstress.PendingBitTest}: pending at most once, every true return
+ *       runs, no lost event, non-reentrancy across CPUs;</li>
+ *   <li>{@link org.workqueue4j.jcstress.FlushTest}: queue flush vs concurrent queue/flush, work
+ *       flush vs a concurrent queue of the same item;</li>
+ *   <li>{@link org.workqueue4j.jcstress.CancelTest}: cancelSync vs self-requeue, disable vs queue;</li>
+ *   <li>{@link org.workqueue4j.jcstress.DelayedWorkTest}: cancel, modDelayed and flush vs timer
+ *       expiry;</li>
+ *   <li>{@link org.workqueue4j.jcstress.DestroyTest}: destroy vs queue.</li>
+ * </ul>
+ *
+ * <p>Still to come, each as a class of its own beside these: {@code LazyQueueHolderTest} (both
+ * strategies: one published queue, losers never allocate / destroy only their own),
+ * {@code UsedFlagTest} (publication of the per-queue {@code used} flag to a flusher), and
+ * {@code LockdepTest} (validator graph updates, the ABBA race reported exactly once).
+ *
+ * <p>Rules of the house: at most two {@code @Actor}s (a third is silently skipped on two CPUs);
+ * the runtime is shared ({@link org.workqueue4j.jcstress.SharedRuntime}), per-state objects are
+ * work items and, only where the race needs one, a queue; waiting is bounded or left to the
+ * {@code @Arbiter}. The CI set is the regex in {@code ci-tests.regex} next to the pom.
+ */
+package org.workqueue4j.jcstress;
