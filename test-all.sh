@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test of workqueue4j on a fresh machine (JDK 17 + Maven):
+#   1. the library's JUnit suite (the bounded stress run included), then installs the library;
+#   2. a compile of the JMH benchmarks (jmh/);
+#   3. a quick jcstress pass over the CI set of races (jcstress/ci-tests.regex).
+# Fails on any test failure and on any jcstress outcome that is FORBIDDEN, STALE or an error.
+set -euo pipefail
+cd "$(dirname "$0")"
+MVN=(mvn -B -ntp)
+
+"${MVN[@]}" install
+
+"${MVN[@]}" -q -f jmh/pom.xml package
+echo "jmh: benchmarks compiled to jmh/target/benchmarks.jar"
+
+"${MVN[@]}" -q -f jcstress/pom.xml package
+mkdir -p target
+log=target/jcstress.log
+set +e
+java -jar jcstress/target/jcstress.jar -m quick -sc false -jvmArgs "-Xms256m -Xmx256m" \
+    -r target/jcstress-results -t "$(cat jcstress/ci-tests.regex)" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" -ne 0 ] || grep -Eq '\[(FAILED|ERROR|STALE)\]|FORBIDDEN.*[1-9][0-9]* +\*\*\*' "$log"; then
+    echo "jcstress: failures (exit code $rc); see $log"
+    exit 1
+fi
+echo "jcstress: CI set passed"
