@@ -1,6 +1,7 @@
 package org.workqueue4j.jmh;
 
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 
 import org.workqueue4j.WorkQueue;
 import org.workqueue4j.WorkQueues;
@@ -47,5 +48,21 @@ final class Fixtures {
                 throw new IllegalArgumentException("not a workqueue impl: " + impl);
         }
         return b.build();
+    }
+
+    /** Waits for {@code latch}, keeping (and re-asserting) an interrupt. */
+    static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
