@@ -30,8 +30,9 @@ final class Fixtures {
     }
 
     /**
-     * A queue for an {@code impl} param: {@code wq-percpu} (the default kind), {@code wq-unbound}
-     * or {@code wq-ordered}.
+     * A queue for an {@code impl} param: {@code wq-percpu} (the default kind), {@code wq-unbound},
+     * {@code wq-ordered}, or {@code wq-unbound-ma2} (unbound, max_active 2: the unbound pool
+     * then never has more than two items to hand out, so it stops waking and creating workers).
      */
     static WorkQueue queue(WorkQueues rt, String impl) {
         WorkQueue.Builder b = rt.queueBuilder("jmh-" + impl);
@@ -43,6 +44,9 @@ final class Fixtures {
                 break;
             case "wq-ordered":
                 b.ordered();
+                break;
+            case "wq-unbound-ma2": // diagnostic: unbound with max_active = CPUs (see RESULTS.md)
+                b.unbound().maxActive(2);
                 break;
             default:
                 throw new IllegalArgumentException("not a workqueue impl: " + impl);

@@ -41,6 +41,9 @@ import org.workqueue4j.WorkQueues;
  *   <li>{@code fjp}: {@code new ForkJoinPool(2)}, {@code execute(runnable)} n times, latch as
  *       above.</li>
  *   <li>{@code inline}: the n bodies run in a plain loop on the caller: the floor.</li>
+ *   <li>{@code wq-unbound-ma2}: diagnostic, an unbound queue with {@code maxActive(2)}: shows
+ *       how much of {@code wq-unbound}'s cost is the unbound pool waking (and growing) workers
+ *       for every queued item.</li>
  * </ul>
  * Each item body burns {@link Fixtures#ITEM_TOKENS} tokens ({@code Blackhole.consumeCPU}) and
  * bumps its own run counter; teardown checks that exactly n × batches bodies ran, so a benchmark
@@ -66,7 +69,7 @@ public class QueueRunFlushBenchmark {
     @Param({"1", "16", "256"})
     public int n;
 
-    @Param({"wq-percpu", "wq-unbound", "wq-ordered", "tpe", "fjp", "inline"})
+    @Param({"wq-percpu", "wq-unbound", "wq-ordered", "wq-unbound-ma2", "tpe", "fjp", "inline"})
     public String impl;
 
     private WorkQueues runtime;
