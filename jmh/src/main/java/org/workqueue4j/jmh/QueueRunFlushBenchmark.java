@@ -1,0 +1,195 @@
+package org.workqueue4j.jmh;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+import org.workqueue4j.Work;
+import org.workqueue4j.WorkQueue;
+import org.workqueue4j.WorkQueues;
+
+/**
+ * Queue → run → wait: one operation queues a batch of {@code n} pre-allocated items and returns
+ * only when every one of them has run. The score is batches/s; the secondary result
+ * {@code items} is items/s (= n × batches/s), the number to compare across {@code n}.
+ *
+ * <p>Implementations, all in one run so that their ratios share the machine's noise:
+ * <ul>
+ *   <li>{@code wq-percpu}, {@code wq-unbound}, {@code wq-ordered}: {@code queue(work)} n times,
+ *       then {@code queue.flush()}. The {@link Work} objects are created once and re-queued every
+ *       batch: the library's zero-allocation path.</li>
+ *   <li>{@code tpe}: {@code ThreadPoolExecutor(2, 2)} on a {@code LinkedBlockingQueue},
+ *       {@code execute(runnable)} n times, then a {@code CountDownLatch(n)} (new per batch, as
+ *       j.u.c users write it) is awaited.</li>
+ *   <li>{@code fjp}: {@code new ForkJoinPool(2)}, {@code execute(runnable)} n times, latch as
+ *       above.</li>
+ *   <li>{@code inline}: the n bodies run in a plain loop on the caller: the floor.</li>
+ *   <li>{@code wq-unbound-ma2}: diagnostic, an unbound queue with {@code maxActive(2)}: shows
+ *       how much of {@code wq-unbound}'s cost is the unbound pool waking (and growing) workers
+ *       for every queued item.</li>
+ * </ul>
+ * Each item body burns {@link Fixtures#ITEM_TOKENS} tokens ({@code Blackhole.consumeCPU}) and
+ * bumps its own run counter; teardown checks that exactly n × batches bodies ran, so a benchmark
+ * that "waited" without running everything fails instead of scoring.
+ *
+ * <p>Allocation: read {@code gc.alloc.rate.norm} (bytes per batch, all threads) divided by n.
+ * For the workqueue kinds the target is 0 bytes per item.
+ *
+ * <p>Run (one fork, about 3 minutes on 2 cores):
+ * <pre>
+ * java -Djmh.ignoreLock=true -jar jmh/target/benchmarks.jar QueueRunFlushBenchmark \
+ *      -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc
+ * </pre>
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xms512m", "-Xmx512m"})
+@State(Scope.Benchmark)
+public class QueueRunFlushBenchmark {
+
+    @Param({"1", "16", "256"})
+    public int n;
+
+    @Param({"wq-percpu", "wq-unbound", "wq-ordered", "wq-unbound-ma2", "tpe", "fjp", "inline"})
+    public String impl;
+
+    private WorkQueues runtime;
+    private WorkQueue queue;
+    private ThreadPoolExecutor tpe;
+    private ForkJoinPool fjp;
+
+    private Item[] items;
+    private Work[] works;
+    /** The current batch's latch (tpe/fjp); written before the batch is submitted. */
+    private volatile CountDownLatch latch;
+    private long batches;
+
+    /** One item: its body, its run counter, and the latch count-down for j.u.c executors. */
+    final class Item implements Runnable {
+        long runs; // written by whichever thread runs the item; read after a wait (happens-before)
+
+        /** The body every implementation runs. */
+        void body() {
+            Blackhole.consumeCPU(Fixtures.ITEM_TOKENS);
+            runs++;
+        }
+
+        @Override
+        public void run() { // j.u.c executors: body, then count down this batch's latch
+            body();
+            latch.countDown();
+        }
+    }
+
+    /** Items/s as a secondary result (JMH {@code @AuxCounters}). */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class Counters {
+        public long items;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            items = 0;
+        }
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        items = new Item[n];
+        works = new Work[n];
+        for (int i = 0; i < n; i++) {
+            Item it = new Item();
+            items[i] = it;
+            works[i] = new Work("item-" + i, it::body);
+        }
+        switch (impl) {
+            case "tpe":
+                tpe = new ThreadPoolExecutor(2, 2, 1, TimeUnit.HOURS, new LinkedBlockingQueue<>());
+                tpe.prestartAllCoreThreads();
+                break;
+            case "fjp":
+                fjp = new ForkJoinPool(2);
+                break;
+            case "inline":
+                break;
+            default:
+                runtime = Fixtures.runtime();
+                queue = Fixtures.queue(runtime, impl);
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws InterruptedException {
+        if (queue != null) {
+            queue.destroy();
+            runtime.close();
+        }
+        if (tpe != null) {
+            tpe.shutdown();
+            tpe.awaitTermination(10, TimeUnit.SECONDS);
+        }
+        if (fjp != null) {
+            fjp.shutdown();
+            fjp.awaitTermination(10, TimeUnit.SECONDS);
+        }
+        long ran = 0;
+        for (Item it : items) {
+            ran += it.runs;
+        }
+        if (ran != batches * n) {
+            throw new IllegalStateException(impl + ": " + ran + " bodies ran for " + batches + " batches of " + n);
+        }
+    }
+
+    @Benchmark
+    public void batch(Counters c) throws InterruptedException {
+        switch (impl) {
+            case "tpe":
+                latch = new CountDownLatch(n);
+                for (Item it : items) {
+                    tpe.execute(it);
+                }
+                latch.await();
+                break;
+            case "fjp":
+                latch = new CountDownLatch(n);
+                for (Item it : items) {
+                    fjp.execute(it);
+                }
+                latch.await();
+                break;
+            case "inline":
+                for (Item it : items) {
+                    it.body();
+                }
+                break;
+            default:
+                WorkQueue q = queue;
+                for (Work w : works) {
+                    q.queue(w);
+                }
+                q.flush();
+        }
+        batches++;
+        c.items += n;
+    }
+}
