@@ -40,6 +40,8 @@ public final class TimerQueue {
      */
 
     private final ReentrantLock lock = new ReentrantLock();
+    /** The deadline the timer thread sleeps until (guarded by lock); arming earlier must signal. */
+    private long sleepingUntil;
     private final Condition tick = lock.newCondition();
     private WorkNode[] heap = new WorkNode[16];
     private int size;
@@ -80,7 +82,9 @@ public final class TimerQueue {
             n.heapIndex = size;
             heap[size++] = n;
             siftUp(n.heapIndex);
-            if (heap[0] == n) {
+            // Wake the timer thread only if it would otherwise sleep past this deadline: a
+            // re-arm to a later time (the common modDelayed) costs no wake-up.
+            if (heap[0] == n && n.deadlineNanos - sleepingUntil < 0) {
                 tick.signal();
             }
             return true;
@@ -186,14 +190,17 @@ public final class TimerQueue {
                     break;
                 }
                 if (size == 0) {
+                    sleepingUntil = System.nanoTime() + Long.MAX_VALUE / 2;
                     tick.awaitUninterruptibly();
                     continue;
                 }
                 long wait = heap[0].deadlineNanos - System.nanoTime();
                 if (wait > 0) {
+                    sleepingUntil = heap[0].deadlineNanos;
                     tick.awaitNanos(wait);
                     continue;
                 }
+                sleepingUntil = System.nanoTime();
                 due = heap[0];
                 removeAt(0);
                 firing = due;

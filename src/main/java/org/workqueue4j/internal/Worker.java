@@ -239,7 +239,7 @@ final class Worker implements Runnable {
             if (ev != null) {
                 WorkEvents.commitExecution(ev, pwq.wq.name(), n.name(), name);
             }
-            p.lock.lock();
+            p.acquire();
             currentStartNanos = 0;
             if ((flags & (CPU_INTENSIVE | UNMANAGED_SLEEP)) != 0) {
                 clearFlags(CPU_INTENSIVE | UNMANAGED_SLEEP);

@@ -68,6 +68,25 @@ public final class WorkerPool {
         this.concurrencyManaged = cpu >= 0;
     }
 
+    /** tryLock attempts before {@link #acquire()} parks. */
+    private static final int LOCK_SPINS = 64;
+
+    /**
+     * Takes {@code lock}, spinning briefly before parking: the critical sections on the queue
+     * and run paths are tens of nanoseconds, while losing the lock to a park and unpark costs
+     * microseconds (and, on a contended lock, the JDK's wait-node allocation).
+     */
+    void acquire() {
+        ReentrantLock l = lock;
+        for (int i = 0; i < LOCK_SPINS; i++) {
+            if (l.tryLock()) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        l.lock();
+    }
+
     // ---------------------------------------------------------------- predicates (lock held)
 
     boolean needMoreWorker() {

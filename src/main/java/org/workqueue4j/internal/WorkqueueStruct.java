@@ -341,17 +341,17 @@ public final class WorkqueueStruct {
         WorkerPool pool = pwq.pool;
         WorkerPool last = n.poolAcquire();
         if (last != null && last != pool && !ordered) {
-            last.lock.lock();
+            last.acquire();
             Worker w = n.runningWorker;
             if (w != null && w.pool == last && w.currentPwq != null && w.currentPwq.wq == this) {
                 pwq = w.currentPwq;
                 pool = last;
             } else {
                 last.lock.unlock();
-                pool.lock.lock();
+                pool.acquire();
             }
         } else {
-            pool.lock.lock();
+            pool.acquire();
         }
         try {
             int st = state;
@@ -570,13 +570,12 @@ public final class WorkqueueStruct {
             if (pool == null && !inTransit(n)) {
                 return false; // never queued: no runtime, nothing to wait for
             }
-            if (pool != null && b == null) {
+            if (pool != null && v == null) {
                 v = pool.runtime.validator();
                 workMap = v.isEnabled() ? n.lockMap() : null;
                 if (workMap != null && !fromCancel) {
                     v.touch(workMap); // SPEC §5: even when idle, as kernels before ~6.9 did
                 }
-                b = new Barrier(n.name());
             }
             if (pool != null) {
                 pool.lock.lock();
@@ -606,6 +605,7 @@ public final class WorkqueueStruct {
             }
             if (pwq != null) {
                 target = pwq.wq;
+                b = new Barrier(n.name());
                 b.color = n.color;
                 b.flags = WorkNode.INACTIVE | (n.flags & WorkNode.LINKED);
                 n.flags |= WorkNode.LINKED;
@@ -614,6 +614,7 @@ public final class WorkqueueStruct {
                 n.list.addAfter(n, b);
             } else if (running != null && running.pool == pool) {
                 target = running.currentPwq.wq;
+                b = new Barrier(n.name());
                 b.color = running.currentColor;
                 b.flags = WorkNode.INACTIVE;
                 b.pwq = running.currentPwq;
