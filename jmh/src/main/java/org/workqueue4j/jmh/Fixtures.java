@@ -29,6 +29,20 @@ final class Fixtures {
                 .build());
     }
 
+    /** The same, with a {@code Lockdep} validator annotating every run and flush. */
+    static WorkQueues runtimeWithLockdep() {
+        return WorkQueues.create(WorkQueuesConfig.builder()
+                .cpus(2)
+                .idleTimeout(Duration.ofHours(1))
+                .validator(org.workqueue4j.lockdep.Lockdep.builder().quiet().build())
+                .build());
+    }
+
+    /** The runtime an {@code impl} param asks for: lockdep on for the {@code -lockdep} variants. */
+    static WorkQueues runtime(String impl) {
+        return impl.endsWith("-lockdep") ? runtimeWithLockdep() : runtime();
+    }
+
     /**
      * A queue for an {@code impl} param: {@code wq-percpu} (the default kind), {@code wq-unbound},
      * {@code wq-ordered}, or {@code wq-unbound-ma2} (unbound, max_active 2: the unbound pool
@@ -38,6 +52,7 @@ final class Fixtures {
         WorkQueue.Builder b = rt.queueBuilder("jmh-" + impl);
         switch (impl) {
             case "wq-percpu":
+            case "wq-percpu-lockdep":
                 break;
             case "wq-unbound":
                 b.unbound();

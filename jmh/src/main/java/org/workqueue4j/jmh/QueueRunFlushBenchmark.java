@@ -41,6 +41,8 @@ import org.workqueue4j.WorkQueues;
  *   <li>{@code fjp}: {@code new ForkJoinPool(2)}, {@code execute(runnable)} n times, latch as
  *       above.</li>
  *   <li>{@code inline}: the n bodies run in a plain loop on the caller: the floor.</li>
+ *   <li>{@code wq-percpu-lockdep}: {@code wq-percpu} on a runtime whose {@code Lockdep}
+ *       validator annotates every run (queue map, then work map) and every flush.</li>
  *   <li>{@code wq-unbound-ma2}: diagnostic, an unbound queue with {@code maxActive(2)}: shows
  *       how much of {@code wq-unbound}'s cost is the unbound pool waking (and growing) workers
  *       for every queued item.</li>
@@ -69,7 +71,7 @@ public class QueueRunFlushBenchmark {
     @Param({"1", "16", "256"})
     public int n;
 
-    @Param({"wq-percpu", "wq-unbound", "wq-ordered", "wq-unbound-ma2", "tpe", "fjp", "inline"})
+    @Param({"wq-percpu", "wq-percpu-lockdep", "wq-unbound", "wq-ordered", "wq-unbound-ma2", "tpe", "fjp", "inline"})
     public String impl;
 
     private WorkQueues runtime;
@@ -114,6 +116,9 @@ public class QueueRunFlushBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        if (impl.startsWith("wq-")) {
+            runtime = Fixtures.runtime(impl); // first: with lockdep on, items learn their construction site
+        }
         items = new Item[n];
         works = new Work[n];
         for (int i = 0; i < n; i++) {
@@ -132,7 +137,6 @@ public class QueueRunFlushBenchmark {
             case "inline":
                 break;
             default:
-                runtime = Fixtures.runtime();
                 queue = Fixtures.queue(runtime, impl);
         }
     }
