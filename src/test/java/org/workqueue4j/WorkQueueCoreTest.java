@@ -271,6 +271,20 @@ class WorkQueueCoreTest {
     }
 
     @Test
+    void destroyingItsOwnQueueFromAnItemIsRefusedAndLeavesTheQueueUsable() {
+        WorkQueue q = t.queue("selfdestroy").build();
+        q.queue(new Work("destroyer", q::destroy));
+        q.flush();
+        assertThat(t.errors).singleElement().isInstanceOf(IllegalStateException.class)
+                .extracting(Throwable::getMessage).asString().contains("destroyer").contains("destroy its own queue");
+        AtomicBoolean ran = new AtomicBoolean();
+        assertThat(q.queue(new Work("after", () -> ran.set(true)))).isTrue();
+        q.destroy();
+        assertThat(ran.get()).isTrue();
+        assertThat(q.isDestroyed()).isTrue();
+    }
+
+    @Test
     void workCurrentNamesTheRunningItem() {
         WorkQueue q = t.queue("current").build();
         Work[] seen = new Work[1];

@@ -418,15 +418,7 @@ public final class WorkqueueStruct {
 
     /** Waits until every item queued before the call has finished (kernel __flush_workqueue). */
     public void flush() {
-        LockDependencyValidator v = runtime.validator();
-        if (v.isEnabled() && annotateFlush()) {
-            v.touch(lockMap); // "flushing Q waits for every item of Q": before blocking
-        }
-        Worker self = Worker.current();
-        if (self != null && self.currentPwq != null && self.currentPwq.wq == this) {
-            throw new IllegalStateException("work '" + self.currentWork.name()
-                    + "' cannot flush its own queue '" + name + "': it would wait for itself");
-        }
+        annotateAndRefuseSelfWait("flush");
         WorkEvents.FlushWait ev = WorkEvents.beginFlush();
         lockMutex();
         try {
@@ -450,6 +442,23 @@ public final class WorkqueueStruct {
         } finally {
             flushMutex.unlock();
             WorkEvents.commitFlush(ev, "flush_workqueue", name);
+        }
+    }
+
+    /**
+     * Touches the queue's map ("waiting for Q waits for every item of Q"), before blocking, then
+     * refuses a wait from one of this queue's own items: it would wait for itself (lockdep has
+     * reported the recursive acquisition by then, when it is on).
+     */
+    private void annotateAndRefuseSelfWait(String operation) {
+        LockDependencyValidator v = runtime.validator();
+        if (v.isEnabled() && annotateFlush()) {
+            v.touch(lockMap);
+        }
+        Worker self = Worker.current();
+        if (self != null && self.currentPwq != null && self.currentPwq.wq == this) {
+            throw new IllegalStateException("work '" + self.currentWork.name() + "' cannot " + operation
+                    + " its own queue '" + name + "': it would wait for itself");
         }
     }
 
@@ -522,6 +531,7 @@ public final class WorkqueueStruct {
      * @return false if the queue was already destroyed
      */
     public boolean destroy() {
+        annotateAndRefuseSelfWait("destroy");
         synchronized (stateLock) {
             if ((state & (DESTROYING | DESTROYED)) != 0) {
                 return false;
