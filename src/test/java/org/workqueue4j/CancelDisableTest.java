@@ -24,14 +24,6 @@ class CancelDisableTest {
         t.close();
     }
 
-    private static void block(WorkQueue ordered, CountDownLatch release) {
-        CountDownLatch started = new CountDownLatch(1);
-        ordered.queue(new Work("gate", () -> {
-            started.countDown();
-            WorkQueueCoreTest.await(release);
-        }));
-        WorkQueueCoreTest.await(started);
-    }
 
     /** Runs {@code action} on a new thread and returns once that thread is parked in it (or done). */
     private static Thread startAndAwaitBlocked(Runnable action) {
@@ -46,7 +38,7 @@ class CancelDisableTest {
     void cancelTakesAPendingItemOffItsQueueAndReturnsTrue() {
         WorkQueue q = t.queue("c").ordered().build();
         CountDownLatch release = new CountDownLatch(1);
-        block(q, release);
+        TestRuntime.blockOrdered(q, release);
         AtomicInteger runs = new AtomicInteger();
         Work w = new Work("w", runs::incrementAndGet);
         q.queue(w);
@@ -183,7 +175,7 @@ class CancelDisableTest {
     void cancelSyncOfAPendingItemReturnsTrue() {
         WorkQueue q = t.queue("c").ordered().build();
         CountDownLatch release = new CountDownLatch(1);
-        block(q, release);
+        TestRuntime.blockOrdered(q, release);
         AtomicInteger runs = new AtomicInteger();
         Work w = new Work("w", runs::incrementAndGet);
         q.queue(w);
@@ -252,7 +244,7 @@ class CancelDisableTest {
     void disableCancelsAPendingItem() {
         WorkQueue q = t.queue("d").ordered().build();
         CountDownLatch release = new CountDownLatch(1);
-        block(q, release);
+        TestRuntime.blockOrdered(q, release);
         AtomicInteger runs = new AtomicInteger();
         Work w = new Work("w", runs::incrementAndGet);
         q.queue(w);

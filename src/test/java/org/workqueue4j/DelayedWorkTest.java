@@ -23,15 +23,6 @@ class DelayedWorkTest {
         t.close();
     }
 
-    /** Occupies an ordered queue's only slot until {@code release}, so later items stay pending. */
-    private static void block(WorkQueue ordered, CountDownLatch release) {
-        CountDownLatch started = new CountDownLatch(1);
-        ordered.queue(new Work("gate", () -> {
-            started.countDown();
-            WorkQueueCoreTest.await(release);
-        }));
-        WorkQueueCoreTest.await(started);
-    }
 
     private static void awaitTrue(CountDownLatch l) throws InterruptedException {
         assertThat(l.await(30, TimeUnit.SECONDS)).as("latch released").isTrue();
@@ -67,7 +58,7 @@ class DelayedWorkTest {
     void zeroDelayQueuesAtOnceWithoutArmingTheTimer() {
         WorkQueue q = t.queue("dq").ordered().build();
         CountDownLatch release = new CountDownLatch(1);
-        block(q, release);
+        TestRuntime.blockOrdered(q, release);
         AtomicInteger runs = new AtomicInteger();
         DelayedWork dw = new DelayedWork("dw", runs::incrementAndGet);
 
@@ -136,7 +127,7 @@ class DelayedWorkTest {
     void modDelayedToZeroQueuesAPendingItemNow() {
         WorkQueue q = t.queue("dq").ordered().build();
         CountDownLatch release = new CountDownLatch(1);
-        block(q, release);
+        TestRuntime.blockOrdered(q, release);
         AtomicInteger runs = new AtomicInteger();
         DelayedWork dw = new DelayedWork("dw", runs::incrementAndGet);
         q.queueDelayed(dw, HOUR);
@@ -153,7 +144,7 @@ class DelayedWorkTest {
     void modDelayedOnAPendingItemMovesTheDeadlineLater() {
         WorkQueue q = t.queue("dq").ordered().build();
         CountDownLatch release = new CountDownLatch(1);
-        block(q, release);
+        TestRuntime.blockOrdered(q, release);
         AtomicInteger runs = new AtomicInteger();
         DelayedWork dw = new DelayedWork("dw", runs::incrementAndGet);
         // The gate holds the queue, so whether the 1 ns timer fired already (item inactive) or not (armed),
@@ -184,7 +175,7 @@ class DelayedWorkTest {
     void modDelayedTakesAQueuedItemBackOntoTheTimer() {
         WorkQueue q = t.queue("dq").ordered().build();
         CountDownLatch release = new CountDownLatch(1);
-        block(q, release);
+        TestRuntime.blockOrdered(q, release);
         AtomicInteger runs = new AtomicInteger();
         DelayedWork dw = new DelayedWork("dw", runs::incrementAndGet);
         q.queue(dw);

@@ -45,6 +45,16 @@ final class TestRuntime implements AutoCloseable {
                 .build());
     }
 
+    /** Occupies an ordered queue's only slot until {@code release}, so later items stay pending. */
+    static void blockOrdered(WorkQueue ordered, java.util.concurrent.CountDownLatch release) {
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        ordered.queue(new Work("gate", () -> {
+            started.countDown();
+            WorkQueueCoreTest.await(release);
+        }));
+        WorkQueueCoreTest.await(started);
+    }
+
     WorkQueue.Builder queue(String name) {
         return rt.queueBuilder(name);
     }

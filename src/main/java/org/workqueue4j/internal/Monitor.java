@@ -27,7 +27,8 @@ final class Monitor implements Runnable {
      *     the kernel samples at its tick (wq_monitor's CPUtime column is sampled too).
      *  3. retries worker creation for a pool that needs a worker and has none idle (kernel
      *     manager with CREATE_COOLDOWN), sending maydays to rescuer-backed queues while it fails.
-     *  4. watchdog: a pool whose worklist is non-empty and has not progressed for the watchdog
+     *  4. reports worker-creation failures recorded under a pool lock, outside any lock.
+     *  5. watchdog: a pool whose worklist is non-empty and has not progressed for the watchdog
      *     threshold is reported once per stall as "BUG: workqueue lockup" with a state dump
      *     and the busy workers' stacks.
      *
@@ -97,6 +98,7 @@ final class Monitor implements Runnable {
     private boolean scan(long now, long elapsed) {
         boolean busy = false;
         List<String> stalls = null;
+        List<String> failures = null;
         for (WorkerPool p : runtime.allPools()) {
             boolean create = false;
             p.lock.lock();
@@ -145,8 +147,21 @@ final class Monitor implements Runnable {
                 if (create) {
                     p.retryCreateWorker(now);
                 }
+                if (p.creationFailureReport != null) {
+                    if (failures == null) {
+                        failures = new ArrayList<>();
+                    }
+                    failures.add(p.creationFailureReport);
+                    p.creationFailureReport = null;
+                    busy = true;
+                }
             } finally {
                 p.lock.unlock();
+            }
+        }
+        if (failures != null) {
+            for (String f : failures) {
+                runtime.report(f);
             }
         }
         if (stalls != null) {

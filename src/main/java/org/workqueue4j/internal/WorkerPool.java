@@ -52,6 +52,8 @@ public final class WorkerPool {
     boolean dying;
     /** System.nanoTime() of the last progress on the worklist (watchdog). */
     long lastProgressNanos = System.nanoTime();
+    /** A worker-creation failure not yet reported (the monitor reports it outside the lock). */
+    String creationFailureReport;
     /** The watchdog reported the current stall; cleared by progress. */
     boolean stallReported;
     /** System.nanoTime() of the last failed worker creation, for the cooldown; 0 if none. */

@@ -185,6 +185,10 @@ public final class WqRuntime {
         return t;
     }
 
+    /**
+     * Called under the pool lock: composes the report there (the pool's state is stable), and
+     * leaves it for the monitor to log and hand to the listener outside any pool lock.
+     */
     void reportWorkerCreationFailure(WorkerPool pool, Throwable e) {
         StringBuilder pending = new StringBuilder();
         for (PoolWorkqueue pwq : pool.pwqs) {
@@ -193,8 +197,8 @@ public final class WqRuntime {
                         .append(pwq.nrActive).append(pwq.wq.hasRescuer() ? " active, rescuer called)" : " active, no rescuer)");
             }
         }
-        report("workqueue: failed to create a worker for " + pool + ": " + e
-                + (pending.length() == 0 ? "" : "; waiting: " + pending) + "; retrying every second");
+        pool.creationFailureReport = "workqueue: failed to create a worker for " + pool + ": " + e
+                + (pending.length() == 0 ? "" : "; waiting: " + pending) + "; retrying every second";
         monitor.noteBusy();
     }
 
