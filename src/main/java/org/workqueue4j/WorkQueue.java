@@ -320,8 +320,9 @@ public final class WorkQueue implements Executor, AutoCloseable {
     /** A snapshot of this queue's counters (wq_monitor.py's columns). */
     public WorkQueueStats stats() {
         org.workqueue4j.internal.WqStats s = wq.stats();
-        long started = s.started.sum();
-        long completed = s.completed.sum();
+        long[] sc = wq.startedCompleted();
+        long started = sc[0];
+        long completed = sc[1];
         return new WorkQueueStats(name(), unbound, wq.hasRescuer(), started, completed, started - completed,
                 s.cpuTimeNanos.sum(), s.cpuIntensive.sum(), s.cmWakeup.sum(), s.mayday.sum(), s.rescued.sum());
     }

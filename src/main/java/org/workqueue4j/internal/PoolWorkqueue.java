@@ -31,6 +31,9 @@ final class PoolWorkqueue {
     int workColor;
     /** The colour being flushed on this pwq, or -1. */
     int flushColor = -1;
+    /** Items started and completed here: plain counters, the worker holds the pool lock anyway. */
+    long started;
+    long completed;
     /** On the queue's mayday list (guarded by the queue's mayday lock). */
     boolean mayday;
 

@@ -228,7 +228,7 @@ final class Worker implements Runnable {
         // Clear PENDING under the lock (full fence): a queue from now on returns true and,
         // finding this worker in the node's runningWorker, hands the item back to us.
         n.clearState(WorkNode.PENDING);
-        pwq.wq.stats.started.increment();
+        pwq.started++;
         currentStartNanos = now;
         p.lock.unlock();
         rt.monitor().noteBusy();
@@ -247,7 +247,7 @@ final class Worker implements Runnable {
             n.runningWorker = null;
             currentWork = null;
             currentPwq = null;
-            pwq.wq.stats.completed.increment();
+            pwq.completed++;
             pwq.decInFlight(color, active);
         }
     }

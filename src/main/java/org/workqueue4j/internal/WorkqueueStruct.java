@@ -281,6 +281,22 @@ public final class WorkqueueStruct {
         return stats;
     }
 
+    /** {started, completed} summed over the pwqs, each read under its pool lock. */
+    public long[] startedCompleted() {
+        long started = 0;
+        long completed = 0;
+        for (PoolWorkqueue pwq : pwqs) {
+            pwq.pool.lock.lock();
+            try {
+                started += pwq.started;
+                completed += pwq.completed;
+            } finally {
+                pwq.pool.lock.unlock();
+            }
+        }
+        return new long[] {started, completed};
+    }
+
     public int maxActive() {
         return maxActive;
     }

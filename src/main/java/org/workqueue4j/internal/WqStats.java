@@ -3,12 +3,12 @@ package org.workqueue4j.internal;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Per-queue counters, as the kernel's {@code pwq->stats} read by {@code wq_monitor.py}.
- * LongAdder: increments from many pools' workers must not contend on one cache line.
+ * Per-queue counters, as the kernel's {@code pwq->stats} read by {@code wq_monitor.py}, for the
+ * events counted off the pool lock (LongAdder: increments from many pools' workers and the
+ * monitor must not contend on one cache line). Started and completed are counted per pwq under
+ * its pool lock; see {@link WorkqueueStruct#startedCompleted()}.
  */
 public final class WqStats {
-    public final LongAdder started = new LongAdder();
-    public final LongAdder completed = new LongAdder();
     public final LongAdder cpuTimeNanos = new LongAdder();
     public final LongAdder cpuIntensive = new LongAdder();
     public final LongAdder cmWakeup = new LongAdder();
