@@ -53,11 +53,23 @@ public class DelayedWork extends Work {
      */
     @Override
     public boolean flush() {
-        // Asked even when TIMER reads clear: the timer thread clears it before the item lands on
-        // its queue, and fireNow waits out that window, so the flush below finds the item.
-        TimerQueue t = timer;
-        boolean fired = t != null && (state() & WorkNode.PENDING) != 0 && t.fireNow(this);
-        return super.flush() | fired;
+        boolean fired = false;
+        while (true) {
+            // Asked even when TIMER reads clear: the timer thread clears it before the item lands
+            // on its queue, and fireNow waits out that window, so the flush below finds the item.
+            TimerQueue t = timer;
+            if (t != null && (state() & WorkNode.PENDING) != 0 && t.fireNow(this)) {
+                fired = true;
+            }
+            if (super.flush()) {
+                return true;
+            }
+            if ((state() & WorkNode.TIMER) == 0) {
+                return fired;
+            }
+            // It was on its way to the timer when we looked (PENDING claimed, not yet armed);
+            // the flush waited for it to land there: take it off the timer and wait again.
+        }
     }
 
     @Override

@@ -218,10 +218,9 @@ public final class WorkQueue implements Executor, AutoCloseable {
             return;
         }
         TimerQueue t = runtime.engine().timer();
-        work.bindTimer(t); // before TIMER is set: a canceller that sees TIMER finds the timer
-        work.addState(WorkNode.TIMER); // we own PENDING; TIMER is clear, so add sets it
+        work.bindTimer(t); // before TIMER is set (in arm): a canceller that sees TIMER finds the timer
         if (!t.arm(work, wq, cpu, nanos)) {
-            work.clearState(WorkNode.TIMER | WorkNode.PENDING);
+            work.clearState(WorkNode.PENDING);
             throw new IllegalStateException("queue '" + name() + "' is destroyed; cannot queue delayed work '"
                     + work.name() + "'");
         }

@@ -82,6 +82,9 @@ public final class TimerQueue {
             n.heapIndex = size;
             heap[size++] = n;
             siftUp(n.heapIndex);
+            // TIMER is set under the lock together with the heap slot: whoever sees TIMER and
+            // then takes this lock finds the node armed (or being fired), never half-armed.
+            n.addState(WorkNode.TIMER);
             // Wake the timer thread only if it would otherwise sleep past this deadline: a
             // re-arm to a later time (the common modDelayed) costs no wake-up.
             if (heap[0] == n && n.deadlineNanos - sleepingUntil < 0) {
