@@ -61,6 +61,14 @@ public class DelayedWorkTest {
      * {@code del_timer_sync} waits for a running timer callback, which queues the item).
      *
      * <p>Result: (the flusher saw the item pending before flushing, runs when its flush returned).
+     *
+     * <p>Fails today (outcome {@code true, 0}, about 1 in 1000 states), so it is not in the CI
+     * set: the flusher sees PENDING while the armer is still between {@code Pending.claim} and
+     * the node's insertion into the timer heap ({@code WorkQueue.arm}: bindTimer, TIMER bit,
+     * {@code TimerQueue.arm}). {@code DelayedWork.flush} then finds no timer bound (or the node
+     * not yet in the heap, so {@code fireNow} neither fires it nor sees it firing), and
+     * {@code WorkqueueStruct.flushWork} returns false as soon as it reads TIMER set with no pool:
+     * the item is armed, and will run, after the flush returned.
      */
     @JCStressTest
     @Outcome(id = "true, 1", expect = ACCEPTABLE, desc = "The flush waited for the armed (or expiring) instance.")

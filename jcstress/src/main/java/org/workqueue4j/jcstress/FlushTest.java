@@ -83,9 +83,9 @@ public class FlushTest {
      *
      * <p>Result: (true returns, fewest runs either thread saw after its flush, runs at the end).
      *
-     * <p>Fails today (outcome {@code 1, 0, 1}): a thread whose queue returned false because the
-     * other thread had just claimed PENDING flushes while that claim is still in transit (not yet
-     * on a list), and {@code work.flush()} returns at once.
+     * <p>The hard case: a thread whose queue returned false because the other thread had just
+     * claimed PENDING flushes while that claim is still in transit (not yet on a list); the
+     * flush must wait for it to land rather than return at once.
      */
     @JCStressTest
     @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "One instance; both flushes waited for it.")

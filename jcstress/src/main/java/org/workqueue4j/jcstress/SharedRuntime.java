@@ -3,6 +3,9 @@ package org.workqueue4j.jcstress;
 import org.workqueue4j.WorkQueue;
 import org.workqueue4j.WorkQueues;
 import org.workqueue4j.WorkQueuesConfig;
+import org.workqueue4j.lockdep.LockClassKey;
+import org.workqueue4j.lockdep.Lockdep;
+import org.workqueue4j.lockdep.ReportPolicy;
 
 /**
  * The one runtime every race test of a forked jcstress VM shares. A runtime owns threads (two
@@ -29,6 +32,34 @@ final class SharedRuntime {
     static final java.time.Duration TINY = java.time.Duration.ofNanos(1_000);
 
     private SharedRuntime() {
+    }
+
+    /**
+     * A second runtime, with the lock validator on (WARN, quiet), for the tests of what only
+     * validation maintains (the per-queue {@code used} flag). A holder class: its threads start
+     * only in the VMs of the tests that touch it.
+     */
+    static final class Validated {
+        static final WorkQueues RUNTIME = WorkQueues.create(WorkQueuesConfig.builder().cpus(2)
+                .validator(Lockdep.builder().quiet().policy(ReportPolicy.WARN).build())
+                .build());
+
+        /**
+         * One lock class for every per-state queue: a queue of its own class each would add a
+         * class per state and exhaust the validator's class table (8191) within a second.
+         */
+        static final LockClassKey QUEUE_CLASS = new LockClassKey("(wq_completion)jcstress/validated");
+
+        /** Likewise one class for every per-state work item. */
+        static final LockClassKey WORK_CLASS = new LockClassKey("(work_completion)jcstress/validated");
+
+        /** A fresh per-CPU queue; the test destroys it in its {@code @Arbiter}. */
+        static WorkQueue newQueue(String name) {
+            return RUNTIME.queueBuilder(name).lockClass(QUEUE_CLASS).build();
+        }
+
+        private Validated() {
+        }
     }
 
     /** Bounded spin: true once {@code cond} holds, false after about {@code millis}. */

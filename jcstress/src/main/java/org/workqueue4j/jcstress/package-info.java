@@ -10,13 +10,14 @@
  *   <li>{@link org.workqueue4j.jcstress.CancelTest}: cancelSync vs self-requeue, disable vs queue;</li>
  *   <li>{@link org.workqueue4j.jcstress.DelayedWorkTest}: cancel, modDelayed and flush vs timer
  *       expiry;</li>
- *   <li>{@link org.workqueue4j.jcstress.DestroyTest}: destroy vs queue.</li>
+ *   <li>{@link org.workqueue4j.jcstress.DestroyTest}: destroy vs queue;</li>
+ *   <li>{@link org.workqueue4j.jcstress.LazyQueueHolderTest}: both strategies publish one live
+ *       queue; MUTEX never allocates twice, CAS_DISCARD destroys exactly the loser's;</li>
+ *   <li>{@link org.workqueue4j.jcstress.UsedFlagTest}: publication of the per-queue
+ *       {@code used} flag to a reader that happens-after a queue, and to every run;</li>
+ *   <li>{@link org.workqueue4j.jcstress.LockdepTest}: concurrent graph updates, the ABBA race
+ *       reported exactly once (Guava #2048), an edge learnt by two threads stored once.</li>
  * </ul>
- *
- * <p>Still to come, each as a class of its own beside these: {@code LazyQueueHolderTest} (both
- * strategies: one published queue, losers never allocate / destroy only their own),
- * {@code UsedFlagTest} (publication of the per-queue {@code used} flag to a flusher), and
- * {@code LockdepTest} (validator graph updates, the ABBA race reported exactly once).
  *
  * <p>Rules of the house: at most two {@code @Actor}s (a third is silently skipped on two CPUs);
  * the runtime is shared ({@link org.workqueue4j.jcstress.SharedRuntime}), per-state objects are
