@@ -41,10 +41,10 @@ public class DelayedWorkTest {
         /**
          * Waits until the item is neither pending nor running and returns its runs. Every delay
          * here is 1 µs or zero, so a pending item leaves PENDING on its own within microseconds:
-         * spin for that rather than flush, because {@code work.flush()} on a pending item is
-         * exposed to two library bugs ({@link FlushWaitsForExpiringTimer} and
-         * {@link FlushTest.WorkFlushFollowsMigration}) that would mask the race under test.
-         * Then flush the (not pending, so not moving) running instance.
+         * spin for that rather than flush, so that the arbiter's flush (whose own races
+         * {@link FlushWaitsForExpiringTimer} and {@link FlushTest.WorkFlushFollowsMigration}
+         * test) cannot mask the race under test. Then flush the (not pending, so not moving)
+         * running instance.
          */
         int settle() {
             if (!SharedRuntime.spinUntil(() -> !work.isPending(), 10_000)) {
@@ -62,13 +62,10 @@ public class DelayedWorkTest {
      *
      * <p>Result: (the flusher saw the item pending before flushing, runs when its flush returned).
      *
-     * <p>Fails today (outcome {@code true, 0}, about 1 in 1000 states), so it is not in the CI
-     * set: the flusher sees PENDING while the armer is still between {@code Pending.claim} and
-     * the node's insertion into the timer heap ({@code WorkQueue.arm}: bindTimer, TIMER bit,
-     * {@code TimerQueue.arm}). {@code DelayedWork.flush} then finds no timer bound (or the node
-     * not yet in the heap, so {@code fireNow} neither fires it nor sees it firing), and
-     * {@code WorkqueueStruct.flushWork} returns false as soon as it reads TIMER set with no pool:
-     * the item is armed, and will run, after the flush returned.
+     * <p>The interleaving this guards: the flusher sees PENDING while the armer is still between
+     * {@code Pending.claim} and the node's insertion into the timer heap. The TIMER bit is now
+     * set under the timer lock together with the heap slot, and {@code DelayedWork.flush} waits
+     * for an item on its way to the timer, then fires it and waits again.
      */
     @JCStressTest
     @Outcome(id = "true, 1", expect = ACCEPTABLE, desc = "The flush waited for the armed (or expiring) instance.")
