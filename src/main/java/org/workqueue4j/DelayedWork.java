@@ -53,11 +53,25 @@ public class DelayedWork extends Work {
      */
     @Override
     public boolean flush() {
-        // Asked even when TIMER reads clear: the timer thread clears it before the item lands on
-        // its queue, and fireNow waits out that window, so the flush below finds the item.
-        TimerQueue t = timer;
-        boolean fired = t != null && (state() & WorkNode.PENDING) != 0 && t.fireNow(this);
+        boolean fired = fireArmedTimer();
         return super.flush() | fired;
+    }
+
+    private boolean fireArmedTimer() {
+        // Asked even when TIMER reads clear: the timer thread clears it before the item lands on
+        // its queue, and fireNow waits out that window, so the flush that follows finds the item.
+        TimerQueue t = timer;
+        return t != null && (state() & WorkNode.PENDING) != 0 && t.fireNow(this);
+    }
+
+    /**
+     * {@link #flush()} that gives up waiting when interrupted; the timer, if armed, has fired
+     * by then (the item is queued and runs as usual). See {@link Work#flushInterruptibly()}.
+     */
+    @Override
+    public boolean flushInterruptibly() throws InterruptedException {
+        boolean fired = fireArmedTimer();
+        return super.flushInterruptibly() | fired;
     }
 
     @Override

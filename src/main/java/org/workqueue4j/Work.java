@@ -30,7 +30,8 @@ import org.workqueue4j.internal.WqRuntime;
  * </ul>
  *
  * <p>An item belongs to one queue at a time: queueing it to a second queue while it is pending
- * on the first returns false.
+ * on the first throws {@link IllegalStateException} naming both queues (it stays pending on
+ * the first).
  */
 public class Work extends WorkNode {
     /** {@link #busy()} bit: the item is pending. */
@@ -160,6 +161,21 @@ public class Work extends WorkNode {
      */
     public boolean flush() {
         return WorkqueueStruct.flushWork(this, false);
+    }
+
+    /**
+     * {@link #flush()}, but gives up waiting when the calling thread is interrupted. Giving up
+     * changes nothing for the item or its queue: the item stays queued (or running) and runs
+     * as if no one had flushed it; the flush's barrier, already linked behind it, completes
+     * unobserved when the item finishes.
+     *
+     * @return true if it waited, false if the item was idle
+     * @throws InterruptedException  if interrupted while waiting (the interrupt status is then
+     *                               cleared, as usual)
+     * @throws IllegalStateException if called from this item's own function
+     */
+    public boolean flushInterruptibly() throws InterruptedException {
+        return WorkqueueStruct.flushWorkInterruptibly(this);
     }
 
     /**
