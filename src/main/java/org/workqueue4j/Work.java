@@ -24,7 +24,9 @@ import org.workqueue4j.internal.WqRuntime;
  *   <li>the pending state is cleared just before the function runs, so queueing a running item
  *       returns true and it runs again afterwards;</li>
  *   <li><b>non-reentrant</b>: an item never runs on two workers at once, even when requeued to
- *       another CPU while it runs;</li>
+ *       another CPU of the same queue while it runs. As in the kernel, this holds per queue:
+ *       an item queued to a second queue while it still runs on the first may run on both at
+ *       once (move an item only once it is idle, e.g. after {@link #cancelSync()});</li>
  *   <li>everything a thread did before a {@code queue} that returned true happens-before the
  *       run that follows.</li>
  * </ul>

@@ -214,10 +214,17 @@ public final class WorkQueue implements Executor, AutoCloseable {
      *
      * @return true if it was pending and was modified; false if it was idle and is now queued
      *         (or disabled, and so not queued)
+     * @throws IllegalArgumentException if the delay is negative or too long; nothing changes
+     * @throws IllegalStateException    if this queue is destroyed (or draining, for a zero
+     *                                  delay); nothing changes. Only when a destroy or drain
+     *                                  begins during the call can the exception come after a
+     *                                  pending instance was taken back: the item is then idle,
+     *                                  as after {@link Work#cancel()}.
      */
     public boolean modDelayed(DelayedWork work, Duration delay) {
         Objects.requireNonNull(work, () -> "delayed work modified on '" + name() + "'");
         long nanos = checkDelay(work, delay);
+        wq.checkAccepting(work, nanos == 0);
         int r = Pending.grab(work);
         if (work.disableCount() > 0) {
             work.clearState(WorkNode.PENDING);

@@ -355,7 +355,7 @@ public final class WorkqueueStruct {
         }
         try {
             int st = state;
-            if ((st & DESTROYED) != 0 || ((st & (DRAINING | DESTROYING)) != 0 && !isChainedWork())) {
+            if (refuses(st, true)) {
                 n.clearState(WorkNode.PENDING);
                 throw new IllegalStateException(rejection(st, n));
             }
@@ -446,6 +446,26 @@ public final class WorkqueueStruct {
     private IllegalStateException pendingElsewhere(WorkNode n, WorkqueueStruct owner, String where) {
         return new IllegalStateException("cannot queue work '" + n.name() + "' on queue '" + name + "': " + where
                 + " queue '" + owner.name + "' (an item belongs to one queue at a time; cancel it first)");
+    }
+
+    /**
+     * Throws what queueing {@code n} now ({@code now}) or arming its timer would throw, before
+     * the caller touches the item, so that a refused modDelayed leaves a pending instance
+     * alone. A destroy or drain that begins after this check is caught later, by the insert.
+     */
+    public void checkAccepting(WorkNode n, boolean now) {
+        int st = state;
+        if (refuses(st, now)) {
+            throw new IllegalStateException(rejection(st, n));
+        }
+    }
+
+    /** Queueing now is refused once destroyed, or while draining to all but chained work; arming once dying. */
+    private boolean refuses(int st, boolean now) {
+        if (!now) {
+            return (st & (DESTROYING | DESTROYED)) != 0;
+        }
+        return (st & DESTROYED) != 0 || ((st & (DRAINING | DESTROYING)) != 0 && !isChainedWork());
     }
 
     private String rejection(int st, WorkNode n) {
