@@ -222,6 +222,31 @@ class BadInputTest {
     }
 
     @Test
+    @DisplayName("an item queued to a second queue while it still runs on the first may run on both (kernel rule)")
+    void runningItemQueuedOnAnotherQueue() {
+        WorkQueue first = t.queue("first").build();
+        WorkQueue second = t.queue("second").unbound().build();
+        CountDownLatch firstRunStarted = new CountDownLatch(1);
+        CountDownLatch bothRunning = new CountDownLatch(2);
+        AtomicInteger runs = new AtomicInteger();
+        Work w = new Work("w", () -> {
+            if (runs.incrementAndGet() == 1) {
+                firstRunStarted.countDown();
+            }
+            bothRunning.countDown();
+            WorkQueueCoreTest.await(bothRunning); // returns only if the two runs overlap
+        });
+        first.queue(w);
+        WorkQueueCoreTest.await(firstRunStarted);
+
+        assertThat(second.queue(w)).as("not pending: accepted").isTrue();
+
+        second.flush();
+        first.flush();
+        assertThat(runs).hasValue(2);
+    }
+
+    @Test
     @DisplayName("releasing a validated lock that is not held: IllegalMonitorStateException naming the lock")
     void releasingAValidatedLockNotHeld() {
         ValidatedLock plain = new ValidatedLock("journal", new LockClassKey("Journal"), LockDependencyValidator.disabled());

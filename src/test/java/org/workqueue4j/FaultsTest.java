@@ -306,7 +306,7 @@ class FaultsTest {
         assertThat(outcome.get()).isInstanceOf(InterruptedException.class);
         assertThat(w.isPending()).isTrue();
         release.countDown();
-        assertThat(w.flush()).isTrue();
+        w.flush(); // may find it done already: the abandoned barrier does not hold it up
         assertThat(runs).hasValue(1);
         q.flush();
         assertThat(t.errors).isEmpty();
