@@ -55,12 +55,7 @@ public class DelayedWork extends Work {
     public boolean flush() {
         boolean fired = false;
         while (true) {
-            // Asked even when TIMER reads clear: the timer thread clears it before the item lands
-            // on its queue, and fireNow waits out that window, so the flush below finds the item.
-            TimerQueue t = timer;
-            if (t != null && (state() & WorkNode.PENDING) != 0 && t.fireNow(this)) {
-                fired = true;
-            }
+            fired |= fireArmedTimer();
             if (super.flush()) {
                 return true;
             }
@@ -69,6 +64,31 @@ public class DelayedWork extends Work {
             }
             // It was on its way to the timer when we looked (PENDING claimed, not yet armed);
             // the flush waited for it to land there: take it off the timer and wait again.
+        }
+    }
+
+    private boolean fireArmedTimer() {
+        // Asked even when TIMER reads clear: the timer thread clears it before the item lands on
+        // its queue, and fireNow waits out that window, so the flush that follows finds the item.
+        TimerQueue t = timer;
+        return t != null && (state() & WorkNode.PENDING) != 0 && t.fireNow(this);
+    }
+
+    /**
+     * {@link #flush()} that gives up waiting when interrupted; the timer, if armed, has fired
+     * by then (the item is queued and runs as usual). See {@link Work#flushInterruptibly()}.
+     */
+    @Override
+    public boolean flushInterruptibly() throws InterruptedException {
+        boolean fired = false;
+        while (true) {
+            fired |= fireArmedTimer();
+            if (super.flushInterruptibly()) {
+                return true;
+            }
+            if ((state() & WorkNode.TIMER) == 0) {
+                return fired;
+            }
         }
     }
 

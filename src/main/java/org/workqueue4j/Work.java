@@ -24,13 +24,16 @@ import org.workqueue4j.internal.WqRuntime;
  *   <li>the pending state is cleared just before the function runs, so queueing a running item
  *       returns true and it runs again afterwards;</li>
  *   <li><b>non-reentrant</b>: an item never runs on two workers at once, even when requeued to
- *       another CPU while it runs;</li>
+ *       another CPU of the same queue while it runs. As in the kernel, this holds per queue:
+ *       an item queued to a second queue while it still runs on the first may run on both at
+ *       once (move an item only once it is idle, e.g. after {@link #cancelSync()});</li>
  *   <li>everything a thread did before a {@code queue} that returned true happens-before the
  *       run that follows.</li>
  * </ul>
  *
  * <p>An item belongs to one queue at a time: queueing it to a second queue while it is pending
- * on the first returns false.
+ * on the first throws {@link IllegalStateException} naming both queues (it stays pending on
+ * the first).
  */
 public class Work extends WorkNode {
     /** {@link #busy()} bit: the item is pending. */
@@ -160,6 +163,21 @@ public class Work extends WorkNode {
      */
     public boolean flush() {
         return WorkqueueStruct.flushWork(this, false);
+    }
+
+    /**
+     * {@link #flush()}, but gives up waiting when the calling thread is interrupted. Giving up
+     * changes nothing for the item or its queue: the item stays queued (or running) and runs
+     * as if no one had flushed it; the flush's barrier, already linked behind it, completes
+     * unobserved when the item finishes.
+     *
+     * @return true if it waited, false if the item was idle
+     * @throws InterruptedException  if interrupted while waiting (the interrupt status is then
+     *                               cleared, as usual)
+     * @throws IllegalStateException if called from this item's own function
+     */
+    public boolean flushInterruptibly() throws InterruptedException {
+        return WorkqueueStruct.flushWorkInterruptibly(this);
     }
 
     /**

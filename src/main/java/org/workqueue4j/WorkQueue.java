@@ -132,9 +132,14 @@ public final class WorkQueue implements Executor, AutoCloseable {
     /**
      * Queues {@code work} on the calling thread's CPU (kernel {@code queue_work}).
      *
-     * @return false if the item was already pending (or is disabled), true if it was queued
+     * @return false if the item was already pending on this queue (or is disabled), true if it
+     *         was queued
      * @throws IllegalStateException if this queue is destroyed, or draining and the caller is
-     *                               not one of its own items; the item is then not pending
+     *                               not one of its own items (the item is then not pending); if
+     *                               the item is pending on another queue; if it is a
+     *                               {@link DelayedWork} whose timer is armed (use
+     *                               {@link #modDelayed}). The item's state is then unchanged.
+     * @throws NullPointerException  if {@code work} is null
      */
     public boolean queue(Work work) {
         return queueOnChecked(-1, work);
@@ -154,6 +159,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
     private boolean queueOnChecked(int cpu, Work work) {
         Objects.requireNonNull(work, () -> "work queued on '" + name() + "'");
         if (!Pending.claim(work)) {
+            wq.checkPendingHere(work, true);
             return false;
         }
         wq.insertClaimed(cpu, work);
@@ -171,21 +177,31 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * Queues {@code work} after {@code delay} (kernel {@code queue_delayed_work}). A zero delay
      * queues it now.
      *
-     * @return false if it was already pending
+     * @return false if it was already pending on this queue
      * @throws IllegalArgumentException if the delay is negative or longer than 292 years
+     * @throws IllegalStateException    if this queue is destroyed, or the item is pending on
+     *                                  another queue; the item's state is then unchanged
      */
     public boolean queueDelayed(DelayedWork work, Duration delay) {
-        return queueDelayedOn(-1, work, delay);
+        return queueDelayedChecked(-1, work, delay);
     }
 
-    /** {@link #queueDelayed} on a given CPU. */
+    /**
+     * {@link #queueDelayed} on a given CPU.
+     *
+     * @throws IllegalArgumentException if {@code cpu} is not in [0, cpus), or the delay is bad
+     */
     public boolean queueDelayedOn(int cpu, DelayedWork work, Duration delay) {
         Objects.requireNonNull(work, () -> "delayed work queued on '" + name() + "'");
+        checkCpu(cpu, work);
+        return queueDelayedChecked(cpu, work, delay);
+    }
+
+    private boolean queueDelayedChecked(int cpu, DelayedWork work, Duration delay) {
+        Objects.requireNonNull(work, () -> "delayed work queued on '" + name() + "'");
         long nanos = checkDelay(work, delay);
-        if (cpu != -1) {
-            checkCpu(cpu, work);
-        }
         if (!Pending.claim(work)) {
+            wq.checkPendingHere(work, false);
             return false;
         }
         arm(cpu, work, nanos);
@@ -198,10 +214,17 @@ public final class WorkQueue implements Executor, AutoCloseable {
      *
      * @return true if it was pending and was modified; false if it was idle and is now queued
      *         (or disabled, and so not queued)
+     * @throws IllegalArgumentException if the delay is negative or too long; nothing changes
+     * @throws IllegalStateException    if this queue is destroyed (or draining, for a zero
+     *                                  delay); nothing changes. Only when a destroy or drain
+     *                                  begins during the call can the exception come after a
+     *                                  pending instance was taken back: the item is then idle,
+     *                                  as after {@link Work#cancel()}.
      */
     public boolean modDelayed(DelayedWork work, Duration delay) {
         Objects.requireNonNull(work, () -> "delayed work modified on '" + name() + "'");
         long nanos = checkDelay(work, delay);
+        wq.checkAccepting(work, nanos == 0);
         int r = Pending.grab(work);
         if (work.disableCount() > 0) {
             work.clearState(WorkNode.PENDING);
@@ -260,13 +283,29 @@ public final class WorkQueue implements Executor, AutoCloseable {
 
     /**
      * Waits until every item queued before this call has finished (kernel
-     * {@code flush_workqueue}). Items queued meanwhile do not delay it. Not interruptible; an
-     * interrupt is kept and re-asserted.
+     * {@code flush_workqueue}). Items queued meanwhile do not delay it. Not interruptible: an
+     * interrupt that arrives while it waits does not end the wait; the thread's interrupt
+     * status is kept and set again on return. See {@link #flushInterruptibly()}.
      *
      * @throws IllegalStateException if called from one of this queue's own items
      */
     public void flush() {
         wq.flush();
+    }
+
+    /**
+     * {@link #flush()}, but gives up waiting when the calling thread is interrupted (while
+     * waiting for another flusher or for the items). Giving up changes nothing for the queue:
+     * its items run as usual, and the flush already started completes on its own; the next
+     * flush of this queue waits for it first (it covers items that the next flush must wait
+     * for anyway).
+     *
+     * @throws InterruptedException  if interrupted while waiting (the interrupt status is then
+     *                               cleared, as usual)
+     * @throws IllegalStateException if called from one of this queue's own items
+     */
+    public void flushInterruptibly() throws InterruptedException {
+        wq.flushInterruptibly();
     }
 
     /**

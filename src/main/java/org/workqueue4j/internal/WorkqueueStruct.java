@@ -371,7 +371,7 @@ public final class WorkqueueStruct {
         }
         try {
             int st = state;
-            if ((st & DESTROYED) != 0 || ((st & (DRAINING | DESTROYING)) != 0 && !isChainedWork())) {
+            if (refuses(st, true)) {
                 n.clearState(WorkNode.PENDING);
                 throw new IllegalStateException(rejection(st, n));
             }
@@ -396,6 +396,92 @@ public final class WorkqueueStruct {
         } finally {
             pool.lock.unlock();
         }
+    }
+
+    /**
+     * A queue attempt on this queue found {@code n} pending: returns quietly when that is the
+     * kernel's "already pending, collapse into the pending run" (false to the caller), throws
+     * when it is a misuse the kernel would leave to chance:
+     * <ul>
+     *   <li>the item is pending on another queue (on a list there, or its timer armed for it):
+     *       an item belongs to one queue at a time;</li>
+     *   <li>{@code plainQueue} and the item's timer is armed: a plain queue neither runs it
+     *       sooner nor re-arms it.</li>
+     * </ul>
+     * Best effort for a moving item: one in transit (between its claim and its insert), or one
+     * that ran meanwhile, is reported as pending here (the caller returns false), as before.
+     *
+     * @throws IllegalStateException naming the item and both queues
+     */
+    public void checkPendingHere(WorkNode n, boolean plainQueue) {
+        long s = n.state();
+        if ((s & WorkNode.PENDING) == 0) {
+            return; // ran (or was cancelled) since the claim failed, or only disabled
+        }
+        if ((s & WorkNode.TIMER) != 0) {
+            TimerQueue t = n.armedTimer();
+            WorkqueueStruct armedFor = t == null ? null : t.armedQueue(n); // under the timer lock
+            if (armedFor != null) {
+                if (armedFor != this) {
+                    throw pendingElsewhere(n, armedFor, "its timer is armed for");
+                }
+                if (plainQueue) {
+                    throw new IllegalStateException("delayed work '" + n.name() + "' has its timer armed for queue '"
+                            + name + "'; queue() would neither run it sooner nor re-arm it (use modDelayed,"
+                            + " or flush() to run it now)");
+                }
+                return;
+            }
+        }
+        // Plain, racy read of a lock-guarded field, as a filter only: "this queue" is the common
+        // answer (many callers collapsing onto one pending run) and needs no pool lock; a stale
+        // value can only make the check miss a misuse, never throw wrongly (re-read under the lock).
+        PoolWorkqueue p = n.pwq;
+        if (p != null && p.wq == this) {
+            return;
+        }
+        WorkerPool pool = n.poolAcquire();
+        if (pool == null) {
+            return;
+        }
+        WorkqueueStruct owner = null;
+        pool.lock.lock();
+        try {
+            p = n.pwq;
+            if (p != null && p.pool == pool) {
+                owner = p.wq;
+            }
+        } finally {
+            pool.lock.unlock();
+        }
+        if (owner != null && owner != this) {
+            throw pendingElsewhere(n, owner, "it is pending on");
+        }
+    }
+
+    private IllegalStateException pendingElsewhere(WorkNode n, WorkqueueStruct owner, String where) {
+        return new IllegalStateException("cannot queue work '" + n.name() + "' on queue '" + name + "': " + where
+                + " queue '" + owner.name + "' (an item belongs to one queue at a time; cancel it first)");
+    }
+
+    /**
+     * Throws what queueing {@code n} now ({@code now}) or arming its timer would throw, before
+     * the caller touches the item, so that a refused modDelayed leaves a pending instance
+     * alone. A destroy or drain that begins after this check is caught later, by the insert.
+     */
+    public void checkAccepting(WorkNode n, boolean now) {
+        int st = state;
+        if (refuses(st, now)) {
+            throw new IllegalStateException(rejection(st, n));
+        }
+    }
+
+    /** Queueing now is refused once destroyed, or while draining to all but chained work; arming once dying. */
+    private boolean refuses(int st, boolean now) {
+        if (!now) {
+            return (st & (DESTROYING | DESTROYED)) != 0;
+        }
+        return (st & DESTROYED) != 0 || ((st & (DRAINING | DESTROYING)) != 0 && !isChainedWork());
     }
 
     private String rejection(int st, WorkNode n) {
@@ -434,10 +520,37 @@ public final class WorkqueueStruct {
 
     /** Waits until every item queued before the call has finished (kernel __flush_workqueue). */
     public void flush() {
+        try {
+            flush(false);
+        } catch (InterruptedException e) {
+            throw new AssertionError("uninterruptible flush interrupted", e); // not thrown: await() keeps the status
+        }
+    }
+
+    /**
+     * {@link #flush()}, giving up the wait when interrupted. The flush it started is not undone:
+     * the marked colour drains on its own, and the next flusher waits for it first.
+     */
+    public void flushInterruptibly() throws InterruptedException {
+        flush(true);
+    }
+
+    /*
+     * Interruptible flushes. An interrupted flusher returns with flushMutex released while pwqs
+     * marked with its colour may still count flushDone down (pwqFlushed). Resetting flushDone
+     * then would let those late count-downs complete the next flush early, and the mutex of a
+     * ReentrantLock cannot be handed to the completion path. So the abandoned flush stays
+     * recorded in flushDone itself (not done), and every flusher, once it holds the mutex,
+     * first waits for flushDone to be done before it resets it. That costs nothing: the
+     * abandoned colour holds items queued before the new flush too, which it must wait for
+     * anyway; and it keeps "at most two colours in flight" true.
+     */
+    private void flush(boolean interruptible) throws InterruptedException {
         annotateAndRefuseSelfWait("flush");
         WorkEvents.FlushWait ev = WorkEvents.beginFlush();
-        lockMutex();
+        lockMutex(interruptible);
         try {
+            awaitFlushDone(interruptible); // an abandoned (interrupted) flush first; see above
             flushDone.reset(1);
             for (PoolWorkqueue pwq : pwqs) {
                 WorkerPool pool = pwq.pool;
@@ -454,7 +567,7 @@ public final class WorkqueueStruct {
                 }
             }
             flushDone.countDown();
-            flushDone.await();
+            awaitFlushDone(interruptible);
         } finally {
             flushMutex.unlock();
             WorkEvents.commitFlush(ev, "flush_workqueue", name);
@@ -478,12 +591,20 @@ public final class WorkqueueStruct {
         }
     }
 
+    private void awaitFlushDone(boolean interruptible) throws InterruptedException {
+        if (interruptible) {
+            flushDone.awaitInterruptibly();
+        } else {
+            flushDone.await();
+        }
+    }
+
     /** A pwq's marked colour reached zero; called under that pwq's pool lock. */
     void pwqFlushed() {
         flushDone.countDown();
     }
 
-    private void lockMutex() {
+    private void lockMutex(boolean interruptible) throws InterruptedException {
         if (flushMutex.tryLock()) {
             return;
         }
@@ -492,7 +613,11 @@ public final class WorkqueueStruct {
             w.sleeping();
         }
         try {
-            flushMutex.lock();
+            if (interruptible) {
+                flushMutex.lockInterruptibly();
+            } else {
+                flushMutex.lock();
+            }
         } finally {
             if (w != null) {
                 w.running();
@@ -586,6 +711,37 @@ public final class WorkqueueStruct {
      * @return true if it waited, false if the item was idle
      */
     public static boolean flushWork(WorkNode n, boolean fromCancel) {
+        Barrier b = startFlushWork(n, fromCancel);
+        if (b == null) {
+            return false;
+        }
+        WorkEvents.FlushWait ev = WorkEvents.beginFlush();
+        b.done.await();
+        WorkEvents.commitFlush(ev, fromCancel ? "cancel_work_sync" : "flush_work", n.name());
+        return true;
+    }
+
+    /**
+     * {@link #flushWork(WorkNode, boolean) flushWork(n, false)}, giving up the wait when
+     * interrupted. The barrier stays queued behind the item and completes, unobserved, when it
+     * runs: the item and its queue are unaffected.
+     */
+    public static boolean flushWorkInterruptibly(WorkNode n) throws InterruptedException {
+        Barrier b = startFlushWork(n, false);
+        if (b == null) {
+            return false;
+        }
+        WorkEvents.FlushWait ev = WorkEvents.beginFlush();
+        try {
+            b.done.awaitInterruptibly();
+        } finally {
+            WorkEvents.commitFlush(ev, "flush_work", n.name());
+        }
+        return true;
+    }
+
+    /** Links a barrier behind {@code n} (or its running instance); null if there is nothing to wait for. */
+    private static Barrier startFlushWork(WorkNode n, boolean fromCancel) {
         LockDependencyValidator v = null;
         LockMap workMap = null;
         Barrier b = null;
@@ -594,7 +750,7 @@ public final class WorkqueueStruct {
         for (int spins = 0; ; spins++) {
             pool = n.poolAcquire();
             if (pool == null && !inTransit(n)) {
-                return false; // never queued: no runtime, nothing to wait for
+                return null; // never queued: no runtime, nothing to wait for
             }
             if (pool != null && v == null) {
                 v = pool.runtime.validator();
@@ -647,7 +803,7 @@ public final class WorkqueueStruct {
                 b.pwq.nrInFlight[b.color]++;
                 running.scheduled.addFirst(b);
             } else {
-                return false;
+                return null;
             }
             b.setPool(pool);
         } finally {
@@ -660,10 +816,7 @@ public final class WorkqueueStruct {
                 v.touch(target.lockMap); // an earlier item, or a stalled rescuer, blocks ours
             }
         }
-        WorkEvents.FlushWait ev = WorkEvents.beginFlush();
-        b.done.await();
-        WorkEvents.commitFlush(ev, fromCancel ? "cancel_work_sync" : "flush_work", n.name());
-        return true;
+        return b;
     }
 
     /**

@@ -125,22 +125,41 @@ public final class ValidatedLock implements Lock {
         }
     }
 
+    /**
+     * Releases the lock.
+     *
+     * @throws IllegalMonitorStateException naming the lock if the calling thread does not hold
+     *                                      it (with validation on, also reported as "bad unlock
+     *                                      balance"); nothing changes
+     */
     @Override
     public void unlock() {
         if (!enabled) {
-            lock.unlock();
+            try {
+                lock.unlock();
+            } catch (IllegalMonitorStateException e) { // off the fast path: only misuse gets here
+                throw notHeld(e);
+            }
             return;
         }
         if (!lock.isHeldByCurrentThread()) {
             validator.release(map); // reported: release of a lock this thread does not hold
-            lock.unlock();          // throws IllegalMonitorStateException
-            return;
+            throw notHeld(null);
         }
         boolean outermost = !reentrant || lock.getHoldCount() == 1;
         lock.unlock();
         if (outermost) {
             validator.release(map);
         }
+    }
+
+    private IllegalMonitorStateException notHeld(IllegalMonitorStateException cause) {
+        IllegalMonitorStateException e = new IllegalMonitorStateException("lock '" + map.name() + "' is not held by thread '"
+                + Thread.currentThread().getName() + "'; cannot release it");
+        if (cause != null) {
+            e.initCause(cause);
+        }
+        return e;
     }
 
     @Override
