@@ -64,16 +64,24 @@ public final class WorkQueue implements Executor, AutoCloseable {
         return new WorkQueue(b, runtime, true);
     }
 
-    /** Kernel wq_clamp_max_active: 0 means the default; out of range is clamped with a warning. */
+    /**
+     * Kernel wq_clamp_max_active for the values a caller can mean: 0 is the default, more than
+     * 2048 is clamped with a warning. A negative count means nothing: it is bad input.
+     *
+     * @throws IllegalArgumentException if {@code n} is negative
+     */
     static int clampMaxActive(String name, int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("max_active " + n + " for queue '" + name
+                    + "' is negative (0 means the default " + DEFAULT_MAX_ACTIVE + ", at most " + MAX_ACTIVE + ")");
+        }
         if (n == 0) {
             return DEFAULT_MAX_ACTIVE;
         }
-        if (n < 1 || n > MAX_ACTIVE) {
-            int c = Math.max(1, Math.min(MAX_ACTIVE, n));
+        if (n > MAX_ACTIVE) {
             LOG.log(Level.WARNING, "workqueue: max_active {0} requested for {1} is out of range, clamping between 1 and {2}",
                     String.valueOf(n), name, String.valueOf(MAX_ACTIVE)); // strings: MessageFormat would print "5,000"
-            return c;
+            return MAX_ACTIVE;
         }
         return n;
     }
@@ -341,9 +349,10 @@ public final class WorkQueue implements Executor, AutoCloseable {
 
     /**
      * Changes max_active (kernel {@code workqueue_set_max_active}), activating waiting items in
-     * order up to the new limit. 0 means the default; other values are clamped to [1, 2048].
+     * order up to the new limit. 0 means the default; more than 2048 is clamped to 2048 with a warning.
      *
      * @throws IllegalStateException on an ordered queue (its limit is fixed at 1)
+     * @throws IllegalArgumentException if {@code maxActive} is negative; the limit is unchanged
      */
     public void setMaxActive(int maxActive) {
         if (ordered) {
@@ -434,7 +443,10 @@ public final class WorkQueue implements Executor, AutoCloseable {
             return this;
         }
 
-        /** Items active at once; 0 = 1024; clamped to [1, 2048] with a warning. */
+        /**
+         * Items active at once; 0 = 1024; more than 2048 is clamped with a warning; a negative
+         * value makes {@link #build()} throw {@link IllegalArgumentException}.
+         */
         public Builder maxActive(int n) {
             maxActive = n;
             return this;

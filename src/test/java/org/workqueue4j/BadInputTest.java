@@ -134,14 +134,17 @@ class BadInputTest {
     }
 
     @Test
-    @DisplayName("maxActive out of range: clamped to [1, 2048] with a warning naming the queue (kernel wq_clamp_max_active)")
-    void maxActiveOutOfRangeIsClamped() {
-        assertThat(t.queue("neg").maxActive(-5).build().maxActive()).isEqualTo(1);
+    @DisplayName("maxActive out of range: negative is an IllegalArgumentException naming the queue; above 2048 is clamped with a warning")
+    void maxActiveOutOfRange() {
+        assertThatThrownBy(() -> t.queue("neg").maxActive(-5).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'neg'").hasMessageContaining("-5");
+        assertThat(t.rt.queues()).noneMatch(q -> q.name().equals("neg"));
         assertThat(t.queue("huge").maxActive(1_000_000).build().maxActive()).isEqualTo(WorkQueue.MAX_ACTIVE);
         assertThat(t.queue("dfl").maxActive(0).build().maxActive()).isEqualTo(WorkQueue.DEFAULT_MAX_ACTIVE);
-        WorkQueue q = t.queue("q").build();
-        q.setMaxActive(-1);
-        assertThat(q.maxActive()).isEqualTo(1);
+        WorkQueue q = t.queue("q").maxActive(7).build();
+        assertThatThrownBy(() -> q.setMaxActive(-1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'q'");
+        assertThat(q.maxActive()).as("unchanged").isEqualTo(7);
         q.setMaxActive(Integer.MAX_VALUE);
         assertThat(q.maxActive()).isEqualTo(WorkQueue.MAX_ACTIVE);
     }

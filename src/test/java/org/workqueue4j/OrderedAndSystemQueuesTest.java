@@ -168,8 +168,6 @@ class OrderedAndSystemQueuesTest {
         assertThat(q.maxActive()).isEqualTo(WorkQueue.DEFAULT_MAX_ACTIVE);
         q.setMaxActive(5000);
         assertThat(q.maxActive()).isEqualTo(WorkQueue.MAX_ACTIVE);
-        q.setMaxActive(-3);
-        assertThat(q.maxActive()).isEqualTo(1);
     }
 
     @Test

@@ -47,8 +47,8 @@ final class Worker implements Runnable {
     long idleSinceNanos;
     /** Nesting depth of library waits (flush inside flush is one sleep). */
     int sleepDepth;
-    /** System.nanoTime() when the current item started; read racily by the watchdog. */
-    volatile long currentStartNanos;
+    /** System.nanoTime() when the current item started, 0 between items; the monitor reads it under the pool lock. */
+    long currentStartNanos;
 
     Worker(WorkerPool pool, int id) {
         this.pool = pool;
