@@ -23,13 +23,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * the plain {@code ReentrantLock}. Waiting on a {@link #newCondition() condition} does not
  * change the validator's view: the lock counts as held throughout.
  */
-public final class ValidatedLock implements Lock {
+public final class ValidatedLock extends ValidatedAcquire {
 
     private final ReentrantLock lock;
-    private final LockMap map;
-    private final LockDependencyValidator validator;
-    /** {@code validator.isEnabled()}, read once: with the disabled validator every operation is one predictable branch. */
-    private final boolean enabled;
     private final boolean reentrant;
 
     /**
@@ -44,11 +40,18 @@ public final class ValidatedLock implements Lock {
     }
 
     private ValidatedLock(LockMap map, LockDependencyValidator validator, boolean reentrant, boolean fair) {
-        this.map = map;
-        this.validator = Objects.requireNonNull(validator, "validator");
-        this.enabled = validator.isEnabled();
+        this(map, Objects.requireNonNull(validator, "validator"), reentrant, new ReentrantLock(fair));
+    }
+
+    private ValidatedLock(LockMap map, LockDependencyValidator validator, boolean reentrant, ReentrantLock lock) {
+        super(validator, map, AcquireMode.EXCLUSIVE, lock);
         this.reentrant = reentrant;
-        this.lock = new ReentrantLock(fair);
+        this.lock = lock;
+    }
+
+    @Override
+    boolean nested() {
+        return reentrant && lock.isHeldByCurrentThread();
     }
 
     /** Returns a builder for a lock with non-default options. */
@@ -66,72 +69,6 @@ public final class ValidatedLock implements Lock {
         return lock.isHeldByCurrentThread();
     }
 
-    @Override
-    public void lock() {
-        if (!enabled || (reentrant && lock.isHeldByCurrentThread())) {
-            lock.lock();
-            return;
-        }
-        validator.acquire(map, AcquireMode.EXCLUSIVE, false);
-        try {
-            lock.lock();
-        } catch (Throwable t) {
-            validator.release(map);
-            throw t;
-        }
-    }
-
-    @Override
-    public void lockInterruptibly() throws InterruptedException {
-        if (!enabled || (reentrant && lock.isHeldByCurrentThread())) {
-            lock.lockInterruptibly();
-            return;
-        }
-        validator.acquire(map, AcquireMode.EXCLUSIVE, false);
-        try {
-            lock.lockInterruptibly();
-        } catch (Throwable t) {
-            validator.release(map);
-            throw t;
-        }
-    }
-
-    @Override
-    public boolean tryLock() {
-        if (!enabled || (reentrant && lock.isHeldByCurrentThread())) {
-            return lock.tryLock();
-        }
-        if (!lock.tryLock()) {
-            return false;
-        }
-        validator.acquire(map, AcquireMode.EXCLUSIVE, true);
-        return true;
-    }
-
-    @Override
-    public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
-        if (!enabled || (reentrant && lock.isHeldByCurrentThread())) {
-            return lock.tryLock(time, unit);
-        }
-        validator.acquire(map, AcquireMode.EXCLUSIVE, false);
-        boolean acquired = false;
-        try {
-            acquired = lock.tryLock(time, unit);
-            return acquired;
-        } finally {
-            if (!acquired) {
-                validator.release(map);
-            }
-        }
-    }
-
-    /**
-     * Releases the lock.
-     *
-     * @throws IllegalMonitorStateException naming the lock if the calling thread does not hold
-     *                                      it (with validation on, also reported as "bad unlock
-     *                                      balance"); nothing changes
-     */
     @Override
     public void unlock() {
         if (!enabled) {

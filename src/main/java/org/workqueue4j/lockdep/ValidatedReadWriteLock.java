@@ -26,11 +26,9 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
     private final ReentrantReadWriteLock rw;
     private final LockMap map;
     private final LockDependencyValidator validator;
-    /** {@code validator.isEnabled()}, read once: with the disabled validator every operation is one predictable branch. */
-    private final boolean enabled;
     private final AcquireMode readMode;
-    private final ReadSide readLock = new ReadSide();
-    private final WriteSide writeLock = new WriteSide();
+    private final ReadSide readLock;
+    private final WriteSide writeLock;
 
     /**
      * Creates a non-fair read-write lock with non-recursive readers.
@@ -46,9 +44,10 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
     private ValidatedReadWriteLock(LockMap map, LockDependencyValidator validator, boolean recursiveReaders, boolean fair) {
         this.map = map;
         this.validator = Objects.requireNonNull(validator, "validator");
-        this.enabled = validator.isEnabled();
         this.readMode = recursiveReaders ? AcquireMode.RECURSIVE_READ : AcquireMode.READ;
         this.rw = new ReentrantReadWriteLock(fair);
+        this.readLock = new ReadSide();
+        this.writeLock = new WriteSide();
     }
 
     /** Returns a builder for a lock with non-default options. */
@@ -87,64 +86,14 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
         }
     }
 
-    private final class ReadSide implements Lock {
-        @Override
-        public void lock() {
-            if (!enabled || readIsNested()) {
-                rw.readLock().lock();
-                return;
-            }
-            validator.acquire(map, readMode, false);
-            try {
-                rw.readLock().lock();
-            } catch (Throwable t) {
-                validator.release(map);
-                throw t;
-            }
+    private final class ReadSide extends ValidatedAcquire {
+        ReadSide() {
+            super(ValidatedReadWriteLock.this.validator, ValidatedReadWriteLock.this.map, readMode, rw.readLock());
         }
 
         @Override
-        public void lockInterruptibly() throws InterruptedException {
-            if (!enabled || readIsNested()) {
-                rw.readLock().lockInterruptibly();
-                return;
-            }
-            validator.acquire(map, readMode, false);
-            try {
-                rw.readLock().lockInterruptibly();
-            } catch (Throwable t) {
-                validator.release(map);
-                throw t;
-            }
-        }
-
-        @Override
-        public boolean tryLock() {
-            if (!enabled || readIsNested()) {
-                return rw.readLock().tryLock();
-            }
-            if (!rw.readLock().tryLock()) {
-                return false;
-            }
-            validator.acquire(map, readMode, true);
-            return true;
-        }
-
-        @Override
-        public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
-            if (!enabled || readIsNested()) {
-                return rw.readLock().tryLock(time, unit);
-            }
-            validator.acquire(map, readMode, false);
-            boolean acquired = false;
-            try {
-                acquired = rw.readLock().tryLock(time, unit);
-                return acquired;
-            } finally {
-                if (!acquired) {
-                    validator.release(map);
-                }
-            }
+        boolean nested() {
+            return readIsNested();
         }
 
         @Override
@@ -169,64 +118,15 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
         }
     }
 
-    private final class WriteSide implements Lock {
-        @Override
-        public void lock() {
-            if (!enabled || rw.isWriteLockedByCurrentThread()) {
-                rw.writeLock().lock();
-                return;
-            }
-            validator.acquire(map, AcquireMode.EXCLUSIVE, false); // reports an upgrade (read held)
-            try {
-                rw.writeLock().lock();
-            } catch (Throwable t) {
-                validator.release(map);
-                throw t;
-            }
+    private final class WriteSide extends ValidatedAcquire {
+        WriteSide() {
+            // An upgrade (read held, then write) is validated, and reported.
+            super(ValidatedReadWriteLock.this.validator, ValidatedReadWriteLock.this.map, AcquireMode.EXCLUSIVE, rw.writeLock());
         }
 
         @Override
-        public void lockInterruptibly() throws InterruptedException {
-            if (!enabled || rw.isWriteLockedByCurrentThread()) {
-                rw.writeLock().lockInterruptibly();
-                return;
-            }
-            validator.acquire(map, AcquireMode.EXCLUSIVE, false);
-            try {
-                rw.writeLock().lockInterruptibly();
-            } catch (Throwable t) {
-                validator.release(map);
-                throw t;
-            }
-        }
-
-        @Override
-        public boolean tryLock() {
-            if (!enabled || rw.isWriteLockedByCurrentThread()) {
-                return rw.writeLock().tryLock();
-            }
-            if (!rw.writeLock().tryLock()) {
-                return false;
-            }
-            validator.acquire(map, AcquireMode.EXCLUSIVE, true);
-            return true;
-        }
-
-        @Override
-        public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
-            if (!enabled || rw.isWriteLockedByCurrentThread()) {
-                return rw.writeLock().tryLock(time, unit);
-            }
-            validator.acquire(map, AcquireMode.EXCLUSIVE, false);
-            boolean acquired = false;
-            try {
-                acquired = rw.writeLock().tryLock(time, unit);
-                return acquired;
-            } finally {
-                if (!acquired) {
-                    validator.release(map);
-                }
-            }
+        boolean nested() {
+            return rw.isWriteLockedByCurrentThread();
         }
 
         @Override

@@ -1,0 +1,89 @@
+package org.workqueue4j.lockdep;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+
+/**
+ * The acquiring half every validated lock shares: report the acquisition to the validator
+ * <em>before</em> blocking (so {@link ReportPolicy#THROW} throws instead of deadlocking), then
+ * block, and take the record back if blocking fails. A successful {@link #tryLock()} is
+ * recorded after the fact, as a trylock. Releasing differs per lock kind and stays with each.
+ */
+abstract class ValidatedAcquire implements Lock {
+    final LockDependencyValidator validator;
+    final LockMap map;
+    private final AcquireMode mode;
+    private final Lock inner;
+    /** {@code validator.isEnabled()}, read once: with the disabled validator every operation is one predictable branch. */
+    final boolean enabled;
+
+    ValidatedAcquire(LockDependencyValidator validator, LockMap map, AcquireMode mode, Lock inner) {
+        this.validator = validator;
+        this.map = map;
+        this.mode = mode;
+        this.inner = inner;
+        this.enabled = validator.isEnabled();
+    }
+
+    /** True when this acquisition tells the validator nothing: a legal re-entry by the holder. */
+    abstract boolean nested();
+
+    @Override
+    public void lock() {
+        if (!enabled || nested()) {
+            inner.lock();
+            return;
+        }
+        validator.acquire(map, mode, false);
+        try {
+            inner.lock();
+        } catch (Throwable t) {
+            validator.release(map);
+            throw t;
+        }
+    }
+
+    @Override
+    public void lockInterruptibly() throws InterruptedException {
+        if (!enabled || nested()) {
+            inner.lockInterruptibly();
+            return;
+        }
+        validator.acquire(map, mode, false);
+        try {
+            inner.lockInterruptibly();
+        } catch (Throwable t) {
+            validator.release(map);
+            throw t;
+        }
+    }
+
+    @Override
+    public boolean tryLock() {
+        if (!enabled || nested()) {
+            return inner.tryLock();
+        }
+        if (!inner.tryLock()) {
+            return false;
+        }
+        validator.acquire(map, mode, true);
+        return true;
+    }
+
+    @Override
+    public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
+        if (!enabled || nested()) {
+            return inner.tryLock(time, unit);
+        }
+        validator.acquire(map, mode, false);
+        boolean acquired = false;
+        try {
+            acquired = inner.tryLock(time, unit);
+            return acquired;
+        } finally {
+            if (!acquired) {
+                validator.release(map);
+            }
+        }
+    }
+}
