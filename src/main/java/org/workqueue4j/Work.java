@@ -8,9 +8,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.workqueue4j.lockdep.LockClassKey;
 import org.workqueue4j.lockdep.LockMap;
 
+import org.workqueue4j.internal.Barrier;
 import org.workqueue4j.internal.Pending;
 import org.workqueue4j.internal.WorkNode;
-import org.workqueue4j.internal.WorkqueueStruct;
 import org.workqueue4j.internal.WqRuntime;
 
 /**
@@ -162,7 +162,7 @@ public class Work extends WorkNode {
      *                               for itself)
      */
     public boolean flush() {
-        return WorkqueueStruct.flushWork(this, false);
+        return Barrier.flushWork(this, false);
     }
 
     /**
@@ -177,7 +177,7 @@ public class Work extends WorkNode {
      * @throws IllegalStateException if called from this item's own function
      */
     public boolean flushInterruptibly() throws InterruptedException {
-        return WorkqueueStruct.flushWorkInterruptibly(this);
+        return Barrier.flushWorkInterruptibly(this);
     }
 
     /**
@@ -200,7 +200,7 @@ public class Work extends WorkNode {
     public boolean cancelSync() {
         boolean was = Pending.cancel(this, true);
         try {
-            WorkqueueStruct.flushWork(this, true);
+            Barrier.flushWork(this, true);
         } finally {
             Pending.enable(this);
         }
@@ -225,7 +225,7 @@ public class Work extends WorkNode {
      */
     public boolean disableSync() {
         boolean was = disable();
-        WorkqueueStruct.flushWork(this, true);
+        Barrier.flushWork(this, true);
         return was;
     }
 

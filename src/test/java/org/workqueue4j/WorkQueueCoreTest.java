@@ -172,7 +172,7 @@ class WorkQueueCoreTest {
     }
 
     @Test
-    void workFlushWaitsForThePendingInstance() {
+    void workFlushWaitsForThePendingInstance() throws InterruptedException {
         WorkQueue q = t.queue("wflush").ordered().build();
         CountDownLatch started = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
@@ -181,11 +181,21 @@ class WorkQueueCoreTest {
         q.queue(gate(started, release));
         await(started);
         q.queue(w);
-        Thread releaser = new Thread(release::countDown);
-        releaser.start();
+        AtomicBoolean waited = new AtomicBoolean();
+        AtomicBoolean ranWhenFlushReturned = new AtomicBoolean();
+        Thread flusher = new Thread(() -> {
+            waited.set(w.flush());
+            ranWhenFlushReturned.set(ran.get());
+        });
+        flusher.start();
+        // Release the gate only once the flusher's barrier is linked behind the pending item.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> t.rt.dump().contains("inactive: target, BAR(target)"));
+        release.countDown();
+        flusher.join();
 
-        assertThat(w.flush()).isTrue();
-        assertThat(ran.get()).isTrue();
+        assertThat(waited.get()).isTrue();
+        assertThat(ranWhenFlushReturned.get()).isTrue();
     }
 
     @Test

@@ -32,8 +32,8 @@ final class Worker implements Runnable {
 
     /** The pool served; a rescuer re-attaches to the pool it rescues (read by others under its lock). */
     volatile WorkerPool pool;
-    /** The queue this worker rescues, or null for a pool worker. */
-    final WorkqueueStruct rescuerOf;
+    /** The rescuer this worker is the thread of, or null for a pool worker. */
+    final Rescuer rescuerOf;
     final int id;
     final String name;
     Thread thread;
@@ -62,11 +62,11 @@ final class Worker implements Runnable {
         }
     }
 
-    /** A rescuer for {@code wq} (kernel rescuer_thread): never counts in nr_running. */
-    Worker(WorkqueueStruct wq) {
-        this.rescuerOf = wq;
+    /** The thread of {@code rescuer}, for queue {@code queueName} (kernel rescuer_thread): never counts in nr_running. */
+    Worker(Rescuer rescuer, String queueName) {
+        this.rescuerOf = rescuer;
         this.id = 0;
-        this.name = "kworker/R-" + wq.name();
+        this.name = "kworker/R-" + queueName;
         this.flags = PREP;
     }
 
@@ -142,7 +142,7 @@ final class Worker implements Runnable {
         CURRENT.set(this);
         if (rescuerOf != null) {
             try {
-                rescuerOf.rescuerLoop(this);
+                rescuerOf.loop(this);
             } finally {
                 CURRENT.remove();
             }

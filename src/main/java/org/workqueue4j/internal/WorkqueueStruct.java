@@ -79,12 +79,7 @@ public final class WorkqueueStruct {
     final Object api;
 
     /** The rescuer (memReclaim queues), else null. */
-    private final Worker rescuer;
-    /** pwqs that asked the rescuer for help; guarded by maydayLock. */
-    private final java.util.ArrayDeque<PoolWorkqueue> maydays = new java.util.ArrayDeque<>();
-    private final ReentrantLock maydayLock = new ReentrantLock();
-    private final java.util.concurrent.locks.Condition maydayCond = maydayLock.newCondition();
-    private boolean rescuerStop;
+    final Rescuer rescuer;
     private boolean frozen;
 
     private final ReentrantLock flushMutex = new ReentrantLock();
@@ -117,14 +112,7 @@ public final class WorkqueueStruct {
                 pwqs[cpu] = new PoolWorkqueue(this, runtime.cpuPool(cpu, highPri), maxActive);
             }
         }
-        if (memReclaim) {
-            rescuer = new Worker(this);
-            Thread t = runtime.newThread(rescuer, rescuer.name); // a failure fails the queue's creation
-            rescuer.thread = t;
-            t.start();
-        } else {
-            rescuer = null;
-        }
+        rescuer = memReclaim ? new Rescuer(this) : null; // a thread-creation failure fails the queue's creation
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
@@ -140,100 +128,15 @@ public final class WorkqueueStruct {
     }
 
     /** Queues {@code pwq} for the rescuer (kernel send_mayday); called under its pool lock. */
-    // mayday flag: guarded by maydayLock, set here and cleared when the rescuer takes the pwq.
     void mayday(PoolWorkqueue pwq) {
-        maydayLock.lock();
-        try {
-            if (!pwq.mayday) {
-                pwq.mayday = true;
-                maydays.addLast(pwq);
-                stats.mayday.increment();
-                maydayCond.signal();
-            }
-        } finally {
-            maydayLock.unlock();
-        }
+        rescuer.mayday(pwq);
     }
 
-    /**
-     * The rescuer's loop (kernel rescuer_thread): for each pwq that called mayday, attach to
-     * its pool and run that pwq's items from the worklist, then detach.
-     */
-    void rescuerLoop(Worker r) {
-        while (true) {
-            PoolWorkqueue pwq;
-            maydayLock.lock();
-            try {
-                while (maydays.isEmpty() && !rescuerStop) {
-                    maydayCond.awaitUninterruptibly();
-                }
-                if (maydays.isEmpty()) {
-                    return;
-                }
-                pwq = maydays.pollFirst();
-                pwq.mayday = false;
-            } finally {
-                maydayLock.unlock();
-            }
-            WorkerPool pool = pwq.pool;
-            r.pool = pool;
-            pool.lock.lock();
-            try {
-                WorkNode n;
-                while ((n = firstOf(pool, pwq)) != null) {
-                    stats.rescued.increment();
-                    if (pool.assignWork(n, r)) {
-                        r.processScheduled();
-                    }
-                }
-                // Still starved: stay on the list (kernel: requeue the mayday while needed).
-                if (pwq.nrActive > 0 && pool.needMoreWorker() && pool.idle.isEmpty()) {
-                    pool.sendMaydays();
-                }
-            } finally {
-                pool.lock.unlock();
-            }
-        }
-    }
-
-    private static WorkNode firstOf(WorkerPool pool, PoolWorkqueue pwq) {
-        for (WorkNode n = pool.worklist.first(); n != null; n = n.next) {
-            if (n.pwq == pwq) {
-                return n;
-            }
-        }
-        return null;
-    }
-
-    /** Stops the rescuer and waits for its thread to end (kernel kthread_stop). */
+    /** Stops the rescuer, if any, and waits for its thread to end. */
     private void stopRescuer() {
-        if (rescuer == null) {
-            return;
+        if (rescuer != null) {
+            rescuer.stop();
         }
-        maydayLock.lock();
-        try {
-            rescuerStop = true;
-            maydayCond.signal();
-        } finally {
-            maydayLock.unlock();
-        }
-        if (rescuer.thread != Thread.currentThread()) {
-            boolean interrupted = false;
-            while (rescuer.thread.isAlive()) {
-                try {
-                    rescuer.thread.join();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    Thread rescuerThread() {
-        return rescuer == null ? null : rescuer.thread;
     }
 
     // ------------------------------------------------------------------------------- freezing
@@ -700,133 +603,6 @@ public final class WorkqueueStruct {
         stopRescuer();
         runtime.unregister(this);
         return true;
-    }
-
-    // ------------------------------------------------------------------------------- work flush
-
-    /**
-     * Waits for the last queueing instance of {@code n} to finish by linking a barrier behind
-     * it (kernel start_flush_work + insert_wq_barrier).
-     *
-     * @return true if it waited, false if the item was idle
-     */
-    public static boolean flushWork(WorkNode n, boolean fromCancel) {
-        Barrier b = startFlushWork(n, fromCancel);
-        if (b == null) {
-            return false;
-        }
-        WorkEvents.FlushWait ev = WorkEvents.beginFlush();
-        b.done.await();
-        WorkEvents.commitFlush(ev, fromCancel ? "cancel_work_sync" : "flush_work", n.name());
-        return true;
-    }
-
-    /**
-     * {@link #flushWork(WorkNode, boolean) flushWork(n, false)}, giving up the wait when
-     * interrupted. The barrier stays queued behind the item and completes, unobserved, when it
-     * runs: the item and its queue are unaffected.
-     */
-    public static boolean flushWorkInterruptibly(WorkNode n) throws InterruptedException {
-        Barrier b = startFlushWork(n, false);
-        if (b == null) {
-            return false;
-        }
-        WorkEvents.FlushWait ev = WorkEvents.beginFlush();
-        try {
-            b.done.awaitInterruptibly();
-        } finally {
-            WorkEvents.commitFlush(ev, "flush_work", n.name());
-        }
-        return true;
-    }
-
-    /** Links a barrier behind {@code n} (or its running instance); null if there is nothing to wait for. */
-    private static Barrier startFlushWork(WorkNode n, boolean fromCancel) {
-        LockDependencyValidator v = null;
-        LockMap workMap = null;
-        Barrier b = null;
-        WorkqueueStruct target;
-        WorkerPool pool;
-        for (int spins = 0; ; spins++) {
-            pool = n.poolAcquire();
-            if (pool == null && !inTransit(n)) {
-                return null; // never queued: no runtime, nothing to wait for
-            }
-            if (pool != null && v == null) {
-                v = pool.runtime.validator();
-                workMap = v.isEnabled() ? n.lockMap() : null;
-                if (workMap != null && !fromCancel) {
-                    v.touch(workMap); // SPEC §5: even when idle, as kernels before ~6.9 did
-                }
-            }
-            if (pool != null) {
-                pool.lock.lock();
-                // pwq and runningWorker are guarded by the lock of the pool the node is in. A node
-                // requeued to another pool meanwhile shows a pwq of that pool: follow it there
-                // (kernel start_flush_work checks pwq->pool == pool). A node in transit (PENDING
-                // claimed, not yet on a list) is waited for: a caller whose own queue just
-                // returned false expects this flush to wait for that instance.
-                PoolWorkqueue p = n.pwq;
-                boolean settled = p != null ? p.pool == pool : n.runningWorker != null || !inTransit(n);
-                if (settled) {
-                    break;
-                }
-                pool.lock.unlock();
-            }
-            if (spins > 64) {
-                Thread.yield();
-            } else {
-                Thread.onSpinWait();
-            }
-        }
-        try {
-            PoolWorkqueue pwq = n.pwq;
-            Worker running = n.runningWorker;
-            if (running != null && running == Worker.current()) {
-                throw new IllegalStateException("work '" + n.name() + "' cannot flush itself: it would wait for itself");
-            }
-            if (pwq != null) {
-                target = pwq.wq;
-                b = new Barrier(n.name());
-                b.color = n.color;
-                b.flags = WorkNode.INACTIVE | (n.flags & WorkNode.LINKED);
-                n.flags |= WorkNode.LINKED;
-                b.pwq = pwq;
-                pwq.nrInFlight[b.color]++;
-                n.list.addAfter(n, b);
-            } else if (running != null && running.pool == pool) {
-                target = running.currentPwq.wq;
-                b = new Barrier(n.name());
-                b.color = running.currentColor;
-                b.flags = WorkNode.INACTIVE;
-                b.pwq = running.currentPwq;
-                b.pwq.nrInFlight[b.color]++;
-                running.scheduled.addFirst(b);
-            } else {
-                return null;
-            }
-            b.setPool(pool);
-        } finally {
-            pool.lock.unlock();
-        }
-        if (workMap != null) {
-            if (fromCancel) {
-                v.touch(workMap); // cancel path: only the work's map, only for a running item
-            } else if ((target.ordered || target.memReclaim) && target.annotateFlush()) {
-                v.touch(target.lockMap); // an earlier item, or a stalled rescuer, blocks ours
-            }
-        }
-        return b;
-    }
-
-    /**
-     * PENDING is claimed and no timer is armed: with the node on no list and not running (the
-     * caller checks that under the pool lock), a queuer or a firing timer is between its claim
-     * and its insert, a few instructions.
-     */
-    private static boolean inTransit(WorkNode n) {
-        long s = n.state();
-        return (s & WorkNode.PENDING) != 0 && (s & WorkNode.TIMER) == 0;
     }
 
     @Override
