@@ -30,16 +30,6 @@ class BadInputTest {
         t.close();
     }
 
-    /** Blocks an ordered queue with a gate item until {@code release}; returns once it runs. */
-    private static void block(WorkQueue ordered, CountDownLatch release) {
-        CountDownLatch started = new CountDownLatch(1);
-        ordered.queue(new Work("gate", () -> {
-            started.countDown();
-            WorkQueueCoreTest.await(release);
-        }));
-        WorkQueueCoreTest.await(started);
-    }
-
     @Test
     @DisplayName("null work, function, name or delay: NullPointerException naming the queue or item")
     void nullsAreRefusedByName() {
@@ -192,7 +182,7 @@ class BadInputTest {
         WorkQueue first = t.queue("first").ordered().build();
         WorkQueue second = t.queue("second").build();
         CountDownLatch release = new CountDownLatch(1);
-        block(first, release);
+        TestRuntime.blockOrdered(first, release);
         AtomicInteger runs = new AtomicInteger();
         Work w = new Work("w", runs::incrementAndGet);
         assertThat(first.queue(w)).isTrue();

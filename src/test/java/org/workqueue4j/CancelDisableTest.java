@@ -25,15 +25,6 @@ class CancelDisableTest {
     }
 
 
-    /** Runs {@code action} on a new thread and returns once that thread is parked in it (or done). */
-    private static Thread startAndAwaitBlocked(Runnable action) {
-        Thread th = new Thread(action, "waiter");
-        th.start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> th.getState() == Thread.State.WAITING
-                || th.getState() == Thread.State.TIMED_WAITING || th.getState() == Thread.State.TERMINATED);
-        return th;
-    }
-
     @Test
     void cancelTakesAPendingItemOffItsQueueAndReturnsTrue() {
         WorkQueue q = t.queue("c").ordered().build();
@@ -94,7 +85,7 @@ class CancelDisableTest {
 
         AtomicBoolean sawFinished = new AtomicBoolean();
         AtomicBoolean result = new AtomicBoolean(true);
-        Thread th = startAndAwaitBlocked(() -> {
+        Thread th = TestRuntime.startAndAwaitParked("waiter", () -> {
             result.set(w.cancelSync());
             sawFinished.set(finished.get());
         });
@@ -270,7 +261,7 @@ class CancelDisableTest {
         WorkQueueCoreTest.await(started);
 
         AtomicBoolean sawFinished = new AtomicBoolean();
-        Thread th = startAndAwaitBlocked(() -> {
+        Thread th = TestRuntime.startAndAwaitParked("waiter", () -> {
             w.disableSync();
             sawFinished.set(finished.get());
         });

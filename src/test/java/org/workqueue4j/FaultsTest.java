@@ -36,25 +36,6 @@ class FaultsTest {
         WorkQueueCoreTest.await(l);
     }
 
-    /** Blocks an ordered queue with a gate item until {@code release}; returns once it runs. */
-    private static void block(WorkQueue ordered, CountDownLatch release) {
-        CountDownLatch started = new CountDownLatch(1);
-        ordered.queue(new Work("gate", () -> {
-            started.countDown();
-            awaitLatch(release);
-        }));
-        awaitLatch(started);
-    }
-
-    /** Starts {@code action} on a new thread; returns once it is parked (or finished). */
-    private static Thread startAndAwaitParked(String name, Runnable action) {
-        Thread th = new Thread(action, name);
-        th.start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> th.getState() == Thread.State.WAITING
-                || th.getState() == Thread.State.TIMED_WAITING || th.getState() == Thread.State.TERMINATED);
-        return th;
-    }
-
     private static void join(Thread th) {
         try {
             th.join();
@@ -184,10 +165,10 @@ class FaultsTest {
     void queueFlushKeepsWaitingAndKeepsTheInterrupt() {
         WorkQueue q = t.queue("o").ordered().build();
         CountDownLatch release = new CountDownLatch(1);
-        block(q, release);
+        TestRuntime.blockOrdered(q, release);
         AtomicBoolean interruptedOnReturn = new AtomicBoolean();
         AtomicBoolean releasedBeforeReturn = new AtomicBoolean();
-        Thread flusher = startAndAwaitParked("flusher", () -> {
+        Thread flusher = TestRuntime.startAndAwaitParked("flusher", () -> {
             q.flush();
             releasedBeforeReturn.set(release.getCount() == 0);
             interruptedOnReturn.set(Thread.currentThread().isInterrupted());
@@ -206,12 +187,12 @@ class FaultsTest {
     void workFlushKeepsWaitingAndKeepsTheInterrupt() {
         WorkQueue q = t.queue("o").ordered().build();
         CountDownLatch release = new CountDownLatch(1);
-        block(q, release);
+        TestRuntime.blockOrdered(q, release);
         Work w = new Work("w", () -> { });
         q.queue(w);
         AtomicBoolean interruptedOnReturn = new AtomicBoolean();
         AtomicBoolean waited = new AtomicBoolean();
-        Thread flusher = startAndAwaitParked("flusher", () -> {
+        Thread flusher = TestRuntime.startAndAwaitParked("flusher", () -> {
             waited.set(w.flush());
             interruptedOnReturn.set(Thread.currentThread().isInterrupted());
         });
@@ -228,12 +209,12 @@ class FaultsTest {
     void queueFlushInterruptiblyGivesUpTheWaitOnly() throws Exception {
         WorkQueue q = t.queue("o").ordered().build();
         CountDownLatch release = new CountDownLatch(1);
-        block(q, release);
+        TestRuntime.blockOrdered(q, release);
         AtomicInteger runs = new AtomicInteger();
         Work w = new Work("w", runs::incrementAndGet);
         q.queue(w);
         AtomicReference<Throwable> outcome = new AtomicReference<>();
-        Thread flusher = startAndAwaitParked("flusher", () -> {
+        Thread flusher = TestRuntime.startAndAwaitParked("flusher", () -> {
             try {
                 q.flushInterruptibly();
                 outcome.set(new AssertionError("returned normally"));
@@ -249,7 +230,7 @@ class FaultsTest {
 
         // A later flush (which waits first for the abandoned colour) still covers the item.
         AtomicBoolean ranBeforeFlushReturned = new AtomicBoolean();
-        Thread second = startAndAwaitParked("second", () -> {
+        Thread second = TestRuntime.startAndAwaitParked("second", () -> {
             q.flush();
             ranBeforeFlushReturned.set(runs.get() == 1);
         });
@@ -265,10 +246,10 @@ class FaultsTest {
     void queueFlushInterruptiblyWhileWaitingForTheFlushMutex() throws Exception {
         WorkQueue q = t.queue("o").ordered().build();
         CountDownLatch release = new CountDownLatch(1);
-        block(q, release);
-        Thread first = startAndAwaitParked("first", q::flush); // holds the flush mutex, waiting
+        TestRuntime.blockOrdered(q, release);
+        Thread first = TestRuntime.startAndAwaitParked("first", q::flush); // holds the flush mutex, waiting
         AtomicReference<Throwable> outcome = new AtomicReference<>();
-        Thread second = startAndAwaitParked("second", () -> {
+        Thread second = TestRuntime.startAndAwaitParked("second", () -> {
             try {
                 q.flushInterruptibly();
             } catch (InterruptedException e) {
@@ -289,12 +270,12 @@ class FaultsTest {
     void workFlushInterruptiblyGivesUpTheWaitOnly() throws Exception {
         WorkQueue q = t.queue("o").ordered().build();
         CountDownLatch release = new CountDownLatch(1);
-        block(q, release);
+        TestRuntime.blockOrdered(q, release);
         AtomicInteger runs = new AtomicInteger();
         Work w = new Work("w", runs::incrementAndGet);
         q.queue(w);
         AtomicReference<Throwable> outcome = new AtomicReference<>();
-        Thread flusher = startAndAwaitParked("flusher", () -> {
+        Thread flusher = TestRuntime.startAndAwaitParked("flusher", () -> {
             try {
                 w.flushInterruptibly();
             } catch (InterruptedException e) {
@@ -317,12 +298,12 @@ class FaultsTest {
     void delayedFlushInterruptiblyFiresTheTimer() throws Exception {
         WorkQueue q = t.queue("o").ordered().build();
         CountDownLatch release = new CountDownLatch(1);
-        block(q, release);
+        TestRuntime.blockOrdered(q, release);
         AtomicInteger runs = new AtomicInteger();
         DelayedWork dw = new DelayedWork("dw", runs::incrementAndGet);
         q.queueDelayed(dw, HOUR);
         AtomicReference<Throwable> outcome = new AtomicReference<>();
-        Thread flusher = startAndAwaitParked("flusher", () -> {
+        Thread flusher = TestRuntime.startAndAwaitParked("flusher", () -> {
             try {
                 dw.flushInterruptibly();
             } catch (InterruptedException e) {
@@ -381,7 +362,7 @@ class FaultsTest {
         }
         awaitLatch(started);
         AtomicBoolean finishedWhenCloseReturned = new AtomicBoolean();
-        Thread closer = startAndAwaitParked("closer", () -> {
+        Thread closer = TestRuntime.startAndAwaitParked("closer", () -> {
             rt.close();
             finishedWhenCloseReturned.set(finished.get());
         });

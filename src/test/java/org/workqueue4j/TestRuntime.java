@@ -55,6 +55,16 @@ final class TestRuntime implements AutoCloseable {
         WorkQueueCoreTest.await(started);
     }
 
+    /** Runs {@code action} on a new thread and returns once that thread is parked in it (or done). */
+    static Thread startAndAwaitParked(String name, Runnable action) {
+        Thread th = new Thread(action, name);
+        th.start();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> th.getState() == Thread.State.WAITING
+                        || th.getState() == Thread.State.TIMED_WAITING || th.getState() == Thread.State.TERMINATED);
+        return th;
+    }
+
     WorkQueue.Builder queue(String name) {
         return rt.queueBuilder(name);
     }
