@@ -137,9 +137,4 @@ public final class Pending {
         }
         return r;
     }
-
-    /** Is the node running right now on a worker (advisory). */
-    public static boolean isRunning(WorkNode n) {
-        return (busy(n) & 2) != 0;
-    }
 }

@@ -2,6 +2,8 @@ package org.workqueue4j.jmh;
 
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import org.workqueue4j.WorkQueue;
 import org.workqueue4j.WorkQueues;
@@ -67,6 +69,24 @@ final class Fixtures {
                 throw new IllegalArgumentException("not a workqueue impl: " + impl);
         }
         return b.build();
+    }
+
+    /**
+     * Trial teardown shared by the executor comparisons: destroys the queue and closes its
+     * runtime (if a workqueue impl ran), and shuts the j.u.c executors down (those not null).
+     */
+    static void closeAll(WorkQueue queue, WorkQueues runtime, ExecutorService... executors)
+            throws InterruptedException {
+        if (queue != null) {
+            queue.destroy();
+            runtime.close();
+        }
+        for (ExecutorService e : executors) {
+            if (e != null) {
+                e.shutdown();
+                e.awaitTermination(10, TimeUnit.SECONDS);
+            }
+        }
     }
 
     /** Waits for {@code latch}, keeping (and re-asserting) an interrupt. */

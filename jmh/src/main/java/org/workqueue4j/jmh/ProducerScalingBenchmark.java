@@ -82,18 +82,7 @@ public class ProducerScalingBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws InterruptedException {
-        if (queue != null) {
-            queue.destroy();
-            runtime.close();
-        }
-        if (tpe != null) {
-            tpe.shutdown();
-            tpe.awaitTermination(10, TimeUnit.SECONDS);
-        }
-        if (fjp != null) {
-            fjp.shutdown();
-            fjp.awaitTermination(10, TimeUnit.SECONDS);
-        }
+        Fixtures.closeAll(queue, runtime, tpe, fjp);
     }
 
     /** One producer's items, latch and counters. */

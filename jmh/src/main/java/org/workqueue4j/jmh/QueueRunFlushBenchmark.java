@@ -143,18 +143,7 @@ public class QueueRunFlushBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws InterruptedException {
-        if (queue != null) {
-            queue.destroy();
-            runtime.close();
-        }
-        if (tpe != null) {
-            tpe.shutdown();
-            tpe.awaitTermination(10, TimeUnit.SECONDS);
-        }
-        if (fjp != null) {
-            fjp.shutdown();
-            fjp.awaitTermination(10, TimeUnit.SECONDS);
-        }
+        Fixtures.closeAll(queue, runtime, tpe, fjp);
         long ran = 0;
         for (Item it : items) {
             ran += it.runs;
