@@ -59,11 +59,12 @@ public class DelayedWork extends Work {
             if (super.flush()) {
                 return true;
             }
-            if ((state() & WorkNode.TIMER) == 0) {
+            if ((state() & WorkNode.PENDING) == 0) {
                 return fired;
             }
-            // It was on its way to the timer when we looked (PENDING claimed, not yet armed);
-            // the flush waited for it to land there: take it off the timer and wait again.
+            // Still pending, yet nothing was waited for: it was armed when the flush looked (on
+            // its way to the timer, or in the heap while its timer fired): take it off the timer,
+            // or wait out the firing, and flush again.
         }
     }
 
@@ -86,7 +87,7 @@ public class DelayedWork extends Work {
             if (super.flushInterruptibly()) {
                 return true;
             }
-            if ((state() & WorkNode.TIMER) == 0) {
+            if ((state() & WorkNode.PENDING) == 0) {
                 return fired;
             }
         }

@@ -18,6 +18,11 @@ public final class Pending {
      *     spin until it lands; the window is a few instructions long.
      * The caller then releases PENDING (cancel) or reuses it (modDelayed).
      *
+     * cancel() and disable() never claim an idle item's PENDING: a queue racing them would
+     * see it set, return false ("already pending"), and the instance it counted on would never
+     * exist. On an idle item cancel() only reads the state (false), and disable() adds to the
+     * disable count with a CAS on the state word; only a pending item is grabbed.
+     *
      * The timer is looked up (armedTimer()) only after TIMER was seen set, never passed in by
      * the caller: a canceller that read the item's timer before a concurrent first arm saw
      * null and would spin until the timer fired (an hour later, for an hour's delay).
@@ -31,9 +36,20 @@ public final class Pending {
 
     /** Grabs PENDING; see the overview. */
     public static int grab(WorkNode n) {
+        return grab(n, true);
+    }
+
+    /**
+     * As {@link #grab(WorkNode)}; with {@code claimIdle} false an idle item is left alone and
+     * IDLE is returned without the caller owning PENDING.
+     */
+    private static int grab(WorkNode n, boolean claimIdle) {
         for (int spins = 0; ; spins++) {
             long s = n.state();
             if ((s & WorkNode.PENDING) == 0) {
+                if (!claimIdle) {
+                    return IDLE;
+                }
                 if (n.casState(s, s | WorkNode.PENDING)) {
                     return IDLE;
                 }
@@ -77,17 +93,42 @@ public final class Pending {
      * @return true if the item was pending
      */
     public static boolean cancel(WorkNode n, boolean disable) {
-        int r = grab(n);
-        if (disable) {
-            if (n.disableCount() == WorkNode.DISABLE_MAX) {
-                n.clearState(WorkNode.PENDING);
-                throw new IllegalStateException("work '" + n.name() + "' disabled too many times (max "
-                        + WorkNode.DISABLE_MAX + ")");
+        while (true) {
+            long s = n.state();
+            if ((s & WorkNode.PENDING) == 0) {
+                // Idle: never claim PENDING just to release it, or a queue racing this cancel
+                // would return false ("already pending") for an instance that never runs.
+                if (!disable) {
+                    return false;
+                }
+                checkDisableRoom(n, s);
+                if (n.casState(s, s + WorkNode.DISABLE_ONE)) { // volatile CAS: ordered with every claim
+                    return false;
+                }
+                continue;
             }
-            n.addState(WorkNode.DISABLE_ONE); // before releasing PENDING: no queue slips between
+            if (grab(n, false) == IDLE) {
+                continue; // it ran (or was cancelled) meanwhile: decide again
+            }
+            if (disable) {
+                try {
+                    checkDisableRoom(n, n.state());
+                } catch (IllegalStateException e) {
+                    n.clearState(WorkNode.PENDING);
+                    throw e;
+                }
+                n.addState(WorkNode.DISABLE_ONE); // before releasing PENDING: no queue slips between
+            }
+            n.clearState(WorkNode.PENDING);
+            return true;
         }
-        n.clearState(WorkNode.PENDING);
-        return r == WAS_PENDING;
+    }
+
+    private static void checkDisableRoom(WorkNode n, long s) {
+        if (((s & WorkNode.DISABLE_MASK) >>> 32) == WorkNode.DISABLE_MAX) {
+            throw new IllegalStateException("work '" + n.name() + "' disabled too many times (max "
+                    + WorkNode.DISABLE_MAX + ")");
+        }
     }
 
     /**
