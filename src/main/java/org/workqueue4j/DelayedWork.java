@@ -36,13 +36,13 @@ public class DelayedWork extends Work {
     }
 
     @Override
-    protected final TimerQueue armedTimer() {
+    final TimerQueue armedTimer() {
         return timer;
     }
 
     /** True while the timer is armed (the item is pending but not yet on a queue). */
     public final boolean isTimerArmed() {
-        return (state() & WorkNode.TIMER) != 0;
+        return (node.state() & WorkNode.TIMER) != 0;
     }
 
     /**
@@ -59,7 +59,7 @@ public class DelayedWork extends Work {
             if (super.flush()) {
                 return true;
             }
-            if ((state() & WorkNode.PENDING) == 0) {
+            if ((node.state() & WorkNode.PENDING) == 0) {
                 return fired;
             }
             // Still pending, yet nothing was waited for: it was armed when the flush looked (on
@@ -72,7 +72,7 @@ public class DelayedWork extends Work {
         // Asked even when TIMER reads clear: the timer thread clears it before the item lands on
         // its queue, and fireNow waits out that window, so the flush that follows finds the item.
         TimerQueue t = timer;
-        return t != null && (state() & WorkNode.PENDING) != 0 && t.fireNow(this);
+        return t != null && (node.state() & WorkNode.PENDING) != 0 && t.fireNow(node);
     }
 
     /**
@@ -87,7 +87,7 @@ public class DelayedWork extends Work {
             if (super.flushInterruptibly()) {
                 return true;
             }
-            if ((state() & WorkNode.PENDING) == 0) {
+            if ((node.state() & WorkNode.PENDING) == 0) {
                 return fired;
             }
         }

@@ -10,7 +10,7 @@ import org.workqueue4j.lockdep.LockMap;
 
 import org.workqueue4j.internal.Barrier;
 import org.workqueue4j.internal.Pending;
-import org.workqueue4j.internal.WorkNode;
+import org.workqueue4j.internal.TimerQueue;
 import org.workqueue4j.internal.WqRuntime;
 
 /**
@@ -35,7 +35,7 @@ import org.workqueue4j.internal.WqRuntime;
  * on the first throws {@link IllegalStateException} naming both queues (it stays pending on
  * the first).
  */
-public class Work extends WorkNode {
+public class Work {
     /** {@link #busy()} bit: the item is pending. */
     public static final int BUSY_PENDING = 1;
     /** {@link #busy()} bit: a worker is running the item. */
@@ -59,6 +59,12 @@ public class Work extends WorkNode {
         }
     }
 
+    /**
+     * The engine's half of this item: the state word and the intrusive links, held by
+     * composition so that no engine method or state is reachable from the public API. Only
+     * this package hands it to the engine.
+     */
+    final ItemNode node = new ItemNode(this);
     private final String name;
     private final Runnable function;
     /** Explicit or construction-site lock class, or null (then one of the item's own). */
@@ -106,8 +112,12 @@ public class Work extends WorkNode {
         return SITE_KEYS.computeIfAbsent(site, s -> new LockClassKey("(work_completion)" + s));
     }
 
-    /** The item's lock map for the validator (kernel work->lockdep_map). */
-    @Override
+    /**
+     * The item's lock map for the validator (kernel {@code work->lockdep_map}), created on first
+     * use.
+     *
+     * @return the map, never null
+     */
     public final LockMap lockMap() {
         LockMap m = map;
         if (m == null) {
@@ -120,15 +130,23 @@ public class Work extends WorkNode {
         return m;
     }
 
-    /** The item's name. */
-    @Override
+    /**
+     * The item's name, as given to the constructor.
+     *
+     * @return the name used in dumps, reports and exceptions
+     */
     public final String name() {
         return name;
     }
 
-    @Override
-    protected void execute() {
+    /** Runs the item's body; called by the engine on a worker, with no engine lock held. */
+    void execute() {
         function.run();
+    }
+
+    /** The timer the item was last armed on (only a {@link DelayedWork} is ever armed). */
+    TimerQueue armedTimer() {
+        return null;
     }
 
     /**
@@ -136,13 +154,12 @@ public class Work extends WorkNode {
      * work item (kernel {@code current_work}).
      */
     public static Work current() {
-        WorkNode n = WqRuntime.currentWork();
-        return n instanceof Work ? (Work) n : null;
+        return ItemNode.workOf(WqRuntime.currentWork());
     }
 
     /** True while the item is pending (queued, or its timer armed), not yet started. */
     public final boolean isPending() {
-        return isPendingBit();
+        return node.isPendingBit();
     }
 
     /**
@@ -150,7 +167,7 @@ public class Work extends WorkNode {
      * May be stale by the time it returns.
      */
     public final int busy() {
-        return Pending.busy(this);
+        return Pending.busy(node);
     }
 
     /**
@@ -162,7 +179,7 @@ public class Work extends WorkNode {
      *                               for itself)
      */
     public boolean flush() {
-        return Barrier.flushWork(this, false);
+        return Barrier.flushWork(node, false);
     }
 
     /**
@@ -177,7 +194,7 @@ public class Work extends WorkNode {
      * @throws IllegalStateException if called from this item's own function
      */
     public boolean flushInterruptibly() throws InterruptedException {
-        return Barrier.flushWorkInterruptibly(this);
+        return Barrier.flushWorkInterruptibly(node);
     }
 
     /**
@@ -187,7 +204,7 @@ public class Work extends WorkNode {
      * @return true if it was pending
      */
     public boolean cancel() {
-        return Pending.cancel(this, false);
+        return Pending.cancel(node, false);
     }
 
     /**
@@ -198,11 +215,11 @@ public class Work extends WorkNode {
      * @return true if it was pending
      */
     public boolean cancelSync() {
-        boolean was = Pending.cancel(this, true);
+        boolean was = Pending.cancel(node, true);
         try {
-            Barrier.flushWork(this, true);
+            Barrier.flushWork(node, true);
         } finally {
-            Pending.enable(this);
+            Pending.enable(node);
         }
         return was;
     }
@@ -215,7 +232,7 @@ public class Work extends WorkNode {
      * @throws IllegalStateException if the count would overflow (65535)
      */
     public boolean disable() {
-        return Pending.cancel(this, true);
+        return Pending.cancel(node, true);
     }
 
     /**
@@ -225,7 +242,7 @@ public class Work extends WorkNode {
      */
     public boolean disableSync() {
         boolean was = disable();
-        Barrier.flushWork(this, true);
+        Barrier.flushWork(node, true);
         return was;
     }
 
@@ -236,12 +253,12 @@ public class Work extends WorkNode {
      * @throws IllegalStateException if the item is not disabled
      */
     public boolean enable() {
-        return Pending.enable(this);
+        return Pending.enable(node);
     }
 
     /** The current disable count. */
     public final int disableDepth() {
-        return disableCount();
+        return node.disableCount();
     }
 
     @Override

@@ -166,11 +166,11 @@ public final class WorkQueue implements Executor, AutoCloseable {
 
     private boolean queueOnChecked(int cpu, Work work) {
         Objects.requireNonNull(work, () -> "work queued on '" + name() + "'");
-        if (!Pending.claim(work)) {
-            wq.checkPendingHere(work, true);
+        if (!Pending.claim(work.node)) {
+            wq.checkPendingHere(work.node, true);
             return false;
         }
-        wq.insertClaimed(cpu, work);
+        wq.insertClaimed(cpu, work.node);
         return true;
     }
 
@@ -208,8 +208,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
     private boolean queueDelayedChecked(int cpu, DelayedWork work, Duration delay) {
         Objects.requireNonNull(work, () -> "delayed work queued on '" + name() + "'");
         long nanos = checkDelay(work, delay);
-        if (!Pending.claim(work)) {
-            wq.checkPendingHere(work, false);
+        if (!Pending.claim(work.node)) {
+            wq.checkPendingHere(work.node, false);
             return false;
         }
         arm(cpu, work, nanos);
@@ -232,10 +232,10 @@ public final class WorkQueue implements Executor, AutoCloseable {
     public boolean modDelayed(DelayedWork work, Duration delay) {
         Objects.requireNonNull(work, () -> "delayed work modified on '" + name() + "'");
         long nanos = checkDelay(work, delay);
-        wq.checkAccepting(work, nanos == 0);
-        int r = Pending.grab(work);
-        if (work.disableCount() > 0) {
-            work.clearState(WorkNode.PENDING);
+        wq.checkAccepting(work.node, nanos == 0);
+        int r = Pending.grab(work.node);
+        if (work.node.disableCount() > 0) {
+            work.node.clearState(WorkNode.PENDING);
         } else {
             arm(-1, work, nanos);
         }
@@ -245,13 +245,13 @@ public final class WorkQueue implements Executor, AutoCloseable {
     /** Arms (or queues at once) a delayed item whose PENDING the caller owns. */
     private void arm(int cpu, DelayedWork work, long nanos) {
         if (nanos == 0) {
-            wq.insertClaimed(cpu, work);
+            wq.insertClaimed(cpu, work.node);
             return;
         }
         TimerQueue t = runtime.engine().timer();
         work.bindTimer(t); // before TIMER is set (in arm): a canceller that sees TIMER finds the timer
-        if (!t.arm(work, wq, cpu, nanos)) {
-            work.clearState(WorkNode.PENDING);
+        if (!t.arm(work.node, wq, cpu, nanos)) {
+            work.node.clearState(WorkNode.PENDING);
             throw new IllegalStateException("queue '" + name() + "' is destroyed; cannot queue delayed work '"
                     + work.name() + "'");
         }

@@ -36,7 +36,7 @@ public final class WorkQueues implements AutoCloseable {
         this.config = config;
         UncaughtWorkHandler h = config.uncaughtWorkHandler;
         this.engine = new WqRuntime(config.cpus, config.threadFactory, config.idleTimeout,
-                (wq, n, e) -> h.uncaught((WorkQueue) wq.api(), n instanceof Work ? (Work) n : null, e),
+                (wq, n, e) -> h.uncaught((WorkQueue) wq.api(), ItemNode.workOf(n), e),
                 config.cpuIntensiveThreshold, config.watchdogThreshold, config.reportListener,
                 config.validator, config.flushAnnotation == FlushAnnotation.ALWAYS);
         if (config.validator.isEnabled()) {
