@@ -27,8 +27,17 @@ import org.workqueue4j.internal.WqRuntime;
  *       another CPU of the same queue while it runs. As in the kernel, this holds per queue:
  *       an item queued to a second queue while it still runs on the first may run on both at
  *       once (move an item only once it is idle, e.g. after {@link #cancelSync()});</li>
- *   <li>everything a thread did before a {@code queue} that returned true happens-before the
- *       run that follows.</li>
+ *   <li><b>nothing is lost by a false return</b>: everything the caller did before
+ *       {@code queue()} — whatever it returns — happens-before the start of some run that
+ *       begins after the call. A true return queued that run; a false return found an
+ *       instance that had not started yet, and it is that run (the same holds for
+ *       {@code queueOn}, {@code queueDelayed} and {@code modDelayed}). So a producer may
+ *       write plain fields and then queue, and the item sees the writes.</li>
+ *   <li><b>interrupts</b>: an interrupt aimed at a worker thread interrupts the item running on
+ *       it, only; the worker clears its thread's interrupt status after every item (and
+ *       before it parks), so an item that ends with the status set (the usual
+ *       {@code catch (InterruptedException e) { Thread.currentThread().interrupt(); }}) does
+ *       not pass it on to the next item. The engine never relies on interrupts itself.</li>
  * </ul>
  *
  * <p>An item belongs to one queue at a time: queueing it to a second queue while it is pending

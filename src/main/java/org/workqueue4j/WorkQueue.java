@@ -55,7 +55,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
         this.ordered = b.ordered;
         this.unbound = b.unbound || b.ordered;
         this.system = system;
-        int maxActive = b.ordered ? 1 : clampMaxActive(b.name, b.maxActive);
+        int maxActive = b.ordered ? 1 : clampMaxActive(b.name, b.maxActive, true);
         this.wq = runtime.engine().newQueue(this, new QueueSpec(b.name, unbound, b.ordered, b.highPri, b.cpuIntensive,
                 b.memReclaim, b.freezable, maxActive, b.lockClass));
     }
@@ -65,23 +65,27 @@ public final class WorkQueue implements Executor, AutoCloseable {
     }
 
     /**
-     * Kernel wq_clamp_max_active for the values a caller can mean: 0 is the default, more than
-     * 2048 is clamped with a warning. A negative count means nothing: it is bad input.
+     * Kernel wq_clamp_max_active for the values a caller can mean: 0 is the default when
+     * building (alloc_workqueue) and is clamped to 1 with a warning when changing
+     * (workqueue_set_max_active); more than 2048 is clamped with a warning. A negative count
+     * means nothing: it is bad input.
      *
+     * @param zeroIsDefault true at build time, false for setMaxActive
      * @throws IllegalArgumentException if {@code n} is negative
      */
-    static int clampMaxActive(String name, int n) {
+    static int clampMaxActive(String name, int n, boolean zeroIsDefault) {
         if (n < 0) {
             throw new IllegalArgumentException("max_active " + n + " for queue '" + name
-                    + "' is negative (0 means the default " + DEFAULT_MAX_ACTIVE + ", at most " + MAX_ACTIVE + ")");
+                    + "' is negative (0 means the default " + DEFAULT_MAX_ACTIVE + " when building, at most "
+                    + MAX_ACTIVE + ")");
         }
-        if (n == 0) {
+        if (n == 0 && zeroIsDefault) {
             return DEFAULT_MAX_ACTIVE;
         }
-        if (n > MAX_ACTIVE) {
+        if (n == 0 || n > MAX_ACTIVE) {
             LOG.log(Level.WARNING, "workqueue: max_active {0} requested for {1} is out of range, clamping between 1 and {2}",
                     String.valueOf(n), name, String.valueOf(MAX_ACTIVE)); // strings: MessageFormat would print "5,000"
-            return MAX_ACTIVE;
+            return n == 0 ? 1 : MAX_ACTIVE;
         }
         return n;
     }
@@ -349,8 +353,11 @@ public final class WorkQueue implements Executor, AutoCloseable {
 
     /**
      * Changes max_active (kernel {@code workqueue_set_max_active}), activating waiting items in
-     * order up to the new limit. 0 means the default; more than 2048 is clamped to 2048 with a warning.
+     * order up to the new limit. As the kernel's, it clamps to [1, 2048] with a logged warning
+     * naming the queue: 0 sets 1 (unlike {@link Builder#maxActive(int)}, where 0 means the
+     * default 1024), more than 2048 sets 2048.
      *
+     * @param maxActive the new limit, in [1, 2048] (0 and larger values are clamped)
      * @throws IllegalStateException on an ordered queue (its limit is fixed at 1)
      * @throws IllegalArgumentException if {@code maxActive} is negative; the limit is unchanged
      */
@@ -358,7 +365,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
         if (ordered) {
             throw new IllegalStateException("ordered queue '" + name() + "' has max_active fixed at 1");
         }
-        int n = clampMaxActive(name(), maxActive);
+        int n = clampMaxActive(name(), maxActive, false);
         synchronized (maxActiveLock) { // kernel wq->mutex: concurrent setters must not interleave per pwq
             wq.setMaxActive(n);
         }
@@ -444,8 +451,10 @@ public final class WorkQueue implements Executor, AutoCloseable {
         }
 
         /**
-         * Items active at once; 0 = 1024; more than 2048 is clamped with a warning; a negative
-         * value makes {@link #build()} throw {@link IllegalArgumentException}.
+         * Items active at once; 0 = 1024 (kernel {@code alloc_workqueue}; only here: a later
+         * {@link WorkQueue#setMaxActive(int) setMaxActive(0)} clamps to 1); more than 2048 is
+         * clamped with a warning; a negative value makes {@link #build()} throw
+         * {@link IllegalArgumentException}.
          */
         public Builder maxActive(int n) {
             maxActive = n;

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RescuerFreezeWatchdogTest {
 
     /** A factory that fails while {@code failing} is set, as the JVM does when out of threads. */
-    private static ThreadFactory failingWhile(AtomicBoolean failing) {
+    static ThreadFactory failingWhile(AtomicBoolean failing) {
         ThreadFactory base = Executors.defaultThreadFactory();
         return r -> {
             if (failing.get()) {

@@ -81,6 +81,7 @@ final class Monitor implements Runnable {
             long now = System.nanoTime();
             boolean busy = scan(now, now - last);
             last = now;
+            Thread.interrupted(); // a report listener may leave one: parkNanos would return at once, forever
             if (busy) {
                 LockSupport.parkNanos(this, tickNanos);
             } else {

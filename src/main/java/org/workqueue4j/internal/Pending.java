@@ -149,15 +149,45 @@ public final class Pending {
         }
     }
 
-    /** Claims PENDING for a queue attempt: false if pending already or disabled. */
+    /**
+     * Claims PENDING for a queue attempt: false if pending already or disabled. Ordered either
+     * way: everything the caller did before happens-before the start of some run that begins
+     * after the call (see the comment in the body).
+     */
     public static boolean claim(WorkNode n) {
         while (true) {
             long s = n.state();
-            if ((s & (WorkNode.PENDING | WorkNode.DISABLE_MASK)) != 0) {
-                return false;
+            if ((s & (WorkNode.PENDING | WorkNode.DISABLE_MASK)) == 0) {
+                if (n.casState(s, s | WorkNode.PENDING)) {
+                    return true; // the run this claim queues starts after the CAS: happens-before
+                }
+                continue;
             }
-            if (n.casState(s, s | WorkNode.PENDING)) {
-                return true;
+            /*
+             * Ordered on failure (the kernel's 2022 "Make test_and_*_bit() ordered on failure",
+             * which lost TTY data through a workqueue). A volatile load alone orders nothing for
+             * the caller's earlier plain stores: they may still sit in its store buffer when the
+             * load reads PENDING, and the worker, which clears PENDING with a volatile RMW
+             * (WorkNode.clearState in Worker.processOne) and then runs the function, reads them
+             * stale in the very run the caller counted on. jcstress
+             * PendingBitTest.FailedClaimOrdered observes it on x86.
+             *
+             * So the failed claim writes: a volatile CAS of the state word to the value it read
+             * (no change). If it succeeds, PENDING was still set at a volatile write of ours that
+             * precedes the worker's clear in the synchronization order; that clear is a volatile
+             * read of the same variable, so our write synchronizes-with it (JLS 17.4.4), and the
+             * caller's earlier stores happen-before everything the run does. If it fails, the word
+             * changed (the worker cleared PENDING, or another queue or cancel moved it): decide
+             * again -- possibly claiming, which returns true with the same edge.
+             *
+             * Why not the cheaper-looking VarHandle.fullFence() before a re-read: it forbids the
+             * reordering on HotSpot in practice, but the JMM gives a fence no happens-before edge,
+             * so the contract ("happens-before") could not be argued from the spec. The CAS costs
+             * one locked instruction on the already-pending path only (as the kernel's fix made
+             * test_and_set_bit always do its atomic RMW); measured by RequeueBenchmark.queueAlreadyPending(Contended).
+             */
+            if (n.casState(s, s)) {
+                return false;
             }
         }
     }

@@ -60,6 +60,7 @@ final class Rescuer {
             lock.lock();
             try {
                 while (maydays.isEmpty() && !stop) {
+                    Thread.interrupted(); // never wait with one pending (awaitUninterruptibly would re-assert it)
                     wake.awaitUninterruptibly();
                 }
                 if (maydays.isEmpty()) {

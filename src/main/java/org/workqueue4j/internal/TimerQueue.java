@@ -187,6 +187,9 @@ public final class TimerQueue {
     private void loop() {
         while (!stopped) {
             WorkNode due = null;
+            // An interrupt is meaningless here (only stop() ends the timer) and a handler or
+            // thread factory run by fire() may leave one: never wait with it pending.
+            Thread.interrupted();
             lock.lock();
             try {
                 if (stopped) {

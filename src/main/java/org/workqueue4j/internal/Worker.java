@@ -16,6 +16,13 @@ final class Worker implements Runnable {
      * it as this worker's current item (the busy-hash entry non-reentrancy relies on), clear
      * PENDING, drop the lock, run, retake the lock and account the completion.
      *
+     * Interrupts (ThreadPoolExecutor.runWorker's rule): an interrupt aimed at a worker thread
+     * interrupts the item running on it, only. The status is cleared under the pool lock just
+     * before an item starts and just after it ends, and before every park, so an item that
+     * ends interrupted passes nothing on and an idle worker never parks with an interrupt
+     * pending (parkNanos would return at once and the worker would spin, never culled). The
+     * engine's own waits never rely on interrupts.
+     *
      * Flags follow the kernel: PREP (not yet running work), CPU_INTENSIVE and UNBOUND take the
      * worker out of nrRunning. Only `thread` state touched by other threads is `wakeup`, which
      * relies on LockSupport's permit: an unpark before the park is not lost.
@@ -176,6 +183,8 @@ final class Worker implements Runnable {
                 enterIdle();
                 p.lock.unlock();
                 try {
+                    // Never park with an interrupt pending: parkNanos would return at once, forever.
+                    Thread.interrupted();
                     LockSupport.parkNanos(p, idleTimeout);
                 } finally {
                     p.lock.lock();
@@ -228,6 +237,10 @@ final class Worker implements Runnable {
         // Clear PENDING under the lock (full fence): a queue from now on returns true and,
         // finding this worker in the node's runningWorker, hands the item back to us.
         n.clearState(WorkNode.PENDING);
+        // Under the pool lock, before the item is seen running: an interrupt aimed at this
+        // worker before now (while idle, or at an item that has ended) is dropped; one sent by
+        // whoever finds the item running (under this lock) from now on reaches the item.
+        Thread.interrupted();
         pwq.started++;
         currentStartNanos = now;
         p.lock.unlock();
@@ -245,6 +258,7 @@ final class Worker implements Runnable {
                 clearFlags(CPU_INTENSIVE | UNMANAGED_SLEEP);
             }
             n.runningWorker = null;
+            Thread.interrupted(); // the item's interrupt, if it left one, ends with it (TPE.runWorker)
             currentWork = null;
             currentPwq = null;
             pwq.completed++;

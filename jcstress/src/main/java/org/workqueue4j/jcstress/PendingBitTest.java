@@ -13,9 +13,12 @@ import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.IIII_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
+import org.openjdk.jcstress.infra.results.ZI_Result;
 import org.openjdk.jcstress.infra.results.ZZI_Result;
 import org.workqueue4j.DelayedWork;
 import org.workqueue4j.Work;
+import org.workqueue4j.internal.Pending;
+import org.workqueue4j.internal.WorkNode;
 
 /**
  * The PENDING bit (kernel {@code WORK_STRUCT_PENDING}): a work item is pending at most once, a
@@ -92,13 +95,15 @@ public class PendingBitTest {
 
     /**
      * A queue that returns false found an instance that has not started yet, so that instance
-     * sees the caller's earlier writes (the kernel's guarantee behind
-     * {@code set_work_pool_and_clear_pending}); a true return is followed by a run that sees
-     * them (happens-before). Either way the last run sees {@code event = 1}.
+     * sees the caller's earlier writes; a true return is followed by a run that sees them.
+     * Either way the last run sees {@code event = 1} (the contract in {@code Work}'s javadoc:
+     * everything the caller did before {@code queue()}, whatever it returns, happens-before
+     * the start of some run that begins after the call).
      *
-     * <p>{@code event} is volatile (the kernel's WRITE_ONCE): for a false return the ordering
-     * comes from the total order of the event write, the failed claim, the worker's clear of
-     * PENDING and the run's read, not from a happens-before edge.
+     * <p>{@code event} and {@code seen} are plain, as a user's data would be: the false return
+     * is ordered by the failed claim itself (a full fence before its deciding read, pairing
+     * with the worker's PENDING-clearing read-modify-write), not by the field. The arbiter
+     * reads {@code seen} after {@code flush()}, which happens-after the run.
      */
     @JCStressTest
     @Outcome(id = "1, 0, 1, 1", expect = ACCEPTABLE,
@@ -112,8 +117,8 @@ public class PendingBitTest {
     @Outcome(expect = FORBIDDEN, desc = "Runs differ from true returns.")
     @State
     public static class NoLostEvent {
-        volatile int event;
-        volatile int seen = -1;
+        int event; // plain: a user's data
+        int seen = -1; // plain: written by the run, read after flush()
         final AtomicInteger runs = new AtomicInteger();
         final Work work = new Work("no-lost-event", () -> {
             seen = event;
@@ -136,6 +141,48 @@ public class PendingBitTest {
             work.flush();
             r.r3 = seen;
             r.r4 = runs.get();
+        }
+    }
+
+    /**
+     * The failed claim is ordered (the kernel's 2022 fix "locking/atomic: Make
+     * test_and_*_bit() ordered on failure"): the two halves of the PENDING protocol as two
+     * actors, on an item whose instance is pending and about to start. The producer writes
+     * its (plain) data and queues; the worker does exactly what {@code Worker.processOne}
+     * does before the function runs, clears PENDING with its read-modify-write, then reads the
+     * data as the function would. If the claim failed, it saw PENDING before the worker's
+     * clear, so the run that starts after that clear must see the data: without a fence on
+     * the failure path the producer's store can still sit in its store buffer (x86 allows
+     * store-to-load reordering) while its volatile load of the state word reads PENDING.
+     */
+    @JCStressTest
+    @Outcome(id = "false, 1", expect = ACCEPTABLE,
+            desc = "The claim collapsed into the pending instance, whose run saw the data.")
+    @Outcome(id = "true, 0", expect = ACCEPTABLE,
+            desc = "The worker had cleared PENDING first; the claim won, so a new run (ordered by it) follows.")
+    @Outcome(id = "true, 1", expect = ACCEPTABLE,
+            desc = "The claim won after the clear; the run that started saw the data anyway.")
+    @Outcome(id = "false, 0", expect = FORBIDDEN,
+            desc = "Lost data: queue() returned false, yet the run starting after it read the value from before the call.")
+    @State
+    public static class FailedClaimOrdered {
+        int data; // plain: a user's data
+        final Work work = new Work("failed-claim-ordered", () -> { });
+
+        public FailedClaimOrdered() {
+            work.casState(0, WorkNode.PENDING); // an instance is pending and has not started
+        }
+
+        @Actor
+        public void producer(ZI_Result r) {
+            data = 1;
+            r.r1 = Pending.claim(work); // what queue() does first
+        }
+
+        @Actor
+        public void worker(ZI_Result r) {
+            work.clearState(WorkNode.PENDING); // Worker.processOne, just before the function runs
+            r.r2 = data; // the function reads the data
         }
     }
 

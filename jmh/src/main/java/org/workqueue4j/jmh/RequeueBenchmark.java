@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 import org.workqueue4j.DelayedWork;
 import org.workqueue4j.Work;
@@ -32,7 +33,12 @@ import org.workqueue4j.WorkQueues;
  *       (it waits behind a blocked item on an ordered queue), so every call is the dedup path
  *       and returns false. Baseline {@code jucCasGuardAlreadySet}: the j.u.c idiom for the same
  *       "run once however often asked" — an {@code AtomicBoolean} that is already set, whose
- *       {@code compareAndSet(false, true)} fails.</li>
+ *       {@code compareAndSet(false, true)} fails. This path pays for the failed claim's
+ *       ordering (a same-value CAS of the state word, so that a {@code false} return still
+ *       happens-before the pending run; see {@code Pending.claim}).</li>
+ *   <li>{@code queueAlreadyPendingContended}: the same from two threads at once on the same
+ *       item (many producers collapsing onto one pending run): the ordering CAS takes the
+ *       state word's cache line exclusive, where a plain volatile read left it shared.</li>
  *   <li>{@code modDelayedRearm}: {@code modDelayed(dw, 1 h)} on an armed delayed item: take it
  *       off the timer heap and arm it again (returns true every time). Baseline
  *       {@code stpeCancelSchedule}: {@code future.cancel(false)} then
@@ -47,6 +53,9 @@ import org.workqueue4j.WorkQueues;
  * java -Djmh.ignoreLock=true -jar jmh/target/benchmarks.jar RequeueBenchmark \
  *      -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc
  * </pre>
+ * To price the ordered failed claim alone, run
+ * {@code 'RequeueBenchmark.(queueAlreadyPending|queueAlreadyPendingContended|jucCasGuardAlreadySet)'}
+ * against the library before and after that change (install each, rebuild {@code jmh/}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -113,6 +122,12 @@ public class RequeueBenchmark {
 
     @Benchmark
     public boolean queueAlreadyPending() {
+        return ordered.queue(pending);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean queueAlreadyPendingContended() {
         return ordered.queue(pending);
     }
 
