@@ -1,0 +1,75 @@
+package org.workqueue4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.ref.WeakReference;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Races and walks of the engine found from outside (issue 12, defects 4 to 7), each pinned
+ * deterministically: by a heap shape, by a fixed order of calls, or by a test hook that holds
+ * one thread between two steps of an operation.
+ */
+class EngineRacesTest {
+    private final TestRuntime t = new TestRuntime();
+
+    @AfterEach
+    void close() {
+        t.close();
+    }
+
+    // ------------------------------------------------------------------ destroy and the timer heap
+
+    @Test
+    @DisplayName("destroy() cancels and reports every armed item of the queue, whatever the heap's shape")
+    void destroyCancelsEveryArmedItemWhateverTheHeapShape() {
+        WorkQueue dying = t.queue("dying").build();
+        WorkQueue other = t.queue("other").build();
+        // Armed in this order, the heap is [1h, 10h, 2h, 11h, 12h, 3h]. A walk from the end that
+        // removes 11h moves 3h into its slot and sifts it up over 10h, into a slot already passed.
+        long[] hours = {1, 10, 2, 11, 12, 3};
+        List<DelayedWork> items = new ArrayList<>();
+        List<DelayedWork> ofDying = new ArrayList<>();
+        for (int i = 0; i < hours.length; i++) {
+            DelayedWork dw = new DelayedWork("d" + hours[i] + "h", () -> { });
+            items.add(dw);
+            boolean dies = hours[i] == 10 || hours[i] == 11;
+            (dies ? dying : other).queueDelayed(dw, Duration.ofHours(hours[i]));
+            if (dies) {
+                ofDying.add(dw);
+            }
+        }
+        WeakReference<WorkQueue> dead = new WeakReference<>(dying);
+
+        dying.destroy();
+
+        assertThat(t.errorWork).as("every armed item of the dying queue is reported")
+                .containsExactlyInAnyOrder("dying/d10h", "dying/d11h");
+        for (DelayedWork dw : ofDying) {
+            assertThat(dw.isPending()).as(dw.name() + " is idle").isFalse();
+            assertThat(dw.isTimerArmed()).as(dw.name() + " is disarmed").isFalse();
+        }
+        for (DelayedWork dw : items) {
+            if (!ofDying.contains(dw)) {
+                assertThat(dw.isTimerArmed()).as(dw.name() + " of the other queue stays armed").isTrue();
+            }
+        }
+        assertThat(t.rt.engine().timer().armed()).as("only the other queue's items are armed").isEqualTo(4);
+
+        dying = null; // the items are still referenced here: none of them may keep the queue alive
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+            System.gc();
+            return dead.get() == null;
+        });
+        for (DelayedWork dw : items) {
+            dw.cancel();
+        }
+        other.destroy();
+    }
+}
