@@ -72,4 +72,25 @@ class EngineRacesTest {
         }
         other.destroy();
     }
+
+    // ------------------------------------------------------------------ cancel of an inactive item
+
+    @Test
+    @DisplayName("cancelling an inactive item that a flusher waits on lets the flusher's barrier run")
+    void cancellingAnInactiveItemReleasesItsFlusher() throws InterruptedException {
+        WorkQueue q = t.queue("frozen").freezable().build();
+        Work warm = new Work("warm", () -> { });
+        q.queueOn(0, warm);
+        q.flush(); // the pool has a worker, idle from now on
+        t.rt.freeze();
+        Work x = new Work("x", () -> { });
+        assertThat(q.queueOn(0, x)).isTrue(); // frozen: waits inactive
+        Thread flusher = TestRuntime.startAndAwaitParked("flusher", x::flush);
+
+        assertThat(x.cancel()).isTrue();
+        t.rt.thaw();
+
+        flusher.join(Duration.ofSeconds(20).toMillis());
+        assertThat(flusher.isAlive()).as("the flusher returned (its barrier ran)").isFalse();
+    }
 }

@@ -221,13 +221,12 @@ public final class WorkqueueStruct {
             pwq.pool.lock.lock();
             try {
                 pwq.maxActive = n;
-                boolean any = false;
                 while (pwq.activateFirstInactive()) {
-                    any = true;
+                    // activate in order up to the limit
                 }
-                if (any) {
-                    pwq.pool.kick();
-                }
+                // Kick even when nothing was activated: work may wait on the worklist that no
+                // worker was woken for (kick() does nothing when the pool needs no worker).
+                pwq.pool.kick();
             } finally {
                 pwq.pool.lock.unlock();
             }
