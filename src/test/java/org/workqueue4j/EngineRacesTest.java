@@ -6,10 +6,12 @@ import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.workqueue4j.internal.TestHooks;
 
 /**
  * Races and walks of the engine found from outside (issue 12, defects 4 to 7), each pinned
@@ -92,5 +94,66 @@ class EngineRacesTest {
 
         flusher.join(Duration.ofSeconds(20).toMillis());
         assertThat(flusher.isAlive()).as("the flusher returned (its barrier ran)").isFalse();
+    }
+
+    // ------------------------------------------------------------------ freeze, thaw, setMaxActive
+
+    /**
+     * Freezes the runtime, then holds a thaw of {@code q} between deciding its limit and
+     * applying it to the pwqs, runs {@code racer} on another thread until it ends or blocks,
+     * and lets the thaw go on.
+     */
+    private void raceAThawHeldBeforeApplying(WorkQueue q, Runnable racer) throws InterruptedException {
+        t.rt.freeze();
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
+        TestHooks.install((point, subject) -> {
+            if (point.equals("maxActive.apply") && subject == q.engine()
+                    && Thread.currentThread().getName().equals("thawer")) {
+                held.countDown();
+                WorkQueueCoreTest.await(go);
+            }
+        });
+        try {
+            Thread thawer = new Thread(t.rt::thaw, "thawer");
+            thawer.start();
+            WorkQueueCoreTest.await(held);
+            Thread raced = new Thread(racer, "racer");
+            raced.start();
+            // Until it ends, or blocks on a lock the held thaw owns (the fix), or parks in it.
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> raced.getState() != Thread.State.RUNNABLE
+                    && raced.getState() != Thread.State.NEW);
+            go.countDown();
+            thawer.join();
+            raced.join();
+        } finally {
+            TestHooks.install(null);
+        }
+    }
+
+    @Test
+    @DisplayName("a freeze racing a thaw never leaves the queue frozen with a non-zero limit")
+    void freezeRacingThawNeverLeavesAFrozenQueueRunning() throws InterruptedException {
+        WorkQueue q = t.queue("freezable").freezable().maxActive(4).build();
+
+        raceAThawHeldBeforeApplying(q, t.rt::freeze);
+
+        assertThat(t.rt.isFrozen()).isTrue();
+        assertThat(q.engine().appliedMaxActive()).as("every pwq of the frozen queue holds its items")
+                .containsOnly(0);
+        t.rt.thaw();
+        assertThat(q.engine().appliedMaxActive()).containsOnly(4);
+    }
+
+    @Test
+    @DisplayName("a setMaxActive racing a thaw is never overwritten with the old limit")
+    void setMaxActiveRacingThawIsNotOverwritten() throws InterruptedException {
+        WorkQueue q = t.queue("freezable").freezable().maxActive(4).build();
+
+        raceAThawHeldBeforeApplying(q, () -> q.setMaxActive(1));
+
+        assertThat(t.rt.isFrozen()).isFalse();
+        assertThat(q.maxActive()).isEqualTo(1);
+        assertThat(q.engine().appliedMaxActive()).as("the new limit, on every pwq").containsOnly(1);
     }
 }
