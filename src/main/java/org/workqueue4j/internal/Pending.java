@@ -12,8 +12,9 @@ public final class Pending {
      *   - idle: a CAS sets PENDING (so no queue can slip in) -> IDLE;
      *   - timer armed: the timer entry is removed under the timer lock -> WAS_PENDING;
      *   - on a list: under the pool lock it is unlinked (activated first if inactive, so that
-     *     barriers linked behind it stay queued and their flushers complete) and its colour
-     *     count dropped -> WAS_PENDING;
+     *     barriers linked behind it stay queued and their flushers complete; the pool is then
+     *     kicked, as nothing else would wake a worker for them) and its colour count dropped
+     *     -> WAS_PENDING;
      *   - in transit (PENDING claimed by a queuer or a firing timer that has not inserted yet):
      *     spin until it lands; the window is a few instructions long.
      * The caller then releases PENDING (cancel) or reuses it (modDelayed).
@@ -66,6 +67,8 @@ public final class Pending {
                 try {
                     PoolWorkqueue pwq = n.pwq;
                     if (pwq != null && pwq.pool == pool) {
+                        boolean barrierMoved = (n.flags & (WorkNode.INACTIVE | WorkNode.LINKED))
+                                == (WorkNode.INACTIVE | WorkNode.LINKED);
                         if ((n.flags & WorkNode.INACTIVE) != 0) {
                             pwq.activate(n);
                         }
@@ -73,6 +76,12 @@ public final class Pending {
                         n.pwq = null;
                         n.flags = 0;
                         pwq.decInFlight(n.color, true);
+                        if (barrierMoved) {
+                            // The barriers linked behind it now sit on the worklist, where no
+                            // worker was woken for them (a frozen or full queue activates
+                            // nothing more): wake one, or their flushers wait for an unrelated item.
+                            pool.kick();
+                        }
                         return WAS_PENDING;
                     }
                 } finally {

@@ -142,17 +142,27 @@ public final class TimerQueue {
         }
     }
 
-    /** Removes and returns every armed node bound for {@code wq}. */
+    /**
+     * Removes and returns every armed node bound for {@code wq}, and drops their reference to
+     * it (a cancelled node must not keep a destroyed queue reachable).
+     *
+     * <p>Collect, then remove: a removal moves the last node into the hole and may sift it
+     * <em>up</em>, which moves a parent into a slot a single walk over the array has already
+     * passed (that node would stay armed for a dead queue). Each node knows its own slot
+     * (heapIndex), so removing the collected nodes one by one is exact.
+     */
     List<WorkNode> cancelAllFor(WorkqueueStruct wq) {
         List<WorkNode> out = new ArrayList<>();
         lock.lock();
         try {
-            for (int i = size - 1; i >= 0; i--) {
-                if (i < size && heap[i].timerWq == wq) {
-                    WorkNode n = heap[i];
-                    removeAt(i);
-                    out.add(n);
+            for (int i = 0; i < size; i++) {
+                if (heap[i].timerWq == wq) {
+                    out.add(heap[i]);
                 }
+            }
+            for (WorkNode n : out) {
+                removeAt(n.heapIndex);
+                n.timerWq = null;
             }
         } finally {
             lock.unlock();

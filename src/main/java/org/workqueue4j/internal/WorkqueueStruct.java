@@ -32,6 +32,12 @@ public final class WorkqueueStruct {
      * The counter starts at 1 and the flusher drops its own 1 after marking, so a pwq finishing
      * during the marking cannot complete the flush early (kernel flush_workqueue_prep_pwqs).
      *
+     * Limits: freeze(), thaw() and setMaxActive() hold the queue's mutex (kernel wq->mutex)
+     * from deciding the limit (maxActive, or 0 while frozen) until every pwq has it, so the
+     * pwqs always end with the limit of the last of them (kernel wq_adjust_max_active reads
+     * the freezing state under that mutex too). maxActive is written under the mutex and read
+     * volatile by maxActive().
+     *
      * State: DRAINING while drain() runs (only chained work, queued by this queue's own items,
      * is accepted), DESTROYING from destroy() on, DESTROYED when destroy() finished. Written under
      * stateLock, read volatile; the insert path reads it under the pool lock, so a drain that
@@ -80,6 +86,13 @@ public final class WorkqueueStruct {
 
     /** The rescuer (memReclaim queues), else null. */
     final Rescuer rescuer;
+    /**
+     * Kernel wq->mutex: freeze, thaw and setMaxActive each decide the limit and apply it to
+     * every pwq under it, so none of them can apply a limit another has already overtaken.
+     * Taken before any pool lock, never under one.
+     */
+    private final ReentrantLock mutex = new ReentrantLock();
+    /** Guarded by mutex. */
     private boolean frozen;
 
     private final ReentrantLock flushMutex = new ReentrantLock();
@@ -143,18 +156,24 @@ public final class WorkqueueStruct {
 
     /** Kernel freeze_workqueues_begin for this queue: max_active 0, new items wait inactive. */
     void freeze() {
-        synchronized (stateLock) {
+        mutex.lock();
+        try {
             frozen = true;
+            applyMaxActive(0);
+        } finally {
+            mutex.unlock();
         }
-        applyMaxActive(0);
     }
 
     /** Kernel thaw_workqueues: restore max_active and activate what waited. */
     void thaw() {
-        synchronized (stateLock) {
+        mutex.lock();
+        try {
             frozen = false;
+            applyMaxActive(maxActive);
+        } finally {
+            mutex.unlock();
         }
-        applyMaxActive(maxActive);
     }
 
     /** True while any item of this (frozen) queue is still active. */
@@ -204,34 +223,53 @@ public final class WorkqueueStruct {
         return maxActive;
     }
 
-    /** Kernel workqueue_set_max_active: store, then activate inactive items up to the limit. */
+    /**
+     * Kernel workqueue_set_max_active: store, then (unless frozen) activate inactive items up
+     * to the limit. Serialized with freeze and thaw by the queue's mutex.
+     */
     public void setMaxActive(int n) {
-        boolean isFrozen;
-        synchronized (stateLock) {
+        mutex.lock();
+        try {
             maxActive = n;
-            isFrozen = frozen;
-        }
-        if (!isFrozen) {
-            applyMaxActive(n);
+            if (!frozen) {
+                applyMaxActive(n);
+            }
+        } finally {
+            mutex.unlock();
         }
     }
 
     private void applyMaxActive(int n) {
+        TestHooks.at("maxActive.apply", this);
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
                 pwq.maxActive = n;
-                boolean any = false;
                 while (pwq.activateFirstInactive()) {
-                    any = true;
+                    // activate in order up to the limit
                 }
-                if (any) {
-                    pwq.pool.kick();
-                }
+                // Kick even when nothing was activated: work may wait on the worklist that no
+                // worker was woken for (kick() does nothing when the pool needs no worker).
+                pwq.pool.kick();
             } finally {
                 pwq.pool.lock.unlock();
             }
         }
+    }
+
+    /** The limit each pwq applies right now (each read under its pool lock), for tests and dumps. */
+    public int[] appliedMaxActive() {
+        int[] out = new int[pwqs.length];
+        for (int i = 0; i < pwqs.length; i++) {
+            PoolWorkqueue pwq = pwqs[i];
+            pwq.pool.lock.lock();
+            try {
+                out[i] = pwq.maxActive;
+            } finally {
+                pwq.pool.lock.unlock();
+            }
+        }
+        return out;
     }
 
     public boolean isDestroyed() {

@@ -39,7 +39,14 @@ public final class WqRuntime {
     private final LockDependencyValidator validator;
     /** Flush-annotation policy ALWAYS (true) or SKIP_NEVER_USED (false). */
     private final boolean annotateNeverUsed;
+    /** Written under freezer, read volatile by isFrozen(). */
     private volatile boolean frozen;
+    /**
+     * Kernel wq_pool_mutex around freeze_workqueues_begin and thaw_workqueues: a freeze, a thaw
+     * and a new queue's "frozen?" check each see the runtime in one state, so no queue is left
+     * frozen in a thawed runtime (or thawed in a frozen one). Taken before any queue's mutex.
+     */
+    private final Object freezer = new Object();
     private volatile boolean closed;
 
     public WqRuntime(int cpus, ThreadFactory threadFactory, Duration idleTimeout, ExceptionSink sink,
@@ -97,10 +104,12 @@ public final class WqRuntime {
      * activating items; returns when their active items have finished.
      */
     public void freeze() {
-        frozen = true;
-        for (WorkqueueStruct wq : queues) {
-            if (wq.freezable) {
-                wq.freeze();
+        synchronized (freezer) {
+            frozen = true;
+            for (WorkqueueStruct wq : queues) {
+                if (wq.freezable) {
+                    wq.freeze();
+                }
             }
         }
         for (WorkqueueStruct wq : queues) {
@@ -113,10 +122,12 @@ public final class WqRuntime {
 
     /** Kernel thaw_workqueues. */
     public void thaw() {
-        frozen = false;
-        for (WorkqueueStruct wq : queues) {
-            if (wq.freezable) {
-                wq.thaw();
+        synchronized (freezer) {
+            frozen = false;
+            for (WorkqueueStruct wq : queues) {
+                if (wq.freezable) {
+                    wq.thaw();
+                }
             }
         }
     }
@@ -160,9 +171,11 @@ public final class WqRuntime {
             throw new IllegalStateException("workqueue runtime is closed; cannot create queue '" + spec.name() + "'");
         }
         WorkqueueStruct wq = new WorkqueueStruct(this, api, spec);
-        queues.add(wq);
-        if (wq.freezable && frozen) {
-            wq.freeze();
+        synchronized (freezer) { // a freeze or thaw either sees the new queue or is seen by it
+            queues.add(wq);
+            if (wq.freezable && frozen) {
+                wq.freeze();
+            }
         }
         return wq;
     }

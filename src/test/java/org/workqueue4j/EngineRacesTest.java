@@ -1,0 +1,159 @@
+package org.workqueue4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.ref.WeakReference;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.workqueue4j.internal.TestHooks;
+
+/**
+ * Races and walks of the engine found from outside (issue 12, defects 4 to 7), each pinned
+ * deterministically: by a heap shape, by a fixed order of calls, or by a test hook that holds
+ * one thread between two steps of an operation.
+ */
+class EngineRacesTest {
+    private final TestRuntime t = new TestRuntime();
+
+    @AfterEach
+    void close() {
+        t.close();
+    }
+
+    // ------------------------------------------------------------------ destroy and the timer heap
+
+    @Test
+    @DisplayName("destroy() cancels and reports every armed item of the queue, whatever the heap's shape")
+    void destroyCancelsEveryArmedItemWhateverTheHeapShape() {
+        WorkQueue dying = t.queue("dying").build();
+        WorkQueue other = t.queue("other").build();
+        // Armed in this order, the heap is [1h, 10h, 2h, 11h, 12h, 3h]. A walk from the end that
+        // removes 11h moves 3h into its slot and sifts it up over 10h, into a slot already passed.
+        long[] hours = {1, 10, 2, 11, 12, 3};
+        List<DelayedWork> items = new ArrayList<>();
+        List<DelayedWork> ofDying = new ArrayList<>();
+        for (int i = 0; i < hours.length; i++) {
+            DelayedWork dw = new DelayedWork("d" + hours[i] + "h", () -> { });
+            items.add(dw);
+            boolean dies = hours[i] == 10 || hours[i] == 11;
+            (dies ? dying : other).queueDelayed(dw, Duration.ofHours(hours[i]));
+            if (dies) {
+                ofDying.add(dw);
+            }
+        }
+        WeakReference<WorkQueue> dead = new WeakReference<>(dying);
+
+        dying.destroy();
+
+        assertThat(t.errorWork).as("every armed item of the dying queue is reported")
+                .containsExactlyInAnyOrder("dying/d10h", "dying/d11h");
+        for (DelayedWork dw : ofDying) {
+            assertThat(dw.isPending()).as(dw.name() + " is idle").isFalse();
+            assertThat(dw.isTimerArmed()).as(dw.name() + " is disarmed").isFalse();
+        }
+        for (DelayedWork dw : items) {
+            if (!ofDying.contains(dw)) {
+                assertThat(dw.isTimerArmed()).as(dw.name() + " of the other queue stays armed").isTrue();
+            }
+        }
+        assertThat(t.rt.engine().timer().armed()).as("only the other queue's items are armed").isEqualTo(4);
+
+        dying = null; // the items are still referenced here: none of them may keep the queue alive
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+            System.gc();
+            return dead.get() == null;
+        });
+        for (DelayedWork dw : items) {
+            dw.cancel();
+        }
+        other.destroy();
+    }
+
+    // ------------------------------------------------------------------ cancel of an inactive item
+
+    @Test
+    @DisplayName("cancelling an inactive item that a flusher waits on lets the flusher's barrier run")
+    void cancellingAnInactiveItemReleasesItsFlusher() throws InterruptedException {
+        WorkQueue q = t.queue("frozen").freezable().build();
+        Work warm = new Work("warm", () -> { });
+        q.queueOn(0, warm);
+        q.flush(); // the pool has a worker, idle from now on
+        t.rt.freeze();
+        Work x = new Work("x", () -> { });
+        assertThat(q.queueOn(0, x)).isTrue(); // frozen: waits inactive
+        Thread flusher = TestRuntime.startAndAwaitParked("flusher", x::flush);
+
+        assertThat(x.cancel()).isTrue();
+        t.rt.thaw();
+
+        flusher.join(Duration.ofSeconds(20).toMillis());
+        assertThat(flusher.isAlive()).as("the flusher returned (its barrier ran)").isFalse();
+    }
+
+    // ------------------------------------------------------------------ freeze, thaw, setMaxActive
+
+    /**
+     * Freezes the runtime, then holds a thaw of {@code q} between deciding its limit and
+     * applying it to the pwqs, runs {@code racer} on another thread until it ends or blocks,
+     * and lets the thaw go on.
+     */
+    private void raceAThawHeldBeforeApplying(WorkQueue q, Runnable racer) throws InterruptedException {
+        t.rt.freeze();
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
+        TestHooks.install((point, subject) -> {
+            if (point.equals("maxActive.apply") && subject == q.engine()
+                    && Thread.currentThread().getName().equals("thawer")) {
+                held.countDown();
+                WorkQueueCoreTest.await(go);
+            }
+        });
+        try {
+            Thread thawer = new Thread(t.rt::thaw, "thawer");
+            thawer.start();
+            WorkQueueCoreTest.await(held);
+            Thread raced = new Thread(racer, "racer");
+            raced.start();
+            // Until it ends, or blocks on a lock the held thaw owns (the fix), or parks in it.
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> raced.getState() != Thread.State.RUNNABLE
+                    && raced.getState() != Thread.State.NEW);
+            go.countDown();
+            thawer.join();
+            raced.join();
+        } finally {
+            TestHooks.install(null);
+        }
+    }
+
+    @Test
+    @DisplayName("a freeze racing a thaw never leaves the queue frozen with a non-zero limit")
+    void freezeRacingThawNeverLeavesAFrozenQueueRunning() throws InterruptedException {
+        WorkQueue q = t.queue("freezable").freezable().maxActive(4).build();
+
+        raceAThawHeldBeforeApplying(q, t.rt::freeze);
+
+        assertThat(t.rt.isFrozen()).isTrue();
+        assertThat(q.engine().appliedMaxActive()).as("every pwq of the frozen queue holds its items")
+                .containsOnly(0);
+        t.rt.thaw();
+        assertThat(q.engine().appliedMaxActive()).containsOnly(4);
+    }
+
+    @Test
+    @DisplayName("a setMaxActive racing a thaw is never overwritten with the old limit")
+    void setMaxActiveRacingThawIsNotOverwritten() throws InterruptedException {
+        WorkQueue q = t.queue("freezable").freezable().maxActive(4).build();
+
+        raceAThawHeldBeforeApplying(q, () -> q.setMaxActive(1));
+
+        assertThat(t.rt.isFrozen()).isFalse();
+        assertThat(q.maxActive()).isEqualTo(1);
+        assertThat(q.engine().appliedMaxActive()).as("the new limit, on every pwq").containsOnly(1);
+    }
+}
