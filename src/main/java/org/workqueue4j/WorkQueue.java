@@ -3,8 +3,11 @@ package org.workqueue4j;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.workqueue4j.internal.Pending;
 import org.workqueue4j.internal.QueueSpec;
@@ -49,6 +52,19 @@ public final class WorkQueue implements Executor, AutoCloseable {
     private final boolean system;
     /** Serializes setMaxActive, which updates the pwqs one by one. */
     private final Object maxActiveLock = new Object();
+    /** Numbers the tasks of execute() and the executor views that have no name of their own. */
+    private final AtomicLong taskSeq = new AtomicLong();
+    /** Whether a class overrides Object.toString (a lambda or a plain class does not). */
+    private static final ClassValue<Boolean> NAMED = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            try {
+                return !type.isHidden() && type.getMethod("toString").getDeclaringClass() != Object.class;
+            } catch (NoSuchMethodException impossible) {
+                return false;
+            }
+        }
+    };
 
     private WorkQueue(Builder b, WorkQueues runtime, boolean system) {
         this.runtime = runtime;
@@ -261,6 +277,36 @@ public final class WorkQueue implements Executor, AutoCloseable {
         }
     }
 
+    /**
+     * The name of a task's item: the task's own {@code toString} when its class defines one,
+     * else {@code <queue>/task-<n>} (a lambda's default name, {@code Foo$$Lambda/0x…@4e50df2e},
+     * says nothing in a dump or a report).
+     */
+    String taskName(Object task) {
+        if (NAMED.get(task.getClass())) {
+            String s = String.valueOf(task);
+            if (!s.isEmpty()) {
+                return s;
+            }
+        }
+        return name() + "/task-" + taskSeq.incrementAndGet();
+    }
+
+    /**
+     * {@link #queueDelayed} with a delay in nanoseconds, already checked (0 queues now); no
+     * {@link Duration} is made, so re-arming a periodic task allocates nothing.
+     *
+     * @throws IllegalStateException as {@link #queueDelayed}
+     */
+    boolean queueDelayedNanos(DelayedWork work, long nanos) {
+        if (!Pending.claim(work)) {
+            wq.checkPendingHere(work, false);
+            return false;
+        }
+        arm(-1, work, nanos);
+        return true;
+    }
+
     private long checkDelay(DelayedWork work, Duration delay) {
         Objects.requireNonNull(delay, () -> "delay of work '" + work.name() + "' on '" + name() + "'");
         if (delay.isNegative()) {
@@ -285,7 +331,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
     public void execute(Runnable command) {
         Objects.requireNonNull(command, () -> "command executed on '" + name() + "'");
         try {
-            queue(new Work(command.toString(), command));
+            queue(new Work(taskName(command), command));
         } catch (IllegalStateException e) {
             throw new java.util.concurrent.RejectedExecutionException(e.getMessage(), e);
         }
@@ -382,11 +428,40 @@ public final class WorkQueue implements Executor, AutoCloseable {
     }
 
     /**
-     * An {@link ExecutorService} view of this queue: {@code shutdown} stops accepting tasks and
-     * destroys the queue once the last one finished; {@code Future.cancel} cancels the item.
+     * An {@link ExecutorService} view of this queue. Views share the queue: each call returns a
+     * new view, and a view's {@code shutdown}/{@code shutdownNow}/{@code awaitTermination}
+     * concern only the tasks submitted through that view; the queue is never destroyed by a
+     * view (destroy it yourself, or use {@link Builder#buildExecutorService()} for an executor
+     * that owns its queue). {@code shutdownNow} returns exactly the tasks that never started and
+     * none of them starts afterwards; {@code Future.cancel} takes the task's item off the queue.
+     * Tasks are named by their {@code toString} when their class defines one, else
+     * {@code <queue>/task-<n>}.
+     *
+     * <p>Thread-safe. Each task allocates one item and one future.
+     *
+     * @return a new view sharing this queue
      */
     public ExecutorService asExecutorService() {
-        return new WorkQueueExecutorService(this);
+        return new WorkQueueExecutorService(this, false);
+    }
+
+    /**
+     * A {@link ScheduledExecutorService} view of this queue, sharing it as
+     * {@link #asExecutorService()} does. Every scheduled task is backed by one
+     * {@link DelayedWork}, armed on the runtime's timer and re-armed in place after each run of
+     * a periodic task (no allocation per period); {@code ScheduledFuture.cancel} cancels the
+     * item (its timer too). Shutdown policy as {@link java.util.concurrent.ScheduledThreadPoolExecutor}'s
+     * defaults: after {@code shutdown} delayed one-shot tasks still run at their time and
+     * periodic tasks are cancelled; {@code shutdownNow} returns every task not running at that
+     * moment (periodic ones included, not cancelled). A periodic task that throws runs no more
+     * and its future completes with the exception. Negative and zero delays mean "now".
+     *
+     * <p>Thread-safe.
+     *
+     * @return a new scheduled view sharing this queue
+     */
+    public ScheduledExecutorService asScheduledExecutorService() {
+        return new WorkQueueScheduledExecutorService(this, false);
     }
 
     @Override
@@ -479,6 +554,28 @@ public final class WorkQueue implements Executor, AutoCloseable {
 
         public WorkQueue build() {
             return new WorkQueue(this, runtime != null ? runtime : WorkQueues.global(), false);
+        }
+
+        /**
+         * Builds a queue owned by the returned executor: as {@link WorkQueue#asExecutorService()},
+         * and once the executor has terminated (shutdown, and its last task finished) the queue
+         * is destroyed.
+         *
+         * @return an executor over a new queue of its own
+         */
+        public ExecutorService buildExecutorService() {
+            return new WorkQueueExecutorService(build(), true);
+        }
+
+        /**
+         * Builds a queue owned by the returned scheduled executor: as
+         * {@link WorkQueue#asScheduledExecutorService()}, and the queue is destroyed once the
+         * executor has terminated.
+         *
+         * @return a scheduled executor over a new queue of its own
+         */
+        public ScheduledExecutorService buildScheduledExecutorService() {
+            return new WorkQueueScheduledExecutorService(build(), true);
         }
     }
 }

@@ -1,5 +1,7 @@
 package org.workqueue4j;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -7,64 +9,125 @@ import java.util.Set;
 import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Delayed;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.RunnableFuture;
+import java.util.concurrent.RunnableScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@link java.util.concurrent.ExecutorService} over a {@link WorkQueue}: each task is a one-shot
- * {@link Work}. {@code shutdown} refuses new tasks; once the last task finished the queue is
- * destroyed (unless it is a system queue) and the service is terminated. {@code shutdownNow}
- * cancels the pending items (returning their tasks) and interrupts the running ones.
- * {@code Future.cancel} cancels the item too, so a cancelled task never occupies the queue.
+ * item (a {@link DelayedWork}, so that the scheduled view can arm it). {@code shutdown} refuses
+ * new tasks and concerns only this view's tasks; a view made by {@link WorkQueue#asExecutorService()}
+ * shares its queue and never destroys it, a view made by
+ * {@link WorkQueue.Builder#buildExecutorService()} owns its queue and destroys it once terminated.
+ * {@code shutdownNow} returns exactly the tasks that never started (none of them starts
+ * afterwards) and interrupts the running ones. {@code Future.cancel} cancels the item too, also
+ * for futures that {@code invokeAny} or an {@code ExecutorCompletionService} wraps.
  */
-final class WorkQueueExecutorService extends AbstractExecutorService {
-    private final WorkQueue queue;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition terminatedCond = lock.newCondition();
-    /** Tasks accepted and not yet finished or cancelled; guarded by lock. */
-    private final Set<TaskWork> live = ConcurrentHashMap.newKeySet();
-    private boolean shutdown;
-    private boolean terminated;
-    /** shutdownNow was called; volatile: execute rechecks it after queueing, lock-free. */
-    private volatile boolean stopping;
+class WorkQueueExecutorService extends AbstractExecutorService {
+    /*
+     * Implementation Overview
+     *
+     * Every accepted task is a TaskWork in `live` until it has finished, or has been taken back
+     * (cancelled before it began, or returned by shutdownNow). Its `phase` word decides, with one
+     * CAS, which of the worker and a canceller owns it:
+     *
+     *   WAITING --worker, at start--> RUNNING --end--> DONE        (or back to WAITING: periodic)
+     *   WAITING --Future.cancel / shutdownNow / periodic stop--> TAKEN
+     *
+     * A task is "started" exactly when the worker's CAS WAITING -> RUNNING wins, so shutdownNow
+     * (which CASes every WAITING task to TAKEN) returns exactly the tasks that never started, and
+     * a worker that took an item off the queue but lost the CAS runs nothing (the engine item is
+     * then a no-op). Before the CAS the worker also reads `stopping` (ThreadPoolExecutor's run
+     * state re-check before each task): once shutdownNow has begun, no task starts, even one that
+     * shutdownNow has not looked at yet; it stays WAITING, and shutdownNow collects it.
+     *
+     * Interrupts: `runner` is set after the start CAS and cleared before the item returns, both
+     * under the item's monitor, and shutdownNow interrupts under that monitor: an interrupt lands
+     * while the task runs or not at all, and the worker clears it before it moves on. A runner
+     * set after shutdownNow's interrupt pass reads `stopping` (set before that pass, and ordered
+     * by the monitor) and interrupts itself.
+     *
+     * Periodic tasks (the scheduled view) go back to WAITING and re-arm their own DelayedWork
+     * after each run. shutdown() sets `shutdown`, then takes every WAITING periodic task; the
+     * worker sets WAITING, then reads `shutdown`: both are volatile, so at least one of them sees
+     * the other (Dekker), and the task is taken by whichever CAS wins.
+     *
+     * Futures made by newTaskFor are remembered per thread until execute() receives them or a
+     * wrapper of them (ExecutorCompletionService, and so invokeAny, wraps the future it got from
+     * newTaskFor and passes the wrapper to execute on the same thread): the wrapper becomes the
+     * item's body, and cancelling the future still cancels the item.
+     */
 
-    WorkQueueExecutorService(WorkQueue queue) {
-        this.queue = queue;
+    static final int WAITING = 0;
+    static final int RUNNING = 1;
+    static final int DONE = 2;
+    static final int TAKEN = 3;
+
+    private static final VarHandle PHASE;
+
+    static {
+        try {
+            PHASE = MethodHandles.lookup().findVarHandle(TaskWork.class, "phase", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
-    /**
-     * The one-shot item of one task; tracks the thread running it for shutdownNow. {@code runner}
-     * is set and cleared, and interrupted, under the item's monitor: an interrupt is thus either
-     * delivered while the task runs (and cleared before the worker moves on) or not at all, never
-     * to the next item the worker runs.
-     */
-    private final class TaskWork extends Work {
-        final Runnable task;
+    /** The future newTaskFor made on this thread, until execute() queues it (or its wrapper). */
+    private static final ThreadLocal<ViewFuture<?>> UNQUEUED = new ThreadLocal<>();
+
+    final WorkQueue queue;
+    private final boolean ownsQueue;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition terminatedCond = lock.newCondition();
+    /** Tasks accepted and neither finished nor taken back; added under lock. */
+    private final Set<TaskWork> live = ConcurrentHashMap.newKeySet();
+    /** Written under lock; volatile: the worker's periodic re-arm reads it lock-free (see above). */
+    private volatile boolean shutdown;
+    private boolean terminating; // guarded by lock
+    private boolean terminated; // guarded by lock
+    /** shutdownNow has begun; volatile: read by workers before each task start. */
+    private volatile boolean stopping;
+    private final AtomicLong sequence = new AtomicLong();
+
+    WorkQueueExecutorService(WorkQueue queue, boolean ownsQueue) {
+        this.queue = queue;
+        this.ownsQueue = ownsQueue;
+    }
+
+    /** The item of one task. */
+    final class TaskWork extends DelayedWork {
+        /** What runs: the user's runnable, the future, or a wrapper of the future. Set before queueing. */
+        Runnable body;
+        /** The future of this task, or null for a task given to execute() directly. */
+        final ViewFuture<?> future;
+        @SuppressWarnings("unused") // accessed through PHASE
+        private volatile int phase;
         private Thread runner; // guarded by this
 
-        TaskWork(Runnable task) {
-            super(String.valueOf(task), task);
-            this.task = task;
+        TaskWork(String name, Runnable body, ViewFuture<?> future) {
+            super(name, body);
+            this.body = body;
+            this.future = future;
+        }
+
+        boolean casPhase(int expect, int update) {
+            return PHASE.compareAndSet(this, expect, update); // volatile CAS: one owner per task
         }
 
         @Override
         protected void execute() {
-            synchronized (this) {
-                runner = Thread.currentThread();
-            }
-            try {
-                super.execute();
-            } finally {
-                synchronized (this) {
-                    runner = null;
-                }
-                Thread.interrupted(); // an interrupt aimed at this task must not leak to the next item
-                finished(this);
-            }
+            runTask(this);
+        }
+
+        synchronized void setRunner(Thread t) {
+            runner = t;
         }
 
         synchronized void interruptIfRunning() {
@@ -74,82 +137,240 @@ final class WorkQueueExecutorService extends AbstractExecutorService {
         }
     }
 
-    @Override
-    protected <T> RunnableFuture<T> newTaskFor(Runnable runnable, T value) {
-        return new CancellableTask<>(Executors2.callable(runnable, value));
-    }
+    /**
+     * The future of a task: cancelling it cancels the item. It is a {@link RunnableScheduledFuture}
+     * so that the scheduled view can hand it out; for plain tasks the delay is the time since
+     * submission (negative).
+     */
+    final class ViewFuture<V> extends FutureTask<V> implements RunnableScheduledFuture<V> {
+        final TaskWork work;
+        /** System.nanoTime() of the (next) run; volatile: the worker advances it, any thread reads it. */
+        private volatile long time;
+        /** 0: one-shot; positive: fixed rate; negative: fixed delay (as ScheduledThreadPoolExecutor). */
+        private final long period;
+        private final long seq = sequence.incrementAndGet();
 
-    @Override
-    protected <T> RunnableFuture<T> newTaskFor(Callable<T> callable) {
-        return new CancellableTask<>(callable);
-    }
+        ViewFuture(Callable<V> callable, Object task, long delayNanos, long period) {
+            super(callable);
+            this.time = System.nanoTime() + delayNanos;
+            this.period = period;
+            this.work = new TaskWork(queue.taskName(task), this, this);
+        }
 
-    /** A FutureTask whose cancel also takes its item off the queue. */
-    private final class CancellableTask<T> extends FutureTask<T> {
-        volatile TaskWork work;
+        ViewFuture(Runnable runnable, V result, long delayNanos, long period) {
+            super(runnable, result);
+            this.time = System.nanoTime() + delayNanos;
+            this.period = period;
+            this.work = new TaskWork(queue.taskName(runnable), this, this);
+        }
 
-        CancellableTask(Callable<T> c) {
-            super(c);
+        WorkQueueExecutorService view() {
+            return WorkQueueExecutorService.this;
+        }
+
+        @Override
+        public boolean isPeriodic() {
+            return period != 0;
+        }
+
+        @Override
+        public long getDelay(TimeUnit unit) {
+            return unit.convert(time - System.nanoTime(), TimeUnit.NANOSECONDS);
+        }
+
+        long delayNanos() {
+            return Math.max(0, time - System.nanoTime());
+        }
+
+        @Override
+        public int compareTo(Delayed other) {
+            if (other == this) {
+                return 0;
+            }
+            if (other instanceof ViewFuture<?> x) {
+                long diff = time - x.time;
+                return diff < 0 ? -1 : diff > 0 ? 1 : Long.compare(seq, x.seq);
+            }
+            return Long.compare(getDelay(TimeUnit.NANOSECONDS), other.getDelay(TimeUnit.NANOSECONDS));
+        }
+
+        /** Runs one period; true if the task is to run again (its next time is then set). */
+        boolean runPeriod() {
+            if (!runAndReset()) {
+                return false; // threw (the future holds the exception) or was cancelled
+            }
+            time = period > 0 ? time + period : System.nanoTime() - period;
+            return true;
+        }
+
+        @Override
+        public void run() {
+            if (isPeriodic()) {
+                runPeriod();
+            } else {
+                super.run();
+            }
+        }
+
+        void fail(Throwable t) {
+            setException(t);
         }
 
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
             boolean r = super.cancel(mayInterruptIfRunning);
-            TaskWork w = work;
-            if (r && w != null && w.cancel()) {
-                finished(w);
+            if (r) {
+                takeBack(work);
             }
             return r;
+        }
+
+        @Override
+        public String toString() {
+            return work.name();
         }
     }
 
     @Override
+    protected <T> RunnableFuture<T> newTaskFor(Runnable runnable, T value) {
+        return remember(new ViewFuture<>(runnable, value, 0, 0));
+    }
+
+    @Override
+    protected <T> RunnableFuture<T> newTaskFor(Callable<T> callable) {
+        return remember(new ViewFuture<>(callable, callable, 0, 0));
+    }
+
+    private <T> ViewFuture<T> remember(ViewFuture<T> f) {
+        UNQUEUED.set(f);
+        return f;
+    }
+
+    /**
+     * Queues a one-shot task, or a future of this view (or a wrapper of the future this view
+     * made last on the calling thread, as ExecutorCompletionService passes).
+     *
+     * @throws RejectedExecutionException if this view is shut down or its queue destroyed
+     * @throws NullPointerException       if {@code command} is null
+     */
+    @Override
     public void execute(Runnable command) {
         Objects.requireNonNull(command, "command");
-        TaskWork w = new TaskWork(command);
-        if (command instanceof CancellableTask<?> ct) {
-            ct.work = w;
+        ViewFuture<?> made = UNQUEUED.get();
+        if (made != null) {
+            UNQUEUED.remove();
         }
+        TaskWork w;
+        if (command instanceof WorkQueueExecutorService.ViewFuture<?> f && f.view() == this) {
+            w = f.work;
+        } else if (made != null && made.view() == this && command instanceof FutureTask<?> && !made.work.isPending()
+                && !made.isDone()) {
+            w = made.work; // a wrapper of our future (ExecutorCompletionService.QueueingFuture)
+            w.body = command;
+        } else {
+            w = new TaskWork(queue.taskName(command), command, null);
+        }
+        enqueue(w, 0);
+    }
+
+    /** Accepts {@code w} and queues it after {@code delayNanos}. */
+    final void enqueue(TaskWork w, long delayNanos) {
         lock.lock();
         try {
             if (shutdown) {
-                throw new RejectedExecutionException("executor of queue '" + queue.name() + "' is shut down");
+                throw new RejectedExecutionException("executor of queue '" + queue.name() + "' is shut down; task '"
+                        + w.name() + "' rejected");
             }
             live.add(w);
         } finally {
             lock.unlock();
         }
         try {
-            queue.queue(w);
-        } catch (IllegalStateException e) {
-            finished(w);
-            throw new RejectedExecutionException(e.getMessage(), e);
+            queue.queueDelayedNanos(w, delayNanos);
+        } catch (IllegalStateException e) { // the queue was destroyed under the view
+            if (w.casPhase(WAITING, TAKEN)) {
+                finished(w);
+                throw new RejectedExecutionException(e.getMessage(), e);
+            }
+            // else a concurrent shutdownNow took it back and returned it
         }
-        // A shutdownNow that ran between the check above and the queue missed this item (it was
-        // not pending yet): take it back, as ThreadPoolExecutor's recheck does.
-        if (stopping && w.cancel()) {
+    }
+
+    /** The worker's side of a task; see the overview. */
+    private void runTask(TaskWork w) {
+        if (stopping || !w.casPhase(WAITING, RUNNING)) {
+            return; // shutdownNow returns (or returned) it, or it was cancelled: it never starts
+        }
+        w.setRunner(Thread.currentThread());
+        boolean again = false;
+        try {
+            if (stopping) {
+                Thread.currentThread().interrupt(); // shutdownNow's interrupt pass may have missed us
+            }
+            ViewFuture<?> f = w.future;
+            if (f != null && f.isPeriodic()) {
+                again = f.runPeriod();
+            } else {
+                w.body.run();
+            }
+        } finally {
+            w.setRunner(null);
+            Thread.interrupted(); // an interrupt aimed at this task must not leak to the next item
+            afterRun(w, again);
+        }
+    }
+
+    private void afterRun(TaskWork w, boolean again) {
+        if (!again) {
+            PHASE.setVolatile(w, DONE);
             finished(w);
-            throw new RejectedExecutionException("executor of queue '" + queue.name() + "' is shut down");
+            return;
+        }
+        ViewFuture<?> f = w.future;
+        PHASE.setVolatile(w, WAITING); // volatile: then read `shutdown` (Dekker with shutdown())
+        boolean armed = false;
+        if (!shutdown) {
+            try {
+                queue.queueDelayedNanos(w, f.delayNanos()); // re-armed in place: no allocation
+                armed = true;
+            } catch (IllegalStateException destroyed) {
+                f.fail(destroyed);
+            }
+        }
+        if (!armed || shutdown || f.isDone()) {
+            takeBack(w);
+            if (!f.isDone()) {
+                f.cancel(false); // not run again because of shutdown: cancelled, as ScheduledThreadPoolExecutor does
+            }
+        }
+    }
+
+    /** Takes a task that has not started (this period) back off the queue, if nobody else did. */
+    private void takeBack(TaskWork w) {
+        if (w.casPhase(WAITING, TAKEN)) {
+            w.cancel(); // off the worklist or the timer; false if a worker took it (it then runs nothing)
+            finished(w);
         }
     }
 
     private void finished(TaskWork w) {
         lock.lock();
         try {
-            if (live.remove(w) && shutdown && live.isEmpty()) {
-                terminate();
+            if (live.remove(w)) {
+                tryTerminate();
             }
         } finally {
             lock.unlock();
         }
     }
 
-    /** Lock held. The queue is destroyed from a system queue's worker: never from its own item. */
-    private void terminate() {
-        if (terminated) {
+    /** Lock held. An owned queue is destroyed from a system queue's worker: never from its own item. */
+    private void tryTerminate() {
+        if (!shutdown || !live.isEmpty() || terminating) {
             return;
         }
-        if (!queue.isSystem() && !queue.isDestroyed()) {
+        terminating = true;
+        if (ownsQueue && !queue.isSystem() && !queue.isDestroyed()) {
             WorkQueue sys = queue.runtime().systemUnbound();
             if (sys != queue && !queue.runtime().isClosing()) {
                 try {
@@ -176,46 +397,80 @@ final class WorkQueueExecutorService extends AbstractExecutorService {
         }
     }
 
-    @Override
-    public void shutdown() {
+    /** Sets the shutdown state; false if it was set already. */
+    private boolean markShutdown() {
         lock.lock();
         try {
             if (shutdown) {
-                return;
+                return false;
             }
             shutdown = true;
-            if (live.isEmpty()) {
-                terminate();
-            }
+            return true;
         } finally {
             lock.unlock();
         }
     }
 
+    /**
+     * Refuses new tasks. Tasks already accepted run, delayed ones at their time; periodic tasks
+     * are cancelled (ScheduledThreadPoolExecutor's default policies). The queue itself is
+     * destroyed only by a view that owns it, once the last task finished.
+     */
+    @Override
+    public void shutdown() {
+        if (markShutdown()) {
+            for (TaskWork w : live) {
+                if (w.future != null && w.future.isPeriodic()) {
+                    w.future.cancel(false);
+                }
+            }
+        }
+        lock.lock();
+        try {
+            tryTerminate();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Refuses new tasks, takes back every task that has not started (none of them starts
+     * afterwards) and interrupts every running one.
+     *
+     * @return the tasks that never started: the runnables given to {@code execute}, the futures
+     *         of submitted or scheduled tasks (not cancelled), in no particular order
+     */
     @Override
     public List<Runnable> shutdownNow() {
-        stopping = true;
-        shutdown();
+        stopping = true; // first: from now on no task starts
+        markShutdown();
         List<Runnable> never = new ArrayList<>();
+        List<TaskWork> taken = new ArrayList<>();
         for (TaskWork w : live) {
-            if (w.cancel()) {
-                never.add(w.task);
-                finished(w);
-            } else {
-                w.interruptIfRunning();
+            if (w.casPhase(WAITING, TAKEN)) {
+                never.add(w.body);
+                taken.add(w);
+                w.cancel();
             }
+        }
+        for (TaskWork w : live) {
+            w.interruptIfRunning();
+        }
+        for (TaskWork w : taken) {
+            finished(w);
+        }
+        lock.lock();
+        try {
+            tryTerminate();
+        } finally {
+            lock.unlock();
         }
         return never;
     }
 
     @Override
     public boolean isShutdown() {
-        lock.lock();
-        try {
-            return shutdown;
-        } finally {
-            lock.unlock();
-        }
+        return shutdown;
     }
 
     @Override
@@ -228,6 +483,11 @@ final class WorkQueueExecutorService extends AbstractExecutorService {
         }
     }
 
+    /**
+     * Waits until terminated or the timeout elapses. Interruptible.
+     *
+     * @throws InterruptedException if interrupted while waiting
+     */
     @Override
     public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
         long nanos = unit.toNanos(timeout);
@@ -245,10 +505,9 @@ final class WorkQueueExecutorService extends AbstractExecutorService {
         }
     }
 
-    /** Executors.callable without the import clash. */
-    private static final class Executors2 {
-        static <T> Callable<T> callable(Runnable r, T v) {
-            return java.util.concurrent.Executors.callable(r, v);
-        }
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + queue.name() + (stopping ? ", stopped" : shutdown ? ", shut down" : "")
+                + ", tasks=" + live.size() + "]";
     }
 }

@@ -121,9 +121,9 @@ class ExecutorServiceTest {
     }
 
     @Test
-    void shutdownRunsTheQueuedTasksThenDestroysTheQueue() throws Exception {
-        WorkQueue q = t.queue("exec").ordered().build();
-        ExecutorService e = q.asExecutorService();
+    void shutdownOfAnOwningExecutorRunsTheQueuedTasksThenDestroysItsQueue() throws Exception {
+        ExecutorService e = t.queue("exec").ordered().buildExecutorService();
+        WorkQueue q = ((WorkQueueExecutorService) e).queue;
         CountDownLatch started = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         e.execute(blocker(started, release));
@@ -356,5 +356,62 @@ class ExecutorServiceTest {
         assertThat(terminates(e)).isTrue();
         assertThat(t.rt.system().isDestroyed()).isFalse();
         assertThat(t.rt.schedule(new Work("still-works", () -> { }))).isTrue();
+    }
+
+    @Test
+    void shutdownOfOneViewConcernsOnlyItsOwnTasks() throws Exception {
+        WorkQueue q = t.queue("shared").ordered().build();
+        ExecutorService a = q.asExecutorService();
+        ExecutorService b = q.asExecutorService();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        b.execute(blocker(started, release)); // b's task holds the queue
+        WorkQueueCoreTest.await(started);
+        AtomicInteger bRan = new AtomicInteger();
+        Runnable bWaiting = bRan::incrementAndGet;
+        b.execute(bWaiting);
+        Runnable aWaiting = () -> { };
+        a.execute(aWaiting);
+
+        assertThat(a.shutdownNow()).containsExactly(aWaiting);
+        assertThat(terminates(a)).isTrue();
+        assertThat(b.isShutdown()).isFalse();
+        assertThat(q.isDestroyed()).isFalse();
+        release.countDown();
+        assertThat(b.submit(() -> "still accepted").get(LONG, TimeUnit.SECONDS)).isEqualTo("still accepted");
+        assertThat(bRan).hasValue(1);
+        b.shutdown();
+        assertThat(terminates(b)).isTrue();
+        assertThat(q.isDestroyed()).as("a view never destroys a queue it does not own").isFalse();
+        q.queue(new Work("after-views", () -> { }));
+        q.flush();
+    }
+
+    @Test
+    void tasksAreNamedByTheirToStringOrByQueueAndNumber() throws Exception {
+        ExecutorService e = executor();
+        Future<String> lambda = e.submit(() -> Work.current().name());
+        assertThat(lambda.get(LONG, TimeUnit.SECONDS)).matches("exec/task-\\d+");
+        Callable<String> named = new Callable<>() {
+            @Override
+            public String call() {
+                return Work.current().name();
+            }
+
+            @Override
+            public String toString() {
+                return "refresh-cache";
+            }
+        };
+        assertThat(e.submit(named).get(LONG, TimeUnit.SECONDS)).isEqualTo("refresh-cache");
+        assertThat(lambda.toString()).matches("exec/task-\\d+");
+        String[] viaExecute = new String[1];
+        CountDownLatch done = new CountDownLatch(1);
+        t.queue("plain").build().execute(() -> {
+            viaExecute[0] = Work.current().name();
+            done.countDown();
+        });
+        WorkQueueCoreTest.await(done);
+        assertThat(viaExecute[0]).matches("plain/task-\\d+");
     }
 }
