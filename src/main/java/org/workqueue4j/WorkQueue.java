@@ -299,8 +299,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * @throws IllegalStateException as {@link #queueDelayed}
      */
     boolean queueDelayedNanos(DelayedWork work, long nanos) {
-        if (!Pending.claim(work)) {
-            wq.checkPendingHere(work, false);
+        if (!Pending.claim(work.node)) {
+            wq.checkPendingHere(work.node, false);
             return false;
         }
         arm(-1, work, nanos);
