@@ -24,9 +24,16 @@ import org.workqueue4j.internal.WqRuntime;
  *   <li>the pending state is cleared just before the function runs, so queueing a running item
  *       returns true and it runs again afterwards;</li>
  *   <li><b>non-reentrant</b>: an item never runs on two workers at once, even when requeued to
- *       another CPU of the same queue while it runs. As in the kernel, this holds per queue:
- *       an item queued to a second queue while it still runs on the first may run on both at
- *       once (move an item only once it is idle, e.g. after {@link #cancelSync()});</li>
+ *       another CPU of the same queue while it runs (the worker already running it runs it
+ *       again). Unlike the kernel, where this holds per queue, it holds across queues and
+ *       runtimes: queueing (or arming) an item on a second queue while it still runs on the
+ *       first throws {@link IllegalStateException} naming the item and both queues, and leaves
+ *       it unchanged. Move an item once it is idle, e.g. after {@link #flush()} or
+ *       {@link #cancelSync()};</li>
+ *   <li><b>truthful item-level answers</b>: since an item has at most one running instance,
+ *       {@link #busy()}, {@link #flush()} and {@link #cancelSync()} speak for every queue:
+ *       when {@code cancelSync()} returns, the item runs nowhere (unless queued again
+ *       meanwhile);</li>
  *   <li><b>nothing is lost by a false return</b>: everything the caller did before
  *       {@code queue()} — whatever it returns — happens-before the start of some run that
  *       begins after the call. A true return queued that run; a false return found an
@@ -42,7 +49,13 @@ import org.workqueue4j.internal.WqRuntime;
  *
  * <p>An item belongs to one queue at a time: queueing it to a second queue while it is pending
  * on the first throws {@link IllegalStateException} naming both queues (it stays pending on
- * the first).
+ * the first); so does queueing it while it runs on the first (it keeps running there).
+ *
+ * <p>Why refuse rather than let the item run on both queues and make {@code flush} and
+ * {@code cancelSync} wait for every instance: the refusal keeps one instance per item, so the
+ * state word and the one worker recorded as running it stay the whole truth, and the per-item
+ * operations stay as cheap as the kernel's. A Java caller reads {@code cancelSync()} as "runs
+ * nowhere now", and two overlapping runs of one item are almost always a bug in the caller.
  */
 public class Work {
     /** {@link #busy()} bit: the item is pending. */

@@ -164,7 +164,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
      *         was queued
      * @throws IllegalStateException if this queue is destroyed, or draining and the caller is
      *                               not one of its own items (the item is then not pending); if
-     *                               the item is pending on another queue; if it is a
+     *                               the item is pending on another queue, or runs on another
+     *                               queue (of any runtime) right now; if it is a
      *                               {@link DelayedWork} whose timer is armed (use
      *                               {@link #modDelayed}). The item's state is then unchanged.
      * @throws NullPointerException  if {@code work} is null
@@ -186,11 +187,10 @@ public final class WorkQueue implements Executor, AutoCloseable {
 
     private boolean queueOnChecked(int cpu, Work work) {
         Objects.requireNonNull(work, () -> "work queued on '" + name() + "'");
-        if (!Pending.claim(work.node)) {
+        if (!wq.queue(cpu, work.node)) {
             wq.checkPendingHere(work.node, true);
             return false;
         }
-        wq.insertClaimed(cpu, work.node);
         return true;
     }
 
@@ -208,7 +208,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * @return false if it was already pending on this queue
      * @throws IllegalArgumentException if the delay is negative or longer than 292 years
      * @throws IllegalStateException    if this queue is destroyed, or the item is pending on
-     *                                  another queue; the item's state is then unchanged
+     *                                  another queue or runs on another queue right now; the
+     *                                  item's state is then unchanged
      */
     public boolean queueDelayed(DelayedWork work, Duration delay) {
         return queueDelayedChecked(-1, work, delay);
@@ -227,13 +228,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
 
     private boolean queueDelayedChecked(int cpu, DelayedWork work, Duration delay) {
         Objects.requireNonNull(work, () -> "delayed work queued on '" + name() + "'");
-        long nanos = checkDelay(work, delay);
-        if (!Pending.claim(work.node)) {
-            wq.checkPendingHere(work.node, false);
-            return false;
-        }
-        arm(cpu, work, nanos);
-        return true;
+        return queueDelayedNanos(cpu, work, checkDelay(work, delay));
     }
 
     /**
@@ -244,19 +239,25 @@ public final class WorkQueue implements Executor, AutoCloseable {
      *         (or disabled, and so not queued)
      * @throws IllegalArgumentException if the delay is negative or too long; nothing changes
      * @throws IllegalStateException    if this queue is destroyed (or draining, for a zero
-     *                                  delay); nothing changes. Only when a destroy or drain
-     *                                  begins during the call can the exception come after a
-     *                                  pending instance was taken back: the item is then idle,
-     *                                  as after {@link Work#cancel()}.
+     *                                  delay), or the item runs on another queue right now;
+     *                                  nothing changes. Only when a destroy or drain begins
+     *                                  during the call, or a run on another queue begins
+     *                                  during it, can the exception come after a pending
+     *                                  instance was taken back: the item is then idle, as
+     *                                  after {@link Work#cancel()}.
      */
     public boolean modDelayed(DelayedWork work, Duration delay) {
         Objects.requireNonNull(work, () -> "delayed work modified on '" + name() + "'");
         long nanos = checkDelay(work, delay);
         wq.checkAccepting(work.node, nanos == 0);
+        wq.checkNotRunningElsewhere(work.node, false); // before taking a pending instance back
         int r = Pending.grab(work.node);
         if (work.node.disableCount() > 0) {
             work.node.clearState(WorkNode.PENDING);
         } else {
+            if (nanos != 0) {
+                wq.checkNotRunningElsewhere(work.node, true); // a run that began meanwhile (the insert checks a zero delay)
+            }
             arm(-1, work, nanos);
         }
         return r == Pending.WAS_PENDING;
@@ -293,17 +294,17 @@ public final class WorkQueue implements Executor, AutoCloseable {
     }
 
     /**
-     * {@link #queueDelayed} with a delay in nanoseconds, already checked (0 queues now); no
+     * {@link #queueDelayedOn} with a delay in nanoseconds, already checked (0 queues now); no
      * {@link Duration} is made, so re-arming a periodic task allocates nothing.
      *
      * @throws IllegalStateException as {@link #queueDelayed}
      */
-    boolean queueDelayedNanos(DelayedWork work, long nanos) {
-        if (!Pending.claim(work.node)) {
+    boolean queueDelayedNanos(int cpu, DelayedWork work, long nanos) {
+        if (!wq.claimForArm(work.node)) {
             wq.checkPendingHere(work.node, false);
             return false;
         }
-        arm(-1, work, nanos);
+        arm(cpu, work, nanos);
         return true;
     }
 

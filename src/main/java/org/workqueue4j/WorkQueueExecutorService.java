@@ -286,7 +286,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             lock.unlock();
         }
         try {
-            queue.queueDelayedNanos(w, delayNanos);
+            queue.queueDelayedNanos(-1, w, delayNanos);
         } catch (IllegalStateException e) { // the queue was destroyed under the view
             if (w.casPhase(WAITING, TAKEN)) {
                 finished(w);
@@ -331,7 +331,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         boolean armed = false;
         if (!shutdown) {
             try {
-                queue.queueDelayedNanos(w, f.delayNanos()); // re-armed in place: no allocation
+                queue.queueDelayedNanos(-1, w, f.delayNanos()); // re-armed in place: no allocation
                 armed = true;
             } catch (IllegalStateException destroyed) {
                 f.fail(destroyed);

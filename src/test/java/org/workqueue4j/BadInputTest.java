@@ -215,27 +215,30 @@ class BadInputTest {
     }
 
     @Test
-    @DisplayName("an item queued to a second queue while it still runs on the first may run on both (kernel rule)")
+    @DisplayName("an item queued to a second queue while it still runs on the first: IllegalStateException naming both")
     void runningItemQueuedOnAnotherQueue() {
         WorkQueue first = t.queue("first").build();
         WorkQueue second = t.queue("second").unbound().build();
-        CountDownLatch firstRunStarted = new CountDownLatch(1);
-        CountDownLatch bothRunning = new CountDownLatch(2);
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
         AtomicInteger runs = new AtomicInteger();
         Work w = new Work("w", () -> {
             if (runs.incrementAndGet() == 1) {
-                firstRunStarted.countDown();
+                started.countDown();
+                WorkQueueCoreTest.await(release);
             }
-            bothRunning.countDown();
-            WorkQueueCoreTest.await(bothRunning); // returns only if the two runs overlap
         });
         first.queue(w);
-        WorkQueueCoreTest.await(firstRunStarted);
+        WorkQueueCoreTest.await(started);
 
-        assertThat(second.queue(w)).as("not pending: accepted").isTrue();
+        assertThatThrownBy(() -> second.queue(w)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("'w'").hasMessageContaining("'first'").hasMessageContaining("'second'");
+        assertThat(w.isPending()).as("unchanged: idle").isFalse();
 
-        second.flush();
+        release.countDown();
         first.flush();
+        assertThat(second.queue(w)).as("idle: accepted").isTrue();
+        second.flush();
         assertThat(runs).hasValue(2);
     }
 

@@ -17,12 +17,23 @@ public final class WorkqueueStruct {
     /*
      * Implementation Overview
      *
-     * Queueing (insert): the caller has already claimed PENDING. Pick the pwq (the given CPU, the
-     * caller's CPU, or the single unbound pwq). If the node last ran in another pool and a
-     * worker there is running it for this queue right now, queue it to that worker's pwq
-     * instead (non-reentrancy: the pool will hand it to the same worker). Under the pool lock:
-     * check the queue is accepting, count it in its colour, and put it on the pool's worklist or
-     * on the pwq's inactive list.
+     * Queueing (insert): pick the pwq (the given CPU, the caller's CPU, or the single unbound
+     * pwq). Lock the pool the node last ran in (its `pool`, stable while no one owns PENDING
+     * but re-checked under the lock): the worker there running it, if any, is runningWorker.
+     * If that worker runs it for *another* queue, refuse with an IllegalStateException: an
+     * item runs on one worker at a time across queues and runtimes (SPEC §4; the kernel's rule
+     * is per queue), which keeps busy/flush/cancelSync truthful. The check comes before the
+     * claim of PENDING, under the same lock, so a refusal changes nothing (no racing queue
+     * sees a PENDING that is then dropped) and no run can begin between check and claim (a
+     * run needs PENDING, or a pending instance, which makes the claim fail). The lock-free
+     * claim is kept for the dedup path (item pending or disabled) and for never-queued items;
+     * a claim won there is checked under the lock afterwards and released by the refusal.
+     * If the worker runs it for this queue in another pool, queue it to that worker's pwq
+     * (non-reentrancy: the pool hands it to the same worker). Under the pool lock: check the
+     * queue is accepting, count it in its colour, and put it on the pool's worklist or on the
+     * pwq's inactive list. Arming a timer (claimForArm) claims the same way, without inserting;
+     * a timer firing (insertClaimed) re-checks, but no run elsewhere can begin while PENDING
+     * is owned.
      *
      * Flush: flushers take flushMutex one at a time. A flush advances every pwq's workColor
      * under that pwq's pool lock, marks the pwqs that still have items of the old colour, and
@@ -288,29 +299,102 @@ public final class WorkqueueStruct {
     // ------------------------------------------------------------------------------- queueing
 
     /**
-     * Queues a node whose PENDING bit the caller has just claimed.
+     * Claims PENDING and queues {@code n} now (kernel queue_work_on).
      *
      * @param cpu a CPU index, or -1 for the caller's CPU
-     * @throws IllegalStateException if the queue does not accept the item; PENDING is cleared
+     * @return false if the item was pending (anywhere) or disabled: nothing changed
+     * @throws IllegalStateException if the queue does not accept the item, or the item runs on
+     *                               another queue right now; the item is then unchanged
+     */
+    public boolean queue(int cpu, WorkNode n) {
+        return claimAndInsert(cpu, n, true);
+    }
+
+    /**
+     * Claims PENDING so that the caller may arm {@code n}'s timer for this queue.
+     *
+     * @return false if the item was pending (anywhere) or disabled: nothing changed
+     * @throws IllegalStateException if the item runs on another queue right now; unchanged
+     */
+    public boolean claimForArm(WorkNode n) {
+        return claimAndInsert(-1, n, false);
+    }
+
+    /**
+     * Queues a node whose PENDING bit the caller has just claimed (or grabbed back).
+     *
+     * @param cpu a CPU index, or -1 for the caller's CPU
+     * @throws IllegalStateException if the queue does not accept the item, or the item runs on
+     *                               another queue; PENDING is cleared
      */
     public void insertClaimed(int cpu, WorkNode n) {
-        PoolWorkqueue pwq = selectPwq(cpu);
-        WorkerPool pool = pwq.pool;
-        WorkerPool last = n.poolAcquire();
-        if (last != null && last != pool && !ordered) {
-            last.acquire();
-            Worker w = n.runningWorker;
-            if (w != null && w.pool == last && w.currentPwq != null && w.currentPwq.wq == this) {
-                pwq = w.currentPwq;
-                pool = last;
-            } else {
-                last.lock.unlock();
-                pool.acquire();
-            }
-        } else {
-            pool.acquire();
+        insert(cpu, n, true, true);
+    }
+
+    /**
+     * Throws if {@code n} runs on a worker of another queue right now (see the overview). With
+     * {@code claimed} the caller owns PENDING, and releases it by this throw.
+     *
+     * @throws IllegalStateException naming the item and both queues
+     */
+    public void checkNotRunningElsewhere(WorkNode n, boolean claimed) {
+        WorkerPool last = lockLastPool(n);
+        if (last == null) {
+            return;
         }
         try {
+            refuseIfRunningElsewhere(n, last, claimed);
+        } finally {
+            last.lock.unlock();
+        }
+    }
+
+    private boolean claimAndInsert(int cpu, WorkNode n, boolean now) {
+        if ((n.state() & (WorkNode.PENDING | WorkNode.DISABLE_MASK)) != 0 || n.poolAcquire() == null) {
+            // Pending or disabled (the dedup path: the claim decides without a lock), or never
+            // queued (nothing can be running it). A claim won here is checked under the lock.
+            return Pending.claim(n) && insert(cpu, n, true, now);
+        }
+        return insert(cpu, n, false, now);
+    }
+
+    /**
+     * The insert path. Without {@code claimed}, PENDING is claimed under the lock of the pool
+     * the item last ran in, after checking that no worker there runs it for another queue:
+     * a refusal then changes nothing. With {@code claimed} (the caller won PENDING already, or
+     * the timer fires), a refusal releases PENDING. Without {@code now}, only claims and checks.
+     *
+     * @return false if the claim failed (the item is pending or disabled)
+     */
+    private boolean insert(int cpu, WorkNode n, boolean claimed, boolean now) {
+        PoolWorkqueue pwq = selectPwq(cpu);
+        WorkerPool pool = pwq.pool;
+        WorkerPool last = lockLastPool(n);
+        WorkerPool locked = last;
+        try {
+            Worker w = null;
+            if (last != null) {
+                w = refuseIfRunningElsewhere(n, last, claimed);
+            }
+            if (!claimed && !Pending.claim(n)) {
+                return false;
+            }
+            if (!now) {
+                return true;
+            }
+            if (last != null && last != pool && w != null && !ordered) {
+                // It runs in `last` for this queue: queue it there, the pool hands it to that
+                // worker (non-reentrancy).
+                pwq = w.currentPwq;
+                pool = last;
+            } else if (last != pool) {
+                locked = null;
+                if (last != null) {
+                    last.lock.unlock();
+                }
+                pool.acquire();
+                locked = pool;
+            }
             int st = state;
             if (refuses(st, true)) {
                 n.clearState(WorkNode.PENDING);
@@ -334,9 +418,53 @@ public final class WorkqueueStruct {
                 n.flags = WorkNode.INACTIVE;
                 pwq.inactive.addLast(n);
             }
+            return true;
         } finally {
-            pool.lock.unlock();
+            if (locked != null) {
+                locked.lock.unlock();
+            }
         }
+    }
+
+    /**
+     * Locks the pool {@code n} last ran in and returns it, or returns null if it was never
+     * queued. The node's pool changes only by an insert, which owns PENDING: re-read under the
+     * lock, a value that still matches is the pool whose lock guards runningWorker.
+     */
+    private static WorkerPool lockLastPool(WorkNode n) {
+        for (;;) {
+            WorkerPool last = n.poolAcquire();
+            if (last == null) {
+                return null;
+            }
+            last.acquire();
+            if (n.poolAcquire() == last) {
+                return last;
+            }
+            last.lock.unlock();
+        }
+    }
+
+    /**
+     * Under {@code last}'s lock: throws if a worker of {@code last} runs {@code n} for another
+     * queue (releasing PENDING if {@code claimed}); returns that worker if it runs it for this
+     * queue, else null.
+     */
+    private Worker refuseIfRunningElsewhere(WorkNode n, WorkerPool last, boolean claimed) {
+        Worker w = n.runningWorker;
+        if (w == null || w.pool != last || w.currentPwq == null) {
+            return null;
+        }
+        WorkqueueStruct runsOn = w.currentPwq.wq;
+        if (runsOn == this) {
+            return w;
+        }
+        if (claimed) {
+            n.clearState(WorkNode.PENDING);
+        }
+        throw new IllegalStateException("cannot queue work '" + n.name() + "' on queue '" + name + "': it runs on queue '"
+                + runsOn.name + "' right now (a work item runs on one worker at a time; wait for it, e.g. with flush()"
+                + " or cancelSync(), before moving it)");
     }
 
     /**
