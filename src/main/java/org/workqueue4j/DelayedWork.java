@@ -1,5 +1,7 @@
 package org.workqueue4j;
 
+import java.util.concurrent.CompletableFuture;
+
 import org.workqueue4j.lockdep.LockClassKey;
 import org.workqueue4j.internal.TimerQueue;
 import org.workqueue4j.internal.WorkNode;
@@ -65,6 +67,30 @@ public class DelayedWork extends Work {
             // Still pending, yet nothing was waited for: it was armed when the flush looked (on
             // its way to the timer, or in the heap while its timer fired): take it off the timer,
             // or wait out the firing, and flush again.
+        }
+    }
+
+    /**
+     * The non-blocking {@link #flush()}: if the timer is armed, queues the item now; the future
+     * completes once that instance (or the queued or running one) has finished. See
+     * {@link Work#flushAsync()} for where dependents run and for lock validation.
+     *
+     * @return a future completed with true once the instance finished, or completed with false
+     *         if the item was neither armed, queued nor running
+     */
+    @Override
+    public CompletableFuture<Boolean> flushAsync() {
+        boolean fired = false;
+        while (true) {
+            fired |= fireArmedTimer();
+            CompletableFuture<Boolean> f = super.flushAsync();
+            if (!f.isDone() || f.join()) {
+                return f; // a barrier was linked (it may have run already)
+            }
+            if ((state() & WorkNode.PENDING) == 0) {
+                return fired ? CompletableFuture.completedFuture(Boolean.TRUE) : f;
+            }
+            // still pending, nothing linked: armed or firing when we looked (see flush())
         }
     }
 

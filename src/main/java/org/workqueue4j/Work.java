@@ -3,6 +3,7 @@ package org.workqueue4j;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.workqueue4j.lockdep.LockClassKey;
@@ -217,6 +218,33 @@ public class Work {
      */
     public boolean flushInterruptibly() throws InterruptedException {
         return Barrier.flushWorkInterruptibly(node);
+    }
+
+    /**
+     * The non-blocking {@link #flush()}: a future that completes when the last queueing instance
+     * of this item (queued or running at the call) has finished, with true, or at once with
+     * false if the item was idle. No thread waits: a barrier linked behind the instance
+     * completes the future when a worker runs it.
+     *
+     * <p>Dependent actions attached without an executor run on that worker thread, outside any
+     * engine lock; they must not wait for this item's queue from there (a flush of it is
+     * refused as a self-wait): use the {@code ...Async} variants to move them elsewhere.
+     * Cancelling or completing the returned future changes nothing for the item.
+     *
+     * <p>Lock validation: {@link #flush()} is recorded as acquiring the item's (and sometimes
+     * its queue's) pseudo-lock, because the caller blocks; this method records nothing, because
+     * it does not block. A caller that blocks on the future ({@code join}, {@code get}) while
+     * holding locks takes the deadlock risk that {@code flush()} would have reported. For the
+     * same reason a call from the item's own function is allowed: the future completes once
+     * that run has finished.
+     *
+     * <p>Thread-safe; never blocks (beyond the pool lock it takes to link the barrier).
+     *
+     * @return a future completed with true once the instance finished, or completed with false
+     *         if there was nothing to wait for
+     */
+    public CompletableFuture<Boolean> flushAsync() {
+        return Barrier.flushWorkAsync(this);
     }
 
     /**

@@ -368,6 +368,35 @@ public final class WorkQueue implements Executor, AutoCloseable {
     }
 
     /**
+     * The non-blocking {@link #flush()}: a future that completes once every item queued before
+     * this call has finished (the same condition as {@code flush()}: items queued meanwhile do
+     * not delay it). No thread waits for it: the flush colours are advanced at once (or as soon
+     * as the flush running now is done), and the worker that finishes the last item of the
+     * flushed colour leaves a step on its pool that completes the future. Waiters that arrive
+     * while a flush runs share the next one. On an idle or destroyed queue the future is
+     * complete on return.
+     *
+     * <p>Dependent actions attached without an executor run on a worker thread of this queue's
+     * pools, outside any engine lock; they must not wait for this queue from there (a
+     * {@code flush()} would be refused as a self-wait): use the {@code ...Async} variants.
+     * Cancelling or completing the returned future changes nothing for the queue.
+     *
+     * <p>Lock validation: {@link #flush()} is recorded as acquiring the queue's pseudo-lock
+     * because its caller blocks; this method records nothing because it does not block (the
+     * flush-as-lock annotation belongs to the wait, and there is none). A caller that blocks on
+     * the future while holding a lock that this queue's items take can deadlock where
+     * {@code flush()} would have been reported. A call from one of this queue's own items is
+     * allowed: its future completes after that item has finished.
+     *
+     * <p>Thread-safe; never blocks (beyond the pool locks it takes to advance the colours).
+     *
+     * @return a future completed (with null) once every item queued before the call finished
+     */
+    public CompletableFuture<Void> flushAsync() {
+        return wq.flushAsync();
+    }
+
+    /**
      * Flushes until the queue is empty (kernel {@code drain_workqueue}). Meanwhile only this
      * queue's own items may queue to it (chained work); other callers get an
      * {@link IllegalStateException}.

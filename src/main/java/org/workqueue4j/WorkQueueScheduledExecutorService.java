@@ -29,6 +29,7 @@ final class WorkQueueScheduledExecutorService extends WorkQueueExecutorService i
     }
 
     private static long periodNanos(String what, long period, TimeUnit unit) {
+        Objects.requireNonNull(unit, "unit");
         if (period <= 0) {
             throw new IllegalArgumentException(what + " " + period + " " + unit + " is not positive");
         }
@@ -79,11 +80,7 @@ final class WorkQueueScheduledExecutorService extends WorkQueueExecutorService i
      */
     @Override
     public ScheduledFuture<?> scheduleAtFixedRate(Runnable command, long initialDelay, long period, TimeUnit unit) {
-        Objects.requireNonNull(command, "command");
-        Objects.requireNonNull(unit, "unit");
-        long p = periodNanos("period", period, unit);
-        long d = delayNanos(initialDelay, unit);
-        return arm(new ViewFuture<Void>(command, null, d, p), d);
+        return periodic(command, initialDelay, unit, periodNanos("period", period, unit));
     }
 
     /**
@@ -96,10 +93,13 @@ final class WorkQueueScheduledExecutorService extends WorkQueueExecutorService i
      */
     @Override
     public ScheduledFuture<?> scheduleWithFixedDelay(Runnable command, long initialDelay, long delay, TimeUnit unit) {
+        return periodic(command, initialDelay, unit, -periodNanos("delay", delay, unit));
+    }
+
+    /** A periodic task: {@code period} positive for a fixed rate, negative for a fixed delay (in nanoseconds). */
+    private ScheduledFuture<?> periodic(Runnable command, long initialDelay, TimeUnit unit, long period) {
         Objects.requireNonNull(command, "command");
-        Objects.requireNonNull(unit, "unit");
-        long p = periodNanos("delay", delay, unit);
         long d = delayNanos(initialDelay, unit);
-        return arm(new ViewFuture<Void>(command, null, d, -p), d);
+        return arm(new ViewFuture<Void>(command, null, d, period), d);
     }
 }

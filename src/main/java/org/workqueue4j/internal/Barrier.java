@@ -1,5 +1,7 @@
 package org.workqueue4j.internal;
 
+import java.util.concurrent.CompletableFuture;
+
 import org.workqueue4j.lockdep.LockDependencyValidator;
 import org.workqueue4j.lockdep.LockMap;
 
@@ -13,6 +15,8 @@ import org.workqueue4j.lockdep.LockMap;
 public final class Barrier extends WorkNode {
     final Completion done = new Completion(1);
     private final String target;
+    /** Completed when the barrier runs, for flushWorkAsync; else null. Set before it is linked. */
+    private CompletableFuture<Boolean> async;
 
     Barrier(String target) {
         this.target = target;
@@ -31,6 +35,9 @@ public final class Barrier extends WorkNode {
     @Override
     protected void execute() {
         done.countDown();
+        if (async != null) {
+            async.complete(Boolean.TRUE); // on the worker, no pool lock held: dependents run here
+        }
     }
 
     /**
@@ -40,7 +47,7 @@ public final class Barrier extends WorkNode {
      * @return true if it waited, false if the item was idle
      */
     public static boolean flushWork(WorkNode n, boolean fromCancel) {
-        Barrier b = startFlushWork(n, fromCancel);
+        Barrier b = startFlushWork(n, fromCancel, null);
         if (b == null) {
             return false;
         }
@@ -56,7 +63,7 @@ public final class Barrier extends WorkNode {
      * runs: the item and its queue are unaffected.
      */
     public static boolean flushWorkInterruptibly(WorkNode n) throws InterruptedException {
-        Barrier b = startFlushWork(n, false);
+        Barrier b = startFlushWork(n, false, null);
         if (b == null) {
             return false;
         }
@@ -69,8 +76,26 @@ public final class Barrier extends WorkNode {
         return true;
     }
 
-    /** Links a barrier behind {@code n} (or its running instance); null if there is nothing to wait for. */
-    private static Barrier startFlushWork(WorkNode n, boolean fromCancel) {
+    /**
+     * The non-blocking {@link #flushWork}: links a barrier that completes the returned future
+     * (with true) when it runs; a future completed with false if the item is idle. No thread
+     * waits, so nothing is annotated for the validator, and a call from the item's own function
+     * is allowed (the future completes once that run has finished).
+     */
+    public static CompletableFuture<Boolean> flushWorkAsync(WorkNode n) {
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        if (startFlushWork(n, false, f) == null) {
+            f.complete(Boolean.FALSE);
+        }
+        return f;
+    }
+
+    /**
+     * Links a barrier behind {@code n} (or its running instance); null if there is nothing to
+     * wait for. With {@code async} non-null the barrier completes it, and the caller does not
+     * wait: no annotation, no self-wait refusal.
+     */
+    private static Barrier startFlushWork(WorkNode n, boolean fromCancel, CompletableFuture<Boolean> async) {
         LockDependencyValidator v = null;
         LockMap workMap = null;
         Barrier b = null;
@@ -83,7 +108,7 @@ public final class Barrier extends WorkNode {
             }
             if (pool != null && v == null) {
                 v = pool.runtime.validator();
-                workMap = v.isEnabled() ? n.lockMap() : null;
+                workMap = v.isEnabled() && async == null ? n.lockMap() : null;
                 if (workMap != null && !fromCancel) {
                     v.touch(workMap); // SPEC §5: even when idle, as kernels before ~6.9 did
                 }
@@ -111,12 +136,13 @@ public final class Barrier extends WorkNode {
         try {
             PoolWorkqueue pwq = n.pwq;
             Worker running = n.runningWorker;
-            if (running != null && running == Worker.current()) {
+            if (running != null && running == Worker.current() && async == null) {
                 throw new IllegalStateException("work '" + n.name() + "' cannot flush itself: it would wait for itself");
             }
             if (pwq != null) {
                 target = pwq.wq;
                 b = new Barrier(n.name());
+                b.async = async;
                 b.color = n.color;
                 b.flags = WorkNode.INACTIVE | (n.flags & WorkNode.LINKED);
                 n.flags |= WorkNode.LINKED;
@@ -126,6 +152,7 @@ public final class Barrier extends WorkNode {
             } else if (running != null && running.pool == pool) {
                 target = running.currentPwq.wq;
                 b = new Barrier(n.name());
+                b.async = async;
                 b.color = running.currentColor;
                 b.flags = WorkNode.INACTIVE;
                 b.pwq = running.currentPwq;

@@ -36,14 +36,20 @@ final class Completion {
         COUNT.getAndAdd(this, n);
     }
 
-    /** Volatile decrement: the last one happens-before the waiter's return. */
-    void countDown() {
+    /**
+     * Volatile decrement: the last one happens-before the waiter's return.
+     *
+     * @return true if this call brought the count to zero
+     */
+    boolean countDown() {
         if ((int) COUNT.getAndAdd(this, -1) == 1) {
             Thread w = waiter;
             if (w != null) {
                 LockSupport.unpark(w);
             }
+            return true;
         }
+        return false;
     }
 
     boolean isDone() {

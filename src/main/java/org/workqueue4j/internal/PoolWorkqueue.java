@@ -89,7 +89,7 @@ final class PoolWorkqueue {
         nrInFlight[color]--;
         if (flushColor == color && nrInFlight[color] == 0) {
             flushColor = -1;
-            wq.pwqFlushed();
+            wq.pwqFlushed(this);
         }
     }
 

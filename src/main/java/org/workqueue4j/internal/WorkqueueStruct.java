@@ -3,6 +3,8 @@ package org.workqueue4j.internal;
 import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.workqueue4j.lockdep.LockClassKey;
@@ -620,27 +622,175 @@ public final class WorkqueueStruct {
         lockMutex(interruptible);
         try {
             awaitFlushDone(interruptible); // an abandoned (interrupted) flush first; see above
-            flushDone.reset(1);
-            for (PoolWorkqueue pwq : pwqs) {
-                WorkerPool pool = pwq.pool;
-                pool.lock.lock();
-                try {
-                    int color = pwq.workColor;
-                    if (pwq.nrInFlight[color] > 0) {
-                        pwq.flushColor = color;
-                        flushDone.add(1);
-                    }
-                    pwq.workColor = (color + 1) % PoolWorkqueue.NR_COLORS;
-                } finally {
-                    pool.lock.unlock();
-                }
-            }
-            flushDone.countDown();
+            markColors(false);
             awaitFlushDone(interruptible);
         } finally {
             flushMutex.unlock();
             WorkEvents.commitFlush(ev, "flush_workqueue", name);
+            if (asyncPending) {
+                kickAsyncFlush(); // flushAsync callers that found the mutex taken rely on us
+            }
         }
+    }
+
+    /**
+     * Flushmutex held, flushDone done: advances every pwq's colour, marking those with items of
+     * the old colour, and arms flushDone for them.
+     *
+     * @param async for an async round (see below), else for a waiting flusher
+     * @return true if nothing was marked (flushDone is done already)
+     */
+    private boolean markColors(boolean async) {
+        flushIsAsync = async; // before the reset: pwqFlushed reads it before its decrement
+        flushDone.reset(1);
+        for (PoolWorkqueue pwq : pwqs) {
+            WorkerPool pool = pwq.pool;
+            pool.lock.lock();
+            try {
+                int color = pwq.workColor;
+                if (pwq.nrInFlight[color] > 0) {
+                    pwq.flushColor = color;
+                    flushDone.add(1);
+                }
+                pwq.workColor = (color + 1) % PoolWorkqueue.NR_COLORS;
+            } finally {
+                pool.lock.unlock();
+            }
+        }
+        return flushDone.countDown();
+    }
+
+    // ------------------------------------------------------------------------------- flushAsync
+
+    /*
+     * Asynchronous flushes. A flushAsync() caller parks nowhere: its future waits in
+     * asyncWaiting until an async round starts for it. A round is a flush without a waiting
+     * thread: whoever holds flushMutex (taken with tryLock only) while flushDone is done moves
+     * the waiting futures to asyncCovered and marks the colours (markColors), then releases the
+     * mutex at once, as an abandoned interruptible flush does; the next flusher, sync or async,
+     * first lets that round finish (flushDone done). The round completes where flushDone reaches
+     * zero: in the marking thread (nothing was in flight), or in pwqFlushed under a pool lock
+     * (flushIsAsync tells it that the count was an async round's, not a sync flusher's),
+     * which completes nothing there (no user code under an engine lock) but queues an
+     * AsyncFlushStep node on that pool; a worker runs it with no lock held, completes the
+     * covered futures and starts the next round if more wait.
+     *
+     * Nobody is forgotten: a kicker that finds the mutex taken returns, and the holder kicks
+     * again after it unlocked (flush()'s finally, or the loop in kickAsyncFlush): the waiter was
+     * added under asyncLock before the failed tryLock, and the holder reads the list under
+     * asyncLock after its unlock. A round blocked by an abandoned flush is kicked when that
+     * flush's count reaches zero in pwqFlushed (asyncBlocked; see asyncRoundWantedLocked).
+     */
+
+    private final Object asyncLock = new Object();
+    private ArrayList<CompletableFuture<Void>> asyncWaiting = new ArrayList<>(); // guarded by asyncLock
+    private ArrayList<CompletableFuture<Void>> asyncCovered = new ArrayList<>(); // guarded by asyncLock
+    /** An async round has marked and not yet completed; guarded by asyncLock. */
+    private boolean asyncRound;
+    /**
+     * The flush flushDone counts for now is an async round. Written under flushMutex before the
+     * reset; read by pwqFlushed before its decrement, when no later reset can have happened yet
+     * (the pwq was marked after the reset, under the same pool lock), so the value is that flush's.
+     */
+    private volatile boolean flushIsAsync;
+    /** Some flushAsync future is not completed yet; written under asyncLock. */
+    private volatile boolean asyncPending;
+    /** Futures wait for a round that flushDone (busy) holds back: pwqFlushed must kick when it is done. */
+    private volatile boolean asyncBlocked;
+
+    /**
+     * A future completed once every item queued before the call has finished (the condition of
+     * {@link #flush()}), without a waiting thread. Not annotated for the validator (nothing
+     * waits); allowed from the queue's own items.
+     */
+    public CompletableFuture<Void> flushAsync() {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        synchronized (asyncLock) {
+            asyncWaiting.add(f);
+            asyncPending = true;
+        }
+        kickAsyncFlush();
+        return f;
+    }
+
+    private void kickAsyncFlush() {
+        while (flushMutex.tryLock()) {
+            boolean started;
+            boolean doneNow = false;
+            try {
+                started = takeAsyncBatch();
+                if (started) {
+                    doneNow = markColors(true);
+                }
+            } finally {
+                flushMutex.unlock();
+            }
+            if (doneNow) {
+                finishAsyncRound();
+            } else if (started || !asyncRoundWanted()) {
+                return; // the round's completion kicks again
+            }
+        }
+    }
+
+    /**
+     * asyncLock held: futures wait, no round runs, and flushDone is free. When flushDone is
+     * busy (an abandoned flush still counts), asks pwqFlushed for a kick: the flag is written
+     * (volatile) before the count is read again, and pwqFlushed decrements the count before it
+     * reads the flag, so either this re-read sees the count done or pwqFlushed sees the flag.
+     */
+    private boolean asyncRoundWantedLocked() {
+        if (asyncRound || asyncWaiting.isEmpty()) {
+            return false;
+        }
+        if (flushDone.isDone()) {
+            return true;
+        }
+        asyncBlocked = true;
+        return flushDone.isDone();
+    }
+
+    /** Starts a round for the waiting futures if none runs and flushDone is free; flushMutex held. */
+    private boolean takeAsyncBatch() {
+        synchronized (asyncLock) {
+            if (!asyncRoundWantedLocked()) {
+                return false;
+            }
+            asyncBlocked = false;
+            ArrayList<CompletableFuture<Void>> empty = asyncCovered;
+            asyncCovered = asyncWaiting;
+            asyncWaiting = empty;
+            asyncRound = true;
+            return true;
+        }
+    }
+
+    private boolean asyncRoundWanted() {
+        synchronized (asyncLock) {
+            return asyncRoundWantedLocked();
+        }
+    }
+
+    /** The async round's colours have all finished: completes its futures (no lock held). */
+    private void finishAsyncRound() {
+        ArrayList<CompletableFuture<Void>> done;
+        synchronized (asyncLock) {
+            done = asyncCovered;
+            asyncCovered = new ArrayList<>();
+            asyncRound = false;
+            asyncPending = !asyncWaiting.isEmpty();
+        }
+        for (CompletableFuture<Void> f : done) {
+            f.complete(null);
+        }
+    }
+
+    /** Run by a worker (no lock held) for an AsyncFlushStep queued by pwqFlushed. */
+    void asyncFlushStep(boolean roundDone) {
+        if (roundDone) {
+            finishAsyncRound();
+        }
+        kickAsyncFlush();
     }
 
     /**
@@ -669,8 +819,11 @@ public final class WorkqueueStruct {
     }
 
     /** A pwq's marked colour reached zero; called under that pwq's pool lock. */
-    void pwqFlushed() {
-        flushDone.countDown();
+    void pwqFlushed(PoolWorkqueue pwq) {
+        boolean async = flushIsAsync;
+        if (flushDone.countDown() && (async || asyncBlocked)) {
+            AsyncFlushStep.queue(pwq, async); // completes async waiters from a worker, off this lock
+        }
     }
 
     private void lockMutex(boolean interruptible) throws InterruptedException {
