@@ -141,8 +141,10 @@ public final class Barrier extends WorkNode {
         if (workMap != null) {
             if (fromCancel) {
                 v.touch(workMap); // cancel path: only the work's map, only for a running item
-            } else if ((target.ordered || target.memReclaim) && target.annotateFlush()) {
-                v.touch(target.lockMap); // an earlier item, or a stalled rescuer, blocks ours
+            } else if ((target.maxActive() == 1 || target.rescuer != null) && target.annotateFlush()) {
+                // Kernel start_flush_work: saved_max_active == 1 || wq->rescuer, with the current
+                // limit. One active slot (ordered or not) or a stalled rescuer: an earlier item blocks ours.
+                v.touch(target.lockMap);
             }
         }
         return b;
