@@ -50,6 +50,10 @@ public class DelayedWork extends Work {
      * {@code flush_delayed_work}).
      *
      * @return true if it fired the timer or waited for a queued or running instance
+     * @throws IllegalStateException if called from this item's own function
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     @Override
     public boolean flush() {
@@ -78,6 +82,13 @@ public class DelayedWork extends Work {
     /**
      * {@link #flush()} that gives up waiting when interrupted; the timer, if armed, has fired
      * by then (the item is queued and runs as usual). See {@link Work#flushInterruptibly()}.
+     *
+     * @return true if it fired the timer or waited for a queued or running instance
+     * @throws InterruptedException  if interrupted while waiting
+     * @throws IllegalStateException if called from this item's own function
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     @Override
     public boolean flushInterruptibly() throws InterruptedException {

@@ -160,6 +160,9 @@ public class Work extends WorkNode {
      * @return true if it waited, false if the item was idle
      * @throws IllegalStateException if called from this item's own function (it would wait
      *                               for itself)
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     public boolean flush() {
         return Barrier.flushWork(this, false);
@@ -175,6 +178,9 @@ public class Work extends WorkNode {
      * @throws InterruptedException  if interrupted while waiting (the interrupt status is then
      *                               cleared, as usual)
      * @throws IllegalStateException if called from this item's own function
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     public boolean flushInterruptibly() throws InterruptedException {
         return Barrier.flushWorkInterruptibly(this);
@@ -193,9 +199,14 @@ public class Work extends WorkNode {
     /**
      * Cancels and waits for a running instance to finish (kernel {@code cancel_work_sync}).
      * Correct for items that requeue themselves: on return the item is neither pending nor
-     * running, unless another thread queued it again meanwhile.
+     * running, unless another thread queued it again meanwhile. Not interruptible.
      *
      * @return true if it was pending
+     * @throws IllegalStateException if called from this item's own function while it runs (it
+     *                               would wait for itself); the item is enabled again
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     public boolean cancelSync() {
         boolean was = Pending.cancel(this, true);
@@ -220,8 +231,15 @@ public class Work extends WorkNode {
 
     /**
      * {@link #disable()}, then waits for a running instance (kernel {@code disable_work_sync}).
+     * Not interruptible.
      *
      * @return true if it was pending
+     * @throws IllegalStateException if the count would overflow, or if called from this item's
+     *                               own function while it runs (it would wait for itself; the
+     *                               item stays disabled)
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     public boolean disableSync() {
         boolean was = disable();

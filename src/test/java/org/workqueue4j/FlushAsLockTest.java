@@ -190,6 +190,56 @@ class FlushAsLockTest {
         });
     }
 
+    /** Defect 2 (issue 14): a self-wait through cancelSync/disableSync is recorded, then refused. */
+    @Test
+    void cancelSyncOfAnItemFromInsideItselfIsReportedThenRefused() {
+        assertSelfCancelIsReportedThenRefused(Work::cancelSync);
+    }
+
+    @Test
+    void disableSyncOfAnItemFromInsideItselfIsReportedThenRefused() {
+        assertSelfCancelIsReportedThenRefused(Work::disableSync);
+    }
+
+    @Test
+    void underThrowASelfCancelSyncThrowsTheReportBeforeTheRefusal() {
+        WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.ALWAYS).queueBuilder("q").build();
+        List<Throwable> thrown = new CopyOnWriteArrayList<>();
+        Work[] self = new Work[1];
+        self[0] = new Work("self-cancel", () -> {
+            try {
+                self[0].cancelSync();
+            } catch (RuntimeException e) {
+                thrown.add(e);
+            }
+        });
+        q.queue(self[0]);
+        q.flush();
+        assertThat(thrown).singleElement().isInstanceOfSatisfying(PotentialDeadlockException.class,
+                e -> assertThat(e.report().kind()).isEqualTo(LockdepReport.Kind.RECURSIVE));
+    }
+
+    private void assertSelfCancelIsReportedThenRefused(java.util.function.Consumer<Work> op) {
+        WorkQueue q = runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS).queueBuilder("q").build();
+        List<Throwable> thrown = new CopyOnWriteArrayList<>();
+        Work[] self = new Work[1];
+        self[0] = new Work("self-cancel", () -> {
+            try {
+                op.accept(self[0]);
+            } catch (RuntimeException e) {
+                thrown.add(e);
+            }
+        });
+        q.queue(self[0]);
+        q.flush();
+        assertThat(thrown).singleElement().isInstanceOf(IllegalStateException.class)
+                .extracting(Throwable::getMessage).asString().contains("self-cancel");
+        assertThat(reports).singleElement().satisfies(r -> {
+            assertThat(r.kind()).isEqualTo(LockdepReport.Kind.RECURSIVE);
+            assertThat(r.text()).contains("(work_completion)");
+        });
+    }
+
     @Test
     void cancelSyncTouchesOnlyTheWorksMapNotTheQueues() {
         WorkQueue q = runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS).queueBuilder("q").build();

@@ -74,7 +74,7 @@ public final class Barrier extends WorkNode {
         LockDependencyValidator v = null;
         LockMap workMap = null;
         Barrier b = null;
-        WorkqueueStruct target;
+        WorkqueueStruct target = null;
         WorkerPool pool;
         for (int spins = 0; ; spins++) {
             pool = n.poolAcquire();
@@ -108,13 +108,13 @@ public final class Barrier extends WorkNode {
                 Thread.onSpinWait();
             }
         }
+        boolean self = false;
         try {
             PoolWorkqueue pwq = n.pwq;
             Worker running = n.runningWorker;
             if (running != null && running == Worker.current()) {
-                throw new IllegalStateException("work '" + n.name() + "' cannot flush itself: it would wait for itself");
-            }
-            if (pwq != null) {
+                self = true; // refused below, after the pool lock is released and the wait recorded
+            } else if (pwq != null) {
                 target = pwq.wq;
                 b = new Barrier(n.name());
                 b.color = n.color;
@@ -134,9 +134,18 @@ public final class Barrier extends WorkNode {
             } else {
                 return null;
             }
-            b.setPool(pool);
+            if (b != null) {
+                b.setPool(pool);
+            }
         } finally {
             pool.lock.unlock();
+        }
+        if (self) {
+            if (workMap != null && fromCancel) {
+                v.touch(workMap); // record first (recursive locking on the item), as flush does; may throw under THROW
+            }
+            throw new IllegalStateException("work '" + n.name() + "' cannot " + (fromCancel ? "cancel-and-wait for" : "flush")
+                    + " itself: it would wait for itself");
         }
         if (workMap != null) {
             if (fromCancel) {
