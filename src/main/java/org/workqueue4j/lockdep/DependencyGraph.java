@@ -72,10 +72,18 @@ final class DependencyGraph {
     /**
      * The checks of a chain-cache miss (the kernel's {@code check_deadlock()} and
      * {@code check_prevs_add()}) for acquiring {@code next} in {@code mode} on top of the first
-     * {@code depth} entries of {@code held}. Adds the new dependencies it proves safe; returns
-     * the first violation found, or null.
+     * {@code depth} entries of {@code held}. Returns the violations found (empty if none).
+     *
+     * <p>With {@code learnAll} (the acquisition goes ahead: WARN, or a re-validation after an
+     * out-of-order release) every dependency the acquisition makes is added, also after a
+     * violation and also the violating one itself: it really happened, and a later,
+     * <em>distinct</em> cycle through it must still be found (issue 14, defect 3). Without it
+     * (THROW: the caller will not take the lock) the first violation returns at once and
+     * nothing of this acquisition is learnt. One acquisition can make several distinct
+     * problems (L1 -> A -> L2 is recursive on L and closes L -> A -> L): each is returned.
      */
-    Violation check(HeldLocks held, int depth, LockClass next, AcquireMode mode, int maxEdges) {
+    List<Violation> check(HeldLocks held, int depth, LockClass next, AcquireMode mode, int maxEdges, boolean learnAll) {
+        List<Violation> found = new ArrayList<>(1);
         for (int i = 0; i < depth; i++) {
             if (held.classes[i] != next) {
                 continue;
@@ -83,7 +91,11 @@ final class DependencyGraph {
             if (mode == AcquireMode.RECURSIVE_READ && held.modes[i].isRead()) {
                 continue; // read-after-read recursion of one class is allowed for recursive readers
             }
-            return new Violation(LockdepReport.Kind.RECURSIVE, i, List.of(), null);
+            found.add(new Violation(LockdepReport.Kind.RECURSIVE, i, List.of(), null));
+            if (!learnAll) {
+                return found;
+            }
+            break;
         }
         List<String> trace = null;
         for (int i = depth - 1; i >= 0; i--) {
@@ -93,15 +105,19 @@ final class DependencyGraph {
                 List<LockDependency> path = strongPath(next, mode == AcquireMode.RECURSIVE_READ,
                         prev, prevMode == AcquireMode.EXCLUSIVE);
                 if (path != null) {
-                    return new Violation(LockdepReport.Kind.CIRCULAR, i, path, null);
+                    found.add(new Violation(LockdepReport.Kind.CIRCULAR, i, path, null));
+                    if (!learnAll) {
+                        return found;
+                    }
                 }
                 int dep = LockDependency.calcDep(prevMode, mode);
                 LockDependency existing = prev.edgeTo(next);
                 if (existing != null) {
                     existing.dep |= dep;
-                } else if (!redundant(prev, prevMode, next, mode)) {
+                } else if (path != null || !redundant(prev, prevMode, next, mode)) {
                     if (edges >= maxEdges) {
-                        return Violation.capacity("MAX_LOCKDEP_ENTRIES");
+                        found.add(Violation.capacity("MAX_LOCKDEP_ENTRIES"));
+                        return found;
                     }
                     if (trace == null) {
                         trace = Frames.capture();
@@ -117,7 +133,7 @@ final class DependencyGraph {
                 break;
             }
         }
-        return null;
+        return found;
     }
 
     /**

@@ -159,8 +159,7 @@ public final class Lockdep implements LockDependencyValidator {
                 h.hit();
             } else {
                 h.miss();
-                LockdepReport r = validateMiss(h, h.depth, g, cls, mode, trylock, key);
-                if (r != null) {
+                for (LockdepReport r : validateMiss(h, h.depth, g, cls, mode, trylock, key, true)) {
                     emit(r, true); // throws under THROW, before the lock is pushed
                 }
             }
@@ -186,8 +185,7 @@ public final class Lockdep implements LockDependencyValidator {
             h.rehash(i);
             for (int j = i; j < h.depth && validating; j++) {
                 if (!g.chains.contains(h.keys[j])) {
-                    LockdepReport r = validateMiss(h, j, g, h.classes[j], h.modes[j], h.trylocks[j], h.keys[j]);
-                    if (r != null) {
+                    for (LockdepReport r : validateMiss(h, j, g, h.classes[j], h.modes[j], h.trylocks[j], h.keys[j], false)) {
                         emit(r, false);
                     }
                 }
@@ -365,35 +363,47 @@ public final class Lockdep implements LockDependencyValidator {
     /**
      * The slow path of a chain-cache miss: validates acquiring {@code cls} on top of the first
      * {@code depth} held entries and caches the chain. Returns a report to emit, or null.
+     * {@code fromAcquire}: a blocking acquire, which THROW refuses on a report (so nothing of it
+     * is learnt); otherwise (a re-validation after an out-of-order release) the locks are held.
      */
-    private LockdepReport validateMiss(HeldLocks h, int depth, DependencyGraph g, LockClass cls,
-                                       AcquireMode mode, boolean trylock, long key) {
+    private List<LockdepReport> validateMiss(HeldLocks h, int depth, DependencyGraph g, LockClass cls,
+                                       AcquireMode mode, boolean trylock, long key, boolean fromAcquire) {
         graphLock.lock();
         try {
             if (!validating || graph != g || g.chains.contains(key)) {
-                return null;
+                return List.of();
             }
             if (g.chains.size() >= maxChains) {
-                return new ReportFormatter(g, h, depth).capacity("MAX_LOCKDEP_CHAINS", maxChains);
+                return List.of(new ReportFormatter(g, h, depth).capacity("MAX_LOCKDEP_CHAINS", maxChains));
             }
             String at = Frames.caller();
-            DependencyGraph.Violation v = trylock ? null : g.check(h, depth, cls, mode, maxEdges);
-            if (v == null || (v.kind != LockdepReport.Kind.CAPACITY && policy == ReportPolicy.WARN)) {
-                g.chains.add(key); // only now: a fast-path hit must imply the checks are done
+            boolean learnAll = policy != ReportPolicy.THROW || !fromAcquire;
+            List<DependencyGraph.Violation> vs = trylock ? List.of() : g.check(h, depth, cls, mode, maxEdges, learnAll);
+            boolean capacity = vs.stream().anyMatch(v -> v.kind == LockdepReport.Kind.CAPACITY);
+            if (vs.isEmpty() || (!capacity && learnAll)) {
+                // Only now, and only with every dependency of the chain learnt: a fast-path hit
+                // must imply the checks are done and nothing of the chain is missing (defect 3).
+                g.chains.add(key);
                 g.chainFrames.put(key, at);
             }
-            if (v == null) {
-                return null;
+            if (vs.isEmpty()) {
+                return List.of();
             }
             ReportFormatter f = new ReportFormatter(g, h, depth);
-            switch (v.kind) {
-                case CIRCULAR:
-                    return f.circular(cls, mode, v);
-                case RECURSIVE:
-                    return f.recursive(cls, mode, v);
-                default:
-                    return f.capacity(v.limit, maxEdges);
+            List<LockdepReport> out = new ArrayList<>(vs.size());
+            for (DependencyGraph.Violation v : vs) {
+                switch (v.kind) {
+                    case CIRCULAR:
+                        out.add(f.circular(cls, mode, v));
+                        break;
+                    case RECURSIVE:
+                        out.add(f.recursive(cls, mode, v));
+                        break;
+                    default:
+                        out.add(f.capacity(v.limit, maxEdges));
+                }
             }
+            return out;
         } finally {
             graphLock.unlock();
         }
