@@ -72,15 +72,15 @@ final class DependencyGraph {
     /**
      * The checks of a chain-cache miss (the kernel's {@code check_deadlock()} and
      * {@code check_prevs_add()}) for acquiring {@code next} in {@code mode} on top of the first
-     * {@code depth} entries of {@code held}. Returns the violations found (empty if none).
+     * {@code depth} entries of {@code held}. Returns the violations found (empty if none; at most one).
      *
      * <p>With {@code learnAll} (the acquisition goes ahead: WARN, or a re-validation after an
      * out-of-order release) every dependency the acquisition makes is added, also after a
      * violation and also the violating one itself: it really happened, and a later,
      * <em>distinct</em> cycle through it must still be found (issue 14, defect 3). Without it
      * (THROW: the caller will not take the lock) the first violation returns at once and
-     * nothing of this acquisition is learnt. One acquisition can make several distinct
-     * problems (L1 -> A -> L2 is recursive on L and closes L -> A -> L): each is returned.
+     * nothing of this acquisition is learnt. A recursive violation is returned alone: the
+     * cycles through a class that is already held are implied by it.
      */
     List<Violation> check(HeldLocks held, int depth, LockClass next, AcquireMode mode, int maxEdges, boolean learnAll) {
         List<Violation> found = new ArrayList<>(1);
@@ -105,7 +105,11 @@ final class DependencyGraph {
                 List<LockDependency> path = strongPath(next, mode == AcquireMode.RECURSIVE_READ,
                         prev, prevMode == AcquireMode.EXCLUSIVE);
                 if (path != null) {
-                    found.add(new Violation(LockdepReport.Kind.CIRCULAR, i, path, null));
+                    if (found.isEmpty()) {
+                        // With next already held (recursive), every cycle through it is implied
+                        // by that report: learnt, not reported again.
+                        found.add(new Violation(LockdepReport.Kind.CIRCULAR, i, path, null));
+                    }
                     if (!learnAll) {
                         return found;
                     }
