@@ -63,6 +63,15 @@ public interface LockDependencyValidator {
     /** Returns whether the calling thread holds {@code map} (the kernel's {@code lockdep_is_held()}). */
     boolean isHeld(LockMap map);
 
+    /**
+     * Frees the lock classes of {@code key} with their dependencies and chains (the kernel's
+     * {@code lockdep_unregister_key()}). No-op by default.
+     *
+     * @param key the key whose classes to free
+     */
+    default void unregisterKey(LockClassKey key) {
+    }
+
     /** Returns the no-op validator: near-zero cost, {@link #isEnabled()} is false. */
     static LockDependencyValidator disabled() {
         return DisabledValidator.INSTANCE;

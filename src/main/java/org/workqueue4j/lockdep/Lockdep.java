@@ -270,6 +270,26 @@ public final class Lockdep implements LockDependencyValidator {
         }
     }
 
+    /**
+     * Frees the classes of {@code key} (every subclass), with their dependencies and cached
+     * chains, the kernel's {@code lockdep_unregister_key()}: a destroyed queue calls it for its
+     * own key so that a service creating a queue per connection never fills the class table.
+     * Locks of that key used afterwards get a new class. Keys that become unreachable are freed
+     * the same way without this call (the graph holds keys weakly). Thread-safe.
+     *
+     * @param key the key whose classes to free; not null
+     */
+    @Override
+    public void unregisterKey(LockClassKey key) {
+        Objects.requireNonNull(key, "key");
+        graphLock.lock();
+        try {
+            graph.unregister(key);
+        } finally {
+            graphLock.unlock();
+        }
+    }
+
     /** Returns the counters of the current generation. */
     public LockdepStats stats() {
         prune();
@@ -284,7 +304,8 @@ public final class Lockdep implements LockDependencyValidator {
                     misses += t.misses();
                 }
             }
-            return new LockdepStats(hits, misses, g.classCount(), g.edgeCount(), g.chains.size());
+            g.expungeCollectedKeys();
+            return new LockdepStats(hits, misses, g.classCount(), g.edgeCount(), g.chains.size(), g.freedClassCount());
         } finally {
             graphLock.unlock();
         }
@@ -335,7 +356,7 @@ public final class Lockdep implements LockDependencyValidator {
 
     private LockClass classOf(LockMap map, DependencyGraph g) {
         LockClass c = map.classCache;
-        if (c != null && c.graph == g) {
+        if (c != null && c.graph == g && !c.zapped) {
             return c;
         }
         LockdepReport overflow = null;
@@ -370,8 +391,8 @@ public final class Lockdep implements LockDependencyValidator {
                                        AcquireMode mode, boolean trylock, long key, boolean fromAcquire) {
         graphLock.lock();
         try {
-            if (!validating || graph != g || g.chains.contains(key)) {
-                return List.of();
+            if (!validating || graph != g || cls.zapped || g.chains.contains(key)) {
+                return List.of(); // (a zapped class: a lock of a queue being destroyed; nothing to learn)
             }
             if (g.chains.size() >= maxChains) {
                 return List.of(new ReportFormatter(g, h, depth).capacity("MAX_LOCKDEP_CHAINS", maxChains));
@@ -383,8 +404,13 @@ public final class Lockdep implements LockDependencyValidator {
             if (vs.isEmpty() || (!capacity && learnAll)) {
                 // Only now, and only with every dependency of the chain learnt: a fast-path hit
                 // must imply the checks are done and nothing of the chain is missing (defect 3).
-                g.chains.add(key);
-                g.chainFrames.put(key, at);
+                LockClass[] chainClasses = new LockClass[depth + 1];
+                AcquireMode[] chainModes = new AcquireMode[depth + 1];
+                System.arraycopy(h.classes, 0, chainClasses, 0, depth);
+                System.arraycopy(h.modes, 0, chainModes, 0, depth);
+                chainClasses[depth] = cls;
+                chainModes[depth] = mode;
+                g.addChain(key, at, chainClasses, chainModes);
             }
             if (vs.isEmpty()) {
                 return List.of();

@@ -143,8 +143,8 @@ final class ReportFormatter {
     }
 
     private String heldAt(int i) {
-        String at = graph.chainFrames.get(held.keys[i]);
-        return at == null ? "?" : at;
+        DependencyGraph.Chain ch = graph.chainInfo.get(held.keys[i]);
+        return ch == null ? "?" : ch.at;
     }
 
     private static String className(LockMap map) {
