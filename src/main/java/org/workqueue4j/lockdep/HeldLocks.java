@@ -37,6 +37,8 @@ final class HeldLocks {
     }
 
     final WeakReference<Thread> owner;
+    /** The owner's name at registration, for a report after it ended. */
+    final String threadName;
     final LockMap[] maps = new LockMap[MAX_DEPTH];
     final LockClass[] classes = new LockClass[MAX_DEPTH];
     final AcquireMode[] modes = new AcquireMode[MAX_DEPTH];
@@ -53,6 +55,7 @@ final class HeldLocks {
 
     HeldLocks(Thread owner) {
         this.owner = new WeakReference<>(owner);
+        this.threadName = owner.getName();
     }
 
     long topKey() {

@@ -237,6 +237,27 @@ public final class Lockdep implements LockDependencyValidator {
     }
 
     @Override
+    public void checkLeaks(LockMap base, String function, String queue) {
+        HeldLocks h = held.get();
+        int i = h.find(base);
+        if (i < 0 || i == h.depth - 1) {
+            return; // the common case: the item's map is on top
+        }
+        DependencyGraph g = current(h);
+        LockdepReport r = validating ? format(g, h, h.depth, f -> f.leaked(i + 1, function, queue)) : null;
+        while (h.depth > i + 1) {
+            LockMap m = h.maps[h.depth - 1];
+            h.remove(h.depth - 1); // forgotten first: the real unlock below must not report it as not held
+            if (m.leakRelease != null && h.find(m) < 0) {
+                m.leakRelease.run();
+            }
+        }
+        if (r != null) {
+            emit(r, false);
+        }
+    }
+
+    @Override
     public boolean isHeld(LockMap map) {
         return held.get().find(map) >= 0;
     }
@@ -329,13 +350,23 @@ public final class Lockdep implements LockDependencyValidator {
         return h;
     }
 
-    /** Drops the stacks of dead threads, keeping their counters. */
+    /**
+     * Drops the stacks of dead threads, keeping their counters, and reports a thread that ended
+     * holding validated locks (the kernel's check at exit). Runs every 64 thread registrations
+     * and from {@link #stats()}: Java has no hook at the end of an arbitrary thread.
+     */
     private void prune() {
         DependencyGraph g = graph;
         for (HeldLocks t : threads) {
-            if (!t.ownerAlive() && threads.remove(t) && t.graph == g) {
-                retiredHits.addAndGet(t.hits());
-                retiredMisses.addAndGet(t.misses());
+            if (!t.ownerAlive() && threads.remove(t)) {
+                if (t.graph == g) {
+                    retiredHits.addAndGet(t.hits());
+                    retiredMisses.addAndGet(t.misses());
+                }
+                // The dead owner wrote its stack; its termination happens-before isAlive() false.
+                if (t.depth > 0 && validating && t.graph == g) {
+                    emit(format(g, t, t.depth, f -> new ReportFormatter(g, t, t.depth, t.threadName).heldAtExit()), false);
+                }
             }
         }
     }

@@ -20,7 +20,14 @@ public final class LockdepReport {
         /** A lock (re-)initialized while some thread holds it. */
         INIT_HELD,
         /** A capacity limit (classes, edges, chains, held-lock depth) was hit; validation is off. */
-        CAPACITY
+        CAPACITY,
+        /**
+         * "BUG: workqueue leaked lock or atomic": a work item returned holding validated locks.
+         * The worker releases them after the report (see {@link LockDependencyValidator#checkLeaks}).
+         */
+        LEAKED_LOCK,
+        /** "is exiting with locks still held!": a thread ended holding validated locks, which stay locked. */
+        HELD_AT_EXIT
     }
 
     private final Kind kind;
