@@ -21,7 +21,7 @@ public class DelayedWork extends Work {
      */
     private volatile TimerQueue timer;
 
-    /** An item whose lock class is its construction site; see {@link Work#Work(String, Runnable)}. */
+    /** An item whose lock class is the class of its function; see {@link Work#Work(String, Runnable)}. */
     public DelayedWork(String name, Runnable function) {
         super(name, function);
     }

@@ -3,7 +3,6 @@ package org.workqueue4j;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.workqueue4j.lockdep.LockClassKey;
 import org.workqueue4j.lockdep.LockMap;
@@ -42,14 +41,18 @@ public class Work extends WorkNode {
     public static final int BUSY_RUNNING = 2;
 
     private static final VarHandle MAP;
-    private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
-    /** Construction-site keys, one per source line (kernel INIT_WORK's static key); bounded by the code. */
-    private static final ConcurrentHashMap<String, LockClassKey> SITE_KEYS = new ConcurrentHashMap<>();
     /**
-     * Set once any runtime validates locks (or -Dworkqueue4j.lockdep=true): from then on items
-     * learn their construction site. Volatile: a plain flag could stay unseen by other threads.
+     * The lock class of items without an explicit key, per function class (kernel INIT_WORK's
+     * static per-site key). A ClassValue: a few nanoseconds, looked up only when a validator
+     * first asks for the item's map, never at construction, and it lets the function's class
+     * be unloaded with its key.
      */
-    private static volatile boolean captureSites = Boolean.getBoolean("workqueue4j.lockdep");
+    private static final ClassValue<LockClassKey> FUNCTION_KEYS = new ClassValue<>() {
+        @Override
+        protected LockClassKey computeValue(Class<?> type) {
+            return new LockClassKey("(work_completion)" + displayName(type));
+        }
+    };
 
     static {
         try {
@@ -61,28 +64,38 @@ public class Work extends WorkNode {
 
     private final String name;
     private final Runnable function;
-    /** Explicit or construction-site lock class, or null (then one of the item's own). */
+    /** Explicit lock class, or null (then the class of the function). */
     private final LockClassKey lockClass;
     /** Created on first use while validating; installed once by CAS. */
     @SuppressWarnings("unused") // accessed through MAP
     private volatile LockMap map;
 
     /**
-     * An item whose lock class (for the validator) is its construction site, as the kernel's
-     * {@code INIT_WORK}: items made on the same source line share one class.
+     * An item whose lock class (for the validator) is the class of its function, the Java
+     * counterpart of the kernel's {@code INIT_WORK} per-site key: every item whose function
+     * comes from the same lambda expression or method reference in the source (the JVM gives
+     * each its own class) or is an instance of the same {@code Runnable} class shares one lock
+     * class, in every program and whatever ran before. A generic wrapper (one {@code Runnable}
+     * class used for unrelated jobs) puts them all in one class: give those an explicit key
+     * with {@link #Work(String, LockClassKey, Runnable)}. Construction costs nothing for this:
+     * the class is looked up only when a validator first asks for the item's map.
      *
      * @param name     a name for dumps, reports and exceptions
      * @param function the body; it may queue this same item again
      * @throws NullPointerException if either is null
      */
     public Work(String name, Runnable function) {
-        this(name, captureSites ? siteKey() : null, function);
+        this(name, null, function);
     }
 
     /**
      * An item with an explicit lock class (kernel {@code INIT_WORK_ONSTACK_KEY}).
      *
-     * @param lockClass the validator class of this item's map; null for a class of its own
+     * @param name      a name for dumps, reports and exceptions
+     * @param lockClass the validator class of this item's map; null for the class of its
+     *                  function, as {@link #Work(String, Runnable)}
+     * @param function  the body; it may queue this same item again
+     * @throws NullPointerException if {@code name} or {@code function} is null
      */
     public Work(String name, LockClassKey lockClass, Runnable function) {
         this.name = Objects.requireNonNull(name, "work name");
@@ -90,20 +103,14 @@ public class Work extends WorkNode {
         this.lockClass = lockClass;
     }
 
-    /** Called when a runtime with an enabled validator starts. */
-    static void captureConstructionSites() {
-        captureSites = true;
-    }
-
-    /** The first frame outside Work constructors (and their subclasses' constructors). */
-    private static LockClassKey siteKey() {
-        String site = WALKER.walk(frames -> frames
-                .filter(f -> !(f.getMethodName().equals("<init>") && Work.class.isAssignableFrom(f.getDeclaringClass()))
-                        && f.getDeclaringClass() != Work.class)
-                .findFirst()
-                .map(f -> f.getClassName() + "." + f.getMethodName() + ":" + f.getLineNumber())
-                .orElse("?"));
-        return SITE_KEYS.computeIfAbsent(site, s -> new LockClassKey("(work_completion)" + s));
+    /** {@code pkg.Host$$Lambda$45/0x0000000800c0a230} reads as {@code Host$$Lambda$45}. */
+    private static String displayName(Class<?> type) {
+        String n = type.getName();
+        int slash = n.indexOf('/');
+        if (slash >= 0) {
+            n = n.substring(0, slash);
+        }
+        return n.substring(n.lastIndexOf('.') + 1);
     }
 
     /** The item's lock map for the validator (kernel work->lockdep_map). */
@@ -111,7 +118,7 @@ public class Work extends WorkNode {
     public final LockMap lockMap() {
         LockMap m = map;
         if (m == null) {
-            LockClassKey k = lockClass != null ? lockClass : new LockClassKey("(work_completion)" + name);
+            LockClassKey k = lockClass != null ? lockClass : FUNCTION_KEYS.get(function.getClass());
             m = new LockMap("(work_completion)" + name, k);
             if (!MAP.compareAndSet(this, null, m)) { // volatile CAS: exactly one map per item
                 m = map;
