@@ -6,10 +6,12 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.workqueue4j.lockdep.LockClassKey;
 import org.workqueue4j.lockdep.LockMap;
 import org.workqueue4j.lockdep.Lockdep;
@@ -104,6 +106,7 @@ class LockClassLifetimeTest {
      */
     @Test
     @Tag("long")
+    @Timeout(value = 30, unit = TimeUnit.MINUTES)
     void aMillionQueueLifetimesKeepValidatingWithAFlatHeap() {
         ValidatedLock m = new ValidatedLock("M", new LockClassKey("M"), lockdep);
         int base = lockdep.stats().classes();
