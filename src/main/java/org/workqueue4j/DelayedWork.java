@@ -23,7 +23,7 @@ public class DelayedWork extends Work {
      */
     private volatile TimerQueue timer;
 
-    /** An item whose lock class is its construction site; see {@link Work#Work(String, Runnable)}. */
+    /** An item whose lock class is the class of its function; see {@link Work#Work(String, Runnable)}. */
     public DelayedWork(String name, Runnable function) {
         super(name, function);
     }
@@ -52,6 +52,10 @@ public class DelayedWork extends Work {
      * {@code flush_delayed_work}).
      *
      * @return true if it fired the timer or waited for a queued or running instance
+     * @throws IllegalStateException if called from this item's own function
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     @Override
     public boolean flush() {
@@ -87,7 +91,7 @@ public class DelayedWork extends Work {
             if (!f.isDone() || f.join()) {
                 return f; // a barrier was linked (it may have run already)
             }
-            if ((state() & WorkNode.PENDING) == 0) {
+            if ((node.state() & WorkNode.PENDING) == 0) {
                 return fired ? CompletableFuture.completedFuture(Boolean.TRUE) : f;
             }
             // still pending, nothing linked: armed or firing when we looked (see flush())
@@ -104,6 +108,13 @@ public class DelayedWork extends Work {
     /**
      * {@link #flush()} that gives up waiting when interrupted; the timer, if armed, has fired
      * by then (the item is queued and runs as usual). See {@link Work#flushInterruptibly()}.
+     *
+     * @return true if it fired the timer or waited for a queued or running instance
+     * @throws InterruptedException  if interrupted while waiting
+     * @throws IllegalStateException if called from this item's own function
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     @Override
     public boolean flushInterruptibly() throws InterruptedException {

@@ -4,7 +4,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.workqueue4j.lockdep.LockClassKey;
 import org.workqueue4j.lockdep.LockMap;
@@ -65,14 +64,18 @@ public class Work {
     public static final int BUSY_RUNNING = 2;
 
     private static final VarHandle MAP;
-    private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
-    /** Construction-site keys, one per source line (kernel INIT_WORK's static key); bounded by the code. */
-    private static final ConcurrentHashMap<String, LockClassKey> SITE_KEYS = new ConcurrentHashMap<>();
     /**
-     * Set once any runtime validates locks (or -Dworkqueue4j.lockdep=true): from then on items
-     * learn their construction site. Volatile: a plain flag could stay unseen by other threads.
+     * The lock class of items without an explicit key, per function class (kernel INIT_WORK's
+     * static per-site key). A ClassValue: a few nanoseconds, looked up only when a validator
+     * first asks for the item's map, never at construction, and it lets the function's class
+     * be unloaded with its key.
      */
-    private static volatile boolean captureSites = Boolean.getBoolean("workqueue4j.lockdep");
+    private static final ClassValue<LockClassKey> FUNCTION_KEYS = new ClassValue<>() {
+        @Override
+        protected LockClassKey computeValue(Class<?> type) {
+            return new LockClassKey("(work_completion)" + displayName(type));
+        }
+    };
 
     static {
         try {
@@ -90,28 +93,38 @@ public class Work {
     final ItemNode node = new ItemNode(this);
     private final String name;
     private final Runnable function;
-    /** Explicit or construction-site lock class, or null (then one of the item's own). */
+    /** Explicit lock class, or null (then the class of the function). */
     private final LockClassKey lockClass;
     /** Created on first use while validating; installed once by CAS. */
     @SuppressWarnings("unused") // accessed through MAP
     private volatile LockMap map;
 
     /**
-     * An item whose lock class (for the validator) is its construction site, as the kernel's
-     * {@code INIT_WORK}: items made on the same source line share one class.
+     * An item whose lock class (for the validator) is the class of its function, the Java
+     * counterpart of the kernel's {@code INIT_WORK} per-site key: every item whose function
+     * comes from the same lambda expression or method reference in the source (the JVM gives
+     * each its own class) or is an instance of the same {@code Runnable} class shares one lock
+     * class, in every program and whatever ran before. A generic wrapper (one {@code Runnable}
+     * class used for unrelated jobs) puts them all in one class: give those an explicit key
+     * with {@link #Work(String, LockClassKey, Runnable)}. Construction costs nothing for this:
+     * the class is looked up only when a validator first asks for the item's map.
      *
      * @param name     a name for dumps, reports and exceptions
      * @param function the body; it may queue this same item again
      * @throws NullPointerException if either is null
      */
     public Work(String name, Runnable function) {
-        this(name, captureSites ? siteKey() : null, function);
+        this(name, null, function);
     }
 
     /**
      * An item with an explicit lock class (kernel {@code INIT_WORK_ONSTACK_KEY}).
      *
-     * @param lockClass the validator class of this item's map; null for a class of its own
+     * @param name      a name for dumps, reports and exceptions
+     * @param lockClass the validator class of this item's map; null for the class of its
+     *                  function, as {@link #Work(String, Runnable)}
+     * @param function  the body; it may queue this same item again
+     * @throws NullPointerException if {@code name} or {@code function} is null
      */
     public Work(String name, LockClassKey lockClass, Runnable function) {
         this.name = Objects.requireNonNull(name, "work name");
@@ -119,20 +132,14 @@ public class Work {
         this.lockClass = lockClass;
     }
 
-    /** Called when a runtime with an enabled validator starts. */
-    static void captureConstructionSites() {
-        captureSites = true;
-    }
-
-    /** The first frame outside Work constructors (and their subclasses' constructors). */
-    private static LockClassKey siteKey() {
-        String site = WALKER.walk(frames -> frames
-                .filter(f -> !(f.getMethodName().equals("<init>") && Work.class.isAssignableFrom(f.getDeclaringClass()))
-                        && f.getDeclaringClass() != Work.class)
-                .findFirst()
-                .map(f -> f.getClassName() + "." + f.getMethodName() + ":" + f.getLineNumber())
-                .orElse("?"));
-        return SITE_KEYS.computeIfAbsent(site, s -> new LockClassKey("(work_completion)" + s));
+    /** {@code pkg.Host$$Lambda$45/0x0000000800c0a230} reads as {@code Host$$Lambda$45}. */
+    private static String displayName(Class<?> type) {
+        String n = type.getName();
+        int slash = n.indexOf('/');
+        if (slash >= 0) {
+            n = n.substring(0, slash);
+        }
+        return n.substring(n.lastIndexOf('.') + 1);
     }
 
     /**
@@ -144,7 +151,7 @@ public class Work {
     public final LockMap lockMap() {
         LockMap m = map;
         if (m == null) {
-            LockClassKey k = lockClass != null ? lockClass : new LockClassKey("(work_completion)" + name);
+            LockClassKey k = lockClass != null ? lockClass : FUNCTION_KEYS.get(function.getClass());
             m = new LockMap("(work_completion)" + name, k);
             if (!MAP.compareAndSet(this, null, m)) { // volatile CAS: exactly one map per item
                 m = map;
@@ -200,6 +207,9 @@ public class Work {
      * @return true if it waited, false if the item was idle
      * @throws IllegalStateException if called from this item's own function (it would wait
      *                               for itself)
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     public boolean flush() {
         return Barrier.flushWork(node, false);
@@ -215,6 +225,9 @@ public class Work {
      * @throws InterruptedException  if interrupted while waiting (the interrupt status is then
      *                               cleared, as usual)
      * @throws IllegalStateException if called from this item's own function
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     public boolean flushInterruptibly() throws InterruptedException {
         return Barrier.flushWorkInterruptibly(node);
@@ -244,7 +257,7 @@ public class Work {
      *         if there was nothing to wait for
      */
     public CompletableFuture<Boolean> flushAsync() {
-        return Barrier.flushWorkAsync(this);
+        return Barrier.flushWorkAsync(node);
     }
 
     /**
@@ -260,9 +273,14 @@ public class Work {
     /**
      * Cancels and waits for a running instance to finish (kernel {@code cancel_work_sync}).
      * Correct for items that requeue themselves: on return the item is neither pending nor
-     * running, unless another thread queued it again meanwhile.
+     * running, unless another thread queued it again meanwhile. Not interruptible.
      *
      * @return true if it was pending
+     * @throws IllegalStateException if called from this item's own function while it runs (it
+     *                               would wait for itself); the item is enabled again
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     public boolean cancelSync() {
         boolean was = Pending.cancel(node, true);
@@ -287,8 +305,15 @@ public class Work {
 
     /**
      * {@link #disable()}, then waits for a running instance (kernel {@code disable_work_sync}).
+     * Not interruptible.
      *
      * @return true if it was pending
+     * @throws IllegalStateException if the count would overflow, or if called from this item's
+     *                               own function while it runs (it would wait for itself; the
+     *                               item stays disabled)
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     public boolean disableSync() {
         boolean was = disable();

@@ -347,6 +347,9 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * status is kept and set again on return. See {@link #flushInterruptibly()}.
      *
      * @throws IllegalStateException if called from one of this queue's own items
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     public void flush() {
         wq.flush();
@@ -362,6 +365,9 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * @throws InterruptedException  if interrupted while waiting (the interrupt status is then
      *                               cleared, as usual)
      * @throws IllegalStateException if called from one of this queue's own items
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     public void flushInterruptibly() throws InterruptedException {
         wq.flushInterruptibly();
@@ -399,7 +405,12 @@ public final class WorkQueue implements Executor, AutoCloseable {
     /**
      * Flushes until the queue is empty (kernel {@code drain_workqueue}). Meanwhile only this
      * queue's own items may queue to it (chained work); other callers get an
-     * {@link IllegalStateException}.
+     * {@link IllegalStateException}. Not interruptible.
+     *
+     * @throws IllegalStateException if called from one of this queue's own items
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     public void drain() {
         wq.drain();
@@ -410,7 +421,13 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * {@link IllegalStateException} (kernel {@code destroy_workqueue}). Delayed work whose timer
      * is still armed is the caller's duty to cancel first; if any is left it is cancelled and
      * reported to the uncaught-work handler, never dropped silently. Calling it again does
-     * nothing.
+     * nothing. Not interruptible.
+     *
+     * @throws IllegalStateException if this is a system queue, or if called from one of this
+     *                               queue's own items
+     *                               (recorded first; under THROW the report is thrown instead)
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
+     *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     public void destroy() {
         if (system && !runtime.isClosing()) {

@@ -39,9 +39,6 @@ public final class WorkQueues implements AutoCloseable {
                 (wq, n, e) -> h.uncaught((WorkQueue) wq.api(), ItemNode.workOf(n), e),
                 config.cpuIntensiveThreshold, config.watchdogThreshold, config.reportListener,
                 config.validator, config.flushAnnotation == FlushAnnotation.ALWAYS);
-        if (config.validator.isEnabled()) {
-            Work.captureConstructionSites();
-        }
         system = WorkQueue.createSystem(WorkQueue.builder("events").runtime(this), this);
         systemHighPri = WorkQueue.createSystem(WorkQueue.builder("events_highpri").highPriority().runtime(this), this);
         systemLong = WorkQueue.createSystem(WorkQueue.builder("events_long").runtime(this), this);

@@ -117,6 +117,129 @@ class FlushAsLockTest {
         });
     }
 
+    /**
+     * Defect 1 (issue 14): a per-CPU or unbound queue limited to one active item deadlocks
+     * when an item flushes a sibling queued behind it, like an ordered queue. The kernel's
+     * start_flush_work touches the queue map when {@code saved_max_active == 1}.
+     */
+    @Test
+    void flushingASiblingFromAnItemOfAPerCpuMaxActiveOneQueueIsRecursiveOnTheQueue() throws Exception {
+        WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.ALWAYS).queueBuilder("one").maxActive(1).build();
+        assertSiblingFlushIsPredicted(q);
+    }
+
+    @Test
+    void flushingASiblingFromAnItemOfAnUnboundMaxActiveOneQueueIsRecursiveOnTheQueue() throws Exception {
+        WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.ALWAYS).queueBuilder("one").unbound().maxActive(1).build();
+        assertSiblingFlushIsPredicted(q);
+    }
+
+    @Test
+    void theCurrentLimitDecidesNotTheOneAtCreation() throws Exception {
+        WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.ALWAYS).queueBuilder("one").unbound().maxActive(4).build();
+        q.setMaxActive(1);
+        assertSiblingFlushIsPredicted(q);
+    }
+
+    @Test
+    void aSiblingFlushOnAQueueRaisedAboveOneIsNotReported() throws Exception {
+        WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.ALWAYS).queueBuilder("two").unbound().maxActive(1).build();
+        q.setMaxActive(2);
+        Work w2 = new Work("w2", () -> { });
+        CountDownLatch done = new CountDownLatch(1);
+        q.queue(new Work("w1", () -> {
+            q.queue(w2);
+            w2.flush();   // a second active slot: w2 runs beside w1, no deadlock and no report
+            done.countDown();
+        }));
+        assertThat(done.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("w1 finished").isTrue();
+        q.flush();
+        assertThat(reports).isEmpty();
+        assertThat(workErrors).isEmpty();
+    }
+
+    /**
+     * w1 queues w2 behind itself and flushes it: with one active slot, w2 can only start after
+     * w1 returns. Under THROW the flush must throw before it blocks; unfixed, it blocks for
+     * real, and the test fails after a bounded wait (then raises the limit to let it finish).
+     */
+    private void assertSiblingFlushIsPredicted(WorkQueue q) throws InterruptedException {
+        Work w2 = new Work("w2", () -> { });
+        List<Throwable> thrown = new CopyOnWriteArrayList<>();
+        CountDownLatch done = new CountDownLatch(1);
+        q.queue(new Work("w1", () -> {
+            try {
+                q.queue(w2);
+                w2.flush();
+            } catch (RuntimeException e) {
+                thrown.add(e);
+            } finally {
+                done.countDown();
+            }
+        }));
+        try {
+            assertThat(done.await(10, java.util.concurrent.TimeUnit.SECONDS))
+                    .as("w1's flush of its sibling was predicted instead of deadlocking").isTrue();
+        } finally {
+            q.setMaxActive(2); // unblocks the real deadlock of the unfixed code
+        }
+        q.flush();
+        assertThat(thrown).singleElement().isInstanceOfSatisfying(PotentialDeadlockException.class, e -> {
+            assertThat(e.report().kind()).isEqualTo(LockdepReport.Kind.RECURSIVE);
+            assertThat(e.report().text()).contains("(wq_completion)" + q.name());
+        });
+    }
+
+    /** Defect 2 (issue 14): a self-wait through cancelSync/disableSync is recorded, then refused. */
+    @Test
+    void cancelSyncOfAnItemFromInsideItselfIsReportedThenRefused() {
+        assertSelfCancelIsReportedThenRefused(Work::cancelSync);
+    }
+
+    @Test
+    void disableSyncOfAnItemFromInsideItselfIsReportedThenRefused() {
+        assertSelfCancelIsReportedThenRefused(Work::disableSync);
+    }
+
+    @Test
+    void underThrowASelfCancelSyncThrowsTheReportBeforeTheRefusal() {
+        WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.ALWAYS).queueBuilder("q").build();
+        List<Throwable> thrown = new CopyOnWriteArrayList<>();
+        Work[] self = new Work[1];
+        self[0] = new Work("self-cancel", () -> {
+            try {
+                self[0].cancelSync();
+            } catch (RuntimeException e) {
+                thrown.add(e);
+            }
+        });
+        q.queue(self[0]);
+        q.flush();
+        assertThat(thrown).singleElement().isInstanceOfSatisfying(PotentialDeadlockException.class,
+                e -> assertThat(e.report().kind()).isEqualTo(LockdepReport.Kind.RECURSIVE));
+    }
+
+    private void assertSelfCancelIsReportedThenRefused(java.util.function.Consumer<Work> op) {
+        WorkQueue q = runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS).queueBuilder("q").build();
+        List<Throwable> thrown = new CopyOnWriteArrayList<>();
+        Work[] self = new Work[1];
+        self[0] = new Work("self-cancel", () -> {
+            try {
+                op.accept(self[0]);
+            } catch (RuntimeException e) {
+                thrown.add(e);
+            }
+        });
+        q.queue(self[0]);
+        q.flush();
+        assertThat(thrown).singleElement().isInstanceOf(IllegalStateException.class)
+                .extracting(Throwable::getMessage).asString().contains("self-cancel");
+        assertThat(reports).singleElement().satisfies(r -> {
+            assertThat(r.kind()).isEqualTo(LockdepReport.Kind.RECURSIVE);
+            assertThat(r.text()).contains("(work_completion)");
+        });
+    }
+
     @Test
     void cancelSyncTouchesOnlyTheWorksMapNotTheQueues() {
         WorkQueue q = runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS).queueBuilder("q").build();

@@ -99,7 +99,7 @@ public final class Barrier extends WorkNode {
         LockDependencyValidator v = null;
         LockMap workMap = null;
         Barrier b = null;
-        WorkqueueStruct target;
+        WorkqueueStruct target = null;
         WorkerPool pool;
         for (int spins = 0; ; spins++) {
             pool = n.poolAcquire();
@@ -133,13 +133,13 @@ public final class Barrier extends WorkNode {
                 Thread.onSpinWait();
             }
         }
+        boolean self = false;
         try {
             PoolWorkqueue pwq = n.pwq;
             Worker running = n.runningWorker;
             if (running != null && running == Worker.current() && async == null) {
-                throw new IllegalStateException("work '" + n.name() + "' cannot flush itself: it would wait for itself");
-            }
-            if (pwq != null) {
+                self = true; // refused below, after the pool lock is released and the wait recorded
+            } else if (pwq != null) {
                 target = pwq.wq;
                 b = new Barrier(n.name());
                 b.async = async;
@@ -161,15 +161,26 @@ public final class Barrier extends WorkNode {
             } else {
                 return null;
             }
-            b.setPool(pool);
+            if (b != null) {
+                b.setPool(pool);
+            }
         } finally {
             pool.lock.unlock();
+        }
+        if (self) {
+            if (workMap != null && fromCancel) {
+                v.touch(workMap); // record first (recursive locking on the item), as flush does; may throw under THROW
+            }
+            throw new IllegalStateException("work '" + n.name() + "' cannot " + (fromCancel ? "cancel-and-wait for" : "flush")
+                    + " itself: it would wait for itself");
         }
         if (workMap != null) {
             if (fromCancel) {
                 v.touch(workMap); // cancel path: only the work's map, only for a running item
-            } else if ((target.ordered || target.memReclaim) && target.annotateFlush()) {
-                v.touch(target.lockMap); // an earlier item, or a stalled rescuer, blocks ours
+            } else if ((target.maxActive() == 1 || target.rescuer != null) && target.annotateFlush()) {
+                // Kernel start_flush_work: saved_max_active == 1 || wq->rescuer, with the current
+                // limit. One active slot (ordered or not) or a stalled rescuer: an earlier item blocks ours.
+                v.touch(target.lockMap);
             }
         }
         return b;

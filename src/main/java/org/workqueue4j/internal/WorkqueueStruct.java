@@ -77,6 +77,8 @@ public final class WorkqueueStruct {
     final WqRuntime runtime;
     /** The queue's flush pseudo-lock (kernel wq->lockdep_map). */
     final LockMap lockMap;
+    /** The key is this queue's own (not a caller's shared class): destroy() frees its class. */
+    private final boolean ownLockClass;
     /** Validation is on: maintain `used`. Off, the insert path pays one final-field test. */
     private final boolean trackUsed;
     /**
@@ -127,7 +129,8 @@ public final class WorkqueueStruct {
         this.freezable = spec.freezable();
         int maxActive = spec.maxActive();
         this.maxActive = maxActive;
-        LockClassKey key = spec.lockClass() != null ? spec.lockClass() : new LockClassKey("(wq_completion)" + name);
+        this.ownLockClass = spec.lockClass() == null;
+        LockClassKey key = ownLockClass ? new LockClassKey("(wq_completion)" + name) : spec.lockClass();
         this.lockMap = new LockMap("(wq_completion)" + name, key);
         this.trackUsed = runtime.validator().isEnabled();
         if (unbound) {
@@ -921,6 +924,9 @@ public final class WorkqueueStruct {
         }
         stopRescuer();
         runtime.unregister(this);
+        if (ownLockClass) {
+            runtime.validator().unregisterKey(lockMap.key()); // kernel wq_unregister_lockdep
+        }
         return true;
     }
 

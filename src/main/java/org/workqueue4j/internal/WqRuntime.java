@@ -255,6 +255,7 @@ public final class WqRuntime {
             uncaught(wq, n, t);
         } finally {
             if (workHeld) {
+                v.checkLeaks(workMap, n.name(), wq.name()); // kernel: "BUG: workqueue leaked lock or atomic"
                 v.release(workMap);
             }
             if (wqHeld) {

@@ -5,7 +5,8 @@ import java.lang.invoke.VarHandle;
 
 /**
  * The set of validated chain keys (the kernel's {@code chainhash_table}): an open-addressing
- * hash set of non-zero {@code long}s with lock-free lookups and a single writer.
+ * hash set of non-zero {@code long}s with lock-free lookups and a single writer (adds, and
+ * removals when a class is freed).
  *
  * <p>Concurrency: {@link #add} runs only under the graph lock; {@link #contains} runs on the
  * fast path without any lock. Slots are read with {@code getOpaque} and written with
@@ -54,6 +55,41 @@ final class ChainCache {
         if (insert(t, key)) {
             size = size + 1;
         }
+    }
+
+    /**
+     * Removes a key (a chain of a freed class); caller holds the graph lock. Backward-shift
+     * deletion (Knuth's Algorithm R): entries after the hole that may not sit before their home
+     * slot are moved into it, so no tombstones accumulate. Each entry is written to its new slot
+     * before its old slot is overwritten, so a concurrent reader sees it at least once or, at
+     * worst, misses it and takes the slow path (which re-checks under the graph lock).
+     *
+     * @return whether the key was present
+     */
+    boolean remove(long key) {
+        long[] t = table;
+        int mask = t.length - 1;
+        int hole = index(key, mask);
+        for (long v; (v = (long) SLOT.getOpaque(t, hole)) != key; hole = (hole + 1) & mask) {
+            if (v == 0L) {
+                return false;
+            }
+        }
+        for (int j = (hole + 1) & mask; ; j = (j + 1) & mask) {
+            long v = (long) SLOT.getOpaque(t, j);
+            if (v == 0L) {
+                break;
+            }
+            int home = index(v, mask);
+            boolean stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
+            if (!stays) {
+                SLOT.setOpaque(t, hole, v);
+                hole = j;
+            }
+        }
+        SLOT.setOpaque(t, hole, 0L);
+        size = size - 1;
+        return true;
     }
 
     int size() {

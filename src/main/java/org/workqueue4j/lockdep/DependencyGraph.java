@@ -1,9 +1,12 @@
 package org.workqueue4j.lockdep;
 
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -11,6 +14,12 @@ import java.util.Map;
  * One generation of lockdep's state: the lock classes, the dependency graph, the chain cache
  * and the acquisition site of each validated chain. {@link Lockdep#reset()} replaces the whole
  * generation. Everything except {@link #chains}' lookups is guarded by the graph lock.
+ *
+ * <p>Lifetime (the kernel's {@code lockdep_unregister_key()} / {@code zap_class()}): keys are
+ * held weakly. A class is freed with its edges (both directions) and every cached chain that
+ * contains it when its key is unregistered (a destroyed queue) or collected (polled from a
+ * reference queue on the next class lookup). Freed slots are reused for the BFS arrays, but
+ * chain keys hash the never-reused {@link LockClass#uid}, so a stale chain can never match.
  */
 final class DependencyGraph {
 
@@ -36,33 +45,202 @@ final class DependencyGraph {
         }
     }
 
-    final ChainCache chains = new ChainCache();
-    /** Chain key -> acquisition site of its top lock, for "at:" in reports. */
-    final Map<Long, String> chainFrames = new HashMap<>();
-    /** The class used for all locks once the class table is full (validation is then off). */
-    final LockClass overflow = new LockClass(0, new LockClassKey("<overflow>"), 0, this);
+    /** A validated chain: where its top lock was taken (for "at:" in reports) and its classes. */
+    static final class Chain {
+        final String at;
+        final LockClass[] classes;
+        final AcquireMode[] modes;
 
-    private final Map<LockClassKey, LockClass[]> byKey = new IdentityHashMap<>();
+        Chain(String at, LockClass[] classes, AcquireMode[] modes) {
+            this.at = at;
+            this.classes = classes;
+            this.modes = modes;
+        }
+    }
+
+    /**
+     * The graph's weak reference to a key: identity-hashed, equal to another ref of the same
+     * live key. Holds the key's classes (one per subclass), so a collected key's classes are
+     * found from the reference queue.
+     */
+    private static final class KeyRef extends WeakReference<LockClassKey> {
+        final int hash;
+        final String name;
+        final LockClass[] subs = new LockClass[LockMap.MAX_SUBCLASS + 1];
+
+        KeyRef(LockClassKey key, ReferenceQueue<LockClassKey> queue) {
+            super(key, queue);
+            this.hash = System.identityHashCode(key);
+            this.name = key.name();
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (o == this) {
+                return true;
+            }
+            if (!(o instanceof KeyRef)) {
+                return false;
+            }
+            LockClassKey k = get();
+            return k != null && k == ((KeyRef) o).get();
+        }
+    }
+
+    final ChainCache chains = new ChainCache();
+    /** Chain key -> the chain's site and classes. */
+    final Map<Long, Chain> chainInfo = new HashMap<>();
+    /** The class used for all locks once the class table is full (validation is then off). */
+    final LockClass overflow = new LockClass(0, 0, "<overflow>", 0, this);
+
+    private final ReferenceQueue<LockClassKey> collectedKeys = new ReferenceQueue<>();
+    private final Map<KeyRef, KeyRef> byKey = new HashMap<>();
+    /** Class slots: {@code classes.get(id - 1)}; null for a freed slot, which {@link #freeIds} reuses. */
     private final List<LockClass> classes = new ArrayList<>();
+    private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
+    private int liveClasses;
+    private long nextUid = 1;
     private int edges;
+    private long freedClasses;
 
     /** Returns the class of (key, subclass), creating it unless {@code max} classes exist (then null). */
     LockClass classFor(LockClassKey key, int subclass, int max) {
-        LockClass[] subs = byKey.computeIfAbsent(key, k -> new LockClass[LockMap.MAX_SUBCLASS + 1]);
-        LockClass c = subs[subclass];
+        expungeCollectedKeys();
+        KeyRef probe = new KeyRef(key, null);
+        KeyRef ref = byKey.get(probe);
+        if (ref == null) {
+            ref = new KeyRef(key, collectedKeys);
+            byKey.put(ref, ref);
+        }
+        LockClass c = ref.subs[subclass];
         if (c == null) {
-            if (classes.size() >= max) {
+            if (liveClasses >= max) {
                 return null;
             }
-            c = new LockClass(classes.size() + 1, key, subclass, this);
-            classes.add(c);
-            subs[subclass] = c;
+            Integer free = freeIds.poll();
+            int id = free != null ? free : classes.size() + 1;
+            c = new LockClass(id, nextUid++, ref.name, subclass, this);
+            if (free != null) {
+                classes.set(id - 1, c);
+            } else {
+                classes.add(c);
+            }
+            liveClasses++;
+            ref.subs[subclass] = c;
         }
         return c;
     }
 
+    /**
+     * Frees every class of {@code key} with its dependencies and chains (the kernel's
+     * {@code lockdep_unregister_key()}). Caller holds the graph lock.
+     *
+     * @return the number of classes freed
+     */
+    int unregister(LockClassKey key) {
+        KeyRef ref = byKey.remove(new KeyRef(key, null));
+        if (ref == null) {
+            return 0;
+        }
+        ref.clear(); // no longer needs to be enqueued
+        return zapAll(ref);
+    }
+
+    /** Frees the classes of keys the garbage collector found unreachable. Caller holds the graph lock. */
+    void expungeCollectedKeys() {
+        for (Reference<? extends LockClassKey> r; (r = collectedKeys.poll()) != null; ) {
+            KeyRef ref = (KeyRef) r;
+            if (byKey.remove(ref) != null) {
+                zapAll(ref);
+            }
+        }
+    }
+
+    private int zapAll(KeyRef ref) {
+        int n = 0;
+        for (int i = 0; i < ref.subs.length; i++) {
+            if (ref.subs[i] != null) {
+                zap(ref.subs[i]);
+                ref.subs[i] = null;
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Unlinks a class's edges and chains and frees its slot (kernel zap_class). */
+    private void zap(LockClass c) {
+        c.zapped = true;
+        for (LockDependency e : c.after) {
+            e.to.before.remove(e);
+            edges--;
+        }
+        for (LockDependency e : c.before) {
+            if (e.from != c) {
+                e.from.after.remove(e);
+                edges--;
+            }
+        }
+        c.after.clear();
+        c.before.clear();
+        for (Long key : c.chains) {
+            chains.remove(key);
+            Chain ch = chainInfo.remove(key);
+            if (ch != null) {
+                for (LockClass other : ch.classes) {
+                    if (other != c) {
+                        other.chains.remove(key);
+                    }
+                }
+            }
+        }
+        c.chains.clear();
+        classes.set(c.id - 1, null);
+        freeIds.push(c.id);
+        liveClasses--;
+        freedClasses++;
+    }
+
+    /** Adds a validated chain; caller holds the graph lock. */
+    void addChain(long key, String at, LockClass[] cls, AcquireMode[] modes) {
+        chains.add(key);
+        chainInfo.put(key, new Chain(at, cls, modes));
+        for (LockClass c : cls) {
+            if (c != overflow) {
+                c.chains.add(key);
+            }
+        }
+    }
+
+    /** Adds an edge; caller holds the graph lock. */
+    void addEdge(LockDependency e) {
+        e.from.after.add(e);
+        e.to.before.add(e);
+        edges++;
+    }
+
     int classCount() {
-        return classes.size();
+        return liveClasses;
+    }
+
+    long freedClassCount() {
+        return freedClasses;
+    }
+
+    /** Live classes in slot order; caller holds the graph lock. */
+    List<LockClass> liveClasses() {
+        List<LockClass> out = new ArrayList<>(liveClasses);
+        for (LockClass c : classes) {
+            if (c != null) {
+                out.add(c);
+            }
+        }
+        return out;
     }
 
     int edgeCount() {
@@ -72,10 +250,18 @@ final class DependencyGraph {
     /**
      * The checks of a chain-cache miss (the kernel's {@code check_deadlock()} and
      * {@code check_prevs_add()}) for acquiring {@code next} in {@code mode} on top of the first
-     * {@code depth} entries of {@code held}. Adds the new dependencies it proves safe; returns
-     * the first violation found, or null.
+     * {@code depth} entries of {@code held}. Returns the violations found (empty if none; at most one).
+     *
+     * <p>With {@code learnAll} (the acquisition goes ahead: WARN, or a re-validation after an
+     * out-of-order release) every dependency the acquisition makes is added, also after a
+     * violation and also the violating one itself: it really happened, and a later,
+     * <em>distinct</em> cycle through it must still be found (issue 14, defect 3). Without it
+     * (THROW: the caller will not take the lock) the first violation returns at once and
+     * nothing of this acquisition is learnt. A recursive violation is returned alone: the
+     * cycles through a class that is already held are implied by it.
      */
-    Violation check(HeldLocks held, int depth, LockClass next, AcquireMode mode, int maxEdges) {
+    List<Violation> check(HeldLocks held, int depth, LockClass next, AcquireMode mode, int maxEdges, boolean learnAll) {
+        List<Violation> found = new ArrayList<>(1);
         for (int i = 0; i < depth; i++) {
             if (held.classes[i] != next) {
                 continue;
@@ -83,31 +269,42 @@ final class DependencyGraph {
             if (mode == AcquireMode.RECURSIVE_READ && held.modes[i].isRead()) {
                 continue; // read-after-read recursion of one class is allowed for recursive readers
             }
-            return new Violation(LockdepReport.Kind.RECURSIVE, i, List.of(), null);
+            found.add(new Violation(LockdepReport.Kind.RECURSIVE, i, List.of(), null));
+            if (!learnAll) {
+                return found;
+            }
+            break;
         }
         List<String> trace = null;
         for (int i = depth - 1; i >= 0; i--) {
             LockClass prev = held.classes[i];
             AcquireMode prevMode = held.modes[i];
-            if (prev != next) {
+            if (prev != next && !prev.zapped) {
                 List<LockDependency> path = strongPath(next, mode == AcquireMode.RECURSIVE_READ,
                         prev, prevMode == AcquireMode.EXCLUSIVE);
                 if (path != null) {
-                    return new Violation(LockdepReport.Kind.CIRCULAR, i, path, null);
+                    if (found.isEmpty()) {
+                        // With next already held (recursive), every cycle through it is implied
+                        // by that report: learnt, not reported again.
+                        found.add(new Violation(LockdepReport.Kind.CIRCULAR, i, path, null));
+                    }
+                    if (!learnAll) {
+                        return found;
+                    }
                 }
                 int dep = LockDependency.calcDep(prevMode, mode);
                 LockDependency existing = prev.edgeTo(next);
                 if (existing != null) {
                     existing.dep |= dep;
-                } else if (!redundant(prev, prevMode, next, mode)) {
+                } else if (path != null || !redundant(prev, prevMode, next, mode)) {
                     if (edges >= maxEdges) {
-                        return Violation.capacity("MAX_LOCKDEP_ENTRIES");
+                        found.add(Violation.capacity("MAX_LOCKDEP_ENTRIES"));
+                        return found;
                     }
                     if (trace == null) {
                         trace = Frames.capture();
                     }
-                    prev.after.add(new LockDependency(prev, next, dep, trace));
-                    edges++;
+                    addEdge(new LockDependency(prev, next, dep, trace));
                 }
             }
             // Stop at the first entry that connects the older ones to next indirectly. Unlike the
@@ -117,7 +314,7 @@ final class DependencyGraph {
                 break;
             }
         }
-        return null;
+        return found;
     }
 
     /**

@@ -37,6 +37,8 @@ final class HeldLocks {
     }
 
     final WeakReference<Thread> owner;
+    /** The owner's name at registration, for a report after it ended. */
+    final String threadName;
     final LockMap[] maps = new LockMap[MAX_DEPTH];
     final LockClass[] classes = new LockClass[MAX_DEPTH];
     final AcquireMode[] modes = new AcquireMode[MAX_DEPTH];
@@ -53,6 +55,7 @@ final class HeldLocks {
 
     HeldLocks(Thread owner) {
         this.owner = new WeakReference<>(owner);
+        this.threadName = owner.getName();
     }
 
     long topKey() {
@@ -131,12 +134,13 @@ final class HeldLocks {
 
     /**
      * The kernel's {@code iterate_chain_key()}: mixes one held lock into the chain key. The id
-     * includes the acquire mode (so a cached L -> RL chain cannot hide L -> WL) and the trylock
+     * is the class's never-reused uid (a freed class's chains can never match a new class) with
+     * the acquire mode (so a cached L -> RL chain cannot hide L -> WL) and the trylock
      * flag (which changes the dependencies a chain adds). Never returns 0, the empty slot of
      * {@link ChainCache}.
      */
     static long iterateChainKey(long key, LockClass cls, AcquireMode mode, boolean trylock) {
-        long id = cls.id | ((long) mode.ordinal() << 16) | (trylock ? 1L << 18 : 0L);
+        long id = (cls.uid << 3) | ((long) mode.ordinal() << 1) | (trylock ? 1L : 0L);
         long h = (key ^ id) * 0x9E3779B97F4A7C15L;
         h ^= h >>> 32;
         h *= 0xD6E8FEB86659FD93L;

@@ -1,29 +1,50 @@
 package org.workqueue4j.lockdep;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A node of the dependency graph (the kernel's {@code lock_class}): one per (key, subclass) per
- * {@link DependencyGraph}. Immutable except for {@link #after}, which only the holder of the
- * graph lock reads or writes.
+ * {@link DependencyGraph}. The identity fields are final; the edge lists, the chain set and
+ * {@link #zapped} are guarded by the graph lock.
+ *
+ * <p>A class does not reference its {@link LockClassKey}: the graph keeps keys weakly, so a key
+ * that no lock refers to any more can be collected and its class freed.
  */
 final class LockClass {
 
+    /** Slot in the graph's class table, 1-based; reused after the class is freed (BFS index). */
     final int id;
+    /**
+     * Never reused within a graph: chain keys are built from it, so a chain key of a freed class
+     * can never match a chain of a later class that got the same slot.
+     */
+    final long uid;
     final String name;
-    final LockClassKey key;
     final int subclass;
     /** The graph generation that owns this class; a class from an older generation is stale. */
     final DependencyGraph graph;
     /** Outgoing edges, {@code this -> later}: locks acquired while this one was held. Guarded by the graph lock. */
     final List<LockDependency> after = new ArrayList<>();
+    /** Incoming edges, {@code earlier -> this}, so that freeing the class can unlink them. Guarded by the graph lock. */
+    final List<LockDependency> before = new ArrayList<>();
+    /** Keys of the cached chains that contain this class, dropped with it. Guarded by the graph lock. */
+    final Set<Long> chains = new HashSet<>();
+    /**
+     * Set (under the graph lock) when the class is freed. Read racily by {@link Lockdep}'s
+     * class-cache check: a stale false only lets a lock of a destroyed queue, used during its
+     * own destruction, be validated once more against the freed class, which the slow path
+     * then ignores (it re-checks under the graph lock).
+     */
+    boolean zapped;
 
-    LockClass(int id, LockClassKey key, int subclass, DependencyGraph graph) {
+    LockClass(int id, long uid, String name, int subclass, DependencyGraph graph) {
         this.id = id;
-        this.key = key;
+        this.uid = uid;
         this.subclass = subclass;
-        this.name = subclass == 0 ? key.name() : key.name() + "/" + subclass;
+        this.name = subclass == 0 ? name : name + "/" + subclass;
         this.graph = graph;
     }
 

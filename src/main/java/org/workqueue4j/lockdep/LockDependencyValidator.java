@@ -63,6 +63,33 @@ public interface LockDependencyValidator {
     /** Returns whether the calling thread holds {@code map} (the kernel's {@code lockdep_is_held()}). */
     boolean isHeld(LockMap map);
 
+    /**
+     * The worker's check after a work item's function returned, while it still holds the item's
+     * map {@code base} (the kernel's "BUG: workqueue leaked lock or atomic" in
+     * {@code process_one_work}): every lock the thread acquired after {@code base} and still
+     * holds is reported (item, queue, lock and where it was taken), then dropped from the
+     * thread's held stack and released: a {@link ValidatedLock} or
+     * {@link ValidatedReadWriteLock} is fully unlocked (every hold) by the worker, a bare
+     * {@link LockMap} is forgotten. So the next item on that worker starts with no lock held and
+     * other threads are not blocked forever; the critical section the item left open is the
+     * bug the report names. No-op by default.
+     *
+     * @param base the item's map, held by the calling worker
+     * @param function the item's name, for the report
+     * @param queue the queue's name, for the report
+     */
+    default void checkLeaks(LockMap base, String function, String queue) {
+    }
+
+    /**
+     * Frees the lock classes of {@code key} with their dependencies and chains (the kernel's
+     * {@code lockdep_unregister_key()}). No-op by default.
+     *
+     * @param key the key whose classes to free
+     */
+    default void unregisterKey(LockClassKey key) {
+    }
+
     /** Returns the no-op validator: near-zero cost, {@link #isEnabled()} is false. */
     static LockDependencyValidator disabled() {
         return DisabledValidator.INSTANCE;

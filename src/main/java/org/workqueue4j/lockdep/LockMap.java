@@ -29,6 +29,13 @@ public final class LockMap {
     LockClass classCache;
 
     /**
+     * How the owning thread fully releases the real lock behind this map when a work item
+     * leaked it (set once by {@link ValidatedLock} / {@link ValidatedReadWriteLock} before the
+     * lock is published through their final fields); null for a bare pseudo-lock.
+     */
+    Runnable leakRelease;
+
+    /**
      * Creates a lock instance of subclass 0.
      *
      * @param name instance name (informational); not null

@@ -159,8 +159,7 @@ public final class Lockdep implements LockDependencyValidator {
                 h.hit();
             } else {
                 h.miss();
-                LockdepReport r = validateMiss(h, h.depth, g, cls, mode, trylock, key);
-                if (r != null) {
+                for (LockdepReport r : validateMiss(h, h.depth, g, cls, mode, trylock, key, true)) {
                     emit(r, true); // throws under THROW, before the lock is pushed
                 }
             }
@@ -186,8 +185,7 @@ public final class Lockdep implements LockDependencyValidator {
             h.rehash(i);
             for (int j = i; j < h.depth && validating; j++) {
                 if (!g.chains.contains(h.keys[j])) {
-                    LockdepReport r = validateMiss(h, j, g, h.classes[j], h.modes[j], h.trylocks[j], h.keys[j]);
-                    if (r != null) {
+                    for (LockdepReport r : validateMiss(h, j, g, h.classes[j], h.modes[j], h.trylocks[j], h.keys[j], false)) {
                         emit(r, false);
                     }
                 }
@@ -239,6 +237,27 @@ public final class Lockdep implements LockDependencyValidator {
     }
 
     @Override
+    public void checkLeaks(LockMap base, String function, String queue) {
+        HeldLocks h = held.get();
+        int i = h.find(base);
+        if (i < 0 || i == h.depth - 1) {
+            return; // the common case: the item's map is on top
+        }
+        DependencyGraph g = current(h);
+        LockdepReport r = validating ? format(g, h, h.depth, f -> f.leaked(i + 1, function, queue)) : null;
+        while (h.depth > i + 1) {
+            LockMap m = h.maps[h.depth - 1];
+            h.remove(h.depth - 1); // forgotten first: the real unlock below must not report it as not held
+            if (m.leakRelease != null && h.find(m) < 0) {
+                m.leakRelease.run();
+            }
+        }
+        if (r != null) {
+            emit(r, false);
+        }
+    }
+
+    @Override
     public boolean isHeld(LockMap map) {
         return held.get().find(map) >= 0;
     }
@@ -272,6 +291,26 @@ public final class Lockdep implements LockDependencyValidator {
         }
     }
 
+    /**
+     * Frees the classes of {@code key} (every subclass), with their dependencies and cached
+     * chains, the kernel's {@code lockdep_unregister_key()}: a destroyed queue calls it for its
+     * own key so that a service creating a queue per connection never fills the class table.
+     * Locks of that key used afterwards get a new class. Keys that become unreachable are freed
+     * the same way without this call (the graph holds keys weakly). Thread-safe.
+     *
+     * @param key the key whose classes to free; not null
+     */
+    @Override
+    public void unregisterKey(LockClassKey key) {
+        Objects.requireNonNull(key, "key");
+        graphLock.lock();
+        try {
+            graph.unregister(key);
+        } finally {
+            graphLock.unlock();
+        }
+    }
+
     /** Returns the counters of the current generation. */
     public LockdepStats stats() {
         prune();
@@ -286,7 +325,8 @@ public final class Lockdep implements LockDependencyValidator {
                     misses += t.misses();
                 }
             }
-            return new LockdepStats(hits, misses, g.classCount(), g.edgeCount(), g.chains.size());
+            g.expungeCollectedKeys();
+            return new LockdepStats(hits, misses, g.classCount(), g.edgeCount(), g.chains.size(), g.freedClassCount());
         } finally {
             graphLock.unlock();
         }
@@ -310,13 +350,23 @@ public final class Lockdep implements LockDependencyValidator {
         return h;
     }
 
-    /** Drops the stacks of dead threads, keeping their counters. */
+    /**
+     * Drops the stacks of dead threads, keeping their counters, and reports a thread that ended
+     * holding validated locks (the kernel's check at exit). Runs every 64 thread registrations
+     * and from {@link #stats()}: Java has no hook at the end of an arbitrary thread.
+     */
     private void prune() {
         DependencyGraph g = graph;
         for (HeldLocks t : threads) {
-            if (!t.ownerAlive() && threads.remove(t) && t.graph == g) {
-                retiredHits.addAndGet(t.hits());
-                retiredMisses.addAndGet(t.misses());
+            if (!t.ownerAlive() && threads.remove(t)) {
+                if (t.graph == g) {
+                    retiredHits.addAndGet(t.hits());
+                    retiredMisses.addAndGet(t.misses());
+                }
+                // The dead owner wrote its stack; its termination happens-before isAlive() false.
+                if (t.depth > 0 && validating && t.graph == g) {
+                    emit(format(g, t, t.depth, f -> new ReportFormatter(g, t, t.depth, t.threadName).heldAtExit()), false);
+                }
             }
         }
     }
@@ -337,7 +387,7 @@ public final class Lockdep implements LockDependencyValidator {
 
     private LockClass classOf(LockMap map, DependencyGraph g) {
         LockClass c = map.classCache;
-        if (c != null && c.graph == g) {
+        if (c != null && c.graph == g && !c.zapped) {
             return c;
         }
         LockdepReport overflow = null;
@@ -365,35 +415,52 @@ public final class Lockdep implements LockDependencyValidator {
     /**
      * The slow path of a chain-cache miss: validates acquiring {@code cls} on top of the first
      * {@code depth} held entries and caches the chain. Returns a report to emit, or null.
+     * {@code fromAcquire}: a blocking acquire, which THROW refuses on a report (so nothing of it
+     * is learnt); otherwise (a re-validation after an out-of-order release) the locks are held.
      */
-    private LockdepReport validateMiss(HeldLocks h, int depth, DependencyGraph g, LockClass cls,
-                                       AcquireMode mode, boolean trylock, long key) {
+    private List<LockdepReport> validateMiss(HeldLocks h, int depth, DependencyGraph g, LockClass cls,
+                                       AcquireMode mode, boolean trylock, long key, boolean fromAcquire) {
         graphLock.lock();
         try {
-            if (!validating || graph != g || g.chains.contains(key)) {
-                return null;
+            if (!validating || graph != g || cls.zapped || g.chains.contains(key)) {
+                return List.of(); // (a zapped class: a lock of a queue being destroyed; nothing to learn)
             }
             if (g.chains.size() >= maxChains) {
-                return new ReportFormatter(g, h, depth).capacity("MAX_LOCKDEP_CHAINS", maxChains);
+                return List.of(new ReportFormatter(g, h, depth).capacity("MAX_LOCKDEP_CHAINS", maxChains));
             }
             String at = Frames.caller();
-            DependencyGraph.Violation v = trylock ? null : g.check(h, depth, cls, mode, maxEdges);
-            if (v == null || (v.kind != LockdepReport.Kind.CAPACITY && policy == ReportPolicy.WARN)) {
-                g.chains.add(key); // only now: a fast-path hit must imply the checks are done
-                g.chainFrames.put(key, at);
+            boolean learnAll = policy != ReportPolicy.THROW || !fromAcquire;
+            List<DependencyGraph.Violation> vs = trylock ? List.of() : g.check(h, depth, cls, mode, maxEdges, learnAll);
+            boolean capacity = vs.stream().anyMatch(v -> v.kind == LockdepReport.Kind.CAPACITY);
+            if (vs.isEmpty() || (!capacity && learnAll)) {
+                // Only now, and only with every dependency of the chain learnt: a fast-path hit
+                // must imply the checks are done and nothing of the chain is missing (defect 3).
+                LockClass[] chainClasses = new LockClass[depth + 1];
+                AcquireMode[] chainModes = new AcquireMode[depth + 1];
+                System.arraycopy(h.classes, 0, chainClasses, 0, depth);
+                System.arraycopy(h.modes, 0, chainModes, 0, depth);
+                chainClasses[depth] = cls;
+                chainModes[depth] = mode;
+                g.addChain(key, at, chainClasses, chainModes);
             }
-            if (v == null) {
-                return null;
+            if (vs.isEmpty()) {
+                return List.of();
             }
             ReportFormatter f = new ReportFormatter(g, h, depth);
-            switch (v.kind) {
-                case CIRCULAR:
-                    return f.circular(cls, mode, v);
-                case RECURSIVE:
-                    return f.recursive(cls, mode, v);
-                default:
-                    return f.capacity(v.limit, maxEdges);
+            List<LockdepReport> out = new ArrayList<>(vs.size());
+            for (DependencyGraph.Violation v : vs) {
+                switch (v.kind) {
+                    case CIRCULAR:
+                        out.add(f.circular(cls, mode, v));
+                        break;
+                    case RECURSIVE:
+                        out.add(f.recursive(cls, mode, v));
+                        break;
+                    default:
+                        out.add(f.capacity(v.limit, maxEdges));
+                }
             }
+            return out;
         } finally {
             graphLock.unlock();
         }

@@ -20,7 +20,14 @@ public final class LockdepReport {
         /** A lock (re-)initialized while some thread holds it. */
         INIT_HELD,
         /** A capacity limit (classes, edges, chains, held-lock depth) was hit; validation is off. */
-        CAPACITY
+        CAPACITY,
+        /**
+         * "BUG: workqueue leaked lock or atomic": a work item returned holding validated locks.
+         * The worker releases them after the report (see {@link LockDependencyValidator#checkLeaks}).
+         */
+        LEAKED_LOCK,
+        /** "is exiting with locks still held!": a thread ended holding validated locks, which stay locked. */
+        HELD_AT_EXIT
     }
 
     private final Kind kind;
@@ -80,9 +87,25 @@ public final class LockdepReport {
         return kind + " " + String.join(" -> ", classes);
     }
 
-    /** Identity used by {@link ReportPolicy#WARN} to report each distinct problem once. */
+    /**
+     * Identity used by {@link ReportPolicy#WARN} to report each distinct problem once. A cycle
+     * is the same cycle from whichever of its edges it is met: its classes are rotated to start
+     * at the smallest name.
+     */
     String signature() {
-        return kind + ":" + String.join("\u0000", classes);
+        List<String> c = classes;
+        if (kind == Kind.CIRCULAR && !c.isEmpty()) {
+            int min = 0;
+            for (int i = 1; i < c.size(); i++) {
+                if (c.get(i).compareTo(c.get(min)) < 0) {
+                    min = i;
+                }
+            }
+            java.util.List<String> rotated = new java.util.ArrayList<>(c.subList(min, c.size()));
+            rotated.addAll(c.subList(0, min));
+            c = rotated;
+        }
+        return kind + ":" + String.join("\u0000", c);
     }
 
     @Override

@@ -8,8 +8,9 @@ package org.workqueue4j.lockdep;
  * @param classes lock classes registered
  * @param edges dependencies (edges) in the graph
  * @param chains validated chains in the chain cache
+ * @param freedClasses classes freed so far (destroyed queues' keys, unreachable keys)
  */
-public record LockdepStats(long chainHits, long chainMisses, int classes, int edges, int chains) {
+public record LockdepStats(long chainHits, long chainMisses, int classes, int edges, int chains, long freedClasses) {
 
     /** Returns {@code hits / (hits + misses)}, or 0 when nothing was acquired. */
     public double chainHitRate() {

@@ -18,10 +18,42 @@ final class ReportFormatter {
     private final String thread;
 
     ReportFormatter(DependencyGraph graph, HeldLocks held, int depth) {
+        this(graph, held, depth, Thread.currentThread().getName());
+    }
+
+    ReportFormatter(DependencyGraph graph, HeldLocks held, int depth, String thread) {
         this.graph = graph;
         this.held = held;
         this.depth = depth;
-        this.thread = Thread.currentThread().getName();
+        this.thread = thread;
+    }
+
+    /** The kernel's process_one_work leak check: entries {@code from..depth-1} were leaked. */
+    LockdepReport leaked(int from, String function, String queue) {
+        String title = "BUG: workqueue leaked lock or atomic: " + thread;
+        StringBuilder sb = header(title);
+        sb.append("     last function: ").append(function).append(" (queue '").append(queue).append("')\n");
+        List<String> classes = new ArrayList<>();
+        for (int i = from; i < depth; i++) {
+            classes.add(held.classes[i].name);
+        }
+        List<String> heldLines = heldLocks(sb);
+        sb.append("\nthe leaked locks (#").append(from).append(" and above) are released by the worker now.\n");
+        backtrace(sb);
+        return new LockdepReport(LockdepReport.Kind.LEAKED_LOCK, title, classes, heldLines, thread, sb.toString());
+    }
+
+    /** The kernel's debug_check_no_locks_held() at exit, for a thread that ended (no backtrace: it is gone). */
+    LockdepReport heldAtExit() {
+        String title = "WARNING: " + thread + " is exiting with locks still held!";
+        StringBuilder sb = header(title);
+        List<String> classes = new ArrayList<>();
+        for (int i = 0; i < depth; i++) {
+            classes.add(held.classes[i].name);
+        }
+        List<String> heldLines = heldLocks(sb);
+        sb.append("\nthese locks stay locked: a java.util.concurrent lock is not released when its owner ends.\n");
+        return new LockdepReport(LockdepReport.Kind.HELD_AT_EXIT, title, classes, heldLines, thread, sb.toString());
     }
 
     LockdepReport circular(LockClass next, AcquireMode mode, DependencyGraph.Violation v) {
@@ -143,8 +175,8 @@ final class ReportFormatter {
     }
 
     private String heldAt(int i) {
-        String at = graph.chainFrames.get(held.keys[i]);
-        return at == null ? "?" : at;
+        DependencyGraph.Chain ch = graph.chainInfo.get(held.keys[i]);
+        return ch == null ? "?" : ch.at;
     }
 
     private static String className(LockMap map) {

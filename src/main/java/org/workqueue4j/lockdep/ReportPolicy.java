@@ -7,7 +7,12 @@ public enum ReportPolicy {
      * {@code debug_locks_off()}) until {@link Lockdep#reset()}. Held locks are still tracked.
      */
     WARN_ONCE,
-    /** Log every distinct report (distinct by kind and lock classes) and keep validating. */
+    /**
+     * Log every distinct report (distinct by kind and lock classes; a cycle is the same cycle
+     * from whichever edge it is met) and keep validating: every dependency an acquisition makes
+     * is learnt even when it is reported, and a chain is cached only once all of its
+     * dependencies are in the graph, so later distinct problems are still found.
+     */
     WARN,
     /**
      * Like {@link #WARN}, and in addition {@code acquire()} throws

@@ -47,6 +47,11 @@ public final class ValidatedLock extends ValidatedAcquire {
         super(validator, map, AcquireMode.EXCLUSIVE, lock);
         this.reentrant = reentrant;
         this.lock = lock;
+        map.leakRelease = () -> {
+            while (lock.isHeldByCurrentThread()) {
+                lock.unlock();
+            }
+        };
     }
 
     @Override

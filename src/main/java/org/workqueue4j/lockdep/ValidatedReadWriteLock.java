@@ -48,6 +48,14 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
         this.rw = new ReentrantReadWriteLock(fair);
         this.readLock = new ReadSide();
         this.writeLock = new WriteSide();
+        map.leakRelease = () -> {
+            while (rw.getWriteHoldCount() > 0) {
+                rw.writeLock().unlock();
+            }
+            while (rw.getReadHoldCount() > 0) {
+                rw.readLock().unlock();
+            }
+        };
     }
 
     /** Returns a builder for a lock with non-default options. */
