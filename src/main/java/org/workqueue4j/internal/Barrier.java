@@ -69,6 +69,26 @@ public final class Barrier extends WorkNode {
         return true;
     }
 
+    /**
+     * Waits for the last queueing instance of {@code n} until {@code deadline}
+     * (System.nanoTime()); giving up leaves the barrier to complete unobserved.
+     *
+     * @return true if the instance finished (or the item was idle), false if the deadline passed
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public static boolean flushWorkUntil(WorkNode n, boolean fromCancel, long deadline) throws InterruptedException {
+        Barrier b = startFlushWork(n, fromCancel);
+        if (b == null) {
+            return true;
+        }
+        WorkEvents.FlushWait ev = WorkEvents.beginFlush();
+        try {
+            return b.done.awaitUntil(deadline);
+        } finally {
+            WorkEvents.commitFlush(ev, fromCancel ? "cancel_work_sync" : "flush_work", n.name());
+        }
+    }
+
     /** Links a barrier behind {@code n} (or its running instance); null if there is nothing to wait for. */
     private static Barrier startFlushWork(WorkNode n, boolean fromCancel) {
         LockDependencyValidator v = null;

@@ -49,6 +49,10 @@ final class Worker implements Runnable {
     int sleepDepth;
     /** System.nanoTime() when the current item started, 0 between items; the monitor reads it under the pool lock. */
     long currentStartNanos;
+    /** A kick woke this idle worker and it has not left idle yet (one wake-up in flight). */
+    boolean woken;
+    /** Taken off idle to free its slot under the worker cap: exits when it wakes. */
+    boolean retired;
 
     Worker(WorkerPool pool, int id) {
         this.pool = pool;
@@ -68,6 +72,11 @@ final class Worker implements Runnable {
         this.id = 0;
         this.name = "kworker/R-" + queueName;
         this.flags = PREP;
+    }
+
+    /** The runtime this worker (or rescuer) belongs to. */
+    WqRuntime runtime() {
+        return rescuerOf != null ? rescuerOf.runtime() : pool.runtime;
     }
 
     /** The worker the calling thread is, or null. */
@@ -102,6 +111,7 @@ final class Worker implements Runnable {
     }
 
     void leaveIdle() {
+        woken = false;
         pool.idle.remove(this);
     }
 
@@ -152,15 +162,20 @@ final class Worker implements Runnable {
         long idleTimeout = p.runtime.idleTimeoutNanos();
         p.lock.lock();
         try {
+            boolean managed = false;
             while (true) {
                 if (p.dying && scheduled.isEmpty()) {
                     break;
                 }
                 leaveIdle();
                 if (p.needMoreWorker()) {
-                    if (!p.mayStartWorking()) {
-                        p.manageWorkers();
+                    // Manage once per wake-up: creation drops the lock, so re-check after it; a
+                    // creation that failed (cap, factory) does not stop this worker from working.
+                    if (!managed && !p.mayStartWorking() && p.manageWorkers()) {
+                        managed = true;
+                        continue;
                     }
+                    managed = false;
                     clearFlags(PREP);
                     do {
                         WorkNode n = p.worklist.first();
@@ -179,6 +194,10 @@ final class Worker implements Runnable {
                     LockSupport.parkNanos(p, idleTimeout);
                 } finally {
                     p.lock.lock();
+                }
+                managed = false;
+                if (retired) {
+                    break; // retired by the monitor: the worker cap needs the slot elsewhere
                 }
                 if (System.nanoTime() - idleSinceNanos >= idleTimeout && p.worklist.isEmpty()
                         && p.idle.contains(this) && p.tooManyWorkers()) {

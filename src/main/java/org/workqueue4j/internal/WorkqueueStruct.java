@@ -449,11 +449,30 @@ public final class WorkqueueStruct {
      * anyway; and it keeps "at most two colours in flight" true.
      */
     private void flush(boolean interruptible) throws InterruptedException {
+        flush(interruptible, false, 0);
+    }
+
+    /**
+     * {@link #flushInterruptibly()} that gives up at {@code deadline} (System.nanoTime()), as
+     * it gives up when interrupted: the flush already started completes on its own.
+     *
+     * @return true if flushed, false if the deadline passed first
+     */
+    public boolean flushUntil(long deadline) throws InterruptedException {
+        return flush(true, true, deadline);
+    }
+
+    private boolean flush(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
         annotateAndRefuseSelfWait("flush");
         WorkEvents.FlushWait ev = WorkEvents.beginFlush();
-        lockMutex(interruptible);
+        if (!lockMutex(interruptible, timed, deadline)) {
+            return false;
+        }
         try {
-            awaitFlushDone(interruptible); // an abandoned (interrupted) flush first; see above
+            // an abandoned (interrupted or timed-out) flush first; see above
+            if (!awaitFlushDone(interruptible, timed, deadline)) {
+                return false;
+            }
             flushDone.reset(1);
             for (PoolWorkqueue pwq : pwqs) {
                 WorkerPool pool = pwq.pool;
@@ -470,7 +489,7 @@ public final class WorkqueueStruct {
                 }
             }
             flushDone.countDown();
-            awaitFlushDone(interruptible);
+            return awaitFlushDone(interruptible, timed, deadline);
         } finally {
             flushMutex.unlock();
             WorkEvents.commitFlush(ev, "flush_workqueue", name);
@@ -494,12 +513,16 @@ public final class WorkqueueStruct {
         }
     }
 
-    private void awaitFlushDone(boolean interruptible) throws InterruptedException {
+    private boolean awaitFlushDone(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
+        if (timed) {
+            return flushDone.awaitUntil(deadline);
+        }
         if (interruptible) {
             flushDone.awaitInterruptibly();
         } else {
             flushDone.await();
         }
+        return true;
     }
 
     /** A pwq's marked colour reached zero; called under that pwq's pool lock. */
@@ -507,20 +530,23 @@ public final class WorkqueueStruct {
         flushDone.countDown();
     }
 
-    private void lockMutex(boolean interruptible) throws InterruptedException {
+    private boolean lockMutex(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
         if (flushMutex.tryLock()) {
-            return;
+            return true;
         }
         Worker w = Worker.current();
         if (w != null) {
             w.sleeping();
         }
         try {
-            if (interruptible) {
+            if (timed) {
+                return flushMutex.tryLock(deadline - System.nanoTime(), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } else if (interruptible) {
                 flushMutex.lockInterruptibly();
             } else {
                 flushMutex.lock();
             }
+            return true;
         } finally {
             if (w != null) {
                 w.running();
@@ -530,6 +556,24 @@ public final class WorkqueueStruct {
 
     /** Flushes until every pwq is idle; meanwhile only chained work may queue (kernel drain_workqueue). */
     public void drain() {
+        try {
+            drain(false, 0);
+        } catch (InterruptedException e) {
+            throw new AssertionError("uninterruptible drain interrupted", e); // not thrown: flush() keeps the status
+        }
+    }
+
+    /**
+     * {@link #drain()} that gives up at {@code deadline} (System.nanoTime()) or when
+     * interrupted; the queue then accepts items again as before the call.
+     *
+     * @return true if drained, false if the deadline passed first
+     */
+    public boolean drainUntil(long deadline) throws InterruptedException {
+        return drain(true, deadline);
+    }
+
+    private boolean drain(boolean timed, long deadline) throws InterruptedException {
         synchronized (stateLock) {
             if (nrDrainers++ == 0) {
                 state |= DRAINING;
@@ -537,9 +581,15 @@ public final class WorkqueueStruct {
         }
         try {
             for (int tries = 1; ; tries++) {
-                flush();
+                if (timed) {
+                    if (!flushUntil(deadline)) {
+                        return false;
+                    }
+                } else {
+                    flush();
+                }
                 if (allIdle()) {
-                    return;
+                    return true;
                 }
                 if (tries == 10 || (tries % 100 == 0 && tries <= 1000)) {
                     LOG.log(Level.WARNING, "workqueue {0}: drain isn''t complete after {1} tries", name, tries);
@@ -575,20 +625,38 @@ public final class WorkqueueStruct {
      * @return false if the queue was already destroyed
      */
     public boolean destroy() {
+        try {
+            return destroy(false, 0);
+        } catch (InterruptedException e) {
+            throw new AssertionError("uninterruptible destroy interrupted", e); // not thrown: drain() keeps the status
+        }
+    }
+
+    /**
+     * {@link #destroy()} for {@code WqRuntime.close}: gives up at {@code deadline} or when
+     * interrupted, leaving the queue refusing every new item (destroy begun, not finished).
+     *
+     * @return true if destroyed (or destroyed already), false if the deadline passed first
+     */
+    boolean destroyUntil(long deadline) throws InterruptedException {
         annotateAndRefuseSelfWait("destroy");
-        synchronized (stateLock) {
-            if ((state & (DESTROYING | DESTROYED)) != 0) {
+        return !beginDestroy() || finishDestroy(true, deadline);
+    }
+
+    private boolean destroy(boolean timed, long deadline) throws InterruptedException {
+        annotateAndRefuseSelfWait("destroy");
+        return beginDestroy() && finishDestroy(timed, deadline);
+    }
+
+    /** Drains (up to the deadline when timed), then marks the queue destroyed and unlinks it. */
+    private boolean finishDestroy(boolean timed, long deadline) throws InterruptedException {
+        if (timed) {
+            if (!drain(true, deadline)) {
                 return false;
             }
-            state |= DESTROYING;
+        } else {
+            drain();
         }
-        // Armed delayed work is the caller's duty (kernel rule); it is reported, never lost silently.
-        for (WorkNode n : runtime.timer().cancelAllFor(this)) {
-            n.clearState(WorkNode.TIMER | WorkNode.PENDING);
-            runtime.uncaught(this, n, new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
-                    + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)"));
-        }
-        drain();
         synchronized (stateLock) {
             state = (state & ~DESTROYING) | DESTROYED;
         }
@@ -603,6 +671,38 @@ public final class WorkqueueStruct {
         stopRescuer();
         runtime.unregister(this);
         return true;
+    }
+
+    /** Marks the queue dying and takes back its armed timers (reported); false if already dying. */
+    private boolean beginDestroy() {
+        synchronized (stateLock) {
+            if ((state & (DESTROYING | DESTROYED)) != 0) {
+                return false;
+            }
+            state |= DESTROYING;
+        }
+        // Armed delayed work is the caller's duty (kernel rule); it is reported, never lost silently.
+        for (WorkNode n : runtime.timer().cancelAllFor(this)) {
+            n.clearState(WorkNode.TIMER | WorkNode.PENDING);
+            runtime.uncaught(this, n, new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
+                    + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)"));
+        }
+        return true;
+    }
+
+    /** A close that ran out of time: refuse every new item from now on (no drain, no wait). */
+    void refuseAll() {
+        beginDestroy();
+    }
+
+    /** Asks the rescuer, if any, to end; its thread (to join), or null. */
+    Thread requestRescuerStop() {
+        return rescuer == null ? null : rescuer.requestStop();
+    }
+
+    /** The rescuer's worker, or null. */
+    Worker rescuerWorker() {
+        return rescuer == null ? null : rescuer.worker();
     }
 
     @Override
