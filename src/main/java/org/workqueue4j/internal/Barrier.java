@@ -13,6 +13,8 @@ import org.workqueue4j.lockdep.LockMap;
 public final class Barrier extends WorkNode {
     final Completion done = new Completion(1);
     private final String target;
+    /** Set before the barrier is published on a list (under the pool lock); read by its flusher only. */
+    private WqRuntime runtime;
 
     Barrier(String target) {
         this.target = target;
@@ -21,6 +23,11 @@ public final class Barrier extends WorkNode {
     @Override
     public String name() {
         return "BAR(" + target + ")";
+    }
+
+    /** The hung-waiter registry of the runtime this barrier was queued in. */
+    private HungWaits hungWaits() {
+        return runtime.hungWaits();
     }
 
     @Override
@@ -44,8 +51,13 @@ public final class Barrier extends WorkNode {
         if (b == null) {
             return false;
         }
+        HungWaits.Waiter waiting = b.hungWaits().begin(fromCancel ? "cancel_work_sync" : "flush_work", null, n);
         WorkEvents.FlushWait ev = WorkEvents.beginFlush();
-        b.done.await();
+        try {
+            b.done.await();
+        } finally {
+            b.hungWaits().end(waiting);
+        }
         WorkEvents.commitFlush(ev, fromCancel ? "cancel_work_sync" : "flush_work", n.name());
         return true;
     }
@@ -60,10 +72,12 @@ public final class Barrier extends WorkNode {
         if (b == null) {
             return false;
         }
+        HungWaits.Waiter waiting = b.hungWaits().begin("flush_work", null, n);
         WorkEvents.FlushWait ev = WorkEvents.beginFlush();
         try {
             b.done.awaitInterruptibly();
         } finally {
+            b.hungWaits().end(waiting);
             WorkEvents.commitFlush(ev, "flush_work", n.name());
         }
         return true;
@@ -81,10 +95,12 @@ public final class Barrier extends WorkNode {
         if (b == null) {
             return true;
         }
+        HungWaits.Waiter waiting = b.hungWaits().begin(fromCancel ? "cancel_work_sync" : "flush_work", null, n);
         WorkEvents.FlushWait ev = WorkEvents.beginFlush();
         try {
             return b.done.awaitUntil(deadline);
         } finally {
+            b.hungWaits().end(waiting);
             WorkEvents.commitFlush(ev, fromCancel ? "cancel_work_sync" : "flush_work", n.name());
         }
     }
@@ -155,6 +171,7 @@ public final class Barrier extends WorkNode {
                 return null;
             }
             b.setPool(pool);
+            b.runtime = pool.runtime;
         } finally {
             pool.lock.unlock();
         }

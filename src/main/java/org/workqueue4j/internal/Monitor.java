@@ -36,6 +36,9 @@ final class Monitor implements Runnable {
      *     threshold is reported once per stall as "BUG: workqueue lockup" with a state dump
      *     and the busy workers' stacks.
      *
+     *  6. hung waiters (HungWaits): a flush, cancelSync, drain, destroy or close waiting longer
+     *     than the watchdog threshold is reported once, with the items blocking it.
+     *
      * When a scan finds no pool busy or pending, the thread parks until a worker starts an
      * item (noteBusy: one volatile read on that path) or for the watchdog threshold.
      */
@@ -233,6 +236,12 @@ final class Monitor implements Runnable {
         if (failures != null) {
             for (String f : failures) {
                 runtime.report(f);
+            }
+        }
+        List<String> hung = watchdogNanos > 0 ? runtime.hungWaits().check(runtime, now, watchdogNanos) : null;
+        if (hung != null) {
+            for (String h : hung) {
+                runtime.report(h);
             }
         }
         if (stalls != null) {

@@ -165,6 +165,7 @@ public final class WorkerPool {
         } else if (!dying) {
             if (starvedSinceNanos == 0) {
                 starvedSinceNanos = System.nanoTime() | 1;
+                runtime.monitor().noteBusy(); // the mayday timer runs on the monitor's ticks
             }
             if (!managerActive && nrCreating == 0) {
                 runtime.manager().request();

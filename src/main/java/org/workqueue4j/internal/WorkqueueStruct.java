@@ -464,6 +464,15 @@ public final class WorkqueueStruct {
 
     private boolean flush(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
         annotateAndRefuseSelfWait("flush");
+        HungWaits.Waiter waiting = runtime.hungWaits().begin("flush_workqueue", this, null);
+        try {
+            return flushLocked(interruptible, timed, deadline);
+        } finally {
+            runtime.hungWaits().end(waiting);
+        }
+    }
+
+    private boolean flushLocked(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
         WorkEvents.FlushWait ev = WorkEvents.beginFlush();
         if (!lockMutex(interruptible, timed, deadline)) {
             return false;
@@ -574,6 +583,15 @@ public final class WorkqueueStruct {
     }
 
     private boolean drain(boolean timed, long deadline) throws InterruptedException {
+        HungWaits.Waiter waiting = runtime.hungWaits().begin("drain_workqueue", this, null);
+        try {
+            return drainMarked(timed, deadline);
+        } finally {
+            runtime.hungWaits().end(waiting);
+        }
+    }
+
+    private boolean drainMarked(boolean timed, long deadline) throws InterruptedException {
         synchronized (stateLock) {
             if (nrDrainers++ == 0) {
                 state |= DRAINING;
@@ -650,6 +668,18 @@ public final class WorkqueueStruct {
 
     /** Drains (up to the deadline when timed), then marks the queue destroyed and unlinks it. */
     private boolean finishDestroy(boolean timed, long deadline) throws InterruptedException {
+        HungWaits.Waiter waiting = runtime.hungWaits().begin("destroy_workqueue", this, null);
+        try {
+            if (!finishDrain(timed, deadline)) {
+                return false;
+            }
+        } finally {
+            runtime.hungWaits().end(waiting);
+        }
+        return finishUnlink();
+    }
+
+    private boolean finishDrain(boolean timed, long deadline) throws InterruptedException {
         if (timed) {
             if (!drain(true, deadline)) {
                 return false;
@@ -657,6 +687,11 @@ public final class WorkqueueStruct {
         } else {
             drain();
         }
+        return true;
+    }
+
+    /** Marks the drained queue destroyed, unlinks it from its pools, stops its rescuer. */
+    private boolean finishUnlink() {
         synchronized (stateLock) {
             state = (state & ~DESTROYING) | DESTROYED;
         }

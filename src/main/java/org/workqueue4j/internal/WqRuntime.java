@@ -41,6 +41,7 @@ public final class WqRuntime {
     private final TimerQueue timer;
     private final Monitor monitor;
     private final Manager manager;
+    private final HungWaits hungWaits;
     private final Consumer<String> reportListener;
     private final LockDependencyValidator validator;
     /** Flush-annotation policy ALWAYS (true) or SKIP_NEVER_USED (false). */
@@ -76,6 +77,7 @@ public final class WqRuntime {
             new WorkerPool(this, cpus * 2 + 1, -1, true),
         };
         // Make both threads before starting either, so a factory failure leaves nothing running.
+        hungWaits = new HungWaits(!watchdogThreshold.isZero());
         monitor = new Monitor(this, cpuIntensiveThreshold.toNanos(), watchdogThreshold.toNanos());
         manager = new Manager(this);
         timer = new TimerQueue(this);
@@ -93,6 +95,10 @@ public final class WqRuntime {
 
     Manager manager() {
         return manager;
+    }
+
+    HungWaits hungWaits() {
+        return hungWaits;
     }
 
     /** Pool workers alive or being created, over all pools (the cap counts these). */
@@ -436,6 +442,15 @@ public final class WqRuntime {
         long timeoutNanos = timeout.toNanos(); // the builder saturates "forever" to ~100 years
         long deadline = System.nanoTime() + timeoutNanos;
         closed = true;
+        HungWaits.Waiter waiting = hungWaits.begin("close", null, null);
+        try {
+            return closeUntil(timeout, deadline);
+        } finally {
+            hungWaits.end(waiting);
+        }
+    }
+
+    private boolean closeUntil(Duration timeout, long deadline) {
         boolean interrupted = false;
         boolean timedOut = false;
         for (WorkqueueStruct wq : queues()) {
