@@ -52,7 +52,7 @@ public final class Barrier extends WorkNode {
             return false;
         }
         HungWaits.Waiter waiting = b.hungWaits().begin(fromCancel ? "cancel_work_sync" : "flush_work", null, n);
-        WorkEvents.FlushWait ev = WorkEvents.beginFlush();
+        Object ev = WorkEvents.beginFlush();
         try {
             b.done.await();
         } finally {
@@ -73,7 +73,7 @@ public final class Barrier extends WorkNode {
             return false;
         }
         HungWaits.Waiter waiting = b.hungWaits().begin("flush_work", null, n);
-        WorkEvents.FlushWait ev = WorkEvents.beginFlush();
+        Object ev = WorkEvents.beginFlush();
         try {
             b.done.awaitInterruptibly();
         } finally {
@@ -96,7 +96,7 @@ public final class Barrier extends WorkNode {
             return true;
         }
         HungWaits.Waiter waiting = b.hungWaits().begin(fromCancel ? "cancel_work_sync" : "flush_work", null, n);
-        WorkEvents.FlushWait ev = WorkEvents.beginFlush();
+        Object ev = WorkEvents.beginFlush();
         try {
             return b.done.awaitUntil(deadline);
         } finally {

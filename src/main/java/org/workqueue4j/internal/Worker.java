@@ -249,14 +249,21 @@ final class Worker implements Runnable {
         n.clearState(WorkNode.PENDING);
         pwq.started++;
         currentStartNanos = now;
+        long queued = n.queuedNanos;
+        n.queuedNanos = 0;
         p.lock.unlock();
         rt.monitor().noteBusy();
-        WorkEvents.Execution ev = WorkEvents.beginExecution();
+        Object ev = null;
         try {
+            ev = WorkEvents.beginExecution();
             rt.execute(pwq.wq, n);
         } finally {
             if (ev != null) {
-                WorkEvents.commitExecution(ev, pwq.wq.name(), n.name(), name);
+                try {
+                    WorkEvents.commitExecution(ev, pwq.wq.name(), n.name(), name, queued == 0 ? 0 : now - queued);
+                } catch (Throwable t) { // the recorder's failure must not cost the worker its lock state
+                    rt.report("workqueue: JFR event commit failed: " + t);
+                }
             }
             p.acquire();
             currentStartNanos = 0;

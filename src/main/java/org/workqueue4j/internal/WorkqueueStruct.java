@@ -284,6 +284,9 @@ public final class WorkqueueStruct {
             int color = pwq.workColor;
             pwq.nrInFlight[color]++;
             n.color = color;
+            if (WorkEvents.active()) {
+                n.queuedNanos = System.nanoTime(); // JFR's queue-to-start latency
+            }
             n.pwq = pwq;
             n.setPool(pool);
             if (pwq.inactive.isEmpty() && pwq.nrActive < pwq.maxActive) {
@@ -473,7 +476,7 @@ public final class WorkqueueStruct {
     }
 
     private boolean flushLocked(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
-        WorkEvents.FlushWait ev = WorkEvents.beginFlush();
+        Object ev = WorkEvents.beginFlush();
         if (!lockMutex(interruptible, timed, deadline)) {
             return false;
         }
