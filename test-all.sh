@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of workqueue4j on a fresh machine (JDK 17 + Maven):
-#   1. the library's JUnit suite (the bounded stress run included), then installs the library;
+#   1. the library's JUnit suite (the bounded stress run included), then installs the library,
+#      and runs the README example on a runtime image without jdk.jfr (it/no-jfr-image.sh);
 #   2. a compile of the JMH benchmarks (jmh/);
 #   3. a quick jcstress pass over the CI set of races (jcstress/ci-tests.regex).
 # Fails on any test failure, and on any jcstress test that failed (a FORBIDDEN outcome) or erred
@@ -10,6 +11,9 @@ cd "$(dirname "$0")"
 MVN=(mvn -B -ntp)
 
 "${MVN[@]}" install
+
+# The README example on a JDK 17 image without jdk.jfr, module path and class path (a few seconds).
+it/no-jfr-image.sh
 
 "${MVN[@]}" -q -f jmh/pom.xml package
 echo "jmh: benchmarks compiled to jmh/target/benchmarks.jar"

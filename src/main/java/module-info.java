@@ -8,6 +8,6 @@
 module org.workqueue4j {
     exports org.workqueue4j;
     exports org.workqueue4j.lockdep;
-    requires java.logging;
-    requires jdk.jfr;
+    // JFR is optional: without jdk.jfr in the runtime image the events stay off (WorkEvents).
+    requires static jdk.jfr;
 }

@@ -261,6 +261,45 @@ public class Work {
     }
 
     /**
+     * {@link #flushInterruptibly()}, giving up after {@code timeout} as it gives up when
+     * interrupted: the item and its queue are unaffected. Interruptible.
+     *
+     * @param timeout how long to wait at most; zero or negative: do not wait
+     * @return true if the last queueing instance has finished (or the item was idle), false
+     *         if the timeout elapsed first
+     * @throws InterruptedException  if interrupted while waiting (the status is then cleared)
+     * @throws IllegalStateException if called from this item's own function
+     * @throws NullPointerException  if {@code timeout} is null
+     */
+    public boolean flush(java.time.Duration timeout) throws InterruptedException {
+        return Barrier.flushWorkUntil(node, false, org.workqueue4j.internal.Blocking.deadlineAfter(timeout));
+    }
+
+    /**
+     * {@link #cancelSync()} with a bounded wait: cancels a pending instance, then waits up to
+     * {@code timeout} for a running one. At the timeout (or an interrupt) it stops waiting; the
+     * running instance completes on its own and the item can be queued again as usual.
+     * Interruptible.
+     *
+     * @param timeout how long to wait at most for a running instance; zero or negative: do
+     *                not wait
+     * @return true if on return the item is neither pending nor running (unless queued again
+     *         meanwhile), false if the timeout elapsed while it still ran
+     * @throws InterruptedException  if interrupted while waiting (the status is then cleared)
+     * @throws IllegalStateException if called from this item's own function
+     * @throws NullPointerException  if {@code timeout} is null
+     */
+    public boolean cancelSync(java.time.Duration timeout) throws InterruptedException {
+        long deadline = org.workqueue4j.internal.Blocking.deadlineAfter(timeout);
+        Pending.cancel(node, true);
+        try {
+            return Barrier.flushWorkUntil(node, true, deadline);
+        } finally {
+            Pending.enable(node);
+        }
+    }
+
+    /**
      * Takes the item off its queue if it is pending (kernel {@code cancel_work}). Does not wait
      * for a running instance.
      *

@@ -403,6 +403,37 @@ public final class WorkQueue implements Executor, AutoCloseable {
     }
 
     /**
+     * {@link #flushInterruptibly()}, giving up after {@code timeout} as it gives up when
+     * interrupted: the flush already started completes on its own, and the queue and its
+     * items are unaffected. Interruptible.
+     *
+     * @param timeout how long to wait at most; zero or negative: do not wait
+     * @return true if every item queued before the call has finished, false if the timeout
+     *         elapsed first
+     * @throws InterruptedException  if interrupted while waiting (the status is then cleared)
+     * @throws IllegalStateException if called from one of this queue's own items
+     * @throws NullPointerException  if {@code timeout} is null
+     */
+    public boolean flush(Duration timeout) throws InterruptedException {
+        return wq.flushUntil(org.workqueue4j.internal.Blocking.deadlineAfter(timeout));
+    }
+
+    /**
+     * {@link #drain()}, giving up after {@code timeout} or when interrupted. Giving up ends the
+     * drain: the queue accepts items from every caller again, and what it was waiting for
+     * completes on its own. Interruptible.
+     *
+     * @param timeout how long to wait at most; zero or negative: do not wait
+     * @return true if the queue was drained, false if the timeout elapsed first
+     * @throws InterruptedException  if interrupted while waiting (the status is then cleared)
+     * @throws IllegalStateException if called from one of this queue's own items
+     * @throws NullPointerException  if {@code timeout} is null
+     */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        return wq.drainUntil(org.workqueue4j.internal.Blocking.deadlineAfter(timeout));
+    }
+
+    /**
      * Flushes until the queue is empty (kernel {@code drain_workqueue}). Meanwhile only this
      * queue's own items may queue to it (chained work); other callers get an
      * {@link IllegalStateException}. Not interruptible.

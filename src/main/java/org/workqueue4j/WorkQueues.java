@@ -31,27 +31,37 @@ public final class WorkQueues implements AutoCloseable {
     private final WorkQueue systemUnbound;
     private final WorkQueue systemFreezable;
     private volatile boolean closing;
+    /** Claimed by the one close() that does the work; the others wait for {@link #closedLatch}. */
+    private final java.util.concurrent.atomic.AtomicBoolean closeClaimed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.CountDownLatch closedLatch = new java.util.concurrent.CountDownLatch(1);
+    private static final java.util.concurrent.atomic.AtomicInteger SEQ = new java.util.concurrent.atomic.AtomicInteger();
 
-    private WorkQueues(WorkQueuesConfig config) {
+    private WorkQueues(WorkQueuesConfig config, String defaultName) {
         this.config = config;
         UncaughtWorkHandler h = config.uncaughtWorkHandler;
-        this.engine = new WqRuntime(config.cpus, config.threadFactory, config.idleTimeout,
+        this.engine = new WqRuntime(config.name != null ? config.name : defaultName, config.cpus, config.threadFactory,
+                config.idleTimeout,
                 (wq, n, e) -> h.uncaught((WorkQueue) wq.api(), ItemNode.workOf(n), e),
                 config.cpuIntensiveThreshold, config.watchdogThreshold, config.reportListener,
-                config.validator, config.flushAnnotation == FlushAnnotation.ALWAYS);
-        system = WorkQueue.createSystem(WorkQueue.builder("events").runtime(this), this);
-        systemHighPri = WorkQueue.createSystem(WorkQueue.builder("events_highpri").highPriority().runtime(this), this);
-        systemLong = WorkQueue.createSystem(WorkQueue.builder("events_long").runtime(this), this);
-        systemUnbound = WorkQueue.createSystem(WorkQueue.builder("events_unbound").unbound()
-                .maxActive(WorkQueue.MAX_ACTIVE).runtime(this), this);
-        systemFreezable = WorkQueue.createSystem(WorkQueue.builder("events_freezable").freezable().runtime(this), this);
+                config.validator, config.flushAnnotation == FlushAnnotation.ALWAYS, config.maxWorkers);
+        try {
+            system = WorkQueue.createSystem(WorkQueue.builder("events").runtime(this), this);
+            systemHighPri = WorkQueue.createSystem(WorkQueue.builder("events_highpri").highPriority().runtime(this), this);
+            systemLong = WorkQueue.createSystem(WorkQueue.builder("events_long").runtime(this), this);
+            systemUnbound = WorkQueue.createSystem(WorkQueue.builder("events_unbound").unbound()
+                    .maxActive(WorkQueue.MAX_ACTIVE).runtime(this), this);
+            systemFreezable = WorkQueue.createSystem(WorkQueue.builder("events_freezable").freezable().runtime(this), this);
+        } catch (Throwable e) {
+            engine.abandon(); // a failed create leaves no thread behind
+            throw e;
+        }
     }
 
     /** The process-wide runtime, created on first use with {@link WorkQueuesConfig#defaults()}. */
     public static WorkQueues global() {
         WorkQueues g = GLOBAL.get();
         if (g == null) {
-            WorkQueues created = new WorkQueues(WorkQueuesConfig.defaults());
+            WorkQueues created = new WorkQueues(WorkQueuesConfig.defaults(), "global");
             if (GLOBAL.compareAndSet(null, created)) {
                 g = created;
             } else {
@@ -62,9 +72,17 @@ public final class WorkQueues implements AutoCloseable {
         return g;
     }
 
-    /** An isolated runtime; close it when done. */
+    /**
+     * An isolated runtime; close it when done. If it cannot be built (the thread factory
+     * throws for the timer or monitor thread) the exception propagates and no thread of it is
+     * left running.
+     *
+     * @param config the settings
+     * @return the new runtime
+     * @throws NullPointerException if {@code config} is null
+     */
     public static WorkQueues create(WorkQueuesConfig config) {
-        return new WorkQueues(Objects.requireNonNull(config, "config"));
+        return new WorkQueues(Objects.requireNonNull(config, "config"), Integer.toString(SEQ.incrementAndGet()));
     }
 
     /** An isolated runtime with the defaults. */
@@ -148,6 +166,9 @@ public final class WorkQueues implements AutoCloseable {
     /**
      * Freezes every {@code freezable()} queue (kernel freeze_workqueues_begin): they keep
      * accepting items but hold them; returns once their running items have finished.
+     *
+     * @throws IllegalStateException if called from an item of a freezable queue of this
+     *                               runtime (it would wait for itself); nothing is frozen then
      */
     public void freeze() {
         engine.freeze();
@@ -193,19 +214,54 @@ public final class WorkQueues implements AutoCloseable {
     }
 
     /**
-     * Destroys every queue still alive (draining it), stops the timer and every worker, and
-     * waits (up to the configured close timeout) for their threads to end. Idempotent.
+     * Destroys every queue still alive (draining it), stops the timer, the monitor and every
+     * worker and rescuer, and joins their threads, all within the configured
+     * {@link WorkQueuesConfig.Builder#closeTimeout close timeout}.
+     *
+     * <p>Whichever thread calls it, it returns only once the runtime is closed: a second,
+     * concurrent call waits for the first (as {@code ExecutorService.close()}); a call after
+     * that returns at once.
+     *
+     * <p>At the timeout it stops waiting: queues not yet destroyed refuse every new item,
+     * every worker still running an item is interrupted, and one report (log at ERROR and the
+     * report listener) names each of them with its queue, item and stack, and every runtime
+     * thread still alive; then it returns normally, so that a shutdown hook cannot hang. Items
+     * still queued run on the remaining (daemon) threads after their current items end.
+     * Interrupting the closing thread cuts the wait short the same way; the interrupt status
+     * is set again on return.
+     *
+     * @throws IllegalStateException if called on one of this runtime's own threads (a work
+     *                               item, the uncaught-work handler or report listener running
+     *                               there): it would wait for itself. Nothing has changed then.
      */
     @Override
     public void close() {
-        if (closing) {
+        engine.refuseFromOwnThread("close()");
+        if (!closeClaimed.compareAndSet(false, true)) {
+            awaitClosed();
             return;
         }
         closing = true;
         GLOBAL.compareAndSet(this, null);
         try {
             engine.close(config.closeTimeout);
-        } catch (InterruptedException e) {
+        } finally {
+            closedLatch.countDown();
+        }
+    }
+
+    /** Waits for the close() in progress on another thread; keeps an interrupt for the return. */
+    private void awaitClosed() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                closedLatch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
     }

@@ -24,8 +24,15 @@ public final class WorkQueuesConfig {
     final Consumer<String> reportListener;
     final LockDependencyValidator validator;
     final FlushAnnotation flushAnnotation;
+    final String name;
+    final int maxWorkers;
+
+    /** Durations at or above this mean "forever" (about 100 years; keeps deadline arithmetic exact). */
+    static final Duration FOREVER = Duration.ofDays(36_500);
 
     private WorkQueuesConfig(Builder b) {
+        this.name = b.name;
+        this.maxWorkers = b.maxWorkers > 0 ? b.maxWorkers : defaultMaxWorkers(b.cpus);
         this.validator = b.validator != null ? b.validator : defaultValidator();
         this.flushAnnotation = b.flushAnnotation;
         this.cpuIntensiveThreshold = b.cpuIntensiveThreshold;
@@ -58,8 +65,50 @@ public final class WorkQueuesConfig {
         return builder().build();
     }
 
+    /**
+     * The number of logical CPUs.
+     *
+     * @return the CPU count the runtime is built with
+     */
     public int cpus() {
         return cpus;
+    }
+
+    /**
+     * The cap on pool worker threads.
+     *
+     * @return the configured cap, or the default {@code max(64, 16 * cpus)}
+     */
+    public int maxWorkers() {
+        return maxWorkers;
+    }
+
+    /**
+     * The runtime's name, the {@code <name>} in its thread names {@code wq-<name>/kworker/0:1}.
+     *
+     * @return the name, or null when the runtime numbers itself
+     */
+    public String name() {
+        return name;
+    }
+
+    /** The default worker cap: 16 per CPU, at least 64. */
+    static int defaultMaxWorkers(int cpus) {
+        return Math.max(64, 16 * cpus);
+    }
+
+    /**
+     * Checks a duration setting: null is refused, below {@code min} is refused with an
+     * {@link IllegalArgumentException} naming the setting and its range; at or above
+     * {@link #FOREVER} it means forever and is saturated to {@code FOREVER}.
+     */
+    static Duration checkDuration(String setting, Duration d, boolean zeroAllowed) {
+        Objects.requireNonNull(d, setting);
+        if (d.isNegative() || (!zeroAllowed && d.isZero())) {
+            throw new IllegalArgumentException(setting + " must be in " + (zeroAllowed ? "[0" : "(0")
+                    + ", forever) (values of 100 years or more mean forever), got " + d);
+        }
+        return d.compareTo(FOREVER) >= 0 ? FOREVER : d;
     }
 
     /** Builder of {@link WorkQueuesConfig}. */
@@ -74,6 +123,8 @@ public final class WorkQueuesConfig {
         private Consumer<String> reportListener;
         private LockDependencyValidator validator;
         private FlushAnnotation flushAnnotation = FlushAnnotation.SKIP_NEVER_USED;
+        private String name;
+        private int maxWorkers;
 
         private Builder() {
         }
@@ -105,11 +156,7 @@ public final class WorkQueuesConfig {
          * threshold plus one monitor tick (half the threshold): 15 ms by default.
          */
         public Builder cpuIntensiveThreshold(Duration d) {
-            Objects.requireNonNull(d, "cpuIntensiveThreshold");
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException("cpuIntensiveThreshold must be positive, got " + d);
-            }
-            this.cpuIntensiveThreshold = d;
+            this.cpuIntensiveThreshold = checkDuration("cpuIntensiveThreshold", d, false);
             return this;
         }
 
@@ -119,11 +166,7 @@ public final class WorkQueuesConfig {
          * workqueue.watchdog_thresh, default 30 s). Zero turns the watchdog off.
          */
         public Builder watchdogThreshold(Duration d) {
-            Objects.requireNonNull(d, "watchdogThreshold");
-            if (d.isNegative()) {
-                throw new IllegalArgumentException("watchdogThreshold must not be negative, got " + d);
-            }
-            this.watchdogThreshold = d;
+            this.watchdogThreshold = checkDuration("watchdogThreshold", d, true);
             return this;
         }
 
@@ -146,10 +189,23 @@ public final class WorkQueuesConfig {
         }
 
         /**
-         * Makes worker threads (default {@link Executors#defaultThreadFactory()}). The runtime
-         * names each thread like the kernel ({@code kworker/0:1}) and makes it a daemon. A
+         * Makes every thread of the runtime: workers, rescuers, the timer and the monitor
+         * (default {@link Executors#defaultThreadFactory()}). The runtime then renames each
+         * thread {@code wq-<runtime name>/<kernel name>} ({@code wq-global/kworker/0:1},
+         * {@code wq-3/kworker/u4:0}, {@code wq-3/kworker/R-<queue>}) and makes it a daemon,
+         * overriding the name and daemon flag the factory chose: the runtime's threads never
+         * keep the JVM alive, {@link WorkQueues#close()} ends them. Workers of high-priority
+         * pools get {@link Thread#MAX_PRIORITY}. Everything else the factory sets (thread
+         * group, context class loader, uncaught-exception handler, other priorities) is kept.
+         * The factory is called outside every engine lock, so it may queue work itself. A
          * factory that throws (including {@code OutOfMemoryError: unable to create native
-         * thread}) is survived: the failure is reported and retried later.
+         * thread}) is survived for workers: the failure is reported and retried later; for the
+         * runtime's own threads it fails {@link WorkQueues#create(WorkQueuesConfig)}, which then
+         * leaves no thread behind.
+         *
+         * @param f the factory
+         * @return this builder
+         * @throws NullPointerException if {@code f} is null
          */
         public Builder threadFactory(ThreadFactory f) {
             this.threadFactory = Objects.requireNonNull(f, "threadFactory");
@@ -158,11 +214,7 @@ public final class WorkQueuesConfig {
 
         /** How long a surplus idle worker lives (kernel IDLE_WORKER_TIMEOUT, 300 s). */
         public Builder idleTimeout(Duration d) {
-            Objects.requireNonNull(d, "idleTimeout");
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException("idleTimeout must be positive, got " + d);
-            }
-            this.idleTimeout = d;
+            this.idleTimeout = checkDuration("idleTimeout", d, false);
             return this;
         }
 
@@ -172,9 +224,60 @@ public final class WorkQueuesConfig {
             return this;
         }
 
-        /** How long {@link WorkQueues#close()} waits for worker threads to end (default 10 s). */
+        /**
+         * Bounds {@link WorkQueues#close()} (default 10 s): how long it waits for the queues to
+         * drain and the runtime's threads to end. At the timeout {@code close()} interrupts the
+         * workers still running items, reports each of them (queue, item, worker, stack) to the
+         * log and the report listener, and returns; see {@link WorkQueues#close()}.
+         *
+         * @param d the bound; zero means "do not wait"; 100 years or more mean forever
+         * @return this builder
+         * @throws IllegalArgumentException if {@code d} is negative (the message names the
+         *                                  setting and its range)
+         * @throws NullPointerException     if {@code d} is null
+         */
         public Builder closeTimeout(Duration d) {
-            this.closeTimeout = Objects.requireNonNull(d, "closeTimeout");
+            this.closeTimeout = checkDuration("closeTimeout", d, true);
+            return this;
+        }
+
+        /**
+         * Names the runtime: its threads are named {@code wq-<name>/kworker/0:1},
+         * {@code wq-<name>/kworker/timer} and so on, so that two runtimes are told apart in a
+         * thread dump (default: {@code global} for {@link WorkQueues#global()}, else a number
+         * unique in the JVM).
+         *
+         * @param name the runtime's name
+         * @return this builder
+         * @throws NullPointerException     if {@code name} is null
+         * @throws IllegalArgumentException if {@code name} is empty
+         */
+        public Builder name(String name) {
+            Objects.requireNonNull(name, "name");
+            if (name.isEmpty()) {
+                throw new IllegalArgumentException("name must not be empty");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * Caps the runtime's pool worker threads, over all its pools (default
+         * {@code max(64, 16 * cpus)}). A pool that needs a worker while the cap is reached waits
+         * for one to become free: its idle peers in other pools are retired at once, and the
+         * rescuers of its {@code memReclaim()} queues (not counted in the cap, nor are the timer
+         * and monitor threads) keep those queues going. Each episode in which the cap holds work
+         * back is reported once (log and report listener).
+         *
+         * @param n the cap, at least 2
+         * @return this builder
+         * @throws IllegalArgumentException if {@code n} is below 2 or above 32768
+         */
+        public Builder maxWorkers(int n) {
+            if (n < 2 || n > 32_768) {
+                throw new IllegalArgumentException("maxWorkers must be in [2, 32768], got " + n);
+            }
+            this.maxWorkers = n;
             return this;
         }
 

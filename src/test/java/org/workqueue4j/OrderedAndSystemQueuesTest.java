@@ -214,9 +214,9 @@ class OrderedAndSystemQueuesTest {
             w.flush();
         }
         assertThat(threads).hasSize(5);
-        assertThat(threads.get(0)).matches("events=kworker/\\d+:\\d+");
-        assertThat(threads.get(1)).matches("events_highpri=kworker/\\d+:\\d+H");
-        assertThat(threads.get(3)).matches("events_unbound=kworker/u\\d+:\\d+");
+        assertThat(threads.get(0)).matches("events=wq-[^/]+/kworker/\\d+:\\d+");
+        assertThat(threads.get(1)).matches("events_highpri=wq-[^/]+/kworker/\\d+:\\d+H");
+        assertThat(threads.get(3)).matches("events_unbound=wq-[^/]+/kworker/u\\d+:\\d+");
     }
 
     @Test
@@ -241,7 +241,7 @@ class OrderedAndSystemQueuesTest {
         AtomicInteger runs = new AtomicInteger();
         t.rt.scheduleOnEachCpu(() -> {
             runs.incrementAndGet();
-            threads.add(Thread.currentThread().getName().replaceAll(":\\d+$", ""));
+            threads.add(Thread.currentThread().getName().replaceAll(":\\d+$", "").replaceAll("^wq-[^/]+/", ""));
         });
         assertThat(runs).as("all done when it returns").hasValue(t.rt.cpus());
         assertThat(threads).containsExactlyInAnyOrder("kworker/0", "kworker/1");

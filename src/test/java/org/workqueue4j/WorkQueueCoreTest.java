@@ -317,9 +317,9 @@ class WorkQueueCoreTest {
         pcpu.flush();
         hi.flush();
         unb.flush();
-        assertThat(names[0]).matches("kworker/1:\\d+");
-        assertThat(names[1]).matches("kworker/0:\\d+H");
-        assertThat(names[2]).matches("kworker/u\\d+:\\d+");
+        assertThat(names[0]).matches("wq-[^/]+/kworker/1:\\d+");
+        assertThat(names[1]).matches("wq-[^/]+/kworker/0:\\d+H");
+        assertThat(names[2]).matches("wq-[^/]+/kworker/u\\d+:\\d+");
     }
 
     @Test

@@ -17,6 +17,8 @@ public final class Barrier extends WorkNode {
     private final String target;
     /** Completed when the barrier runs, for flushWorkAsync; else null. Set before it is linked. */
     private CompletableFuture<Boolean> async;
+    /** Set before the barrier is published on a list (under the pool lock); read by its flusher only. */
+    private WqRuntime runtime;
 
     Barrier(String target) {
         this.target = target;
@@ -25,6 +27,11 @@ public final class Barrier extends WorkNode {
     @Override
     public String name() {
         return "BAR(" + target + ")";
+    }
+
+    /** The hung-waiter registry of the runtime this barrier was queued in. */
+    private HungWaits hungWaits() {
+        return runtime.hungWaits();
     }
 
     @Override
@@ -51,8 +58,13 @@ public final class Barrier extends WorkNode {
         if (b == null) {
             return false;
         }
-        WorkEvents.FlushWait ev = WorkEvents.beginFlush();
-        b.done.await();
+        HungWaits.Waiter waiting = b.hungWaits().begin(fromCancel ? "cancel_work_sync" : "flush_work", null, n);
+        Object ev = WorkEvents.beginFlush();
+        try {
+            b.done.await();
+        } finally {
+            b.hungWaits().end(waiting);
+        }
         WorkEvents.commitFlush(ev, fromCancel ? "cancel_work_sync" : "flush_work", n.name());
         return true;
     }
@@ -67,13 +79,37 @@ public final class Barrier extends WorkNode {
         if (b == null) {
             return false;
         }
-        WorkEvents.FlushWait ev = WorkEvents.beginFlush();
+        HungWaits.Waiter waiting = b.hungWaits().begin("flush_work", null, n);
+        Object ev = WorkEvents.beginFlush();
         try {
             b.done.awaitInterruptibly();
         } finally {
+            b.hungWaits().end(waiting);
             WorkEvents.commitFlush(ev, "flush_work", n.name());
         }
         return true;
+    }
+
+    /**
+     * Waits for the last queueing instance of {@code n} until {@code deadline}
+     * (System.nanoTime()); giving up leaves the barrier to complete unobserved.
+     *
+     * @return true if the instance finished (or the item was idle), false if the deadline passed
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public static boolean flushWorkUntil(WorkNode n, boolean fromCancel, long deadline) throws InterruptedException {
+        Barrier b = startFlushWork(n, fromCancel, null);
+        if (b == null) {
+            return true;
+        }
+        HungWaits.Waiter waiting = b.hungWaits().begin(fromCancel ? "cancel_work_sync" : "flush_work", null, n);
+        Object ev = WorkEvents.beginFlush();
+        try {
+            return b.done.awaitUntil(deadline);
+        } finally {
+            b.hungWaits().end(waiting);
+            WorkEvents.commitFlush(ev, fromCancel ? "cancel_work_sync" : "flush_work", n.name());
+        }
     }
 
     /**
@@ -163,6 +199,7 @@ public final class Barrier extends WorkNode {
             }
             if (b != null) {
                 b.setPool(pool);
+                b.runtime = pool.runtime;
             }
         } finally {
             pool.lock.unlock();

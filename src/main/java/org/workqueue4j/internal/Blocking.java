@@ -26,4 +26,24 @@ public final class Blocking {
             }
         }
     }
+
+    /**
+     * The System.nanoTime() deadline {@code timeout} from now: a negative timeout counts as
+     * zero, one of 100 years or more as forever (no overflow).
+     */
+    public static long deadlineAfter(java.time.Duration timeout) {
+        java.util.Objects.requireNonNull(timeout, "timeout");
+        long nanos;
+        if (timeout.isNegative()) {
+            nanos = 0;
+        } else if (timeout.compareTo(FOREVER) >= 0) {
+            nanos = FOREVER.toNanos();
+        } else {
+            nanos = timeout.toNanos();
+        }
+        return System.nanoTime() + nanos;
+    }
+
+    /** Timeouts at or above this mean forever (about 100 years: deadline arithmetic stays exact). */
+    private static final java.time.Duration FOREVER = java.time.Duration.ofDays(36_500);
 }

@@ -112,4 +112,40 @@ final class Completion {
             }
         }
     }
+
+    /**
+     * Waits until done, {@code deadline} (System.nanoTime()) passes, or the thread is
+     * interrupted.
+     *
+     * @return true if done, false if the deadline passed first
+     * @throws InterruptedException if interrupted first (the status is cleared)
+     */
+    boolean awaitUntil(long deadline) throws InterruptedException {
+        if (isDone()) {
+            return true;
+        }
+        Worker w = Worker.current();
+        if (w != null) {
+            w.sleeping();
+        }
+        waiter = Thread.currentThread();
+        try {
+            while (!isDone()) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                LockSupport.parkNanos(this, left);
+            }
+            return true;
+        } finally {
+            waiter = null;
+            if (w != null) {
+                w.running();
+            }
+        }
+    }
 }

@@ -25,12 +25,19 @@ final class Monitor implements Runnable {
      *     library cannot see it. Both flags are cleared when the item ends.
      *  2. samples CPU time: a RUNNABLE busy worker adds one tick to its queue's cpu_time, as
      *     the kernel samples at its tick (wq_monitor's CPUtime column is sampled too).
-     *  3. retries worker creation for a pool that needs a worker and has none idle (kernel
-     *     manager with CREATE_COOLDOWN), sending maydays to rescuer-backed queues while it fails.
+     *  3. asks the manager thread (Manager) to create a worker for a pool that needs one and has
+     *     none idle, every tick while it lacks one (kernel manager with CREATE_COOLDOWN); runs the
+     *     mayday timer (a pool
+     *     lacking a worker for 10 ms calls its rescuers, then every 100 ms); while the worker cap
+     *     holds work back, retires idle workers of pools with nothing pending and reports the
+     *     episode once.
      *  4. reports worker-creation failures recorded under a pool lock, outside any lock.
      *  5. watchdog: a pool whose worklist is non-empty and has not progressed for the watchdog
      *     threshold is reported once per stall as "BUG: workqueue lockup" with a state dump
      *     and the busy workers' stacks.
+     *
+     *  6. hung waiters (HungWaits): a flush, cancelSync, drain, destroy or close waiting longer
+     *     than the watchdog threshold is reported once, with the items blocking it.
      *
      * When a scan finds no pool busy or pending, the thread parks until a worker starts an
      * item (noteBusy: one volatile read on that path) or for the watchdog threshold.
@@ -43,6 +50,8 @@ final class Monitor implements Runnable {
     private volatile boolean parkedIdle;
     private volatile boolean stopped;
     Thread thread;
+    /** Test seam: run on the monitor thread at the start of each idle re-check; null in production. */
+    volatile Runnable idleRecheckHook;
 
     Monitor(WqRuntime runtime, long cpuIntensiveNanos, long watchdogNanos) {
         this.runtime = runtime;
@@ -74,6 +83,20 @@ final class Monitor implements Runnable {
         LockSupport.unpark(thread);
     }
 
+
+    /*
+     * The wake-up protocol. The signals are the volatile fields, not the thread's permit:
+     * noteBusy() clears `parkedIdle`, stop() sets `stopped`, and the monitor re-checks both
+     * after every return from a park. A permit consumed elsewhere (the re-check's scan parks
+     * while it waits for a contended pool lock, and that park eats an unpark sent meanwhile)
+     * only makes a park return late by nothing: the flag is still there to be seen.
+     *
+     * Ordering: the monitor writes `parkedIdle = true` (volatile) and then takes each pool lock;
+     * a worker publishes its item under the pool lock, releases it and then reads `parkedIdle`
+     * (volatile). Both are synchronization actions in one total order, so either the worker's
+     * read sees `true` (and clears it) or the monitor's lock acquisition follows the worker's
+     * release (and its scan sees the item).
+     */
     @Override
     public void run() {
         long last = System.nanoTime();
@@ -83,11 +106,30 @@ final class Monitor implements Runnable {
             last = now;
             Thread.interrupted(); // a report listener may leave one: parkNanos would return at once, forever
             if (busy) {
-                LockSupport.parkNanos(this, tickNanos);
+                long deadline = System.nanoTime() + tickNanos;
+                while (!stopped) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        break;
+                    }
+                    LockSupport.parkNanos(this, left);
+                }
             } else {
                 parkedIdle = true;
+                Runnable hook = idleRecheckHook;
+                if (hook != null) {
+                    hook.run();
+                }
                 if (!scan(System.nanoTime(), 0)) { // re-check: a worker may have started meanwhile
-                    LockSupport.parkNanos(this, watchdogNanos > 0 ? watchdogNanos : TimeUnit.SECONDS.toNanos(60));
+                    long idleNanos = watchdogNanos > 0 ? watchdogNanos : TimeUnit.SECONDS.toNanos(60);
+                    long deadline = System.nanoTime() + idleNanos;
+                    while (parkedIdle && !stopped) {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            break;
+                        }
+                        LockSupport.parkNanos(this, left);
+                    }
                 }
                 parkedIdle = false;
                 last = System.nanoTime();
@@ -98,6 +140,8 @@ final class Monitor implements Runnable {
     /** One tick over every pool; true if any pool has running or pending work. */
     private boolean scan(long now, long elapsed) {
         boolean busy = false;
+        boolean anyStarved = false;
+        boolean capHeld = runtime.workerCapHeld();
         List<String> stalls = null;
         List<String> failures = null;
         for (WorkerPool p : runtime.allPools()) {
@@ -134,8 +178,34 @@ final class Monitor implements Runnable {
                         p.kick();
                     }
                 }
-                if (!p.dying && p.needMoreWorker() && p.idle.isEmpty() && !p.managerActive) {
+                boolean starved = !p.dying && p.needMoreWorker() && p.idle.isEmpty();
+                if (starved && !p.managerActive && p.nrCreating == 0) {
                     create = true;
+                }
+                if (!starved) {
+                    p.starvedSinceNanos = 0;
+                } else {
+                    anyStarved = true;
+                    if (p.starvedSinceNanos == 0) {
+                        p.starvedSinceNanos = now | 1;
+                    }
+                    // Kernel mayday timer: MAYDAY_INITIAL_TIMEOUT after the pool first lacked a
+                    // worker, then every MAYDAY_INTERVAL while it still lacks one.
+                    if (now - p.starvedSinceNanos >= WorkerPool.MAYDAY_INITIAL_TIMEOUT_NANOS
+                            && (p.lastMaydayNanos == 0 || now - p.lastMaydayNanos >= WorkerPool.MAYDAY_INTERVAL_NANOS)) {
+                        p.lastMaydayNanos = now | 1;
+                        p.sendMaydays();
+                    }
+                }
+                if (capHeld) {
+                    p.retireIdleWorker();
+                }
+                if (p.capReport != null) {
+                    if (failures == null) {
+                        failures = new ArrayList<>();
+                    }
+                    failures.add(p.capReport);
+                    p.capReport = null;
                 }
                 if (watchdogNanos > 0 && !p.worklist.isEmpty() && !p.stallReported
                         && now - p.lastProgressNanos > watchdogNanos) {
@@ -144,9 +214,6 @@ final class Monitor implements Runnable {
                         stalls = new ArrayList<>();
                     }
                     stalls.add(stallHeader(p, now));
-                }
-                if (create) {
-                    p.retryCreateWorker(now);
                 }
                 if (p.creationFailureReport != null) {
                     if (failures == null) {
@@ -159,10 +226,23 @@ final class Monitor implements Runnable {
             } finally {
                 p.lock.unlock();
             }
+            if (create) {
+                busy = true;
+                runtime.manager().request(); // the manager thread calls the factory, with no pool lock held
+            }
+        }
+        if (capHeld && !anyStarved) {
+            runtime.workerCapEpisodeOver();
         }
         if (failures != null) {
             for (String f : failures) {
                 runtime.report(f);
+            }
+        }
+        List<String> hung = watchdogNanos > 0 ? runtime.hungWaits().check(runtime, now, watchdogNanos) : null;
+        if (hung != null) {
+            for (String h : hung) {
+                runtime.report(h);
             }
         }
         if (stalls != null) {

@@ -16,11 +16,17 @@ final class Rescuer {
      * pwqs whose queue has a rescuer (WorkerPool.sendMaydays). The rescuer takes pwqs off its
      * mayday list one at a time, attaches to the pwq's pool (Worker.pool), and under the pool
      * lock assigns that pwq's items from the worklist to itself and runs them, exactly as a pool
-     * worker would (collisions and barriers included). It stays PREP, so it never counts in
-     * nr_running. While the pool is still starved it puts the pwq back on the list.
+     * worker would (collisions and barriers included), at most BATCH items per turn. It stays
+     * PREP, so it never counts in nr_running. While the pool is still starved and the pwq has
+     * items left it puts the pwq back at the tail of the list, so every pwq in need is served.
+     * Maydays come from WorkerPool.createWorker (a factory failure, the worker cap) and from
+     * the monitor's mayday timer (a pool lacking a worker for 10 ms, then every 100 ms).
      *
      * The list, the pwqs' `mayday` flags and `stop` are guarded by `lock`.
      */
+
+    /** Items a rescuer runs for one pwq before it serves the next pwq on its list. */
+    static final int BATCH = 16;
 
     private final WorkqueueStruct wq;
     private final Worker worker;
@@ -81,14 +87,19 @@ final class Rescuer {
         pool.lock.lock();
         try {
             WorkNode n;
-            while ((n = firstOf(pool, pwq)) != null) {
+            int taken = 0;
+            while (taken < BATCH && (n = firstOf(pool, pwq)) != null) {
                 wq.stats.rescued.increment();
+                taken++;
                 if (pool.assignWork(n, r)) {
                     r.processScheduled();
                 }
             }
-            // Still starved: stay on the list (kernel: requeue the mayday while needed).
-            if (pwq.nrActive > 0 && pool.needMoreWorker() && pool.idle.isEmpty()) {
+            // More left and still starved: back on the list, behind the other pwqs in need
+            // (kernel: requeue the mayday while needed), so one busy pwq cannot starve the rest.
+            if (firstOf(pool, pwq) != null && pool.needMoreWorker() && pool.idle.isEmpty()) {
+                mayday(pwq);
+            } else if (pwq.nrActive > 0 && pool.needMoreWorker() && pool.idle.isEmpty()) {
                 pool.sendMaydays();
             }
         } finally {
@@ -105,8 +116,16 @@ final class Rescuer {
         return null;
     }
 
-    /** Stops the rescuer and waits for its thread to end (kernel kthread_stop). */
-    void stop() {
+    WqRuntime runtime() {
+        return wq.runtime;
+    }
+
+    Worker worker() {
+        return worker;
+    }
+
+    /** Asks the rescuer to end once nothing is left to rescue; does not wait. */
+    Thread requestStop() {
         lock.lock();
         try {
             stop = true;
@@ -114,20 +133,11 @@ final class Rescuer {
         } finally {
             lock.unlock();
         }
-        Thread t = worker.thread;
-        if (t == Thread.currentThread()) {
-            return;
-        }
-        boolean interrupted = false;
-        while (t.isAlive()) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        return worker.thread;
+    }
+
+    /** Stops the rescuer and waits for its thread to end (kernel kthread_stop). */
+    void stop() {
+        WqRuntime.joinUninterruptibly(requestStop());
     }
 }

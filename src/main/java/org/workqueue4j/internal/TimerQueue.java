@@ -3,7 +3,6 @@ package org.workqueue4j.internal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -51,11 +50,10 @@ public final class TimerQueue {
     private volatile WorkNode firing;
     private final WqRuntime runtime;
 
-    TimerQueue(WqRuntime runtime, ThreadFactory factory) {
+    /** Makes (does not start) the timer thread; the thread factory's failure propagates. */
+    TimerQueue(WqRuntime runtime) {
         this.runtime = runtime;
-        this.thread = factory.newThread(this::loop);
-        thread.setName("kworker/timer");
-        thread.setDaemon(true);
+        this.thread = runtime.newThread(this::loop, "kworker/timer");
     }
 
     void start() {

@@ -1,96 +1,94 @@
 package org.workqueue4j.internal;
 
-import jdk.jfr.Category;
-import jdk.jfr.Description;
-import jdk.jfr.Event;
-import jdk.jfr.EventType;
-import jdk.jfr.Label;
-import jdk.jfr.Name;
-
 /**
- * Java Flight Recorder events: one per work execution and one per flush wait. While no
- * recording enables them, the cost is one read of the event type's enabled flag; nothing is
- * allocated.
+ * Java Flight Recorder events, optional: the module only {@code requires static jdk.jfr}. This
+ * class names no {@code jdk.jfr} type; {@link JfrEvents} does, and is touched only once JFR
+ * itself is initialized in this JVM (a recording started, {@code -XX:StartFlightRecording}, or
+ * any use of the JFR API). Until then an event costs a read of JFR's "initialized" flag and
+ * only {@code jdk.jfr.FlightRecorder} is loaded: the first item of a process does not
+ * bootstrap JFR. On a runtime image without
+ * {@code jdk.jfr}, or wherever linking the JFR side fails, events stay off for good.
  */
 final class WorkEvents {
+    /*
+     * Implementation Overview
+     *
+     * `sink` is null until JFR is initialized. While it is null, each begin asks
+     * JfrProbe.isInitialized() (FlightRecorder.isInitialized(): a static volatile read; loading
+     * that one class bootstraps nothing). Once JFR is up, the first begin builds JfrEvents (the
+     * event classes, registered now that a recording can want them) and publishes it. A
+     * LinkageError on the way (no jdk.jfr module in this runtime image) or any other failure
+     * turns `jfrLinked` off for good: the holder survives, and so does every worker and flush
+     * that touches it.
+     *
+     * `sink` is volatile: the thread that builds JfrEvents publishes it fully built to others
+     * (a race builds it twice, harmlessly: event types are registered once by JFR). `jfrLinked`
+     * is volatile too; it only ever goes from true to false.
+     */
+
+    /** The JFR side; implemented by {@link JfrEvents}. */
+    interface Sink {
+        Object beginExecution();
+
+        void commitExecution(Object event, String queue, String work, String worker, long queueToStartNanos);
+
+        Object beginFlush();
+
+        void commitFlush(Object event, String operation, String target);
+    }
+
+    private static volatile Sink sink;
+    private static volatile boolean jfrLinked = true;
+
+    /** The sink once JFR is initialized, else null; never throws. */
+    private static Sink sink() {
+        Sink s = sink;
+        if (s != null || !jfrLinked) {
+            return s;
+        }
+        try {
+            if (!JfrProbe.isInitialized()) {
+                return null;
+            }
+            s = new JfrEvents();
+            sink = s;
+            return s;
+        } catch (LinkageError | RuntimeException e) { // no jdk.jfr in this runtime image: events stay off
+            jfrLinked = false;
+            return null;
+        }
+    }
+
     private WorkEvents() {
     }
 
-    /** A work item ran. */
-    @Name("org.workqueue4j.WorkExecution")
-    @Label("Work Execution")
-    @Category("workqueue4j")
-    @Description("A work item ran on a worker")
-    static final class Execution extends Event {
-        @Label("Queue")
-        String queue;
-        @Label("Work")
-        String work;
-        @Label("Worker")
-        String worker;
-    }
-
-    /** A flush (queue or work), drain, or cancelSync waited. */
-    @Name("org.workqueue4j.FlushWait")
-    @Label("Flush Wait")
-    @Category("workqueue4j")
-    @Description("A thread waited in flush, drain, destroy or cancelSync")
-    static final class FlushWait extends Event {
-        @Label("Operation")
-        String operation;
-        @Label("Target")
-        String target;
-    }
-
-    private static final EventType EXECUTION = typeOf(Execution.class);
-    private static final EventType FLUSH = typeOf(FlushWait.class);
-
-    private static EventType typeOf(Class<? extends Event> c) {
-        try {
-            return EventType.getEventType(c);
-        } catch (Throwable e) { // JFR unavailable in this VM: events stay off
-            return null;
-        }
+    /** True once a recording can want events: the queue path then stamps queue times. */
+    static boolean active() {
+        return sink != null;
     }
 
     /** An event to end and commit after the run, or null when no recording wants it. */
-    static Execution beginExecution() {
-        if (EXECUTION == null || !EXECUTION.isEnabled()) {
-            return null;
-        }
-        Execution e = new Execution();
-        e.begin();
-        return e;
+    static Object beginExecution() {
+        Sink s = sink();
+        return s == null ? null : s.beginExecution();
     }
 
-    static void commitExecution(Execution e, String queue, String work, String worker) {
-        e.end();
-        if (e.shouldCommit()) {
-            e.queue = queue;
-            e.work = work;
-            e.worker = worker;
-            e.commit();
+    static void commitExecution(Object e, String queue, String work, String worker, long queueToStartNanos) {
+        Sink s = sink;
+        if (e != null && s != null) {
+            s.commitExecution(e, queue, work, worker, queueToStartNanos);
         }
     }
 
-    static FlushWait beginFlush() {
-        if (FLUSH == null || !FLUSH.isEnabled()) {
-            return null;
-        }
-        FlushWait e = new FlushWait();
-        e.begin();
-        return e;
+    static Object beginFlush() {
+        Sink s = sink();
+        return s == null ? null : s.beginFlush();
     }
 
-    static void commitFlush(FlushWait e, String operation, String target) {
-        if (e == null) {
-            return;
-        }
-        e.end();
-        if (e.shouldCommit()) {
-            e.operation = operation;
-            e.target = target;
-            e.commit();
+    static void commitFlush(Object e, String operation, String target) {
+        Sink s = sink;
+        if (e != null && s != null) {
+            s.commitFlush(e, operation, target);
         }
     }
 }

@@ -77,6 +77,8 @@ public abstract class WorkNode {
     int flags;
     /** The worker running this node right now, or null (kernel busy_hash). */
     Worker runningWorker;
+    /** System.nanoTime() of the insert that made it pending, stamped only while JFR is up; 0 otherwise (pool lock). */
+    long queuedNanos;
 
     // ---- guarded by the TimerQueue lock (DelayedWork only) ----
     long deadlineNanos;

@@ -56,6 +56,10 @@ final class Worker implements Runnable {
     int sleepDepth;
     /** System.nanoTime() when the current item started, 0 between items; the monitor reads it under the pool lock. */
     long currentStartNanos;
+    /** A kick woke this idle worker and it has not left idle yet (one wake-up in flight). */
+    boolean woken;
+    /** Taken off idle to free its slot under the worker cap: exits when it wakes. */
+    boolean retired;
 
     Worker(WorkerPool pool, int id) {
         this.pool = pool;
@@ -75,6 +79,11 @@ final class Worker implements Runnable {
         this.id = 0;
         this.name = "kworker/R-" + queueName;
         this.flags = PREP;
+    }
+
+    /** The runtime this worker (or rescuer) belongs to. */
+    WqRuntime runtime() {
+        return rescuerOf != null ? rescuerOf.runtime() : pool.runtime;
     }
 
     /** The worker the calling thread is, or null. */
@@ -109,6 +118,7 @@ final class Worker implements Runnable {
     }
 
     void leaveIdle() {
+        woken = false;
         pool.idle.remove(this);
     }
 
@@ -159,15 +169,20 @@ final class Worker implements Runnable {
         long idleTimeout = p.runtime.idleTimeoutNanos();
         p.lock.lock();
         try {
+            boolean managed = false;
             while (true) {
                 if (p.dying && scheduled.isEmpty()) {
                     break;
                 }
                 leaveIdle();
                 if (p.needMoreWorker()) {
-                    if (!p.mayStartWorking()) {
-                        p.manageWorkers();
+                    // Manage once per wake-up: creation drops the lock, so re-check after it; a
+                    // creation that failed (cap, factory) does not stop this worker from working.
+                    if (!managed && !p.mayStartWorking() && p.manageWorkers()) {
+                        managed = true;
+                        continue;
                     }
+                    managed = false;
                     clearFlags(PREP);
                     do {
                         WorkNode n = p.worklist.first();
@@ -188,6 +203,10 @@ final class Worker implements Runnable {
                     LockSupport.parkNanos(p, idleTimeout);
                 } finally {
                     p.lock.lock();
+                }
+                managed = false;
+                if (retired) {
+                    break; // retired by the monitor: the worker cap needs the slot elsewhere
                 }
                 if (System.nanoTime() - idleSinceNanos >= idleTimeout && p.worklist.isEmpty()
                         && p.idle.contains(this) && p.tooManyWorkers()) {
@@ -243,14 +262,21 @@ final class Worker implements Runnable {
         Thread.interrupted();
         pwq.started++;
         currentStartNanos = now;
+        long queued = n.queuedNanos;
+        n.queuedNanos = 0;
         p.lock.unlock();
         rt.monitor().noteBusy();
-        WorkEvents.Execution ev = WorkEvents.beginExecution();
+        Object ev = null;
         try {
+            ev = WorkEvents.beginExecution();
             rt.execute(pwq.wq, n);
         } finally {
             if (ev != null) {
-                WorkEvents.commitExecution(ev, pwq.wq.name(), n.name(), name);
+                try {
+                    WorkEvents.commitExecution(ev, pwq.wq.name(), n.name(), name, queued == 0 ? 0 : now - queued);
+                } catch (Throwable t) { // the recorder's failure must not cost the worker its lock state
+                    rt.report("workqueue: JFR event commit failed: " + t);
+                }
             }
             p.acquire();
             currentStartNanos = 0;

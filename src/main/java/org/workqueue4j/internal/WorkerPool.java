@@ -28,9 +28,25 @@ public final class WorkerPool {
      *
      * Idle workers sit LIFO on `idle` and park. A worker that leaves idle and finds no other idle
      * worker becomes the manager and creates one first (kernel manage_workers), so a woken worker
-     * is always available for the next kick; the first worker is created by the first kick.
-     * Workers idle for longer than the idle timeout exit while there are too many
-     * (kernel too_many_workers: nrIdle > 2 && (nrIdle - 2) * 4 >= busy).
+     * is always available for the next kick. A kick that finds no idle worker (the first item of
+     * a pool, or every worker busy) asks the runtime's manager thread to create one. Workers idle for longer than
+     * the idle timeout exit while there are too many (kernel too_many_workers:
+     * nrIdle > 2 && (nrIdle - 2) * 4 >= busy).
+     *
+     * Worker creation (createWorker) runs the user's ThreadFactory with no pool lock held, as
+     * the kernel allocates outside pool->lock: under the lock it reserves a worker id and a slot
+     * under the runtime's worker cap, then calls the factory unlocked, then retakes the lock to
+     * attach and start the worker (or, if the pool began dying meanwhile, to give both back). A
+     * factory that queues work, or is slow, blocks no producer; ids are never shared.
+     *
+     * Wake-ups in flight are counted: a kick wakes the first idle worker only if it has not been
+     * woken already (`Worker.woken`, cleared when it leaves idle), so a burst of items costs one
+     * unpark, not one per item.
+     *
+     * Starvation (kernel mayday timer): `starvedSinceNanos` records when the pool first needed a
+     * worker it did not have (kick with no idle worker); the monitor sends maydays to the
+     * rescuers of its memReclaim queues once that lasts MAYDAY_INITIAL_TIMEOUT (10 ms), then
+     * every MAYDAY_INTERVAL (100 ms), and clears it when the pool is served.
      */
 
     static final int MAX_IDLE_WORKERS_RATIO = 4;
@@ -61,7 +77,19 @@ public final class WorkerPool {
 
     /** Kernel CREATE_COOLDOWN: after a failure, creation is retried at most this often. */
     static final long CREATE_COOLDOWN_NANOS = 1_000_000_000L;
+    /** Kernel MAYDAY_INITIAL_TIMEOUT: a pool starved this long calls the rescuers. */
+    static final long MAYDAY_INITIAL_TIMEOUT_NANOS = 10_000_000L;
+    /** Kernel MAYDAY_INTERVAL: and again this often while it stays starved. */
+    static final long MAYDAY_INTERVAL_NANOS = 100_000_000L;
 
+    /** Creations in flight (factory running outside the lock). */
+    int nrCreating;
+    /** System.nanoTime() since the pool needs a worker it does not have; 0 when served. */
+    long starvedSinceNanos;
+    /** System.nanoTime() of the last maydays sent by the starvation timer. */
+    long lastMaydayNanos;
+    /** The worker cap refused a worker for this pool: report (monitor) once per episode. */
+    String capReport;
     WorkerPool(WqRuntime runtime, int id, int cpu, boolean highPri) {
         this.runtime = runtime;
         this.id = id;
@@ -120,8 +148,9 @@ public final class WorkerPool {
     // ---------------------------------------------------------------- waking (lock held)
 
     /**
-     * Wakes the first idle worker if the pool needs one (kernel {@code kick_pool}). With no
-     * worker at all, creates the first one.
+     * Wakes the first idle worker if the pool needs one and it is not already woken (kernel
+     * {@code kick_pool}). With no idle worker, asks the manager thread to create one (outside
+     * this lock) and starts the starvation clock.
      */
     void kick() {
         if (!needMoreWorker()) {
@@ -129,26 +158,18 @@ public final class WorkerPool {
         }
         Worker w = idle.peekFirst();
         if (w != null) {
-            w.wake();
-        } else if (workers.isEmpty() && !dying) {
-            retryCreateWorker(System.nanoTime());
-        }
-    }
-
-    /**
-     * Creates a worker unless a creation failed within the cooldown; while creation fails,
-     * asks the rescuers of this pool's queues for help (kernel maybe_create_worker + mayday).
-     */
-    void retryCreateWorker(long now) {
-        if (createFailedNanos != 0 && now - createFailedNanos < CREATE_COOLDOWN_NANOS) {
-            sendMaydays();
-            return;
-        }
-        if (createWorker()) {
-            createFailedNanos = 0;
-        } else {
-            createFailedNanos = now == 0 ? 1 : now;
-            sendMaydays();
+            if (!w.woken) {
+                w.woken = true;
+                w.wake();
+            }
+        } else if (!dying) {
+            if (starvedSinceNanos == 0) {
+                starvedSinceNanos = System.nanoTime() | 1;
+                runtime.monitor().noteBusy(); // the mayday timer runs on the monitor's ticks
+            }
+            if (!managerActive && nrCreating == 0) {
+                runtime.manager().request();
+            }
         }
     }
 
@@ -163,50 +184,124 @@ public final class WorkerPool {
 
     // ---------------------------------------------------------------- workers (lock held)
 
-    /** Creates and starts a worker; false (and a report) if the thread factory fails. */
+    /**
+     * Creates and starts a worker, calling the thread factory with no lock held; called and
+     * returns without the pool lock. Refused (false) while dying, within the cooldown after a
+     * failed creation, or at the worker cap; a refusal or failure sends maydays.
+     */
     boolean createWorker() {
-        int wid = workerIds.nextClearBit(0);
+        int wid;
+        long now = System.nanoTime();
+        acquire();
+        try {
+            if (dying) {
+                return false;
+            }
+            if (createFailedNanos != 0 && now - createFailedNanos < CREATE_COOLDOWN_NANOS) {
+                sendMaydays();
+                return false;
+            }
+            if (!runtime.reserveWorker()) {
+                runtime.workerCapHit(this);
+                sendMaydays();
+                return false;
+            }
+            wid = workerIds.nextClearBit(0);
+            workerIds.set(wid); // reserved: a concurrent creation takes another id
+            nrCreating++;
+        } finally {
+            lock.unlock();
+        }
         Worker w = new Worker(this, wid);
-        Thread t;
+        Thread t = null;
+        Throwable failure = null;
         try {
             t = runtime.newThread(w, w.name);
+            if (highPri) {
+                t.setPriority(Thread.MAX_PRIORITY);
+            }
         } catch (Throwable e) { // OutOfMemoryError "unable to create native thread" included
-            runtime.reportWorkerCreationFailure(this, e);
+            failure = e;
+        }
+        acquire();
+        try {
+            nrCreating--;
+            if (failure == null && !dying) {
+                workers.add(w);
+                w.thread = t;
+                w.enterIdle();
+                try {
+                    t.start();
+                    createFailedNanos = 0;
+                    return true;
+                } catch (Throwable e) {
+                    idle.remove(w);
+                    workers.remove(w);
+                    failure = e;
+                }
+            }
+            workerIds.clear(wid);
+            runtime.releaseWorker();
+            if (failure != null) {
+                createFailedNanos = now == 0 ? 1 : now;
+                runtime.reportWorkerCreationFailure(this, failure);
+                sendMaydays();
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The pool needs a worker, has none free and none being created (the manager's test). */
+    boolean lacksWorker() {
+        acquire();
+        try {
+            return !dying && needMoreWorker() && idle.isEmpty() && !managerActive && nrCreating == 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The calling worker found no idle worker behind it: create one (kernel manage_workers),
+     * dropping the lock meanwhile. Called and returns with the lock held.
+     *
+     * @return true if the lock was dropped (the caller re-checks the pool's state)
+     */
+    boolean manageWorkers() {
+        if (managerActive || dying || nrCreating > 0) {
             return false;
         }
-        workerIds.set(wid);
-        workers.add(w);
-        w.thread = t;
-        w.enterIdle();
+        managerActive = true;
+        lock.unlock();
         try {
-            t.start();
-        } catch (Throwable e) {
-            idle.remove(w);
-            workers.remove(w);
-            workerIds.clear(wid);
-            runtime.reportWorkerCreationFailure(this, e);
-            return false;
+            createWorker();
+        } finally {
+            acquire();
+            managerActive = false;
         }
         return true;
     }
 
-    /** The calling worker found no idle worker behind it: create one (kernel manage_workers). */
-    void manageWorkers() {
-        if (managerActive || dying) {
-            return;
-        }
-        managerActive = true;
-        try {
-            retryCreateWorker(System.nanoTime());
-        } finally {
-            managerActive = false;
-        }
-    }
-
     void workerExited(Worker w) {
-        workers.remove(w);
+        if (workers.remove(w)) {
+            runtime.releaseWorker();
+        }
         idle.remove(w);
         workerIds.clear(w.id);
+    }
+
+    /**
+     * The worker cap holds work back elsewhere: retire the longest-idle worker of this pool
+     * if it has nothing pending, freeing its slot. Lock held.
+     */
+    void retireIdleWorker() {
+        if (worklist.isEmpty() && !idle.isEmpty()) {
+            Worker w = idle.pollLast();
+            w.retired = true;
+            w.wake();
+        }
     }
 
     /**
@@ -270,10 +365,15 @@ public final class WorkerPool {
         }
     }
 
-    /** Kernel-style pool description: {@code cpus=0 node=0 flags=0x0 nice=0}. */
+    /**
+     * Kernel-style pool description: {@code cpus=0 flags=0x0 nice=0}. A JVM cannot renice a
+     * thread, so a high-priority pool says what it does instead: its workers run at
+     * {@code Thread.MAX_PRIORITY} ({@code prio=10}; the OS honours Java priorities only with
+     * {@code -XX:ThreadPriorityPolicy=1} and the right to raise them).
+     */
     String describe() {
         String cpus = cpu >= 0 ? Integer.toString(cpu) : "0-" + (runtime.cpus() - 1);
-        return "cpus=" + cpus + " flags=0x" + (cpu >= 0 ? "0" : "4") + " nice=" + (highPri ? "-20" : "0");
+        return "cpus=" + cpus + " flags=0x" + (cpu >= 0 ? "0" : "4") + (highPri ? " prio=10" : " nice=0");
     }
 
     @Override

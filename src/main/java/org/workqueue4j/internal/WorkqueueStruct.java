@@ -411,6 +411,9 @@ public final class WorkqueueStruct {
             int color = pwq.workColor;
             pwq.nrInFlight[color]++;
             n.color = color;
+            if (WorkEvents.active()) {
+                n.queuedNanos = System.nanoTime(); // JFR's queue-to-start latency
+            }
             n.pwq = pwq;
             n.setPool(pool);
             if (pwq.inactive.isEmpty() && pwq.nrActive < pwq.maxActive) {
@@ -620,13 +623,41 @@ public final class WorkqueueStruct {
      * anyway; and it keeps "at most two colours in flight" true.
      */
     private void flush(boolean interruptible) throws InterruptedException {
+        flush(interruptible, false, 0);
+    }
+
+    /**
+     * {@link #flushInterruptibly()} that gives up at {@code deadline} (System.nanoTime()), as
+     * it gives up when interrupted: the flush already started completes on its own.
+     *
+     * @return true if flushed, false if the deadline passed first
+     */
+    public boolean flushUntil(long deadline) throws InterruptedException {
+        return flush(true, true, deadline);
+    }
+
+    private boolean flush(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
         annotateAndRefuseSelfWait("flush");
-        WorkEvents.FlushWait ev = WorkEvents.beginFlush();
-        lockMutex(interruptible);
+        HungWaits.Waiter waiting = runtime.hungWaits().begin("flush_workqueue", this, null);
         try {
-            awaitFlushDone(interruptible); // an abandoned (interrupted) flush first; see above
+            return flushLocked(interruptible, timed, deadline);
+        } finally {
+            runtime.hungWaits().end(waiting);
+        }
+    }
+
+    private boolean flushLocked(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
+        Object ev = WorkEvents.beginFlush();
+        if (!lockMutex(interruptible, timed, deadline)) {
+            return false;
+        }
+        try {
+            // an abandoned (interrupted or timed-out) flush first; see above
+            if (!awaitFlushDone(interruptible, timed, deadline)) {
+                return false;
+            }
             markColors(false);
-            awaitFlushDone(interruptible);
+            return awaitFlushDone(interruptible, timed, deadline);
         } finally {
             flushMutex.unlock();
             WorkEvents.commitFlush(ev, "flush_workqueue", name);
@@ -813,12 +844,16 @@ public final class WorkqueueStruct {
         }
     }
 
-    private void awaitFlushDone(boolean interruptible) throws InterruptedException {
+    private boolean awaitFlushDone(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
+        if (timed) {
+            return flushDone.awaitUntil(deadline);
+        }
         if (interruptible) {
             flushDone.awaitInterruptibly();
         } else {
             flushDone.await();
         }
+        return true;
     }
 
     /** A pwq's marked colour reached zero; called under that pwq's pool lock. */
@@ -829,20 +864,23 @@ public final class WorkqueueStruct {
         }
     }
 
-    private void lockMutex(boolean interruptible) throws InterruptedException {
+    private boolean lockMutex(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
         if (flushMutex.tryLock()) {
-            return;
+            return true;
         }
         Worker w = Worker.current();
         if (w != null) {
             w.sleeping();
         }
         try {
-            if (interruptible) {
+            if (timed) {
+                return flushMutex.tryLock(deadline - System.nanoTime(), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } else if (interruptible) {
                 flushMutex.lockInterruptibly();
             } else {
                 flushMutex.lock();
             }
+            return true;
         } finally {
             if (w != null) {
                 w.running();
@@ -852,6 +890,33 @@ public final class WorkqueueStruct {
 
     /** Flushes until every pwq is idle; meanwhile only chained work may queue (kernel drain_workqueue). */
     public void drain() {
+        try {
+            drain(false, 0);
+        } catch (InterruptedException e) {
+            throw new AssertionError("uninterruptible drain interrupted", e); // not thrown: flush() keeps the status
+        }
+    }
+
+    /**
+     * {@link #drain()} that gives up at {@code deadline} (System.nanoTime()) or when
+     * interrupted; the queue then accepts items again as before the call.
+     *
+     * @return true if drained, false if the deadline passed first
+     */
+    public boolean drainUntil(long deadline) throws InterruptedException {
+        return drain(true, deadline);
+    }
+
+    private boolean drain(boolean timed, long deadline) throws InterruptedException {
+        HungWaits.Waiter waiting = runtime.hungWaits().begin("drain_workqueue", this, null);
+        try {
+            return drainMarked(timed, deadline);
+        } finally {
+            runtime.hungWaits().end(waiting);
+        }
+    }
+
+    private boolean drainMarked(boolean timed, long deadline) throws InterruptedException {
         synchronized (stateLock) {
             if (nrDrainers++ == 0) {
                 state |= DRAINING;
@@ -859,9 +924,15 @@ public final class WorkqueueStruct {
         }
         try {
             for (int tries = 1; ; tries++) {
-                flush();
+                if (timed) {
+                    if (!flushUntil(deadline)) {
+                        return false;
+                    }
+                } else {
+                    flush();
+                }
                 if (allIdle()) {
-                    return;
+                    return true;
                 }
                 if (tries == 10 || (tries % 100 == 0 && tries <= 1000)) {
                     LOG.log(Level.WARNING, "workqueue {0}: drain isn''t complete after {1} tries", name, tries);
@@ -897,20 +968,55 @@ public final class WorkqueueStruct {
      * @return false if the queue was already destroyed
      */
     public boolean destroy() {
+        try {
+            return destroy(false, 0);
+        } catch (InterruptedException e) {
+            throw new AssertionError("uninterruptible destroy interrupted", e); // not thrown: drain() keeps the status
+        }
+    }
+
+    /**
+     * {@link #destroy()} for {@code WqRuntime.close}: gives up at {@code deadline} or when
+     * interrupted, leaving the queue refusing every new item (destroy begun, not finished).
+     *
+     * @return true if destroyed (or destroyed already), false if the deadline passed first
+     */
+    boolean destroyUntil(long deadline) throws InterruptedException {
         annotateAndRefuseSelfWait("destroy");
-        synchronized (stateLock) {
-            if ((state & (DESTROYING | DESTROYED)) != 0) {
+        return !beginDestroy() || finishDestroy(true, deadline);
+    }
+
+    private boolean destroy(boolean timed, long deadline) throws InterruptedException {
+        annotateAndRefuseSelfWait("destroy");
+        return beginDestroy() && finishDestroy(timed, deadline);
+    }
+
+    /** Drains (up to the deadline when timed), then marks the queue destroyed and unlinks it. */
+    private boolean finishDestroy(boolean timed, long deadline) throws InterruptedException {
+        HungWaits.Waiter waiting = runtime.hungWaits().begin("destroy_workqueue", this, null);
+        try {
+            if (!finishDrain(timed, deadline)) {
                 return false;
             }
-            state |= DESTROYING;
+        } finally {
+            runtime.hungWaits().end(waiting);
         }
-        // Armed delayed work is the caller's duty (kernel rule); it is reported, never lost silently.
-        for (WorkNode n : runtime.timer().cancelAllFor(this)) {
-            n.clearState(WorkNode.TIMER | WorkNode.PENDING);
-            runtime.uncaught(this, n, new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
-                    + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)"));
+        return finishUnlink();
+    }
+
+    private boolean finishDrain(boolean timed, long deadline) throws InterruptedException {
+        if (timed) {
+            if (!drain(true, deadline)) {
+                return false;
+            }
+        } else {
+            drain();
         }
-        drain();
+        return true;
+    }
+
+    /** Marks the drained queue destroyed, unlinks it from its pools, stops its rescuer. */
+    private boolean finishUnlink() {
         synchronized (stateLock) {
             state = (state & ~DESTROYING) | DESTROYED;
         }
@@ -928,6 +1034,38 @@ public final class WorkqueueStruct {
             runtime.validator().unregisterKey(lockMap.key()); // kernel wq_unregister_lockdep
         }
         return true;
+    }
+
+    /** Marks the queue dying and takes back its armed timers (reported); false if already dying. */
+    private boolean beginDestroy() {
+        synchronized (stateLock) {
+            if ((state & (DESTROYING | DESTROYED)) != 0) {
+                return false;
+            }
+            state |= DESTROYING;
+        }
+        // Armed delayed work is the caller's duty (kernel rule); it is reported, never lost silently.
+        for (WorkNode n : runtime.timer().cancelAllFor(this)) {
+            n.clearState(WorkNode.TIMER | WorkNode.PENDING);
+            runtime.uncaught(this, n, new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
+                    + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)"));
+        }
+        return true;
+    }
+
+    /** A close that ran out of time: refuse every new item from now on (no drain, no wait). */
+    void refuseAll() {
+        beginDestroy();
+    }
+
+    /** Asks the rescuer, if any, to end; its thread (to join), or null. */
+    Thread requestRescuerStop() {
+        return rescuer == null ? null : rescuer.requestStop();
+    }
+
+    /** The rescuer's worker, or null. */
+    Worker rescuerWorker() {
+        return rescuer == null ? null : rescuer.worker();
     }
 
     @Override

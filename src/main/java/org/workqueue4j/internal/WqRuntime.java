@@ -26,6 +26,11 @@ public final class WqRuntime {
 
     private static final System.Logger LOG = System.getLogger("org.workqueue4j");
 
+    private final String name;
+    /** "wq-<name>/": every thread of this runtime is named with it. */
+    private final String threadPrefix;
+    /** Cap on pool workers over all pools (rescuers, timer and monitor not counted). */
+    final int maxWorkers;
     private final int cpus;
     private final WorkerPool[] cpuPools;
     private final WorkerPool[] unboundPools;
@@ -35,6 +40,8 @@ public final class WqRuntime {
     private final Set<WorkqueueStruct> queues = ConcurrentHashMap.newKeySet();
     private final TimerQueue timer;
     private final Monitor monitor;
+    private final Manager manager;
+    private final HungWaits hungWaits;
     private final Consumer<String> reportListener;
     private final LockDependencyValidator validator;
     /** Flush-annotation policy ALWAYS (true) or SKIP_NEVER_USED (false). */
@@ -49,15 +56,23 @@ public final class WqRuntime {
     private final Object freezer = new Object();
     private volatile boolean closed;
 
-    public WqRuntime(int cpus, ThreadFactory threadFactory, Duration idleTimeout, ExceptionSink sink,
+    /**
+     * Builds the pools and starts the timer and monitor threads. If making or starting a
+     * thread fails, every thread already started is stopped and joined before the exception
+     * propagates: a failed construction leaves nothing behind.
+     */
+    public WqRuntime(String name, int cpus, ThreadFactory threadFactory, Duration idleTimeout, ExceptionSink sink,
                      Duration cpuIntensiveThreshold, Duration watchdogThreshold, Consumer<String> reportListener,
-                     LockDependencyValidator validator, boolean annotateNeverUsed) {
+                     LockDependencyValidator validator, boolean annotateNeverUsed, int maxWorkers) {
+        this.name = name;
+        this.threadPrefix = "wq-" + name + "/";
         this.cpus = cpus;
         this.validator = validator;
         this.annotateNeverUsed = annotateNeverUsed;
         this.reportListener = reportListener;
         this.threadFactory = threadFactory;
         this.idleTimeoutNanos = idleTimeout.toNanos();
+        this.maxWorkers = maxWorkers;
         this.sink = sink;
         cpuPools = new WorkerPool[cpus * 2];
         for (int cpu = 0; cpu < cpus; cpu++) {
@@ -68,14 +83,137 @@ public final class WqRuntime {
             new WorkerPool(this, cpus * 2, -1, false),
             new WorkerPool(this, cpus * 2 + 1, -1, true),
         };
-        timer = new TimerQueue(this, threadFactory);
-        timer.start();
+        // Make both threads before starting either, so a factory failure leaves nothing running.
+        hungWaits = new HungWaits(!watchdogThreshold.isZero());
         monitor = new Monitor(this, cpuIntensiveThreshold.toNanos(), watchdogThreshold.toNanos());
-        Thread mt = threadFactory.newThread(monitor);
-        mt.setName("kworker/monitor");
-        mt.setDaemon(true);
-        monitor.thread = mt;
-        mt.start();
+        manager = new Manager(this);
+        timer = new TimerQueue(this);
+        monitor.thread = newThread(monitor, "kworker/monitor");
+        manager.thread = newThread(manager, "kworker/manager");
+        try {
+            timer.start();
+            monitor.thread.start();
+            manager.thread.start();
+        } catch (Throwable e) {
+            abandon();
+            throw e;
+        }
+    }
+
+    Manager manager() {
+        return manager;
+    }
+
+    HungWaits hungWaits() {
+        return hungWaits;
+    }
+
+    /** Pool workers alive or being created, over all pools (the cap counts these). */
+    private final java.util.concurrent.atomic.AtomicInteger nrWorkers = new java.util.concurrent.atomic.AtomicInteger();
+    /** An episode in which the worker cap holds work back is under way (reported once). */
+    private final java.util.concurrent.atomic.AtomicBoolean capHeld = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Takes a slot under the worker cap; false at the cap. */
+    boolean reserveWorker() {
+        // getAndIncrement-style CAS loop (volatile): never exceeds the cap, even transiently.
+        int n;
+        do {
+            n = nrWorkers.get();
+            if (n >= maxWorkers) {
+                return false;
+            }
+        } while (!nrWorkers.compareAndSet(n, n + 1));
+        return true;
+    }
+
+    void releaseWorker() {
+        nrWorkers.decrementAndGet();
+    }
+
+    /** Pool workers alive or being created. */
+    public int workerCount() {
+        return nrWorkers.get();
+    }
+
+    public int maxWorkers() {
+        return maxWorkers;
+    }
+
+    /** The cap refused a worker for {@code pool} (its lock held): open an episode, report it once. */
+    void workerCapHit(WorkerPool pool) {
+        if (capHeld.compareAndSet(false, true)) {
+            pool.capReport = "workqueue: worker cap reached: " + maxWorkers + " workers in runtime '" + name + "'; "
+                    + pool + " has " + pool.worklist.size() + " item(s) waiting for a worker (idle workers of other pools"
+                    + " are retired to make room; memReclaim queues go on through their rescuers; raise"
+                    + " WorkQueuesConfig.Builder.maxWorkers if this is the steady state)";
+            monitor.noteBusy();
+        }
+    }
+
+    boolean workerCapHeld() {
+        return capHeld.get();
+    }
+
+    /** No pool lacks a worker any more: the next refusal opens a new episode. */
+    void workerCapEpisodeOver() {
+        capHeld.set(false);
+    }
+
+    /** The runtime's name (thread names carry it: {@code wq-<name>/kworker/0:1}). */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Stops and joins the timer and monitor threads of a runtime whose construction failed
+     * after this constructor returned (the public runtime's own setup threw).
+     */
+    public void abandon() {
+        closed = true;
+        timer.stop();
+        monitor.stop();
+        manager.stop();
+        joinUninterruptibly(timer.thread());
+        joinUninterruptibly(monitor.thread);
+        joinUninterruptibly(manager.thread);
+    }
+
+    /** Joins {@code t} (not the calling thread, not a never-started one); keeps an interrupt for the return. */
+    static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (t.getState() != Thread.State.NEW && t.isAlive() && t != Thread.currentThread()) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** True if the calling thread is one this runtime started (worker, rescuer, timer, monitor). */
+    boolean isOwnThread() {
+        Worker w = Worker.current();
+        if (w != null) {
+            return w.runtime() == this;
+        }
+        Thread self = Thread.currentThread();
+        return self == timer.thread() || self == monitor.thread || self == manager.thread;
+    }
+
+    /**
+     * Refuses {@code operation} on a thread of this runtime, before anything changes: closing
+     * waits for every thread of the runtime, the calling one included.
+     */
+    public void refuseFromOwnThread(String operation) {
+        if (isOwnThread()) {
+            WorkNode n = currentWork();
+            throw new IllegalStateException(operation + " of workqueue runtime '" + name + "' refused on its own thread '"
+                    + Thread.currentThread().getName() + "'" + (n == null ? "" : " (running work '" + n.name() + "')")
+                    + ": it would wait for itself; call it from a thread of your own");
+        }
     }
 
     Monitor monitor() {
@@ -104,6 +242,15 @@ public final class WqRuntime {
      * activating items; returns when their active items have finished.
      */
     public void freeze() {
+        Worker self = Worker.current();
+        if (self != null && self.runtime() == this) {
+            WorkqueueStruct own = currentQueue();
+            if (own != null && own.freezable) {
+                throw new IllegalStateException("freeze() refused from work '" + self.currentWork.name()
+                        + "' of freezable queue '" + own.name() + "': freezing waits for that queue's running items,"
+                        + " this one included (the kernel's freezer never runs on a workqueue)");
+            }
+        }
         synchronized (freezer) {
             frozen = true;
             for (WorkqueueStruct wq : queues) {
@@ -188,12 +335,17 @@ public final class WqRuntime {
         return new ArrayList<>(queues);
     }
 
+    /**
+     * Makes (does not start) a thread of this runtime with the user's factory, outside every
+     * engine lock; names it {@code wq-<runtime>/<name>} and makes it a daemon (documented on
+     * {@code WorkQueuesConfig.Builder.threadFactory}).
+     */
     Thread newThread(Runnable r, String name) {
         Thread t = threadFactory.newThread(r);
         if (t == null) {
-            throw new IllegalStateException("thread factory returned null");
+            throw new IllegalStateException("thread factory returned null for " + threadPrefix + name);
         }
-        t.setName(name);
+        t.setName(threadPrefix + name);
         t.setDaemon(true);
         return t;
     }
@@ -290,30 +442,145 @@ public final class WqRuntime {
     }
 
     /**
-     * Destroys every queue still alive (draining it), then stops every worker and waits for
-     * the threads to end.
+     * Destroys every queue still alive (draining it), then stops the timer, the monitor, every
+     * worker and rescuer, and joins their threads, all within {@code timeout}. At the timeout
+     * (or when the calling thread is interrupted) it stops waiting: every queue not yet
+     * destroyed refuses new items, every worker still running an item is interrupted and
+     * reported (queue, item, worker, stack), the threads still alive are named in the same
+     * report, and it returns. Items queued but not started by then still run on those threads
+     * once their current item ends. An interrupt is re-asserted on return.
+     *
+     * @return true if everything drained and every thread ended in time
      */
-    public void close(Duration joinTimeout) throws InterruptedException {
+    public boolean close(Duration timeout) {
+        long timeoutNanos = timeout.toNanos(); // the builder saturates "forever" to ~100 years
+        long deadline = System.nanoTime() + timeoutNanos;
         closed = true;
+        HungWaits.Waiter waiting = hungWaits.begin("close", null, null);
+        try {
+            return closeUntil(timeout, deadline);
+        } finally {
+            hungWaits.end(waiting);
+        }
+    }
+
+    private boolean closeUntil(Duration timeout, long deadline) {
+        boolean interrupted = false;
+        boolean timedOut = false;
         for (WorkqueueStruct wq : queues()) {
-            wq.destroy();
+            if (!timedOut) {
+                try {
+                    if (wq.destroyUntil(deadline)) {
+                        continue;
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+                timedOut = true;
+            }
+            wq.refuseAll(); // not drained: refuse new items, report armed timers
         }
         timer.stop();
         monitor.stop();
+        manager.stop();
         List<Thread> threads = new ArrayList<>();
         threads.add(timer.thread());
         threads.add(monitor.thread);
+        threads.add(manager.thread);
         for (WorkerPool p : allPools()) {
             p.stop();
-            threads.addAll(p.threads());
         }
-        long deadline = System.nanoTime() + joinTimeout.toNanos();
-        for (Thread t : threads) {
-            long left = deadline - System.nanoTime();
-            if (left > 0) {
-                TimeUnit.NANOSECONDS.timedJoin(t, left);
+        for (WorkqueueStruct wq : queues()) {
+            Thread r = wq.requestRescuerStop();
+            if (r != null) {
+                threads.add(r);
             }
         }
+        for (WorkerPool p : allPools()) {
+            threads.addAll(p.threads()); // after stop(): a creation in flight now starts nothing
+        }
+        if (timedOut) {
+            interruptAndReport(timeout, interrupted);
+            deadline = System.nanoTime(); // the bound is spent: no further waiting
+        }
+        List<Thread> alive = new ArrayList<>();
+        for (Thread t : threads) {
+            long left = deadline - System.nanoTime();
+            try {
+                if (left > 0 && t != Thread.currentThread()) {
+                    TimeUnit.NANOSECONDS.timedJoin(t, left);
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+                deadline = System.nanoTime();
+            }
+            if (t.isAlive() && t != Thread.currentThread()) {
+                alive.add(t);
+            }
+        }
+        if (!alive.isEmpty()) {
+            StringBuilder sb = new StringBuilder("workqueue: close() of runtime '").append(name)
+                    .append("' returns with ").append(alive.size()).append(" of its threads still alive (daemon; they end"
+                            + " after their current item):");
+            for (Thread t : alive) {
+                sb.append("\n  ").append(t.getName()).append(" (").append(t.getState()).append(')');
+            }
+            report(sb.toString());
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return !timedOut && alive.isEmpty();
+    }
+
+    /** close() ran out of time: interrupt every worker still running an item and report it with its stack. */
+    private void interruptAndReport(Duration timeout, boolean interrupted) {
+        List<Worker> busy = new ArrayList<>();
+        List<String> what = new ArrayList<>();
+        for (WorkerPool p : allPools()) {
+            p.lock.lock();
+            try {
+                for (Worker w : p.workers) {
+                    if (w.currentWork != null) {
+                        busy.add(w);
+                        what.add("'" + w.currentWork.name() + "' of queue '" + (w.currentPwq == null ? "?" : w.currentPwq.wq.name()) + "'");
+                    }
+                }
+            } finally {
+                p.lock.unlock();
+            }
+        }
+        for (WorkqueueStruct wq : queues()) {
+            Worker r = wq.rescuerWorker();
+            if (r != null) {
+                WorkerPool p = r.pool;
+                if (p == null) {
+                    continue;
+                }
+                p.lock.lock();
+                try {
+                    if (r.currentWork != null && r.pool == p) {
+                        busy.add(r);
+                        what.add("'" + r.currentWork.name() + "' of queue '" + wq.name() + "'");
+                    }
+                } finally {
+                    p.lock.unlock();
+                }
+            }
+        }
+        StringBuilder sb = new StringBuilder("workqueue: close() of runtime '").append(name).append("' ")
+                .append(interrupted ? "was interrupted" : "timed out after " + timeout + " (closeTimeout)")
+                .append("; interrupting ").append(busy.size()).append(" worker(s) still running items:");
+        for (int i = 0; i < busy.size(); i++) {
+            Thread t = busy.get(i).thread;
+            StackTraceElement[] stack = t.getStackTrace(); // where it was stuck, before the interrupt moves it
+            t.interrupt();
+            sb.append("\n  ").append(t.getName()).append(" running ").append(what.get(i));
+            for (StackTraceElement e : stack) {
+                sb.append("\n      at ").append(e);
+            }
+        }
+        report(sb.toString());
     }
 
     public boolean isClosed() {

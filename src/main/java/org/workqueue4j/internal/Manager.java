@@ -1,0 +1,70 @@
+package org.workqueue4j.internal;
+
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The runtime's worker-creating thread ({@code kworker/manager}): calls the user's
+ * {@code ThreadFactory} for new pool workers, with no pool lock held (kernel: workers are
+ * allocated outside {@code pool->lock}).
+ */
+final class Manager implements Runnable {
+    /*
+     * Implementation Overview
+     *
+     * A pool that needs a worker it does not have (a kick with no idle worker, or the monitor's
+     * tick finding a pool starved) calls request(). The manager then visits every pool and, for
+     * each one that still lacks a worker with no creation in flight, runs
+     * WorkerPool.createWorker (factory outside the lock, attach under it). A busy worker that
+     * leaves no idle worker behind still creates its spare itself (WorkerPool.manageWorkers),
+     * as the kernel's manager does; this thread covers the pools with no free worker at all.
+     *
+     * It is its own thread, not the monitor, so that a slow or blocking factory delays only
+     * worker creation: concurrency management, the mayday timer that calls the rescuers and
+     * the watchdog keep running on the monitor.
+     *
+     * Wake-up protocol: `requested` (volatile) is the signal, the permit only the doorbell:
+     * request() sets it and unparks; the loop clears it before it scans and parks only while it
+     * is clear, re-checking after every return from park. A request during a scan is served by
+     * the next scan; an unpark consumed elsewhere loses nothing.
+     */
+
+    private final WqRuntime runtime;
+    private volatile boolean requested;
+    private volatile boolean stopped;
+    Thread thread;
+
+    Manager(WqRuntime runtime) {
+        this.runtime = runtime;
+    }
+
+    /** Some pool needs a worker: scan soon. Safe under a pool lock (a volatile write and an unpark). */
+    void request() {
+        requested = true;
+        LockSupport.unpark(thread);
+    }
+
+    void stop() {
+        stopped = true;
+        LockSupport.unpark(thread);
+    }
+
+    @Override
+    public void run() {
+        while (!stopped) {
+            if (!requested) {
+                Thread.interrupted(); // an interrupt is not a request: never let it turn park into a spin
+                LockSupport.park(this);
+                continue;
+            }
+            requested = false;
+            for (WorkerPool p : runtime.allPools()) {
+                if (stopped) {
+                    return;
+                }
+                if (p.lacksWorker()) {
+                    p.createWorker();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,282 @@
+package org.workqueue4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.workqueue4j.LifecycleTest.await;
+import static org.workqueue4j.LifecycleTest.join;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Worker creation: the thread factory outside the pool lock (issue 12 defect 10), the worker cap
+ * (issue 13 defect 9), the mayday timer (issue 13 defect 10), thread names and priorities
+ * (issue 16, operations).
+ */
+class WorkerCreationTest {
+    private static final long BOUND_S = LifecycleTest.BOUND_S;
+
+    /** A factory that blocks its first call after {@link #arm()} until {@link #release}. */
+    static final class GatedFactory implements ThreadFactory {
+        final AtomicBoolean armed = new AtomicBoolean();
+        final CountDownLatch inFactory = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        void arm() {
+            armed.set(true);
+        }
+
+        @Override
+        public Thread newThread(Runnable r) {
+            if (armed.compareAndSet(true, false)) {
+                inFactory.countDown();
+                await(release);
+            }
+            return new Thread(r);
+        }
+    }
+
+    private static long poolWorkersAlive(TestRuntime t) {
+        return t.threads.stream().filter(Thread::isAlive)
+                .filter(th -> th.getName().matches(".*/kworker/(u?\\d+:\\d+H?)")).count();
+    }
+
+    private static String threadDump() {
+        StringBuilder sb = new StringBuilder();
+        Thread.getAllStackTraces().forEach((th, st) -> {
+            if (th.getName().startsWith("wq-") || th.getName().equals("producer")) {
+                sb.append('\n').append(th.getName()).append(' ').append(th.getState());
+                for (StackTraceElement e : st) {
+                    sb.append("\n    at ").append(e);
+                }
+            }
+        });
+        return sb.toString();
+    }
+
+    // ------------------------------------------------------------------ issue 12 defect 10
+
+    @Test
+    void aSlowThreadFactoryBlocksNoProducer() throws Exception {
+        GatedFactory f = new GatedFactory();
+        try (TestRuntime t = new TestRuntime(2, b -> { }, f)) {
+            f.arm();
+            CountDownLatch ran = new CountDownLatch(2);
+            Thread p1 = new Thread(() -> t.rt.system().queueOn(0, new Work("w1", ran::countDown)), "p1");
+            p1.start();
+            await(f.inFactory); // the pool's first worker is being made
+            Thread p2 = new Thread(() -> t.rt.system().queueOn(0, new Work("w2", ran::countDown)), "p2");
+            p2.start();
+            try {
+                join(p2); // used to wait for the pool lock the factory's caller held
+                join(p1);
+            } finally {
+                f.release.countDown();
+            }
+            await(ran);
+        }
+    }
+
+    @Test
+    void aFactoryThatQueuesWorkMakesNoTwoWorkersWithOneId() throws Exception {
+        AtomicReference<WorkQueues> rt = new AtomicReference<>();
+        AtomicBoolean armed = new AtomicBoolean();
+        CountDownLatch ran = new CountDownLatch(2);
+        ThreadFactory f = r -> {
+            if (armed.compareAndSet(true, false)) {
+                rt.get().system().queueOn(0, new Work("from-factory", ran::countDown));
+            }
+            return new Thread(r);
+        };
+        try (TestRuntime t = new TestRuntime(2, b -> { }, f)) {
+            rt.set(t.rt);
+            armed.set(true);
+            t.rt.system().queueOn(0, new Work("first", ran::countDown));
+            await(ran);
+            List<String> names = t.threads.stream().map(Thread::getName).toList();
+            assertThat(names).doesNotHaveDuplicates();
+        }
+    }
+
+    // ------------------------------------------------------------------ issue 16: names, priority
+
+    @Test
+    void threadNamesCarryTheRuntimeAndHighPriorityIsReal() throws Exception {
+        try (TestRuntime a = new TestRuntime(2, b -> b.name("alpha")); TestRuntime other = new TestRuntime()) {
+            AtomicReference<String> name = new AtomicReference<>();
+            AtomicInteger prio = new AtomicInteger();
+            CountDownLatch ran = new CountDownLatch(1);
+            a.rt.systemHighPri().queueOn(1, new Work("hi", () -> {
+                name.set(Thread.currentThread().getName());
+                prio.set(Thread.currentThread().getPriority());
+                ran.countDown();
+            }));
+            await(ran);
+            assertThat(name.get()).matches("wq-alpha/kworker/1:\\d+H");
+            assertThat(prio.get()).isEqualTo(Thread.MAX_PRIORITY);
+            assertThat(a.threads).allMatch(th -> th.getName().startsWith("wq-alpha/") && th.isDaemon());
+            assertThat(other.threads).noneMatch(th -> th.getName().startsWith("wq-alpha/"))
+                    .allMatch(th -> th.getName().matches("wq-\\d+/kworker/.*"));
+            CountDownLatch block = new CountDownLatch(1);
+            CountDownLatch started = new CountDownLatch(1);
+            a.rt.systemHighPri().queueOn(0, LifecycleTest.blocking("dumped", started, block, new AtomicBoolean()));
+            await(started);
+            String dump = a.rt.dump();
+            block.countDown();
+            assertThat(dump).doesNotContain("nice=-20").contains("prio=10");
+        }
+    }
+
+    // ------------------------------------------------------------------ issue 13 defect 9
+
+    @Test
+    void theWorkerCapHoldsAndIsReportedOncePerEpisode() throws Exception {
+        try (TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(4))) {
+            WorkQueue q = t.queue("blockers").unbound().build();
+            AtomicInteger started = new AtomicInteger();
+            AtomicInteger maxRunning = new AtomicInteger();
+            AtomicInteger running = new AtomicInteger();
+            CountDownLatch release = new CountDownLatch(1);
+            int n = 12;
+            for (int i = 0; i < n; i++) {
+                q.queue(new Work("b" + i, () -> {
+                    started.incrementAndGet();
+                    maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+                    await(release);
+                    running.decrementAndGet();
+                }));
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).until(() -> started.get() == 4);
+            Awaitility.await().atMost(Duration.ofSeconds(BOUND_S))
+                    .until(() -> t.reports.stream().anyMatch(r -> r.contains("worker cap reached")));
+            assertThat(poolWorkersAlive(t)).isLessThanOrEqualTo(4);
+            assertThat(started.get()).isEqualTo(4);
+            // One report for the episode: it cannot end while items wait and no worker is free.
+            assertThat(t.reports.stream().filter(r -> r.contains("worker cap reached"))).hasSize(1)
+                    .allSatisfy(r -> assertThat(r).contains("4 workers").contains("maxWorkers"));
+            release.countDown();
+            q.flush();
+            assertThat(started.get()).isEqualTo(n);
+            assertThat(maxRunning.get()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void memReclaimQueuesKeepGoingAtTheCap() throws Exception {
+        try (TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(2))) {
+            WorkQueue blockers = t.queue("blockers").unbound().build();
+            WorkQueue reclaim = t.queue("reclaim").unbound().memReclaim().build();
+            CountDownLatch release = new CountDownLatch(1);
+            CountDownLatch started = new CountDownLatch(2);
+            for (int i = 0; i < 2; i++) {
+                blockers.queue(LifecycleTest.blocking("b" + i, started, release, new AtomicBoolean()));
+            }
+            await(started); // both slots taken by items blocked outside the library
+            AtomicReference<String> by = new AtomicReference<>();
+            CountDownLatch ran = new CountDownLatch(1);
+            reclaim.queue(new Work("reclaim-item", () -> {
+                by.set(Thread.currentThread().getName());
+                ran.countDown();
+            }));
+            try {
+                await(ran);
+            } finally {
+                release.countDown();
+            }
+            assertThat(by.get()).endsWith("/kworker/R-reclaim");
+        }
+    }
+
+    /** The stress suite's thread-count sampling, as its own test: random load against a small cap. */
+    @Test
+    void theWorkerCapHoldsUnderRandomLoad() throws Exception {
+        int cap = 6;
+        try (TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(cap))) {
+            List<WorkQueue> queues = List.of(t.queue("u").unbound().build(), t.queue("p").build(),
+                    t.queue("h").highPriority().build(), t.queue("r").unbound().memReclaim().build(),
+                    t.rt.systemLong());
+            int rescuers = 1;
+            AtomicBoolean done = new AtomicBoolean();
+            AtomicInteger maxSeen = new AtomicInteger();
+            Thread sampler = new Thread(() -> {
+                while (!done.get()) {
+                    maxSeen.accumulateAndGet((int) poolWorkersAlive(t), Math::max);
+                    Thread.yield();
+                }
+            }, "sampler");
+            sampler.start();
+            AtomicInteger ranCount = new AtomicInteger();
+            int producers = 3;
+            int perProducer = 400;
+            List<Thread> ps = new ArrayList<>();
+            for (int p = 0; p < producers; p++) {
+                Thread th = new Thread(() -> {
+                    ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                    for (int i = 0; i < perProducer; i++) {
+                        WorkQueue q = queues.get(rnd.nextInt(queues.size()));
+                        boolean blocks = rnd.nextInt(8) == 0;
+                        q.queue(new Work("s" + i, () -> {
+                            if (blocks) { // blocks outside the library: new workers are wanted
+                                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+                            }
+                            ranCount.incrementAndGet();
+                        }));
+                    }
+                }, "producer-" + p);
+                th.start();
+                ps.add(th);
+            }
+            for (Thread th : ps) {
+                join(th);
+            }
+            for (WorkQueue q : queues) {
+                q.flush();
+            }
+            done.set(true);
+            join(sampler);
+            assertThat(ranCount.get()).isEqualTo(producers * perProducer);
+            assertThat(maxSeen.get()).isLessThanOrEqualTo(cap);
+            assertThat(t.threads.stream().filter(Thread::isAlive).count())
+                    .as("pool workers + rescuers + timer, monitor, manager")
+                    .isLessThanOrEqualTo(cap + rescuers + 3);
+        }
+    }
+
+    // ------------------------------------------------------------------ issue 13 defect 10
+
+    @Test
+    void rescuerIsCalledWhenAPoolCannotGetAWorkerIn10Ms() throws Exception {
+        GatedFactory f = new GatedFactory();
+        try (TestRuntime t = new TestRuntime(2, b -> { }, f)) {
+            WorkQueue reclaim = t.queue("reclaim").unbound().memReclaim().build(); // rescuer made before arming
+            f.arm();
+            AtomicReference<String> by = new AtomicReference<>();
+            CountDownLatch ran = new CountDownLatch(1);
+            Thread producer = new Thread(() -> reclaim.queue(new Work("x", () -> {
+                by.set(Thread.currentThread().getName());
+                ran.countDown();
+            })), "producer");
+            producer.start();
+            try {
+                // The factory stays stuck (or, on a loaded machine, the manager has not even called
+                // it yet): either way the pool has no worker after 10 ms, and the rescuer runs it.
+                assertThat(ran.await(BOUND_S, TimeUnit.SECONDS)).as("ran by the rescuer; %s%s", t.rt.dump(),
+                        threadDump()).isTrue();
+                assertThat(by.get()).endsWith("/kworker/R-reclaim");
+            } finally {
+                f.release.countDown();
+            }
+            join(producer);
+        }
+    }
+}
