@@ -13,7 +13,7 @@ import org.workqueue4j.lockdep.ReportPolicy;
  * {@code key=value} pairs separated by {@code ,}; list values separated by {@code :}.
  *
  * <pre>
- *   include=com.acme:org.example   package prefixes to instrument (default: every class outside the JDK)
+ *   include=com.acme:org.example   package prefixes to instrument (default: every class outside the JDK and the library)
  *   exclude=com.acme.generated     package prefixes not to instrument (default: none)
  *   policy=WARN_ONCE|WARN|THROW    report policy of the validator (default WARN_ONCE)
  *   flush=SKIP_NEVER_USED|ALWAYS   flush-annotation policy of the default runtime config (default SKIP_NEVER_USED)
@@ -23,9 +23,16 @@ import org.workqueue4j.lockdep.ReportPolicy;
  */
 final class AgentOptions {
 
-    /** Package prefixes never instrumented, in internal form: the JDK, the library and the agent itself. */
+    /**
+     * Package prefixes never instrumented, in internal form: the JDK, the library's engine and
+     * validator, and the agent itself. (Classes directly in {@code org.workqueue4j}, the
+     * library's API, are excluded by {@link #instruments}; other {@code org.workqueue4j.*}
+     * packages, such as benchmarks and examples, are application code.)
+     */
     static final List<String> ALWAYS_EXCLUDED = List.of(
-            "java/", "javax/", "jdk/", "sun/", "com/sun/", "org/workqueue4j/");
+            "java/", "javax/", "jdk/", "sun/", "com/sun/",
+            "org/workqueue4j/lockdep/", "org/workqueue4j/internal/", "org/workqueue4j/agent/");
+    private static final String LIBRARY_API = "org/workqueue4j/";
 
     final List<String> include;
     final List<String> exclude;
@@ -109,6 +116,9 @@ final class AgentOptions {
             if (internalName.startsWith(p)) {
                 return false;
             }
+        }
+        if (internalName.startsWith(LIBRARY_API) && internalName.indexOf('/', LIBRARY_API.length()) < 0) {
+            return false;
         }
         for (String p : exclude) {
             if (internalName.startsWith(p)) {

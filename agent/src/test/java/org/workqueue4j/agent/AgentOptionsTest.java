@@ -23,6 +23,9 @@ class AgentOptionsTest {
         assertThat(o.instruments("jdk/internal/misc/Unsafe")).isFalse();
         assertThat(o.instruments("org/workqueue4j/internal/Worker")).isFalse();
         assertThat(o.instruments("org/workqueue4j/agent/Hooks")).isFalse();
+        assertThat(o.instruments("org/workqueue4j/lockdep/Lockdep")).isFalse();
+        assertThat(o.instruments("org/workqueue4j/WorkQueue")).isFalse();
+        assertThat(o.instruments("org/workqueue4j/jmh/NestedLockBenchmark")).isTrue();
     }
 
     @Test

@@ -90,4 +90,18 @@ class AgentSamplesIT {
         assertThat(m[3]).as("chain-cache hits: the fast path served the repeats").isGreaterThan(390_000);
         assertThat(m[5]).as("reports").isZero();
     }
+
+    @Test
+    void eachRuleHasItsVerdictUnderThrow() throws Exception {
+        SampleRun r = SampleRun.run("samples.RulesSample", "policy=THROW", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout.lines()).as(r.toString()).containsExactly(
+                "exit-by-exception: ok",
+                "upgrade: refused RECURSIVE samples.RulesSample.rw -> samples.RulesSample.rw",
+                "trylock: ok",
+                "merged: refused RECURSIVE samples.bucket -> samples.bucket",
+                "split: ok",
+                "method-then-block: ok",
+                "block-then-method: refused CIRCULAR samples.RulesSample -> samples.RulesSample.journal");
+    }
 }
