@@ -2,6 +2,8 @@ package org.workqueue4j.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -29,6 +31,19 @@ class AgentSamplesIT {
                 .contains("samples.AbbaSample$Ledger.record(AbbaSample.java:27)")
                 .doesNotContain("org.workqueue4j.agent.Hooks");
         assertThat(r.stats()[5]).isEqualTo(1);
+    }
+
+    @Test
+    void reportsGoToTheOutFileWhenOneIsGiven() throws Exception {
+        Path file = Files.createTempFile("lockdep-reports", ".txt");
+        try {
+            SampleRun r = SampleRun.run("samples.AbbaSample", "out=" + file, List.of());
+            assertThat(r.exitCode).as(r.toString()).isZero();
+            assertThat(r.stderr).doesNotContain(CIRCULAR);
+            assertThat(Files.readString(file)).contains(CIRCULAR).contains("(samples.AbbaSample$Ledger)");
+        } finally {
+            Files.deleteIfExists(file);
+        }
     }
 
     @Test
@@ -103,5 +118,26 @@ class AgentSamplesIT {
                 "split: ok",
                 "method-then-block: ok",
                 "block-then-method: refused CIRCULAR samples.RulesSample -> samples.RulesSample.journal");
+    }
+
+    @Test
+    void aBadOptionStopsTheJvmNamingIt() throws Exception {
+        SampleRun r = SampleRun.run("samples.Hello", "policy=LOUD", List.of("-XX:-CreateCoredumpOnCrash"));
+        assertThat(r.exitCode).as(r.toString()).isNotZero();
+        assertThat(r.stdout).doesNotContain("hello");
+        assertThat(r.stderr).contains("workqueue4j-agent: option policy=LOUD is not one of [WARN_ONCE, WARN, THROW]");
+    }
+
+    @Test
+    void attachingToARunningJvmRetransformsTheClassesAlreadyLoaded() throws Exception {
+        SampleRun r = SampleRun.run("samples.AttachSample", null, List.of("-Djdk.attach.allowAttachSelf=true"),
+                SampleRun.agentJar(), "stats=true");
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout).contains("attached");
+        assertThat(r.stderr).as(r.toString())
+                .contains(CIRCULAR)
+                .contains("(samples.AttachSample$Orders.left)")
+                .contains("(samples.AttachSample$Orders.right)")
+                .contains("samples.AttachSample$Orders.rightThenLeft(AttachSample.java:");
     }
 }

@@ -41,7 +41,7 @@ final class SampleRun {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
         if (agentOptions != null) {
-            cmd.add("-javaagent:" + JAR.toAbsolutePath() + (agentOptions.isEmpty() ? "" : "=" + agentOptions));
+            cmd.add("-javaagent:" + agentJar() + (agentOptions.isEmpty() ? "" : "=" + agentOptions));
         }
         cmd.add("-cp");
         cmd.add(CLASSPATH);
@@ -62,6 +62,11 @@ final class SampleRun {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
         }
+    }
+
+    /** Returns the absolute path of the packaged agent jar. */
+    static String agentJar() {
+        return JAR.toAbsolutePath().toString();
     }
 
     /** Returns the {@code stats=true} counters printed at exit: classes, edges, chains, hits, misses, reports. */
