@@ -34,6 +34,16 @@ final class Held {
     boolean[] tracked = new boolean[8];
     int depth;
 
+    /**
+     * A small direct-mapped cache of lock classes of {@code java.util.concurrent} locks this
+     * thread used, keyed by identity of the lock's sync object, so that the shared table in
+     * {@link JucLocks} (one monitor for the JVM) is consulted only on a miss. It keeps at most
+     * {@value #CACHE} lock objects reachable per thread.
+     */
+    static final int CACHE = 16;
+    final Object[] cachedKeys = new Object[CACHE];
+    final LockMap[] cachedMaps = new LockMap[CACHE];
+
     /** Returns the entry of instance {@code o}, searching from the most recent, or -1. */
     int find(Object o) {
         for (int i = depth - 1; i >= 0; i--) {

@@ -347,7 +347,7 @@ public final class Hooks {
             return true;
         }
         Object key = JucLocks.key(l);
-        LockMap m = JucLocks.classOf(key, l, Sites.get(site));
+        LockMap m = JucLocks.classOf(h, key, l, Sites.get(site));
         boolean report = reported(h, key, mode);
         if (attempt == TRY_LOCK) {
             if (!l.tryLock()) {

@@ -28,7 +28,8 @@ import org.workqueue4j.lockdep.LockMap;
  * <p>Lock classes live in a {@link WeakHashMap} keyed by the sync object (the JDK's sync
  * classes do not override {@code equals}, so it is an identity map): an entry goes when its
  * lock is collected, so 10^4 short-lived locks of one site leave nothing behind. Access is
- * serialized by the map's monitor.
+ * serialized by the map's monitor, taken only when the thread's own small cache
+ * ({@link Held#cachedKeys}) misses.
  */
 final class JucLocks {
     private static final VarHandle LOCK_SYNC = field(ReentrantLock.class, "sync");
@@ -96,8 +97,22 @@ final class JucLocks {
         }
     }
 
-    /** Returns the class of a lock, naming it after {@code site} if it has none yet. */
-    static LockMap classOf(Object key, Lock l, Site site) {
+    /**
+     * Returns the class of a lock, naming it after {@code site} if it has none yet; served from
+     * the thread's cache when it can be.
+     */
+    static LockMap classOf(Held h, Object key, Lock l, Site site) {
+        int slot = System.identityHashCode(key) & (Held.CACHE - 1);
+        if (h.cachedKeys[slot] == key) {
+            return h.cachedMaps[slot];
+        }
+        LockMap m = shared(key, l, site);
+        h.cachedKeys[slot] = key;
+        h.cachedMaps[slot] = m;
+        return m;
+    }
+
+    private static LockMap shared(Object key, Lock l, Site site) {
         synchronized (CLASSES) {
             LockMap m = CLASSES.get(key);
             if (m == null) {

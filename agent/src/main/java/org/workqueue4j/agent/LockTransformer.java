@@ -13,6 +13,8 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
@@ -141,6 +143,9 @@ final class LockTransformer implements ClassFileTransformer {
      */
     byte[] instrument(ClassLoader loader, String className, byte[] bytes, boolean retransforming) {
         ClassReader cr = new ClassReader(bytes);
+        if (!mayLock(cr)) {
+            return null; // most classes: one light pass, no tree, no rewrite
+        }
         ClassNode cn = new ClassNode();
         cr.accept(cn, ClassReader.EXPAND_FRAMES);
         boolean changed = false;
@@ -153,6 +158,35 @@ final class LockTransformer implements ClassFileTransformer {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
         cn.accept(cw);
         return cw.toByteArray();
+    }
+
+    /** A pass without debug info or frames that says whether the class has anything to rewrite. */
+    private static boolean mayLock(ClassReader cr) {
+        boolean[] found = new boolean[1];
+        MethodVisitor scan = new MethodVisitor(Opcodes.ASM9) {
+            @Override
+            public void visitInsn(int opcode) {
+                found[0] |= opcode == Opcodes.MONITORENTER || opcode == Opcodes.MONITOREXIT;
+            }
+
+            @Override
+            public void visitTypeInsn(int opcode, String type) {
+                found[0] |= opcode == Opcodes.NEW && CONSTRUCTED.contains(type);
+            }
+
+            @Override
+            public void visitMethodInsn(int opcode, String owner, String name, String desc, boolean itf) {
+                found[0] |= name.equals("wait") || LOCK_OWNERS.contains(owner) || CONDITION_OWNERS.contains(owner);
+            }
+        };
+        cr.accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String desc, String signature, String[] exceptions) {
+                found[0] |= (access & Opcodes.ACC_SYNCHRONIZED) != 0;
+                return found[0] ? null : scan;
+            }
+        }, ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
+        return found[0];
     }
 
     /** The rewrite of one method. */

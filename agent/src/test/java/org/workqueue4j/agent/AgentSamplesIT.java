@@ -140,4 +140,14 @@ class AgentSamplesIT {
                 .contains("(samples.AttachSample$Orders.right)")
                 .contains("samples.AttachSample$Orders.rightThenLeft(AttachSample.java:");
     }
+
+    @Test
+    void theFlushOptionDecidesWhetherFlushingANeverUsedQueueIsAnnotated() throws Exception {
+        SampleRun skip = SampleRun.run("samples.FlushPolicySample", "stats=true", List.of());
+        SampleRun always = SampleRun.run("samples.FlushPolicySample", "stats=true,flush=ALWAYS", List.of());
+        assertThat(skip.stdout).contains("flushed");
+        assertThat(always.stdout).contains("flushed");
+        assertThat(skip.stats()[1]).as("edges with flush=SKIP_NEVER_USED: " + skip).isZero();
+        assertThat(always.stats()[1]).as("edges with flush=ALWAYS (registry -> queue): " + always).isEqualTo(1);
+    }
 }
