@@ -150,4 +150,15 @@ class AgentSamplesIT {
         assertThat(skip.stats()[1]).as("edges with flush=SKIP_NEVER_USED: " + skip).isZero();
         assertThat(always.stats()[1]).as("edges with flush=ALWAYS (registry -> queue): " + always).isEqualTo(1);
     }
+
+    @Test
+    void theStructuredReportsAreTheDefaultConfigsValidators() throws Exception {
+        SampleRun r = SampleRun.run("samples.ReportsApiSample", "policy=WARN", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout.lines().filter(l -> l.startsWith("report: ")))
+                .as(r.toString())
+                .singleElement().asString()
+                .startsWith("report: CIRCULAR samples.ReportsApiSample.index -> samples.ReportsApiSample.journal held [")
+                .contains("(samples.ReportsApiSample.journal){+.+.}, at: samples.ReportsApiSample.main(ReportsApiSample.java:24)");
+    }
 }
