@@ -15,32 +15,35 @@ import org.workqueue4j.lockdep.PotentialDeadlockException;
 /**
  * The static methods instrumented code calls. Public only because code in other packages and
  * class loaders must link to them; not an API.
- *
- * <h2>Implementation Overview</h2>
- *
- * <p>Every lock operation reports to the one JVM-wide {@link Lockdep} the agent installed, the
- * way {@code ValidatedAcquire} does for the library's own locks: a blocking acquisition is
- * reported <em>before</em> blocking (so under THROW the report is thrown instead of
- * deadlocking, and the lock is not taken), a successful {@code tryLock()} after the fact as a
- * trylock (no dependencies), and a release after the lock is let go.
- *
- * <p>Re-entry. The thread's {@link Held} table counts holds per lock instance; only the first
- * hold of an instance is reported, only the last release releases. {@code synchronized} code is
- * structured, so a monitor entered by instrumented code is exited by the same method; a JDK
- * lock taken in uninstrumented code and released in instrumented code is not in the table and
- * is ignored.
- *
- * <p>Fast path. {@link #monitorEnter} is one ThreadLocal lookup and a scan of the (short) held
- * table, a volatile array read for the site, then {@link Lockdep#acquire}: another ThreadLocal,
- * the chain hash and one probe of the chain cache. Nothing is allocated once the chain is known.
- *
- * <p>Waits. {@code Object.wait} and {@code Condition.await} release the lock and take it back:
- * the validator is told so (release, then acquire of the same map after the wait). The
- * re-acquisition happens after the JVM has taken the lock again, so under THROW a report there
- * is thrown from the wait with the lock held; the hold is then marked untracked so that its
- * release does not count as a bad unlock.
  */
 public final class Hooks {
+
+    /*
+     * Implementation Overview
+     *
+     * Every lock operation reports to the one JVM-wide Lockdep the agent installed, the
+     * way ValidatedAcquire does for the library's own locks: a blocking acquisition is
+     * reported before blocking (so under THROW the report is thrown instead of
+     * deadlocking, and the lock is not taken), a successful tryLock() after the fact as a
+     * trylock (no dependencies), and a release after the lock is let go.
+     *
+     * Re-entry. The thread's Held table counts holds per lock instance; only the first
+     * hold of an instance is reported, only the last release releases. synchronized code is
+     * structured, so a monitor entered by instrumented code is exited by the same method; a JDK
+     * lock taken in uninstrumented code and released in instrumented code is not in the table and
+     * is ignored.
+     *
+     * Fast path. #monitorEnter is one ThreadLocal lookup and a scan of the (short) held
+     * table, a volatile array read for the site, then Lockdep#acquire: another ThreadLocal,
+     * the chain hash and one probe of the chain cache. Nothing is allocated once the chain is known.
+     *
+     * Waits. Object.wait and Condition.await release the lock and take it back:
+     * the validator is told so (release, then acquire of the same map after the wait). The
+     * re-acquisition happens after the JVM has taken the lock again, so under THROW a report there
+     * is thrown from the wait with the lock held; the hold is then marked untracked so that its
+     * release does not count as a bad unlock.
+     */
+
     /** Set by {@link LockdepAgent} before any instrumented class is defined. */
     static final Lockdep V = LockdepAgent.validator();
     private static final FlushAnnotation FLUSH = LockdepAgent.flushAnnotation();

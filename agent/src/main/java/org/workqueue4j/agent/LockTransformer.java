@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.function.Consumer;
 
 import org.objectweb.asm.ClassReader;
@@ -35,48 +36,49 @@ import org.objectweb.asm.tree.VarInsnNode;
 
 /**
  * Rewrites the lock operations of application classes into calls to {@link Hooks}.
- *
- * <h2>Implementation Overview</h2>
- *
- * <p>What is rewritten (call sites in the application's classes, never the JDK's own code,
- * so locks taken inside the JDK are not seen; see the README for why):
- * <ul>
- *   <li>{@code monitorenter} gets {@code dup; ldc site; invokestatic Hooks.monitorEnter} before
- *       it, {@code monitorexit} gets {@code dup; invokestatic Hooks.monitorExit} before it. javac
- *       compiles every {@code synchronized} block with a second {@code monitorexit} in its
- *       catch-any handler, so exits by exception are seen by the same rewrite.</li>
- *   <li>A synchronized method loses {@code ACC_SYNCHRONIZED} and gets the equivalent explicit
- *       code: enter the monitor ({@code this} or the class) in a prologue, exit it before every
- *       return and in a catch-any handler around the whole body, which re-throws. Done only when
- *       a class is first loaded: retransformation may not change modifiers, so the synchronized
- *       methods of classes loaded before a late attach are not seen.</li>
- *   <li>{@code lock}, {@code lockInterruptibly}, {@code tryLock} and {@code unlock} called on
- *       {@code Lock}, {@code ReentrantLock} or the read/write views of
- *       {@code ReentrantReadWriteLock}, {@code Object.wait} and {@code Condition.await*} become
- *       {@code invokestatic} of a hook with the receiver as first argument (plus the site number
- *       for acquisitions); the hook decides at run time whether the receiver is a JDK lock it
- *       tracks and otherwise calls the original method.</li>
- *   <li>{@code new ReentrantLock(..)} / {@code new ReentrantReadWriteLock(..)} get
- *       {@code dup; ldc site; invokestatic Hooks.created} after the constructor, to name the
- *       lock's class after the field it is stored into or after the construction site.</li>
- * </ul>
- *
- * <p>Line numbers: inserted instructions sit between the original ones under the same line
- * entries, so stack traces and the validator's report frames name the source line of the
- * {@code synchronized} block, lock call or wait; the prologue of a synchronized method gets the
- * line of the method's first statement.
- *
- * <p>Stack map frames are kept (classes are read with expanded frames); the only new branch
- * target is the synchronized-method handler, whose frame (the parameters, a Throwable on the
- * stack) is written by hand, so no class is loaded to compute frames. Max stack is recomputed.
- *
- * <p>Two library classes are patched as well: {@code WorkQueuesConfig.Builder} starts with the
- * agent's validator and flush-annotation policy, so every runtime (the global one included)
- * reports the library's flush, drain, destroy and cancel pseudo-locks to the same validator as
- * the application's locks; and {@code lockdep.Frames} treats the agent's frames as internal, so
- * reports name the application's line, not the hook's.
  */
 final class LockTransformer implements ClassFileTransformer {
+
+    /*
+     * Implementation Overview
+     *
+     * What is rewritten (call sites in the application's classes, never the JDK's own code,
+     * so locks taken inside the JDK are not seen; see the README for why):
+     *  - monitorenter gets dup; ldc site; invokestatic Hooks.monitorEnter before
+     *    it, monitorexit gets dup; invokestatic Hooks.monitorExit before it. javac
+     *    compiles every synchronized block with a second monitorexit in its
+     *    catch-any handler, so exits by exception are seen by the same rewrite.
+     *  - A synchronized method loses ACC_SYNCHRONIZED and gets the equivalent explicit
+     *    code: enter the monitor (this or the class) in a prologue, exit it before every
+     *    return and in a catch-any handler around the whole body, which re-throws. Done only when
+     *    a class is first loaded: retransformation may not change modifiers, so the synchronized
+     *    methods of classes loaded before a late attach are not seen.
+     *  - lock, lockInterruptibly, tryLock and unlock called on
+     *    Lock, ReentrantLock or the read/write views of
+     *    ReentrantReadWriteLock, Object.wait and Condition.await* become
+     *    invokestatic of a hook with the receiver as first argument (plus the site number
+     *    for acquisitions); the hook decides at run time whether the receiver is a JDK lock it
+     *    tracks and otherwise calls the original method.
+     *  - new ReentrantLock(..) / new ReentrantReadWriteLock(..) get
+     *    dup; ldc site; invokestatic Hooks.created after the constructor, to name the
+     *    lock's class after the field it is stored into or after the construction site.
+     *
+     * Line numbers: inserted instructions sit between the original ones under the same line
+     * entries, so stack traces and the validator's report frames name the source line of the
+     * synchronized block, lock call or wait; the prologue of a synchronized method gets the
+     * line of the method's first statement.
+     *
+     * Stack map frames are kept (classes are read with expanded frames); the only new branch
+     * target is the synchronized-method handler, whose frame (the parameters, a Throwable on the
+     * stack) is written by hand, so no class is loaded to compute frames. Max stack is recomputed.
+     *
+     * Two library classes are patched as well: WorkQueuesConfig.Builder starts with the
+     * agent's validator and flush-annotation policy, so every runtime (the global one included)
+     * reports the library's flush, drain, destroy and cancel pseudo-locks to the same validator as
+     * the application's locks; and lockdep.Frames treats the agent's frames as internal, so
+     * reports name the application's line, not the hook's.
+     */
+
     private static final String HOOKS = "org/workqueue4j/agent/Hooks";
     private static final String LOCK = "java/util/concurrent/locks/Lock";
     private static final String TIME_UNIT = "java/util/concurrent/TimeUnit";
@@ -96,6 +98,8 @@ final class LockTransformer implements ClassFileTransformer {
     private final Consumer<String> warn;
     private final Instrumentation inst;
     private final Module agentModule = LockTransformer.class.getModule();
+    /** Per class loader: whether its classes can link to the hooks (weak keys: loaders may go). */
+    private final Map<ClassLoader, Boolean> loaders = new WeakHashMap<>();
 
     LockTransformer(AgentOptions options, Consumer<String> warn, Instrumentation inst) {
         this.options = options;
@@ -110,12 +114,15 @@ final class LockTransformer implements ClassFileTransformer {
             return null; // hidden classes (lambdas): nothing to name them by
         }
         try {
+            if (!seesHooks(loader)) {
+                return null; // code of this loader could not link to the hooks
+            }
             byte[] patched = LibraryPatch.patch(className, bytes, warn);
             if (patched != null) {
                 readAgent(module);
                 return patched;
             }
-            if (loader == null || !options.instruments(className)) {
+            if (!options.instruments(className)) {
                 return null;
             }
             byte[] b = instrument(loader, className, bytes, redefined != null);
@@ -127,6 +134,34 @@ final class LockTransformer implements ClassFileTransformer {
             warn.accept("workqueue4j-agent: left " + className.replace('/', '.') + " uninstrumented: " + t);
             return null;
         }
+    }
+
+    /**
+     * Whether classes of {@code loader} resolve {@link Hooks} to the agent's own class: not the
+     * bootstrap or platform loader (the agent is on the class path), nor an isolated loader that
+     * does not delegate to the system loader. Instrumenting their classes would make them fail
+     * to link. Answered once per loader.
+     */
+    private boolean seesHooks(ClassLoader loader) {
+        if (loader == null) {
+            return false;
+        }
+        synchronized (loaders) {
+            Boolean known = loaders.get(loader);
+            if (known != null) {
+                return known;
+            }
+        }
+        boolean sees;
+        try {
+            sees = Class.forName(Hooks.class.getName(), false, loader) == Hooks.class;
+        } catch (ClassNotFoundException | LinkageError e) {
+            sees = false;
+        }
+        synchronized (loaders) {
+            loaders.put(loader, sees);
+        }
+        return sees;
     }
 
     /** A named module must read the agent's (unnamed) module to link to the hooks. */
