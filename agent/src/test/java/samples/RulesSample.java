@@ -123,6 +123,26 @@ public final class RulesSample {
         }
     }
 
+    // wait() releases only the monitor waited on: waiting on the outer monitor while holding an
+    // inner one re-takes the outer under the inner (a notifier taking outer then inner would hang)
+    private final Object waitOuter = new Object();
+    private final Object waitInner = new Object();
+
+    void waitUnderInnerLock() {
+        synchronized (waitOuter) {
+            synchronized (waitInner) {
+                try {
+                    waitOuter.wait(1); // times out: nobody notifies; the verdict is about the order
+                    report("wait-under-inner-lock", null);
+                } catch (PotentialDeadlockException e) {
+                    report("wait-under-inner-lock", e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
     private static void report(String scenario, PotentialDeadlockException e) {
         System.out.println(scenario + ": " + (e == null ? "ok" : "refused " + e.report().summary()));
     }
@@ -136,5 +156,6 @@ public final class RulesSample {
         s.split();
         s.append();
         s.reverse();
+        s.waitUnderInnerLock();
     }
 }

@@ -117,7 +117,10 @@ class AgentSamplesIT {
                 "merged: refused RECURSIVE samples.bucket -> samples.bucket",
                 "split: ok",
                 "method-then-block: ok",
-                "block-then-method: refused CIRCULAR samples.RulesSample -> samples.RulesSample.journal");
+                "block-then-method: refused CIRCULAR samples.RulesSample -> samples.RulesSample.journal",
+                "wait-under-inner-lock: refused CIRCULAR samples.RulesSample.waitOuter -> samples.RulesSample.waitInner");
+        // the refused re-acquisition after the wait is not followed by a bad-unlock report
+        assertThat(r.stderr).as(r.toString()).doesNotContain("bad unlock balance");
     }
 
     @Test
