@@ -143,6 +143,21 @@ public final class RulesSample {
         }
     }
 
+    // the monitor of a Lock object and the Lock itself are two locks: nesting them is not recursive
+    private final ReentrantLock doubleDuty = new ReentrantLock();
+
+    void monitorOfALock() {
+        synchronized (doubleDuty) {
+            try {
+                doubleDuty.lock();
+                doubleDuty.unlock();
+                report("monitor-of-a-lock", null);
+            } catch (PotentialDeadlockException e) {
+                report("monitor-of-a-lock", e);
+            }
+        }
+    }
+
     private static void report(String scenario, PotentialDeadlockException e) {
         System.out.println(scenario + ": " + (e == null ? "ok" : "refused " + e.report().summary()));
     }
@@ -157,5 +172,6 @@ public final class RulesSample {
         s.append();
         s.reverse();
         s.waitUnderInnerLock();
+        s.monitorOfALock();
     }
 }

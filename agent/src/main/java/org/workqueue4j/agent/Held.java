@@ -18,7 +18,7 @@ import org.workqueue4j.lockdep.LockMap;
 final class Held {
     /** The lock instances held, oldest first. */
     Object[] objs = new Object[8];
-    /** Per entry: the identity of the underlying lock (the monitor itself, or the AQS sync shared by a read/write pair). */
+    /** Per entry: {@link #MONITOR} for a monitor, else the identity of the underlying lock (the AQS sync shared by a read/write pair). */
     Object[] keys = new Object[8];
     /** Per entry: the validator's map (the lock class). */
     LockMap[] maps = new LockMap[8];
@@ -44,10 +44,27 @@ final class Held {
     final Object[] cachedKeys = new Object[CACHE];
     final LockMap[] cachedMaps = new LockMap[CACHE];
 
-    /** Returns the entry of instance {@code o}, searching from the most recent, or -1. */
-    int find(Object o) {
+    /**
+     * The key of monitor entries. A monitor and a {@code java.util.concurrent} lock are two
+     * locks even on one object ({@code synchronized (reentrantLock)}): their entries never match
+     * each other's lookups.
+     */
+    static final Object MONITOR = new Object();
+
+    /** Returns the entry of monitor {@code o}, searching from the most recent, or -1. */
+    int findMonitor(Object o) {
         for (int i = depth - 1; i >= 0; i--) {
-            if (objs[i] == o) {
+            if (objs[i] == o && keys[i] == MONITOR) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Returns the entry of {@code java.util.concurrent} lock {@code l}, searching from the most recent, or -1. */
+    int findLock(Object l) {
+        for (int i = depth - 1; i >= 0; i--) {
+            if (objs[i] == l && keys[i] != MONITOR) {
                 return i;
             }
         }

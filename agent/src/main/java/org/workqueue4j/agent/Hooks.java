@@ -87,15 +87,17 @@ public final class Hooks {
             return;
         }
         Held h = HELD.get();
-        int i = h.find(monitor);
+        int i = h.findMonitor(monitor);
         if (i >= 0) {
             h.counts[i]++;
             return;
         }
         Site s = Sites.get(site);
-        LockMap m = s.hasField() ? LockNames.ofField(s) : LockNames.ofMonitor(monitor);
+        LockMap m = !s.hasField() ? LockNames.ofMonitor(monitor)
+                : monitor instanceof Lock ? LockNames.map(s.fieldClassName() + " (monitor)") // not the Lock itself
+                : LockNames.ofField(s);
         V.acquire(m, AcquireMode.EXCLUSIVE, false);
-        h.push(monitor, monitor, m, AcquireMode.EXCLUSIVE, true);
+        h.push(monitor, Held.MONITOR, m, AcquireMode.EXCLUSIVE, true);
     }
 
     /**
@@ -105,7 +107,8 @@ public final class Hooks {
      */
     public static void monitorExit(Object monitor) {
         if (monitor != null) {
-            exit(HELD.get(), monitor);
+            Held h = HELD.get();
+            exit(h, h.findMonitor(monitor));
         }
     }
 
@@ -141,7 +144,7 @@ public final class Hooks {
      */
     public static void objectWait(Object monitor, long millis, int nanos) throws InterruptedException {
         Held h = HELD.get();
-        int i = monitor == null ? -1 : h.find(monitor);
+        int i = monitor == null ? -1 : h.findMonitor(monitor);
         if (i < 0 || !h.tracked[i]) {
             monitor.wait(millis, nanos);
             return;
@@ -151,7 +154,7 @@ public final class Hooks {
         try {
             monitor.wait(millis, nanos);
         } finally {
-            reacquire(h, monitor, m, AcquireMode.EXCLUSIVE);
+            reacquire(h, monitor, Held.MONITOR, m, AcquireMode.EXCLUSIVE);
         }
     }
 
@@ -225,7 +228,8 @@ public final class Hooks {
     public static void unlock(Lock l) {
         l.unlock(); // throws IllegalMonitorStateException when not held: then nothing changes
         if (JucLocks.mode(l) != null) {
-            exit(HELD.get(), l);
+            Held h = HELD.get();
+            exit(h, h.findLock(l));
         }
     }
 
@@ -341,7 +345,7 @@ public final class Hooks {
             return attempt.take(l);
         }
         Held h = HELD.get();
-        int i = h.find(l);
+        int i = h.findLock(l);
         if (i >= 0) {
             if (!attempt.take(l)) {
                 return false;
@@ -387,12 +391,13 @@ public final class Hooks {
             return w.await();
         }
         Object lock = h.objs[i];
+        Object key = h.keys[i];
         LockMap m = h.maps[i];
         V.release(m);
         try {
             return w.await();
         } finally {
-            reacquire(h, lock, m, AcquireMode.EXCLUSIVE);
+            reacquire(h, lock, key, m, AcquireMode.EXCLUSIVE);
         }
     }
 
@@ -405,12 +410,12 @@ public final class Hooks {
         return mode != AcquireMode.READ || h.findKey(key, AcquireMode.EXCLUSIVE) < 0;
     }
 
-    /** Counts one exit of {@code lock}; on the last one, releases it (or downgrades a write hold to a held read). */
-    private static void exit(Held h, Object lock) {
-        int i = h.find(lock);
+    /** Counts one exit of entry {@code i} (none if -1); on the last one, releases it (or downgrades a write hold to a held read). */
+    private static void exit(Held h, int i) {
         if (i < 0 || --h.counts[i] > 0) {
             return;
         }
+        Object lock = h.objs[i];
         LockMap m = h.maps[i];
         Object key = h.keys[i];
         AcquireMode mode = h.modes[i];
@@ -419,7 +424,8 @@ public final class Hooks {
         if (!wasTracked) {
             return;
         }
-        int reader = mode == AcquireMode.EXCLUSIVE && key != lock ? h.findKey(key, AcquireMode.READ) : -1;
+        int reader = mode == AcquireMode.EXCLUSIVE && key != Held.MONITOR && key != lock
+                ? h.findKey(key, AcquireMode.READ) : -1;
         if (reader >= 0 && !h.tracked[reader]) {
             V.downgrade(m, AcquireMode.READ); // write released, read kept: the validator's lock_downgrade()
             h.tracked[reader] = true;
@@ -429,11 +435,11 @@ public final class Hooks {
     }
 
     /** After a wait: the lock is held again; tell the validator. */
-    private static void reacquire(Held h, Object lock, LockMap m, AcquireMode mode) {
+    private static void reacquire(Held h, Object lock, Object key, LockMap m, AcquireMode mode) {
         try {
             V.acquire(m, mode, false);
         } catch (PotentialDeadlockException e) {
-            int i = h.find(lock);
+            int i = key == Held.MONITOR ? h.findMonitor(lock) : h.findLock(lock);
             if (i >= 0) {
                 h.tracked[i] = false; // held by the JVM, refused by the validator: do not release it later
             }

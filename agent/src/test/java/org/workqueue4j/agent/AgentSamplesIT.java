@@ -118,7 +118,8 @@ class AgentSamplesIT {
                 "split: ok",
                 "method-then-block: ok",
                 "block-then-method: refused CIRCULAR samples.RulesSample -> samples.RulesSample.journal",
-                "wait-under-inner-lock: refused CIRCULAR samples.RulesSample.waitOuter -> samples.RulesSample.waitInner");
+                "wait-under-inner-lock: refused CIRCULAR samples.RulesSample.waitOuter -> samples.RulesSample.waitInner",
+                "monitor-of-a-lock: ok");
         // the refused re-acquisition after the wait is not followed by a bad-unlock report
         assertThat(r.stderr).as(r.toString()).doesNotContain("bad unlock balance");
     }
