@@ -3,7 +3,8 @@
 #   1. the library's JUnit suite (the bounded stress run included), then installs the library,
 #      and runs the README example on a runtime image without jdk.jfr (it/no-jfr-image.sh);
 #   2. a compile of the JMH benchmarks (jmh/);
-#   3. a quick jcstress pass over the CI set of races (jcstress/ci-tests.regex).
+#   3. the Java agent (agent/): its jar is built and its sample programs run in forked JVMs with it;
+#   4. a quick jcstress pass over the CI set of races (jcstress/ci-tests.regex).
 # Fails on any test failure, and on any jcstress test that failed (a FORBIDDEN outcome) or erred
 # (a STALE, hung or crashed test).
 set -euo pipefail
@@ -17,6 +18,9 @@ it/no-jfr-image.sh
 
 "${MVN[@]}" -q -f jmh/pom.xml package
 echo "jmh: benchmarks compiled to jmh/target/benchmarks.jar"
+
+"${MVN[@]}" -q -f agent/pom.xml verify
+echo "agent: agent/target/workqueue4j-agent.jar built; sample programs verified with it"
 
 "${MVN[@]}" -q -f jcstress/pom.xml package
 mkdir -p target
@@ -35,4 +39,4 @@ echo "jcstress: CI set passed"
 
 # One closing line for the whole run (JUnit totals; the jcstress set passed above).
 awk -F'[ ,:]+' '/^Tests run:/ {t+=$3; f+=$5; e+=$7; s+=$9} END {printf "tests: %d passed, %d failed, %d skipped\n", t-f-e-s, f+e, s}' \
-    target/surefire-reports/*.txt
+    target/surefire-reports/*.txt agent/target/surefire-reports/*.txt agent/target/failsafe-reports/*.txt

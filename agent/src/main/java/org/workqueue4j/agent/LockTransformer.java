@@ -1,0 +1,534 @@
+package org.workqueue4j.agent;
+
+import java.lang.instrument.ClassFileTransformer;
+import java.lang.instrument.Instrumentation;
+import java.security.ProtectionDomain;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
+import java.util.function.Consumer;
+
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
+import org.objectweb.asm.tree.AbstractInsnNode;
+import org.objectweb.asm.tree.ClassNode;
+import org.objectweb.asm.tree.FieldInsnNode;
+import org.objectweb.asm.tree.FrameNode;
+import org.objectweb.asm.tree.InsnList;
+import org.objectweb.asm.tree.InsnNode;
+import org.objectweb.asm.tree.LabelNode;
+import org.objectweb.asm.tree.LdcInsnNode;
+import org.objectweb.asm.tree.LineNumberNode;
+import org.objectweb.asm.tree.MethodInsnNode;
+import org.objectweb.asm.tree.MethodNode;
+import org.objectweb.asm.tree.TryCatchBlockNode;
+import org.objectweb.asm.tree.TypeInsnNode;
+import org.objectweb.asm.tree.VarInsnNode;
+
+/**
+ * Rewrites the lock operations of application classes into calls to {@link Hooks}.
+ */
+final class LockTransformer implements ClassFileTransformer {
+
+    /*
+     * Implementation Overview
+     *
+     * What is rewritten (call sites in the application's classes, never the JDK's own code,
+     * so locks taken inside the JDK are not seen; see the README for why):
+     *  - monitorenter gets dup; ldc site; invokestatic Hooks.monitorEnter before
+     *    it, monitorexit gets dup; invokestatic Hooks.monitorExit before it. javac
+     *    compiles every synchronized block with a second monitorexit in its
+     *    catch-any handler, so exits by exception are seen by the same rewrite.
+     *  - A synchronized method loses ACC_SYNCHRONIZED and gets the equivalent explicit
+     *    code: enter the monitor (this or the class) in a prologue, exit it before every
+     *    return and in a catch-any handler around the whole body, which re-throws. Done only when
+     *    a class is first loaded: retransformation may not change modifiers, so the synchronized
+     *    methods of classes loaded before a late attach are not seen.
+     *  - lock, lockInterruptibly, tryLock and unlock called on
+     *    Lock, ReentrantLock or the read/write views of
+     *    ReentrantReadWriteLock, Object.wait and Condition.await* become
+     *    invokestatic of a hook with the receiver as first argument (plus the site number
+     *    for acquisitions); the hook decides at run time whether the receiver is a JDK lock it
+     *    tracks and otherwise calls the original method.
+     *  - new ReentrantLock(..) / new ReentrantReadWriteLock(..) get
+     *    dup; ldc site; invokestatic Hooks.created after the constructor, to name the
+     *    lock's class after the field it is stored into or after the construction site.
+     *
+     * Line numbers: inserted instructions sit between the original ones under the same line
+     * entries, so stack traces and the validator's report frames name the source line of the
+     * synchronized block, lock call or wait; the prologue of a synchronized method gets the
+     * line of the method's first statement.
+     *
+     * Stack map frames are kept (classes are read with expanded frames); the only new branch
+     * target is the synchronized-method handler, whose frame (the parameters, a Throwable on the
+     * stack) is written by hand, so no class is loaded to compute frames. Max stack is recomputed.
+     *
+     * Two library classes are patched as well: WorkQueuesConfig.Builder starts with the
+     * agent's validator and flush-annotation policy, so every runtime (the global one included)
+     * reports the library's flush, drain, destroy and cancel pseudo-locks to the same validator as
+     * the application's locks; and lockdep.Frames treats the agent's frames as internal, so
+     * reports name the application's line, not the hook's.
+     */
+
+    private static final String HOOKS = "org/workqueue4j/agent/Hooks";
+    private static final String LOCK = "java/util/concurrent/locks/Lock";
+    private static final String TIME_UNIT = "java/util/concurrent/TimeUnit";
+    private static final String CONDITION = "java/util/concurrent/locks/Condition";
+    private static final Set<String> LOCK_OWNERS = Set.of(LOCK,
+            "java/util/concurrent/locks/ReentrantLock",
+            "java/util/concurrent/locks/ReentrantReadWriteLock$ReadLock",
+            "java/util/concurrent/locks/ReentrantReadWriteLock$WriteLock");
+    private static final Set<String> CONDITION_OWNERS = Set.of(CONDITION,
+            "java/util/concurrent/locks/AbstractQueuedSynchronizer$ConditionObject");
+    private static final Set<String> CONSTRUCTED = Set.of(
+            "java/util/concurrent/locks/ReentrantLock",
+            "java/util/concurrent/locks/ReentrantReadWriteLock");
+    private static final String RW_LOCK = "java/util/concurrent/locks/ReentrantReadWriteLock";
+
+    private final AgentOptions options;
+    private final Consumer<String> warn;
+    private final Instrumentation inst;
+    private final Module agentModule = LockTransformer.class.getModule();
+    /** Per class loader: whether its classes can link to the hooks (weak keys: loaders may go). */
+    private final Map<ClassLoader, Boolean> loaders = new WeakHashMap<>();
+
+    LockTransformer(AgentOptions options, Consumer<String> warn, Instrumentation inst) {
+        this.options = options;
+        this.warn = warn;
+        this.inst = inst;
+    }
+
+    @Override
+    public byte[] transform(Module module, ClassLoader loader, String className, Class<?> redefined,
+                            ProtectionDomain pd, byte[] bytes) {
+        if (className == null) {
+            return null; // hidden classes (lambdas): nothing to name them by
+        }
+        try {
+            if (!seesHooks(loader)) {
+                return null; // code of this loader could not link to the hooks
+            }
+            byte[] patched = LibraryPatch.patch(className, bytes, warn);
+            if (patched != null) {
+                readAgent(module);
+                return patched;
+            }
+            if (!options.instruments(className)) {
+                return null;
+            }
+            byte[] b = instrument(loader, className, bytes, redefined != null);
+            if (b != null) {
+                readAgent(module);
+            }
+            return b;
+        } catch (Throwable t) {
+            warn.accept("workqueue4j-agent: left " + className.replace('/', '.') + " uninstrumented: " + t);
+            return null;
+        }
+    }
+
+    /**
+     * Whether classes of {@code loader} resolve {@link Hooks} to the agent's own class: not the
+     * bootstrap or platform loader (the agent is on the class path), nor an isolated loader that
+     * does not delegate to the system loader. Instrumenting their classes would make them fail
+     * to link. Answered once per loader.
+     */
+    private boolean seesHooks(ClassLoader loader) {
+        if (loader == null) {
+            return false;
+        }
+        synchronized (loaders) {
+            Boolean known = loaders.get(loader);
+            if (known != null) {
+                return known;
+            }
+        }
+        boolean sees;
+        try {
+            sees = Class.forName(Hooks.class.getName(), false, loader) == Hooks.class;
+        } catch (ClassNotFoundException | LinkageError e) {
+            sees = false;
+        }
+        synchronized (loaders) {
+            loaders.put(loader, sees);
+        }
+        return sees;
+    }
+
+    /** A named module must read the agent's (unnamed) module to link to the hooks. */
+    private void readAgent(Module module) {
+        if (module != null && module.isNamed() && !module.canRead(agentModule)) {
+            inst.redefineModule(module, Set.of(agentModule), Map.of(), Map.of(), Set.of(), Map.of());
+        }
+    }
+
+    /**
+     * Instruments one class.
+     *
+     * @return the new bytes, or null when the class has no lock operation
+     */
+    byte[] instrument(ClassLoader loader, String className, byte[] bytes, boolean retransforming) {
+        ClassReader cr = new ClassReader(bytes);
+        if (!mayLock(cr)) {
+            return null; // most classes: one light pass, no tree, no rewrite
+        }
+        ClassNode cn = new ClassNode();
+        cr.accept(cn, ClassReader.EXPAND_FRAMES);
+        boolean changed = false;
+        for (MethodNode mn : cn.methods) {
+            changed |= new MethodRewrite(cn, mn, loader, retransforming).run();
+        }
+        if (!changed) {
+            return null;
+        }
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
+        cn.accept(cw);
+        return cw.toByteArray();
+    }
+
+    /** A pass without debug info or frames that says whether the class has anything to rewrite. */
+    private static boolean mayLock(ClassReader cr) {
+        boolean[] found = new boolean[1];
+        MethodVisitor scan = new MethodVisitor(Opcodes.ASM9) {
+            @Override
+            public void visitInsn(int opcode) {
+                found[0] |= opcode == Opcodes.MONITORENTER || opcode == Opcodes.MONITOREXIT;
+            }
+
+            @Override
+            public void visitTypeInsn(int opcode, String type) {
+                found[0] |= opcode == Opcodes.NEW && CONSTRUCTED.contains(type);
+            }
+
+            @Override
+            public void visitMethodInsn(int opcode, String owner, String name, String desc, boolean itf) {
+                found[0] |= name.equals("wait") || LOCK_OWNERS.contains(owner) || CONDITION_OWNERS.contains(owner);
+            }
+        };
+        cr.accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String desc, String signature, String[] exceptions) {
+                found[0] |= (access & Opcodes.ACC_SYNCHRONIZED) != 0;
+                return found[0] ? null : scan;
+            }
+        }, ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
+        return found[0];
+    }
+
+    /** The rewrite of one method. */
+    private static final class MethodRewrite {
+        private final ClassNode cn;
+        private final MethodNode mn;
+        private final ClassLoader loader;
+        private final boolean retransforming;
+        private boolean changed;
+
+        MethodRewrite(ClassNode cn, MethodNode mn, ClassLoader loader, boolean retransforming) {
+            this.cn = cn;
+            this.mn = mn;
+            this.loader = loader;
+            this.retransforming = retransforming;
+        }
+
+        boolean run() {
+            if ((mn.access & (Opcodes.ACC_ABSTRACT | Opcodes.ACC_NATIVE)) != 0) {
+                return false;
+            }
+            InsnList insns = mn.instructions;
+            List<AbstractInsnNode> returns = new ArrayList<>();
+            Map<String, Deque<Boolean>> news = new HashMap<>();
+            for (AbstractInsnNode n = insns.getFirst(); n != null; n = n.getNext()) {
+                int op = n.getOpcode();
+                if (op >= Opcodes.IRETURN && op <= Opcodes.RETURN) {
+                    returns.add(n);
+                } else if (op == Opcodes.MONITORENTER) {
+                    FieldInsnNode f = fieldBeforeMonitor(n);
+                    insns.insertBefore(n, list(new InsnNode(Opcodes.DUP), site(n, f),
+                            hook("monitorEnter", "(Ljava/lang/Object;I)V")));
+                    changed = true;
+                } else if (op == Opcodes.MONITOREXIT) {
+                    insns.insertBefore(n, list(new InsnNode(Opcodes.DUP), hook("monitorExit", "(Ljava/lang/Object;)V")));
+                    changed = true;
+                } else if (op == Opcodes.NEW && CONSTRUCTED.contains(((TypeInsnNode) n).desc)) {
+                    AbstractInsnNode next = nextReal(n);
+                    news.computeIfAbsent(((TypeInsnNode) n).desc, k -> new ArrayDeque<>())
+                            .push(next != null && next.getOpcode() == Opcodes.DUP);
+                } else if (op == Opcodes.INVOKESPECIAL) {
+                    n = constructed((MethodInsnNode) n, news);
+                } else if (op == Opcodes.INVOKEVIRTUAL || op == Opcodes.INVOKEINTERFACE) {
+                    n = call((MethodInsnNode) n);
+                }
+            }
+            if ((mn.access & Opcodes.ACC_SYNCHRONIZED) != 0 && !retransforming) {
+                wrapSynchronized(returns);
+            }
+            return changed;
+        }
+
+        /** After {@code new ReentrantLock(..)}: record the lock's construction site; returns the last node handled. */
+        private AbstractInsnNode constructed(MethodInsnNode m, Map<String, Deque<Boolean>> news) {
+            Deque<Boolean> pending = news.get(m.owner);
+            if (!m.name.equals("<init>") || pending == null || pending.isEmpty()) {
+                return m; // super(...) of a subclass, or not a lock
+            }
+            if (!pending.pop()) {
+                return m; // not the NEW; DUP; ...; INVOKESPECIAL shape: no reference left to pass
+            }
+            AbstractInsnNode next = nextReal(m);
+            FieldInsnNode f = next != null && (next.getOpcode() == Opcodes.PUTFIELD || next.getOpcode() == Opcodes.PUTSTATIC)
+                    ? (FieldInsnNode) next : null;
+            InsnList after = list(new InsnNode(Opcodes.DUP), site(m, f), hook("created", "(Ljava/lang/Object;I)V"));
+            AbstractInsnNode last = after.getLast();
+            mn.instructions.insert(m, after);
+            changed = true;
+            return last;
+        }
+
+        /** Replaces a call to a lock, wait or await method; returns the node now in its place. */
+        private AbstractInsnNode call(MethodInsnNode m) {
+            String name = m.name;
+            String desc = m.desc;
+            if (name.equals("wait") && (desc.equals("()V") || desc.equals("(J)V") || desc.equals("(JI)V"))) {
+                return replace(m, null, "objectWait", "(Ljava/lang/Object;" + desc.substring(1));
+            }
+            if (LOCK_OWNERS.contains(m.owner)) {
+                String lockArg = "(L" + LOCK + ";";
+                switch (name + desc) {
+                    case "lock()V":
+                        return replace(m, site(m, fieldBeforeReceiver(m)), "lock", lockArg + "I)V");
+                    case "lockInterruptibly()V":
+                        return replace(m, site(m, fieldBeforeReceiver(m)), "lockInterruptibly", lockArg + "I)V");
+                    case "tryLock()Z":
+                        return replace(m, site(m, fieldBeforeReceiver(m)), "tryLock", lockArg + "I)Z");
+                    case "tryLock(JLjava/util/concurrent/TimeUnit;)Z":
+                        return replace(m, site(m, null), "tryLock", lockArg + "JL" + TIME_UNIT + ";I)Z");
+                    case "unlock()V":
+                        return replace(m, null, "unlock", lockArg + ")V");
+                    default:
+                        return m;
+                }
+            }
+            if (CONDITION_OWNERS.contains(m.owner) && name.startsWith("await")) {
+                String condArg = "(L" + CONDITION + ";";
+                switch (name + desc) {
+                    case "await()V":
+                    case "awaitUninterruptibly()V":
+                    case "await(JLjava/util/concurrent/TimeUnit;)Z":
+                    case "awaitNanos(J)J":
+                    case "awaitUntil(Ljava/util/Date;)Z":
+                        return replace(m, null, name, condArg + desc.substring(1));
+                    default:
+                        return m;
+                }
+            }
+            return m;
+        }
+
+        private AbstractInsnNode replace(MethodInsnNode m, AbstractInsnNode sitePush, String hook, String hookDesc) {
+            MethodInsnNode h = hook(hook, hookDesc);
+            if (sitePush != null) {
+                mn.instructions.insertBefore(m, sitePush);
+            }
+            mn.instructions.set(m, h);
+            changed = true;
+            return h;
+        }
+
+        /** Gives a synchronized method explicit enter/exit code (see the class overview). */
+        private void wrapSynchronized(List<AbstractInsnNode> returns) {
+            InsnList insns = mn.instructions;
+            boolean isStatic = (mn.access & Opcodes.ACC_STATIC) != 0;
+            int firstLine = firstLine();
+            LabelNode prologue = new LabelNode();
+            LabelNode start = new LabelNode();
+            LabelNode end = new LabelNode();
+            LabelNode handler = new LabelNode();
+
+            InsnList pro = new InsnList();
+            pro.add(prologue);
+            if (firstLine > 0) {
+                pro.add(new LineNumberNode(firstLine, prologue));
+            }
+            pro.add(monitor(isStatic));
+            pro.add(new InsnNode(Opcodes.DUP));
+            pro.add(pushInt(Sites.register(new Site(where(firstLine), null, null, loader))));
+            pro.add(hook("monitorEnter", "(Ljava/lang/Object;I)V"));
+            pro.add(new InsnNode(Opcodes.MONITORENTER));
+            pro.add(start);
+            insns.insert(pro);
+
+            for (AbstractInsnNode r : returns) {
+                insns.insertBefore(r, exitCode(isStatic));
+            }
+
+            InsnList tail = new InsnList();
+            tail.add(end);
+            tail.add(handler);
+            if ((cn.version & 0xFFFF) >= Opcodes.V1_6) {
+                tail.add(handlerFrame(isStatic));
+            }
+            tail.add(exitCode(isStatic));
+            tail.add(new InsnNode(Opcodes.ATHROW));
+            insns.add(tail);
+            mn.tryCatchBlocks.add(new TryCatchBlockNode(start, end, handler, null));
+            mn.access &= ~Opcodes.ACC_SYNCHRONIZED;
+            changed = true;
+        }
+
+        private InsnList exitCode(boolean isStatic) {
+            return list(monitor(isStatic), new InsnNode(Opcodes.DUP),
+                    hook("monitorExit", "(Ljava/lang/Object;)V"), new InsnNode(Opcodes.MONITOREXIT));
+        }
+
+        private AbstractInsnNode monitor(boolean isStatic) {
+            return isStatic ? new LdcInsnNode(Type.getObjectType(cn.name)) : new VarInsnNode(Opcodes.ALOAD, 0);
+        }
+
+        /** The frame at the catch-any handler: the parameters as locals, the exception on the stack. */
+        private FrameNode handlerFrame(boolean isStatic) {
+            List<Object> locals = new ArrayList<>();
+            if (!isStatic) {
+                locals.add(cn.name);
+            }
+            for (Type t : Type.getArgumentTypes(mn.desc)) {
+                switch (t.getSort()) {
+                    case Type.BOOLEAN:
+                    case Type.CHAR:
+                    case Type.BYTE:
+                    case Type.SHORT:
+                    case Type.INT:
+                        locals.add(Opcodes.INTEGER);
+                        break;
+                    case Type.FLOAT:
+                        locals.add(Opcodes.FLOAT);
+                        break;
+                    case Type.LONG:
+                        locals.add(Opcodes.LONG);
+                        break;
+                    case Type.DOUBLE:
+                        locals.add(Opcodes.DOUBLE);
+                        break;
+                    case Type.ARRAY:
+                        locals.add(t.getDescriptor());
+                        break;
+                    default:
+                        locals.add(t.getInternalName());
+                        break;
+                }
+            }
+            return new FrameNode(Opcodes.F_NEW, locals.size(), locals.toArray(), 1, new Object[] {"java/lang/Throwable"});
+        }
+
+        /** Registers the site of instruction {@code n} and returns the instruction pushing its number. */
+        private AbstractInsnNode site(AbstractInsnNode n, FieldInsnNode field) {
+            Site s = new Site(where(lineOf(n)), field == null ? null : field.owner, field == null ? null : field.name, loader);
+            return pushInt(Sites.register(s));
+        }
+
+        private String where(int line) {
+            String file = cn.sourceFile == null ? "Unknown Source" : cn.sourceFile;
+            return cn.name.replace('/', '.') + "." + mn.name + "(" + file + (line > 0 ? ":" + line : "") + ")";
+        }
+
+        private int firstLine() {
+            for (AbstractInsnNode n = mn.instructions.getFirst(); n != null; n = n.getNext()) {
+                if (n instanceof LineNumberNode) {
+                    return ((LineNumberNode) n).line;
+                }
+            }
+            return -1;
+        }
+
+        private static int lineOf(AbstractInsnNode n) {
+            for (AbstractInsnNode p = n; p != null; p = p.getPrevious()) {
+                if (p instanceof LineNumberNode) {
+                    return ((LineNumberNode) p).line;
+                }
+            }
+            return -1;
+        }
+
+        /**
+         * The field a monitor was read from: javac compiles {@code synchronized (this.f)} to
+         * {@code getfield f; dup; astore n; monitorenter}. Stops at a merge point (a frame): the
+         * value may come from elsewhere.
+         */
+        private static FieldInsnNode fieldBeforeMonitor(AbstractInsnNode enter) {
+            AbstractInsnNode p = prevReal(enter);
+            while (p != null && (p.getOpcode() == Opcodes.DUP || p.getOpcode() == Opcodes.ASTORE)) {
+                p = prevReal(p);
+            }
+            return asFieldRead(p);
+        }
+
+        /**
+         * The field the receiver of a no-argument lock call was read from: {@code getfield f;
+         * invokevirtual lock}, or {@code getfield rw; invokevirtual readLock|writeLock;
+         * invokevirtual lock} (then the class is the read/write lock's field).
+         */
+        private static FieldInsnNode fieldBeforeReceiver(MethodInsnNode call) {
+            AbstractInsnNode p = prevReal(call);
+            if (p instanceof MethodInsnNode) {
+                MethodInsnNode m = (MethodInsnNode) p;
+                if (m.owner.equals(RW_LOCK) && (m.name.equals("readLock") || m.name.equals("writeLock"))) {
+                    p = prevReal(p);
+                }
+            }
+            return asFieldRead(p);
+        }
+
+        private static FieldInsnNode asFieldRead(AbstractInsnNode p) {
+            if (p != null && (p.getOpcode() == Opcodes.GETFIELD || p.getOpcode() == Opcodes.GETSTATIC)) {
+                return (FieldInsnNode) p;
+            }
+            return null;
+        }
+
+        /** The previous instruction, skipping labels and line numbers; null at a frame (a merge point). */
+        private static AbstractInsnNode prevReal(AbstractInsnNode n) {
+            for (AbstractInsnNode p = n.getPrevious(); p != null; p = p.getPrevious()) {
+                if (p instanceof FrameNode) {
+                    return null;
+                }
+                if (p.getOpcode() >= 0) {
+                    return p;
+                }
+            }
+            return null;
+        }
+
+        private static AbstractInsnNode nextReal(AbstractInsnNode n) {
+            for (AbstractInsnNode p = n.getNext(); p != null; p = p.getNext()) {
+                if (p.getOpcode() >= 0) {
+                    return p;
+                }
+            }
+            return null;
+        }
+    }
+
+    static MethodInsnNode hook(String name, String desc) {
+        return new MethodInsnNode(Opcodes.INVOKESTATIC, HOOKS, name, desc, false);
+    }
+
+    static AbstractInsnNode pushInt(int v) {
+        return new LdcInsnNode(v);
+    }
+
+    static InsnList list(AbstractInsnNode... nodes) {
+        InsnList l = new InsnList();
+        for (AbstractInsnNode n : nodes) {
+            l.add(n);
+        }
+        return l;
+    }
+}
