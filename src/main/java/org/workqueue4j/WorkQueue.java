@@ -174,7 +174,12 @@ public final class WorkQueue implements Executor, AutoCloseable {
             wq.checkPendingHere(work, true);
             return false;
         }
-        wq.insertClaimed(cpu, work);
+        try { // in the claiming frame: an Error even at insertClaimed's entry releases the claim
+            wq.insertClaimed(cpu, work);
+        } catch (Throwable e) {
+            work.clearState(WorkNode.PENDING); // never landed: idle again (shallowest possible recovery)
+            throw e;
+        }
         return true;
     }
 
@@ -216,7 +221,12 @@ public final class WorkQueue implements Executor, AutoCloseable {
             wq.checkPendingHere(work, false);
             return false;
         }
-        arm(cpu, work, nanos);
+        try { // in the claiming frame, as in queueOnChecked
+            arm(cpu, work, nanos);
+        } catch (Throwable e) {
+            work.clearState(WorkNode.PENDING); // never landed: idle again (shallowest possible recovery)
+            throw e;
+        }
         return true;
     }
 
@@ -238,15 +248,25 @@ public final class WorkQueue implements Executor, AutoCloseable {
         long nanos = checkDelay(work, delay);
         wq.checkAccepting(work, nanos == 0);
         int r = Pending.grab(work);
-        if (work.disableCount() > 0) {
-            work.clearState(WorkNode.PENDING);
-        } else {
-            arm(-1, work, nanos);
+        boolean armed = false;
+        try {
+            if (work.disableCount() == 0) {
+                arm(-1, work, nanos);
+                armed = true;
+            }
+        } finally {
+            if (!armed) { // disabled, or arm threw: the item is idle
+                work.clearState(WorkNode.PENDING);
+            }
         }
         return r == Pending.WAS_PENDING;
     }
 
-    /** Arms (or queues at once) a delayed item whose PENDING the caller owns. */
+    /**
+     * Arms (or queues at once) a delayed item whose PENDING the caller owns. Returns normally
+     * iff the item is armed or queued; whatever it throws (a refusal, or an Error on the way)
+     * leaves it neither, with PENDING still claimed for the caller to release.
+     */
     private void arm(int cpu, DelayedWork work, long nanos) {
         if (nanos == 0) {
             wq.insertClaimed(cpu, work);
@@ -254,8 +274,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
         }
         TimerQueue t = runtime.engine().timer();
         work.bindTimer(t); // before TIMER is set (in arm): a canceller that sees TIMER finds the timer
-        if (!t.arm(work, wq, cpu, nanos)) {
-            work.clearState(WorkNode.PENDING);
+        if (!t.arm(work, wq, cpu, nanos)) { // takes the node back out if it throws
             throw new IllegalStateException("queue '" + name() + "' is destroyed; cannot queue delayed work '"
                     + work.name() + "'");
         }

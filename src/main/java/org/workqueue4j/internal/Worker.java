@@ -244,13 +244,22 @@ final class Worker implements Runnable {
         pwq.started++;
         currentStartNanos = now;
         p.lock.unlock();
-        rt.monitor().noteBusy();
-        WorkEvents.Execution ev = WorkEvents.beginExecution();
+        WorkEvents.Execution ev = null;
         try {
+            try { // inside the try: an Error here must still reach the accounting below
+                rt.monitor().noteBusy();
+                ev = WorkEvents.beginExecution();
+            } catch (Throwable e) {
+                rt.uncaught(pwq.wq, n, e);
+            }
             rt.execute(pwq.wq, n);
         } finally {
             if (ev != null) {
-                WorkEvents.commitExecution(ev, pwq.wq.name(), n.name(), name);
+                try {
+                    WorkEvents.commitExecution(ev, pwq.wq.name(), n.name(), name);
+                } catch (Throwable e) { // the accounting below must happen, or flushes of this item hang
+                    rt.uncaught(pwq.wq, n, e);
+                }
             }
             p.acquire();
             currentStartNanos = 0;

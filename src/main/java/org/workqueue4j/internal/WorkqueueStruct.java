@@ -252,52 +252,77 @@ public final class WorkqueueStruct {
     /**
      * Queues a node whose PENDING bit the caller has just claimed.
      *
+     * <p>Exception-safe, with one rule for the caller: it returns normally if and only if the
+     * node has landed on a list. Whatever it throws (a refusal, or an {@code Error} such as a
+     * StackOverflowError anywhere on the way, including at this method's own entry) leaves the
+     * node on no list with PENDING still claimed, and the caller releases it (clearState) in a
+     * handler of the frame that claimed it. The pool lock is
+     * released by try/finally. Under the lock every call that can throw comes before the
+     * commit point (the call-free {@code WorkList.addLast}); after it only plain writes follow,
+     * and an Error from the wake-up that follows goes to the uncaught-work handler, outside the
+     * lock (the item is queued: queue() returned true truthfully).
+     *
      * @param cpu a CPU index, or -1 for the caller's CPU
-     * @throws IllegalStateException if the queue does not accept the item; PENDING is cleared
+     * @throws IllegalStateException if the queue does not accept the item
      */
     public void insertClaimed(int cpu, WorkNode n) {
         PoolWorkqueue pwq = selectPwq(cpu);
         WorkerPool pool = pwq.pool;
         WorkerPool last = n.poolAcquire();
         if (last != null && last != pool && !ordered) {
+            boolean toLast = false;
             last.acquire();
-            Worker w = n.runningWorker;
-            if (w != null && w.pool == last && w.currentPwq != null && w.currentPwq.wq == this) {
-                pwq = w.currentPwq;
-                pool = last;
-            } else {
-                last.lock.unlock();
+            try {
+                Worker w = n.runningWorker;
+                toLast = w != null && w.pool == last && w.currentPwq != null && w.currentPwq.wq == this;
+                if (toLast) {
+                    pwq = w.currentPwq;
+                    pool = last;
+                }
+            } finally {
+                if (!toLast) {
+                    last.lock.unlock();
+                }
+            }
+            if (!toLast) {
                 pool.acquire();
             }
         } else {
             pool.acquire();
         }
+        Throwable afterLanding = null;
         try {
             int st = state;
             if (refuses(st, true)) {
-                n.clearState(WorkNode.PENDING);
                 throw new IllegalStateException(rejection(st, n));
             }
             if (trackUsed && !(boolean) USED.getOpaque(this)) {
                 USED.setRelease(this, true);
             }
+            boolean active = pwq.inactive.isEmpty() && pwq.nrActive < pwq.maxActive;
+            n.setPool(pool); // harmless if what follows throws: readers re-check pwq under the lock
+            (active ? pool.worklist : pwq.inactive).addLast(n); // commit: no call inside can throw
             int color = pwq.workColor;
             pwq.nrInFlight[color]++;
             n.color = color;
             n.pwq = pwq;
-            n.setPool(pool);
-            if (pwq.inactive.isEmpty() && pwq.nrActive < pwq.maxActive) {
+            if (active) {
                 pwq.nrActive++;
                 n.flags = 0;
-                pool.worklist.addLast(n);
-                pool.noteWorklistAdd();
-                pool.kick();
+                try {
+                    pool.noteWorklistAdd();
+                    pool.kick();
+                } catch (Throwable e) {
+                    afterLanding = e;
+                }
             } else {
                 n.flags = WorkNode.INACTIVE;
-                pwq.inactive.addLast(n);
             }
         } finally {
             pool.lock.unlock();
+        }
+        if (afterLanding != null) {
+            runtime.uncaught(this, n, afterLanding);
         }
     }
 
@@ -455,21 +480,26 @@ public final class WorkqueueStruct {
         try {
             awaitFlushDone(interruptible); // an abandoned (interrupted) flush first; see above
             flushDone.reset(1);
-            for (PoolWorkqueue pwq : pwqs) {
-                WorkerPool pool = pwq.pool;
-                pool.lock.lock();
-                try {
-                    int color = pwq.workColor;
-                    if (pwq.nrInFlight[color] > 0) {
-                        pwq.flushColor = color;
-                        flushDone.add(1);
+            try {
+                for (PoolWorkqueue pwq : pwqs) {
+                    WorkerPool pool = pwq.pool;
+                    pool.lock.lock();
+                    try {
+                        int color = pwq.workColor;
+                        if (pwq.nrInFlight[color] > 0) {
+                            pwq.flushColor = color;
+                            flushDone.add(1);
+                        }
+                        pwq.workColor = (color + 1) % PoolWorkqueue.NR_COLORS;
+                    } finally {
+                        pool.lock.unlock();
                     }
-                    pwq.workColor = (color + 1) % PoolWorkqueue.NR_COLORS;
-                } finally {
-                    pool.lock.unlock();
                 }
+            } finally {
+                // Dropped even if the marking threw (an Error): the pwqs marked so far count it
+                // down to done, and the next flusher's wait for an abandoned flush ends.
+                flushDone.countDown();
             }
-            flushDone.countDown();
             awaitFlushDone(interruptible);
         } finally {
             flushMutex.unlock();
@@ -582,13 +612,20 @@ public final class WorkqueueStruct {
             }
             state |= DESTROYING;
         }
-        // Armed delayed work is the caller's duty (kernel rule); it is reported, never lost silently.
-        for (WorkNode n : runtime.timer().cancelAllFor(this)) {
-            n.clearState(WorkNode.TIMER | WorkNode.PENDING);
-            runtime.uncaught(this, n, new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
-                    + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)"));
+        try {
+            // Armed delayed work is the caller's duty (kernel rule); it is reported, never lost silently.
+            for (WorkNode n : runtime.timer().cancelAllFor(this)) {
+                n.clearState(WorkNode.TIMER | WorkNode.PENDING);
+                runtime.uncaught(this, n, new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
+                        + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)"));
+            }
+            drain();
+        } catch (Throwable e) {
+            synchronized (stateLock) {
+                state &= ~DESTROYING; // an Error mid-way: the queue lives on, and destroy() can be called again
+            }
+            throw e;
         }
-        drain();
         synchronized (stateLock) {
             state = (state & ~DESTROYING) | DESTROYED;
         }
