@@ -250,20 +250,30 @@ public final class WorkQueue implements Executor, AutoCloseable {
         Objects.requireNonNull(work, () -> "delayed work modified on '" + name() + "'");
         long nanos = checkDelay(work, delay);
         wq.checkAccepting(work.node, nanos == 0);
-        wq.checkNotRunningElsewhere(work.node, false); // before taking a pending instance back
+        wq.checkNotRunningElsewhere(work.node); // before taking a pending instance back
         int r = Pending.grab(work.node);
-        if (work.node.disableCount() > 0) {
-            work.node.clearState(WorkNode.PENDING);
-        } else {
-            if (nanos != 0) {
-                wq.checkNotRunningElsewhere(work.node, true); // a run that began meanwhile (the insert checks a zero delay)
+        boolean armed = false;
+        try {
+            if (work.node.disableCount() == 0) {
+                if (nanos != 0) {
+                    wq.checkNotRunningElsewhere(work.node); // a run that began meanwhile (the insert checks a zero delay)
+                }
+                arm(-1, work, nanos);
+                armed = true;
             }
-            arm(-1, work, nanos);
+        } finally {
+            if (!armed) { // disabled, refused, or arm threw: the item is idle
+                work.node.clearState(WorkNode.PENDING);
+            }
         }
         return r == Pending.WAS_PENDING;
     }
 
-    /** Arms (or queues at once) a delayed item whose PENDING the caller owns. */
+    /**
+     * Arms (or queues at once) a delayed item whose PENDING the caller owns. Returns normally
+     * iff the item is armed or queued; whatever it throws (a refusal, or an Error on the way)
+     * leaves it neither, with PENDING still claimed for the caller to release.
+     */
     private void arm(int cpu, DelayedWork work, long nanos) {
         if (nanos == 0) {
             wq.insertClaimed(cpu, work.node);
@@ -271,8 +281,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
         }
         TimerQueue t = runtime.engine().timer();
         work.bindTimer(t); // before TIMER is set (in arm): a canceller that sees TIMER finds the timer
-        if (!t.arm(work.node, wq, cpu, nanos)) {
-            work.node.clearState(WorkNode.PENDING);
+        if (!t.arm(work.node, wq, cpu, nanos)) { // takes the node back out if it throws
             throw new IllegalStateException("queue '" + name() + "' is destroyed; cannot queue delayed work '"
                     + work.name() + "'");
         }
@@ -304,7 +313,12 @@ public final class WorkQueue implements Executor, AutoCloseable {
             wq.checkPendingHere(work.node, false);
             return false;
         }
-        arm(cpu, work, nanos);
+        try { // in the claiming frame: an Error even at arm's entry releases the claim
+            arm(cpu, work, nanos);
+        } catch (Throwable e) {
+            work.node.clearState(WorkNode.PENDING); // never landed: idle again
+            throw e;
+        }
         return true;
     }
 

@@ -162,10 +162,10 @@ class OrderedAndSystemQueuesTest {
     }
 
     @Test
-    void setMaxActiveClampsAndZeroMeansTheDefault() {
+    void setMaxActiveClampsToTheKernelRange() {
         WorkQueue q = t.queue("ma").build();
         q.setMaxActive(0);
-        assertThat(q.maxActive()).isEqualTo(WorkQueue.DEFAULT_MAX_ACTIVE);
+        assertThat(q.maxActive()).isEqualTo(1); // workqueue_set_max_active: 0 is clamped to 1, not the default
         q.setMaxActive(5000);
         assertThat(q.maxActive()).isEqualTo(WorkQueue.MAX_ACTIVE);
     }

@@ -156,12 +156,18 @@ public final class Barrier extends WorkNode {
                 // (kernel start_flush_work checks pwq->pool == pool). A node in transit (PENDING
                 // claimed, not yet on a list) is waited for: a caller whose own queue just
                 // returned false expects this flush to wait for that instance.
-                PoolWorkqueue p = n.pwq;
-                boolean settled = p != null ? p.pool == pool : n.runningWorker != null || !inTransit(n);
+                boolean settled = false;
+                try {
+                    PoolWorkqueue p = n.pwq;
+                    settled = p != null ? p.pool == pool : n.runningWorker != null || !inTransit(n);
+                } finally {
+                    if (!settled) { // also on an Error: the lock is kept only on the way to the try below
+                        pool.lock.unlock();
+                    }
+                }
                 if (settled) {
                     break;
                 }
-                pool.lock.unlock();
             }
             if (spins > 64) {
                 Thread.yield();
@@ -176,30 +182,32 @@ public final class Barrier extends WorkNode {
             if (running != null && running == Worker.current() && async == null) {
                 self = true; // refused below, after the pool lock is released and the wait recorded
             } else if (pwq != null) {
+                // Every call that can throw (the allocation, setPool) comes before the call-free list
+                // insert, the commit point; only plain writes follow it (an Error leaves nothing half-linked).
                 target = pwq.wq;
                 b = new Barrier(n.name());
+                b.setPool(pool);
+                b.runtime = pool.runtime;
                 b.async = async;
                 b.color = n.color;
                 b.flags = WorkNode.INACTIVE | (n.flags & WorkNode.LINKED);
-                n.flags |= WorkNode.LINKED;
                 b.pwq = pwq;
-                pwq.nrInFlight[b.color]++;
                 n.list.addAfter(n, b);
+                n.flags |= WorkNode.LINKED;
+                pwq.nrInFlight[b.color]++;
             } else if (running != null && running.pool == pool) {
                 target = running.currentPwq.wq;
                 b = new Barrier(n.name());
+                b.setPool(pool);
+                b.runtime = pool.runtime;
                 b.async = async;
                 b.color = running.currentColor;
                 b.flags = WorkNode.INACTIVE;
                 b.pwq = running.currentPwq;
-                b.pwq.nrInFlight[b.color]++;
                 running.scheduled.addFirst(b);
+                b.pwq.nrInFlight[b.color]++;
             } else {
                 return null;
-            }
-            if (b != null) {
-                b.setPool(pool);
-                b.runtime = pool.runtime;
             }
         } finally {
             pool.lock.unlock();

@@ -119,16 +119,14 @@ public final class Pending {
             if (grab(n, false) == IDLE) {
                 continue; // it ran (or was cancelled) meanwhile: decide again
             }
-            if (disable) {
-                try {
+            try {
+                if (disable) {
                     checkDisableRoom(n, n.state());
-                } catch (IllegalStateException e) {
-                    n.clearState(WorkNode.PENDING);
-                    throw e;
+                    n.addState(WorkNode.DISABLE_ONE); // before releasing PENDING: no queue slips between
                 }
-                n.addState(WorkNode.DISABLE_ONE); // before releasing PENDING: no queue slips between
+            } finally {
+                n.clearState(WorkNode.PENDING); // also when the above throws (too many disables, or an Error)
             }
-            n.clearState(WorkNode.PENDING);
             return true;
         }
     }

@@ -11,6 +11,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code delayed_work::timer}).
  */
 public final class TimerQueue {
+    private static final System.Logger LOG = System.getLogger("org.workqueue4j");
+
     /*
      * Implementation Overview
      *
@@ -75,14 +77,25 @@ public final class TimerQueue {
             n.timerCpu = cpu;
             n.deadlineNanos = System.nanoTime() + delayNanos;
             if (size == heap.length) {
-                heap = Arrays.copyOf(heap, size * 2);
+                heap = Arrays.copyOf(heap, size * 2); // before any change: an OutOfMemoryError leaves all as it was
             }
             n.heapIndex = size;
             heap[size++] = n;
-            siftUp(n.heapIndex);
-            // TIMER is set under the lock together with the heap slot: whoever sees TIMER and
-            // then takes this lock finds the node armed (or being fired), never half-armed.
-            n.addState(WorkNode.TIMER);
+            try {
+                siftUp(n.heapIndex);
+                // TIMER is set under the lock together with the heap slot: whoever sees TIMER and
+                // then takes this lock finds the node armed (or being fired), never half-armed.
+                n.addState(WorkNode.TIMER);
+            } catch (Throwable e) {
+                // An Error half-way: take the node out again; the caller releases PENDING.
+                if ((n.state() & WorkNode.TIMER) != 0) {
+                    n.clearState(WorkNode.TIMER);
+                }
+                if (n.heapIndex >= 0) {
+                    removeAt(n.heapIndex);
+                }
+                throw e;
+            }
             // Wake the timer thread only if it would otherwise sleep past this deadline: a
             // re-arm to a later time (the common modDelayed) costs no wake-up.
             if (heap[0] == n && n.deadlineNanos - sleepingUntil < 0) {
@@ -194,50 +207,74 @@ public final class TimerQueue {
 
     private void loop() {
         while (!stopped) {
-            WorkNode due = null;
-            // An interrupt is meaningless here (only stop() ends the timer) and a handler or
-            // thread factory run by fire() may leave one: never wait with it pending.
-            Thread.interrupted();
-            lock.lock();
             try {
-                if (stopped) {
-                    break;
-                }
-                if (size == 0) {
-                    sleepingUntil = System.nanoTime() + Long.MAX_VALUE / 2;
-                    tick.awaitUninterruptibly();
-                    continue;
-                }
-                long wait = heap[0].deadlineNanos - System.nanoTime();
-                if (wait > 0) {
-                    sleepingUntil = heap[0].deadlineNanos;
-                    tick.awaitNanos(wait);
-                    continue;
-                }
-                sleepingUntil = System.nanoTime();
-                due = heap[0];
-                removeAt(0);
-                firing = due;
-            } catch (InterruptedException e) {
-                continue; // only stop() ends the timer
-            } finally {
-                lock.unlock();
-            }
-            try {
-                fire(due);
-            } finally {
-                firing = null;
+                tickOnce();
+            } catch (Throwable e) {
+                // An Error in the timer's own code (the heap lock is released by its finally):
+                // the timer must outlive it, or every armed item would wait forever.
+                LOG.log(System.Logger.Level.ERROR, "workqueue: timer thread survived an error", e);
             }
         }
     }
 
-    /** Queues a due node (its PENDING bit is still owned). */
+    /** One wait-or-fire step of the timer thread's loop. */
+    private void tickOnce() {
+        WorkNode due = null;
+        // An interrupt is meaningless here (only stop() ends the timer) and a handler or
+        // thread factory run by fire() may leave one: never wait with it pending.
+        Thread.interrupted();
+        lock.lock();
+        try {
+            if (stopped) {
+                return;
+            }
+            if (size == 0) {
+                sleepingUntil = System.nanoTime() + Long.MAX_VALUE / 2;
+                tick.awaitUninterruptibly();
+                return;
+            }
+            long wait = heap[0].deadlineNanos - System.nanoTime();
+            if (wait > 0) {
+                sleepingUntil = heap[0].deadlineNanos;
+                tick.awaitNanos(wait);
+                return;
+            }
+            sleepingUntil = System.nanoTime();
+            due = heap[0];
+            removeAt(0);
+            firing = due;
+        } catch (InterruptedException e) {
+            return; // only stop() ends the timer
+        } finally {
+            lock.unlock();
+        }
+        try {
+            fire(due);
+        } catch (Throwable e) {
+            // An Error while firing (fire has made the item idle again): the timer lives on,
+            // and the handler hears of the expiry that could not be queued.
+            runtime.uncaught(due.timerWq, due, e);
+        } finally {
+            firing = null;
+        }
+    }
+
+    /**
+     * Queues a due node (its PENDING bit is still owned). Whatever is thrown, the node is left
+     * consistent: queued, or idle with TIMER and PENDING released (insertClaimed throws only
+     * before the node lands; TIMER may still be set if the throw came before its clear, and
+     * no one else sets it while we own PENDING).
+     */
     void fire(WorkNode n) {
         WorkqueueStruct wq = n.timerWq;
-        n.clearState(WorkNode.TIMER);
         try {
+            n.clearState(WorkNode.TIMER);
             wq.insertClaimed(n.timerCpu, n);
-        } catch (IllegalStateException e) {
+        } catch (Throwable e) {
+            n.clearState(WorkNode.TIMER | WorkNode.PENDING);
+            if (!(e instanceof IllegalStateException)) {
+                throw e;
+            }
             // The queue died with the timer armed (the caller's duty to cancel, kernel rule):
             // never silently lost, the handler hears of it.
             runtime.uncaught(wq, n, e);

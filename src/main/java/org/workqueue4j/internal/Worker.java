@@ -265,17 +265,21 @@ final class Worker implements Runnable {
         long queued = n.queuedNanos;
         n.queuedNanos = 0;
         p.lock.unlock();
-        rt.monitor().noteBusy();
         Object ev = null;
         try {
-            ev = WorkEvents.beginExecution();
+            try { // inside the try: an Error here must still reach the accounting below
+                rt.monitor().noteBusy();
+                ev = WorkEvents.beginExecution();
+            } catch (Throwable e) {
+                rt.uncaught(pwq.wq, n, e);
+            }
             rt.execute(pwq.wq, n);
         } finally {
             if (ev != null) {
                 try {
                     WorkEvents.commitExecution(ev, pwq.wq.name(), n.name(), name, queued == 0 ? 0 : now - queued);
-                } catch (Throwable t) { // the recorder's failure must not cost the worker its lock state
-                    rt.report("workqueue: JFR event commit failed: " + t);
+                } catch (Throwable e) { // the accounting below must happen, or flushes of this item hang
+                    rt.uncaught(pwq.wq, n, e);
                 }
             }
             p.acquire();

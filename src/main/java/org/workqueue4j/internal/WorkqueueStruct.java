@@ -306,6 +306,16 @@ public final class WorkqueueStruct {
     /**
      * Claims PENDING and queues {@code n} now (kernel queue_work_on).
      *
+     * <p>Exception-safe, with one rule for the caller: it returns normally if and only if the
+     * node has landed on a list. Whatever it throws (a refusal, or an {@code Error} such as a
+     * StackOverflowError anywhere on the way, including at this method's own entry) leaves the
+     * node on no list with PENDING still claimed, and the caller releases it (clearState) in a
+     * handler of the frame that claimed it. The pool lock is
+     * released by try/finally. Under the lock every call that can throw comes before the
+     * commit point (the call-free {@code WorkList.addLast}); after it only plain writes follow,
+     * and an Error from the wake-up that follows goes to the uncaught-work handler, outside the
+     * lock (the item is queued: queue() returned true truthfully).
+     *
      * @param cpu a CPU index, or -1 for the caller's CPU
      * @return false if the item was pending (anywhere) or disabled: nothing changed
      * @throws IllegalStateException if the queue does not accept the item, or the item runs on
@@ -326,29 +336,32 @@ public final class WorkqueueStruct {
     }
 
     /**
-     * Queues a node whose PENDING bit the caller has just claimed (or grabbed back).
+     * Queues a node whose PENDING bit the caller has just claimed (or grabbed back). Returns
+     * normally if and only if the node landed on a list; whatever it throws (a refusal, or an
+     * Error on the way) leaves the node on no list with PENDING still claimed, and the caller
+     * releases it in the frame that claimed it.
      *
      * @param cpu a CPU index, or -1 for the caller's CPU
      * @throws IllegalStateException if the queue does not accept the item, or the item runs on
-     *                               another queue; PENDING is cleared
+     *                               another queue
      */
-    public void insertClaimed(int cpu, WorkNode n) {
+        public void insertClaimed(int cpu, WorkNode n) {
         insert(cpu, n, true, true);
     }
 
     /**
-     * Throws if {@code n} runs on a worker of another queue right now (see the overview). With
-     * {@code claimed} the caller owns PENDING, and releases it by this throw.
+     * Throws if {@code n} runs on a worker of another queue right now (see the overview). A
+     * caller that owns PENDING keeps owning it when this throws, and releases it.
      *
      * @throws IllegalStateException naming the item and both queues
      */
-    public void checkNotRunningElsewhere(WorkNode n, boolean claimed) {
+    public void checkNotRunningElsewhere(WorkNode n) {
         WorkerPool last = lockLastPool(n);
         if (last == null) {
             return;
         }
         try {
-            refuseIfRunningElsewhere(n, last, claimed);
+            refuseIfRunningElsewhere(n, last);
         } finally {
             last.lock.unlock();
         }
@@ -358,7 +371,15 @@ public final class WorkqueueStruct {
         if ((n.state() & (WorkNode.PENDING | WorkNode.DISABLE_MASK)) != 0 || n.poolAcquire() == null) {
             // Pending or disabled (the dedup path: the claim decides without a lock), or never
             // queued (nothing can be running it). A claim won here is checked under the lock.
-            return Pending.claim(n) && insert(cpu, n, true, now);
+            if (!Pending.claim(n)) {
+                return false;
+            }
+            try { // this frame claimed: it releases the claim if the node does not land
+                return insert(cpu, n, true, now);
+            } catch (Throwable e) {
+                n.clearState(WorkNode.PENDING);
+                throw e;
+            }
         }
         return insert(cpu, n, false, now);
     }
@@ -366,25 +387,39 @@ public final class WorkqueueStruct {
     /**
      * The insert path. Without {@code claimed}, PENDING is claimed under the lock of the pool
      * the item last ran in, after checking that no worker there runs it for another queue:
-     * a refusal then changes nothing. With {@code claimed} (the caller won PENDING already, or
-     * the timer fires), a refusal releases PENDING. Without {@code now}, only claims and checks.
+     * a refusal then changes nothing, and whatever is thrown after that claim (a refusal, an
+     * Error) releases it before the node lands. With {@code claimed} the caller owns PENDING and
+     * keeps owning it when this throws: it releases it in the frame that claimed (one owner,
+     * one release; a second clear could wipe a later claimer's bit). Without {@code now}, only
+     * claims and checks; the claim then passes to the caller.
+     *
+     * <p>Under the lock every call that can throw comes before the commit point (the call-free
+     * {@code WorkList.addLast}); after it only plain writes follow, and an Error from the
+     * wake-up goes to the uncaught-work handler, outside the lock (the item is queued).
      *
      * @return false if the claim failed (the item is pending or disabled)
      */
     private boolean insert(int cpu, WorkNode n, boolean claimed, boolean now) {
-        PoolWorkqueue pwq = selectPwq(cpu);
-        WorkerPool pool = pwq.pool;
-        WorkerPool last = lockLastPool(n);
-        WorkerPool locked = last;
+        boolean ownClaim = false; // this call claimed PENDING and must release it unless the node lands
+        WorkerPool locked = null;
+        Throwable afterLanding = null;
         try {
+            PoolWorkqueue pwq = selectPwq(cpu);
+            WorkerPool pool = pwq.pool;
+            WorkerPool last = lockLastPool(n);
+            locked = last;
             Worker w = null;
             if (last != null) {
-                w = refuseIfRunningElsewhere(n, last, claimed);
+                w = refuseIfRunningElsewhere(n, last);
             }
-            if (!claimed && !Pending.claim(n)) {
-                return false;
+            if (!claimed) {
+                if (!Pending.claim(n)) {
+                    return false;
+                }
+                ownClaim = true;
             }
             if (!now) {
+                ownClaim = false; // the caller arms it and owns the claim from here
                 return true;
             }
             if (last != null && last != pool && w != null && !ordered) {
@@ -402,34 +437,50 @@ public final class WorkqueueStruct {
             }
             int st = state;
             if (refuses(st, true)) {
-                n.clearState(WorkNode.PENDING);
                 throw new IllegalStateException(rejection(st, n));
             }
             if (trackUsed && !(boolean) USED.getOpaque(this)) {
                 USED.setRelease(this, true);
             }
+            boolean active = pwq.inactive.isEmpty() && pwq.nrActive < pwq.maxActive;
+            n.setPool(pool); // harmless if what follows throws: readers re-check pwq under the lock
+            (active ? pool.worklist : pwq.inactive).addLast(n); // commit: no call inside can throw
+            ownClaim = false; // landed: the worker owns PENDING from here
             int color = pwq.workColor;
             pwq.nrInFlight[color]++;
             n.color = color;
-            if (WorkEvents.active()) {
-                n.queuedNanos = System.nanoTime(); // JFR's queue-to-start latency
-            }
             n.pwq = pwq;
-            n.setPool(pool);
-            if (pwq.inactive.isEmpty() && pwq.nrActive < pwq.maxActive) {
+            if (active) {
                 pwq.nrActive++;
                 n.flags = 0;
-                pool.worklist.addLast(n);
-                pool.noteWorklistAdd();
-                pool.kick();
             } else {
                 n.flags = WorkNode.INACTIVE;
-                pwq.inactive.addLast(n);
+            }
+            if (WorkEvents.active()) {
+                try {
+                    n.queuedNanos = System.nanoTime(); // JFR's queue-to-start latency
+                } catch (Throwable e) {
+                    afterLanding = e;
+                }
+            }
+            if (active) {
+                try {
+                    pool.noteWorklistAdd();
+                    pool.kick();
+                } catch (Throwable e) {
+                    afterLanding = e;
+                }
             }
             return true;
         } finally {
             if (locked != null) {
                 locked.lock.unlock();
+            }
+            if (ownClaim) {
+                n.clearState(WorkNode.PENDING); // claimed here, never landed: idle again
+            }
+            if (afterLanding != null) {
+                runtime.uncaught(this, n, afterLanding);
             }
         }
     }
@@ -458,7 +509,7 @@ public final class WorkqueueStruct {
      * queue (releasing PENDING if {@code claimed}); returns that worker if it runs it for this
      * queue, else null.
      */
-    private Worker refuseIfRunningElsewhere(WorkNode n, WorkerPool last, boolean claimed) {
+    private Worker refuseIfRunningElsewhere(WorkNode n, WorkerPool last) {
         Worker w = n.runningWorker;
         if (w == null || w.pool != last || w.currentPwq == null) {
             return null;
@@ -466,9 +517,6 @@ public final class WorkqueueStruct {
         WorkqueueStruct runsOn = w.currentPwq.wq;
         if (runsOn == this) {
             return w;
-        }
-        if (claimed) {
-            n.clearState(WorkNode.PENDING);
         }
         throw new IllegalStateException("cannot queue work '" + n.name() + "' on queue '" + name + "': it runs on queue '"
                 + runsOn.name + "' right now (a work item runs on one worker at a time; wait for it, e.g. with flush()"
@@ -677,19 +725,26 @@ public final class WorkqueueStruct {
     private boolean markColors(boolean async) {
         flushIsAsync = async; // before the reset: pwqFlushed reads it before its decrement
         flushDone.reset(1);
-        for (PoolWorkqueue pwq : pwqs) {
-            WorkerPool pool = pwq.pool;
-            pool.lock.lock();
-            try {
-                int color = pwq.workColor;
-                if (pwq.nrInFlight[color] > 0) {
-                    pwq.flushColor = color;
-                    flushDone.add(1);
+        try {
+            for (PoolWorkqueue pwq : pwqs) {
+                WorkerPool pool = pwq.pool;
+                pool.lock.lock();
+                try {
+                    int color = pwq.workColor;
+                    if (pwq.nrInFlight[color] > 0) {
+                        pwq.flushColor = color;
+                        flushDone.add(1);
+                    }
+                    pwq.workColor = (color + 1) % PoolWorkqueue.NR_COLORS;
+                } finally {
+                    pool.lock.unlock();
                 }
-                pwq.workColor = (color + 1) % PoolWorkqueue.NR_COLORS;
-            } finally {
-                pool.lock.unlock();
             }
+        } catch (Throwable e) {
+            // Dropped even if the marking threw (an Error): the pwqs marked so far count it
+            // down to done, and the next flusher's wait for an abandoned flush ends.
+            flushDone.countDown();
+            throw e;
         }
         return flushDone.countDown();
     }
@@ -988,7 +1043,21 @@ public final class WorkqueueStruct {
 
     private boolean destroy(boolean timed, long deadline) throws InterruptedException {
         annotateAndRefuseSelfWait("destroy");
-        return beginDestroy() && finishDestroy(timed, deadline);
+        if (!beginDestroy()) {
+            return false;
+        }
+        try {
+            return finishDestroy(timed, deadline);
+        } catch (RuntimeException | Error e) {
+            undoDestroying(); // an Error mid-way: the queue lives on, and destroy() can be called again
+            throw e;
+        }
+    }
+
+    private void undoDestroying() {
+        synchronized (stateLock) {
+            state &= ~DESTROYING;
+        }
     }
 
     /** Drains (up to the deadline when timed), then marks the queue destroyed and unlinks it. */
@@ -1044,11 +1113,16 @@ public final class WorkqueueStruct {
             }
             state |= DESTROYING;
         }
-        // Armed delayed work is the caller's duty (kernel rule); it is reported, never lost silently.
-        for (WorkNode n : runtime.timer().cancelAllFor(this)) {
-            n.clearState(WorkNode.TIMER | WorkNode.PENDING);
-            runtime.uncaught(this, n, new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
-                    + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)"));
+        try {
+            // Armed delayed work is the caller's duty (kernel rule); it is reported, never lost silently.
+            for (WorkNode n : runtime.timer().cancelAllFor(this)) {
+                n.clearState(WorkNode.TIMER | WorkNode.PENDING);
+                runtime.uncaught(this, n, new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
+                        + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)"));
+            }
+        } catch (Throwable e) {
+            undoDestroying();
+            throw e;
         }
         return true;
     }

@@ -12,7 +12,6 @@ import java.util.function.Consumer;
 
 import org.workqueue4j.lockdep.LockDependencyValidator;
 import org.workqueue4j.lockdep.LockMap;
-import org.workqueue4j.lockdep.PotentialDeadlockException;
 
 /**
  * The engine's global state (kernel: the per-CPU pools, the unbound pools, the workqueue list).
@@ -398,7 +397,7 @@ public final class WqRuntime {
             wqHeld = true;
             v.acquire(workMap);
             workHeld = true;
-        } catch (PotentialDeadlockException e) { // THROW policy: report, still run the item
+        } catch (Throwable e) { // THROW policy (PotentialDeadlockException), or a validator's own Error: report, still run
             uncaught(wq, n, e);
         }
         try {
@@ -406,12 +405,20 @@ public final class WqRuntime {
         } catch (Throwable t) {
             uncaught(wq, n, t);
         } finally {
-            if (workHeld) {
-                v.checkLeaks(workMap, n.name(), wq.name()); // kernel: "BUG: workqueue leaked lock or atomic"
-                v.release(workMap);
+            try {
+                if (workHeld) {
+                    v.checkLeaks(workMap, n.name(), wq.name()); // kernel: "BUG: workqueue leaked lock or atomic"
+                    v.release(workMap);
+                }
+            } catch (Throwable t) { // a validator's Error must not kill the worker or skip the accounting
+                uncaught(wq, n, t);
             }
-            if (wqHeld) {
-                v.release(wq.lockMap);
+            try {
+                if (wqHeld) {
+                    v.release(wq.lockMap);
+                }
+            } catch (Throwable t) {
+                uncaught(wq, n, t);
             }
         }
     }
