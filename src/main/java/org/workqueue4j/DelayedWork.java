@@ -1,6 +1,8 @@
 package org.workqueue4j;
 
 import org.workqueue4j.lockdep.LockClassKey;
+import org.workqueue4j.internal.Barrier;
+import org.workqueue4j.internal.TestHooks;
 import org.workqueue4j.internal.TimerQueue;
 import org.workqueue4j.internal.WorkNode;
 
@@ -54,17 +56,32 @@ public class DelayedWork extends Work {
     @Override
     public boolean flush() {
         boolean fired = false;
-        while (true) {
+        for (int spins = 0; ; spins++) {
             fired |= fireArmedTimer();
-            if (super.flush()) {
+            if (Barrier.flushQueuedInstance(this)) {
                 return true;
             }
             if ((state() & WorkNode.PENDING) == 0) {
                 return fired;
             }
-            // Still pending, yet nothing was waited for: it was armed when the flush looked (on
-            // its way to the timer, or in the heap while its timer fired): take it off the timer,
-            // or wait out the firing, and flush again.
+            lookAgain(spins);
+        }
+    }
+
+    /*
+     * Still pending, yet on no list when the flush looked: armed again (a re-arm moved the
+     * instance back to the timer), or between the timer and its queue (the timer thread or
+     * another flusher fired it, a re-arm is moving it). Waiting then for an older instance that
+     * is running would return before the pending one, armed before this flush, has run (issue
+     * 12 #7): take it off the timer, or let it land, and flush again. A landing is a few
+     * instructions long; only a caller re-arming the item without pause can keep this looping.
+     */
+    private void lookAgain(int spins) {
+        TestHooks.at("delayedFlush.retry", this);
+        if (spins > 64) {
+            Thread.yield();
+        } else {
+            Thread.onSpinWait();
         }
     }
 
@@ -82,14 +99,18 @@ public class DelayedWork extends Work {
     @Override
     public boolean flushInterruptibly() throws InterruptedException {
         boolean fired = false;
-        while (true) {
+        for (int spins = 0; ; spins++) {
             fired |= fireArmedTimer();
-            if (super.flushInterruptibly()) {
+            if (Barrier.flushQueuedInstanceInterruptibly(this)) {
                 return true;
             }
             if ((state() & WorkNode.PENDING) == 0) {
                 return fired;
             }
+            if (Thread.interrupted()) {
+                throw new InterruptedException("flush of delayed work '" + name() + "' interrupted");
+            }
+            lookAgain(spins);
         }
     }
 

@@ -40,7 +40,38 @@ public final class Barrier extends WorkNode {
      * @return true if it waited, false if the item was idle
      */
     public static boolean flushWork(WorkNode n, boolean fromCancel) {
-        Barrier b = startFlushWork(n, fromCancel);
+        return await(n, startFlushWork(n, fromCancel, false), fromCancel);
+    }
+
+    /**
+     * {@link #flushWork(WorkNode, boolean) flushWork(n, false)}, giving up the wait when
+     * interrupted. The barrier stays queued behind the item and completes, unobserved, when it
+     * runs: the item and its queue are unaffected.
+     */
+    public static boolean flushWorkInterruptibly(WorkNode n) throws InterruptedException {
+        return awaitInterruptibly(n, startFlushWork(n, false, false));
+    }
+
+    /**
+     * The delayed-work flush step: as {@link #flushWork(WorkNode, boolean) flushWork(n, false)},
+     * but while the item is pending and on no list (its timer armed, or an instance between
+     * the timer and its queue: fired by another flusher, or being re-armed) it links nothing
+     * and returns false, even if an older instance runs: waiting for that one alone would
+     * return before the pending instance, armed before the caller's flush, has run. The caller
+     * fires the timer and asks again.
+     *
+     * @return true if it waited; false if the item is idle, or pending and not yet on a list
+     */
+    public static boolean flushQueuedInstance(WorkNode n) {
+        return await(n, startFlushWork(n, false, true), false);
+    }
+
+    /** {@link #flushQueuedInstance}, giving up the wait when interrupted (see {@link #flushWorkInterruptibly}). */
+    public static boolean flushQueuedInstanceInterruptibly(WorkNode n) throws InterruptedException {
+        return awaitInterruptibly(n, startFlushWork(n, false, true));
+    }
+
+    private static boolean await(WorkNode n, Barrier b, boolean fromCancel) {
         if (b == null) {
             return false;
         }
@@ -50,13 +81,7 @@ public final class Barrier extends WorkNode {
         return true;
     }
 
-    /**
-     * {@link #flushWork(WorkNode, boolean) flushWork(n, false)}, giving up the wait when
-     * interrupted. The barrier stays queued behind the item and completes, unobserved, when it
-     * runs: the item and its queue are unaffected.
-     */
-    public static boolean flushWorkInterruptibly(WorkNode n) throws InterruptedException {
-        Barrier b = startFlushWork(n, false);
+    private static boolean awaitInterruptibly(WorkNode n, Barrier b) throws InterruptedException {
         if (b == null) {
             return false;
         }
@@ -69,8 +94,11 @@ public final class Barrier extends WorkNode {
         return true;
     }
 
-    /** Links a barrier behind {@code n} (or its running instance); null if there is nothing to wait for. */
-    private static Barrier startFlushWork(WorkNode n, boolean fromCancel) {
+    /**
+     * Links a barrier behind {@code n} (or its running instance); null if there is nothing to
+     * wait for, or (with {@code queuedInstance}) if the item is pending but on no list.
+     */
+    private static Barrier startFlushWork(WorkNode n, boolean fromCancel, boolean queuedInstance) {
         LockDependencyValidator v = null;
         LockMap workMap = null;
         Barrier b = null;
@@ -113,6 +141,9 @@ public final class Barrier extends WorkNode {
             Worker running = n.runningWorker;
             if (running != null && running == Worker.current()) {
                 throw new IllegalStateException("work '" + n.name() + "' cannot flush itself: it would wait for itself");
+            }
+            if (pwq == null && queuedInstance && n.isPendingBit()) {
+                return null; // armed, or landing: the caller fires the timer and looks again
             }
             if (pwq != null) {
                 target = pwq.wq;

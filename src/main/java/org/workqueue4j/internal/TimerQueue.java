@@ -234,6 +234,7 @@ public final class TimerQueue {
     void fire(WorkNode n) {
         WorkqueueStruct wq = n.timerWq;
         n.clearState(WorkNode.TIMER);
+        TestHooks.at("timer.fire", n); // off the timer, not yet on its queue
         try {
             wq.insertClaimed(n.timerCpu, n);
         } catch (IllegalStateException e) {
