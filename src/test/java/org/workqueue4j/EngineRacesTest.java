@@ -157,6 +157,27 @@ class EngineRacesTest {
         assertThat(q.engine().appliedMaxActive()).as("the new limit, on every pwq").containsOnly(1);
     }
 
+    @Test
+    @DisplayName("a freeze waiting for running items returns when a thaw comes first")
+    void freezeWaitingForRunningItemsEndsAtAThaw() throws InterruptedException {
+        WorkQueue q = t.queue("freezable").freezable().build();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        q.queue(new Work("busy", () -> {
+            started.countDown();
+            WorkQueueCoreTest.await(release);
+        }));
+        WorkQueueCoreTest.await(started);
+        Thread freezer = TestRuntime.startAndAwaitParked("freezer", t.rt::freeze); // waits for "busy"
+        try {
+            t.rt.thaw();
+            freezer.join(Duration.ofSeconds(20).toMillis());
+            assertThat(freezer.isAlive()).as("the freeze stopped waiting: the runtime is thawed").isFalse();
+        } finally {
+            release.countDown();
+        }
+    }
+
     // ------------------------------------------------------------------ DelayedWork.flush
 
     @Test
@@ -203,8 +224,10 @@ class EngineRacesTest {
                 finishedWhenF2Returned.set(finished.get());
             }, "f2");
             f2.start();
+            // While A runs, f2 either waits on a barrier behind A alone, or looks again for B.
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> f2.getState() == Thread.State.WAITING || retries.get() > 0);
             releaseFirstRun.countDown(); // A ends; B is still between the timer and the queue
-            // Either f2 returned (waiting for A only), or it looks again until B has landed.
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
                     .until(() -> !f2.isAlive() || retries.get() > 0);
             land.countDown();
