@@ -75,6 +75,27 @@ class EngineRacesTest {
         other.destroy();
     }
 
+    @Test
+    @DisplayName("a delayed item that was cancelled, or fired, keeps no destroyed queue reachable")
+    void disarmedItemsKeepNoDestroyedQueueReachable() {
+        WorkQueue q = t.queue("gone").build();
+        DelayedWork cancelled = new DelayedWork("cancelled", () -> { });
+        DelayedWork fired = new DelayedWork("fired", () -> { });
+        q.queueDelayed(cancelled, Duration.ofHours(1));
+        q.queueDelayed(fired, Duration.ofHours(1));
+        assertThat(cancelled.cancel()).isTrue();
+        assertThat(fired.flush()).isTrue(); // fired off the timer, ran
+        WeakReference<WorkQueue> dead = new WeakReference<>(q);
+        q.destroy();
+        q = null;
+
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+            System.gc();
+            return dead.get() == null;
+        });
+        assertThat(cancelled.isPending() || fired.isPending()).isFalse(); // both items are still referenced here
+    }
+
     // ------------------------------------------------------------------ cancel of an inactive item
 
     @Test

@@ -26,7 +26,9 @@ public final class TimerQueue {
      * node, and queues it with its PENDING bit still owned (the TIMER bit is cleared first; the
      * node is then "in transit" for cancel, which spins until it lands on a list).
      *
-     * Everything is guarded by `lock`. A node is in the heap iff heapIndex >= 0.
+     * Everything is guarded by `lock`. A node is in the heap iff heapIndex >= 0, and references
+     * the queue it is armed for (timerWq) only while it is: every removal clears it, so a
+     * cancelled or fired item keeps no (destroyed) queue reachable.
      *
      * `firing` names the node the timer thread popped and is queueing right now (kernel: the
      * running timer callback that del_timer_sync waits for). It is set under `lock` when the
@@ -104,6 +106,7 @@ public final class TimerQueue {
                 return false;
             }
             removeAt(n.heapIndex);
+            n.timerWq = null; // a disarmed node keeps no queue reachable
             return true;
         } finally {
             lock.unlock();
@@ -118,8 +121,24 @@ public final class TimerQueue {
      * @return true if this call queued it
      */
     public boolean fireNow(WorkNode n) {
-        if (cancel(n)) {
-            fire(n);
+        WorkqueueStruct wq;
+        int cpu;
+        lock.lock();
+        try {
+            if (n.heapIndex < 0) {
+                wq = null;
+                cpu = -1;
+            } else {
+                wq = n.timerWq;
+                cpu = n.timerCpu;
+                removeAt(n.heapIndex);
+                n.timerWq = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (wq != null) {
+            fire(n, wq, cpu);
             return true;
         }
         for (int spins = 0; firing == n; spins++) {
@@ -197,6 +216,8 @@ public final class TimerQueue {
     private void loop() {
         while (!stopped) {
             WorkNode due = null;
+            WorkqueueStruct dueWq = null;
+            int dueCpu = -1;
             lock.lock();
             try {
                 if (stopped) {
@@ -215,7 +236,10 @@ public final class TimerQueue {
                 }
                 sleepingUntil = System.nanoTime();
                 due = heap[0];
+                dueWq = due.timerWq;
+                dueCpu = due.timerCpu;
                 removeAt(0);
+                due.timerWq = null;
                 firing = due;
             } catch (InterruptedException e) {
                 continue; // only stop() ends the timer
@@ -223,20 +247,23 @@ public final class TimerQueue {
                 lock.unlock();
             }
             try {
-                fire(due);
+                fire(due, dueWq, dueCpu);
             } finally {
                 firing = null;
             }
         }
     }
 
-    /** Queues a due node (its PENDING bit is still owned). */
-    void fire(WorkNode n) {
-        WorkqueueStruct wq = n.timerWq;
+    /**
+     * Queues a due node (its PENDING bit is still owned) to the queue and CPU it was armed for,
+     * read from it under the lock when it was taken off the heap (the node itself no longer
+     * references the queue).
+     */
+    private void fire(WorkNode n, WorkqueueStruct wq, int cpu) {
         n.clearState(WorkNode.TIMER);
         TestHooks.at("timer.fire", n); // off the timer, not yet on its queue
         try {
-            wq.insertClaimed(n.timerCpu, n);
+            wq.insertClaimed(cpu, n);
         } catch (IllegalStateException e) {
             // The queue died with the timer armed (the caller's duty to cancel, kernel rule):
             // never silently lost, the handler hears of it.
