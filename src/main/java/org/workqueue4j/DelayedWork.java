@@ -49,9 +49,13 @@ public class DelayedWork extends Work {
 
     /**
      * If the timer is armed, queues the item now; then waits for it to finish (kernel
-     * {@code flush_delayed_work}).
+     * {@code flush_delayed_work}). Every instance armed, queued or running before the call has
+     * finished when it returns, also while another thread fires or re-arms the item; an
+     * instance armed during the call may be waited for or not. Not interruptible. A thread
+     * that re-arms the item without pause while this runs can keep it waiting.
      *
      * @return true if it fired the timer or waited for a queued or running instance
+     * @throws IllegalStateException if called from this item's own function
      */
     @Override
     public boolean flush() {
