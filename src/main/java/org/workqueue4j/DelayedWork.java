@@ -3,6 +3,8 @@ package org.workqueue4j;
 import java.util.concurrent.CompletableFuture;
 
 import org.workqueue4j.lockdep.LockClassKey;
+import org.workqueue4j.internal.Barrier;
+import org.workqueue4j.internal.TestHooks;
 import org.workqueue4j.internal.TimerQueue;
 import org.workqueue4j.internal.WorkNode;
 
@@ -49,7 +51,10 @@ public class DelayedWork extends Work {
 
     /**
      * If the timer is armed, queues the item now; then waits for it to finish (kernel
-     * {@code flush_delayed_work}).
+     * {@code flush_delayed_work}). Every instance armed, queued or running before the call has
+     * finished when it returns, also while another thread fires or re-arms the item; an
+     * instance armed during the call may be waited for or not. Not interruptible. A thread
+     * that re-arms the item without pause while this runs can keep it waiting.
      *
      * @return true if it fired the timer or waited for a queued or running instance
      * @throws IllegalStateException if called from this item's own function
@@ -60,17 +65,32 @@ public class DelayedWork extends Work {
     @Override
     public boolean flush() {
         boolean fired = false;
-        while (true) {
+        for (int spins = 0; ; spins++) {
             fired |= fireArmedTimer();
-            if (super.flush()) {
+            if (Barrier.flushQueuedInstance(node)) {
                 return true;
             }
             if ((node.state() & WorkNode.PENDING) == 0) {
                 return fired;
             }
-            // Still pending, yet nothing was waited for: it was armed when the flush looked (on
-            // its way to the timer, or in the heap while its timer fired): take it off the timer,
-            // or wait out the firing, and flush again.
+            lookAgain(spins);
+        }
+    }
+
+    /*
+     * Still pending, yet on no list when the flush looked: armed again (a re-arm moved the
+     * instance back to the timer), or between the timer and its queue (the timer thread or
+     * another flusher fired it, a re-arm is moving it). Waiting then for an older instance that
+     * is running would return before the pending one, armed before this flush, has run (issue
+     * 12 #7): take it off the timer, or let it land, and flush again. A landing is a few
+     * instructions long; only a caller re-arming the item without pause can keep this looping.
+     */
+    private void lookAgain(int spins) {
+        TestHooks.at("delayedFlush.retry", this);
+        if (spins > 64) {
+            Thread.yield();
+        } else {
+            Thread.onSpinWait();
         }
     }
 
@@ -119,14 +139,18 @@ public class DelayedWork extends Work {
     @Override
     public boolean flushInterruptibly() throws InterruptedException {
         boolean fired = false;
-        while (true) {
+        for (int spins = 0; ; spins++) {
             fired |= fireArmedTimer();
-            if (super.flushInterruptibly()) {
+            if (Barrier.flushQueuedInstanceInterruptibly(node)) {
                 return true;
             }
             if ((node.state() & WorkNode.PENDING) == 0) {
                 return fired;
             }
+            if (Thread.interrupted()) {
+                throw new InterruptedException("flush of delayed work '" + name() + "' interrupted");
+            }
+            lookAgain(spins);
         }
     }
 

@@ -75,6 +75,27 @@ class EngineRacesTest {
         other.destroy();
     }
 
+    @Test
+    @DisplayName("a delayed item that was cancelled, or fired, keeps no destroyed queue reachable")
+    void disarmedItemsKeepNoDestroyedQueueReachable() {
+        WorkQueue q = t.queue("gone").build();
+        DelayedWork cancelled = new DelayedWork("cancelled", () -> { });
+        DelayedWork fired = new DelayedWork("fired", () -> { });
+        q.queueDelayed(cancelled, Duration.ofHours(1));
+        q.queueDelayed(fired, Duration.ofHours(1));
+        assertThat(cancelled.cancel()).isTrue();
+        assertThat(fired.flush()).isTrue(); // fired off the timer, ran
+        WeakReference<WorkQueue> dead = new WeakReference<>(q);
+        q.destroy();
+        q = null;
+
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+            System.gc();
+            return dead.get() == null;
+        });
+        assertThat(cancelled.isPending() || fired.isPending()).isFalse(); // both items are still referenced here
+    }
+
     // ------------------------------------------------------------------ cancel of an inactive item
 
     @Test
@@ -155,5 +176,87 @@ class EngineRacesTest {
         assertThat(t.rt.isFrozen()).isFalse();
         assertThat(q.maxActive()).isEqualTo(1);
         assertThat(q.engine().appliedMaxActive()).as("the new limit, on every pwq").containsOnly(1);
+    }
+
+    @Test
+    @DisplayName("a freeze waiting for running items returns when a thaw comes first")
+    void freezeWaitingForRunningItemsEndsAtAThaw() throws InterruptedException {
+        WorkQueue q = t.queue("freezable").freezable().build();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        q.queue(new Work("busy", () -> {
+            started.countDown();
+            WorkQueueCoreTest.await(release);
+        }));
+        WorkQueueCoreTest.await(started);
+        Thread freezer = TestRuntime.startAndAwaitParked("freezer", t.rt::freeze); // waits for "busy"
+        try {
+            t.rt.thaw();
+            freezer.join(Duration.ofSeconds(20).toMillis());
+            assertThat(freezer.isAlive()).as("the freeze stopped waiting: the runtime is thawed").isFalse();
+        } finally {
+            release.countDown();
+        }
+    }
+
+    // ------------------------------------------------------------------ DelayedWork.flush
+
+    @Test
+    @DisplayName("DelayedWork.flush waits for an instance armed before the call that another flusher is firing")
+    void delayedFlushWaitsForTheInstanceAnotherFlusherIsFiring() throws InterruptedException {
+        WorkQueue q = t.queue("delayed").build();
+        CountDownLatch firstRunStarted = new CountDownLatch(1);
+        CountDownLatch releaseFirstRun = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+        DelayedWork dw = new DelayedWork("dw", () -> {
+            if (started.incrementAndGet() == 1) {
+                firstRunStarted.countDown();
+                WorkQueueCoreTest.await(releaseFirstRun);
+            }
+            finished.incrementAndGet();
+        });
+        q.queue(dw);
+        WorkQueueCoreTest.await(firstRunStarted); // instance A runs
+        assertThat(q.queueDelayed(dw, Duration.ofHours(1))).isTrue(); // instance B armed, before both flushes
+
+        CountDownLatch firing = new CountDownLatch(1);
+        CountDownLatch land = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger retries = new java.util.concurrent.atomic.AtomicInteger();
+        TestHooks.install((point, subject) -> {
+            if (subject != dw) {
+                return;
+            }
+            String thread = Thread.currentThread().getName();
+            if (point.equals("timer.fire") && thread.equals("f1")) {
+                firing.countDown(); // f1 took B off the timer and has not queued it yet
+                WorkQueueCoreTest.await(land);
+            } else if (point.equals("delayedFlush.retry") && thread.equals("f2")) {
+                retries.incrementAndGet();
+            }
+        });
+        try {
+            Thread f1 = new Thread(dw::flush, "f1");
+            f1.start();
+            WorkQueueCoreTest.await(firing);
+            java.util.concurrent.atomic.AtomicInteger finishedWhenF2Returned = new java.util.concurrent.atomic.AtomicInteger(-1);
+            Thread f2 = new Thread(() -> {
+                dw.flush();
+                finishedWhenF2Returned.set(finished.get());
+            }, "f2");
+            f2.start();
+            // While A runs, f2 either waits on a barrier behind A alone, or looks again for B.
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> f2.getState() == Thread.State.WAITING || retries.get() > 0);
+            releaseFirstRun.countDown(); // A ends; B is still between the timer and the queue
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> !f2.isAlive() || retries.get() > 0);
+            land.countDown();
+            f1.join();
+            f2.join();
+            assertThat(finishedWhenF2Returned).as("both A and B, armed before the flush, had finished").hasValue(2);
+        } finally {
+            TestHooks.install(null);
+        }
     }
 }

@@ -54,7 +54,29 @@ public final class Barrier extends WorkNode {
      * @return true if it waited, false if the item was idle
      */
     public static boolean flushWork(WorkNode n, boolean fromCancel) {
-        Barrier b = startFlushWork(n, fromCancel, null);
+        return await(n, startFlushWork(n, fromCancel, false, null), fromCancel);
+    }
+
+    /**
+     * The delayed-work flush step: as {@link #flushWork(WorkNode, boolean) flushWork(n, false)},
+     * but while the item is pending and on no list (its timer armed, or an instance between
+     * the timer and its queue: fired by another flusher, or being re-armed) it links nothing
+     * and returns false, even if an older instance runs: waiting for that one alone would
+     * return before the pending instance, armed before the caller's flush, has run. The caller
+     * fires the timer and asks again.
+     *
+     * @return true if it waited; false if the item is idle, or pending and not yet on a list
+     */
+    public static boolean flushQueuedInstance(WorkNode n) {
+        return await(n, startFlushWork(n, false, true, null), false);
+    }
+
+    /** {@link #flushQueuedInstance}, giving up the wait when interrupted (see {@link #flushWorkInterruptibly}). */
+    public static boolean flushQueuedInstanceInterruptibly(WorkNode n) throws InterruptedException {
+        return awaitInterruptibly(n, startFlushWork(n, false, true, null));
+    }
+
+    private static boolean await(WorkNode n, Barrier b, boolean fromCancel) {
         if (b == null) {
             return false;
         }
@@ -75,7 +97,10 @@ public final class Barrier extends WorkNode {
      * runs: the item and its queue are unaffected.
      */
     public static boolean flushWorkInterruptibly(WorkNode n) throws InterruptedException {
-        Barrier b = startFlushWork(n, false, null);
+        return awaitInterruptibly(n, startFlushWork(n, false, false, null));
+    }
+
+    private static boolean awaitInterruptibly(WorkNode n, Barrier b) throws InterruptedException {
         if (b == null) {
             return false;
         }
@@ -98,7 +123,7 @@ public final class Barrier extends WorkNode {
      * @throws InterruptedException if interrupted while waiting
      */
     public static boolean flushWorkUntil(WorkNode n, boolean fromCancel, long deadline) throws InterruptedException {
-        Barrier b = startFlushWork(n, fromCancel, null);
+        Barrier b = startFlushWork(n, fromCancel, false, null);
         if (b == null) {
             return true;
         }
@@ -120,7 +145,7 @@ public final class Barrier extends WorkNode {
      */
     public static CompletableFuture<Boolean> flushWorkAsync(WorkNode n) {
         CompletableFuture<Boolean> f = new CompletableFuture<>();
-        if (startFlushWork(n, false, f) == null) {
+        if (startFlushWork(n, false, false, f) == null) {
             f.complete(Boolean.FALSE);
         }
         return f;
@@ -128,10 +153,11 @@ public final class Barrier extends WorkNode {
 
     /**
      * Links a barrier behind {@code n} (or its running instance); null if there is nothing to
-     * wait for. With {@code async} non-null the barrier completes it, and the caller does not
+     * wait for, or (with {@code queuedInstance}) if the item is pending but on no list. With {@code async} non-null the barrier completes it, and the caller does not
      * wait: no annotation, no self-wait refusal.
      */
-    private static Barrier startFlushWork(WorkNode n, boolean fromCancel, CompletableFuture<Boolean> async) {
+    private static Barrier startFlushWork(WorkNode n, boolean fromCancel, boolean queuedInstance,
+                                          CompletableFuture<Boolean> async) {
         LockDependencyValidator v = null;
         LockMap workMap = null;
         Barrier b = null;
@@ -181,6 +207,8 @@ public final class Barrier extends WorkNode {
             Worker running = n.runningWorker;
             if (running != null && running == Worker.current() && async == null) {
                 self = true; // refused below, after the pool lock is released and the wait recorded
+            } else if (pwq == null && queuedInstance && n.isPendingBit()) {
+                return null; // armed, or landing: the caller fires the timer and looks again
             } else if (pwq != null) {
                 // Every call that can throw (the allocation, setPool) comes before the call-free list
                 // insert, the commit point; only plain writes follow it (an Error leaves nothing half-linked).

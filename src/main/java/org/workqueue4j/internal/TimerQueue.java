@@ -27,7 +27,9 @@ public final class TimerQueue {
      * node, and queues it with its PENDING bit still owned (the TIMER bit is cleared first; the
      * node is then "in transit" for cancel, which spins until it lands on a list).
      *
-     * Everything is guarded by `lock`. A node is in the heap iff heapIndex >= 0.
+     * Everything is guarded by `lock`. A node is in the heap iff heapIndex >= 0, and references
+     * the queue it is armed for (timerWq) only while it is: every removal clears it, so a
+     * cancelled or fired item keeps no (destroyed) queue reachable.
      *
      * `firing` names the node the timer thread popped and is queueing right now (kernel: the
      * running timer callback that del_timer_sync waits for). It is set under `lock` when the
@@ -115,6 +117,7 @@ public final class TimerQueue {
                 return false;
             }
             removeAt(n.heapIndex);
+            n.timerWq = null; // a disarmed node keeps no queue reachable
             return true;
         } finally {
             lock.unlock();
@@ -129,8 +132,24 @@ public final class TimerQueue {
      * @return true if this call queued it
      */
     public boolean fireNow(WorkNode n) {
-        if (cancel(n)) {
-            fire(n);
+        WorkqueueStruct wq;
+        int cpu;
+        lock.lock();
+        try {
+            if (n.heapIndex < 0) {
+                wq = null;
+                cpu = -1;
+            } else {
+                wq = n.timerWq;
+                cpu = n.timerCpu;
+                removeAt(n.heapIndex);
+                n.timerWq = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (wq != null) {
+            fire(n, wq, cpu);
             return true;
         }
         for (int spins = 0; firing == n; spins++) {
@@ -220,6 +239,8 @@ public final class TimerQueue {
     /** One wait-or-fire step of the timer thread's loop. */
     private void tickOnce() {
         WorkNode due = null;
+        WorkqueueStruct dueWq = null;
+        int dueCpu = -1;
         // An interrupt is meaningless here (only stop() ends the timer) and a handler or
         // thread factory run by fire() may leave one: never wait with it pending.
         Thread.interrupted();
@@ -241,7 +262,10 @@ public final class TimerQueue {
             }
             sleepingUntil = System.nanoTime();
             due = heap[0];
+            dueWq = due.timerWq;
+            dueCpu = due.timerCpu;
             removeAt(0);
+            due.timerWq = null; // a fired node keeps no destroyed queue reachable
             firing = due;
         } catch (InterruptedException e) {
             return; // only stop() ends the timer
@@ -249,11 +273,11 @@ public final class TimerQueue {
             lock.unlock();
         }
         try {
-            fire(due);
+            fire(due, dueWq, dueCpu);
         } catch (Throwable e) {
             // An Error while firing (fire has made the item idle again): the timer lives on,
             // and the handler hears of the expiry that could not be queued.
-            runtime.uncaught(due.timerWq, due, e);
+            runtime.uncaught(dueWq, due, e);
         } finally {
             firing = null;
         }
@@ -263,13 +287,14 @@ public final class TimerQueue {
      * Queues a due node (its PENDING bit is still owned). Whatever is thrown, the node is left
      * consistent: queued, or idle with TIMER and PENDING released (insertClaimed throws only
      * before the node lands; TIMER may still be set if the throw came before its clear, and
-     * no one else sets it while we own PENDING).
+     * no one else sets it while we own PENDING). The queue and CPU are those it was armed for,
+     * read under the lock when it was taken off the heap (the node no longer references them).
      */
-    void fire(WorkNode n) {
-        WorkqueueStruct wq = n.timerWq;
+    private void fire(WorkNode n, WorkqueueStruct wq, int cpu) {
         try {
             n.clearState(WorkNode.TIMER);
-            wq.insertClaimed(n.timerCpu, n);
+            TestHooks.at("timer.fire", n); // off the timer, not yet on its queue
+            wq.insertClaimed(cpu, n);
         } catch (Throwable e) {
             n.clearState(WorkNode.TIMER | WorkNode.PENDING);
             if (!(e instanceof IllegalStateException)) {

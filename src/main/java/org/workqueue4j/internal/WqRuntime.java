@@ -260,7 +260,8 @@ public final class WqRuntime {
         }
         for (WorkqueueStruct wq : queues) {
             // Like the kernel's freezer, poll: the wait is rare and bounded by running items.
-            while (wq.freezable && wq.freezeBusy()) {
+            // A thaw meanwhile ends it: the thawed queues run on, and would keep it waiting.
+            while (frozen && wq.freezable && wq.freezeBusy()) {
                 java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
             }
         }
