@@ -263,6 +263,9 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         TaskWork w;
         if (command instanceof WorkQueueExecutorService.ViewFuture<?> f && f.view() == this) {
             w = f.work;
+            if (live.contains(w) || f.isDone()) {
+                return; // accepted already (or over): a future of this view runs at most once
+            }
         } else if (made != null && made.view() == this && command instanceof FutureTask<?> && !made.work.isPending()
                 && !made.isDone()) {
             w = made.work; // a wrapper of our future (ExecutorCompletionService.QueueingFuture)
