@@ -290,12 +290,15 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         }
         try {
             queue.queueDelayedNanos(w, delayNanos);
-        } catch (IllegalStateException e) { // the queue was destroyed under the view
-            if (w.casPhase(WAITING, TAKEN)) {
-                finished(w);
+        } catch (Throwable e) { // IllegalStateException: the queue was destroyed under the view
+            if (!w.casPhase(WAITING, TAKEN)) {
+                return; // a concurrent shutdownNow took it back and returned it
+            }
+            finished(w); // accepted, then not queued: never left in `live`
+            if (e instanceof IllegalStateException) {
                 throw new RejectedExecutionException(e.getMessage(), e);
             }
-            // else a concurrent shutdownNow took it back and returned it
+            throw e;
         }
     }
 
@@ -336,8 +339,8 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             try {
                 queue.queueDelayedNanos(w, f.delayNanos()); // re-armed in place: no allocation
                 armed = true;
-            } catch (IllegalStateException destroyed) {
-                f.fail(destroyed);
+            } catch (Throwable destroyedOrWorse) { // IllegalStateException: the queue was destroyed
+                f.fail(destroyedOrWorse); // the task ends; it is not left waiting unarmed
             }
         }
         if (!armed || shutdown || f.isDone()) {
