@@ -205,7 +205,11 @@ class ScheduledExecutorContractTest {
     void afterShutdownDelayedTasksStillRunAndPeriodicOnesAreCancelled() throws Exception {
         ScheduledExecutorService e = executor();
         CountDownLatch ranLater = new CountDownLatch(1);
-        ScheduledFuture<?> delayed = e.schedule(ranLater::countDown, 50, MILLISECONDS);
+        CountDownLatch go = new CountDownLatch(1);
+        ScheduledFuture<?> delayed = e.schedule(() -> {
+            WorkQueueCoreTest.await(go); // not done before the checks below, however slow the machine
+            ranLater.countDown();
+        }, 50, MILLISECONDS);
         ScheduledFuture<?> rate = e.scheduleAtFixedRate(NOOP, 1, 1, HOURS);
         ScheduledFuture<?> delay = e.scheduleWithFixedDelay(NOOP, 1, 1, HOURS);
         e.shutdown();
@@ -213,6 +217,7 @@ class ScheduledExecutorContractTest {
         assertThat(delay.isCancelled()).isTrue();
         assertThat(delayed.isDone()).isFalse();
         assertThat(e.isTerminated()).isFalse();
+        go.countDown();
         assertThat(e.awaitTermination(LONG, SECONDS)).isTrue();
         assertThat(ranLater.getCount()).isZero();
         assertThat(delayed.isDone()).isTrue();
