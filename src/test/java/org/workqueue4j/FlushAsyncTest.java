@@ -300,4 +300,50 @@ class FlushAsyncTest {
         assertThat(d.isPending()).isFalse();
         assertThat(d.flushAsync().getNow(null)).isFalse();
     }
+
+    /**
+     * The flush-as-lock annotation belongs to the wait: flushAsync, which does not wait, records
+     * no dependency even where flush() is reported (holding a lock the queue's item takes).
+     */
+    @Test
+    void flushAsyncRecordsNoFlushDependencyWhereFlushIsReported() throws Exception {
+        List<org.workqueue4j.lockdep.LockdepReport> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+        org.workqueue4j.lockdep.Lockdep lockdep = org.workqueue4j.lockdep.Lockdep.builder()
+                .policy(org.workqueue4j.lockdep.ReportPolicy.WARN).quiet().listener(reports::add).build();
+        try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2).validator(lockdep)
+                .flushAnnotation(FlushAnnotation.ALWAYS).build())) {
+            WorkQueue q = rt.queueBuilder("q").build();
+            org.workqueue4j.lockdep.ValidatedLock m = new org.workqueue4j.lockdep.ValidatedLock("M",
+                    new org.workqueue4j.lockdep.LockClassKey("M"), lockdep);
+            Work w = new Work("takes-m", () -> {
+                m.lock();
+                m.unlock();
+            });
+            q.queue(w);
+            q.flush(); // q -> M and w -> M recorded while it ran
+            assertThat(reports).isEmpty();
+
+            CompletableFuture<Void> qf;
+            CompletableFuture<Boolean> wf;
+            m.lock();
+            try {
+                q.queue(w);
+                qf = q.flushAsync();
+                wf = w.flushAsync();
+            } finally {
+                m.unlock();
+            }
+            qf.get(LONG, TimeUnit.SECONDS);
+            wf.get(LONG, TimeUnit.SECONDS);
+            assertThat(reports).as("flushAsync waits for nothing: no M -> q").isEmpty();
+
+            m.lock();
+            try {
+                q.flush(); // the blocking flush under M is the reported pattern
+            } finally {
+                m.unlock();
+            }
+            assertThat(reports).hasSize(1);
+        }
+    }
 }

@@ -142,6 +142,9 @@ public final class Barrier extends WorkNode {
      * (with true) when it runs; a future completed with false if the item is idle. No thread
      * waits, so nothing is annotated for the validator, and a call from the item's own function
      * is allowed (the future completes once that run has finished).
+     *
+     * @param n the item to flush
+     * @return the future: true once the instance finished, false (complete) if it was idle
      */
     public static CompletableFuture<Boolean> flushWorkAsync(WorkNode n) {
         CompletableFuture<Boolean> f = new CompletableFuture<>();

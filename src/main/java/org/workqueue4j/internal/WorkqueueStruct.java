@@ -791,6 +791,8 @@ public final class WorkqueueStruct {
      * A future completed once every item queued before the call has finished (the condition of
      * {@link #flush()}), without a waiting thread. Not annotated for the validator (nothing
      * waits); allowed from the queue's own items.
+     *
+     * @return the future, complete on return when nothing was in flight
      */
     public CompletableFuture<Void> flushAsync() {
         CompletableFuture<Void> f = new CompletableFuture<>();
