@@ -250,11 +250,16 @@ public final class WqRuntime {
                 wq.freeze();
             }
         }
-        for (WorkqueueStruct wq : queues) {
-            // Like the kernel's freezer, poll: the wait is rare and bounded by running items.
-            while (wq.freezable && wq.freezeBusy()) {
-                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        HungWaits.Waiter waiting = hungWaits.begin("freeze", null, null); // reported like a hung flush
+        try {
+            for (WorkqueueStruct wq : queues) {
+                // Like the kernel's freezer, poll: the wait is rare and bounded by running items.
+                while (wq.freezable && wq.freezeBusy()) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                }
             }
+        } finally {
+            hungWaits.end(waiting);
         }
     }
 
