@@ -258,12 +258,17 @@ public final class WqRuntime {
                 }
             }
         }
-        for (WorkqueueStruct wq : queues) {
-            // Like the kernel's freezer, poll: the wait is rare and bounded by running items.
-            // A thaw meanwhile ends it: the thawed queues run on, and would keep it waiting.
-            while (frozen && wq.freezable && wq.freezeBusy()) {
-                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        HungWaits.Waiter waiting = hungWaits.begin("freeze", null, null); // reported like a hung flush
+        try {
+            for (WorkqueueStruct wq : queues) {
+                // Like the kernel's freezer, poll: the wait is rare and bounded by running items.
+                // A thaw meanwhile ends it: the thawed queues run on, and would keep it waiting.
+                while (frozen && wq.freezable && wq.freezeBusy()) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                }
             }
+        } finally {
+            hungWaits.end(waiting);
         }
     }
 
