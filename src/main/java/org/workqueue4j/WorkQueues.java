@@ -38,7 +38,7 @@ public final class WorkQueues implements AutoCloseable {
         this.engine = new WqRuntime(config.cpus, config.threadFactory, config.idleTimeout,
                 (wq, n, e) -> h.uncaught((WorkQueue) wq.api(), n instanceof Work ? (Work) n : null, e),
                 config.cpuIntensiveThreshold, config.watchdogThreshold, config.reportListener,
-                config.validator, config.flushAnnotation == FlushAnnotation.ALWAYS);
+                config.validator, config.flushAnnotation);
         system = WorkQueue.createSystem(WorkQueue.builder("events").runtime(this), this);
         systemHighPri = WorkQueue.createSystem(WorkQueue.builder("events_highpri").highPriority().runtime(this), this);
         systemLong = WorkQueue.createSystem(WorkQueue.builder("events_long").runtime(this), this);

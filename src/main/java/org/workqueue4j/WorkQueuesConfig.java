@@ -73,7 +73,7 @@ public final class WorkQueuesConfig {
         private Duration watchdogThreshold = Duration.ofSeconds(30);
         private Consumer<String> reportListener;
         private LockDependencyValidator validator;
-        private FlushAnnotation flushAnnotation = FlushAnnotation.SKIP_NEVER_USED;
+        private FlushAnnotation flushAnnotation = FlushAnnotation.DEFER_UNTIL_USED;
 
         private Builder() {
         }
@@ -89,8 +89,8 @@ public final class WorkQueuesConfig {
         }
 
         /**
-         * Whether flush, drain and destroy of a queue that never had an item still annotate
-         * (default {@link FlushAnnotation#SKIP_NEVER_USED}).
+         * How flush, drain and destroy of a queue that never had an item are annotated
+         * (default {@link FlushAnnotation#DEFER_UNTIL_USED}).
          */
         public Builder flushAnnotation(FlushAnnotation policy) {
             this.flushAnnotation = Objects.requireNonNull(policy, "flushAnnotation");

@@ -3,8 +3,12 @@ package org.workqueue4j.internal;
 import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
+import org.workqueue4j.FlushAnnotation;
+import org.workqueue4j.lockdep.LatentWait;
 import org.workqueue4j.lockdep.LockClassKey;
 import org.workqueue4j.lockdep.LockDependencyValidator;
 import org.workqueue4j.lockdep.LockMap;
@@ -58,6 +62,12 @@ public final class WorkqueueStruct {
     final WqRuntime runtime;
     /** The queue's flush pseudo-lock (kernel wq->lockdep_map). */
     final LockMap lockMap;
+    /** DEFER_UNTIL_USED: at most this many distinct latent waits per queue; more are counted as dropped. */
+    private static final int MAX_LATENT_WAITS = 16;
+    /** Guards latentWaits, and orders the first use's take against a concurrent deferral. */
+    private final Object latentLock = new Object();
+    /** Latent waits of DEFER_UNTIL_USED while the queue was never used; guarded by latentLock. */
+    private List<LatentWait> latentWaits;
     /** The key is this queue's own (not a caller's shared class): destroy() frees its class. */
     private final boolean ownLockClass;
     /** Validation is on: maintain `used`. Off, the insert path pays one final-field test. */
@@ -275,6 +285,7 @@ public final class WorkqueueStruct {
         } else {
             pool.acquire();
         }
+        boolean firstUse = false;
         try {
             int st = state;
             if (refuses(st, true)) {
@@ -283,6 +294,7 @@ public final class WorkqueueStruct {
             }
             if (trackUsed && !(boolean) USED.getOpaque(this)) {
                 USED.setRelease(this, true);
+                firstUse = true;
             }
             int color = pwq.workColor;
             pwq.nrInFlight[color]++;
@@ -301,6 +313,9 @@ public final class WorkqueueStruct {
             }
         } finally {
             pool.lock.unlock();
+        }
+        if (firstUse) {
+            addLatentWaits(); // outside the pool lock: it may report, and listeners are user code
         }
     }
 
@@ -414,9 +429,64 @@ public final class WorkqueueStruct {
 
     // ------------------------------------------------------------------------------- flushing
 
-    /** True if a flush, drain or destroy must touch the queue's map (the `used` policy). */
+    /** True if a flush, drain or destroy must touch the queue's map now (the `used` policy). */
     boolean annotateFlush() {
-        return runtime.annotateNeverUsed() || (boolean) USED.getAcquire(this);
+        return runtime.flushAnnotation() == FlushAnnotation.ALWAYS || (boolean) USED.getAcquire(this);
+    }
+
+    /**
+     * Records "the caller waits for this queue": now, or (DEFER_UNTIL_USED, never used) as a
+     * latent wait kept on this instance. The `used` re-check under latentLock pairs with
+     * addLatentWaits(): a wait added before the first use's take is replayed by it, one added
+     * after sees `used` and is recorded directly, so none is lost.
+     */
+    private void annotateWait(LockDependencyValidator v) {
+        if (annotateFlush()) {
+            v.touch(lockMap);
+            return;
+        }
+        if (runtime.flushAnnotation() != FlushAnnotation.DEFER_UNTIL_USED) {
+            return; // SKIP_NEVER_USED
+        }
+        LatentWait w = v.deferWait(lockMap);
+        if (w == null) {
+            return;
+        }
+        boolean recordNow;
+        synchronized (latentLock) {
+            recordNow = (boolean) USED.getAcquire(this);
+            if (!recordNow) {
+                if (latentWaits == null) {
+                    latentWaits = new ArrayList<>(2);
+                }
+                if (latentWaits.stream().noneMatch(w::sameHeldLocks)) {
+                    if (latentWaits.size() < MAX_LATENT_WAITS) {
+                        latentWaits.add(w);
+                    } else {
+                        v.dropLatentWaits(1);
+                    }
+                }
+            }
+        }
+        if (recordNow) {
+            v.touch(lockMap); // raced with the first use: an ordinary wait now
+        }
+    }
+
+    /** First use: replays the latent waits into the graph (full check, deferred reports). */
+    private void addLatentWaits() {
+        List<LatentWait> waits = takeLatentWaits();
+        if (waits != null) {
+            runtime.validator().addLatentWaits(lockMap, waits);
+        }
+    }
+
+    private List<LatentWait> takeLatentWaits() {
+        synchronized (latentLock) {
+            List<LatentWait> waits = latentWaits;
+            latentWaits = null;
+            return waits;
+        }
     }
 
     /** Whether the queue was ever queued to (meaningful while validation is on). */
@@ -487,8 +557,8 @@ public final class WorkqueueStruct {
      */
     private void annotateAndRefuseSelfWait(String operation) {
         LockDependencyValidator v = runtime.validator();
-        if (v.isEnabled() && annotateFlush()) {
-            v.touch(lockMap);
+        if (v.isEnabled()) {
+            annotateWait(v);
         }
         Worker self = Worker.current();
         if (self != null && self.currentPwq != null && self.currentPwq.wq == this) {
@@ -605,6 +675,10 @@ public final class WorkqueueStruct {
         }
         stopRescuer();
         runtime.unregister(this);
+        List<LatentWait> unused = takeLatentWaits(); // destroyed unused: the latent waits never happened to matter
+        if (unused != null) {
+            runtime.validator().dropLatentWaits(unused.size());
+        }
         if (ownLockClass) {
             runtime.validator().unregisterKey(lockMap.key()); // kernel wq_unregister_lockdep
         }

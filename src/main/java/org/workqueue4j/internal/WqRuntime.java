@@ -10,6 +10,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import org.workqueue4j.FlushAnnotation;
 import org.workqueue4j.lockdep.LockDependencyValidator;
 import org.workqueue4j.lockdep.LockMap;
 import org.workqueue4j.lockdep.PotentialDeadlockException;
@@ -37,17 +38,17 @@ public final class WqRuntime {
     private final Monitor monitor;
     private final Consumer<String> reportListener;
     private final LockDependencyValidator validator;
-    /** Flush-annotation policy ALWAYS (true) or SKIP_NEVER_USED (false). */
-    private final boolean annotateNeverUsed;
+    /** How flush, drain and destroy of a never-used queue are annotated. */
+    private final FlushAnnotation flushAnnotation;
     private volatile boolean frozen;
     private volatile boolean closed;
 
     public WqRuntime(int cpus, ThreadFactory threadFactory, Duration idleTimeout, ExceptionSink sink,
                      Duration cpuIntensiveThreshold, Duration watchdogThreshold, Consumer<String> reportListener,
-                     LockDependencyValidator validator, boolean annotateNeverUsed) {
+                     LockDependencyValidator validator, FlushAnnotation flushAnnotation) {
         this.cpus = cpus;
         this.validator = validator;
-        this.annotateNeverUsed = annotateNeverUsed;
+        this.flushAnnotation = flushAnnotation;
         this.reportListener = reportListener;
         this.threadFactory = threadFactory;
         this.idleTimeoutNanos = idleTimeout.toNanos();
@@ -206,8 +207,8 @@ public final class WqRuntime {
         return validator;
     }
 
-    boolean annotateNeverUsed() {
-        return annotateNeverUsed;
+    FlushAnnotation flushAnnotation() {
+        return flushAnnotation;
     }
 
     /**

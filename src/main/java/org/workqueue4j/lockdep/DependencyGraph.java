@@ -302,7 +302,7 @@ final class DependencyGraph {
                         return found;
                     }
                     if (trace == null) {
-                        trace = Frames.capture();
+                        trace = held.trace != null ? held.trace : Frames.capture();
                     }
                     addEdge(new LockDependency(prev, next, dep, trace));
                 }

@@ -3,6 +3,7 @@ package org.workqueue4j.lockdep;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
+import java.util.List;
 
 /**
  * One thread's held-lock stack for one {@link Lockdep} (the kernel's {@code held_locks[]},
@@ -39,6 +40,11 @@ final class HeldLocks {
     final WeakReference<Thread> owner;
     /** The owner's name at registration, for a report after it ended. */
     final String threadName;
+    /**
+     * Null for a live thread's stack. For the replay of a {@link LatentWait}: the original
+     * waiter's stack, used for new edges and for the report instead of the current stack.
+     */
+    final List<String> trace;
     final LockMap[] maps = new LockMap[MAX_DEPTH];
     final LockClass[] classes = new LockClass[MAX_DEPTH];
     final AcquireMode[] modes = new AcquireMode[MAX_DEPTH];
@@ -56,6 +62,14 @@ final class HeldLocks {
     HeldLocks(Thread owner) {
         this.owner = new WeakReference<>(owner);
         this.threadName = owner.getName();
+        this.trace = null;
+    }
+
+    /** A stack rebuilt from a {@link LatentWait}: no owner thread, the waiter's trace. */
+    HeldLocks(String threadName, List<String> trace) {
+        this.owner = new WeakReference<>(null);
+        this.threadName = threadName;
+        this.trace = trace;
     }
 
     long topKey() {

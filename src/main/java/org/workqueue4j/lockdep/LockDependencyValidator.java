@@ -82,6 +82,41 @@ public interface LockDependencyValidator {
     }
 
     /**
+     * Keeps the calling thread's held locks as a latent wait on {@code map}, instead of
+     * recording the wait now ({@code FlushAnnotation.DEFER_UNTIL_USED}, for a queue that was
+     * never used). Returns null when there is nothing to keep (no lock held, or validation
+     * off). Never throws a {@link PotentialDeadlockException}. Null by default.
+     *
+     * @param map the queue's map
+     * @return the latent wait, or null
+     */
+    default LatentWait deferWait(LockMap map) {
+        return null;
+    }
+
+    /**
+     * Adds latent waits on {@code map} to the graph with the full check, as if each waiter had
+     * acquired {@code map} on top of the locks it held. A problem is reported with the original
+     * waiter's thread and stack, marked deferred; it is never thrown, not even under
+     * {@link ReportPolicy#THROW}: the wait is in the past, and the thread adding it (the first
+     * queuer) is not the one that could block. No-op by default.
+     *
+     * @param map the queue's map
+     * @param waits the latent waits, oldest first
+     */
+    default void addLatentWaits(LockMap map, java.util.List<LatentWait> waits) {
+    }
+
+    /**
+     * Counts latent waits dropped unrecorded (their queue was destroyed unused, or the per-queue
+     * bound was reached). No-op by default.
+     *
+     * @param count how many
+     */
+    default void dropLatentWaits(int count) {
+    }
+
+    /**
      * Frees the lock classes of {@code key} with their dependencies and chains (the kernel's
      * {@code lockdep_unregister_key()}). No-op by default.
      *

@@ -110,6 +110,8 @@ public final class Lockdep implements LockDependencyValidator {
     private final AtomicInteger registrations = new AtomicInteger();
     private final AtomicLong retiredHits = new AtomicLong();
     private final AtomicLong retiredMisses = new AtomicLong();
+    private final AtomicLong latentAdded = new AtomicLong();
+    private final AtomicLong latentDropped = new AtomicLong();
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
     private final List<LockdepReport> reports = new CopyOnWriteArrayList<>();
 
@@ -237,6 +239,54 @@ public final class Lockdep implements LockDependencyValidator {
     }
 
     @Override
+    public LatentWait deferWait(LockMap map) {
+        Objects.requireNonNull(map, "map");
+        HeldLocks h = held.get();
+        int d = h.depth;
+        if (!validating || d == 0) {
+            return null; // nothing held: waiting on the queue adds no dependency
+        }
+        current(h);
+        return new LatentWait(java.util.Arrays.copyOf(h.maps, d), java.util.Arrays.copyOf(h.modes, d),
+                java.util.Arrays.copyOf(h.trylocks, d), Frames.capture(), Thread.currentThread().getName(), h.keys[d - 1]);
+    }
+
+    @Override
+    public void addLatentWaits(LockMap map, List<LatentWait> waits) {
+        Objects.requireNonNull(map, "map");
+        for (LatentWait w : waits) {
+            latentAdded.incrementAndGet();
+            if (!validating) {
+                continue;
+            }
+            DependencyGraph g = graph;
+            HeldLocks replay = new HeldLocks(w.thread, w.trace);
+            replay.graph = g;
+            for (int i = 0; i < w.maps.length; i++) {
+                LockClass c = classOf(w.maps[i], g);
+                replay.push(w.maps[i], c, w.modes[i], w.trylocks[i],
+                        HeldLocks.iterateChainKey(replay.topKey(), c, w.modes[i], w.trylocks[i]));
+            }
+            LockClass cls = classOf(map, g);
+            long key = HeldLocks.iterateChainKey(replay.topKey(), cls, AcquireMode.EXCLUSIVE, false);
+            if (g.chains.contains(key)) {
+                continue;
+            }
+            // Learnt like a WARN acquisition (the wait happened); reported, never thrown.
+            for (LockdepReport r : validateMiss(replay, replay.depth, g, cls, AcquireMode.EXCLUSIVE, false, key, false)) {
+                emit(r, false);
+            }
+        }
+    }
+
+    @Override
+    public void dropLatentWaits(int count) {
+        if (count > 0) {
+            latentDropped.addAndGet(count);
+        }
+    }
+
+    @Override
     public void checkLeaks(LockMap base, String function, String queue) {
         HeldLocks h = held.get();
         int i = h.find(base);
@@ -285,6 +335,8 @@ public final class Lockdep implements LockDependencyValidator {
             reports.clear();
             retiredHits.set(0);
             retiredMisses.set(0);
+            latentAdded.set(0);
+            latentDropped.set(0);
             validating = true;
         } finally {
             graphLock.unlock();
@@ -326,7 +378,8 @@ public final class Lockdep implements LockDependencyValidator {
                 }
             }
             g.expungeCollectedKeys();
-            return new LockdepStats(hits, misses, g.classCount(), g.edgeCount(), g.chains.size(), g.freedClassCount());
+            return new LockdepStats(hits, misses, g.classCount(), g.edgeCount(), g.chains.size(), g.freedClassCount(),
+                    latentAdded.get(), latentDropped.get());
         } finally {
             graphLock.unlock();
         }
@@ -428,7 +481,7 @@ public final class Lockdep implements LockDependencyValidator {
             if (g.chains.size() >= maxChains) {
                 return List.of(new ReportFormatter(g, h, depth).capacity("MAX_LOCKDEP_CHAINS", maxChains));
             }
-            String at = Frames.caller();
+            String at = h.trace == null ? Frames.caller() : h.trace.isEmpty() ? "?" : h.trace.get(0);
             boolean learnAll = policy != ReportPolicy.THROW || !fromAcquire;
             List<DependencyGraph.Violation> vs = trylock ? List.of() : g.check(h, depth, cls, mode, maxEdges, learnAll);
             boolean capacity = vs.stream().anyMatch(v -> v.kind == LockdepReport.Kind.CAPACITY);
