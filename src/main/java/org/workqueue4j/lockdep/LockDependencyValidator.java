@@ -60,6 +60,20 @@ public interface LockDependencyValidator {
      */
     void initialize(LockMap map);
 
+    /**
+     * The kernel's {@code lockdep_assert_held*()}: checks what the calling thread holds. A failed
+     * assertion is reported ({@link LockdepReport.Kind#ASSERTION}) and, under
+     * {@link ReportPolicy#THROW}, thrown as an {@link IllegalStateException}. Silent once the
+     * validator has stopped validating (as the kernel's, after {@code debug_locks_off()}); a
+     * no-op for the disabled validator.
+     *
+     * @param map the lock instance
+     * @param expected what must be true
+     * @throws IllegalStateException under THROW, if the assertion fails
+     */
+    default void assertHeld(LockMap map, LockAssertion expected) {
+    }
+
     /** Returns whether the calling thread holds {@code map} (the kernel's {@code lockdep_is_held()}). */
     boolean isHeld(LockMap map);
 

@@ -79,6 +79,18 @@ public final class LockMap {
         return subclass;
     }
 
+    /**
+     * The kernel's {@code lockdep_assert_held*()} for a pseudo-lock:
+     * {@code validator.assertHeld(this, expected)}.
+     *
+     * @param validator the validator the map is acquired with; not null
+     * @param expected what must be true of the calling thread; not null
+     * @throws IllegalStateException under {@link ReportPolicy#THROW}, if the assertion fails
+     */
+    public void assertHeld(LockDependencyValidator validator, LockAssertion expected) {
+        Objects.requireNonNull(validator, "validator").assertHeld(this, expected);
+    }
+
     @Override
     public String toString() {
         return subclass == 0 ? name : name + "/" + subclass;

@@ -308,6 +308,82 @@ public final class Lockdep implements LockDependencyValidator {
     }
 
     @Override
+    public void assertHeld(LockMap map, LockAssertion expected) {
+        Objects.requireNonNull(map, "map");
+        Objects.requireNonNull(expected, "expected");
+        if (!validating) {
+            return;
+        }
+        HeldLocks h = held.get();
+        int i = h.find(map);
+        boolean ok;
+        switch (expected) {
+            case NOT_HELD:
+                ok = i < 0;
+                break;
+            case HELD_READ:
+                ok = i >= 0 && h.modes[i].isRead();
+                break;
+            case HELD_WRITE:
+                ok = i >= 0 && h.modes[i] == AcquireMode.EXCLUSIVE;
+                break;
+            default:
+                ok = i >= 0;
+        }
+        if (ok) {
+            return;
+        }
+        LockdepReport r = format(current(h), h, h.depth, f -> f.assertion(map, expected));
+        emit(r, false);
+        if (policy == ReportPolicy.THROW) {
+            throw new IllegalStateException(r.title() + "\n" + r.text());
+        }
+    }
+
+    /**
+     * Returns a consistent copy of the classes with their dependency counts, the validated
+     * chains and every known thread's held locks (the kernel's {@code /proc/lockdep},
+     * {@code /proc/lockdep_chains} and {@code debug_show_all_locks()}), as data with a
+     * {@link LockdepSnapshot#text() text} rendering. Also sweeps ended threads (see
+     * {@link LockdepReport.Kind#HELD_AT_EXIT}). Thread-safe; takes the graph lock, so it is
+     * meant for diagnostics, not hot paths.
+     *
+     * @return the snapshot
+     */
+    public LockdepSnapshot snapshot() {
+        LockdepStats s = stats();
+        graphLock.lock();
+        try {
+            DependencyGraph g = graph;
+            List<LockdepSnapshot.ClassInfo> classes = new ArrayList<>();
+            for (LockClass c : g.liveClasses()) {
+                List<String> after = new ArrayList<>(c.after.size());
+                for (LockDependency e : c.after) {
+                    after.add(e.to.name);
+                }
+                classes.add(new LockdepSnapshot.ClassInfo(c.name, c.after.size(), c.before.size(), List.copyOf(after)));
+            }
+            List<LockdepSnapshot.ChainInfo> chains = new ArrayList<>();
+            for (DependencyGraph.Chain ch : g.chainInfo.values()) {
+                List<String> names = new ArrayList<>(ch.classes.length);
+                for (int i = 0; i < ch.classes.length; i++) {
+                    names.add(ch.classes[i].name + (ch.modes[i].isRead() ? " (read)" : ""));
+                }
+                chains.add(new LockdepSnapshot.ChainInfo(List.copyOf(names), ch.at));
+            }
+            List<LockdepSnapshot.ThreadLocks> threadLocks = new ArrayList<>();
+            for (HeldLocks t : threads) {
+                int d = Math.min(t.depth, HeldLocks.MAX_DEPTH); // racy read of another thread's stack
+                List<String> lines = t.graph == g ? new ReportFormatter(g, t, d, t.threadName).heldLines() : List.of();
+                threadLocks.add(new LockdepSnapshot.ThreadLocks(t.threadName, t.ownerAlive(), List.copyOf(lines)));
+            }
+            return new LockdepSnapshot(List.copyOf(classes), List.copyOf(chains), List.copyOf(threadLocks), s);
+        } finally {
+            graphLock.unlock();
+        }
+    }
+
+    @Override
     public boolean isHeld(LockMap map) {
         return held.get().find(map) >= 0;
     }

@@ -27,7 +27,9 @@ public final class LockdepReport {
          */
         LEAKED_LOCK,
         /** "is exiting with locks still held!": a thread ended holding validated locks, which stay locked. */
-        HELD_AT_EXIT
+        HELD_AT_EXIT,
+        /** A failed {@code lockdep_assert_held*()} ({@link LockDependencyValidator#assertHeld}). */
+        ASSERTION
     }
 
     private final Kind kind;

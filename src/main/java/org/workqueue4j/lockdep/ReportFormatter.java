@@ -66,6 +66,16 @@ final class ReportFormatter {
         return new LockdepReport(LockdepReport.Kind.LEAKED_LOCK, title, classes, heldLines, thread, sb.toString());
     }
 
+    /** A failed lockdep_assert_held*(). */
+    LockdepReport assertion(LockMap map, LockAssertion expected) {
+        String title = "WARNING: lock assertion failed: " + className(map) + " expected " + expected;
+        StringBuilder sb = header(title);
+        sb.append(thread).append(" at: ").append(Frames.caller()).append('\n');
+        List<String> heldLines = heldLocks(sb);
+        backtrace(sb);
+        return new LockdepReport(LockdepReport.Kind.ASSERTION, title, List.of(className(map)), heldLines, thread, sb.toString());
+    }
+
     /** The kernel's debug_check_no_locks_held() at exit, for a thread that ended (no backtrace: it is gone). */
     LockdepReport heldAtExit() {
         String title = "WARNING: " + thread + " is exiting with locks still held!";
@@ -205,6 +215,18 @@ final class ReportFormatter {
     private static String className(LockMap map) {
         LockClassKey key = map.key();
         return map.subclass() == 0 ? key.name() : key.name() + "/" + map.subclass();
+    }
+
+    /** The held-lock lines of {@code held[0..depth)}, without the heading. */
+    List<String> heldLines() {
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < depth; i++) {
+            LockClass c = held.classes[i]; // another thread's stack may be changing: skip a torn entry
+            if (c != null) {
+                lines.add(lock(c.name, heldAt(i)).substring(1));
+            }
+        }
+        return lines;
     }
 
     private List<String> heldLocks(StringBuilder sb) {
