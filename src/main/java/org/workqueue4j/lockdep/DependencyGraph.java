@@ -260,7 +260,8 @@ final class DependencyGraph {
      * nothing of this acquisition is learnt. A recursive violation is returned alone: the
      * cycles through a class that is already held are implied by it.
      */
-    List<Violation> check(HeldLocks held, int depth, LockClass next, AcquireMode mode, int maxEdges, boolean learnAll) {
+    List<Violation> check(HeldLocks held, int depth, LockClass next, AcquireMode mode, int maxEdges, boolean learnAll,
+                          LockMap nest) {
         List<Violation> found = new ArrayList<>(1);
         for (int i = 0; i < depth; i++) {
             if (held.classes[i] != next) {
@@ -268,6 +269,9 @@ final class DependencyGraph {
             }
             if (mode == AcquireMode.RECURSIVE_READ && held.modes[i].isRead()) {
                 continue; // read-after-read recursion of one class is allowed for recursive readers
+            }
+            if (held.nestedUnder(i, next, nest)) {
+                continue; // the kernel's nest_lock: instances of one class serialized by a held outer lock
             }
             found.add(new Violation(LockdepReport.Kind.RECURSIVE, i, List.of(), null));
             if (!learnAll) {

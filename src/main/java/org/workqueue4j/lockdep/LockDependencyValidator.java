@@ -27,6 +27,26 @@ public interface LockDependencyValidator {
      */
     void acquire(LockMap map, AcquireMode mode, boolean trylock);
 
+    /**
+     * A blocking acquire with the kernel's nesting annotations: {@code subclass} for this
+     * acquisition only ({@code mutex_lock_nested}), and a {@code nestLock}
+     * ({@code mutex_lock_nest_lock}): while the calling thread holds {@code nestLock}, further
+     * instances of the same class taken under it are not recursive locking and share one held
+     * entry (so sorted locking of any number of instances validates, with no subclass per
+     * instance and no held-depth limit). A {@code nestLock} the thread does not hold is ignored.
+     * By default a plain {@link #acquire(LockMap, AcquireMode, boolean)}.
+     *
+     * @param map the lock instance
+     * @param subclass 0..{@value LockMap#MAX_SUBCLASS}, this acquisition's subclass
+     * @param mode exclusive, reader or recursive reader
+     * @param nestLock the outer lock that serializes instances of this class, or null
+     * @throws PotentialDeadlockException under {@link ReportPolicy#THROW}, before the caller blocks
+     * @throws IllegalArgumentException if the subclass is out of range
+     */
+    default void acquireNested(LockMap map, int subclass, AcquireMode mode, LockMap nestLock) {
+        acquire(map, mode, false);
+    }
+
     /** Exclusive, blocking {@link #acquire(LockMap, AcquireMode, boolean)}. */
     default void acquire(LockMap map) {
         acquire(map, AcquireMode.EXCLUSIVE, false);

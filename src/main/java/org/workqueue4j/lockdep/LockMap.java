@@ -35,6 +35,9 @@ public final class LockMap {
      */
     Runnable leakRelease;
 
+    /** Classes of this map taken as another subclass (lockNested), per subclass; racy like classCache. */
+    LockClass[] subclassCache;
+
     /**
      * Creates a lock instance of subclass 0.
      *

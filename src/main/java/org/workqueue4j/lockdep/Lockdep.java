@@ -161,7 +161,7 @@ public final class Lockdep implements LockDependencyValidator {
                 h.hit();
             } else {
                 h.miss();
-                for (LockdepReport r : validateMiss(h, h.depth, g, cls, mode, trylock, key, true)) {
+                for (LockdepReport r : validateMiss(h, h.depth, g, cls, mode, trylock, key, true, null)) {
                     emit(r, true); // throws under THROW, before the lock is pushed
                 }
             }
@@ -170,11 +170,51 @@ public final class Lockdep implements LockDependencyValidator {
     }
 
     @Override
+    public void acquireNested(LockMap map, int subclass, AcquireMode mode, LockMap nestLock) {
+        Objects.requireNonNull(map, "map");
+        Objects.requireNonNull(mode, "mode");
+        if (subclass < 0 || subclass > LockMap.MAX_SUBCLASS) {
+            throw new IllegalArgumentException("subclass " + subclass + " of lock '" + map.name() + "' is outside 0.."
+                    + LockMap.MAX_SUBCLASS);
+        }
+        HeldLocks h = held.get();
+        DependencyGraph g = current(h);
+        LockMap nest = nestLock != null && h.findHolding(nestLock) >= 0 ? nestLock : null; // not held: no nesting
+        LockClass cls = subclass == map.subclass() ? classOf(map, g) : classOf(map, subclass, g);
+        int top = h.depth - 1;
+        if (nest != null && top >= 0 && h.nestedUnder(top, cls, nest)) {
+            // The kernel's reference merge: one held entry for all the instances, so sorted
+            // multi-instance locking needs no subclass per instance and no held-stack slot per lock.
+            h.refs[top] = (h.refs[top] == 0 ? 1 : h.refs[top]) + 1;
+            return;
+        }
+        if (h.depth >= HeldLocks.MAX_DEPTH) {
+            depthExceeded(h, g);
+            return;
+        }
+        long key = HeldLocks.iterateChainKey(h.topKey(), cls, mode, false);
+        if (validating) {
+            if (g.chains.contains(key)) {
+                h.hit();
+            } else {
+                h.miss();
+                for (LockdepReport r : validateMiss(h, h.depth, g, cls, mode, false, key, true, nest)) {
+                    emit(r, true);
+                }
+            }
+        }
+        h.push(map, cls, mode, false, key, nest);
+    }
+
+    @Override
     public void release(LockMap map) {
         Objects.requireNonNull(map, "map");
         HeldLocks h = held.get();
         DependencyGraph g = current(h);
-        int i = h.find(map);
+        int i = h.findHolding(map);
+        if (i >= 0 && h.refs[i] > 0 && --h.refs[i] > 0) {
+            return; // one of several instances merged under a nest lock: the entry stays
+        }
         if (i < 0) {
             if (validating) {
                 emit(format(g, h, h.depth, f -> f.releaseNotHeld(map)), false);
@@ -187,7 +227,7 @@ public final class Lockdep implements LockDependencyValidator {
             h.rehash(i);
             for (int j = i; j < h.depth && validating; j++) {
                 if (!g.chains.contains(h.keys[j])) {
-                    for (LockdepReport r : validateMiss(h, j, g, h.classes[j], h.modes[j], h.trylocks[j], h.keys[j], false)) {
+                    for (LockdepReport r : validateMiss(h, j, g, h.classes[j], h.modes[j], h.trylocks[j], h.keys[j], false, h.nests[j])) {
                         emit(r, false);
                     }
                 }
@@ -273,7 +313,7 @@ public final class Lockdep implements LockDependencyValidator {
                 continue;
             }
             // Learnt like a WARN acquisition (the wait happened); reported, never thrown.
-            for (LockdepReport r : validateMiss(replay, replay.depth, g, cls, AcquireMode.EXCLUSIVE, false, key, false)) {
+            for (LockdepReport r : validateMiss(replay, replay.depth, g, cls, AcquireMode.EXCLUSIVE, false, key, false, null)) {
                 emit(r, false);
             }
         }
@@ -385,7 +425,7 @@ public final class Lockdep implements LockDependencyValidator {
 
     @Override
     public boolean isHeld(LockMap map) {
-        return held.get().find(map) >= 0;
+        return held.get().findHolding(map) >= 0;
     }
 
     /** Returns the number of reports emitted since construction or the last {@link #reset()}. */
@@ -514,6 +554,30 @@ public final class Lockdep implements LockDependencyValidator {
         return g;
     }
 
+    /** The class of {@code map} taken as {@code subclass} for one acquisition (lockNested). */
+    private LockClass classOf(LockMap map, int subclass, DependencyGraph g) {
+        LockClass[] cache = map.subclassCache;
+        LockClass c = cache == null ? null : cache[subclass];
+        if (c != null && c.graph == g && !c.zapped) {
+            return c;
+        }
+        graphLock.lock();
+        try {
+            c = g.classFor(map.key(), subclass, maxClasses);
+            if (c == null) {
+                return g.overflow; // the table is full: reported by the map's own class lookup
+            }
+            if (cache == null) {
+                cache = new LockClass[LockMap.MAX_SUBCLASS + 1];
+                map.subclassCache = cache;
+            }
+            cache[subclass] = c; // racy publish: LockClass's fields are final, as for classCache
+            return c;
+        } finally {
+            graphLock.unlock();
+        }
+    }
+
     private LockClass classOf(LockMap map, DependencyGraph g) {
         LockClass c = map.classCache;
         if (c != null && c.graph == g && !c.zapped) {
@@ -548,7 +612,8 @@ public final class Lockdep implements LockDependencyValidator {
      * is learnt); otherwise (a re-validation after an out-of-order release) the locks are held.
      */
     private List<LockdepReport> validateMiss(HeldLocks h, int depth, DependencyGraph g, LockClass cls,
-                                       AcquireMode mode, boolean trylock, long key, boolean fromAcquire) {
+                                       AcquireMode mode, boolean trylock, long key, boolean fromAcquire,
+                                       LockMap nest) {
         graphLock.lock();
         try {
             if (!validating || graph != g || cls.zapped || g.chains.contains(key)) {
@@ -559,7 +624,7 @@ public final class Lockdep implements LockDependencyValidator {
             }
             String at = h.trace == null ? Frames.caller() : h.trace.isEmpty() ? "?" : h.trace.get(0);
             boolean learnAll = policy != ReportPolicy.THROW || !fromAcquire;
-            List<DependencyGraph.Violation> vs = trylock ? List.of() : g.check(h, depth, cls, mode, maxEdges, learnAll);
+            List<DependencyGraph.Violation> vs = trylock ? List.of() : g.check(h, depth, cls, mode, maxEdges, learnAll, nest);
             boolean capacity = vs.stream().anyMatch(v -> v.kind == LockdepReport.Kind.CAPACITY);
             if (vs.isEmpty() || (!capacity && learnAll)) {
                 // Only now, and only with every dependency of the chain learnt: a fast-path hit

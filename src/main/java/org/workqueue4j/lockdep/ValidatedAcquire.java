@@ -43,6 +43,46 @@ abstract class ValidatedAcquire implements Lock {
         }
     }
 
+    /**
+     * {@link #lock()} validated as {@code subclass} of this lock's class for this acquisition
+     * (the kernel's {@code mutex_lock_nested}). Re-entering a held reentrant instance is not
+     * validated, as for {@code lock()}. The same releasing {@code unlock()}.
+     *
+     * @param subclass 0..{@value LockMap#MAX_SUBCLASS}
+     * @throws IllegalArgumentException if {@code subclass} is out of range
+     * @throws PotentialDeadlockException under {@link ReportPolicy#THROW}, before blocking
+     */
+    public void lockNested(int subclass) {
+        lockAnnotated(subclass, null);
+    }
+
+    /**
+     * {@link #lock()} under a nest lock (the kernel's {@code mutex_lock_nest_lock}): while the
+     * calling thread holds {@code nestLock}, any number of instances of this lock's class may be
+     * taken (in an order the nest lock makes safe, e.g. sorted by address) without a
+     * recursive-locking report and without one held-stack slot per instance.
+     *
+     * @param nestLock the outer lock, held by the caller; not null
+     * @throws PotentialDeadlockException under {@link ReportPolicy#THROW}, before blocking
+     */
+    public void lockNestLock(ValidatedLock nestLock) {
+        lockAnnotated(map.subclass(), java.util.Objects.requireNonNull(nestLock, "nestLock").map);
+    }
+
+    private void lockAnnotated(int subclass, LockMap nest) {
+        if (!enabled || nested()) {
+            inner.lock();
+            return;
+        }
+        validator.acquireNested(map, subclass, mode, nest);
+        try {
+            inner.lock();
+        } catch (Throwable t) {
+            validator.release(map);
+            throw t;
+        }
+    }
+
     @Override
     public void lockInterruptibly() throws InterruptedException {
         if (!enabled || nested()) {
