@@ -154,19 +154,24 @@ public final class Lockdep implements LockDependencyValidator {
             depthExceeded(h, g);
             return;
         }
-        LockClass cls = classOf(map, g);
+        validateAndPush(h, g, map, classOf(map, g), mode, trylock, null);
+    }
+
+    /** The chain-cache fast path, else the slow path; then pushes the lock. */
+    private void validateAndPush(HeldLocks h, DependencyGraph g, LockMap map, LockClass cls, AcquireMode mode,
+                                 boolean trylock, LockMap nest) {
         long key = HeldLocks.iterateChainKey(h.topKey(), cls, mode, trylock);
         if (validating) {
             if (g.chains.contains(key)) {
                 h.hit();
             } else {
                 h.miss();
-                for (LockdepReport r : validateMiss(h, h.depth, g, cls, mode, trylock, key, true, null)) {
+                for (LockdepReport r : validateMiss(h, h.depth, g, cls, mode, trylock, key, true, nest)) {
                     emit(r, true); // throws under THROW, before the lock is pushed
                 }
             }
         }
-        h.push(map, cls, mode, trylock, key);
+        h.push(map, cls, mode, trylock, key, nest);
     }
 
     @Override
@@ -192,18 +197,7 @@ public final class Lockdep implements LockDependencyValidator {
             depthExceeded(h, g);
             return;
         }
-        long key = HeldLocks.iterateChainKey(h.topKey(), cls, mode, false);
-        if (validating) {
-            if (g.chains.contains(key)) {
-                h.hit();
-            } else {
-                h.miss();
-                for (LockdepReport r : validateMiss(h, h.depth, g, cls, mode, false, key, true, nest)) {
-                    emit(r, true);
-                }
-            }
-        }
-        h.push(map, cls, mode, false, key, nest);
+        validateAndPush(h, g, map, cls, mode, false, nest);
     }
 
     @Override
