@@ -92,11 +92,18 @@ final class DependencyGraph {
         }
     }
 
+    /** Whether classes carry lock_stat counters (Lockdep.Builder.lockStat); set before any class exists. */
+    final boolean lockStat;
     final ChainCache chains = new ChainCache();
     /** Chain key -> the chain's site and classes. */
     final Map<Long, Chain> chainInfo = new HashMap<>();
     /** The class used for all locks once the class table is full (validation is then off). */
-    final LockClass overflow = new LockClass(0, 0, "<overflow>", 0, this);
+    final LockClass overflow;
+
+    DependencyGraph(boolean lockStat) {
+        this.lockStat = lockStat;
+        this.overflow = new LockClass(0, 0, "<overflow>", 0, this);
+    }
 
     private final ReferenceQueue<LockClassKey> collectedKeys = new ReferenceQueue<>();
     private final Map<KeyRef, KeyRef> byKey = new HashMap<>();

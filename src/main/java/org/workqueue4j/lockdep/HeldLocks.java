@@ -56,6 +56,8 @@ final class HeldLocks {
      * the entry's class were merged into it under a held nest lock (released one by one).
      */
     final int[] refs = new int[MAX_DEPTH];
+    /** lock_stat: when each entry was acquired (System.nanoTime), only while statistics are on. */
+    final long[] since = new long[MAX_DEPTH];
     /** {@code keys[i]}: chain key of the stack {@code [0..i]}, the kernel's per-hlock chain key. */
     final long[] keys = new long[MAX_DEPTH];
     int depth;
@@ -143,6 +145,7 @@ final class HeldLocks {
             trylocks[j] = trylocks[j + 1];
             nests[j] = nests[j + 1];
             refs[j] = refs[j + 1];
+            since[j] = since[j + 1];
         }
         nests[last] = null;
         refs[last] = 0;

@@ -47,6 +47,27 @@ public interface LockDependencyValidator {
         acquire(map, mode, false);
     }
 
+    /**
+     * Returns whether this validator collects lock_stat statistics; validated locks then time
+     * their contended acquisitions. False by default.
+     *
+     * @return true if {@link #contended} wants to be called
+     */
+    default boolean lockStatEnabled() {
+        return false;
+    }
+
+    /**
+     * lock_stat: a blocking acquisition of {@code map} found the lock taken and waited
+     * {@code waitNanos}. Called by validated locks only when {@link #lockStatEnabled()}. No-op
+     * by default.
+     *
+     * @param map the lock instance
+     * @param waitNanos how long it waited
+     */
+    default void contended(LockMap map, long waitNanos) {
+    }
+
     /** Exclusive, blocking {@link #acquire(LockMap, AcquireMode, boolean)}. */
     default void acquire(LockMap map) {
         acquire(map, AcquireMode.EXCLUSIVE, false);

@@ -97,11 +97,12 @@ public final class Lockdep implements LockDependencyValidator {
     private final int maxClasses;
     private final int maxEdges;
     private final int maxChains;
+    private final boolean lockStat;
 
     /** Serializes every graph read and write (the kernel's graph_lock / lockdep_lock). */
     private final ReentrantLock graphLock = new ReentrantLock();
     /** Current generation; volatile so a reset() is seen by the next acquire of every thread. */
-    private volatile DependencyGraph graph = new DependencyGraph();
+    private volatile DependencyGraph graph;
     /** The kernel's debug_locks: plain volatile reads on the fast path, CAS to turn off. */
     private volatile boolean validating = true;
 
@@ -122,6 +123,8 @@ public final class Lockdep implements LockDependencyValidator {
         this.maxClasses = b.maxClasses;
         this.maxEdges = b.maxEdges;
         this.maxChains = b.maxChains;
+        this.lockStat = b.lockStat;
+        this.graph = new DependencyGraph(lockStat);
     }
 
     /** Returns a builder with the kernel's defaults: WARN_ONCE, 8191 classes, 32768 edges, 65536 chains. */
@@ -172,6 +175,66 @@ public final class Lockdep implements LockDependencyValidator {
             }
         }
         h.push(map, cls, mode, trylock, key, nest);
+        if (lockStat && cls.stat != null) {
+            cls.stat.acquisitions.increment();
+            h.since[h.depth - 1] = System.nanoTime();
+        }
+    }
+
+    @Override
+    public boolean lockStatEnabled() {
+        return lockStat;
+    }
+
+    @Override
+    public void contended(LockMap map, long waitNanos) {
+        if (!lockStat) {
+            return;
+        }
+        LockClass c = map.classCache;
+        if (c != null && c.stat != null) {
+            c.stat.contended(waitNanos);
+        }
+    }
+
+    /**
+     * Returns the lock_stat statistics of every live class, most contended first (the kernel's
+     * {@code /proc/lock_stat}); empty unless {@link Builder#lockStat(boolean)} is on.
+     * Thread-safe; the sums are read while other threads may add to them.
+     *
+     * @return one entry per class
+     */
+    public List<LockStat> lockStats() {
+        if (!lockStat) {
+            return List.of();
+        }
+        List<LockStat> out = new ArrayList<>();
+        graphLock.lock();
+        try {
+            for (LockClass c : graph.liveClasses()) {
+                out.add(c.stat.snapshot(c.name));
+            }
+        } finally {
+            graphLock.unlock();
+        }
+        out.sort(java.util.Comparator.comparingLong(LockStat::contentions).reversed()
+                .thenComparing(java.util.Comparator.comparingLong(LockStat::acquisitions).reversed()));
+        return out;
+    }
+
+    /**
+     * Returns {@link #lockStats()} as a table in the spirit of {@code /proc/lock_stat}.
+     *
+     * @return the text, one line per class
+     */
+    public String lockStatText() {
+        StringBuilder sb = new StringBuilder(String.format("%-40s %12s %12s %14s %14s %12s %14s %14s%n", "class name",
+                "contentions", "waittime-max", "waittime-total", "acquisitions", "", "holdtime-max", "holdtime-total"));
+        for (LockStat s : lockStats()) {
+            sb.append(String.format("%-40s %12d %12d %14d %14d %12s %14d %14d%n", s.className(), s.contentions(),
+                    s.waitMaxNanos(), s.waitTotalNanos(), s.acquisitions(), "", s.holdMaxNanos(), s.holdTotalNanos()));
+        }
+        return sb.toString();
     }
 
     @Override
@@ -208,6 +271,9 @@ public final class Lockdep implements LockDependencyValidator {
         int i = h.findHolding(map);
         if (i >= 0 && h.refs[i] > 0 && --h.refs[i] > 0) {
             return; // one of several instances merged under a nest lock: the entry stays
+        }
+        if (lockStat && i >= 0 && h.classes[i].stat != null) {
+            h.classes[i].stat.held(System.nanoTime() - h.since[i]);
         }
         if (i < 0) {
             if (validating) {
@@ -440,7 +506,7 @@ public final class Lockdep implements LockDependencyValidator {
     public void reset() {
         graphLock.lock();
         try {
-            graph = new DependencyGraph();
+            graph = new DependencyGraph(lockStat);
             reported.clear();
             reports.clear();
             retiredHits.set(0);
@@ -710,6 +776,7 @@ public final class Lockdep implements LockDependencyValidator {
         private int maxClasses = DEFAULT_MAX_CLASSES;
         private int maxEdges = DEFAULT_MAX_EDGES;
         private int maxChains = DEFAULT_MAX_CHAINS;
+        private boolean lockStat;
 
         private Builder() {
         }
@@ -753,6 +820,20 @@ public final class Lockdep implements LockDependencyValidator {
         /** Sets the chain limit (default 65536). */
         public Builder maxChains(int n) {
             this.maxChains = check("maxChains", n, 1 << 28);
+            return this;
+        }
+
+        /**
+         * Collects per-class contention and hold-time statistics ({@link Lockdep#lockStats()},
+         * the kernel's {@code CONFIG_LOCK_STAT}); default off. Off, a validated lock pays one
+         * branch on a final field per acquisition; on, two {@code System.nanoTime()} calls per
+         * hold and a {@code tryLock} before each blocking acquire.
+         *
+         * @param on whether to collect
+         * @return this builder
+         */
+        public Builder lockStat(boolean on) {
+            this.lockStat = on;
             return this;
         }
 
