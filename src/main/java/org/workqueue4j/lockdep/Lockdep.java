@@ -72,6 +72,24 @@ public final class Lockdep implements LockDependencyValidator {
      * first report turns validation off with a compare-and-set on `validating` (the kernel's
      * debug_locks_off(): exactly one thread prints); held locks stay tracked so isHeld()
      * keeps working. Capacity limits turn validation off the same way, with one report.
+     *
+     * Learning under WARN. check() adds every dependency an acquisition makes, also after (and
+     * including) a reported one: the acquisition goes ahead, so the edge is real, and a later
+     * distinct cycle through it must be found. A chain is cached only with all its edges
+     * learnt. Under THROW the refused acquisition learns nothing.
+     *
+     * Lifetime. Keys are held weakly by the graph; unregisterKey() (a destroyed queue) or the
+     * reference queue (a collected key) frees a class with its edges and chains. Chain keys
+     * hash the class's never-reused uid, so lock-free readers can never match a freed chain
+     * against a new class that reuses the slot.
+     *
+     * Latent waits (DEFER_UNTIL_USED). deferWait() snapshots the held stack and its trace; the
+     * queue keeps it; addLatentWaits() replays it on a HeldLocks without an owner whose trace
+     * stands in for the current stack (edges and reports), through the same validateMiss().
+     *
+     * Nesting. acquireNested() takes a subclass per acquisition; under a held nest lock, an
+     * instance of the top entry's class is merged into that entry (refs, the kernel's
+     * hlock->references) and released one by one.
      */
 
     /** Default class limit, the kernel's {@code MAX_LOCKDEP_KEYS}. */
