@@ -43,7 +43,7 @@ public final class WorkQueues implements AutoCloseable {
                 config.idleTimeout,
                 (wq, n, e) -> h.uncaught((WorkQueue) wq.api(), ItemNode.workOf(n), e),
                 config.cpuIntensiveThreshold, config.watchdogThreshold, config.reportListener,
-                config.validator, config.flushAnnotation == FlushAnnotation.ALWAYS, config.maxWorkers);
+                config.validator, config.flushAnnotation, config.maxWorkers);
         try {
             system = WorkQueue.createSystem(WorkQueue.builder("events").runtime(this), this);
             systemHighPri = WorkQueue.createSystem(WorkQueue.builder("events_highpri").highPriority().runtime(this), this);

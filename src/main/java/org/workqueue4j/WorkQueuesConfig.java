@@ -122,7 +122,7 @@ public final class WorkQueuesConfig {
         private Duration watchdogThreshold = Duration.ofSeconds(30);
         private Consumer<String> reportListener;
         private LockDependencyValidator validator;
-        private FlushAnnotation flushAnnotation = FlushAnnotation.SKIP_NEVER_USED;
+        private FlushAnnotation flushAnnotation = FlushAnnotation.DEFER_UNTIL_USED;
         private String name;
         private int maxWorkers;
 
@@ -140,8 +140,8 @@ public final class WorkQueuesConfig {
         }
 
         /**
-         * Whether flush, drain and destroy of a queue that never had an item still annotate
-         * (default {@link FlushAnnotation#SKIP_NEVER_USED}).
+         * How flush, drain and destroy of a queue that never had an item are annotated
+         * (default {@link FlushAnnotation#DEFER_UNTIL_USED}).
          */
         public Builder flushAnnotation(FlushAnnotation policy) {
             this.flushAnnotation = Objects.requireNonNull(policy, "flushAnnotation");

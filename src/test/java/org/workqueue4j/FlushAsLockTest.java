@@ -10,6 +10,10 @@ import java.util.concurrent.CountDownLatch;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.workqueue4j.demo.MutualFlushScenario;
+import org.workqueue4j.demo.SeedScenario;
 import org.workqueue4j.lockdep.LockClassKey;
 import org.workqueue4j.lockdep.Lockdep;
 import org.workqueue4j.lockdep.LockdepReport;
@@ -18,8 +22,10 @@ import org.workqueue4j.lockdep.ReportPolicy;
 import org.workqueue4j.lockdep.ValidatedLock;
 
 /**
- * The six workqueue flush scenarios of the reference file (§5), each with the kernel's verdict
- * under {@link FlushAnnotation#ALWAYS}, and the last one also under SKIP_NEVER_USED.
+ * The workqueue flush scenarios of the reference file (§5) and of issue 14, each under all three
+ * flush-annotation policies: where the queue was used before the wait, all three give the
+ * kernel's verdict; the never-used cases (the seed, the mutual flush) are where they differ
+ * (the verdict table is in the README, "Lock validation").
  */
 class FlushAsLockTest {
     private final List<LockdepReport> reports = new CopyOnWriteArrayList<>();
@@ -52,9 +58,10 @@ class FlushAsLockTest {
         };
     }
 
-    @Test
-    void flushingAQueueFromOneOfItsItemsIsRecursiveLockingOnTheQueue() {
-        WorkQueue q = runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS).queueBuilder("events").build();
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(FlushAnnotation.class)
+    void flushingAQueueFromOneOfItsItemsIsRecursiveLockingOnTheQueue(FlushAnnotation annotation) {
+        WorkQueue q = runtime(ReportPolicy.WARN, annotation).queueBuilder("events").build();
         q.queue(new Work("flusher", q::flush));
         q.flush();
 
@@ -64,9 +71,10 @@ class FlushAsLockTest {
         });
     }
 
-    @Test
-    void holdingALockAroundWorkFlushOfAnItemThatTakesItIsCircular() {
-        WorkQueue q = runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS).queueBuilder("q").build();
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(FlushAnnotation.class)
+    void holdingALockAroundWorkFlushOfAnItemThatTakesItIsCircular(FlushAnnotation annotation) {
+        WorkQueue q = runtime(ReportPolicy.WARN, annotation).queueBuilder("q").build();
         ValidatedLock m = mutex("M");
         Work w = new Work("w", taking(m));
         q.queue(w);
@@ -85,9 +93,10 @@ class FlushAsLockTest {
         });
     }
 
-    @Test
-    void holdingALockAroundQueueFlushOfAQueueWhoseItemTakesItIsCircular() {
-        WorkQueue q = runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS).queueBuilder("q").build();
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(FlushAnnotation.class)
+    void holdingALockAroundQueueFlushOfAQueueWhoseItemTakesItIsCircular(FlushAnnotation annotation) {
+        WorkQueue q = runtime(ReportPolicy.WARN, annotation).queueBuilder("q").build();
         ValidatedLock m = mutex("M");
         q.queue(new Work("takes-m", taking(m)));
         q.flush();
@@ -103,9 +112,10 @@ class FlushAsLockTest {
         });
     }
 
-    @Test
-    void flushingASiblingFromAnItemOfAnOrderedQueueIsRecursiveOnTheQueue() {
-        WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.ALWAYS).queueBuilder("ordered").ordered().build();
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(FlushAnnotation.class)
+    void flushingASiblingFromAnItemOfAnOrderedQueueIsRecursiveOnTheQueue(FlushAnnotation annotation) {
+        WorkQueue q = runtime(ReportPolicy.THROW, annotation).queueBuilder("ordered").ordered().build();
         Work w2 = new Work("w2", () -> { });
         q.queue(new Work("w1", w2::flush)); // w2 queued behind w1: a real deadlock, predicted instead
         q.queue(w2);
@@ -122,28 +132,32 @@ class FlushAsLockTest {
      * when an item flushes a sibling queued behind it, like an ordered queue. The kernel's
      * start_flush_work touches the queue map when {@code saved_max_active == 1}.
      */
-    @Test
-    void flushingASiblingFromAnItemOfAPerCpuMaxActiveOneQueueIsRecursiveOnTheQueue() throws Exception {
-        WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.ALWAYS).queueBuilder("one").maxActive(1).build();
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(FlushAnnotation.class)
+    void flushingASiblingFromAnItemOfAPerCpuMaxActiveOneQueueIsRecursiveOnTheQueue(FlushAnnotation annotation) throws Exception {
+        WorkQueue q = runtime(ReportPolicy.THROW, annotation).queueBuilder("one").maxActive(1).build();
         assertSiblingFlushIsPredicted(q);
     }
 
-    @Test
-    void flushingASiblingFromAnItemOfAnUnboundMaxActiveOneQueueIsRecursiveOnTheQueue() throws Exception {
-        WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.ALWAYS).queueBuilder("one").unbound().maxActive(1).build();
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(FlushAnnotation.class)
+    void flushingASiblingFromAnItemOfAnUnboundMaxActiveOneQueueIsRecursiveOnTheQueue(FlushAnnotation annotation) throws Exception {
+        WorkQueue q = runtime(ReportPolicy.THROW, annotation).queueBuilder("one").unbound().maxActive(1).build();
         assertSiblingFlushIsPredicted(q);
     }
 
-    @Test
-    void theCurrentLimitDecidesNotTheOneAtCreation() throws Exception {
-        WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.ALWAYS).queueBuilder("one").unbound().maxActive(4).build();
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(FlushAnnotation.class)
+    void theCurrentLimitDecidesNotTheOneAtCreation(FlushAnnotation annotation) throws Exception {
+        WorkQueue q = runtime(ReportPolicy.THROW, annotation).queueBuilder("one").unbound().maxActive(4).build();
         q.setMaxActive(1);
         assertSiblingFlushIsPredicted(q);
     }
 
-    @Test
-    void aSiblingFlushOnAQueueRaisedAboveOneIsNotReported() throws Exception {
-        WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.ALWAYS).queueBuilder("two").unbound().maxActive(1).build();
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(FlushAnnotation.class)
+    void aSiblingFlushOnAQueueRaisedAboveOneIsNotReported(FlushAnnotation annotation) throws Exception {
+        WorkQueue q = runtime(ReportPolicy.THROW, annotation).queueBuilder("two").unbound().maxActive(1).build();
         q.setMaxActive(2);
         Work w2 = new Work("w2", () -> { });
         CountDownLatch done = new CountDownLatch(1);
@@ -201,9 +215,10 @@ class FlushAsLockTest {
         assertSelfCancelIsReportedThenRefused(Work::disableSync);
     }
 
-    @Test
-    void underThrowASelfCancelSyncThrowsTheReportBeforeTheRefusal() {
-        WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.ALWAYS).queueBuilder("q").build();
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(FlushAnnotation.class)
+    void underThrowASelfCancelSyncThrowsTheReportBeforeTheRefusal(FlushAnnotation annotation) {
+        WorkQueue q = runtime(ReportPolicy.THROW, annotation).queueBuilder("q").build();
         List<Throwable> thrown = new CopyOnWriteArrayList<>();
         Work[] self = new Work[1];
         self[0] = new Work("self-cancel", () -> {
@@ -240,9 +255,10 @@ class FlushAsLockTest {
         });
     }
 
-    @Test
-    void cancelSyncTouchesOnlyTheWorksMapNotTheQueues() {
-        WorkQueue q = runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS).queueBuilder("q").build();
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(FlushAnnotation.class)
+    void cancelSyncTouchesOnlyTheWorksMapNotTheQueues(FlushAnnotation annotation) {
+        WorkQueue q = runtime(ReportPolicy.WARN, annotation).queueBuilder("q").build();
         ValidatedLock m = mutex("M");
         q.queue(new Work("takes-m", taking(m)));
         q.flush();           // Q -> M recorded
@@ -285,6 +301,93 @@ class FlushAsLockTest {
         assertThat(reports).isEmpty();
     }
 
+    @Test
+    void destroyOfANeverUsedQueueUnderALockIsSilentUnderDeferUntilUsed() {
+        destroyNeverUsedUnderLock(FlushAnnotation.DEFER_UNTIL_USED);
+        assertThat(reports).isEmpty();
+        assertThat(lockdep.stats().latentDropped()).as("one distinct held stack, dropped with the unused queue").isEqualTo(1);
+    }
+
+    @Test
+    void deferUntilUsedIsTheDefault() {
+        lockdep = Lockdep.builder().policy(ReportPolicy.WARN).quiet().listener(reports::add).build();
+        rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(1).validator(lockdep).build());
+        ValidatedLock m = mutex("M");
+        WorkQueue q = rt.queueBuilder("never").build();
+        m.lock();
+        try {
+            q.flush();
+        } finally {
+            m.unlock();
+        }
+        q.destroy();
+        assertThat(lockdep.stats().latentDropped()).as("the flush under M was kept latent, then dropped").isEqualTo(1);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(FlushAnnotation.class)
+    void theSeedIsSilentExceptUnderAlways(FlushAnnotation annotation) {
+        SeedScenario.Outcome o = SeedScenario.run(LazyQueueHolder.Strategy.CAS_DISCARD, annotation);
+        assertThat(o.discarded()).as("the CAS loser destroyed its never-used queue").isEqualTo(1);
+        if (annotation == FlushAnnotation.ALWAYS) {
+            assertThat(o.reports()).singleElement().extracting(LockdepReport::kind).isEqualTo(LockdepReport.Kind.CIRCULAR);
+        } else {
+            assertThat(o.reports()).isEmpty();
+        }
+    }
+
+    /**
+     * Issue 14's false negative of SKIP_NEVER_USED: item w1 of q1 flushes q2 while q2 was never
+     * used; later item w2 of q2 flushes q1. q1 -> w1 -> q2 -> w2 -> q1 is a real cycle.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(FlushAnnotation.class)
+    void theMutualFlushCycleIsMissedOnlyUnderSkipNeverUsed(FlushAnnotation annotation) {
+        MutualFlushScenario.Outcome o = MutualFlushScenario.run(annotation, ReportPolicy.WARN);
+        if (annotation == FlushAnnotation.SKIP_NEVER_USED) {
+            assertThat(o.reports()).isEmpty();
+        } else {
+            assertThat(o.reports()).singleElement().satisfies(r -> {
+                assertThat(r.kind()).isEqualTo(LockdepReport.Kind.CIRCULAR);
+                assertThat(r.classes()).contains("(wq_completion)q1", "(wq_completion)q2");
+            });
+        }
+        assertThat(o.workErrors()).isEmpty();
+    }
+
+    /**
+     * A latent wait that closes a cycle when its queue is first used is reported with the
+     * original flush's thread and stack, marked deferred, and not thrown even under THROW: the
+     * queue call that made the queue used returns normally.
+     */
+    @Test
+    void aDeferredReportCarriesTheOriginalFlushAndIsNeverThrown() {
+        runtime(ReportPolicy.THROW, FlushAnnotation.DEFER_UNTIL_USED);
+        LockClassKey shared = new LockClassKey("(wq_completion)dio/%s");
+        ValidatedLock m = mutex("M");
+        WorkQueue used = rt.queueBuilder("dio/sda").lockClass(shared).build();
+        used.queue(new Work("takes-m", taking(m)));
+        used.flush();                       // D -> M
+        WorkQueue late = rt.queueBuilder("dio/sdb").lockClass(shared).build();
+        m.lock();
+        try {
+            late.flush();                   // M -> D kept latent: sdb was never used
+        } finally {
+            m.unlock();
+        }
+        assertThat(reports).isEmpty();
+
+        assertThat(late.queue(new Work("first", () -> { }))).isTrue(); // first use: M -> D added, closes D -> M
+        late.flush();
+        assertThat(reports).singleElement().satisfies(r -> {
+            assertThat(r.kind()).isEqualTo(LockdepReport.Kind.CIRCULAR);
+            assertThat(r.deferred()).isTrue();
+            assertThat(r.threadName()).isEqualTo(Thread.currentThread().getName());
+            assertThat(r.text()).contains("deferred").contains("aDeferredReportCarriesTheOriginalFlushAndIsNeverThrown");
+        });
+        assertThat(lockdep.stats().latentAdded()).isEqualTo(1);
+    }
+
     /** Two queues share a class; the used one learns Q -> M, the never-used one is destroyed under M. */
     private void destroyNeverUsedUnderLock(FlushAnnotation annotation) {
         runtime(ReportPolicy.WARN, annotation);
@@ -319,9 +422,10 @@ class FlushAsLockTest {
         }
     }
 
-    @Test
-    void eachQueueHasAClassOfItsOwnByDefault() {
-        runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(FlushAnnotation.class)
+    void eachQueueHasAClassOfItsOwnByDefault(FlushAnnotation annotation) {
+        runtime(ReportPolicy.WARN, annotation);
         ValidatedLock m = mutex("M");
         WorkQueue a = rt.queueBuilder("dio/sda").build();
         a.queue(new Work("takes-m", taking(m)));
@@ -336,9 +440,10 @@ class FlushAsLockTest {
         assertThat(reports).isEmpty();
     }
 
-    @Test
-    void theWorkerHoldsTheQueueMapThenTheWorkMapAroundTheFunction() {
-        runtime(ReportPolicy.WARN, FlushAnnotation.ALWAYS);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(FlushAnnotation.class)
+    void theWorkerHoldsTheQueueMapThenTheWorkMapAroundTheFunction(FlushAnnotation annotation) {
+        runtime(ReportPolicy.WARN, annotation);
         WorkQueue q = rt.queueBuilder("held").build();
         boolean[] held = new boolean[2];
         Work[] self = new Work[1];

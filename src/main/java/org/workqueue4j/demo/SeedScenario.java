@@ -27,7 +27,7 @@ public final class SeedScenario {
                           List<LockdepReport> reports) {
         /** One line for the demo's table. */
         public String summary() {
-            return String.format("%-11s + %-15s queues created %d, discarded %d -> %s", strategy, policy, created,
+            return String.format("%-11s + %-16s queues created %d, discarded %d -> %s", strategy, policy, created,
                     discarded, reports.isEmpty() ? "no lockdep report"
                             : reports.size() + " lockdep report(s): " + reports.get(0).title());
         }

@@ -4,9 +4,12 @@ import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 
+import org.workqueue4j.FlushAnnotation;
+import org.workqueue4j.lockdep.LatentWait;
 import org.workqueue4j.lockdep.LockClassKey;
 import org.workqueue4j.lockdep.LockDependencyValidator;
 import org.workqueue4j.lockdep.LockMap;
@@ -77,6 +80,12 @@ public final class WorkqueueStruct {
     final WqRuntime runtime;
     /** The queue's flush pseudo-lock (kernel wq->lockdep_map). */
     final LockMap lockMap;
+    /** DEFER_UNTIL_USED: at most this many distinct latent waits per queue; more are counted as dropped. */
+    private static final int MAX_LATENT_WAITS = 16;
+    /** Guards latentWaits, and orders the first use's take against a concurrent deferral. */
+    private final Object latentLock = new Object();
+    /** Latent waits of DEFER_UNTIL_USED while the queue was never used; guarded by latentLock. */
+    private List<LatentWait> latentWaits;
     /** The key is this queue's own (not a caller's shared class): destroy() frees its class. */
     private final boolean ownLockClass;
     /** Validation is on: maintain `used`. Off, the insert path pays one final-field test. */
@@ -309,9 +318,8 @@ public final class WorkqueueStruct {
      * <p>Exception-safe, with one rule for the caller: it returns normally if and only if the
      * node has landed on a list. Whatever it throws (a refusal, or an {@code Error} such as a
      * StackOverflowError anywhere on the way, including at this method's own entry) leaves the
-     * node on no list with PENDING still claimed, and the caller releases it (clearState) in a
-     * handler of the frame that claimed it. The pool lock is
-     * released by try/finally. Under the lock every call that can throw comes before the
+     * node on no list and PENDING released (this call claimed it; see {@link #insert}). The
+     * pool lock is released by try/finally. Under the lock every call that can throw comes before the
      * commit point (the call-free {@code WorkList.addLast}); after it only plain writes follow,
      * and an Error from the wake-up that follows goes to the uncaught-work handler, outside the
      * lock (the item is queued: queue() returned true truthfully).
@@ -360,6 +368,7 @@ public final class WorkqueueStruct {
         if (last == null) {
             return;
         }
+        boolean firstUse = false;
         try {
             refuseIfRunningElsewhere(n, last);
         } finally {
@@ -401,6 +410,7 @@ public final class WorkqueueStruct {
      */
     private boolean insert(int cpu, WorkNode n, boolean claimed, boolean now) {
         boolean ownClaim = false; // this call claimed PENDING and must release it unless the node lands
+        boolean firstUse = false; // this insert set `used`: DEFER_UNTIL_USED's latent waits are replayed
         WorkerPool locked = null;
         Throwable afterLanding = null;
         try {
@@ -441,6 +451,7 @@ public final class WorkqueueStruct {
             }
             if (trackUsed && !(boolean) USED.getOpaque(this)) {
                 USED.setRelease(this, true);
+                firstUse = true;
             }
             boolean active = pwq.inactive.isEmpty() && pwq.nrActive < pwq.maxActive;
             n.setPool(pool); // harmless if what follows throws: readers re-check pwq under the lock
@@ -481,6 +492,9 @@ public final class WorkqueueStruct {
             }
             if (afterLanding != null) {
                 runtime.uncaught(this, n, afterLanding);
+            }
+            if (firstUse) {
+                addLatentWaits(); // outside the pool lock: it may report, and listeners are user code
             }
         }
     }
@@ -633,9 +647,64 @@ public final class WorkqueueStruct {
 
     // ------------------------------------------------------------------------------- flushing
 
-    /** True if a flush, drain or destroy must touch the queue's map (the `used` policy). */
+    /** True if a flush, drain or destroy must touch the queue's map now (the `used` policy). */
     boolean annotateFlush() {
-        return runtime.annotateNeverUsed() || (boolean) USED.getAcquire(this);
+        return runtime.flushAnnotation() == FlushAnnotation.ALWAYS || (boolean) USED.getAcquire(this);
+    }
+
+    /**
+     * Records "the caller waits for this queue": now, or (DEFER_UNTIL_USED, never used) as a
+     * latent wait kept on this instance. The `used` re-check under latentLock pairs with
+     * addLatentWaits(): a wait added before the first use's take is replayed by it, one added
+     * after sees `used` and is recorded directly, so none is lost.
+     */
+    private void annotateWait(LockDependencyValidator v) {
+        if (annotateFlush()) {
+            v.touch(lockMap);
+            return;
+        }
+        if (runtime.flushAnnotation() != FlushAnnotation.DEFER_UNTIL_USED) {
+            return; // SKIP_NEVER_USED
+        }
+        LatentWait w = v.deferWait(lockMap);
+        if (w == null) {
+            return;
+        }
+        boolean recordNow;
+        synchronized (latentLock) {
+            recordNow = (boolean) USED.getAcquire(this);
+            if (!recordNow) {
+                if (latentWaits == null) {
+                    latentWaits = new ArrayList<>(2);
+                }
+                if (latentWaits.stream().noneMatch(w::sameHeldLocks)) {
+                    if (latentWaits.size() < MAX_LATENT_WAITS) {
+                        latentWaits.add(w);
+                    } else {
+                        v.dropLatentWaits(1);
+                    }
+                }
+            }
+        }
+        if (recordNow) {
+            v.touch(lockMap); // raced with the first use: an ordinary wait now
+        }
+    }
+
+    /** First use: replays the latent waits into the graph (full check, deferred reports). */
+    private void addLatentWaits() {
+        List<LatentWait> waits = takeLatentWaits();
+        if (waits != null) {
+            runtime.validator().addLatentWaits(lockMap, waits);
+        }
+    }
+
+    private List<LatentWait> takeLatentWaits() {
+        synchronized (latentLock) {
+            List<LatentWait> waits = latentWaits;
+            latentWaits = null;
+            return waits;
+        }
     }
 
     /** Whether the queue was ever queued to (meaningful while validation is on). */
@@ -891,8 +960,8 @@ public final class WorkqueueStruct {
      */
     private void annotateAndRefuseSelfWait(String operation) {
         LockDependencyValidator v = runtime.validator();
-        if (v.isEnabled() && annotateFlush()) {
-            v.touch(lockMap);
+        if (v.isEnabled()) {
+            annotateWait(v);
         }
         Worker self = Worker.current();
         if (self != null && self.currentPwq != null && self.currentPwq.wq == this) {
@@ -1101,6 +1170,10 @@ public final class WorkqueueStruct {
         }
         stopRescuer();
         runtime.unregister(this);
+        List<LatentWait> unused = takeLatentWaits(); // destroyed unused: the latent waits never happened to matter
+        if (unused != null) {
+            runtime.validator().dropLatentWaits(unused.size());
+        }
         if (ownLockClass) {
             runtime.validator().unregisterKey(lockMap.key()); // kernel wq_unregister_lockdep
         }

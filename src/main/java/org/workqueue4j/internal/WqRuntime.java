@@ -10,6 +10,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import org.workqueue4j.FlushAnnotation;
 import org.workqueue4j.lockdep.LockDependencyValidator;
 import org.workqueue4j.lockdep.LockMap;
 
@@ -43,8 +44,8 @@ public final class WqRuntime {
     private final HungWaits hungWaits;
     private final Consumer<String> reportListener;
     private final LockDependencyValidator validator;
-    /** Flush-annotation policy ALWAYS (true) or SKIP_NEVER_USED (false). */
-    private final boolean annotateNeverUsed;
+    /** How flush, drain and destroy of a never-used queue are annotated. */
+    private final FlushAnnotation flushAnnotation;
     /** Written under freezer, read volatile by isFrozen(). */
     private volatile boolean frozen;
     /**
@@ -62,12 +63,12 @@ public final class WqRuntime {
      */
     public WqRuntime(String name, int cpus, ThreadFactory threadFactory, Duration idleTimeout, ExceptionSink sink,
                      Duration cpuIntensiveThreshold, Duration watchdogThreshold, Consumer<String> reportListener,
-                     LockDependencyValidator validator, boolean annotateNeverUsed, int maxWorkers) {
+                     LockDependencyValidator validator, FlushAnnotation flushAnnotation, int maxWorkers) {
         this.name = name;
         this.threadPrefix = "wq-" + name + "/";
         this.cpus = cpus;
         this.validator = validator;
-        this.annotateNeverUsed = annotateNeverUsed;
+        this.flushAnnotation = flushAnnotation;
         this.reportListener = reportListener;
         this.threadFactory = threadFactory;
         this.idleTimeoutNanos = idleTimeout.toNanos();
@@ -376,8 +377,8 @@ public final class WqRuntime {
         return validator;
     }
 
-    boolean annotateNeverUsed() {
-        return annotateNeverUsed;
+    FlushAnnotation flushAnnotation() {
+        return flushAnnotation;
     }
 
     /**

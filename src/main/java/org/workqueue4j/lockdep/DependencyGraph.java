@@ -92,11 +92,18 @@ final class DependencyGraph {
         }
     }
 
+    /** Whether classes carry lock_stat counters (Lockdep.Builder.lockStat); set before any class exists. */
+    final boolean lockStat;
     final ChainCache chains = new ChainCache();
     /** Chain key -> the chain's site and classes. */
     final Map<Long, Chain> chainInfo = new HashMap<>();
     /** The class used for all locks once the class table is full (validation is then off). */
-    final LockClass overflow = new LockClass(0, 0, "<overflow>", 0, this);
+    final LockClass overflow;
+
+    DependencyGraph(boolean lockStat) {
+        this.lockStat = lockStat;
+        this.overflow = new LockClass(0, 0, "<overflow>", 0, this);
+    }
 
     private final ReferenceQueue<LockClassKey> collectedKeys = new ReferenceQueue<>();
     private final Map<KeyRef, KeyRef> byKey = new HashMap<>();
@@ -260,7 +267,8 @@ final class DependencyGraph {
      * nothing of this acquisition is learnt. A recursive violation is returned alone: the
      * cycles through a class that is already held are implied by it.
      */
-    List<Violation> check(HeldLocks held, int depth, LockClass next, AcquireMode mode, int maxEdges, boolean learnAll) {
+    List<Violation> check(HeldLocks held, int depth, LockClass next, AcquireMode mode, int maxEdges, boolean learnAll,
+                          LockMap nest) {
         List<Violation> found = new ArrayList<>(1);
         for (int i = 0; i < depth; i++) {
             if (held.classes[i] != next) {
@@ -268,6 +276,9 @@ final class DependencyGraph {
             }
             if (mode == AcquireMode.RECURSIVE_READ && held.modes[i].isRead()) {
                 continue; // read-after-read recursion of one class is allowed for recursive readers
+            }
+            if (held.nestedUnder(i, next, nest)) {
+                continue; // the kernel's nest_lock: instances of one class serialized by a held outer lock
             }
             found.add(new Violation(LockdepReport.Kind.RECURSIVE, i, List.of(), null));
             if (!learnAll) {
@@ -302,7 +313,7 @@ final class DependencyGraph {
                         return found;
                     }
                     if (trace == null) {
-                        trace = Frames.capture();
+                        trace = held.trace != null ? held.trace : Frames.capture();
                     }
                     addEdge(new LockDependency(prev, next, dep, trace));
                 }

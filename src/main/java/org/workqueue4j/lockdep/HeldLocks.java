@@ -3,6 +3,7 @@ package org.workqueue4j.lockdep;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
+import java.util.List;
 
 /**
  * One thread's held-lock stack for one {@link Lockdep} (the kernel's {@code held_locks[]},
@@ -39,10 +40,24 @@ final class HeldLocks {
     final WeakReference<Thread> owner;
     /** The owner's name at registration, for a report after it ended. */
     final String threadName;
+    /**
+     * Null for a live thread's stack. For the replay of a {@link LatentWait}: the original
+     * waiter's stack, used for new edges and for the report instead of the current stack.
+     */
+    final List<String> trace;
     final LockMap[] maps = new LockMap[MAX_DEPTH];
     final LockClass[] classes = new LockClass[MAX_DEPTH];
     final AcquireMode[] modes = new AcquireMode[MAX_DEPTH];
     final boolean[] trylocks = new boolean[MAX_DEPTH];
+    /** The nest lock an entry was taken under (the kernel's {@code hlock->nest_lock}), or null. */
+    final LockMap[] nests = new LockMap[MAX_DEPTH];
+    /**
+     * The kernel's {@code hlock->references}: 0 for one acquisition; n &gt;= 2 when n instances of
+     * the entry's class were merged into it under a held nest lock (released one by one).
+     */
+    final int[] refs = new int[MAX_DEPTH];
+    /** lock_stat: when each entry was acquired (System.nanoTime), only while statistics are on. */
+    final long[] since = new long[MAX_DEPTH];
     /** {@code keys[i]}: chain key of the stack {@code [0..i]}, the kernel's per-hlock chain key. */
     final long[] keys = new long[MAX_DEPTH];
     int depth;
@@ -56,6 +71,14 @@ final class HeldLocks {
     HeldLocks(Thread owner) {
         this.owner = new WeakReference<>(owner);
         this.threadName = owner.getName();
+        this.trace = null;
+    }
+
+    /** A stack rebuilt from a {@link LatentWait}: no owner thread, the waiter's trace. */
+    HeldLocks(String threadName, List<String> trace) {
+        this.owner = new WeakReference<>(null);
+        this.threadName = threadName;
+        this.trace = trace;
     }
 
     long topKey() {
@@ -63,7 +86,13 @@ final class HeldLocks {
     }
 
     void push(LockMap map, LockClass cls, AcquireMode mode, boolean trylock, long key) {
+        push(map, cls, mode, trylock, key, null);
+    }
+
+    void push(LockMap map, LockClass cls, AcquireMode mode, boolean trylock, long key, LockMap nest) {
         int d = depth;
+        nests[d] = nest;
+        refs[d] = 0;
         maps[d] = map;
         classes[d] = cls;
         modes[d] = mode;
@@ -82,6 +111,30 @@ final class HeldLocks {
         return -1;
     }
 
+    /**
+     * Returns the index of an entry that holds {@code map}: the instance itself, or else an entry
+     * of {@code map}'s class into which acquisitions under a nest lock were merged (the kernel's
+     * match_held_lock() by class when {@code references} is set); -1 if none.
+     */
+    int findHolding(LockMap map) {
+        int i = find(map);
+        if (i >= 0) {
+            return i;
+        }
+        LockClass c = map.classCache;
+        for (int j = depth - 1; j >= 0; j--) {
+            if (refs[j] > 0 && c != null && classes[j] == c) {
+                return j;
+            }
+        }
+        return -1;
+    }
+
+    /** True if entry {@code i} is of class {@code next} and {@code nest} is a held nest lock for both. */
+    boolean nestedUnder(int i, LockClass next, LockMap nest) {
+        return nest != null && classes[i] == next && nests[i] == nest;
+    }
+
     /** Removes entry {@code i}, shifting the entries above it down; the caller recomputes their keys. */
     void remove(int i) {
         int last = depth - 1;
@@ -90,7 +143,12 @@ final class HeldLocks {
             classes[j] = classes[j + 1];
             modes[j] = modes[j + 1];
             trylocks[j] = trylocks[j + 1];
+            nests[j] = nests[j + 1];
+            refs[j] = refs[j + 1];
+            since[j] = since[j + 1];
         }
+        nests[last] = null;
+        refs[last] = 0;
         maps[last] = null;
         classes[last] = null;
         modes[last] = null;

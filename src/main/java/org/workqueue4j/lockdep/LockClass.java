@@ -39,8 +39,11 @@ final class LockClass {
      * then ignores (it re-checks under the graph lock).
      */
     boolean zapped;
+    /** lock_stat counters; null unless statistics are on. */
+    final LockStatCounters stat;
 
     LockClass(int id, long uid, String name, int subclass, DependencyGraph graph) {
+        this.stat = graph != null && graph.lockStat ? new LockStatCounters() : null;
         this.id = id;
         this.uid = uid;
         this.subclass = subclass;

@@ -27,6 +27,47 @@ public interface LockDependencyValidator {
      */
     void acquire(LockMap map, AcquireMode mode, boolean trylock);
 
+    /**
+     * A blocking acquire with the kernel's nesting annotations: {@code subclass} for this
+     * acquisition only ({@code mutex_lock_nested}), and a {@code nestLock}
+     * ({@code mutex_lock_nest_lock}): while the calling thread holds {@code nestLock}, further
+     * instances of the same class taken under it are not recursive locking and share one held
+     * entry (so sorted locking of any number of instances validates, with no subclass per
+     * instance and no held-depth limit). A {@code nestLock} the thread does not hold is ignored.
+     * By default a plain {@link #acquire(LockMap, AcquireMode, boolean)}.
+     *
+     * @param map the lock instance
+     * @param subclass 0..{@value LockMap#MAX_SUBCLASS}, this acquisition's subclass
+     * @param mode exclusive, reader or recursive reader
+     * @param nestLock the outer lock that serializes instances of this class, or null
+     * @throws PotentialDeadlockException under {@link ReportPolicy#THROW}, before the caller blocks
+     * @throws IllegalArgumentException if the subclass is out of range
+     */
+    default void acquireNested(LockMap map, int subclass, AcquireMode mode, LockMap nestLock) {
+        acquire(map, mode, false);
+    }
+
+    /**
+     * Returns whether this validator collects lock_stat statistics; validated locks then time
+     * their contended acquisitions. False by default.
+     *
+     * @return true if {@link #contended} wants to be called
+     */
+    default boolean lockStatEnabled() {
+        return false;
+    }
+
+    /**
+     * lock_stat: a blocking acquisition of {@code map} found the lock taken and waited
+     * {@code waitNanos}. Called by validated locks only when {@link #lockStatEnabled()}. No-op
+     * by default.
+     *
+     * @param map the lock instance
+     * @param waitNanos how long it waited
+     */
+    default void contended(LockMap map, long waitNanos) {
+    }
+
     /** Exclusive, blocking {@link #acquire(LockMap, AcquireMode, boolean)}. */
     default void acquire(LockMap map) {
         acquire(map, AcquireMode.EXCLUSIVE, false);
@@ -60,6 +101,20 @@ public interface LockDependencyValidator {
      */
     void initialize(LockMap map);
 
+    /**
+     * The kernel's {@code lockdep_assert_held*()}: checks what the calling thread holds. A failed
+     * assertion is reported ({@link LockdepReport.Kind#ASSERTION}) and, under
+     * {@link ReportPolicy#THROW}, thrown as an {@link IllegalStateException}. Silent once the
+     * validator has stopped validating (as the kernel's, after {@code debug_locks_off()}); a
+     * no-op for the disabled validator.
+     *
+     * @param map the lock instance
+     * @param expected what must be true
+     * @throws IllegalStateException under THROW, if the assertion fails
+     */
+    default void assertHeld(LockMap map, LockAssertion expected) {
+    }
+
     /** Returns whether the calling thread holds {@code map} (the kernel's {@code lockdep_is_held()}). */
     boolean isHeld(LockMap map);
 
@@ -79,6 +134,41 @@ public interface LockDependencyValidator {
      * @param queue the queue's name, for the report
      */
     default void checkLeaks(LockMap base, String function, String queue) {
+    }
+
+    /**
+     * Keeps the calling thread's held locks as a latent wait on {@code map}, instead of
+     * recording the wait now ({@code FlushAnnotation.DEFER_UNTIL_USED}, for a queue that was
+     * never used). Returns null when there is nothing to keep (no lock held, or validation
+     * off). Never throws a {@link PotentialDeadlockException}. Null by default.
+     *
+     * @param map the queue's map
+     * @return the latent wait, or null
+     */
+    default LatentWait deferWait(LockMap map) {
+        return null;
+    }
+
+    /**
+     * Adds latent waits on {@code map} to the graph with the full check, as if each waiter had
+     * acquired {@code map} on top of the locks it held. A problem is reported with the original
+     * waiter's thread and stack, marked deferred; it is never thrown, not even under
+     * {@link ReportPolicy#THROW}: the wait is in the past, and the thread adding it (the first
+     * queuer) is not the one that could block. No-op by default.
+     *
+     * @param map the queue's map
+     * @param waits the latent waits, oldest first
+     */
+    default void addLatentWaits(LockMap map, java.util.List<LatentWait> waits) {
+    }
+
+    /**
+     * Counts latent waits dropped unrecorded (their queue was destroyed unused, or the per-queue
+     * bound was reached). No-op by default.
+     *
+     * @param count how many
+     */
+    default void dropLatentWaits(int count) {
     }
 
     /**

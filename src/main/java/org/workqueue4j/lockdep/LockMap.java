@@ -35,6 +35,9 @@ public final class LockMap {
      */
     Runnable leakRelease;
 
+    /** Classes of this map taken as another subclass (lockNested), per subclass; racy like classCache. */
+    LockClass[] subclassCache;
+
     /**
      * Creates a lock instance of subclass 0.
      *
@@ -77,6 +80,18 @@ public final class LockMap {
     /** Returns the nesting subclass, 0..7. */
     public int subclass() {
         return subclass;
+    }
+
+    /**
+     * The kernel's {@code lockdep_assert_held*()} for a pseudo-lock:
+     * {@code validator.assertHeld(this, expected)}.
+     *
+     * @param validator the validator the map is acquired with; not null
+     * @param expected what must be true of the calling thread; not null
+     * @throws IllegalStateException under {@link ReportPolicy#THROW}, if the assertion fails
+     */
+    public void assertHeld(LockDependencyValidator validator, LockAssertion expected) {
+        Objects.requireNonNull(validator, "validator").assertHeld(this, expected);
     }
 
     @Override

@@ -27,7 +27,9 @@ public final class LockdepReport {
          */
         LEAKED_LOCK,
         /** "is exiting with locks still held!": a thread ended holding validated locks, which stay locked. */
-        HELD_AT_EXIT
+        HELD_AT_EXIT,
+        /** A failed {@code lockdep_assert_held*()} ({@link LockDependencyValidator#assertHeld}). */
+        ASSERTION
     }
 
     private final Kind kind;
@@ -36,9 +38,16 @@ public final class LockdepReport {
     private final List<String> heldLocks;
     private final String threadName;
     private final String text;
+    private final boolean deferred;
 
     LockdepReport(Kind kind, String title, List<String> classes, List<String> heldLocks,
                   String threadName, String text) {
+        this(kind, title, classes, heldLocks, threadName, text, false);
+    }
+
+    LockdepReport(Kind kind, String title, List<String> classes, List<String> heldLocks,
+                  String threadName, String text, boolean deferred) {
+        this.deferred = deferred;
         this.kind = Objects.requireNonNull(kind);
         this.title = title;
         this.classes = List.copyOf(classes);
@@ -75,6 +84,17 @@ public final class LockdepReport {
     /** Returns the name of the thread that triggered the report. */
     public String threadName() {
         return threadName;
+    }
+
+    /**
+     * Returns whether this report comes from a latent wait added when its queue was first used
+     * ({@code FlushAnnotation.DEFER_UNTIL_USED}): the thread, the held locks and the stacks are
+     * those of the original flush, drain or destroy. Such a report is never thrown.
+     *
+     * @return true for a deferred report
+     */
+    public boolean deferred() {
+        return deferred;
     }
 
     /** Returns the full report in the kernel's layout. */

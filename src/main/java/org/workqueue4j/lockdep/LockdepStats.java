@@ -9,8 +9,11 @@ package org.workqueue4j.lockdep;
  * @param edges dependencies (edges) in the graph
  * @param chains validated chains in the chain cache
  * @param freedClasses classes freed so far (destroyed queues' keys, unreachable keys)
+ * @param latentAdded latent waits (DEFER_UNTIL_USED: one per distinct held stack per never-used queue) added to the graph when their queue was first used
+ * @param latentDropped latent waits dropped unrecorded (queue destroyed unused, or over the per-queue bound)
  */
-public record LockdepStats(long chainHits, long chainMisses, int classes, int edges, int chains, long freedClasses) {
+public record LockdepStats(long chainHits, long chainMisses, int classes, int edges, int chains, long freedClasses,
+                           long latentAdded, long latentDropped) {
 
     /** Returns {@code hits / (hits + misses)}, or 0 when nothing was acquired. */
     public double chainHitRate() {

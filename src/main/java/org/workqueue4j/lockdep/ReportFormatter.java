@@ -18,7 +18,30 @@ final class ReportFormatter {
     private final String thread;
 
     ReportFormatter(DependencyGraph graph, HeldLocks held, int depth) {
-        this(graph, held, depth, Thread.currentThread().getName());
+        this(graph, held, depth, held.trace != null ? held.threadName : Thread.currentThread().getName());
+    }
+
+    /** A replayed latent wait: report the original waiter's stack, not the current one. */
+    private boolean deferred() {
+        return held.trace != null;
+    }
+
+    private String caller() {
+        return deferred() ? (held.trace.isEmpty() ? "?" : held.trace.get(0)) : Frames.caller();
+    }
+
+    private List<String> capture() {
+        return deferred() ? held.trace : Frames.capture();
+    }
+
+    private StringBuilder deferredHeader(String title) {
+        StringBuilder sb = header(title);
+        if (deferred()) {
+            sb.append("(deferred: ").append(thread).append(" flushed, drained or destroyed this queue while it had never\n")
+                    .append(" been used; the dependency was kept latent and added when the queue was first queued to.\n")
+                    .append(" The stacks below are those of that earlier call.)\n");
+        }
+        return sb;
     }
 
     ReportFormatter(DependencyGraph graph, HeldLocks held, int depth, String thread) {
@@ -43,6 +66,16 @@ final class ReportFormatter {
         return new LockdepReport(LockdepReport.Kind.LEAKED_LOCK, title, classes, heldLines, thread, sb.toString());
     }
 
+    /** A failed lockdep_assert_held*(). */
+    LockdepReport assertion(LockMap map, LockAssertion expected) {
+        String title = "WARNING: lock assertion failed: " + className(map) + " expected " + expected;
+        StringBuilder sb = header(title);
+        sb.append(thread).append(" at: ").append(Frames.caller()).append('\n');
+        List<String> heldLines = heldLocks(sb);
+        backtrace(sb);
+        return new LockdepReport(LockdepReport.Kind.ASSERTION, title, List.of(className(map)), heldLines, thread, sb.toString());
+    }
+
     /** The kernel's debug_check_no_locks_held() at exit, for a thread that ended (no backtrace: it is gone). */
     LockdepReport heldAtExit() {
         String title = "WARNING: " + thread + " is exiting with locks still held!";
@@ -60,9 +93,9 @@ final class ReportFormatter {
         String title = "WARNING: possible circular locking dependency detected";
         LockClass prev = held.classes[v.heldIndex];
         List<LockDependency> path = v.path;
-        StringBuilder sb = header(title);
+        StringBuilder sb = deferredHeader(title);
         sb.append(thread).append(" is trying to acquire lock:\n");
-        sb.append(lock(next.name, Frames.caller())).append("\n\n");
+        sb.append(lock(next.name, caller())).append("\n\n");
         sb.append("but task is already holding lock:\n");
         sb.append(lock(prev.name, heldAt(v.heldIndex))).append("\n\n");
         sb.append("which lock already depends on the new lock.\n\n");
@@ -73,7 +106,7 @@ final class ReportFormatter {
             trace(sb, e.trace);
         }
         sb.append("\n-> #0 (").append(next.name).append("):\n");
-        trace(sb, Frames.capture());
+        trace(sb, capture());
         sb.append("\nother info that might help us debug this:\n\n");
         LockClass parent = path.get(path.size() - 1).from;
         if (parent != next) {
@@ -89,21 +122,21 @@ final class ReportFormatter {
         sb.append("  ").append(op(mode)).append('(').append(next.name).append(");\n");
         sb.append("\n *** DEADLOCK ***\n\n");
         List<String> heldLines = heldLocks(sb);
-        backtrace(sb);
+        backtrace(sb, capture());
         List<String> cycle = new ArrayList<>();
         cycle.add(next.name);
         for (LockDependency e : path) {
             cycle.add(e.to.name);
         }
-        return new LockdepReport(LockdepReport.Kind.CIRCULAR, title, cycle, heldLines, thread, sb.toString());
+        return new LockdepReport(LockdepReport.Kind.CIRCULAR, title, cycle, heldLines, thread, sb.toString(), deferred());
     }
 
     LockdepReport recursive(LockClass next, AcquireMode mode, DependencyGraph.Violation v) {
         String title = "WARNING: possible recursive locking detected";
         LockClass prev = held.classes[v.heldIndex];
-        StringBuilder sb = header(title);
+        StringBuilder sb = deferredHeader(title);
         sb.append(thread).append(" is trying to acquire lock:\n");
-        sb.append(lock(next.name, Frames.caller())).append("\n\n");
+        sb.append(lock(next.name, caller())).append("\n\n");
         sb.append("but task is already holding lock:\n");
         sb.append(lock(prev.name, heldAt(v.heldIndex))).append("\n\n");
         sb.append("other info that might help us debug this:\n");
@@ -115,9 +148,9 @@ final class ReportFormatter {
         sb.append("\n *** DEADLOCK ***\n\n");
         sb.append(" May be due to missing lock nesting notation\n\n");
         List<String> heldLines = heldLocks(sb);
-        backtrace(sb);
+        backtrace(sb, capture());
         return new LockdepReport(LockdepReport.Kind.RECURSIVE, title, List.of(prev.name, next.name),
-                heldLines, thread, sb.toString());
+                heldLines, thread, sb.toString(), deferred());
     }
 
     LockdepReport releaseNotHeld(LockMap map) {
@@ -184,6 +217,18 @@ final class ReportFormatter {
         return map.subclass() == 0 ? key.name() : key.name() + "/" + map.subclass();
     }
 
+    /** The held-lock lines of {@code held[0..depth)}, without the heading. */
+    List<String> heldLines() {
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < depth; i++) {
+            LockClass c = held.classes[i]; // another thread's stack may be changing: skip a torn entry
+            if (c != null) {
+                lines.add(lock(c.name, heldAt(i)).substring(1));
+            }
+        }
+        return lines;
+    }
+
     private List<String> heldLocks(StringBuilder sb) {
         List<String> lines = new ArrayList<>();
         if (depth == 0) {
@@ -206,8 +251,12 @@ final class ReportFormatter {
     }
 
     private static void backtrace(StringBuilder sb) {
+        backtrace(sb, Frames.capture());
+    }
+
+    private static void backtrace(StringBuilder sb, List<String> frames) {
         sb.append("\nstack backtrace:\n");
-        for (String f : Frames.capture()) {
+        for (String f : frames) {
             sb.append(' ').append(f).append('\n');
         }
     }

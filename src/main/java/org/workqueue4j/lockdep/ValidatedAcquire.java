@@ -16,6 +16,8 @@ abstract class ValidatedAcquire implements Lock {
     private final Lock inner;
     /** {@code validator.isEnabled()}, read once: with the disabled validator every operation is one predictable branch. */
     final boolean enabled;
+    /** lock_stat on: time contended acquisitions (read once; off costs one predictable branch). */
+    private final boolean lockStat;
 
     ValidatedAcquire(LockDependencyValidator validator, LockMap map, AcquireMode mode, Lock inner) {
         this.validator = validator;
@@ -23,6 +25,18 @@ abstract class ValidatedAcquire implements Lock {
         this.mode = mode;
         this.inner = inner;
         this.enabled = validator.isEnabled();
+        this.lockStat = enabled && validator.lockStatEnabled();
+    }
+
+    /** The real lock(), timed for lock_stat when it has to wait. */
+    private void blockingLock() {
+        if (lockStat && !inner.tryLock()) {
+            long t0 = System.nanoTime();
+            inner.lock();
+            validator.contended(map, System.nanoTime() - t0);
+        } else if (!lockStat) {
+            inner.lock();
+        }
     }
 
     /** True when this acquisition tells the validator nothing: a legal re-entry by the holder. */
@@ -36,7 +50,47 @@ abstract class ValidatedAcquire implements Lock {
         }
         validator.acquire(map, mode, false);
         try {
+            blockingLock();
+        } catch (Throwable t) {
+            validator.release(map);
+            throw t;
+        }
+    }
+
+    /**
+     * {@link #lock()} validated as {@code subclass} of this lock's class for this acquisition
+     * (the kernel's {@code mutex_lock_nested}). Re-entering a held reentrant instance is not
+     * validated, as for {@code lock()}. The same releasing {@code unlock()}.
+     *
+     * @param subclass 0..{@value LockMap#MAX_SUBCLASS}
+     * @throws IllegalArgumentException if {@code subclass} is out of range
+     * @throws PotentialDeadlockException under {@link ReportPolicy#THROW}, before blocking
+     */
+    public void lockNested(int subclass) {
+        lockAnnotated(subclass, null);
+    }
+
+    /**
+     * {@link #lock()} under a nest lock (the kernel's {@code mutex_lock_nest_lock}): while the
+     * calling thread holds {@code nestLock}, any number of instances of this lock's class may be
+     * taken (in an order the nest lock makes safe, e.g. sorted by address) without a
+     * recursive-locking report and without one held-stack slot per instance.
+     *
+     * @param nestLock the outer lock, held by the caller; not null
+     * @throws PotentialDeadlockException under {@link ReportPolicy#THROW}, before blocking
+     */
+    public void lockNestLock(ValidatedLock nestLock) {
+        lockAnnotated(map.subclass(), java.util.Objects.requireNonNull(nestLock, "nestLock").map);
+    }
+
+    private void lockAnnotated(int subclass, LockMap nest) {
+        if (!enabled || nested()) {
             inner.lock();
+            return;
+        }
+        validator.acquireNested(map, subclass, mode, nest);
+        try {
+            blockingLock();
         } catch (Throwable t) {
             validator.release(map);
             throw t;

@@ -69,6 +69,27 @@ public final class ValidatedLock extends ValidatedAcquire {
         return map;
     }
 
+    /**
+     * The kernel's {@code lockdep_assert_held()}: reports (and under {@link ReportPolicy#THROW}
+     * throws) unless the calling thread holds this lock. A no-op with the disabled validator or
+     * once validation is off. Thread-safe.
+     *
+     * @throws IllegalStateException under THROW, if the calling thread does not hold it
+     */
+    public void assertHeld() {
+        validator.assertHeld(map, LockAssertion.HELD);
+    }
+
+    /**
+     * The kernel's {@code lockdep_assert_not_held()}: reports (and under THROW throws) if the
+     * calling thread holds this lock. A no-op with the disabled validator. Thread-safe.
+     *
+     * @throws IllegalStateException under THROW, if the calling thread holds it
+     */
+    public void assertNotHeld() {
+        validator.assertHeld(map, LockAssertion.NOT_HELD);
+    }
+
     /** Returns whether the calling thread holds this lock. */
     public boolean isHeldByCurrentThread() {
         return lock.isHeldByCurrentThread();

@@ -68,6 +68,47 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
         return map;
     }
 
+    /**
+     * The kernel's {@code lockdep_assert_held()}: reports (and under {@link ReportPolicy#THROW}
+     * throws) unless the calling thread holds this lock. A no-op with the disabled validator or
+     * once validation is off. Thread-safe.
+     *
+     * @throws IllegalStateException under THROW, if the calling thread does not hold it
+     */
+    public void assertHeld() {
+        validator.assertHeld(map, LockAssertion.HELD);
+    }
+
+    /**
+     * The kernel's {@code lockdep_assert_not_held()}: reports (and under THROW throws) if the
+     * calling thread holds this lock. A no-op with the disabled validator. Thread-safe.
+     *
+     * @throws IllegalStateException under THROW, if the calling thread holds it
+     */
+    public void assertNotHeld() {
+        validator.assertHeld(map, LockAssertion.NOT_HELD);
+    }
+
+    /**
+     * The kernel's {@code lockdep_assert_held_read()}: the calling thread holds the read lock (a
+     * downgraded write hold counts). Reports, and under THROW throws, otherwise.
+     *
+     * @throws IllegalStateException under THROW, if it does not hold it for reading
+     */
+    public void assertHeldRead() {
+        validator.assertHeld(map, LockAssertion.HELD_READ);
+    }
+
+    /**
+     * The kernel's {@code lockdep_assert_held_write()}: the calling thread holds the write lock.
+     * Reports, and under THROW throws, otherwise.
+     *
+     * @throws IllegalStateException under THROW, if it does not hold it for writing
+     */
+    public void assertHeldWrite() {
+        validator.assertHeld(map, LockAssertion.HELD_WRITE);
+    }
+
     @Override
     public Lock readLock() {
         return readLock;

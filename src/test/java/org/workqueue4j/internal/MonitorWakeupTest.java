@@ -29,7 +29,7 @@ class MonitorWakeupTest {
     private WqRuntime runtime() {
         return new WqRuntime("mon", 2, Executors.defaultThreadFactory(), Duration.ofSeconds(300),
                 (wq, n, e) -> errors.add(e), Duration.ofMillis(10), Duration.ofSeconds(300), null,
-                LockDependencyValidator.disabled(), false, 64);
+                LockDependencyValidator.disabled(), org.workqueue4j.FlushAnnotation.SKIP_NEVER_USED, 64);
     }
 
     private static WorkqueueStruct perCpuQueue(WqRuntime rt, String name) {

@@ -43,7 +43,7 @@ class RescuerBatchTest {
         };
         List<Throwable> errors = new CopyOnWriteArrayList<>();
         WqRuntime rt = new WqRuntime("batch", 2, f, Duration.ofSeconds(300), (wq, n, e) -> errors.add(e),
-                Duration.ofMillis(10), Duration.ofSeconds(300), null, LockDependencyValidator.disabled(), false, 64);
+                Duration.ofMillis(10), Duration.ofSeconds(300), null, LockDependencyValidator.disabled(), org.workqueue4j.FlushAnnotation.SKIP_NEVER_USED, 64);
         try {
             WorkqueueStruct q = rt.newQueue(null, new QueueSpec("rq", false, false, false, false, true, false, 1024, null));
             armed.set(true);

@@ -42,6 +42,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code lockdep}: {@code ValidatedLock} with a {@code Lockdep} validator (policy THROW):
  *       the chain-cache fast path (target: overhead over {@code reentrant} at most half of
  *       Guava's at depth 4).</li>
+ *   <li>{@code lockdep-lockstat}: the same with lock_stat on ({@code Lockdep.Builder.lockStat}):
+ *       two {@code nanoTime} calls and a {@code tryLock} per hold; {@code lockdep} is the cost
+ *       with it off.</li>
  * </ul>
  *
  * <p>Run:
@@ -61,7 +64,7 @@ public class LockValidationBenchmark {
     @Param({"2", "4"})
     public int depth;
 
-    @Param({"reentrant", "validated-disabled", "lockdep", "guava-throw"})
+    @Param({"reentrant", "validated-disabled", "lockdep", "lockdep-lockstat", "guava-throw"})
     public String impl;
 
     private Lock[] locks;
@@ -97,8 +100,10 @@ public class LockValidationBenchmark {
                             LockDependencyValidator.disabled());
                 }
                 break;
-            case "lockdep": {
-                Lockdep v = Lockdep.builder().policy(ReportPolicy.THROW).quiet().build();
+            case "lockdep":
+            case "lockdep-lockstat": {
+                Lockdep v = Lockdep.builder().policy(ReportPolicy.THROW).quiet()
+                        .lockStat(impl.equals("lockdep-lockstat")).build();
                 for (int i = 0; i < depth; i++) {
                     ls[i] = new ValidatedLock("lock-" + i, new LockClassKey("lock-" + i), v);
                 }
