@@ -2,7 +2,8 @@
 # Runs every test of workqueue4j on a fresh machine (JDK 17 + Maven):
 #   1. the library's JUnit suite (the bounded stress run included), then installs the library;
 #   2. a compile of the JMH benchmarks (jmh/);
-#   3. a quick jcstress pass over the CI set of races (jcstress/ci-tests.regex).
+#   3. a quick jcstress pass over the CI set of races (jcstress/ci-tests.regex);
+#   4. the reproducibility check: two release builds of this tree are byte-identical.
 # Fails on any test failure, and on any jcstress test that failed (a FORBIDDEN outcome) or erred
 # (a STALE, hung or crashed test).
 set -euo pipefail
@@ -28,6 +29,8 @@ if [ "$rc" -ne 0 ] || ! grep -q 'Failed tests: No matches.' "$log" || ! grep -q 
     exit 1
 fi
 echo "jcstress: CI set passed"
+
+.ci/check-reproducible.sh
 
 # One closing line for the whole run (JUnit totals; the jcstress set passed above).
 awk -F'[ ,:]+' '/^Tests run:/ {t+=$3; f+=$5; e+=$7; s+=$9} END {printf "tests: %d passed, %d failed, %d skipped\n", t-f-e-s, f+e, s}' \
