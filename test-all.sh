@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of workqueue4j on a fresh machine (JDK 17 + Maven):
 #   1. the library's JUnit suite (the bounded stress run included), then installs the library;
-#   2. a compile of the JMH benchmarks (jmh/);
+#   2. the examples (examples/: their tests, then one run of the demo) and a compile of the JMH
+#      benchmarks (jmh/);
 #   3. a quick jcstress pass over the CI set of races (jcstress/ci-tests.regex);
 #   4. the reproducibility check: two release builds of this tree are byte-identical.
 # Fails on any test failure, and on any jcstress test that failed (a FORBIDDEN outcome) or erred
@@ -11,6 +12,10 @@ cd "$(dirname "$0")"
 MVN=(mvn -B -ntp)
 
 "${MVN[@]}" install
+
+"${MVN[@]}" -q -f examples/pom.xml package
+java -jar examples/target/workqueue4j-demo.jar > target/demo.log 2>&1 || { cat target/demo.log; echo "demo: failed"; exit 1; }
+echo "examples: tests passed, demo ran (output in target/demo.log)"
 
 "${MVN[@]}" -q -f jmh/pom.xml package
 echo "jmh: benchmarks compiled to jmh/target/benchmarks.jar"
@@ -34,4 +39,4 @@ echo "jcstress: CI set passed"
 
 # One closing line for the whole run (JUnit totals; the jcstress set passed above).
 awk -F'[ ,:]+' '/^Tests run:/ {t+=$3; f+=$5; e+=$7; s+=$9} END {printf "tests: %d passed, %d failed, %d skipped\n", t-f-e-s, f+e, s}' \
-    target/surefire-reports/*.txt
+    target/surefire-reports/*.txt examples/target/surefire-reports/*.txt
