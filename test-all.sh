@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of workqueue4j on a fresh machine (JDK 17 + Maven):
-#   1. the library's JUnit suite (the bounded stress run included), then installs the library;
+#   1. the library's JUnit suite (the bounded stress run included) on JDK 17, then installs the
+#      library; the same suite again on JDK 25 against the same class files (JDK25_HOME, default
+#      Temurin 25; skipped with a notice when absent, fails under CI=true when absent); the consumer
+#      smoke test (.ci/consumer-smoke.sh: module path and class path);
 #   2. the examples (examples/: their tests, then one run of the demo) and a compile of the JMH
 #      benchmarks (jmh/);
 #   3. a quick jcstress pass over the CI set of races (jcstress/ci-tests.regex);
@@ -12,6 +15,20 @@ cd "$(dirname "$0")"
 MVN=(mvn -B -ntp)
 
 "${MVN[@]}" install
+
+# JDK 25: the suite once more, chosen by JAVA_HOME, against the class files JDK 17's javac built.
+jdk25=${JDK25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+if [ -x "$jdk25/bin/java" ]; then
+    JAVA_HOME="$jdk25" "${MVN[@]}" surefire:test -Dsurefire.reportsDirectory=target/surefire-reports-jdk25
+    echo "junit: suite passed on JDK 25 ($jdk25)"
+elif [ "${CI:-}" = true ]; then
+    echo "junit: no JDK 25 at $jdk25 (set JDK25_HOME)"
+    exit 1
+else
+    echo "junit: no JDK 25 at $jdk25; JDK 25 run SKIPPED (set JDK25_HOME)"
+fi
+
+.ci/consumer-smoke.sh
 
 "${MVN[@]}" -q -f examples/pom.xml package
 java -jar examples/target/workqueue4j-demo.jar > target/demo.log 2>&1 || { cat target/demo.log; echo "demo: failed"; exit 1; }
@@ -39,4 +56,4 @@ echo "jcstress: CI set passed"
 
 # One closing line for the whole run (JUnit totals; the jcstress set passed above).
 awk -F'[ ,:]+' '/^Tests run:/ {t+=$3; f+=$5; e+=$7; s+=$9} END {printf "tests: %d passed, %d failed, %d skipped\n", t-f-e-s, f+e, s}' \
-    target/surefire-reports/*.txt examples/target/surefire-reports/*.txt
+    target/surefire-reports/*.txt target/surefire-reports-jdk25/*.txt examples/target/surefire-reports/*.txt
