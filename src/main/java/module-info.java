@@ -10,4 +10,5 @@ module org.workqueue4j {
     exports org.workqueue4j.lockdep;
     requires java.logging;
     requires jdk.jfr;
+    requires static org.jspecify;
 }

@@ -8,6 +8,8 @@ package org.workqueue4j;
  * records L &rarr; queue. If the queue's lock class is shared with queues whose items take L, a
  * destroy of a queue that never had an item is reported as a circular dependency, although it
  * cannot deadlock.
+ *
+ * <p>Immutable; safe to share between threads.
  */
 public enum FlushAnnotation {
     /**

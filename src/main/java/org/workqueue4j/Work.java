@@ -12,6 +12,7 @@ import org.workqueue4j.internal.Barrier;
 import org.workqueue4j.internal.Pending;
 import org.workqueue4j.internal.WorkNode;
 import org.workqueue4j.internal.WqRuntime;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A work item (kernel {@code work_struct}): a function that a {@link WorkQueue} runs on a worker
@@ -34,6 +35,10 @@ import org.workqueue4j.internal.WqRuntime;
  * <p>An item belongs to one queue at a time: queueing it to a second queue while it is pending
  * on the first throws {@link IllegalStateException} naming both queues (it stays pending on
  * the first).
+ *
+ * <p>Thread-safe: every method may be called from any thread, concurrently with workers and the
+ * timer; the item's engine state is one atomic word, so queueing allocates nothing and takes no
+ * lock while the item is already pending.
  */
 public class Work extends WorkNode {
     /** {@link #busy()} bit: the item is pending. */
@@ -62,10 +67,10 @@ public class Work extends WorkNode {
     private final String name;
     private final Runnable function;
     /** Explicit or construction-site lock class, or null (then one of the item's own). */
-    private final LockClassKey lockClass;
+    private final @Nullable LockClassKey lockClass;
     /** Created on first use while validating; installed once by CAS. */
     @SuppressWarnings("unused") // accessed through MAP
-    private volatile LockMap map;
+    private volatile @Nullable LockMap map;
 
     /**
      * An item whose lock class (for the validator) is its construction site, as the kernel's
@@ -82,9 +87,11 @@ public class Work extends WorkNode {
     /**
      * An item with an explicit lock class (kernel {@code INIT_WORK_ONSTACK_KEY}).
      *
+     * @param function the body; it may queue this same item again
+     * @param name a name for dumps, reports and exceptions
      * @param lockClass the validator class of this item's map; null for a class of its own
      */
-    public Work(String name, LockClassKey lockClass, Runnable function) {
+    public Work(String name, @Nullable LockClassKey lockClass, Runnable function) {
         this.name = Objects.requireNonNull(name, "work name");
         this.function = Objects.requireNonNull(function, () -> "function of work '" + name + "'");
         this.lockClass = lockClass;
@@ -113,8 +120,9 @@ public class Work extends WorkNode {
         if (m == null) {
             LockClassKey k = lockClass != null ? lockClass : new LockClassKey("(work_completion)" + name);
             m = new LockMap("(work_completion)" + name, k);
-            if (!MAP.compareAndSet(this, null, m)) { // volatile CAS: exactly one map per item
-                m = map;
+            LockMap won = (LockMap) MAP.compareAndExchange(this, null, m); // volatile CAS: exactly one map per item
+            if (won != null) {
+                m = won;
             }
         }
         return m;
@@ -134,13 +142,15 @@ public class Work extends WorkNode {
     /**
      * The item the calling worker thread is running, or null if the caller is not running a
      * work item (kernel {@code current_work}).
+     *
+     * @return the running item, or null off a worker thread or between items
      */
-    public static Work current() {
+    public static @Nullable Work current() {
         WorkNode n = WqRuntime.currentWork();
         return n instanceof Work ? (Work) n : null;
     }
 
-    /** True while the item is pending (queued, or its timer armed), not yet started. */
+    /** {@return true while the item is pending (queued, or its timer armed), not yet started} */
     public final boolean isPending() {
         return isPendingBit();
     }
@@ -148,6 +158,8 @@ public class Work extends WorkNode {
     /**
      * Advisory snapshot (kernel {@code work_busy}): {@link #BUSY_PENDING} | {@link #BUSY_RUNNING}.
      * May be stale by the time it returns.
+     *
+     * @return {@link #BUSY_PENDING}, {@link #BUSY_RUNNING}, both or-ed, or 0
      */
     public final int busy() {
         return Pending.busy(this);
@@ -193,9 +205,12 @@ public class Work extends WorkNode {
     /**
      * Cancels and waits for a running instance to finish (kernel {@code cancel_work_sync}).
      * Correct for items that requeue themselves: on return the item is neither pending nor
-     * running, unless another thread queued it again meanwhile.
+     * running, unless another thread queued it again meanwhile. Not interruptible: an interrupt does not end the wait; the
+     * interrupt status is kept and set again on return.
      *
      * @return true if it was pending
+     * @throws IllegalStateException if called from this item's own function (it would wait
+     *                               for itself)
      */
     public boolean cancelSync() {
         boolean was = Pending.cancel(this, true);
@@ -220,8 +235,12 @@ public class Work extends WorkNode {
 
     /**
      * {@link #disable()}, then waits for a running instance (kernel {@code disable_work_sync}).
+     * Not interruptible: an interrupt does not end the wait; the
+     * interrupt status is kept and set again on return.
      *
      * @return true if it was pending
+     * @throws IllegalStateException if called from this item's own function (it would wait
+     *                               for itself), or if the count would overflow (65535)
      */
     public boolean disableSync() {
         boolean was = disable();
@@ -239,7 +258,10 @@ public class Work extends WorkNode {
         return Pending.enable(this);
     }
 
-    /** The current disable count. */
+    /**
+     * {@return the current disable count: 0 when enabled, one more per {@link #disable()} not yet
+     * matched by {@link #enable()}}
+     */
     public final int disableDepth() {
         return disableCount();
     }

@@ -13,6 +13,7 @@ import java.util.concurrent.RunnableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@link java.util.concurrent.ExecutorService} over a {@link WorkQueue}: each task is a one-shot
@@ -44,7 +45,7 @@ final class WorkQueueExecutorService extends AbstractExecutorService {
      */
     private final class TaskWork extends Work {
         final Runnable task;
-        private Thread runner; // guarded by this
+        private @Nullable Thread runner; // guarded by this
 
         TaskWork(Runnable task) {
             super(String.valueOf(task), task);
@@ -86,7 +87,7 @@ final class WorkQueueExecutorService extends AbstractExecutorService {
 
     /** A FutureTask whose cancel also takes its item off the queue. */
     private final class CancellableTask<T> extends FutureTask<T> {
-        volatile TaskWork work;
+        volatile @Nullable TaskWork work;
 
         CancellableTask(Callable<T> c) {
             super(c);

@@ -7,6 +7,9 @@ import java.util.concurrent.TimeUnit;
  * One queue's counters, the columns of the kernel's {@code tools/workqueue/wq_monitor.py}.
  * CPU time is sampled at the runtime's monitor tick, as the kernel samples at its tick.
  *
+ * <p>Immutable: a snapshot taken when {@link WorkQueue#stats()} was called; counters taken under
+ * different pool locks are not one atomic cut.
+ *
  * @param name         the queue
  * @param unbound      unbound queue (CPU-intensive is then not applicable)
  * @param memReclaim   has a rescuer (mayday and rescued apply)
@@ -28,7 +31,7 @@ public record WorkQueueStats(String name, boolean unbound, boolean memReclaim, l
     public static final String HEADER = String.format("%-30s %8s %5s %8s %8s %8s %8s %8s",
             "", "total", "infl", "CPUtime", "CPUitsv", "CMW/RPR", "mayday", "rescued");
 
-    /** This queue's row, as wq_monitor.py prints it. */
+    /** {@return this queue's row, as wq_monitor.py prints it} */
     public String row() {
         return String.format("%-30s %8d %5d %8.1f %8s %8d %8s %8s", name, started, inFlight,
                 cpuTimeNanos / (double) TimeUnit.SECONDS.toNanos(1), unbound ? "-" : Long.toString(cpuIntensive),

@@ -14,6 +14,8 @@ import org.workqueue4j.lockdep.LockDependencyValidator;
  * {@link #create(WorkQueuesConfig)} makes an isolated one (tests, embedding), which
  * {@link #close()} shuts down: every queue still alive is drained and destroyed, then every
  * worker thread ends.
+ *
+ * <p>Thread-safe: every method may be called from any thread.
  */
 public final class WorkQueues implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("org.workqueue4j");
@@ -50,27 +52,40 @@ public final class WorkQueues implements AutoCloseable {
         systemFreezable = WorkQueue.createSystem(WorkQueue.builder("events_freezable").freezable().runtime(this), this);
     }
 
-    /** The process-wide runtime, created on first use with {@link WorkQueuesConfig#defaults()}. */
+    /**
+     * The process-wide runtime, created on first use with {@link WorkQueuesConfig#defaults()}.
+     *
+     * @return the process-wide runtime
+     */
     public static WorkQueues global() {
         WorkQueues g = GLOBAL.get();
-        if (g == null) {
-            WorkQueues created = new WorkQueues(WorkQueuesConfig.defaults());
-            if (GLOBAL.compareAndSet(null, created)) {
-                g = created;
-            } else {
-                created.close();
-                g = GLOBAL.get();
-            }
+        if (g != null) {
+            return g;
         }
-        return g;
+        WorkQueues created = new WorkQueues(WorkQueuesConfig.defaults());
+        WorkQueues winner = GLOBAL.compareAndExchange(null, created); // the one set first, or null if ours
+        if (winner != null) {
+            created.close();
+            return winner;
+        }
+        return created;
     }
 
-    /** An isolated runtime; close it when done. */
+    /**
+     * An isolated runtime; close it when done.
+     *
+     * @param config the runtime's options; not null
+     * @return a new runtime with its own pools, timer and system queues
+     */
     public static WorkQueues create(WorkQueuesConfig config) {
         return new WorkQueues(Objects.requireNonNull(config, "config"));
     }
 
-    /** An isolated runtime with the defaults. */
+    /**
+     * An isolated runtime with the defaults.
+     *
+     * @return a new runtime with its own pools, timer and system queues
+     */
     public static WorkQueues create() {
         return create(WorkQueuesConfig.defaults());
     }
@@ -87,54 +102,67 @@ public final class WorkQueues implements AutoCloseable {
         return closing;
     }
 
-    /** The validator this runtime's queues report to. */
+    /** {@return the validator this runtime's queues report to} */
     public LockDependencyValidator validator() {
         return config.validator;
     }
 
-    /** Number of logical CPUs (per-CPU pools come in pairs: normal and high priority). */
+    /** {@return number of logical CPUs (per-CPU pools come in pairs: normal and high priority)} */
     public int cpus() {
         return config.cpus;
     }
 
-    /** Starts a queue on this runtime. */
+    /**
+     * Starts a queue on this runtime.
+     *
+     * @param name the queue name; not blank
+     * @return a builder for a queue on this runtime
+     */
     public WorkQueue.Builder queueBuilder(String name) {
         return WorkQueue.builder(name).runtime(this);
     }
 
-    /** "events": per-CPU, the default queue for short items (kernel system_percpu_wq). */
+    /** {@return the "events" queue: per-CPU, the default queue for short items (kernel system_percpu_wq)} */
     public WorkQueue system() {
         return system;
     }
 
-    /** "events_highpri" (kernel system_highpri_wq). */
+    /** {@return the "events_highpri" queue (kernel system_highpri_wq)} */
     public WorkQueue systemHighPri() {
         return systemHighPri;
     }
 
-    /** "events_long": for items that may run long (kernel system_long_wq). */
+    /** {@return the "events_long" queue, for items that may run long (kernel system_long_wq)} */
     public WorkQueue systemLong() {
         return systemLong;
     }
 
-    /** "events_unbound", max_active 2048 (kernel system_dfl_wq). */
+    /** {@return the "events_unbound" queue, max_active 2048 (kernel system_dfl_wq)} */
     public WorkQueue systemUnbound() {
         return systemUnbound;
     }
 
-    /** "events_freezable" (kernel system_freezable_wq). */
+    /** {@return the "events_freezable" queue (kernel system_freezable_wq)} */
     public WorkQueue systemFreezable() {
         return systemFreezable;
     }
 
-    /** Queues {@code work} on {@link #system()} (kernel schedule_work). */
+    /**
+     * Queues {@code work} on {@link #system()} (kernel schedule_work).
+     *
+     * @param work the item to queue; not null
+     * @return false if the item was already pending (or is disabled), true if it was queued
+     */
     public boolean schedule(Work work) {
         return system.queue(work);
     }
 
     /**
      * Runs {@code fn} once on every CPU's pool of {@link #system()} and waits for all of them
-     * (kernel schedule_on_each_cpu).
+     * (kernel schedule_on_each_cpu). Not interruptible: an interrupt does not end the wait; the
+     * interrupt status is kept and set again on return.
+     *
+     * @param fn the function to run on every CPU; not null
      */
     public void scheduleOnEachCpu(Runnable fn) {
         Objects.requireNonNull(fn, "fn");
@@ -151,6 +179,8 @@ public final class WorkQueues implements AutoCloseable {
     /**
      * Freezes every {@code freezable()} queue (kernel freeze_workqueues_begin): they keep
      * accepting items but hold them; returns once their running items have finished.
+     * Not interruptible: an interrupt does not end the wait; the
+     * interrupt status is kept and set again on return.
      */
     public void freeze() {
         engine.freeze();
@@ -161,7 +191,7 @@ public final class WorkQueues implements AutoCloseable {
         engine.thaw();
     }
 
-    /** True between {@link #freeze()} and {@link #thaw()}. */
+    /** {@return true between {@link #freeze()} and {@link #thaw()}} */
     public boolean isFrozen() {
         return engine.isFrozen();
     }
@@ -169,12 +199,14 @@ public final class WorkQueues implements AutoCloseable {
     /**
      * The state of busy queues and pools in the kernel's {@code show_all_workqueues} layout:
      * per pool_workqueue the in-flight, pending and inactive items; per pool its workers.
+     *
+     * @return the dump text, one line per queue, pool_workqueue and pool
      */
     public String dump() {
         return engine.dump();
     }
 
-    /** Per-queue statistics of every live queue, as {@code wq_monitor.py} prints them. */
+    /** {@return per-queue statistics of every live queue, as {@code wq_monitor.py} prints them} */
     public String monitor() {
         return WorkQueueStats.table(queues().stream().map(WorkQueue::stats).toList());
     }
@@ -184,13 +216,16 @@ public final class WorkQueues implements AutoCloseable {
      * blocked and starts another worker for pending items (kernel: a sleeping worker leaves
      * nr_running). Off a worker it just blocks. Same contract as
      * {@link java.util.concurrent.ForkJoinPool#managedBlock}.
+     *
+     * @param blocker the blocking operation; not null
+     * @throws InterruptedException if interrupted while blocking (from the blocker)
      */
     public static void managedBlock(java.util.concurrent.ForkJoinPool.ManagedBlocker blocker)
             throws InterruptedException {
         org.workqueue4j.internal.Blocking.managedBlock(blocker);
     }
 
-    /** The live queues of this runtime, system queues included. */
+    /** {@return the live queues of this runtime, system queues included} */
     public List<WorkQueue> queues() {
         return engine.queues().stream().map(wq -> (WorkQueue) wq.api()).toList();
     }
@@ -198,6 +233,8 @@ public final class WorkQueues implements AutoCloseable {
     /**
      * Destroys every queue still alive (draining it), stops the timer and every worker, and
      * waits (up to the configured close timeout) for their threads to end. Idempotent.
+     * Not interruptible: an interrupt does not end the wait; the
+     * interrupt status is kept and set again on return.
      */
     @Override
     public void close() {
@@ -213,7 +250,7 @@ public final class WorkQueues implements AutoCloseable {
         }
     }
 
-    /** True once {@link #close()} was called. */
+    /** {@return true once {@link #close()} was called} */
     public boolean isClosed() {
         return closing;
     }

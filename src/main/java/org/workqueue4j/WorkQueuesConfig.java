@@ -8,10 +8,13 @@ import java.util.function.Consumer;
 
 import org.workqueue4j.lockdep.LockDependencyValidator;
 import org.workqueue4j.lockdep.Lockdep;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Settings of a {@link WorkQueues} runtime. Build with {@link #builder()}; every setting has the
  * kernel's default.
+ *
+ * <p>Immutable; safe to share between threads.
  */
 public final class WorkQueuesConfig {
     final int cpus;
@@ -21,7 +24,7 @@ public final class WorkQueuesConfig {
     final Duration closeTimeout;
     final Duration cpuIntensiveThreshold;
     final Duration watchdogThreshold;
-    final Consumer<String> reportListener;
+    final @Nullable Consumer<String> reportListener;
     final LockDependencyValidator validator;
     final FlushAnnotation flushAnnotation;
 
@@ -43,26 +46,31 @@ public final class WorkQueuesConfig {
         return Boolean.getBoolean("workqueue4j.lockdep") ? Lockdep.builder().build() : LockDependencyValidator.disabled();
     }
 
-    /** The validator the runtime's queues and items report to. */
+    /** {@return the validator the runtime's queues and items report to} */
     public LockDependencyValidator validator() {
         return validator;
     }
 
-    /** A builder with the defaults. */
+    /** {@return a builder with the defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The defaults: one CPU per available processor, and the kernel's timeouts. */
+    /** {@return the defaults: one CPU per available processor, and the kernel's timeouts} */
     public static WorkQueuesConfig defaults() {
         return builder().build();
     }
 
+    /** {@return the number of logical CPUs the runtime makes pools for} */
     public int cpus() {
         return cpus;
     }
 
-    /** Builder of {@link WorkQueuesConfig}. */
+    /**
+     * Builder of {@link WorkQueuesConfig}.
+     *
+     * <p>Not thread-safe: a builder is meant for one thread; the object it builds is thread-safe.
+     */
     public static final class Builder {
         private int cpus = Runtime.getRuntime().availableProcessors();
         private ThreadFactory threadFactory = Executors.defaultThreadFactory();
@@ -71,8 +79,8 @@ public final class WorkQueuesConfig {
         private Duration closeTimeout = Duration.ofSeconds(10);
         private Duration cpuIntensiveThreshold = Duration.ofMillis(10);
         private Duration watchdogThreshold = Duration.ofSeconds(30);
-        private Consumer<String> reportListener;
-        private LockDependencyValidator validator;
+        private @Nullable Consumer<String> reportListener;
+        private @Nullable LockDependencyValidator validator;
         private FlushAnnotation flushAnnotation = FlushAnnotation.SKIP_NEVER_USED;
 
         private Builder() {
@@ -82,6 +90,9 @@ public final class WorkQueuesConfig {
          * The lock dependency validator that workers, flushes, drains, destroys and cancels
          * report to (default: a {@link Lockdep} when the system property
          * {@code workqueue4j.lockdep} is {@code true}, else {@link LockDependencyValidator#disabled()}).
+         *
+         * @param v the validator; not null
+         * @return this builder
          */
         public Builder validator(LockDependencyValidator v) {
             this.validator = Objects.requireNonNull(v, "validator");
@@ -91,6 +102,9 @@ public final class WorkQueuesConfig {
         /**
          * Whether flush, drain and destroy of a queue that never had an item still annotate
          * (default {@link FlushAnnotation#SKIP_NEVER_USED}).
+         *
+         * @param policy the policy; not null
+         * @return this builder
          */
         public Builder flushAnnotation(FlushAnnotation policy) {
             this.flushAnnotation = Objects.requireNonNull(policy, "flushAnnotation");
@@ -103,6 +117,9 @@ public final class WorkQueuesConfig {
          * where the library cannot see it (a latch, a socket, {@code Thread.sleep}); the pool
          * then starts the next item on another worker. The bound on such a stall is this
          * threshold plus one monitor tick (half the threshold): 15 ms by default.
+         *
+         * @param d the threshold; positive
+         * @return this builder
          */
         public Builder cpuIntensiveThreshold(Duration d) {
             Objects.requireNonNull(d, "cpuIntensiveThreshold");
@@ -117,6 +134,9 @@ public final class WorkQueuesConfig {
          * A pool with pending work and no progress for this long is reported as a
          * "workqueue lockup" with a state dump and the busy workers' stacks (kernel
          * workqueue.watchdog_thresh, default 30 s). Zero turns the watchdog off.
+         *
+         * @param d the threshold; zero turns the watchdog off
+         * @return this builder
          */
         public Builder watchdogThreshold(Duration d) {
             Objects.requireNonNull(d, "watchdogThreshold");
@@ -130,13 +150,21 @@ public final class WorkQueuesConfig {
         /**
          * Also receives every runtime report (lockups, worker-creation failures) besides the
          * log. Called on the reporting thread; keep it short.
+         *
+         * @param listener the listener; not null
+         * @return this builder
          */
         public Builder reportListener(Consumer<String> listener) {
             this.reportListener = Objects.requireNonNull(listener, "reportListener");
             return this;
         }
 
-        /** Number of logical CPUs, each with a normal and a high-priority pool (default: processors). */
+        /**
+         * Number of logical CPUs, each with a normal and a high-priority pool (default: processors).
+         *
+         * @param n the number of CPUs; at least 1
+         * @return this builder
+         */
         public Builder cpus(int n) {
             if (n < 1 || n > 4096) {
                 throw new IllegalArgumentException("cpus must be in [1, 4096], got " + n);
@@ -150,13 +178,21 @@ public final class WorkQueuesConfig {
          * names each thread like the kernel ({@code kworker/0:1}) and makes it a daemon. A
          * factory that throws (including {@code OutOfMemoryError: unable to create native
          * thread}) is survived: the failure is reported and retried later.
+         *
+         * @param f the factory; not null
+         * @return this builder
          */
         public Builder threadFactory(ThreadFactory f) {
             this.threadFactory = Objects.requireNonNull(f, "threadFactory");
             return this;
         }
 
-        /** How long a surplus idle worker lives (kernel IDLE_WORKER_TIMEOUT, 300 s). */
+        /**
+         * How long a surplus idle worker lives (kernel IDLE_WORKER_TIMEOUT, 300 s).
+         *
+         * @param d the timeout; positive
+         * @return this builder
+         */
         public Builder idleTimeout(Duration d) {
             Objects.requireNonNull(d, "idleTimeout");
             if (d.isNegative() || d.isZero()) {
@@ -166,18 +202,29 @@ public final class WorkQueuesConfig {
             return this;
         }
 
-        /** Receives exceptions thrown by work functions (default: log them). */
+        /**
+         * Receives exceptions thrown by work functions (default: log them).
+         *
+         * @param h the handler; not null
+         * @return this builder
+         */
         public Builder uncaughtWorkHandler(UncaughtWorkHandler h) {
             this.uncaughtWorkHandler = Objects.requireNonNull(h, "uncaughtWorkHandler");
             return this;
         }
 
-        /** How long {@link WorkQueues#close()} waits for worker threads to end (default 10 s). */
+        /**
+         * How long {@link WorkQueues#close()} waits for worker threads to end (default 10 s).
+         *
+         * @param d the timeout; positive
+         * @return this builder
+         */
         public Builder closeTimeout(Duration d) {
             this.closeTimeout = Objects.requireNonNull(d, "closeTimeout");
             return this;
         }
 
+        /** {@return the configuration with the options set so far} */
         public WorkQueuesConfig build() {
             return new WorkQueuesConfig(this);
         }

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One generation of lockdep's state: the lock classes, the dependency graph, the chain cache
@@ -22,9 +23,9 @@ final class DependencyGraph {
         /** Circular: the existing path from the new lock back to the held one. */
         final List<LockDependency> path;
         /** Capacity: the kernel's name of the exhausted limit. */
-        final String limit;
+        final @Nullable String limit;
 
-        private Violation(LockdepReport.Kind kind, int heldIndex, List<LockDependency> path, String limit) {
+        private Violation(LockdepReport.Kind kind, int heldIndex, List<LockDependency> path, @Nullable String limit) {
             this.kind = kind;
             this.heldIndex = heldIndex;
             this.path = path;
@@ -47,7 +48,7 @@ final class DependencyGraph {
     private int edges;
 
     /** Returns the class of (key, subclass), creating it unless {@code max} classes exist (then null). */
-    LockClass classFor(LockClassKey key, int subclass, int max) {
+    @Nullable LockClass classFor(LockClassKey key, int subclass, int max) {
         LockClass[] subs = byKey.computeIfAbsent(key, k -> new LockClass[LockMap.MAX_SUBCLASS + 1]);
         LockClass c = subs[subclass];
         if (c == null) {
@@ -75,7 +76,7 @@ final class DependencyGraph {
      * {@code depth} entries of {@code held}. Adds the new dependencies it proves safe; returns
      * the first violation found, or null.
      */
-    Violation check(HeldLocks held, int depth, LockClass next, AcquireMode mode, int maxEdges) {
+    @Nullable Violation check(HeldLocks held, int depth, LockClass next, AcquireMode mode, int maxEdges) {
         for (int i = 0; i < depth; i++) {
             if (held.classes[i] != next) {
                 continue;
@@ -142,7 +143,7 @@ final class DependencyGraph {
      * @param acceptOnlyXr whether reaching target through only -(*R)-> counts as a match
      * @return the path's edges from root to target, or null
      */
-    List<LockDependency> strongPath(LockClass root, boolean rootOnlyXr, LockClass target, boolean acceptOnlyXr) {
+    @Nullable List<LockDependency> strongPath(LockClass root, boolean rootOnlyXr, LockClass target, boolean acceptOnlyXr) {
         int states = 2 * (classes.size() + 1);
         LockDependency[] via = new LockDependency[states];
         int[] from = new int[states];

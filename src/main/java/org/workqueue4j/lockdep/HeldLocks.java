@@ -3,6 +3,7 @@ package org.workqueue4j.lockdep;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One thread's held-lock stack for one {@link Lockdep} (the kernel's {@code held_locks[]},
@@ -45,7 +46,7 @@ final class HeldLocks {
     final long[] keys = new long[MAX_DEPTH];
     int depth;
     /** The graph generation the classes and keys above belong to. */
-    DependencyGraph graph;
+    @Nullable DependencyGraph graph;
     @SuppressWarnings("unused") // accessed through HITS
     private long hits;
     @SuppressWarnings("unused") // accessed through MISSES

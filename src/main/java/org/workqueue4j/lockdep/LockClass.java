@@ -2,6 +2,7 @@ package org.workqueue4j.lockdep;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A node of the dependency graph (the kernel's {@code lock_class}): one per (key, subclass) per
@@ -28,7 +29,7 @@ final class LockClass {
     }
 
     /** Returns the edge to {@code next}, or null. Caller holds the graph lock. */
-    LockDependency edgeTo(LockClass next) {
+    @Nullable LockDependency edgeTo(LockClass next) {
         for (LockDependency e : after) {
             if (e.to == next) {
                 return e;

@@ -7,10 +7,13 @@ package org.workqueue4j.lockdep;
  * <p>Implementations: {@link Lockdep}, the dependency-graph validator, and {@link #disabled()},
  * a no-op. Locks built on this interface call {@link #isEnabled()} once per operation and skip
  * everything else when it is false.
+ *
+ * <p>Implementations must be thread-safe: every thread that takes a validated lock or waits calls
+ * them; the calls of one thread describe that thread's own locks.
  */
 public interface LockDependencyValidator {
 
-    /** Returns false for the no-op validator; callers may then skip all other calls. */
+    /** {@return false for the no-op validator; callers may then skip all other calls} */
     boolean isEnabled();
 
     /**
@@ -27,7 +30,11 @@ public interface LockDependencyValidator {
      */
     void acquire(LockMap map, AcquireMode mode, boolean trylock);
 
-    /** Exclusive, blocking {@link #acquire(LockMap, AcquireMode, boolean)}. */
+    /**
+     * Exclusive, blocking {@link #acquire(LockMap, AcquireMode, boolean)}.
+     *
+     * @param map the lock instance being acquired; not null
+     */
     default void acquire(LockMap map) {
         acquire(map, AcquireMode.EXCLUSIVE, false);
     }
@@ -35,12 +42,17 @@ public interface LockDependencyValidator {
     /**
      * Records that the calling thread released {@code map} (the most recent acquisition of that
      * instance). Releasing a lock the thread does not hold is reported as misuse.
+     *
+     * @param map the lock instance being released; not null
      */
     void release(LockMap map);
 
     /**
      * Changes the calling thread's most recent hold of {@code map} from exclusive to the given
      * read mode without releasing it (the kernel's {@code lock_downgrade()}). No-op by default.
+     *
+     * @param map the lock instance held exclusively; not null
+     * @param readMode {@link AcquireMode#READ} or {@link AcquireMode#RECURSIVE_READ}
      */
     default void downgrade(LockMap map, AcquireMode readMode) {
     }
@@ -48,6 +60,8 @@ public interface LockDependencyValidator {
     /**
      * Acquire and release at once, the kernel's {@code lock_map_acquire()} +
      * {@code lock_map_release()}: records "this thread waits for whoever holds {@code map}".
+     *
+     * @param map the lock (or pseudo-lock) waited for; not null
      */
     default void touch(LockMap map) {
         acquire(map);
@@ -57,13 +71,20 @@ public interface LockDependencyValidator {
     /**
      * (Re-)initializes a lock instance. Initializing a lock that some thread currently holds is
      * reported as misuse.
+     *
+     * @param map the lock instance; not null
      */
     void initialize(LockMap map);
 
-    /** Returns whether the calling thread holds {@code map} (the kernel's {@code lockdep_is_held()}). */
+    /**
+     * Returns whether the calling thread holds {@code map} (the kernel's {@code lockdep_is_held()}).
+     *
+     * @param map the lock instance; not null
+     * @return whether the calling thread holds {@code map}
+     */
     boolean isHeld(LockMap map);
 
-    /** Returns the no-op validator: near-zero cost, {@link #isEnabled()} is false. */
+    /** {@return the no-op validator: near-zero cost, {@link #isEnabled()} is false} */
     static LockDependencyValidator disabled() {
         return DisabledValidator.INSTANCE;
     }
