@@ -10,5 +10,6 @@ module org.workqueue4j {
     exports org.workqueue4j.lockdep;
     requires java.logging;
     requires jdk.jfr;
+    requires java.management;
     requires static org.jspecify;
 }

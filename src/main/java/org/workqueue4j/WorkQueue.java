@@ -407,11 +407,11 @@ public final class WorkQueue implements Executor, AutoCloseable {
     /** {@return a snapshot of this queue's counters (wq_monitor.py's columns)} */
     public WorkQueueStats stats() {
         org.workqueue4j.internal.WqStats s = wq.stats();
-        long[] sc = wq.startedCompleted();
-        long started = sc[0];
-        long completed = sc[1];
-        return new WorkQueueStats(name(), unbound, wq.hasRescuer(), started, completed, started - completed,
-                s.cpuTimeNanos.sum(), s.cpuIntensive.sum(), s.cmWakeup.sum(), s.mayday.sum(), s.rescued.sum());
+        org.workqueue4j.internal.WqStats.Counts c = wq.counts();
+        return new WorkQueueStats(name(), unbound, wq.hasRescuer(), c.started(), c.completed(),
+                c.started() - c.completed(), s.cpuTimeNanos.sum(), s.cpuIntensive.sum(), s.cmWakeup.sum(),
+                s.mayday.sum(), s.rescued.sum(), c.pending(), c.inactive(), c.running(), c.latencySamples(),
+                c.latencyTotalNanos(), c.latencyMaxNanos());
     }
 
     /**

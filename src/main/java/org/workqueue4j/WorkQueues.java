@@ -20,6 +20,7 @@ import org.workqueue4j.lockdep.LockDependencyValidator;
 public final class WorkQueues implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("org.workqueue4j");
     private static final AtomicReference<WorkQueues> GLOBAL = new AtomicReference<>();
+    private static final java.util.concurrent.atomic.AtomicInteger RUNTIMES = new java.util.concurrent.atomic.AtomicInteger();
 
     static final UncaughtWorkHandler LOGGING_HANDLER = (q, w, e) -> LOG.log(Level.ERROR,
             "workqueue: work '" + (w == null ? "?" : w.name()) + "' on queue '" + (q == null ? "?" : q.name())
@@ -33,6 +34,8 @@ public final class WorkQueues implements AutoCloseable {
     private final WorkQueue systemUnbound;
     private final WorkQueue systemFreezable;
     private volatile boolean closing;
+    /** This runtime's name in JMX ({@code runtime-N}, N counting the runtimes of this process). */
+    private final String jmxName = "runtime-" + RUNTIMES.incrementAndGet();
 
     private WorkQueues(WorkQueuesConfig config) {
         this.config = config;
@@ -50,6 +53,7 @@ public final class WorkQueues implements AutoCloseable {
         systemUnbound = WorkQueue.createSystem(WorkQueue.builder("events_unbound").unbound()
                 .maxActive(WorkQueue.MAX_ACTIVE).runtime(this), this);
         systemFreezable = WorkQueue.createSystem(WorkQueue.builder("events_freezable").freezable().runtime(this), this);
+        RuntimeMXBean.register(this, jmxName);
     }
 
     /**
@@ -225,6 +229,38 @@ public final class WorkQueues implements AutoCloseable {
         org.workqueue4j.internal.Blocking.managedBlock(blocker);
     }
 
+    /**
+     * The state of busy queues and of every pool as data: what {@link #dump()} prints (its
+     * {@code toString()} is that text), for programs and monitoring.
+     *
+     * @return a snapshot, consistent per pool
+     */
+    public WorkQueuesDump dumpData() {
+        return engine.dumpData();
+    }
+
+    /**
+     * Turns queue-to-start latency statistics on or off (default off). While on, each queue
+     * operation reads the clock once more (the start of an item already reads it), and
+     * {@link WorkQueueStats} reports the count, total and maximum of the latency of the items
+     * queued meanwhile; while off the queue path pays one volatile read.
+     *
+     * @param on true to measure items queued from now on
+     */
+    public void setLatencyStats(boolean on) {
+        engine.setLatencyStats(on);
+    }
+
+    /** {@return whether queue-to-start latency statistics are on} */
+    public boolean latencyStats() {
+        return engine.latencyStats();
+    }
+
+    /** {@return this runtime's name, as in its JMX object name ({@code runtime-N})} */
+    public String name() {
+        return jmxName;
+    }
+
     /** {@return the live queues of this runtime, system queues included} */
     public List<WorkQueue> queues() {
         return engine.queues().stream().map(wq -> (WorkQueue) wq.api()).toList();
@@ -243,6 +279,7 @@ public final class WorkQueues implements AutoCloseable {
         }
         closing = true;
         GLOBAL.compareAndSet(this, null);
+        RuntimeMXBean.unregister(jmxName);
         try {
             engine.close(config.closeTimeout);
         } catch (InterruptedException e) {

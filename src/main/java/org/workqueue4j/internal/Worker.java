@@ -229,6 +229,10 @@ final class Worker implements Runnable {
         // finding this worker in the node's runningWorker, hands the item back to us.
         n.clearState(WorkNode.PENDING);
         pwq.started++;
+        if (n.statsQueuedNanos != 0) { // sampled: latency statistics were on when it was queued
+            pwq.noteQueueToStart(now - n.statsQueuedNanos);
+            n.statsQueuedNanos = 0;
+        }
         currentStartNanos = now;
         p.lock.unlock();
         rt.monitor().noteBusy();

@@ -185,19 +185,37 @@ public final class WorkqueueStruct {
     }
 
     /** {started, completed} summed over the pwqs, each read under its pool lock. */
-    public long[] startedCompleted() {
+    public WqStats.Counts counts() {
         long started = 0;
         long completed = 0;
+        long pending = 0;
+        long inactive = 0;
+        long running = 0;
+        long samples = 0;
+        long total = 0;
+        long max = 0;
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
                 started += pwq.started;
                 completed += pwq.completed;
+                int run = 0;
+                for (Worker w : pwq.pool.workers) {
+                    if (w.currentPwq == pwq && w.currentWork != null) {
+                        run++;
+                    }
+                }
+                running += run;
+                pending += Math.max(0, pwq.nrActive - run); // active = on a list or running
+                inactive += pwq.inactive.size();
+                samples += pwq.latencySamples;
+                total += pwq.latencyTotalNanos;
+                max = Math.max(max, pwq.latencyMaxNanos);
             } finally {
                 pwq.pool.lock.unlock();
             }
         }
-        return new long[] {started, completed};
+        return new WqStats.Counts(started, completed, pending, inactive, running, samples, total, max);
     }
 
     public int maxActive() {
@@ -286,6 +304,7 @@ public final class WorkqueueStruct {
             n.color = color;
             n.pwq = pwq;
             n.setPool(pool);
+            n.statsQueuedNanos = runtime.latencyStats() ? System.nanoTime() : 0;
             if (pwq.inactive.isEmpty() && pwq.nrActive < pwq.maxActive) {
                 pwq.nrActive++;
                 n.flags = 0;

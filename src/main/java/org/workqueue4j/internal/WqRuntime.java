@@ -41,6 +41,11 @@ public final class WqRuntime {
     private final boolean annotateNeverUsed;
     private volatile boolean frozen;
     private volatile boolean closed;
+    /**
+     * Queue-to-start latency sampling: while true, each insertion reads the clock once (its
+     * start already does). Volatile, read once per queue: a plain load on x86 and ARM's ldar.
+     */
+    private volatile boolean latencyStats;
 
     public WqRuntime(int cpus, ThreadFactory threadFactory, Duration idleTimeout, ExceptionSink sink,
                      Duration cpuIntensiveThreshold, Duration watchdogThreshold, Consumer<String> reportListener,
@@ -88,6 +93,10 @@ public final class WqRuntime {
     }
 
     /** Kernel show_all_workqueues. */
+    public org.workqueue4j.WorkQueuesDump dumpData() {
+        return Dump.snapshot(this);
+    }
+
     public String dump() {
         return Dump.showAllWorkqueues(this);
     }
@@ -300,6 +309,14 @@ public final class WqRuntime {
                 TimeUnit.NANOSECONDS.timedJoin(t, left);
             }
         }
+    }
+
+    public boolean latencyStats() {
+        return latencyStats;
+    }
+
+    public void setLatencyStats(boolean on) {
+        latencyStats = on;
     }
 
     public boolean isClosed() {
