@@ -69,6 +69,8 @@ public final class LazyQueueHolder {
     private @Nullable WorkQueue queue;
 
     /**
+     * Creates a holder; the queue is made on the first {@link #get()}.
+     *
      * @param strategy how racing first users are resolved
      * @param factory  creates the queue; called at most once under MUTEX, once per racing
      *                 thread under CAS_DISCARD

@@ -13,6 +13,8 @@ import org.jspecify.annotations.Nullable;
 @FunctionalInterface
 public interface UncaughtWorkHandler {
     /**
+     * Called on the worker thread after a work function threw.
+     *
      * @param queue the queue the item ran on (or was bound for)
      * @param work  the item; null when what threw was not a {@link Work} (an engine-internal item)
      * @param error what it threw

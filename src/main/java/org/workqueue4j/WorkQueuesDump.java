@@ -16,6 +16,8 @@ import java.util.List;
 public record WorkQueuesDump(List<Queue> queues, List<Pool> pools) {
 
     /**
+     * Copies the lists: a dump is immutable.
+     *
      * @param queues the queues
      * @param pools  the pools
      */
@@ -34,6 +36,8 @@ public record WorkQueuesDump(List<Queue> queues, List<Pool> pools) {
      */
     public record Queue(String name, int flags, List<PoolQueue> pwqs) {
         /**
+         * Copies the list.
+         *
          * @param name  the queue name
          * @param flags the flags
          * @param pwqs  the busy pool_workqueues
@@ -59,6 +63,8 @@ public record WorkQueuesDump(List<Queue> queues, List<Pool> pools) {
     public record PoolQueue(int pool, String poolDescription, int active, int maxActive, int refcnt,
                             boolean mayday, List<String> inFlight, List<String> pending, List<String> inactive) {
         /**
+         * Copies the lists.
+         *
          * @param pool      the pool id
          * @param poolDescription the pool description
          * @param active    active items
@@ -91,6 +97,8 @@ public record WorkQueuesDump(List<Queue> queues, List<Pool> pools) {
     public record Pool(int id, String description, long hungSeconds, int workers, int running, int pending,
                        List<String> idle) {
         /**
+         * Copies the list.
+         *
          * @param id          the pool id
          * @param description the description
          * @param hungSeconds the stall time
