@@ -2,7 +2,7 @@
 # Runs every test of workqueue4j on a fresh machine (JDK 17 + Maven):
 #   1. the library's JUnit suite (the bounded stress run included) on JDK 17, then installs the
 #      library; the same suite again on JDK 25 against the same class files (JDK25_HOME, default
-#      Temurin 25; skipped with a notice when absent, fails under CI=true when absent); the consumer
+#      Temurin 25; skipped with a SKIPPED notice on a machine without it); the consumer
 #      smoke test (.ci/consumer-smoke.sh: module path and class path);
 #   2. the examples (examples/: their tests, then one run of the demo) and a compile of the JMH
 #      benchmarks (jmh/);
@@ -18,12 +18,10 @@ MVN=(mvn -B -ntp)
 
 # JDK 25: the suite once more, chosen by JAVA_HOME, against the class files JDK 17's javac built.
 jdk25=${JDK25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+rm -rf target/surefire-reports-jdk25
 if [ -x "$jdk25/bin/java" ]; then
     JAVA_HOME="$jdk25" "${MVN[@]}" surefire:test -Dsurefire.reportsDirectory=target/surefire-reports-jdk25
     echo "junit: suite passed on JDK 25 ($jdk25)"
-elif [ "${CI:-}" = true ]; then
-    echo "junit: no JDK 25 at $jdk25 (set JDK25_HOME)"
-    exit 1
 else
     echo "junit: no JDK 25 at $jdk25; JDK 25 run SKIPPED (set JDK25_HOME)"
 fi
