@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test of workqueue4j on a fresh machine (JDK 17 + Maven):
-#   1. the library's JUnit suite (the bounded stress run included), then installs the library,
-#      and runs the README example on a runtime image without jdk.jfr (it/no-jfr-image.sh);
-#   2. a compile of the JMH benchmarks (jmh/);
+#   1. the library's JUnit suite (the bounded stress run included) on JDK 17, then installs the
+#      library; the same suite again on JDK 25 against the same class files (JDK25_HOME, default
+#      Temurin 25; skipped with a SKIPPED notice on a machine without it); the README example on
+#      a runtime image without jdk.jfr (it/no-jfr-image.sh); the consumer smoke test
+#      (.ci/consumer-smoke.sh: module path and class path);
+#   2. the examples (examples/: their tests, then one run of the demo) and a compile of the JMH
+#      benchmarks (jmh/);
 #   3. the Java agent (agent/): its jar is built and its sample programs run in forked JVMs with it;
-#   4. a quick jcstress pass over the CI set of races (jcstress/ci-tests.regex).
+#   4. a quick jcstress pass over the CI set of races (jcstress/ci-tests.regex);
+#   5. the reproducibility check: two release builds of this tree are byte-identical.
 # Fails on any test failure, and on any jcstress test that failed (a FORBIDDEN outcome) or erred
 # (a STALE, hung or crashed test).
 set -euo pipefail
@@ -15,6 +20,22 @@ MVN=(mvn -B -ntp)
 
 # The README example on a JDK 17 image without jdk.jfr, module path and class path (a few seconds).
 it/no-jfr-image.sh
+
+# JDK 25: the suite once more, chosen by JAVA_HOME, against the class files JDK 17's javac built.
+jdk25=${JDK25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+rm -rf target/surefire-reports-jdk25
+if [ -x "$jdk25/bin/java" ]; then
+    JAVA_HOME="$jdk25" "${MVN[@]}" surefire:test -Dsurefire.reportsDirectory=target/surefire-reports-jdk25
+    echo "junit: suite passed on JDK 25 ($jdk25)"
+else
+    echo "junit: no JDK 25 at $jdk25; JDK 25 run SKIPPED (set JDK25_HOME)"
+fi
+
+.ci/consumer-smoke.sh
+
+"${MVN[@]}" -q -f examples/pom.xml package
+java -jar examples/target/workqueue4j-demo.jar > target/demo.log 2>&1 || { cat target/demo.log; echo "demo: failed"; exit 1; }
+echo "examples: tests passed, demo ran (output in target/demo.log)"
 
 "${MVN[@]}" -q -f jmh/pom.xml package
 echo "jmh: benchmarks compiled to jmh/target/benchmarks.jar"
@@ -37,6 +58,9 @@ if [ "$rc" -ne 0 ] || ! grep -q 'Failed tests: No matches.' "$log" || ! grep -q 
 fi
 echo "jcstress: CI set passed"
 
+.ci/check-reproducible.sh
+
 # One closing line for the whole run (JUnit totals; the jcstress set passed above).
 awk -F'[ ,:]+' '/^Tests run:/ {t+=$3; f+=$5; e+=$7; s+=$9} END {printf "tests: %d passed, %d failed, %d skipped\n", t-f-e-s, f+e, s}' \
-    target/surefire-reports/*.txt agent/target/surefire-reports/*.txt agent/target/failsafe-reports/*.txt
+    target/surefire-reports/*.txt target/surefire-reports-jdk25/*.txt examples/target/surefire-reports/*.txt \
+    agent/target/surefire-reports/*.txt agent/target/failsafe-reports/*.txt

@@ -10,4 +10,6 @@ module org.workqueue4j {
     exports org.workqueue4j.lockdep;
     // JFR is optional: without jdk.jfr in the runtime image the events stay off (WorkEvents).
     requires static jdk.jfr;
+    requires java.management;
+    requires static transitive org.jspecify;
 }

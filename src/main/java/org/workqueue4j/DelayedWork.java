@@ -7,6 +7,7 @@ import org.workqueue4j.internal.Barrier;
 import org.workqueue4j.internal.TestHooks;
 import org.workqueue4j.internal.TimerQueue;
 import org.workqueue4j.internal.WorkNode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A work item that can be queued after a delay (kernel {@code delayed_work}): see
@@ -17,20 +18,34 @@ import org.workqueue4j.internal.WorkNode;
  *
  * <p>{@link #cancel()}, {@link #cancelSync()}, {@link #disable()} and {@link #disableSync()}
  * stop an armed timer as well (kernel {@code cancel_delayed_work} and friends).
+ *
+ * <p>Thread-safe: as {@link Work}, every method may be called from any thread, concurrently with
+ * the timer and the workers.
  */
 public class DelayedWork extends Work {
     /**
      * The timer of the runtime this item was last armed on. Volatile: written before the TIMER
      * bit is set (a volatile RMW), read by cancellers after they saw TIMER, so they see it.
      */
-    private volatile TimerQueue timer;
+    private volatile @Nullable TimerQueue timer;
 
-    /** An item whose lock class is the class of its function; see {@link Work#Work(String, Runnable)}. */
+    /**
+     * An item whose lock class is the class of its function; see {@link Work#Work(String, Runnable)}.
+     *
+     * @param name a name for dumps, reports and exceptions
+     * @param function the body; it may queue or re-arm this same item again
+     */
     public DelayedWork(String name, Runnable function) {
         super(name, function);
     }
 
-    /** An item with an explicit lock class; see {@link Work#Work(String, LockClassKey, Runnable)}. */
+    /**
+     * An item with an explicit lock class; see {@link Work#Work(String, LockClassKey, Runnable)}.
+     *
+     * @param function the body; it may queue or re-arm this same item again
+     * @param lockClass the validator class of this item's map; null for a class of its own
+     * @param name a name for dumps, reports and exceptions
+     */
     public DelayedWork(String name, LockClassKey lockClass, Runnable function) {
         super(name, lockClass, function);
     }
@@ -40,11 +55,11 @@ public class DelayedWork extends Work {
     }
 
     @Override
-    final TimerQueue armedTimer() {
+    @Nullable TimerQueue armedTimer() {
         return timer;
     }
 
-    /** True while the timer is armed (the item is pending but not yet on a queue). */
+    /** {@return true while the timer is armed (the item is pending but not yet on a queue)} */
     public final boolean isTimerArmed() {
         return (node.state() & WorkNode.TIMER) != 0;
     }
@@ -53,7 +68,8 @@ public class DelayedWork extends Work {
      * If the timer is armed, queues the item now; then waits for it to finish (kernel
      * {@code flush_delayed_work}). Every instance armed, queued or running before the call has
      * finished when it returns, also while another thread fires or re-arms the item; an
-     * instance armed during the call may be waited for or not. Not interruptible. A thread
+     * instance armed during the call may be waited for or not. Not interruptible: an interrupt does not end the wait; the
+     * interrupt status is kept and set again on return. A thread
      * that re-arms the item without pause while this runs can keep it waiting.
      *
      * @return true if it fired the timer or waited for a queued or running instance
@@ -130,7 +146,8 @@ public class DelayedWork extends Work {
      * by then (the item is queued and runs as usual). See {@link Work#flushInterruptibly()}.
      *
      * @return true if it fired the timer or waited for a queued or running instance
-     * @throws InterruptedException  if interrupted while waiting
+     * @throws InterruptedException  if interrupted while waiting (the interrupt status is then
+     *                               cleared, as usual)
      * @throws IllegalStateException if called from this item's own function
      *                               (recorded first; under THROW the report is thrown instead)
      * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},

@@ -17,6 +17,8 @@ package org.workqueue4j;
  *   <tr><td>mutual flush: item of q1 flushes never-used q2; later an item of q2 flushes q1</td>
  *       <td>reported</td><td>missed</td><td>reported</td></tr>
  * </table>
+ *
+ * <p>Immutable; safe to share between threads.
  */
 public enum FlushAnnotation {
     /**

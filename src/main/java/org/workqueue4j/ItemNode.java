@@ -1,5 +1,6 @@
 package org.workqueue4j;
 
+import org.jspecify.annotations.Nullable;
 import org.workqueue4j.internal.TimerQueue;
 import org.workqueue4j.internal.WorkNode;
 import org.workqueue4j.lockdep.LockMap;
@@ -25,7 +26,7 @@ final class ItemNode extends WorkNode {
      * @param n a node, or null
      * @return its {@code Work}, or null
      */
-    static Work workOf(WorkNode n) {
+    static @Nullable Work workOf(@Nullable WorkNode n) {
         return n instanceof ItemNode ? ((ItemNode) n).work : null;
     }
 
@@ -45,7 +46,7 @@ final class ItemNode extends WorkNode {
     }
 
     @Override
-    protected TimerQueue armedTimer() {
+    protected @Nullable TimerQueue armedTimer() {
         return work.armedTimer();
     }
 

@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A queue created on first use by a long-lived owner (the kernel's {@code sb_init_dio_done_wq()}:
@@ -18,6 +19,8 @@ import java.util.function.Supplier;
  * ...
  * dio.get().queue(completion);
  * }</pre>
+ *
+ * <p>Thread-safe: that is its purpose; {@link #get()} may race from any number of threads.
  */
 public final class LazyQueueHolder {
     /*
@@ -35,7 +38,11 @@ public final class LazyQueueHolder {
      *     never-used queue: the destroy whose flush annotation caused the 2020 false report.
      */
 
-    /** How a race between first users is resolved. */
+    /**
+     * How a race between first users is resolved.
+     *
+     * <p>Immutable; safe to share between threads.
+     */
     public enum Strategy {
         /** Serialize creation with a mutex; the loser never allocates. */
         MUTEX,
@@ -59,9 +66,11 @@ public final class LazyQueueHolder {
     private final LongAdder created = new LongAdder();
     private final LongAdder discarded = new LongAdder();
     @SuppressWarnings("unused") // accessed through QUEUE
-    private WorkQueue queue;
+    private @Nullable WorkQueue queue;
 
     /**
+     * Creates a holder; the queue is made on the first {@link #get()}.
+     *
      * @param strategy how racing first users are resolved
      * @param factory  creates the queue; called at most once under MUTEX, once per racing
      *                 thread under CAS_DISCARD
@@ -71,7 +80,13 @@ public final class LazyQueueHolder {
         this.factory = Objects.requireNonNull(factory, "factory");
     }
 
-    /** The queue, created on first call. */
+    /**
+     * Returns the queue, creating it on the first call. Under {@code MUTEX} a first caller may
+     * wait for another's creation: not interruptible (a plain lock); the interrupt status is
+     * kept.
+     *
+     * @return the queue; the same instance for every caller
+     */
     public WorkQueue get() {
         WorkQueue q = (WorkQueue) QUEUE.getAcquire(this); // pairs with the publisher's release
         if (q != null) {
@@ -113,26 +128,30 @@ public final class LazyQueueHolder {
         return q;
     }
 
-    /** The queue if created, else null; never creates. */
-    public WorkQueue peek() {
+    /** {@return the queue if created, else null; never creates} */
+    public @Nullable WorkQueue peek() {
         return (WorkQueue) QUEUE.getAcquire(this);
     }
 
+    /** {@return the strategy racing first users are resolved by} */
     public Strategy strategy() {
         return strategy;
     }
 
-    /** Queues the factory created (the winner's included). */
+    /** {@return queues the factory created (the winner's included)} */
     public long created() {
         return created.sum();
     }
 
-    /** Queues that lost the race and were destroyed (CAS_DISCARD only). */
+    /** {@return queues that lost the race and were destroyed (CAS_DISCARD only)} */
     public long discarded() {
         return discarded.sum();
     }
 
-    /** Destroys the queue if it was created. */
+    /**
+     * Destroys the queue if it was created; waits as {@link WorkQueue#destroy()} does (not
+     * interruptible).
+     */
     public void destroy() {
         WorkQueue q = peek();
         if (q != null) {

@@ -12,6 +12,7 @@ import org.workqueue4j.internal.Barrier;
 import org.workqueue4j.internal.Pending;
 import org.workqueue4j.internal.TimerQueue;
 import org.workqueue4j.internal.WqRuntime;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A work item (kernel {@code work_struct}): a function that a {@link WorkQueue} runs on a worker
@@ -56,6 +57,10 @@ import org.workqueue4j.internal.WqRuntime;
  * state word and the one worker recorded as running it stay the whole truth, and the per-item
  * operations stay as cheap as the kernel's. A Java caller reads {@code cancelSync()} as "runs
  * nowhere now", and two overlapping runs of one item are almost always a bug in the caller.
+ *
+ * <p>Thread-safe: every method may be called from any thread, concurrently with workers and the
+ * timer; the item's engine state is one atomic word, so queueing allocates nothing and takes no
+ * lock while the item is already pending.
  */
 public class Work {
     /** {@link #busy()} bit: the item is pending. */
@@ -94,10 +99,10 @@ public class Work {
     private final String name;
     private final Runnable function;
     /** Explicit lock class, or null (then the class of the function). */
-    private final LockClassKey lockClass;
+    private final @Nullable LockClassKey lockClass;
     /** Created on first use while validating; installed once by CAS. */
     @SuppressWarnings("unused") // accessed through MAP
-    private volatile LockMap map;
+    private volatile @Nullable LockMap map;
 
     /**
      * An item whose lock class (for the validator) is the class of its function, the Java
@@ -126,7 +131,7 @@ public class Work {
      * @param function  the body; it may queue this same item again
      * @throws NullPointerException if {@code name} or {@code function} is null
      */
-    public Work(String name, LockClassKey lockClass, Runnable function) {
+    public Work(String name, @Nullable LockClassKey lockClass, Runnable function) {
         this.name = Objects.requireNonNull(name, "work name");
         this.function = Objects.requireNonNull(function, () -> "function of work '" + name + "'");
         this.lockClass = lockClass;
@@ -153,8 +158,9 @@ public class Work {
         if (m == null) {
             LockClassKey k = lockClass != null ? lockClass : FUNCTION_KEYS.get(function.getClass());
             m = new LockMap("(work_completion)" + name, k);
-            if (!MAP.compareAndSet(this, null, m)) { // volatile CAS: exactly one map per item
-                m = map;
+            LockMap won = (LockMap) MAP.compareAndExchange(this, null, m); // volatile CAS: exactly one map per item
+            if (won != null) {
+                m = won;
             }
         }
         return m;
@@ -175,19 +181,21 @@ public class Work {
     }
 
     /** The timer the item was last armed on (only a {@link DelayedWork} is ever armed). */
-    TimerQueue armedTimer() {
+    @Nullable TimerQueue armedTimer() {
         return null;
     }
 
     /**
      * The item the calling worker thread is running, or null if the caller is not running a
      * work item (kernel {@code current_work}).
+     *
+     * @return the running item, or null off a worker thread or between items
      */
-    public static Work current() {
+    public static @Nullable Work current() {
         return ItemNode.workOf(WqRuntime.currentWork());
     }
 
-    /** True while the item is pending (queued, or its timer armed), not yet started. */
+    /** {@return true while the item is pending (queued, or its timer armed), not yet started} */
     public final boolean isPending() {
         return node.isPendingBit();
     }
@@ -195,6 +203,8 @@ public class Work {
     /**
      * Advisory snapshot (kernel {@code work_busy}): {@link #BUSY_PENDING} | {@link #BUSY_RUNNING}.
      * May be stale by the time it returns.
+     *
+     * @return {@link #BUSY_PENDING}, {@link #BUSY_RUNNING}, both or-ed, or 0
      */
     public final int busy() {
         return Pending.busy(node);
@@ -312,7 +322,8 @@ public class Work {
     /**
      * Cancels and waits for a running instance to finish (kernel {@code cancel_work_sync}).
      * Correct for items that requeue themselves: on return the item is neither pending nor
-     * running, unless another thread queued it again meanwhile. Not interruptible.
+     * running, unless another thread queued it again meanwhile. Not interruptible: an interrupt does not end the wait; the
+     * interrupt status is kept and set again on return.
      *
      * @return true if it was pending
      * @throws IllegalStateException if called from this item's own function while it runs (it
@@ -344,7 +355,8 @@ public class Work {
 
     /**
      * {@link #disable()}, then waits for a running instance (kernel {@code disable_work_sync}).
-     * Not interruptible.
+     * Not interruptible: an interrupt does not end the wait; the
+     * interrupt status is kept and set again on return.
      *
      * @return true if it was pending
      * @throws IllegalStateException if the count would overflow, or if called from this item's
@@ -370,7 +382,10 @@ public class Work {
         return Pending.enable(node);
     }
 
-    /** The current disable count. */
+    /**
+     * {@return the current disable count: 0 when enabled, one more per {@link #disable()} not yet
+     * matched by {@link #enable()}}
+     */
     public final int disableDepth() {
         return node.disableCount();
     }

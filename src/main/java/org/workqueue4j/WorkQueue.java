@@ -15,6 +15,7 @@ import org.workqueue4j.lockdep.LockClassKey;
 import org.workqueue4j.internal.TimerQueue;
 import org.workqueue4j.internal.WorkNode;
 import org.workqueue4j.internal.WorkqueueStruct;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A workqueue (kernel {@code workqueue_struct}): runs {@link Work} items on the worker pools of
@@ -36,6 +37,9 @@ import org.workqueue4j.internal.WorkqueueStruct;
  *
  * <p>A {@code WorkQueue} is an {@link Executor}: {@link #execute(Runnable)} queues a one-shot
  * item. {@link #asExecutorService()} adapts it to a full {@link ExecutorService}.
+ *
+ * <p>Thread-safe: every method may be called from any thread, including from work items running on
+ * this queue (except the waits that would wait for themselves, which throw).
  */
 public final class WorkQueue implements Executor, AutoCloseable {
     /** Kernel WQ_DFL_ACTIVE: what maxActive 0 means. */
@@ -106,30 +110,39 @@ public final class WorkQueue implements Executor, AutoCloseable {
         return n;
     }
 
-    /** Starts building a queue named {@code name}. */
+    /**
+     * Starts building a queue named {@code name}.
+     *
+     * @param name the queue name, shown in dumps and reports; not blank
+     * @return a builder for a queue of that name
+     */
     public static Builder builder(String name) {
         return new Builder(name);
     }
 
-    /** The queue's name. */
+    /** {@return the queue's name} */
     public String name() {
         return wq.name();
     }
 
-    /** The runtime this queue belongs to. */
+    /** {@return the runtime this queue belongs to} */
     public WorkQueues runtime() {
         return runtime;
     }
 
-    /** The current max_active. */
+    /** {@return the current max_active} */
     public int maxActive() {
         return wq.maxActive();
     }
 
+    /**
+     * {@return true if the queue runs one item at a time in FIFO order (built with {@link Builder#ordered()})}
+     */
     public boolean isOrdered() {
         return ordered;
     }
 
+    /** {@return true if unbound pools serve the queue (built with {@link Builder#unbound()})} */
     public boolean isUnbound() {
         return unbound;
     }
@@ -137,12 +150,14 @@ public final class WorkQueue implements Executor, AutoCloseable {
     /**
      * True once an item was queued here (tracked only while lock validation is on; it decides
      * whether flush, drain and destroy annotate under {@link FlushAnnotation#SKIP_NEVER_USED}).
+     *
+     * @return true once an item was queued while validation was on
      */
     public boolean wasUsed() {
         return wq.wasUsed();
     }
 
-    /** True once {@link #destroy()} has finished. */
+    /** {@return true once {@link #destroy()} has finished} */
     public boolean isDestroyed() {
         return wq.isDestroyed();
     }
@@ -160,6 +175,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
     /**
      * Queues {@code work} on the calling thread's CPU (kernel {@code queue_work}).
      *
+     * @param work the item to queue; not null
      * @return false if the item was already pending on this queue (or is disabled), true if it
      *         was queued
      * @throws IllegalStateException if this queue is destroyed, or draining and the caller is
@@ -178,6 +194,9 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * Queues {@code work} on the pool of CPU {@code cpu} (kernel {@code queue_work_on}). For
      * unbound queues the CPU is checked but any worker may run the item.
      *
+     * @param cpu the CPU whose pool runs the item, in [0, cpus)
+     * @param work the item to queue; not null
+     * @return false if the item was already pending (or is disabled), true if it was queued
      * @throws IllegalArgumentException if {@code cpu} is not in [0, cpus)
      */
     public boolean queueOn(int cpu, Work work) {
@@ -205,6 +224,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * Queues {@code work} after {@code delay} (kernel {@code queue_delayed_work}). A zero delay
      * queues it now.
      *
+     * @param delay how long from now; zero queues it at once; not negative
+     * @param work the item to arm; not null
      * @return false if it was already pending on this queue
      * @throws IllegalArgumentException if the delay is negative or longer than 292 years
      * @throws IllegalStateException    if this queue is destroyed, or the item is pending on
@@ -218,6 +239,10 @@ public final class WorkQueue implements Executor, AutoCloseable {
     /**
      * {@link #queueDelayed} on a given CPU.
      *
+     * @param cpu the CPU whose pool runs the item, in [0, cpus)
+     * @param delay how long from now; zero queues it at once; not negative
+     * @param work the item to arm; not null
+     * @return false if it was already pending on this queue, true if it was armed or queued
      * @throws IllegalArgumentException if {@code cpu} is not in [0, cpus), or the delay is bad
      */
     public boolean queueDelayedOn(int cpu, DelayedWork work, Duration delay) {
@@ -235,6 +260,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * Re-arms {@code work} to run after {@code delay} from now, whether it was pending or not
      * (kernel {@code mod_delayed_work}). The new deadline may be earlier or later.
      *
+     * @param delay how long from now; zero queues it at once; not negative
+     * @param work the item to re-arm; not null
      * @return true if it was pending and was modified; false if it was idle and is now queued
      *         (or disabled, and so not queued)
      * @throws IllegalArgumentException if the delay is negative or too long; nothing changes
@@ -452,7 +479,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
     /**
      * Flushes until the queue is empty (kernel {@code drain_workqueue}). Meanwhile only this
      * queue's own items may queue to it (chained work); other callers get an
-     * {@link IllegalStateException}. Not interruptible.
+     * {@link IllegalStateException}. Not interruptible: an interrupt does not end the wait; the
+     * interrupt status is kept and set again on return.
      *
      * @throws IllegalStateException if called from one of this queue's own items
      *                               (recorded first; under THROW the report is thrown instead)
@@ -468,7 +496,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * {@link IllegalStateException} (kernel {@code destroy_workqueue}). Delayed work whose timer
      * is still armed is the caller's duty to cancel first; if any is left it is cancelled and
      * reported to the uncaught-work handler, never dropped silently. Calling it again does
-     * nothing. Not interruptible.
+     * nothing. Not interruptible: an interrupt does not end the wait; the
+     * interrupt status is kept and set again on return.
      *
      * @throws IllegalStateException if this is a system queue, or if called from one of this
      *                               queue's own items
@@ -483,7 +512,11 @@ public final class WorkQueue implements Executor, AutoCloseable {
         wq.destroy();
     }
 
-    /** Same as {@link #destroy()}. */
+    /**
+     * Same as {@link #destroy()}.
+     *
+     * @throws IllegalStateException as {@link #destroy()}
+     */
     @Override
     public void close() {
         destroy();
@@ -511,14 +544,14 @@ public final class WorkQueue implements Executor, AutoCloseable {
         }
     }
 
-    /** A snapshot of this queue's counters (wq_monitor.py's columns). */
+    /** {@return a snapshot of this queue's counters (wq_monitor.py's columns)} */
     public WorkQueueStats stats() {
         org.workqueue4j.internal.WqStats s = wq.stats();
-        long[] sc = wq.startedCompleted();
-        long started = sc[0];
-        long completed = sc[1];
-        return new WorkQueueStats(name(), unbound, wq.hasRescuer(), started, completed, started - completed,
-                s.cpuTimeNanos.sum(), s.cpuIntensive.sum(), s.cmWakeup.sum(), s.mayday.sum(), s.rescued.sum());
+        org.workqueue4j.internal.WqStats.Counts c = wq.counts();
+        return new WorkQueueStats(name(), unbound, wq.hasRescuer(), c.started(), c.completed(),
+                c.started() - c.completed(), s.cpuTimeNanos.sum(), s.cpuIntensive.sum(), s.cmWakeup.sum(),
+                s.mayday.sum(), s.rescued.sum(), c.pending(), c.inactive(), c.running(), c.latencySamples(),
+                c.latencyTotalNanos(), c.latencyMaxNanos());
     }
 
     /**
@@ -563,7 +596,11 @@ public final class WorkQueue implements Executor, AutoCloseable {
         return "WorkQueue[" + name() + "]";
     }
 
-    /** Options for a new queue (kernel {@code alloc_workqueue} flags). */
+    /**
+     * Options for a new queue (kernel {@code alloc_workqueue} flags).
+     *
+     * <p>Not thread-safe: a builder is meant for one thread; the object it builds is thread-safe.
+     */
     public static final class Builder {
         private final String name;
         private boolean unbound;
@@ -573,8 +610,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
         private boolean freezable;
         private boolean ordered;
         private int maxActive;
-        private WorkQueues runtime;
-        private LockClassKey lockClass;
+        private @Nullable WorkQueues runtime;
+        private @Nullable LockClassKey lockClass;
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "queue name");
@@ -583,37 +620,61 @@ public final class WorkQueue implements Executor, AutoCloseable {
             }
         }
 
-        /** Served by unbound pools, not concurrency managed (WQ_UNBOUND). */
+        /**
+         * Served by unbound pools, not concurrency managed (WQ_UNBOUND).
+         *
+         * @return this builder
+         */
         public Builder unbound() {
             unbound = true;
             return this;
         }
 
-        /** Served by the high-priority pools (WQ_HIGHPRI). */
+        /**
+         * Served by the high-priority pools (WQ_HIGHPRI).
+         *
+         * @return this builder
+         */
         public Builder highPriority() {
             highPri = true;
             return this;
         }
 
-        /** Items do not count toward concurrency management (WQ_CPU_INTENSIVE). */
+        /**
+         * Items do not count toward concurrency management (WQ_CPU_INTENSIVE).
+         *
+         * @return this builder
+         */
         public Builder cpuIntensive() {
             cpuIntensive = true;
             return this;
         }
 
-        /** Gets a rescuer thread that guarantees progress (WQ_MEM_RECLAIM). */
+        /**
+         * Gets a rescuer thread that guarantees progress (WQ_MEM_RECLAIM).
+         *
+         * @return this builder
+         */
         public Builder memReclaim() {
             memReclaim = true;
             return this;
         }
 
-        /** Held by {@link WorkQueues#freeze()} (WQ_FREEZABLE). */
+        /**
+         * Held by {@link WorkQueues#freeze()} (WQ_FREEZABLE).
+         *
+         * @return this builder
+         */
         public Builder freezable() {
             freezable = true;
             return this;
         }
 
-        /** One item at a time, strict FIFO (alloc_ordered_workqueue); max_active fixed at 1. */
+        /**
+         * One item at a time, strict FIFO (alloc_ordered_workqueue); max_active fixed at 1.
+         *
+         * @return this builder
+         */
         public Builder ordered() {
             ordered = true;
             return this;
@@ -624,6 +685,9 @@ public final class WorkQueue implements Executor, AutoCloseable {
          * {@link WorkQueue#setMaxActive(int) setMaxActive(0)} clamps to 1); more than 2048 is
          * clamped with a warning; a negative value makes {@link #build()} throw
          * {@link IllegalArgumentException}.
+         *
+         * @param n the limit; 0 for the default 1024
+         * @return this builder
          */
         public Builder maxActive(int n) {
             maxActive = n;
@@ -634,18 +698,33 @@ public final class WorkQueue implements Executor, AutoCloseable {
          * Shares the lock class of the queue's flush pseudo-lock with every queue built with the
          * same key (kernel {@code alloc_workqueue_lockdep_map}, and the per-allocation-site
          * classes of kernels before 5.1). By default each queue has a class of its own.
+         *
+         * @param key the shared class key; not null
+         * @return this builder
          */
         public Builder lockClass(LockClassKey key) {
             lockClass = Objects.requireNonNull(key, "lockClass");
             return this;
         }
 
-        /** The runtime to build on (default {@link WorkQueues#global()}). */
+        /**
+         * The runtime to build on (default {@link WorkQueues#global()}).
+         *
+         * @param rt the runtime; not null
+         * @return this builder
+         */
         public Builder runtime(WorkQueues rt) {
             runtime = Objects.requireNonNull(rt, "runtime");
             return this;
         }
 
+        /**
+         * Creates the queue with the options set so far.
+         *
+         * @return the new queue, registered with its runtime
+         * @throws IllegalArgumentException if an option is out of range (a negative {@link #maxActive(int)})
+         * @throws IllegalStateException if the runtime is closed
+         */
         public WorkQueue build() {
             return new WorkQueue(this, runtime != null ? runtime : WorkQueues.global(), false);
         }

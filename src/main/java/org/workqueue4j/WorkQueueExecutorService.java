@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@link java.util.concurrent.ExecutorService} over a {@link WorkQueue}: each task is a one-shot
@@ -106,12 +107,12 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         /** What runs: the user's runnable, the future, or a wrapper of the future. Set before queueing. */
         Runnable body;
         /** The future of this task, or null for a task given to execute() directly. */
-        final ViewFuture<?> future;
+        final @Nullable ViewFuture<?> future;
         @SuppressWarnings("unused") // accessed through PHASE
         private volatile int phase;
-        private Thread runner; // guarded by this
+        private @Nullable Thread runner; // guarded by this
 
-        TaskWork(String name, Runnable body, ViewFuture<?> future) {
+        TaskWork(String name, Runnable body, @Nullable ViewFuture<?> future) {
             super(name, body);
             this.body = body;
             this.future = future;
@@ -126,7 +127,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             runTask(this);
         }
 
-        synchronized void setRunner(Thread t) {
+        synchronized void setRunner(@Nullable Thread t) {
             runner = t;
         }
 
@@ -157,7 +158,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             this.work = new TaskWork(queue.taskName(task), this, this);
         }
 
-        ViewFuture(Runnable runnable, V result, long delayNanos, long period) {
+        ViewFuture(Runnable runnable, @Nullable V result, long delayNanos, long period) {
             super(runnable, result);
             this.time = System.nanoTime() + delayNanos;
             this.period = period;
@@ -332,7 +333,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             finished(w);
             return;
         }
-        ViewFuture<?> f = w.future;
+        ViewFuture<?> f = Objects.requireNonNull(w.future, "a periodic task has its future");
         PHASE.setVolatile(w, WAITING); // volatile: then read `shutdown` (Dekker with shutdown())
         boolean armed = false;
         if (!shutdown) {

@@ -14,10 +14,13 @@ import org.workqueue4j.lockdep.LockDependencyValidator;
  * {@link #create(WorkQueuesConfig)} makes an isolated one (tests, embedding), which
  * {@link #close()} shuts down: every queue still alive is drained and destroyed, then every
  * worker thread ends.
+ *
+ * <p>Thread-safe: every method may be called from any thread.
  */
 public final class WorkQueues implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("org.workqueue4j");
     private static final AtomicReference<WorkQueues> GLOBAL = new AtomicReference<>();
+    private static final java.util.concurrent.atomic.AtomicInteger RUNTIMES = new java.util.concurrent.atomic.AtomicInteger();
 
     static final UncaughtWorkHandler LOGGING_HANDLER = (q, w, e) -> LOG.log(Level.ERROR,
             "workqueue: work '" + (w == null ? "?" : w.name()) + "' on queue '" + (q == null ? "?" : q.name())
@@ -35,6 +38,8 @@ public final class WorkQueues implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean closeClaimed = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.CountDownLatch closedLatch = new java.util.concurrent.CountDownLatch(1);
     private static final java.util.concurrent.atomic.AtomicInteger SEQ = new java.util.concurrent.atomic.AtomicInteger();
+    /** This runtime's name in JMX: its name and a process-wide sequence number, unique per process. */
+    private final String jmxName;
 
     private WorkQueues(WorkQueuesConfig config, String defaultName) {
         this.config = config;
@@ -51,25 +56,31 @@ public final class WorkQueues implements AutoCloseable {
             systemUnbound = WorkQueue.createSystem(WorkQueue.builder("events_unbound").unbound()
                     .maxActive(WorkQueue.MAX_ACTIVE).runtime(this), this);
             systemFreezable = WorkQueue.createSystem(WorkQueue.builder("events_freezable").freezable().runtime(this), this);
+            jmxName = engine.name() + "-" + RUNTIMES.incrementAndGet();
+            RuntimeMXBean.register(this, jmxName);
         } catch (Throwable e) {
             engine.abandon(); // a failed create leaves no thread behind
             throw e;
         }
     }
 
-    /** The process-wide runtime, created on first use with {@link WorkQueuesConfig#defaults()}. */
+    /**
+     * The process-wide runtime, created on first use with {@link WorkQueuesConfig#defaults()}.
+     *
+     * @return the process-wide runtime
+     */
     public static WorkQueues global() {
         WorkQueues g = GLOBAL.get();
-        if (g == null) {
-            WorkQueues created = new WorkQueues(WorkQueuesConfig.defaults(), "global");
-            if (GLOBAL.compareAndSet(null, created)) {
-                g = created;
-            } else {
-                created.close();
-                g = GLOBAL.get();
-            }
+        if (g != null) {
+            return g;
         }
-        return g;
+        WorkQueues created = new WorkQueues(WorkQueuesConfig.defaults(), "global");
+        WorkQueues winner = GLOBAL.compareAndExchange(null, created); // the one set first, or null if ours
+        if (winner != null) {
+            created.close();
+            return winner;
+        }
+        return created;
     }
 
     /**
@@ -85,7 +96,11 @@ public final class WorkQueues implements AutoCloseable {
         return new WorkQueues(Objects.requireNonNull(config, "config"), Integer.toString(SEQ.incrementAndGet()));
     }
 
-    /** An isolated runtime with the defaults. */
+    /**
+     * An isolated runtime with the defaults.
+     *
+     * @return a new runtime with its own pools, timer and system queues
+     */
     public static WorkQueues create() {
         return create(WorkQueuesConfig.defaults());
     }
@@ -102,54 +117,67 @@ public final class WorkQueues implements AutoCloseable {
         return closing;
     }
 
-    /** The validator this runtime's queues report to. */
+    /** {@return the validator this runtime's queues report to} */
     public LockDependencyValidator validator() {
         return config.validator;
     }
 
-    /** Number of logical CPUs (per-CPU pools come in pairs: normal and high priority). */
+    /** {@return number of logical CPUs (per-CPU pools come in pairs: normal and high priority)} */
     public int cpus() {
         return config.cpus;
     }
 
-    /** Starts a queue on this runtime. */
+    /**
+     * Starts a queue on this runtime.
+     *
+     * @param name the queue name; not blank
+     * @return a builder for a queue on this runtime
+     */
     public WorkQueue.Builder queueBuilder(String name) {
         return WorkQueue.builder(name).runtime(this);
     }
 
-    /** "events": per-CPU, the default queue for short items (kernel system_percpu_wq). */
+    /** {@return the "events" queue: per-CPU, the default queue for short items (kernel system_percpu_wq)} */
     public WorkQueue system() {
         return system;
     }
 
-    /** "events_highpri" (kernel system_highpri_wq). */
+    /** {@return the "events_highpri" queue (kernel system_highpri_wq)} */
     public WorkQueue systemHighPri() {
         return systemHighPri;
     }
 
-    /** "events_long": for items that may run long (kernel system_long_wq). */
+    /** {@return the "events_long" queue, for items that may run long (kernel system_long_wq)} */
     public WorkQueue systemLong() {
         return systemLong;
     }
 
-    /** "events_unbound", max_active 2048 (kernel system_dfl_wq). */
+    /** {@return the "events_unbound" queue, max_active 2048 (kernel system_dfl_wq)} */
     public WorkQueue systemUnbound() {
         return systemUnbound;
     }
 
-    /** "events_freezable" (kernel system_freezable_wq). */
+    /** {@return the "events_freezable" queue (kernel system_freezable_wq)} */
     public WorkQueue systemFreezable() {
         return systemFreezable;
     }
 
-    /** Queues {@code work} on {@link #system()} (kernel schedule_work). */
+    /**
+     * Queues {@code work} on {@link #system()} (kernel schedule_work).
+     *
+     * @param work the item to queue; not null
+     * @return false if the item was already pending (or is disabled), true if it was queued
+     */
     public boolean schedule(Work work) {
         return system.queue(work);
     }
 
     /**
      * Runs {@code fn} once on every CPU's pool of {@link #system()} and waits for all of them
-     * (kernel schedule_on_each_cpu).
+     * (kernel schedule_on_each_cpu). Not interruptible: an interrupt does not end the wait; the
+     * interrupt status is kept and set again on return.
+     *
+     * @param fn the function to run on every CPU; not null
      */
     public void scheduleOnEachCpu(Runnable fn) {
         Objects.requireNonNull(fn, "fn");
@@ -169,6 +197,8 @@ public final class WorkQueues implements AutoCloseable {
      *
      * @throws IllegalStateException if called from an item of a freezable queue of this
      *                               runtime (it would wait for itself); nothing is frozen then
+     * Not interruptible: an interrupt does not end the wait; the
+     * interrupt status is kept and set again on return.
      */
     public void freeze() {
         engine.freeze();
@@ -179,7 +209,7 @@ public final class WorkQueues implements AutoCloseable {
         engine.thaw();
     }
 
-    /** True between {@link #freeze()} and {@link #thaw()}. */
+    /** {@return true between {@link #freeze()} and {@link #thaw()}} */
     public boolean isFrozen() {
         return engine.isFrozen();
     }
@@ -187,12 +217,14 @@ public final class WorkQueues implements AutoCloseable {
     /**
      * The state of busy queues and pools in the kernel's {@code show_all_workqueues} layout:
      * per pool_workqueue the in-flight, pending and inactive items; per pool its workers.
+     *
+     * @return the dump text, one line per queue, pool_workqueue and pool
      */
     public String dump() {
         return engine.dump();
     }
 
-    /** Per-queue statistics of every live queue, as {@code wq_monitor.py} prints them. */
+    /** {@return per-queue statistics of every live queue, as {@code wq_monitor.py} prints them} */
     public String monitor() {
         return WorkQueueStats.table(queues().stream().map(WorkQueue::stats).toList());
     }
@@ -202,13 +234,55 @@ public final class WorkQueues implements AutoCloseable {
      * blocked and starts another worker for pending items (kernel: a sleeping worker leaves
      * nr_running). Off a worker it just blocks. Same contract as
      * {@link java.util.concurrent.ForkJoinPool#managedBlock}.
+     *
+     * @param blocker the blocking operation; not null
+     * @throws InterruptedException if interrupted while blocking (from the blocker)
      */
     public static void managedBlock(java.util.concurrent.ForkJoinPool.ManagedBlocker blocker)
             throws InterruptedException {
         org.workqueue4j.internal.Blocking.managedBlock(blocker);
     }
 
-    /** The live queues of this runtime, system queues included. */
+    /**
+     * The state of busy queues and of every pool as data: what {@link #dump()} prints (its
+     * {@code toString()} is that text), for programs and monitoring.
+     *
+     * @return a snapshot, consistent per pool
+     */
+    public WorkQueuesDump dumpData() {
+        return engine.dumpData();
+    }
+
+    /**
+     * Turns queue-to-start latency statistics on or off (default off). While on, each queue
+     * operation reads the clock once more (the start of an item already reads it), and
+     * {@link WorkQueueStats} reports the count, total and maximum of the latency of the items
+     * queued meanwhile; while off the queue path pays one volatile read.
+     *
+     * @param on true to measure items queued from now on
+     */
+    public void setLatencyStats(boolean on) {
+        engine.setLatencyStats(on);
+    }
+
+    /** {@return whether queue-to-start latency statistics are on} */
+    public boolean latencyStats() {
+        return engine.latencyStats();
+    }
+
+    /**
+     * This runtime's name: {@link WorkQueuesConfig.Builder#name(String) the configured one},
+     * {@code global} for {@link #global()}, else a number. Its threads are named
+     * {@code wq-<name>/kworker/...}; its JMX object name is {@code <name>-<n>}, unique in the
+     * process.
+     *
+     * @return the name
+     */
+    public String name() {
+        return engine.name();
+    }
+
+    /** {@return the live queues of this runtime, system queues included} */
     public List<WorkQueue> queues() {
         return engine.queues().stream().map(wq -> (WorkQueue) wq.api()).toList();
     }
@@ -243,6 +317,7 @@ public final class WorkQueues implements AutoCloseable {
         }
         closing = true;
         GLOBAL.compareAndSet(this, null);
+        RuntimeMXBean.unregister(jmxName);
         try {
             engine.close(config.closeTimeout);
         } finally {
@@ -266,7 +341,7 @@ public final class WorkQueues implements AutoCloseable {
         }
     }
 
-    /** True once {@link #close()} was called. */
+    /** {@return true once {@link #close()} was called} */
     public boolean isClosed() {
         return closing;
     }

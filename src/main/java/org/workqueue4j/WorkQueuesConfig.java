@@ -8,10 +8,13 @@ import java.util.function.Consumer;
 
 import org.workqueue4j.lockdep.LockDependencyValidator;
 import org.workqueue4j.lockdep.Lockdep;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Settings of a {@link WorkQueues} runtime. Build with {@link #builder()}; every setting has the
  * kernel's default.
+ *
+ * <p>Immutable; safe to share between threads.
  */
 public final class WorkQueuesConfig {
     final int cpus;
@@ -21,10 +24,10 @@ public final class WorkQueuesConfig {
     final Duration closeTimeout;
     final Duration cpuIntensiveThreshold;
     final Duration watchdogThreshold;
-    final Consumer<String> reportListener;
+    final @Nullable Consumer<String> reportListener;
     final LockDependencyValidator validator;
     final FlushAnnotation flushAnnotation;
-    final String name;
+    final @Nullable String name;
     final int maxWorkers;
 
     /** Durations at or above this mean "forever" (about 100 years; keeps deadline arithmetic exact). */
@@ -50,17 +53,17 @@ public final class WorkQueuesConfig {
         return Boolean.getBoolean("workqueue4j.lockdep") ? Lockdep.builder().build() : LockDependencyValidator.disabled();
     }
 
-    /** The validator the runtime's queues and items report to. */
+    /** {@return the validator the runtime's queues and items report to} */
     public LockDependencyValidator validator() {
         return validator;
     }
 
-    /** A builder with the defaults. */
+    /** {@return a builder with the defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The defaults: one CPU per available processor, and the kernel's timeouts. */
+    /** {@return the defaults: one CPU per available processor, and the kernel's timeouts} */
     public static WorkQueuesConfig defaults() {
         return builder().build();
     }
@@ -88,7 +91,7 @@ public final class WorkQueuesConfig {
      *
      * @return the name, or null when the runtime numbers itself
      */
-    public String name() {
+    public @Nullable String name() {
         return name;
     }
 
@@ -111,7 +114,11 @@ public final class WorkQueuesConfig {
         return d.compareTo(FOREVER) >= 0 ? FOREVER : d;
     }
 
-    /** Builder of {@link WorkQueuesConfig}. */
+    /**
+     * Builder of {@link WorkQueuesConfig}.
+     *
+     * <p>Not thread-safe: a builder is meant for one thread; the object it builds is thread-safe.
+     */
     public static final class Builder {
         private int cpus = Runtime.getRuntime().availableProcessors();
         private ThreadFactory threadFactory = Executors.defaultThreadFactory();
@@ -120,10 +127,10 @@ public final class WorkQueuesConfig {
         private Duration closeTimeout = Duration.ofSeconds(10);
         private Duration cpuIntensiveThreshold = Duration.ofMillis(10);
         private Duration watchdogThreshold = Duration.ofSeconds(30);
-        private Consumer<String> reportListener;
-        private LockDependencyValidator validator;
+        private @Nullable Consumer<String> reportListener;
+        private @Nullable LockDependencyValidator validator;
         private FlushAnnotation flushAnnotation = FlushAnnotation.DEFER_UNTIL_USED;
-        private String name;
+        private @Nullable String name;
         private int maxWorkers;
 
         private Builder() {
@@ -133,6 +140,9 @@ public final class WorkQueuesConfig {
          * The lock dependency validator that workers, flushes, drains, destroys and cancels
          * report to (default: a {@link Lockdep} when the system property
          * {@code workqueue4j.lockdep} is {@code true}, else {@link LockDependencyValidator#disabled()}).
+         *
+         * @param v the validator; not null
+         * @return this builder
          */
         public Builder validator(LockDependencyValidator v) {
             this.validator = Objects.requireNonNull(v, "validator");
@@ -142,6 +152,9 @@ public final class WorkQueuesConfig {
         /**
          * How flush, drain and destroy of a queue that never had an item are annotated
          * (default {@link FlushAnnotation#DEFER_UNTIL_USED}).
+         *
+         * @param policy the policy; not null
+         * @return this builder
          */
         public Builder flushAnnotation(FlushAnnotation policy) {
             this.flushAnnotation = Objects.requireNonNull(policy, "flushAnnotation");
@@ -154,6 +167,9 @@ public final class WorkQueuesConfig {
          * where the library cannot see it (a latch, a socket, {@code Thread.sleep}); the pool
          * then starts the next item on another worker. The bound on such a stall is this
          * threshold plus one monitor tick (half the threshold): 15 ms by default.
+         *
+         * @param d the threshold; positive
+         * @return this builder
          */
         public Builder cpuIntensiveThreshold(Duration d) {
             this.cpuIntensiveThreshold = checkDuration("cpuIntensiveThreshold", d, false);
@@ -164,6 +180,9 @@ public final class WorkQueuesConfig {
          * A pool with pending work and no progress for this long is reported as a
          * "workqueue lockup" with a state dump and the busy workers' stacks (kernel
          * workqueue.watchdog_thresh, default 30 s). Zero turns the watchdog off.
+         *
+         * @param d the threshold; zero turns the watchdog off
+         * @return this builder
          */
         public Builder watchdogThreshold(Duration d) {
             this.watchdogThreshold = checkDuration("watchdogThreshold", d, true);
@@ -173,13 +192,21 @@ public final class WorkQueuesConfig {
         /**
          * Also receives every runtime report (lockups, worker-creation failures) besides the
          * log. Called on the reporting thread; keep it short.
+         *
+         * @param listener the listener; not null
+         * @return this builder
          */
         public Builder reportListener(Consumer<String> listener) {
             this.reportListener = Objects.requireNonNull(listener, "reportListener");
             return this;
         }
 
-        /** Number of logical CPUs, each with a normal and a high-priority pool (default: processors). */
+        /**
+         * Number of logical CPUs, each with a normal and a high-priority pool (default: processors).
+         *
+         * @param n the number of CPUs; at least 1
+         * @return this builder
+         */
         public Builder cpus(int n) {
             if (n < 1 || n > 4096) {
                 throw new IllegalArgumentException("cpus must be in [1, 4096], got " + n);
@@ -212,13 +239,23 @@ public final class WorkQueuesConfig {
             return this;
         }
 
-        /** How long a surplus idle worker lives (kernel IDLE_WORKER_TIMEOUT, 300 s). */
+        /**
+         * How long a surplus idle worker lives (kernel IDLE_WORKER_TIMEOUT, 300 s).
+         *
+         * @param d the timeout; positive
+         * @return this builder
+         */
         public Builder idleTimeout(Duration d) {
             this.idleTimeout = checkDuration("idleTimeout", d, false);
             return this;
         }
 
-        /** Receives exceptions thrown by work functions (default: log them). */
+        /**
+         * Receives exceptions thrown by work functions (default: log them).
+         *
+         * @param h the handler; not null
+         * @return this builder
+         */
         public Builder uncaughtWorkHandler(UncaughtWorkHandler h) {
             this.uncaughtWorkHandler = Objects.requireNonNull(h, "uncaughtWorkHandler");
             return this;
@@ -281,6 +318,7 @@ public final class WorkQueuesConfig {
             return this;
         }
 
+        /** {@return the configuration with the options set so far} */
         public WorkQueuesConfig build() {
             return new WorkQueuesConfig(this);
         }

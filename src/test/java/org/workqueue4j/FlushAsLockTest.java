@@ -12,8 +12,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.workqueue4j.demo.MutualFlushScenario;
-import org.workqueue4j.demo.SeedScenario;
 import org.workqueue4j.lockdep.LockClassKey;
 import org.workqueue4j.lockdep.Lockdep;
 import org.workqueue4j.lockdep.LockdepReport;
@@ -322,37 +320,6 @@ class FlushAsLockTest {
         }
         q.destroy();
         assertThat(lockdep.stats().latentDropped()).as("the flush under M was kept latent, then dropped").isEqualTo(1);
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @EnumSource(FlushAnnotation.class)
-    void theSeedIsSilentExceptUnderAlways(FlushAnnotation annotation) {
-        SeedScenario.Outcome o = SeedScenario.run(LazyQueueHolder.Strategy.CAS_DISCARD, annotation);
-        assertThat(o.discarded()).as("the CAS loser destroyed its never-used queue").isEqualTo(1);
-        if (annotation == FlushAnnotation.ALWAYS) {
-            assertThat(o.reports()).singleElement().extracting(LockdepReport::kind).isEqualTo(LockdepReport.Kind.CIRCULAR);
-        } else {
-            assertThat(o.reports()).isEmpty();
-        }
-    }
-
-    /**
-     * Issue 14's false negative of SKIP_NEVER_USED: item w1 of q1 flushes q2 while q2 was never
-     * used; later item w2 of q2 flushes q1. q1 -> w1 -> q2 -> w2 -> q1 is a real cycle.
-     */
-    @ParameterizedTest(name = "{0}")
-    @EnumSource(FlushAnnotation.class)
-    void theMutualFlushCycleIsMissedOnlyUnderSkipNeverUsed(FlushAnnotation annotation) {
-        MutualFlushScenario.Outcome o = MutualFlushScenario.run(annotation, ReportPolicy.WARN);
-        if (annotation == FlushAnnotation.SKIP_NEVER_USED) {
-            assertThat(o.reports()).isEmpty();
-        } else {
-            assertThat(o.reports()).singleElement().satisfies(r -> {
-                assertThat(r.kind()).isEqualTo(LockdepReport.Kind.CIRCULAR);
-                assertThat(r.classes()).contains("(wq_completion)q1", "(wq_completion)q2");
-            });
-        }
-        assertThat(o.workErrors()).isEmpty();
     }
 
     /**

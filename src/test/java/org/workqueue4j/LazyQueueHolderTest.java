@@ -10,9 +10,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.workqueue4j.demo.SeedScenario;
 
-/** LazyQueueHolder's two strategies, and the seed thread's report reproduced (SPEC §2). */
+/** LazyQueueHolder's two strategies (the seed thread's report is reproduced by examples/' SeedScenarioTest). */
 class LazyQueueHolderTest {
     private final TestRuntime t = new TestRuntime();
 
@@ -77,30 +76,6 @@ class LazyQueueHolderTest {
         assertThat(mine).isSameAs(other.get()).isSameAs(h.peek());
         assertThat(mine.isDestroyed()).isFalse();
         assertThat(t.rt.queues().stream().filter(q -> q.name().equals("c"))).hasSize(1);
-    }
-
-    @Test
-    void seedRaceIsReportedWithCasDiscardAndAlways() {
-        SeedScenario.Outcome o = SeedScenario.run(LazyQueueHolder.Strategy.CAS_DISCARD, FlushAnnotation.ALWAYS);
-        assertThat(o.discarded()).isEqualTo(1);
-        assertThat(o.reports()).singleElement().satisfies(r -> assertThat(r.text())
-                .contains("possible circular locking dependency").contains("(wq_completion)dio/%s")
-                .contains("&sb->s_type->i_mutex_key"));
-    }
-
-    @Test
-    void seedRaceIsSilentWithCasDiscardAndSkipNeverUsed() {
-        SeedScenario.Outcome o = SeedScenario.run(LazyQueueHolder.Strategy.CAS_DISCARD, FlushAnnotation.SKIP_NEVER_USED);
-        assertThat(o.discarded()).as("the race still happened").isEqualTo(1);
-        assertThat(o.reports()).isEmpty();
-    }
-
-    @ParameterizedTest
-    @EnumSource(FlushAnnotation.class)
-    void seedRaceIsSilentWithMutexUnderEitherPolicy(FlushAnnotation policy) {
-        SeedScenario.Outcome o = SeedScenario.run(LazyQueueHolder.Strategy.MUTEX, policy);
-        assertThat(o.created()).isEqualTo(1);
-        assertThat(o.reports()).isEmpty();
     }
 
     static void meet(CyclicBarrier b) {

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.workqueue4j.WorkQueuesDump;
+
 /**
  * State dumps in the kernel's {@code show_all_workqueues} layout. Each pool is read under its
  * lock, one pool at a time, so a dump is consistent per pool, not globally.
@@ -24,11 +26,16 @@ final class Dump {
      * </pre>
      */
     static String showAllWorkqueues(WqRuntime rt) {
-        StringBuilder sb = new StringBuilder("Showing busy workqueues and worker pools:\n");
+        return snapshot(rt).toString();
+    }
+
+    /** The data behind {@link #showAllWorkqueues}: busy queues, and pools with a worker or an item. */
+    static WorkQueuesDump snapshot(WqRuntime rt) {
+        List<WorkQueuesDump.Queue> queueRows = new ArrayList<>();
         List<WorkqueueStruct> queues = new ArrayList<>(rt.queues());
         queues.sort((a, b) -> a.name().compareTo(b.name()));
         for (WorkqueueStruct wq : queues) {
-            StringBuilder body = new StringBuilder();
+            List<WorkQueuesDump.PoolQueue> rows = new ArrayList<>();
             for (PoolWorkqueue pwq : wq.pwqs) {
                 WorkerPool p = pwq.pool;
                 p.lock.lock();
@@ -36,10 +43,6 @@ final class Dump {
                     if (pwq.isIdle()) {
                         continue;
                     }
-                    body.append("  pwq ").append(p.id).append(": ").append(p.describe())
-                            .append(" active=").append(pwq.nrActive).append('/').append(pwq.maxActive)
-                            .append(" refcnt=").append(pwq.totalInFlight() + 1)
-                            .append(pwq.mayday ? " MAYDAY" : "").append('\n');
                     List<String> inFlight = new ArrayList<>();
                     for (Worker w : p.workers) {
                         if (w.currentPwq == pwq && w.currentWork != null) {
@@ -61,18 +64,17 @@ final class Dump {
                     }
                     List<String> inactive = new ArrayList<>();
                     pwq.inactive.forEach(n -> inactive.add(n.name()));
-                    line(body, "in-flight", inFlight);
-                    line(body, "pending", pending);
-                    line(body, "inactive", inactive);
+                    rows.add(new WorkQueuesDump.PoolQueue(p.id, p.describe(), pwq.nrActive, pwq.maxActive,
+                            pwq.totalInFlight() + 1, pwq.mayday, inFlight, pending, inactive));
                 } finally {
                     p.lock.unlock();
                 }
             }
-            if (body.length() > 0) {
-                sb.append("workqueue ").append(wq.name()).append(": flags=0x")
-                        .append(Integer.toHexString(flagsOf(wq))).append('\n').append(body);
+            if (!rows.isEmpty()) {
+                queueRows.add(new WorkQueuesDump.Queue(wq.name(), flagsOf(wq), rows));
             }
         }
+        List<WorkQueuesDump.Pool> poolRows = new ArrayList<>();
         long now = System.nanoTime();
         for (WorkerPool p : rt.allPools()) {
             p.lock.lock();
@@ -80,25 +82,24 @@ final class Dump {
                 if (p.workers.isEmpty() && p.worklist.isEmpty()) {
                     continue;
                 }
-                boolean busy = !p.worklist.isEmpty() || p.idle.size() != p.workers.size();
-                if (!busy) {
-                    continue;
-                }
                 long hung = p.worklist.isEmpty() ? 0 : TimeUnit.NANOSECONDS.toSeconds(now - p.lastProgressNanos);
-                sb.append("pool ").append(p.id).append(": ").append(p.describe()).append(" hung=").append(hung)
-                        .append("s workers=").append(p.workers.size());
-                if (!p.idle.isEmpty()) {
-                    sb.append(" idle:");
-                    for (Worker w : p.idle) {
-                        sb.append(' ').append(w.name);
+                int running = 0;
+                for (Worker w : p.workers) {
+                    if (w.currentWork != null) {
+                        running++;
                     }
                 }
-                sb.append('\n');
+                List<String> idle = new ArrayList<>();
+                for (Worker w : p.idle) {
+                    idle.add(w.name);
+                }
+                poolRows.add(new WorkQueuesDump.Pool(p.id, p.describe(), hung, p.workers.size(), running,
+                        p.worklist.size(), idle));
             } finally {
                 p.lock.unlock();
             }
         }
-        return sb.toString();
+        return new WorkQueuesDump(queueRows, poolRows);
     }
 
     /** Stacks of the workers running an item: for lockup reports. */
@@ -126,12 +127,6 @@ final class Dump {
             }
         }
         return sb.toString();
-    }
-
-    private static void line(StringBuilder sb, String label, List<String> items) {
-        if (!items.isEmpty()) {
-            sb.append("    ").append(label).append(": ").append(String.join(", ", items)).append('\n');
-        }
     }
 
     /** The kernel's WQ_* bits, for the dump's flags= field. */

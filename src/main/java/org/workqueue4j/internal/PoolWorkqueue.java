@@ -34,6 +34,10 @@ final class PoolWorkqueue {
     /** Items started and completed here: plain counters, the worker holds the pool lock anyway. */
     long started;
     long completed;
+    /** Queue-to-start latency of the items started while latency statistics were on. */
+    long latencySamples;
+    long latencyTotalNanos;
+    long latencyMaxNanos;
     /** On the queue's mayday list (guarded by the queue's mayday lock). */
     boolean mayday;
 
@@ -90,6 +94,15 @@ final class PoolWorkqueue {
         if (flushColor == color && nrInFlight[color] == 0) {
             flushColor = -1;
             wq.pwqFlushed(this);
+        }
+    }
+
+    /** Records one item's queue-to-start latency. Caller holds the pool lock. */
+    void noteQueueToStart(long nanos) {
+        latencySamples++;
+        latencyTotalNanos += nanos;
+        if (nanos > latencyMaxNanos) {
+            latencyMaxNanos = nanos;
         }
     }
 

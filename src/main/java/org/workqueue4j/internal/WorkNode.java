@@ -83,6 +83,11 @@ public abstract class WorkNode {
     // ---- guarded by the TimerQueue lock (DelayedWork only) ----
     long deadlineNanos;
     int heapIndex = -1;
+    /**
+     * When the item was last queued, for queue-to-start latency; 0 = not sampled (latency
+     * statistics off). Guarded by the pool lock: set at insertion, read and cleared at start.
+     */
+    long statsQueuedNanos;
     WorkqueueStruct timerWq;
     int timerCpu;
 

@@ -261,6 +261,10 @@ final class Worker implements Runnable {
         // whoever finds the item running (under this lock) from now on reaches the item.
         Thread.interrupted();
         pwq.started++;
+        if (n.statsQueuedNanos != 0) { // sampled: latency statistics were on when it was queued
+            pwq.noteQueueToStart(now - n.statsQueuedNanos);
+            n.statsQueuedNanos = 0;
+        }
         currentStartNanos = now;
         long queued = n.queuedNanos;
         n.queuedNanos = 0;

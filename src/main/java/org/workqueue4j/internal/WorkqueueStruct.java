@@ -229,19 +229,37 @@ public final class WorkqueueStruct {
     }
 
     /** {started, completed} summed over the pwqs, each read under its pool lock. */
-    public long[] startedCompleted() {
+    public WqStats.Counts counts() {
         long started = 0;
         long completed = 0;
+        long pending = 0;
+        long inactive = 0;
+        long running = 0;
+        long samples = 0;
+        long total = 0;
+        long max = 0;
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
                 started += pwq.started;
                 completed += pwq.completed;
+                int run = 0;
+                for (Worker w : pwq.pool.workers) {
+                    if (w.currentPwq == pwq && w.currentWork != null) {
+                        run++;
+                    }
+                }
+                running += run;
+                pending += Math.max(0, pwq.nrActive - run); // active = on a list or running
+                inactive += pwq.inactive.size();
+                samples += pwq.latencySamples;
+                total += pwq.latencyTotalNanos;
+                max = Math.max(max, pwq.latencyMaxNanos);
             } finally {
                 pwq.pool.lock.unlock();
             }
         }
-        return new long[] {started, completed};
+        return new WqStats.Counts(started, completed, pending, inactive, running, samples, total, max);
     }
 
     public int maxActive() {
@@ -467,13 +485,12 @@ public final class WorkqueueStruct {
             } else {
                 n.flags = WorkNode.INACTIVE;
             }
-            if (WorkEvents.active()) {
-                try {
-                    n.queuedNanos = System.nanoTime(); // JFR's queue-to-start latency
-                } catch (Throwable e) {
-                    afterLanding = e;
-                }
-            }
+            // Queue-to-start latency: one clock read serves JFR and the runtime's statistics,
+            // taken only while either wants it (plain writes, guarded by the pool lock).
+            boolean stats = runtime.latencyStats();
+            long queuedAt = stats || WorkEvents.active() ? System.nanoTime() : 0;
+            n.statsQueuedNanos = stats ? queuedAt : 0;
+            n.queuedNanos = queuedAt;
             if (active) {
                 try {
                     pool.noteWorklistAdd();

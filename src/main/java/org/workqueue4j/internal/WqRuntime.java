@@ -55,6 +55,11 @@ public final class WqRuntime {
      */
     private final Object freezer = new Object();
     private volatile boolean closed;
+    /**
+     * Queue-to-start latency sampling: while true, each insertion reads the clock once (its
+     * start already does). Volatile, read once per queue: a plain load on x86 and ARM's ldar.
+     */
+    private volatile boolean latencyStats;
 
     /**
      * Builds the pools and starts the timer and monitor threads. If making or starting a
@@ -233,6 +238,10 @@ public final class WqRuntime {
     }
 
     /** Kernel show_all_workqueues. */
+    public org.workqueue4j.WorkQueuesDump dumpData() {
+        return Dump.snapshot(this);
+    }
+
     public String dump() {
         return Dump.showAllWorkqueues(this);
     }
@@ -595,6 +604,14 @@ public final class WqRuntime {
             }
         }
         report(sb.toString());
+    }
+
+    public boolean latencyStats() {
+        return latencyStats;
+    }
+
+    public void setLatencyStats(boolean on) {
+        latencyStats = on;
     }
 
     public boolean isClosed() {

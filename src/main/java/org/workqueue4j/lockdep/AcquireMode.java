@@ -6,6 +6,8 @@ package org.workqueue4j.lockdep;
  * <p>Blocking rules (Documentation/locking/lockdep-design.rst): an exclusive holder blocks
  * every acquirer; a reader of either kind blocks exclusive and non-recursive-read acquirers,
  * but not recursive readers.
+ *
+ * <p>Immutable; safe to share between threads.
  */
 public enum AcquireMode {
     /** Exclusive: a mutex, or the write side of a read-write lock ('W'). */

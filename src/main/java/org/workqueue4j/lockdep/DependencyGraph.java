@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One generation of lockdep's state: the lock classes, the dependency graph, the chain cache
@@ -31,9 +32,9 @@ final class DependencyGraph {
         /** Circular: the existing path from the new lock back to the held one. */
         final List<LockDependency> path;
         /** Capacity: the kernel's name of the exhausted limit. */
-        final String limit;
+        final @Nullable String limit;
 
-        private Violation(LockdepReport.Kind kind, int heldIndex, List<LockDependency> path, String limit) {
+        private Violation(LockdepReport.Kind kind, int heldIndex, List<LockDependency> path, @Nullable String limit) {
             this.kind = kind;
             this.heldIndex = heldIndex;
             this.path = path;
@@ -68,7 +69,7 @@ final class DependencyGraph {
         final String name;
         final LockClass[] subs = new LockClass[LockMap.MAX_SUBCLASS + 1];
 
-        KeyRef(LockClassKey key, ReferenceQueue<LockClassKey> queue) {
+        KeyRef(LockClassKey key, @Nullable ReferenceQueue<LockClassKey> queue) {
             super(key, queue);
             this.hash = System.identityHashCode(key);
             this.name = key.name();
@@ -116,7 +117,7 @@ final class DependencyGraph {
     private long freedClasses;
 
     /** Returns the class of (key, subclass), creating it unless {@code max} classes exist (then null). */
-    LockClass classFor(LockClassKey key, int subclass, int max) {
+    @Nullable LockClass classFor(LockClassKey key, int subclass, int max) {
         expungeCollectedKeys();
         KeyRef probe = new KeyRef(key, null);
         KeyRef ref = byKey.get(probe);
@@ -268,7 +269,7 @@ final class DependencyGraph {
      * cycles through a class that is already held are implied by it.
      */
     List<Violation> check(HeldLocks held, int depth, LockClass next, AcquireMode mode, int maxEdges, boolean learnAll,
-                          LockMap nest) {
+                          @Nullable LockMap nest) {
         List<Violation> found = new ArrayList<>(1);
         for (int i = 0; i < depth; i++) {
             if (held.classes[i] != next) {
@@ -350,7 +351,7 @@ final class DependencyGraph {
      * @param acceptOnlyXr whether reaching target through only -(*R)-> counts as a match
      * @return the path's edges from root to target, or null
      */
-    List<LockDependency> strongPath(LockClass root, boolean rootOnlyXr, LockClass target, boolean acceptOnlyXr) {
+    @Nullable List<LockDependency> strongPath(LockClass root, boolean rootOnlyXr, LockClass target, boolean acceptOnlyXr) {
         int states = 2 * (classes.size() + 1);
         LockDependency[] via = new LockDependency[states];
         int[] from = new int[states];

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One thread's held-lock stack for one {@link Lockdep} (the kernel's {@code held_locks[]},
@@ -44,7 +45,7 @@ final class HeldLocks {
      * Null for a live thread's stack. For the replay of a {@link LatentWait}: the original
      * waiter's stack, used for new edges and for the report instead of the current stack.
      */
-    final List<String> trace;
+    final @Nullable List<String> trace;
     final LockMap[] maps = new LockMap[MAX_DEPTH];
     final LockClass[] classes = new LockClass[MAX_DEPTH];
     final AcquireMode[] modes = new AcquireMode[MAX_DEPTH];
@@ -62,7 +63,7 @@ final class HeldLocks {
     final long[] keys = new long[MAX_DEPTH];
     int depth;
     /** The graph generation the classes and keys above belong to. */
-    DependencyGraph graph;
+    @Nullable DependencyGraph graph;
     @SuppressWarnings("unused") // accessed through HITS
     private long hits;
     @SuppressWarnings("unused") // accessed through MISSES
@@ -89,7 +90,7 @@ final class HeldLocks {
         push(map, cls, mode, trylock, key, null);
     }
 
-    void push(LockMap map, LockClass cls, AcquireMode mode, boolean trylock, long key, LockMap nest) {
+    void push(LockMap map, LockClass cls, AcquireMode mode, boolean trylock, long key, @Nullable LockMap nest) {
         int d = depth;
         nests[d] = nest;
         refs[d] = 0;
@@ -131,7 +132,7 @@ final class HeldLocks {
     }
 
     /** True if entry {@code i} is of class {@code next} and {@code nest} is a held nest lock for both. */
-    boolean nestedUnder(int i, LockClass next, LockMap nest) {
+    boolean nestedUnder(int i, LockClass next, @Nullable LockMap nest) {
         return nest != null && classes[i] == next && nests[i] == nest;
     }
 

@@ -39,7 +39,7 @@ public final class LatentWait {
         return heldKey == other.heldKey;
     }
 
-    /** Returns the name of the thread that waited. */
+    /** {@return the name of the thread that waited} */
     public String thread() {
         return thread;
     }

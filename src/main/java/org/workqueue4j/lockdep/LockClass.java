@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A node of the dependency graph (the kernel's {@code lock_class}): one per (key, subclass) per
@@ -40,7 +41,7 @@ final class LockClass {
      */
     boolean zapped;
     /** lock_stat counters; null unless statistics are on. */
-    final LockStatCounters stat;
+    final @Nullable LockStatCounters stat;
 
     LockClass(int id, long uid, String name, int subclass, DependencyGraph graph) {
         this.stat = graph != null && graph.lockStat ? new LockStatCounters() : null;
@@ -52,7 +53,7 @@ final class LockClass {
     }
 
     /** Returns the edge to {@code next}, or null. Caller holds the graph lock. */
-    LockDependency edgeTo(LockClass next) {
+    @Nullable LockDependency edgeTo(LockClass next) {
         for (LockDependency e : after) {
             if (e.to == next) {
                 return e;

@@ -10,6 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * the same class (together with the map's subclass), so a dependency learnt from one instance
  * applies to all of them. Create one key per logical kind of lock, typically in a
  * {@code static final} field, or per construction site with {@link #forCallSite(String)}.
+ *
+ * <p>Immutable; safe to share between threads.
  */
 public final class LockClassKey {
 
@@ -29,7 +31,7 @@ public final class LockClassKey {
         this.name = Objects.requireNonNull(name, "name");
     }
 
-    /** Returns the class name used in reports. */
+    /** {@return the class name used in reports} */
     public String name() {
         return name;
     }
@@ -40,6 +42,7 @@ public final class LockClassKey {
      * Repeated calls from the same source line return the same key.
      *
      * @param prefix prepended to the call site to form the class name; not null
+     * @return the key for the caller's site, the same instance on every call from it
      */
     public static LockClassKey forCallSite(String prefix) {
         Objects.requireNonNull(prefix, "prefix");

@@ -1,5 +1,7 @@
 package org.workqueue4j.lockdep;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The calls a lock (or a pseudo-lock around a wait) makes so that lock ordering can be
  * validated, modelled on the kernel's {@code lock_acquire()}/{@code lock_release()}.
@@ -7,10 +9,13 @@ package org.workqueue4j.lockdep;
  * <p>Implementations: {@link Lockdep}, the dependency-graph validator, and {@link #disabled()},
  * a no-op. Locks built on this interface call {@link #isEnabled()} once per operation and skip
  * everything else when it is false.
+ *
+ * <p>Implementations must be thread-safe: every thread that takes a validated lock or waits calls
+ * them; the calls of one thread describe that thread's own locks.
  */
 public interface LockDependencyValidator {
 
-    /** Returns false for the no-op validator; callers may then skip all other calls. */
+    /** {@return false for the no-op validator; callers may then skip all other calls} */
     boolean isEnabled();
 
     /**
@@ -43,7 +48,7 @@ public interface LockDependencyValidator {
      * @throws PotentialDeadlockException under {@link ReportPolicy#THROW}, before the caller blocks
      * @throws IllegalArgumentException if the subclass is out of range
      */
-    default void acquireNested(LockMap map, int subclass, AcquireMode mode, LockMap nestLock) {
+    default void acquireNested(LockMap map, int subclass, AcquireMode mode, @Nullable LockMap nestLock) {
         acquire(map, mode, false);
     }
 
@@ -68,7 +73,11 @@ public interface LockDependencyValidator {
     default void contended(LockMap map, long waitNanos) {
     }
 
-    /** Exclusive, blocking {@link #acquire(LockMap, AcquireMode, boolean)}. */
+    /**
+     * Exclusive, blocking {@link #acquire(LockMap, AcquireMode, boolean)}.
+     *
+     * @param map the lock instance being acquired; not null
+     */
     default void acquire(LockMap map) {
         acquire(map, AcquireMode.EXCLUSIVE, false);
     }
@@ -76,12 +85,17 @@ public interface LockDependencyValidator {
     /**
      * Records that the calling thread released {@code map} (the most recent acquisition of that
      * instance). Releasing a lock the thread does not hold is reported as misuse.
+     *
+     * @param map the lock instance being released; not null
      */
     void release(LockMap map);
 
     /**
      * Changes the calling thread's most recent hold of {@code map} from exclusive to the given
      * read mode without releasing it (the kernel's {@code lock_downgrade()}). No-op by default.
+     *
+     * @param map the lock instance held exclusively; not null
+     * @param readMode {@link AcquireMode#READ} or {@link AcquireMode#RECURSIVE_READ}
      */
     default void downgrade(LockMap map, AcquireMode readMode) {
     }
@@ -89,6 +103,8 @@ public interface LockDependencyValidator {
     /**
      * Acquire and release at once, the kernel's {@code lock_map_acquire()} +
      * {@code lock_map_release()}: records "this thread waits for whoever holds {@code map}".
+     *
+     * @param map the lock (or pseudo-lock) waited for; not null
      */
     default void touch(LockMap map) {
         acquire(map);
@@ -98,6 +114,8 @@ public interface LockDependencyValidator {
     /**
      * (Re-)initializes a lock instance. Initializing a lock that some thread currently holds is
      * reported as misuse.
+     *
+     * @param map the lock instance; not null
      */
     void initialize(LockMap map);
 
@@ -115,7 +133,12 @@ public interface LockDependencyValidator {
     default void assertHeld(LockMap map, LockAssertion expected) {
     }
 
-    /** Returns whether the calling thread holds {@code map} (the kernel's {@code lockdep_is_held()}). */
+    /**
+     * Returns whether the calling thread holds {@code map} (the kernel's {@code lockdep_is_held()}).
+     *
+     * @param map the lock instance; not null
+     * @return whether the calling thread holds {@code map}
+     */
     boolean isHeld(LockMap map);
 
     /**
@@ -145,7 +168,7 @@ public interface LockDependencyValidator {
      * @param map the queue's map
      * @return the latent wait, or null
      */
-    default LatentWait deferWait(LockMap map) {
+    default @Nullable LatentWait deferWait(LockMap map) {
         return null;
     }
 
@@ -180,7 +203,7 @@ public interface LockDependencyValidator {
     default void unregisterKey(LockClassKey key) {
     }
 
-    /** Returns the no-op validator: near-zero cost, {@link #isEnabled()} is false. */
+    /** {@return the no-op validator: near-zero cost, {@link #isEnabled()} is false} */
     static LockDependencyValidator disabled() {
         return DisabledValidator.INSTANCE;
     }

@@ -1,6 +1,7 @@
 package org.workqueue4j.lockdep;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One lock instance as the validator sees it (the kernel's {@code lockdep_map}).
@@ -9,6 +10,9 @@ import java.util.Objects;
  * a pseudo-lock: acquire it around a wait (a latch, a future, a flush) so that the validator
  * learns "this thread waits for whoever holds the map". The validator tracks instances per
  * thread but reasons about classes: the class is {@link #key()} plus {@link #subclass()}.
+ *
+ * <p>Thread-safe: the validator may be called with one map from any number of threads; its class
+ * cache is a benign race (see the field).
  */
 public final class LockMap {
 
@@ -26,17 +30,17 @@ public final class LockMap {
      * one, and {@link LockClass} has only final fields, so final-field semantics guarantee a
      * reader that sees the reference also sees a fully constructed object.
      */
-    LockClass classCache;
+    @Nullable LockClass classCache;
 
     /**
      * How the owning thread fully releases the real lock behind this map when a work item
      * leaked it (set once by {@link ValidatedLock} / {@link ValidatedReadWriteLock} before the
      * lock is published through their final fields); null for a bare pseudo-lock.
      */
-    Runnable leakRelease;
+    @Nullable Runnable leakRelease;
 
     /** Classes of this map taken as another subclass (lockNested), per subclass; racy like classCache. */
-    LockClass[] subclassCache;
+    LockClass @Nullable [] subclassCache;
 
     /**
      * Creates a lock instance of subclass 0.
@@ -67,17 +71,17 @@ public final class LockMap {
         this.subclass = subclass;
     }
 
-    /** Returns the instance name. */
+    /** {@return the instance name} */
     public String name() {
         return name;
     }
 
-    /** Returns the lock class key. */
+    /** {@return the lock class key} */
     public LockClassKey key() {
         return key;
     }
 
-    /** Returns the nesting subclass, 0..7. */
+    /** {@return the nesting subclass, 0..7} */
     public int subclass() {
         return subclass;
     }

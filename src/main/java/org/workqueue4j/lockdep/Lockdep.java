@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The lock dependency validator: the Linux kernel's lockdep for Java.
@@ -27,6 +28,9 @@ import java.util.function.Consumer;
  * Lockdep lockdep = Lockdep.builder().policy(ReportPolicy.THROW).build();
  * Lock a = new ValidatedLock("a", new LockClassKey("A"), lockdep);
  * }</pre>
+ *
+ * <p>Thread-safe: held locks are tracked per thread; the dependency graph is updated under one
+ * lock and read without it on the cached fast path.
  */
 public final class Lockdep implements LockDependencyValidator {
 
@@ -111,7 +115,7 @@ public final class Lockdep implements LockDependencyValidator {
 
     private final ReportPolicy policy;
     private final List<Consumer<LockdepReport>> listeners;
-    private final System.Logger logger;
+    private final System.@Nullable Logger logger;
     private final int maxClasses;
     private final int maxEdges;
     private final int maxChains;
@@ -145,7 +149,7 @@ public final class Lockdep implements LockDependencyValidator {
         this.graph = new DependencyGraph(lockStat);
     }
 
-    /** Returns a builder with the kernel's defaults: WARN_ONCE, 8191 classes, 32768 edges, 65536 chains. */
+    /** {@return a builder with the kernel's defaults: WARN_ONCE, 8191 classes, 32768 edges, 65536 chains} */
     public static Builder builder() {
         return new Builder();
     }
@@ -155,12 +159,12 @@ public final class Lockdep implements LockDependencyValidator {
         return true;
     }
 
-    /** Returns whether validation is on (false after a WARN_ONCE report or a capacity overflow, until {@link #reset()}). */
+    /** {@return whether validation is on (false after a WARN_ONCE report or a capacity overflow, until {@link #reset()})} */
     public boolean isValidating() {
         return validating;
     }
 
-    /** Returns the report policy. */
+    /** {@return the report policy} */
     public ReportPolicy policy() {
         return policy;
     }
@@ -180,7 +184,7 @@ public final class Lockdep implements LockDependencyValidator {
 
     /** The chain-cache fast path, else the slow path; then pushes the lock. */
     private void validateAndPush(HeldLocks h, DependencyGraph g, LockMap map, LockClass cls, AcquireMode mode,
-                                 boolean trylock, LockMap nest) {
+                                 boolean trylock, @Nullable LockMap nest) {
         long key = HeldLocks.iterateChainKey(h.topKey(), cls, mode, trylock);
         if (validating) {
             if (g.chains.contains(key)) {
@@ -230,7 +234,10 @@ public final class Lockdep implements LockDependencyValidator {
         graphLock.lock();
         try {
             for (LockClass c : graph.liveClasses()) {
-                out.add(c.stat.snapshot(c.name));
+                LockStatCounters st = c.stat;
+                if (st != null) {
+                    out.add(st.snapshot(c.name));
+                }
             }
         } finally {
             graphLock.unlock();
@@ -256,7 +263,7 @@ public final class Lockdep implements LockDependencyValidator {
     }
 
     @Override
-    public void acquireNested(LockMap map, int subclass, AcquireMode mode, LockMap nestLock) {
+    public void acquireNested(LockMap map, int subclass, AcquireMode mode, @Nullable LockMap nestLock) {
         Objects.requireNonNull(map, "map");
         Objects.requireNonNull(mode, "mode");
         if (subclass < 0 || subclass > LockMap.MAX_SUBCLASS) {
@@ -357,7 +364,7 @@ public final class Lockdep implements LockDependencyValidator {
     }
 
     @Override
-    public LatentWait deferWait(LockMap map) {
+    public @Nullable LatentWait deferWait(LockMap map) {
         Objects.requireNonNull(map, "map");
         HeldLocks h = held.get();
         int d = h.depth;
@@ -506,12 +513,12 @@ public final class Lockdep implements LockDependencyValidator {
         return held.get().findHolding(map) >= 0;
     }
 
-    /** Returns the number of reports emitted since construction or the last {@link #reset()}. */
+    /** {@return the number of reports emitted since construction or the last {@link #reset()}} */
     public int reportCount() {
         return reports.size();
     }
 
-    /** Returns the reports emitted since construction or the last {@link #reset()}, oldest first. */
+    /** {@return the reports emitted since construction or the last {@link #reset()}, oldest first} */
     public List<LockdepReport> reports() {
         return List.copyOf(reports);
     }
@@ -557,7 +564,7 @@ public final class Lockdep implements LockDependencyValidator {
         }
     }
 
-    /** Returns the counters of the current generation. */
+    /** {@return the counters of the current generation} */
     public LockdepStats stats() {
         prune();
         long hits = retiredHits.get();
@@ -691,7 +698,7 @@ public final class Lockdep implements LockDependencyValidator {
      */
     private List<LockdepReport> validateMiss(HeldLocks h, int depth, DependencyGraph g, LockClass cls,
                                        AcquireMode mode, boolean trylock, long key, boolean fromAcquire,
-                                       LockMap nest) {
+                                       @Nullable LockMap nest) {
         graphLock.lock();
         try {
             if (!validating || graph != g || cls.zapped || g.chains.contains(key)) {
@@ -729,7 +736,7 @@ public final class Lockdep implements LockDependencyValidator {
                         out.add(f.recursive(cls, mode, v));
                         break;
                     default:
-                        out.add(f.capacity(v.limit, maxEdges));
+                        out.add(f.capacity(Objects.requireNonNull(v.limit, "capacity violation names its limit"), maxEdges));
                 }
             }
             return out;
@@ -786,11 +793,15 @@ public final class Lockdep implements LockDependencyValidator {
         }
     }
 
-    /** Configures a {@link Lockdep}. */
+    /**
+     * Configures a {@link Lockdep}.
+     *
+     * <p>Not thread-safe: a builder is meant for one thread; the object it builds is thread-safe.
+     */
     public static final class Builder {
         private ReportPolicy policy = ReportPolicy.WARN_ONCE;
         private final List<Consumer<LockdepReport>> listeners = new ArrayList<>();
-        private System.Logger logger = System.getLogger("org.workqueue4j.lockdep");
+        private System.@Nullable Logger logger = System.getLogger("org.workqueue4j.lockdep");
         private int maxClasses = DEFAULT_MAX_CLASSES;
         private int maxEdges = DEFAULT_MAX_EDGES;
         private int maxChains = DEFAULT_MAX_CHAINS;
@@ -799,43 +810,77 @@ public final class Lockdep implements LockDependencyValidator {
         private Builder() {
         }
 
-        /** Sets the report policy (default {@link ReportPolicy#WARN_ONCE}). */
+        /**
+         * Sets the report policy (default {@link ReportPolicy#WARN_ONCE}).
+         *
+         * @param policy the policy; not null
+         * @return this builder
+         */
         public Builder policy(ReportPolicy policy) {
             this.policy = Objects.requireNonNull(policy, "policy");
             return this;
         }
 
-        /** Adds a listener that receives every emitted report, in the reporting thread. */
+        /**
+         * Adds a listener that receives every emitted report, in the reporting thread.
+         *
+         * @param listener the listener; not null
+         * @return this builder
+         */
         public Builder listener(Consumer<LockdepReport> listener) {
             listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
-        /** Sets the logger reports are written to at WARNING (default System.Logger "org.workqueue4j.lockdep"). */
+        /**
+         * Sets the logger reports are written to at WARNING (default System.Logger "org.workqueue4j.lockdep").
+         *
+         * @param logger the logger; not null
+         * @return this builder
+         */
         public Builder logger(System.Logger logger) {
             this.logger = Objects.requireNonNull(logger, "logger");
             return this;
         }
 
-        /** Writes reports to no logger (listeners and {@link Lockdep#reports()} still get them). */
+        /**
+         * Writes reports to no logger (listeners and {@link Lockdep#reports()} still get them).
+         *
+         * @return this builder
+         */
         public Builder quiet() {
             this.logger = null;
             return this;
         }
 
-        /** Sets the class limit, 1..65535 (default 8191). */
+        /**
+         * Sets the class limit, 1..65535 (default 8191).
+         *
+         * @param n the maximum number of lock classes
+         * @return this builder
+         */
         public Builder maxClasses(int n) {
             this.maxClasses = check("maxClasses", n, 65535);
             return this;
         }
 
-        /** Sets the edge limit (default 32768). */
+        /**
+         * Sets the edge limit (default 32768).
+         *
+         * @param n the maximum number of dependency edges
+         * @return this builder
+         */
         public Builder maxEdges(int n) {
             this.maxEdges = check("maxEdges", n, Integer.MAX_VALUE);
             return this;
         }
 
-        /** Sets the chain limit (default 65536). */
+        /**
+         * Sets the chain limit (default 65536).
+         *
+         * @param n the maximum number of cached chains
+         * @return this builder
+         */
         public Builder maxChains(int n) {
             this.maxChains = check("maxChains", n, 1 << 28);
             return this;
@@ -855,7 +900,7 @@ public final class Lockdep implements LockDependencyValidator {
             return this;
         }
 
-        /** Builds the validator. */
+        /** {@return the validator built from this builder's settings} */
         public Lockdep build() {
             return new Lockdep(this);
         }

@@ -6,10 +6,16 @@ import java.util.Objects;
 /**
  * One problem found by {@link Lockdep}: what kind, which lock classes, which locks the thread
  * held, and the full report text in the kernel's layout ({@link #text()}).
+ *
+ * <p>Immutable; safe to share between threads.
  */
 public final class LockdepReport {
 
-    /** The kind of problem. */
+    /**
+     * The kind of problem.
+     *
+     * <p>Immutable; safe to share between threads.
+     */
     public enum Kind {
         /** "possible circular locking dependency detected": a strong cycle in the graph. */
         CIRCULAR,
@@ -56,12 +62,12 @@ public final class LockdepReport {
         this.text = text;
     }
 
-    /** Returns the kind of problem. */
+    /** {@return the kind of problem} */
     public Kind kind() {
         return kind;
     }
 
-    /** Returns the warning line, e.g. {@code "WARNING: possible circular locking dependency detected"}. */
+    /** {@return the warning line, e.g. {@code "WARNING: possible circular locking dependency detected"}} */
     public String title() {
         return title;
     }
@@ -71,17 +77,19 @@ public final class LockdepReport {
      * class being acquired and ending with the held class it would wait on (the dependency
      * chain {@code next -> ... -> prev}). For {@link Kind#RECURSIVE}: the held class and the
      * class being acquired. Otherwise the single class concerned (empty for CAPACITY).
+     *
+     * @return the class names, in the order described above
      */
     public List<String> classes() {
         return classes;
     }
 
-    /** Returns the locks the reporting thread held, one {@code "(class){+.+.}, at: frame"} each. */
+    /** {@return the locks the reporting thread held, one {@code "(class){+.+.}, at: frame"} each} */
     public List<String> heldLocks() {
         return heldLocks;
     }
 
-    /** Returns the name of the thread that triggered the report. */
+    /** {@return the name of the thread that triggered the report} */
     public String threadName() {
         return threadName;
     }
@@ -97,12 +105,12 @@ public final class LockdepReport {
         return deferred;
     }
 
-    /** Returns the full report in the kernel's layout. */
+    /** {@return the full report in the kernel's layout} */
     public String text() {
         return text;
     }
 
-    /** Returns a one-line summary: the kind and the classes. */
+    /** {@return a one-line summary: the kind and the classes} */
     public String summary() {
         return kind + " " + String.join(" -> ", classes);
     }

@@ -3,6 +3,8 @@ package org.workqueue4j.lockdep;
 /**
  * A snapshot of {@link Lockdep}'s counters since construction or the last {@link Lockdep#reset()}.
  *
+ * <p>Immutable: a snapshot; the counters are not one atomic cut.
+ *
  * @param chainHits acquisitions whose held-lock chain was already validated (no graph work)
  * @param chainMisses acquisitions that had to take the graph lock and validate
  * @param classes lock classes registered
@@ -15,7 +17,7 @@ package org.workqueue4j.lockdep;
 public record LockdepStats(long chainHits, long chainMisses, int classes, int edges, int chains, long freedClasses,
                            long latentAdded, long latentDropped) {
 
-    /** Returns {@code hits / (hits + misses)}, or 0 when nothing was acquired. */
+    /** {@return {@code hits / (hits + misses)}, or 0 when nothing was acquired} */
     public double chainHitRate() {
         long total = chainHits + chainMisses;
         return total == 0 ? 0.0 : (double) chainHits / total;

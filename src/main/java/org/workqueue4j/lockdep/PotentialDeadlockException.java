@@ -5,6 +5,8 @@ import java.util.Objects;
 /**
  * Thrown by {@link LockDependencyValidator#acquire} under {@link ReportPolicy#THROW} when the
  * acquisition could deadlock. It is thrown before the caller blocks; the lock is not taken.
+ *
+ * <p>Its report is immutable; as any exception, publish it safely before another thread reads it.
  */
 public class PotentialDeadlockException extends RuntimeException {
 
@@ -22,7 +24,7 @@ public class PotentialDeadlockException extends RuntimeException {
         this.report = report;
     }
 
-    /** Returns the report, whose {@link LockdepReport#text()} is the full kernel-style splat. */
+    /** {@return the report, whose {@link LockdepReport#text()} is the full kernel-style splat} */
     public LockdepReport report() {
         return report;
     }

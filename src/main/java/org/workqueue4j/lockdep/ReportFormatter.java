@@ -27,11 +27,13 @@ final class ReportFormatter {
     }
 
     private String caller() {
-        return deferred() ? (held.trace.isEmpty() ? "?" : held.trace.get(0)) : Frames.caller();
+        List<String> t = held.trace;
+        return t != null ? (t.isEmpty() ? "?" : t.get(0)) : Frames.caller();
     }
 
     private List<String> capture() {
-        return deferred() ? held.trace : Frames.capture();
+        List<String> t = held.trace;
+        return t != null ? t : Frames.capture();
     }
 
     private StringBuilder deferredHeader(String title) {

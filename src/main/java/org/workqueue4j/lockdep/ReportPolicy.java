@@ -1,6 +1,10 @@
 package org.workqueue4j.lockdep;
 
-/** What the validator does when it finds a problem. */
+/**
+ * What the validator does when it finds a problem.
+ *
+ * <p>Immutable; safe to share between threads.
+ */
 public enum ReportPolicy {
     /**
      * The kernel's default: log the first report, then stop validating (like

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The interrupt-free families of the kernel's boot-time locking selftest
@@ -27,10 +28,17 @@ import java.util.function.Consumer;
  * ('r'). FAILURE means "lockdep must report", SUCCESS "lockdep must stay silent". The Java
  * lock wrappers' own decisions (reentrancy, downgrade) sit above this API and are not part of
  * the kernel matrix.
+ *
+ * <p>Thread-safe: each run uses a fresh {@link Lockdep} of its own; runs may proceed on several
+ * threads at once.
  */
 public final class Selftest {
 
-    /** A column of the matrix: a lock primitive and the mode its {@code LOCK()} uses. */
+    /**
+     * A column of the matrix: a lock primitive and the mode its {@code LOCK()} uses.
+     *
+     * <p>Immutable; safe to share between threads.
+     */
     public enum LockType {
         /** spin_lock: exclusive. */
         SPIN("spin"),
@@ -51,13 +59,17 @@ public final class Selftest {
             this.label = label;
         }
 
-        /** Returns the kernel's column label. */
+        /** {@return the kernel's column label} */
         public String label() {
             return label;
         }
     }
 
-    /** The verdict of one case: did lockdep stay silent, or report? */
+    /**
+     * The verdict of one case: did lockdep stay silent, or report?
+     *
+     * <p>Immutable; safe to share between threads.
+     */
     public enum Verdict {
         /** No report. */
         SUCCESS,
@@ -67,6 +79,8 @@ public final class Selftest {
 
     /**
      * One cell of the matrix.
+     *
+     * <p>Immutable if its body is; the body runs on the thread that runs the case.
      *
      * @param row the row label, e.g. {@code "A-B-B-A deadlock"} or {@code "rlock W1R2/W2R3/W3R1/123"}
      * @param type the column
@@ -79,12 +93,14 @@ public final class Selftest {
     /**
      * The result of running one case.
      *
+     * <p>Immutable; safe to share between threads.
+     *
      * @param testCase the case
      * @param actual the verdict observed
      * @param report the first report, or null
      */
-    public record Outcome(Case testCase, Verdict actual, LockdepReport report) {
-        /** Returns whether the observed verdict is the expected one. */
+    public record Outcome(Case testCase, Verdict actual, @Nullable LockdepReport report) {
+        /** {@return whether the observed verdict is the expected one} */
         public boolean ok() {
             return actual == testCase.expected();
         }
@@ -93,21 +109,27 @@ public final class Selftest {
     /**
      * The outcomes of a whole run.
      *
+     * <p>Immutable when built by {@link Selftest#run()} (the list is a copy).
+     *
      * @param outcomes every cell, in matrix order
      */
     public record Result(List<Outcome> outcomes) {
-        /** Returns the number of cells whose verdict differs from the kernel's. */
+        /** {@return the number of cells whose verdict differs from the kernel's} */
         public long unexpected() {
             return outcomes.stream().filter(o -> !o.ok()).count();
         }
 
-        /** Returns the matrix as the kernel prints it at boot. */
+        /** {@return the matrix as the kernel prints it at boot} */
         public String table() {
             return format(outcomes);
         }
     }
 
-    /** The lock operations of a case, named after the selftest's macros. */
+    /**
+     * The lock operations of a case, named after the selftest's macros.
+     *
+     * <p>Not thread-safe: confined to the thread running one case.
+     */
     public static final class Ops {
         private enum Prim { SPIN, RWLOCK, MUTEX, RWSEM }
 
@@ -121,67 +143,119 @@ public final class Selftest {
             this.type = type;
         }
 
-        /** {@code LOCK(x)}: acquires {@code x} as this column's primitive and mode. */
+        /**
+         * {@code LOCK(x)}: acquires {@code x} as this column's primitive and mode.
+         *
+         * @param x the name of the lock within this case (one lock per name, created on first use)
+         */
         public void lock(String x) {
             lockdep.acquire(map(prim(type), x), mode(type), false);
         }
 
-        /** {@code UNLOCK(x)}. */
+        /**
+         * {@code UNLOCK(x)}.
+         *
+         * @param x the name of the lock within this case (one lock per name, created on first use)
+         */
         public void unlock(String x) {
             lockdep.release(map(prim(type), x));
         }
 
-        /** {@code INIT(x)}: re-initializes {@code x}. */
+        /**
+         * {@code INIT(x)}: re-initializes {@code x}.
+         *
+         * @param x the name of the lock within this case (one lock per name, created on first use)
+         */
         public void init(String x) {
             lockdep.initialize(map(prim(type), x));
         }
 
-        /** {@code L(x)}: spin_lock. */
+        /**
+         * {@code L(x)}: spin_lock.
+         *
+         * @param x the name of the lock within this case (one lock per name, created on first use)
+         */
         public void l(String x) {
             lockdep.acquire(map(Prim.SPIN, x), AcquireMode.EXCLUSIVE, false);
         }
 
-        /** {@code U(x)}: spin_unlock. */
+        /**
+         * {@code U(x)}: spin_unlock.
+         *
+         * @param x the name of the lock within this case (one lock per name, created on first use)
+         */
         public void u(String x) {
             lockdep.release(map(Prim.SPIN, x));
         }
 
-        /** {@code RL(x)}: read_lock, a recursive reader. */
+        /**
+         * {@code RL(x)}: read_lock, a recursive reader.
+         *
+         * @param x the name of the lock within this case (one lock per name, created on first use)
+         */
         public void rl(String x) {
             lockdep.acquire(map(Prim.RWLOCK, x), AcquireMode.RECURSIVE_READ, false);
         }
 
-        /** {@code WL(x)}: write_lock. */
+        /**
+         * {@code WL(x)}: write_lock.
+         *
+         * @param x the name of the lock within this case (one lock per name, created on first use)
+         */
         public void wl(String x) {
             lockdep.acquire(map(Prim.RWLOCK, x), AcquireMode.EXCLUSIVE, false);
         }
 
-        /** {@code RU(x)} / {@code WU(x)}: read_unlock / write_unlock. */
+        /**
+         * {@code RU(x)} / {@code WU(x)}: read_unlock / write_unlock.
+         *
+         * @param x the name of the lock within this case (one lock per name, created on first use)
+         */
         public void rwu(String x) {
             lockdep.release(map(Prim.RWLOCK, x));
         }
 
-        /** {@code RSL(x)}: down_read, a non-recursive reader. */
+        /**
+         * {@code RSL(x)}: down_read, a non-recursive reader.
+         *
+         * @param x the name of the lock within this case (one lock per name, created on first use)
+         */
         public void rsl(String x) {
             lockdep.acquire(map(Prim.RWSEM, x), AcquireMode.READ, false);
         }
 
-        /** {@code WSL(x)}: down_write. */
+        /**
+         * {@code WSL(x)}: down_write.
+         *
+         * @param x the name of the lock within this case (one lock per name, created on first use)
+         */
         public void wsl(String x) {
             lockdep.acquire(map(Prim.RWSEM, x), AcquireMode.EXCLUSIVE, false);
         }
 
-        /** {@code RSU(x)} / {@code WSU(x)}: up_read / up_write. */
+        /**
+         * {@code RSU(x)} / {@code WSU(x)}: up_read / up_write.
+         *
+         * @param x the name of the lock within this case (one lock per name, created on first use)
+         */
         public void rwsu(String x) {
             lockdep.release(map(Prim.RWSEM, x));
         }
 
-        /** {@code ML(x)}: mutex_lock. */
+        /**
+         * {@code ML(x)}: mutex_lock.
+         *
+         * @param x the name of the lock within this case (one lock per name, created on first use)
+         */
         public void ml(String x) {
             lockdep.acquire(map(Prim.MUTEX, x), AcquireMode.EXCLUSIVE, false);
         }
 
-        /** {@code MU(x)}: mutex_unlock. */
+        /**
+         * {@code MU(x)}: mutex_unlock.
+         *
+         * @param x the name of the lock within this case (one lock per name, created on first use)
+         */
         public void mu(String x) {
             lockdep.release(map(Prim.MUTEX, x));
         }
@@ -214,7 +288,11 @@ public final class Selftest {
     private Selftest() {
     }
 
-    /** Runs every case and returns the outcomes. */
+    /**
+     * Runs every case and returns the outcomes.
+     *
+     * @return one outcome per case, in matrix order
+     */
     public static Result run() {
         List<Outcome> outcomes = new ArrayList<>();
         for (Case c : cases()) {
@@ -223,7 +301,12 @@ public final class Selftest {
         return new Result(List.copyOf(outcomes));
     }
 
-    /** Runs one case on a fresh, quiet {@link Lockdep} with the kernel's WARN_ONCE policy. */
+    /**
+     * Runs one case on a fresh, quiet {@link Lockdep} with the kernel's WARN_ONCE policy.
+     *
+     * @param c the case; not null
+     * @return the verdict observed and the first report, if any
+     */
     public static Outcome run(Case c) {
         Objects.requireNonNull(c, "case");
         Lockdep lockdep = Lockdep.builder().policy(ReportPolicy.WARN_ONCE).quiet().build();
@@ -233,12 +316,17 @@ public final class Selftest {
                 reports.isEmpty() ? null : reports.get(0));
     }
 
-    /** Returns the cases whose row label starts with {@code prefix}, in matrix order. */
+    /**
+     * Returns the cases whose row label starts with {@code prefix}, in matrix order.
+     *
+     * @param prefix the start of the row labels wanted
+     * @return the matching cases; empty if none
+     */
     public static List<Case> cases(String prefix) {
         return cases().stream().filter(c -> c.row().startsWith(prefix)).toList();
     }
 
-    /** Returns every case in the kernel's order. */
+    /** {@return every case in the kernel's order} */
     public static List<Case> cases() {
         List<Case> all = new ArrayList<>();
         readVariant(all, "A-A deadlock", o -> { o.lock("X1"); o.lock("X2"); });

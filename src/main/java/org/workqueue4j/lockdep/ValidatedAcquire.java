@@ -1,5 +1,7 @@
 package org.workqueue4j.lockdep;
 
+import org.jspecify.annotations.Nullable;
+
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 
@@ -83,7 +85,7 @@ abstract class ValidatedAcquire implements Lock {
         lockAnnotated(map.subclass(), java.util.Objects.requireNonNull(nestLock, "nestLock").map);
     }
 
-    private void lockAnnotated(int subclass, LockMap nest) {
+    private void lockAnnotated(int subclass, @Nullable LockMap nest) {
         if (!enabled || nested()) {
             inner.lock();
             return;

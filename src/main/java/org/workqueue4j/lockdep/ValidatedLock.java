@@ -5,6 +5,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link Lock} whose acquisitions are validated by a {@link LockDependencyValidator}; it wraps
@@ -22,6 +23,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link LockDependencyValidator#disabled()} each operation costs one predictable branch over
  * the plain {@code ReentrantLock}. Waiting on a {@link #newCondition() condition} does not
  * change the validator's view: the lock counts as held throughout.
+ *
+ * <p>Thread-safe, as any {@link java.util.concurrent.locks.Lock}.
  */
 public final class ValidatedLock extends ValidatedAcquire {
 
@@ -59,12 +62,19 @@ public final class ValidatedLock extends ValidatedAcquire {
         return reentrant && lock.isHeldByCurrentThread();
     }
 
-    /** Returns a builder for a lock with non-default options. */
+    /**
+     * Returns a builder for a lock with non-default options.
+     *
+     * @param key the lock class; not null
+     * @param name the instance name, for reports; not null
+     * @param validator the validator this lock reports to; not null
+     * @return a builder
+     */
     public static Builder builder(String name, LockClassKey key, LockDependencyValidator validator) {
         return new Builder(name, key, validator);
     }
 
-    /** Returns the validator's view of this lock instance. */
+    /** {@return the validator's view of this lock instance} */
     public LockMap map() {
         return map;
     }
@@ -90,7 +100,7 @@ public final class ValidatedLock extends ValidatedAcquire {
         validator.assertHeld(map, LockAssertion.NOT_HELD);
     }
 
-    /** Returns whether the calling thread holds this lock. */
+    /** {@return whether the calling thread holds this lock} */
     public boolean isHeldByCurrentThread() {
         return lock.isHeldByCurrentThread();
     }
@@ -116,7 +126,7 @@ public final class ValidatedLock extends ValidatedAcquire {
         }
     }
 
-    private IllegalMonitorStateException notHeld(IllegalMonitorStateException cause) {
+    private IllegalMonitorStateException notHeld(@Nullable IllegalMonitorStateException cause) {
         IllegalMonitorStateException e = new IllegalMonitorStateException("lock '" + map.name() + "' is not held by thread '"
                 + Thread.currentThread().getName() + "'; cannot release it");
         if (cause != null) {
@@ -135,7 +145,11 @@ public final class ValidatedLock extends ValidatedAcquire {
         return "ValidatedLock[" + map + ", " + lock + "]";
     }
 
-    /** Options for a {@link ValidatedLock}. */
+    /**
+     * Options for a {@link ValidatedLock}.
+     *
+     * <p>Not thread-safe: a builder is meant for one thread; the object it builds is thread-safe.
+     */
     public static final class Builder {
         private final String name;
         private final LockClassKey key;
@@ -150,25 +164,44 @@ public final class ValidatedLock extends ValidatedAcquire {
             this.validator = validator;
         }
 
-        /** Whether re-locking the same instance is legal (default true). */
+        /**
+         * Whether re-locking the same instance is legal (default true).
+         *
+         * @param reentrant true to allow re-locking by the holder
+         * @return this builder
+         */
         public Builder reentrant(boolean reentrant) {
             this.reentrant = reentrant;
             return this;
         }
 
-        /** Whether the underlying ReentrantLock is fair (default false). */
+        /**
+         * Whether the underlying ReentrantLock is fair (default false).
+         *
+         * @param fair true for a fair lock
+         * @return this builder
+         */
         public Builder fair(boolean fair) {
             this.fair = fair;
             return this;
         }
 
-        /** The nesting subclass, 0..7 (default 0). */
+        /**
+         * The nesting subclass, 0..7 (default 0).
+         *
+         * @param subclass 0..7
+         * @return this builder
+         */
         public Builder subclass(int subclass) {
             this.subclass = subclass;
             return this;
         }
 
-        /** Builds the lock. */
+        /**
+         * Builds the lock.
+         *
+         * @return a new lock
+         */
         public ValidatedLock build() {
             return new ValidatedLock(new LockMap(name, key, subclass), validator, reentrant, fair);
         }

@@ -20,6 +20,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * lock is a legal downgrade (when the write lock is then released the validator sees a read
  * hold). Taking the write lock while holding only the read lock (an upgrade, which blocks
  * forever in {@code ReentrantReadWriteLock}) is reported as recursive locking.
+ *
+ * <p>Thread-safe, as any {@link java.util.concurrent.locks.ReadWriteLock}.
  */
 public final class ValidatedReadWriteLock implements ReadWriteLock {
 
@@ -58,12 +60,19 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
         };
     }
 
-    /** Returns a builder for a lock with non-default options. */
+    /**
+     * Returns a builder for a lock with non-default options.
+     *
+     * @param key the lock class; not null
+     * @param name the instance name, for reports; not null
+     * @param validator the validator this lock reports to; not null
+     * @return a builder
+     */
     public static Builder builder(String name, LockClassKey key, LockDependencyValidator validator) {
         return new Builder(name, key, validator);
     }
 
-    /** Returns the validator's view of this lock instance. */
+    /** {@return the validator's view of this lock instance} */
     public LockMap map() {
         return map;
     }
@@ -206,7 +215,11 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
         }
     }
 
-    /** Options for a {@link ValidatedReadWriteLock}. */
+    /**
+     * Options for a {@link ValidatedReadWriteLock}.
+     *
+     * <p>Not thread-safe: a builder is meant for one thread; the object it builds is thread-safe.
+     */
     public static final class Builder {
         private final String name;
         private final LockClassKey key;
@@ -221,25 +234,44 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
             this.validator = validator;
         }
 
-        /** Readers are recursive ('R', never wait for writers) instead of non-recursive ('r', default). */
+        /**
+         * Readers are recursive ('R', never wait for writers) instead of non-recursive ('r', default).
+         *
+         * @param recursiveReaders true for recursive readers
+         * @return this builder
+         */
         public Builder recursiveReaders(boolean recursiveReaders) {
             this.recursiveReaders = recursiveReaders;
             return this;
         }
 
-        /** Whether the underlying lock is fair (default false). */
+        /**
+         * Whether the underlying lock is fair (default false).
+         *
+         * @param fair true for a fair lock
+         * @return this builder
+         */
         public Builder fair(boolean fair) {
             this.fair = fair;
             return this;
         }
 
-        /** The nesting subclass, 0..7 (default 0). */
+        /**
+         * The nesting subclass, 0..7 (default 0).
+         *
+         * @param subclass 0..7
+         * @return this builder
+         */
         public Builder subclass(int subclass) {
             this.subclass = subclass;
             return this;
         }
 
-        /** Builds the lock. */
+        /**
+         * Builds the lock.
+         *
+         * @return a new lock
+         */
         public ValidatedReadWriteLock build() {
             return new ValidatedReadWriteLock(new LockMap(name, key, subclass), validator, recursiveReaders, fair);
         }

@@ -10,5 +10,11 @@
  * {@link org.workqueue4j.lockdep.LockDependencyValidator} directly with a
  * {@link org.workqueue4j.lockdep.LockMap}, which also serves as a pseudo-lock around waits.
  * {@link org.workqueue4j.lockdep.Selftest} runs the kernel's boot-time locking selftest.
+ *
+ * <p>Nullness: this package is {@code @NullMarked}; a parameter or result that may be null says so
+ * with {@code @Nullable}.
  */
+@NullMarked
 package org.workqueue4j.lockdep;
+
+import org.jspecify.annotations.NullMarked;
