@@ -1277,4 +1277,64 @@ class AdversarialTest {
             }
         });
     }
+
+    /** destroy() and timed drain of a frozen freezable queue: drain(Duration) gives up, destroy waits for the thaw. */
+    @Test
+    void destroyAndTimedDrainOfAFrozenQueue() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            try (TestRuntime t = new TestRuntime()) {
+                WorkQueue fq = t.queue("fq").freezable().build();
+                t.rt.freeze();
+                AtomicInteger ran = new AtomicInteger();
+                fq.queue(new Work("held", ran::incrementAndGet));
+                assertThat(fq.drain(Duration.ofMillis(20))).isFalse();
+                assertThat(fq.queue(new Work("again", ran::incrementAndGet))).as("drain given up").isTrue();
+                Thread destroyer = new Thread(fq::destroy);
+                destroyer.start();
+                Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> parked(destroyer));
+                assertThat(ran.get()).isZero();
+                t.rt.thaw();
+                join(destroyer);
+                assertThat(ran.get()).isEqualTo(2);
+                assertThat(fq.isDestroyed()).isTrue();
+            }
+        });
+    }
+
+    /** flushAsync from an item of its own queue, and Work.flushAsync of an item pending again while it runs. */
+    @Test
+    void flushAsyncFromOwnItemAndOfARequeuedRunningItem() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            try (TestRuntime t = new TestRuntime()) {
+                WorkQueue q = t.queue("q").build();
+                AtomicBoolean itemDone = new AtomicBoolean();
+                AtomicBoolean seenDoneAtCompletion = new AtomicBoolean();
+                CompletableFuture<CompletableFuture<Void>> holder = new CompletableFuture<>();
+                q.queue(new Work("self", () -> {
+                    holder.complete(q.flushAsync().thenRun(() -> seenDoneAtCompletion.set(itemDone.get())));
+                    itemDone.set(true);
+                }));
+                holder.get(20, TimeUnit.SECONDS).get(20, TimeUnit.SECONDS);
+                assertThat(seenDoneAtCompletion).isTrue();
+                CountDownLatch started = new CountDownLatch(1);
+                CountDownLatch release = new CountDownLatch(1);
+                AtomicInteger runs = new AtomicInteger();
+                Work w = new Work("w", () -> {
+                    if (runs.incrementAndGet() == 1) {
+                        started.countDown();
+                        await(release);
+                    }
+                });
+                q.queue(w);
+                await(started);
+                assertThat(q.queue(w)).isTrue();
+                AtomicInteger runsAtCompletion = new AtomicInteger();
+                CompletableFuture<Void> f = w.flushAsync().thenAccept(b -> runsAtCompletion.set(runs.get()));
+                assertThat(f).isNotDone();
+                release.countDown();
+                f.get(20, TimeUnit.SECONDS);
+                assertThat(runsAtCompletion.get()).as("completed after the pending instance ran").isEqualTo(2);
+            }
+        });
+    }
 }
