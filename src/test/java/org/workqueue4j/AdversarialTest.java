@@ -1337,4 +1337,138 @@ class AdversarialTest {
             }
         });
     }
+
+    /**
+     * Every runtime thread (workers mid-item, idle workers, timer, monitor, manager, rescuers) is
+     * interrupted over and over while items and delayed items are queued and flushed: nothing
+     * is lost, delayed items fire, flushes complete, close() ends every thread.
+     */
+    @Test
+    void interruptStormOnEveryRuntimeThreadLosesNothing() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(6));
+            WorkQueue q = t.queue("q").maxActive(3).build();
+            WorkQueue u = t.queue("u").unbound().memReclaim().build();
+            WorkQueue o = t.queue("o").ordered().build();
+            List<WorkQueue> qs = List.of(q, u, o);
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread interrupter = new Thread(() -> {
+                while (!stop.get()) {
+                    for (Thread th : t.threads) {
+                        th.interrupt();
+                    }
+                    Thread.yield();
+                }
+            });
+            interrupter.start();
+            AtomicInteger ran = new AtomicInteger();
+            int accepted = 0;
+            List<DelayedWork> ds = new ArrayList<>();
+            for (int i = 0; i < 3000; i++) {
+                WorkQueue x = qs.get(i % 3);
+                if (i % 10 == 0) {
+                    DelayedWork d = new DelayedWork("d" + i, ran::incrementAndGet);
+                    ds.add(d);
+                    if (x.queueDelayed(d, Duration.ofNanos(i * 300L))) {
+                        accepted++;
+                    }
+                } else if (x.queue(new Work("w" + i, ran::incrementAndGet))) {
+                    accepted++;
+                }
+                if (i % 500 == 0) {
+                    x.flush();
+                }
+            }
+            for (DelayedWork d : ds) {
+                d.flush();
+            }
+            for (WorkQueue x : qs) {
+                x.flush();
+            }
+            int acc = accepted;
+            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> ran.get() == acc);
+            stop.set(true);
+            join(interrupter);
+            t.rt.close();
+            assertThat(ran.get()).isEqualTo(accepted);
+            assertThat(t.threads).noneMatch(Thread::isAlive);
+        });
+    }
+
+    /** shutdownNow() of a scheduled view racing a periodic task's re-arm: it never runs afterwards. */
+    @Test
+    void scheduledShutdownNowRacingPeriodicRearm() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try (TestRuntime t = new TestRuntime()) {
+                WorkQueue q = t.queue("q").build();
+                for (int round = 0; round < 40; round++) {
+                    ScheduledExecutorService ses = q.asScheduledExecutorService();
+                    AtomicInteger runs = new AtomicInteger();
+                    AtomicInteger running = new AtomicInteger();
+                    CountDownLatch some = new CountDownLatch(3);
+                    ScheduledFuture<?> f = round % 2 == 0
+                            ? ses.scheduleAtFixedRate(() -> {
+                                running.incrementAndGet();
+                                runs.incrementAndGet();
+                                some.countDown();
+                                running.decrementAndGet();
+                            }, 0, 100, TimeUnit.MICROSECONDS)
+                            : ses.scheduleWithFixedDelay(() -> {
+                                running.incrementAndGet();
+                                runs.incrementAndGet();
+                                some.countDown();
+                                running.decrementAndGet();
+                            }, 0, 100, TimeUnit.MICROSECONDS);
+                    await(some);
+                    List<Runnable> never = ses.shutdownNow();
+                    int atReturn = runs.get();
+                    assertThat(ses.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+                    q.flush();
+                    assertThat(runs.get()).as("round " + round).isLessThanOrEqualTo(atReturn + 1);
+                    int settled = runs.get();
+                    q.flush();
+                    assertThat(runs.get()).isEqualTo(settled);
+                    assertThat(never.contains(f) || f.isDone()).as("either returned or done").isTrue();
+                }
+            }
+        });
+    }
+
+    /** cancelSync racing the timer's firing of a DelayedWork re-armed with tiny delays. */
+    @Test
+    void delayedCancelSyncRacingTheTimerLeavesNothingArmed() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try (TestRuntime t = new TestRuntime()) {
+                WorkQueue q = t.queue("q").build();
+                WorkQueue u = t.queue("u").unbound().build();
+                AtomicInteger running = new AtomicInteger();
+                AtomicInteger overlap = new AtomicInteger();
+                AtomicInteger afterCancel = new AtomicInteger();
+                AtomicBoolean cancelledFlag = new AtomicBoolean();
+                DelayedWork d = new DelayedWork("d", () -> {
+                    if (running.incrementAndGet() > 1) {
+                        overlap.incrementAndGet();
+                    }
+                    if (cancelledFlag.get()) {
+                        afterCancel.incrementAndGet();
+                    }
+                    running.decrementAndGet();
+                });
+                for (int i = 0; i < 3000; i++) {
+                    cancelledFlag.set(false);
+                    WorkQueue x = (i & 1) == 0 ? q : u;
+                    x.modDelayed(d, Duration.ofNanos(ThreadLocalRandom.current().nextInt(50_000)));
+                    d.cancelSync();
+                    cancelledFlag.set(true);
+                    assertThat(d.isPending()).isFalse();
+                    assertThat(d.isTimerArmed()).isFalse();
+                    assertThat(d.busy()).isZero();
+                }
+                q.flush();
+                u.flush();
+                assertThat(overlap.get()).isZero();
+                assertThat(afterCancel.get()).as("runs that began after cancelSync returned").isZero();
+            }
+        });
+    }
 }
