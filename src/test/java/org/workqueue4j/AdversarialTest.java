@@ -1471,4 +1471,121 @@ class AdversarialTest {
             }
         });
     }
+
+    /**
+     * Self-waits from an item's own function (cancelSync, cancelSync(Duration), disableSync,
+     * flush(Duration)) after it queued itself again: refused, and refused before anything
+     * changed (SPEC: "refused before they change anything"): the requeued instance still runs
+     * and the item is not left disabled.
+     */
+    @Disabled("BROKEN: cancelSync()/cancelSync(Duration)/disableSync() from the item's own function throw"
+            + " IllegalStateException only after cancelling the requeued instance (lost), and disableSync leaves"
+            + " disableDepth 1 (item disabled forever)")
+    @Test
+    void selfWaitsFromTheItemsOwnFunctionChangeNothing() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            try (TestRuntime t = new TestRuntime()) {
+                WorkQueue q = t.queue("q").build();
+                List<String> ops = List.of("cancelSync", "cancelSyncTimed", "disableSync", "flushTimed", "flush");
+                List<String> broken = new ArrayList<>();
+                for (String op : ops) {
+                    AtomicInteger runs = new AtomicInteger();
+                    AtomicReference<Object> outcome = new AtomicReference<>();
+                    AtomicReference<Work> self = new AtomicReference<>();
+                    Work w = new Work("self-" + op, () -> {
+                        if (runs.incrementAndGet() > 1) {
+                            return;
+                        }
+                        Work me = self.get();
+                        q.queue(me); // pending again
+                        try {
+                            switch (op) {
+                                case "cancelSync" -> outcome.set(me.cancelSync());
+                                case "cancelSyncTimed" -> outcome.set(me.cancelSync(Duration.ofSeconds(1)));
+                                case "disableSync" -> outcome.set(me.disableSync());
+                                case "flushTimed" -> outcome.set(me.flush(Duration.ofSeconds(1)));
+                                default -> outcome.set(me.flush());
+                            }
+                        } catch (Throwable e) {
+                            outcome.set(e);
+                        }
+                    });
+                    self.set(w);
+                    q.queue(w);
+                    q.flush();
+                    q.flush();
+                    String line = op + ": outcome=" + outcome.get() + ", runs=" + runs.get() + ", disableDepth="
+                            + w.disableDepth() + ", pending=" + w.isPending();
+                    System.out.println(line);
+                    if (!(outcome.get() instanceof IllegalStateException) || runs.get() != 2 || w.disableDepth() != 0) {
+                        broken.add(line);
+                    }
+                }
+                assertThat(broken).as("self-waits that were not refused cleanly").isEmpty();
+            }
+        });
+    }
+
+    /** close() racing queue builds (memReclaim: a rescuer thread each): no queue or thread outlives close(). */
+    @Disabled("BROKEN: a queue whose build() races close() is registered after close() walked the queues: it is"
+            + " never destroyed, and after close() returns it accepts items (queue() true) that never run and stay pending")
+    @Test
+    void closeRacingQueueBuildsLeavesNoQueueOrThreadBehind() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            for (int round = 0; round < 15; round++) {
+                TestRuntime t = new TestRuntime();
+                List<WorkQueue> built = new CopyOnWriteArrayList<>();
+                ConcurrentLinkedQueue<Throwable> unexpected = new ConcurrentLinkedQueue<>();
+                CountDownLatch some = new CountDownLatch(3);
+                AtomicBoolean stop = new AtomicBoolean();
+                Thread builder = new Thread(() -> {
+                    int i = 0;
+                    while (!stop.get()) {
+                        try {
+                            built.add(t.queue("b" + i++).memReclaim().build());
+                            some.countDown();
+                        } catch (IllegalStateException expected) {
+                            return; // refused after close
+                        } catch (Throwable e) {
+                            unexpected.add(e);
+                            return;
+                        }
+                    }
+                });
+                builder.start();
+                await(some);
+                t.rt.close();
+                stop.set(true);
+                join(builder);
+                assertThat(unexpected).isEmpty();
+                List<String> leftovers = new ArrayList<>();
+                for (Thread th : t.threads) {
+                    if (th.isAlive()) {
+                        leftovers.add("thread " + th.getName() + " alive");
+                    }
+                }
+                try {
+                    t.queue("after-close").build();
+                    leftovers.add("build() after close() returned succeeded");
+                } catch (IllegalStateException expected) {
+                    // refused: fine
+                }
+                for (WorkQueue b : built) {
+                    try {
+                        AtomicBoolean lateRan = new AtomicBoolean();
+                        Work late = new Work("late", () -> lateRan.set(true));
+                        if (b.queue(late)) {
+                            boolean flushed = b.flush(Duration.ofSeconds(2));
+                            leftovers.add("queue " + b.name() + " (destroyed=" + b.isDestroyed() + ") accepted an item after"
+                                    + " close(); ran=" + lateRan.get() + ", flush(2s)=" + flushed + ", pending=" + late.isPending()
+                                    + ", close took reports=" + t.reports);
+                        }
+                    } catch (IllegalStateException expected) {
+                        // refused: fine
+                    }
+                }
+                assertThat(leftovers).as("round " + round).isEmpty();
+            }
+        });
+    }
 }
