@@ -301,6 +301,7 @@ public class Work {
      */
     public boolean cancelSync(java.time.Duration timeout) throws InterruptedException {
         long deadline = org.workqueue4j.internal.Blocking.deadlineAfter(timeout);
+        Barrier.refuseSelfCancelWait(node, "cancelSync(Duration)");
         Pending.cancel(node, true);
         try {
             return Barrier.flushWorkUntil(node, true, deadline);
@@ -333,6 +334,7 @@ public class Work {
      *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     public boolean cancelSync() {
+        Barrier.refuseSelfCancelWait(node, "cancelSync()");
         boolean was = Pending.cancel(node, true);
         try {
             Barrier.flushWork(node, true);
@@ -367,6 +369,7 @@ public class Work {
      *                               before it waits, if the wait could deadlock (nothing is waited for)
      */
     public boolean disableSync() {
+        Barrier.refuseSelfCancelWait(node, "disableSync()");
         boolean was = disable();
         Barrier.flushWork(node, true);
         return was;

@@ -441,8 +441,6 @@ class AdversarialTest {
     // ------------------------------------------------------------------------------- lifecycle
 
     /** Several threads close() at once while an item runs: none returns before the runtime is closed. */
-    @Disabled("BROKEN (intermittent: 1 of 8 rounds in a full-suite run): close() returned, well within closeTimeout,"
-            + " while worker wq-<rt>/kworker/u4:1 was still alive (SPEC: close() returns only when every runtime thread has ended)")
     @Test
     void concurrentClosesAllReturnOnlyWhenEveryThreadHasEnded() {
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
@@ -765,7 +763,6 @@ class AdversarialTest {
      * close() on a frozen runtime with an accepted freezable item held: close() sits out the
      * whole closeTimeout, then returns with the item never run and still pending.
      */
-    @Disabled("BROKEN: close() of a frozen runtime waits the full closeTimeout, then loses the held freezable item (never runs, stays pending)")
     @Test
     void closeOfAFrozenRuntimeRunsOrAccountsForTheHeldItem() {
         assertTimeoutPreemptively(LIMIT, () -> {
@@ -1485,9 +1482,6 @@ class AdversarialTest {
      * changed (SPEC: "refused before they change anything"): the requeued instance still runs
      * and the item is not left disabled.
      */
-    @Disabled("BROKEN: cancelSync()/cancelSync(Duration)/disableSync() from the item's own function throw"
-            + " IllegalStateException only after cancelling the requeued instance (lost), and disableSync leaves"
-            + " disableDepth 1 (item disabled forever)")
     @Test
     void selfWaitsFromTheItemsOwnFunctionChangeNothing() {
         assertTimeoutPreemptively(LIMIT, () -> {
@@ -1534,8 +1528,6 @@ class AdversarialTest {
     }
 
     /** close() racing queue builds (memReclaim: a rescuer thread each): no queue or thread outlives close(). */
-    @Disabled("BROKEN: a queue whose build() races close() is registered after close() walked the queues: it is"
-            + " never destroyed, and after close() returns it accepts items (queue() true) that never run and stay pending")
     @Test
     void closeRacingQueueBuildsLeavesNoQueueOrThreadBehind() {
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {

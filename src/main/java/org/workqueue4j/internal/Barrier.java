@@ -58,6 +58,34 @@ public final class Barrier extends WorkNode {
     }
 
     /**
+     * Refuses a cancel-and-wait ({@code cancelSync}, {@code disableSync}) called from the item's
+     * own function before it changes anything: the wait is first recorded on the item's map (a
+     * recursive-locking report, as the kernel gives; under THROW that report is thrown instead),
+     * then {@link IllegalStateException} is thrown. A no-op on any other thread. Only the calling
+     * worker ever sets itself as the item's current work, so reading it needs no lock.
+     *
+     * @param n the item
+     * @param operation the operation's name, for the message
+     * @throws IllegalStateException if the calling worker is running {@code n}
+     */
+    public static void refuseSelfCancelWait(WorkNode n, String operation) {
+        Worker self = Worker.current();
+        if (self == null || self.currentWork != n) {
+            return;
+        }
+        WorkerPool pool = self.pool;
+        LockDependencyValidator v = pool == null ? null : pool.runtime.validator();
+        if (v != null && v.isEnabled()) {
+            LockMap workMap = n.lockMap();
+            if (workMap != null) {
+                v.touch(workMap); // record first (recursive locking on the item); may throw under THROW
+            }
+        }
+        throw new IllegalStateException("work '" + n.name() + "' cannot " + operation
+                + " itself from its own function: it would wait for itself (nothing was changed)");
+    }
+
+    /**
      * The delayed-work flush step: as {@link #flushWork(WorkNode, boolean) flushWork(n, false)},
      * but while the item is pending and on no list (its timer armed, or an instance between
      * the timer and its queue: fired by another flusher, or being re-armed) it links nothing

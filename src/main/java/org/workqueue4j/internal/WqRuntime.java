@@ -330,16 +330,31 @@ public final class WqRuntime {
     /** Creates the engine side of a queue and registers it. */
     public WorkqueueStruct newQueue(Object api, QueueSpec spec) {
         if (closed) {
-            throw new IllegalStateException("workqueue runtime is closed; cannot create queue '" + spec.name() + "'");
+            throw closedFor(spec.name());
         }
         WorkqueueStruct wq = new WorkqueueStruct(this, api, spec);
-        synchronized (freezer) { // a freeze or thaw either sees the new queue or is seen by it
-            queues.add(wq);
-            if (wq.freezable && frozen) {
-                wq.freeze();
+        boolean refused;
+        // A freeze or thaw either sees the new queue or is seen by it; and close() sets `closed`
+        // under the same lock before it takes its snapshot of the queues: a queue registered here
+        // is in that snapshot, or this sees `closed` and the queue is never registered.
+        synchronized (freezer) {
+            refused = closed;
+            if (!refused) {
+                queues.add(wq);
+                if (wq.freezable && frozen) {
+                    wq.freeze();
+                }
             }
         }
+        if (refused) {
+            wq.destroy(); // never used, never registered: stops its rescuer, frees its lock class
+            throw closedFor(spec.name());
+        }
         return wq;
+    }
+
+    private static IllegalStateException closedFor(String queue) {
+        return new IllegalStateException("workqueue runtime is closed; cannot create queue '" + queue + "'");
     }
 
     void unregister(WorkqueueStruct wq) {
@@ -362,8 +377,16 @@ public final class WqRuntime {
         }
         t.setName(threadPrefix + name);
         t.setDaemon(true);
+        made.removeIf(th -> th.getState() == Thread.State.TERMINATED); // creation is rare: keep it small
+        made.add(t);
         return t;
     }
+
+    /**
+     * Every thread this runtime made and that has not been seen ended: close() joins them all,
+     * also a worker that already left its pool's list but has not yet returned from run().
+     */
+    private final java.util.Set<Thread> made = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * Called under the pool lock: composes the report there (the pool's state is stable), and
@@ -478,7 +501,9 @@ public final class WqRuntime {
     public boolean close(Duration timeout) {
         long timeoutNanos = timeout.toNanos(); // the builder saturates "forever" to ~100 years
         long deadline = System.nanoTime() + timeoutNanos;
-        closed = true;
+        synchronized (freezer) { // pairs with newQueue: no queue is registered after the snapshot below
+            closed = true;
+        }
         HungWaits.Waiter waiting = hungWaits.begin("close", null, null);
         try {
             return closeUntil(timeout, deadline);
@@ -490,6 +515,9 @@ public final class WqRuntime {
     private boolean closeUntil(Duration timeout, long deadline) {
         boolean interrupted = false;
         boolean timedOut = false;
+        // Closing ends a freeze: items accepted by frozen queues run (or are reported at the
+        // timeout) instead of waiting, unseen, for a thaw that can no longer come.
+        thaw();
         for (WorkqueueStruct wq : queues()) {
             if (!timedOut) {
                 try {
@@ -527,7 +555,8 @@ public final class WqRuntime {
             deadline = System.nanoTime(); // the bound is spent: no further waiting
         }
         List<Thread> alive = new ArrayList<>();
-        for (Thread t : threads) {
+        for (int i = 0; i < threads.size(); i++) { // grows while it runs (see below)
+            Thread t = threads.get(i);
             long left = deadline - System.nanoTime();
             try {
                 if (left > 0 && t != Thread.currentThread()) {
@@ -539,6 +568,16 @@ public final class WqRuntime {
             }
             if (t.isAlive() && t != Thread.currentThread()) {
                 alive.add(t);
+            }
+            if (i == threads.size() - 1) {
+                // A worker created while the first list was taken (a spare made by a worker, with
+                // no pool lock held) is in no list yet, and one that left its pool's list may still
+                // be running: join every thread the runtime made, until no thread is new.
+                for (Thread u : made) {
+                    if (!threads.contains(u) && u.getState() != Thread.State.NEW) {
+                        threads.add(u);
+                    }
+                }
             }
         }
         if (!alive.isEmpty()) {
