@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of workqueue4j on a fresh machine (JDK 17 + Maven):
-#   1. the library's JUnit suite (the bounded stress run included), then installs the library;
+#   1. the library's JUnit suite (the bounded stress run and the Lincheck model-checking tests
+#      included), then installs the library;
 #   2. a compile of the JMH benchmarks (jmh/);
 #   3. a quick jcstress pass over the CI set of races (jcstress/ci-tests.regex).
 # Fails on any test failure, and on any jcstress test that failed (a FORBIDDEN outcome) or erred
