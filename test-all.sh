@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of workqueue4j on a fresh machine (JDK 17 + Maven):
-#   1. the library's JUnit suite (the bounded stress run included) on JDK 17, then installs the
+#   1. the library's JUnit suite (the bounded stress run and the Lincheck model-checking tests
+#      included) on JDK 17, then installs the
 #      library; the same suite again on JDK 25 against the same class files (JDK25_HOME, default
 #      Temurin 25; skipped with a SKIPPED notice on a machine without it); the README example on
 #      a runtime image without jdk.jfr (it/no-jfr-image.sh); the consumer smoke test

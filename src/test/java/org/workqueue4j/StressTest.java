@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -32,6 +33,16 @@ import org.junit.jupiter.api.Timeout;
  * {@code IllegalStateException} from a queue operation means "not queued": neutral too. At the
  * end (everything cancelled and the runtime closed) opened == closed for every item, no item
  * ever had two runs at once, every flush returned and no runtime thread is alive.
+ *
+ * <p>The flush contract, per item: when {@code work.flush()} (for a {@link DelayedWork}, its
+ * own flush: the timer fires now) or {@code queue.flush()} returns, every instance of the item
+ * queued or armed before the flush began has finished. Each item counts the instances whose
+ * queue call has returned true (read when the flush begins) and the instances finished: runs
+ * whose function has returned, cancels that returned true, armed timers reported at destroy
+ * (read when the flush returns). Finished below queued-before is a violation. A queue flush is
+ * checked for the slot's plain items (an armed timer is not queued work: the kernel's
+ * flush_workqueue does not wait for it). The count can miss a violation in which a later
+ * instance was cancelled during the flush, never report a false one.
  *
  * <p>Two rules keep the ledger exact where the API is, by design, not telling:
  * <ul>
@@ -69,8 +80,31 @@ class StressTest {
     @Tag("stress")
     @DisplayName("bounded stress: two million random operations lose, duplicate and overlap nothing")
     void boundedStress() throws Exception {
-        Ledger l = run(Long.getLong("workqueue4j.stress.bounded.ops", 2_000_000L));
-        l.assertClean();
+        boundedRun().assertClean();
+    }
+
+    /**
+     * The flush contract in the same bounded run (run once, shared with {@link #boundedStress()}).
+     * On this branch it finds violations (Work.flush, DelayedWork.flush and WorkQueue.flush
+     * returning before an instance queued before them finished; see issue 12, defect 7):
+     * enable once the flush fixes are merged.
+     */
+    @Test
+    @Tag("stress")
+    @Disabled("flush contract: violations before the issue 12 flush fixes (defect 7, branch trust-b) are merged; enable after merge")
+    @DisplayName("bounded stress: every flush returned after everything queued before it finished")
+    void boundedStressFlushContract() throws Exception {
+        boundedRun().assertFlushContract();
+    }
+
+    private static Ledger bounded;
+
+    /** The bounded run, made once for both bounded tests. */
+    private static synchronized Ledger boundedRun() throws Exception {
+        if (bounded == null) {
+            bounded = run(Long.getLong("workqueue4j.stress.bounded.ops", 2_000_000L));
+        }
+        return bounded;
     }
 
     @Test
@@ -80,6 +114,7 @@ class StressTest {
     void longStress() throws Exception {
         Ledger l = run(Long.getLong("workqueue4j.stress.ops", 20_000_000L));
         l.assertClean();
+        l.assertFlushContract();
     }
 
     // ------------------------------------------------------------------------------- the model
@@ -104,6 +139,12 @@ class StressTest {
         final AtomicLong reported = new AtomicLong();
         final AtomicInteger running = new AtomicInteger();
         final AtomicLong overlaps = new AtomicLong();
+        /** Instances whose queue call has returned true (counted after the call, for the flush check). */
+        final AtomicLong queuedReturned = new AtomicLong();
+        /** Runs whose function has returned. */
+        final AtomicLong runsCompleted = new AtomicLong();
+        /** cancel/cancelSync calls under way: their instance may be gone before {@code cancelled} counts it. */
+        final AtomicLong cancelsInProgress = new AtomicLong();
 
         Item(int id, Slot slot, boolean isDelayed, Ledger ledger) {
             this.id = id;
@@ -116,6 +157,29 @@ class StressTest {
         long closed() {
             return runs.get() + cancelled.get() + reported.get();
         }
+
+        /**
+         * Instances finished: completed runs, cancels that returned true (and those under way, which
+         * may have taken an instance back already: counting them can hide a violation, never invent
+         * one), timers reported at destroy. Cancels under way are read first: one that ends after
+         * that read has counted itself in {@code cancelled} before it stops counting as under way.
+         */
+        long finished() {
+            long inProgress = cancelsInProgress.get();
+            return inProgress + cancelled.get() + runsCompleted.get() + reported.get();
+        }
+
+        /** cancel() or cancelSync(), counted for the ledger and the flush check. */
+        void cancel(boolean sync) {
+            cancelsInProgress.incrementAndGet();
+            try {
+                if (sync ? work.cancelSync() : work.cancel()) {
+                    cancelled.incrementAndGet();
+                }
+            } finally {
+                cancelsInProgress.decrementAndGet();
+            }
+        }
     }
 
     /** A place for one queue of one kind; destroy replaces its queue with a fresh one. */
@@ -123,6 +187,9 @@ class StressTest {
         final int kind;
         final int id;
         final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+        /** destroy() calls begun and returned on this slot (for the flush check). */
+        final AtomicLong destroysStarted = new AtomicLong();
+        final AtomicLong destroysEnded = new AtomicLong();
         volatile WorkQueue current;
         int generation;
 
@@ -138,6 +205,8 @@ class StressTest {
         final java.util.Map<Work, Item> byWork = new java.util.concurrent.ConcurrentHashMap<>();
         final List<Slot> slots = new ArrayList<>();
         final List<Item> items = new ArrayList<>();
+        /** Per slot id, its plain (not delayed) items. */
+        final List<List<Item>> plainItems = new ArrayList<>();
         final LongAdder ops = new LongAdder();
         final LongAdder iseFromQueue = new LongAdder();
         final LongAdder flushesStarted = new LongAdder();
@@ -146,6 +215,11 @@ class StressTest {
         final LongAdder booms = new LongAdder();
         final LongAdder selfRequeues = new LongAdder();
         final LongAdder otherErrors = new LongAdder();
+        /** Per-item flush checks made, and those where an instance queued before the flush had not finished. */
+        final LongAdder flushChecks = new LongAdder();
+        final LongAdder flushViolations = new LongAdder();
+        final LongAdder flushChecksSkipped = new LongAdder();
+        final List<String> flushViolationSamples = new java.util.concurrent.CopyOnWriteArrayList<>();
         long millis;
         int leakedThreads;
         int threadsCreated;
@@ -184,6 +258,7 @@ class StressTest {
                         if (!q.queue(it.work)) {
                             it.opened.decrementAndGet();
                         } else {
+                            it.queuedReturned.incrementAndGet();
                             selfRequeues.increment();
                         }
                     } catch (IllegalStateException e) {
@@ -196,7 +271,30 @@ class StressTest {
                     Thread.yield();
                 }
             } finally {
+                it.runsCompleted.incrementAndGet();
                 it.running.decrementAndGet();
+            }
+        }
+
+        /**
+         * A flush of (or covering) {@code it} returned: every instance queued before it began has
+         * finished. {@code destroysEndedBefore} is the slot's count of finished destroys read when
+         * the flush began: a destroy under way then, or begun since, may have taken an armed timer
+         * back and not yet reported it, so the check is skipped (counted) for that flush.
+         */
+        void checkFlushed(Item it, long queuedBefore, long destroysEndedBefore, String flush) {
+            long finished = it.finished();
+            if (it.slot.destroysStarted.get() != destroysEndedBefore) {
+                flushChecksSkipped.increment();
+                return;
+            }
+            flushChecks.increment();
+            if (finished < queuedBefore) {
+                flushViolations.increment();
+                if (flushViolationSamples.size() < 10) {
+                    flushViolationSamples.add(flush + " of " + it.work.name() + " returned with " + queuedBefore
+                            + " instances queued before it and only " + finished + " finished");
+                }
             }
         }
 
@@ -242,10 +340,13 @@ class StressTest {
             }
             System.out.printf("stress ledger: ops=%d in %d ms (%d ops/s), items=%d, queued=%d, runs=%d, cancelled=%d,"
                             + " reported(armed at destroy)=%d, self-requeues=%d, booms=%d, ISE(not queued)=%d, destroys=%d,"
-                            + " flushes=%d/%d returned, threads created=%d leaked=%d -> lost=%d duplicated=%d overlaps=%d%n",
+                            + " flushes=%d/%d returned, threads created=%d leaked=%d -> lost=%d duplicated=%d overlaps=%d,"
+                            + " flush contract: %d per-item checks (%d skipped: a destroy overlapped), violations=%d%n",
                     ops.sum(), millis, ops.sum() * 1000 / Math.max(1, millis), items.size(), opened, runs, cancelled,
                     reported, selfRequeues.sum(), booms.sum(), iseFromQueue.sum(), destroys.sum(), flushesReturned.sum(),
-                    flushesStarted.sum(), threadsCreated, leakedThreads, lost, duplicated, overlaps);
+                    flushesStarted.sum(), threadsCreated, leakedThreads, lost, duplicated, overlaps, flushChecks.sum(),
+                    flushChecksSkipped.sum(), flushViolations.sum());
+            flushViolationSamples.forEach(v -> System.out.println("flush contract violated: " + v));
             assertThat(bad).as("items whose ledger does not balance").isEmpty();
             assertThat(lost).as("lost").isZero();
             assertThat(duplicated).as("duplicated").isZero();
@@ -254,6 +355,13 @@ class StressTest {
             assertThat(otherErrors.sum()).as("unexpected uncaught errors").isZero();
             assertThat(leakedThreads).as("threads alive after close").isZero();
             assertThat(opened).as("queued something").isPositive();
+        }
+
+        /** Every flush returned after every instance queued before it had finished (see the class comment). */
+        void assertFlushContract() {
+            assertThat(flushChecks.sum()).as("flush contract checked").isPositive();
+            assertThat(flushViolations.sum()).as("flushes that returned before an instance queued before them finished: "
+                    + flushViolationSamples).isZero();
         }
     }
 
@@ -266,11 +374,16 @@ class StressTest {
             Slot slot = new Slot(s, s % KINDS.size());
             slot.current = l.newQueue(slot);
             l.slots.add(slot);
+            List<Item> plain = new ArrayList<>();
             for (int i = 0; i < ITEMS_PER_SLOT; i++) {
                 Item it = new Item(l.items.size(), slot, i % 2 == 1, l);
                 l.items.add(it);
                 l.byWork.put(it.work, it);
+                if (it.delayed == null) {
+                    plain.add(it);
+                }
             }
+            l.plainItems.add(plain);
         }
         long perProducer = totalOps / PRODUCERS;
         CountDownLatch start = new CountDownLatch(1);
@@ -337,6 +450,9 @@ class StressTest {
                             it.opened.decrementAndGet();
                         }
                     }
+                    if (ok) {
+                        it.queuedReturned.incrementAndGet();
+                    }
                 } else {
                     queue(it, slot.current, -1);
                 }
@@ -347,30 +463,39 @@ class StressTest {
                     queue(it, slot.current, -1);
                 }
             } else if (dice < 820) {
-                if (it.work.cancel()) {
-                    it.cancelled.incrementAndGet();
-                }
+                it.cancel(false);
             } else if (dice < 870) {
                 it.syncLock.writeLock().lock();
                 try {
-                    if (it.work.cancelSync()) {
-                        it.cancelled.incrementAndGet();
-                    }
+                    it.cancel(true);
                 } finally {
                     it.syncLock.writeLock().unlock();
                 }
             } else if (dice < 940) {
                 l.flushesStarted.increment();
+                long destroysEnded = slot.destroysEnded.get();
+                long before = it.queuedReturned.get();
                 it.work.flush();
                 l.flushesReturned.increment();
+                l.checkFlushed(it, before, destroysEnded, it.delayed != null ? "DelayedWork.flush()" : "Work.flush()");
             } else if (dice < 995) {
                 l.flushesStarted.increment();
+                WorkQueue q = slot.current;
+                List<Item> plain = l.plainItems.get(slot.id);
+                long destroysEnded = slot.destroysEnded.get();
+                long[] before = new long[plain.size()];
+                for (int i = 0; i < before.length; i++) {
+                    before[i] = plain.get(i).queuedReturned.get();
+                }
                 if (r.nextInt(8) == 0) {
-                    slot.current.flushInterruptibly();
+                    q.flushInterruptibly();
                 } else {
-                    slot.current.flush();
+                    q.flush();
                 }
                 l.flushesReturned.increment();
+                for (int i = 0; i < before.length; i++) {
+                    l.checkFlushed(plain.get(i), before[i], destroysEnded, "WorkQueue.flush()");
+                }
             } else if (dice < 999) {
                 Thread.yield();
             } else {
@@ -393,6 +518,9 @@ class StressTest {
                 it.opened.decrementAndGet();
             }
         }
+        if (ok) {
+            it.queuedReturned.incrementAndGet();
+        }
     }
 
     private static void modDelayed(Item it, Slot slot, Duration d) {
@@ -407,6 +535,9 @@ class StressTest {
                 if (modified) {
                     it.opened.decrementAndGet(); // moved the pending instance, or threw
                 }
+            }
+            if (!modified) {
+                it.queuedReturned.incrementAndGet(); // was idle, now armed (or queued): a new instance
             }
         } finally {
             slot.lock.readLock().unlock();
@@ -423,10 +554,12 @@ class StressTest {
      */
     private static void destroy(Ledger l, Slot slot) {
         slot.lock.writeLock().lock();
+        slot.destroysStarted.incrementAndGet();
         try {
             slot.current.destroy();
             slot.current = l.newQueue(slot);
         } finally {
+            slot.destroysEnded.incrementAndGet();
             slot.lock.writeLock().unlock();
         }
         l.destroys.increment();
