@@ -91,7 +91,7 @@ final class ModelCheckedQueue {
         if (r) {
             queued.incrementAndGet(i);
         } else {
-            ManualWorkers.awaitLanded(wq, items[i]);
+            ManualWorkers.awaitLanded(wq, items[i].node);
         }
         return r;
     }
@@ -168,7 +168,7 @@ final class ModelCheckedQueue {
         if (r) {
             queued.incrementAndGet(QueueModel.DELAYED);
         } else {
-            ManualWorkers.awaitLanded(wq, delayed);
+            ManualWorkers.awaitLanded(wq, delayed.node);
         }
         return r;
     }
@@ -184,14 +184,14 @@ final class ModelCheckedQueue {
 
     boolean expire() {
         while (true) {
-            if (rt.engine().timer().fireNow(delayed)) {
+            if (rt.engine().timer().fireNow(delayed.node)) {
                 return true;
             }
             // Not armed; or taken off the timer a moment ago by another expiry (inserting it now)
             // or by a modDelayed (arming it again): wait for it to land, and fire it if it landed
             // on the timer (DelayedWork.flush retries the same way).
-            ManualWorkers.awaitLanded(wq, delayed);
-            if (rt.engine().timer().armedQueue(delayed) == null) {
+            ManualWorkers.awaitLanded(wq, delayed.node);
+            if (rt.engine().timer().armedQueue(delayed.node) == null) {
                 return false;
             }
         }

@@ -91,7 +91,6 @@ class StressTest {
      */
     @Test
     @Tag("stress")
-    @Disabled("flush contract: violations before the issue 12 flush fixes (defect 7, branch trust-b) are merged; enable after merge")
     @DisplayName("bounded stress: every flush returned after everything queued before it finished")
     void boundedStressFlushContract() throws Exception {
         boundedRun().assertFlushContract();
