@@ -26,7 +26,9 @@ it/no-jfr-image.sh
 jdk25=${JDK25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 rm -rf target/surefire-reports-jdk25
 if [ -x "$jdk25/bin/java" ]; then
-    JAVA_HOME="$jdk25" "${MVN[@]}" surefire:test -Dsurefire.reportsDirectory=target/surefire-reports-jdk25
+    # The long randomized runs (stress ledger, model checking) run once, on JDK 17, above.
+    JAVA_HOME="$jdk25" "${MVN[@]}" surefire:test -Dsurefire.reportsDirectory=target/surefire-reports-jdk25 \
+        -Dtest='!StressTest,!QueueModelCheckTest' -Dsurefire.failIfNoSpecifiedTests=false
     echo "junit: suite passed on JDK 25 ($jdk25)"
 else
     echo "junit: no JDK 25 at $jdk25; JDK 25 run SKIPPED (set JDK25_HOME)"
@@ -48,7 +50,7 @@ echo "agent: agent/target/workqueue4j-agent.jar built; sample programs verified 
 mkdir -p target
 log=target/jcstress.log
 set +e
-java -jar jcstress/target/jcstress.jar -m quick -sc false -jvmArgs "-Xms256m -Xmx256m" \
+java -jar jcstress/target/jcstress.jar -m quick -f 1 -sc false -jvmArgs "-Xms256m -Xmx256m" \
     -r target/jcstress-results -t "$(cat jcstress/ci-tests.regex)" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e

@@ -35,6 +35,15 @@ final class RuntimeMXBean implements WorkQueuesMXBean {
      * Registers the bean of {@code runtime}; a failure (no platform server, a clash) is logged and
      * leaves the runtime usable without JMX.
      */
+    /** True if a runtime of this name is registered (another runtime took the name). */
+    static boolean isRegistered(String name) {
+        try {
+            return ManagementFactory.getPlatformMBeanServer().isRegistered(objectName(name));
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     static void register(WorkQueues runtime, String name) {
         try {
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();

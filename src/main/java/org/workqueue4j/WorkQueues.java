@@ -38,7 +38,7 @@ public final class WorkQueues implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean closeClaimed = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.CountDownLatch closedLatch = new java.util.concurrent.CountDownLatch(1);
     private static final java.util.concurrent.atomic.AtomicInteger SEQ = new java.util.concurrent.atomic.AtomicInteger();
-    /** This runtime's name in JMX: its name and a process-wide sequence number, unique per process. */
+    /** This runtime's name in JMX: its name, made unique in the process when needed. */
     private final String jmxName;
 
     private WorkQueues(WorkQueuesConfig config, String defaultName) {
@@ -56,7 +56,8 @@ public final class WorkQueues implements AutoCloseable {
             systemUnbound = WorkQueue.createSystem(WorkQueue.builder("events_unbound").unbound()
                     .maxActive(WorkQueue.MAX_ACTIVE).runtime(this), this);
             systemFreezable = WorkQueue.createSystem(WorkQueue.builder("events_freezable").freezable().runtime(this), this);
-            jmxName = engine.name() + "-" + RUNTIMES.incrementAndGet();
+            String n = engine.name(); // unique unless configured twice: then made unique
+            jmxName = RuntimeMXBean.isRegistered(n) ? n + "-" + RUNTIMES.incrementAndGet() : n;
             RuntimeMXBean.register(this, jmxName);
         } catch (Throwable e) {
             engine.abandon(); // a failed create leaves no thread behind
@@ -273,8 +274,9 @@ public final class WorkQueues implements AutoCloseable {
     /**
      * This runtime's name: {@link WorkQueuesConfig.Builder#name(String) the configured one},
      * {@code global} for {@link #global()}, else a number. Its threads are named
-     * {@code wq-<name>/kworker/...}; its JMX object name is {@code <name>-<n>}, unique in the
-     * process.
+     * {@code wq-<name>/kworker/...}; its JMX object name is
+     * {@code org.workqueue4j:type=WorkQueues,name="<name>"} (with {@code -<n>} appended when
+     * another live runtime already has that name).
      *
      * @return the name
      */

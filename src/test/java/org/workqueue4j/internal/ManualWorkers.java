@@ -42,6 +42,9 @@ public final class ManualWorkers {
      */
     public static boolean runOne(WorkqueueStruct wq) {
         WorkerPool p = wq.pwqs[0].pool;
+        if (p.lacksWorker()) {
+            p.createWorker(); // the manager thread's job (kworker/manager never starts here)
+        }
         p.lock.lock();
         try {
             if (p.worklist.isEmpty()) {
