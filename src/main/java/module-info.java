@@ -11,5 +11,5 @@ module org.workqueue4j {
     // JFR is optional: without jdk.jfr in the runtime image the events stay off (WorkEvents).
     requires static jdk.jfr;
     requires java.management;
-    requires static transitive org.jspecify;
+    requires static org.jspecify;
 }

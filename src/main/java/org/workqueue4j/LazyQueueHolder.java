@@ -22,6 +22,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Thread-safe: that is its purpose; {@link #get()} may race from any number of threads.
  */
+// JSpecify is optional at run time (requires static): its @Nullable in this API is not re-exported on purpose.
+@SuppressWarnings("exports")
 public final class LazyQueueHolder {
     /*
      * Implementation Overview

@@ -11,6 +11,8 @@ import org.jspecify.annotations.Nullable;
  * when items of several pools fail together.
  */
 @FunctionalInterface
+// JSpecify is optional at run time (requires static): its @Nullable in this API is not re-exported on purpose.
+@SuppressWarnings("exports")
 public interface UncaughtWorkHandler {
     /**
      * Called on the worker thread after a work function threw.

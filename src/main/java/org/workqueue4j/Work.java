@@ -62,6 +62,8 @@ import org.jspecify.annotations.Nullable;
  * timer; the item's engine state is one atomic word, so queueing allocates nothing and takes no
  * lock while the item is already pending.
  */
+// JSpecify is optional at run time (requires static): its @Nullable in this API is not re-exported on purpose.
+@SuppressWarnings("exports")
 public class Work {
     /** {@link #busy()} bit: the item is pending. */
     public static final int BUSY_PENDING = 1;

@@ -16,6 +16,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Immutable; safe to share between threads.
  */
+// JSpecify is optional at run time (requires static): its @Nullable in this API is not re-exported on purpose.
+@SuppressWarnings("exports")
 public final class WorkQueuesConfig {
     final int cpus;
     final ThreadFactory threadFactory;

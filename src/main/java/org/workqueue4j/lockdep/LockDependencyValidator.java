@@ -13,6 +13,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Implementations must be thread-safe: every thread that takes a validated lock or waits calls
  * them; the calls of one thread describe that thread's own locks.
  */
+// JSpecify is optional at run time (requires static): its @Nullable in this API is not re-exported on purpose.
+@SuppressWarnings("exports")
 public interface LockDependencyValidator {
 
     /** {@return false for the no-op validator; callers may then skip all other calls} */

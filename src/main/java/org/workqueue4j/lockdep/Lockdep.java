@@ -32,6 +32,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread-safe: held locks are tracked per thread; the dependency graph is updated under one
  * lock and read without it on the cached fast path.
  */
+// JSpecify is optional at run time (requires static): its @Nullable in this API is not re-exported on purpose.
+@SuppressWarnings("exports")
 public final class Lockdep implements LockDependencyValidator {
 
     /*

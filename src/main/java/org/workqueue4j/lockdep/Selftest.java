@@ -32,6 +32,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread-safe: each run uses a fresh {@link Lockdep} of its own; runs may proceed on several
  * threads at once.
  */
+// JSpecify is optional at run time (requires static): its @Nullable in this API is not re-exported on purpose.
+@SuppressWarnings("exports")
 public final class Selftest {
 
     /**
