@@ -10,6 +10,7 @@ module org.workqueue4j {
     exports org.workqueue4j.lockdep;
     // JFR is optional: without jdk.jfr in the runtime image the events stay off (WorkEvents).
     requires static jdk.jfr;
-    requires java.management;
+    // JMX is optional too: without java.management a runtime works, unregistered.
+    requires static java.management;
     requires static org.jspecify;
 }

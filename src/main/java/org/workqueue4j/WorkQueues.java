@@ -1,5 +1,6 @@
 package org.workqueue4j;
 
+import org.jspecify.annotations.Nullable;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.Objects;
@@ -39,7 +40,7 @@ public final class WorkQueues implements AutoCloseable {
     private final java.util.concurrent.CountDownLatch closedLatch = new java.util.concurrent.CountDownLatch(1);
     private static final java.util.concurrent.atomic.AtomicInteger SEQ = new java.util.concurrent.atomic.AtomicInteger();
     /** This runtime's name in JMX: its name, made unique in the process when needed. */
-    private final String jmxName;
+    private final @Nullable String jmxName;
 
     private WorkQueues(WorkQueuesConfig config, String defaultName) {
         this.config = config;
@@ -56,12 +57,27 @@ public final class WorkQueues implements AutoCloseable {
             systemUnbound = WorkQueue.createSystem(WorkQueue.builder("events_unbound").unbound()
                     .maxActive(WorkQueue.MAX_ACTIVE).runtime(this), this);
             systemFreezable = WorkQueue.createSystem(WorkQueue.builder("events_freezable").freezable().runtime(this), this);
-            String n = engine.name(); // unique unless configured twice: then made unique
-            jmxName = RuntimeMXBean.isRegistered(n) ? n + "-" + RUNTIMES.incrementAndGet() : n;
-            RuntimeMXBean.register(this, jmxName);
+            jmxName = config.jmx ? registerMxBean(engine.name()) : null;
         } catch (Throwable e) {
             engine.abandon(); // a failed create leaves no thread behind
             throw e;
+        }
+    }
+
+    /**
+     * Registers this runtime's MXBean under its name (made unique in the process when another
+     * live runtime has it). {@code java.management} is optional ({@code requires static}): on a
+     * runtime image without it the runtime works unregistered.
+     *
+     * @return the JMX name, or null when JMX is absent
+     */
+    private @Nullable String registerMxBean(String name) {
+        try {
+            String n = RuntimeMXBean.isRegistered(name) ? name + "-" + RUNTIMES.incrementAndGet() : name;
+            RuntimeMXBean.register(this, n);
+            return n;
+        } catch (LinkageError noJmx) {
+            return null;
         }
     }
 
@@ -319,7 +335,9 @@ public final class WorkQueues implements AutoCloseable {
         }
         closing = true;
         GLOBAL.compareAndSet(this, null);
-        RuntimeMXBean.unregister(jmxName);
+        if (jmxName != null) {
+            RuntimeMXBean.unregister(jmxName);
+        }
         try {
             engine.close(config.closeTimeout);
         } finally {

@@ -31,6 +31,7 @@ public final class WorkQueuesConfig {
     final FlushAnnotation flushAnnotation;
     final @Nullable String name;
     final int maxWorkers;
+    final boolean jmx;
 
     /** Durations at or above this mean "forever" (about 100 years; keeps deadline arithmetic exact). */
     static final Duration FOREVER = Duration.ofDays(36_500);
@@ -38,6 +39,7 @@ public final class WorkQueuesConfig {
     private WorkQueuesConfig(Builder b) {
         this.name = b.name;
         this.maxWorkers = b.maxWorkers > 0 ? b.maxWorkers : defaultMaxWorkers(b.cpus);
+        this.jmx = b.jmx;
         this.validator = b.validator != null ? b.validator : defaultValidator();
         this.flushAnnotation = b.flushAnnotation;
         this.cpuIntensiveThreshold = b.cpuIntensiveThreshold;
@@ -134,6 +136,7 @@ public final class WorkQueuesConfig {
         private FlushAnnotation flushAnnotation = FlushAnnotation.DEFER_UNTIL_USED;
         private @Nullable String name;
         private int maxWorkers;
+        private boolean jmx = Boolean.getBoolean("workqueue4j.jmx");
 
         private Builder() {
         }
@@ -317,6 +320,21 @@ public final class WorkQueuesConfig {
                 throw new IllegalArgumentException("maxWorkers must be in [2, 32768], got " + n);
             }
             this.maxWorkers = n;
+            return this;
+        }
+
+        /**
+         * Registers the runtime's MXBean ({@code org.workqueue4j:type=WorkQueues,name="<runtime>"})
+         * on the platform MBean server at create and unregisters it at close. Off by default
+         * ({@code -Dworkqueue4j.jmx=true} turns it on for the defaults): the platform MBean
+         * server costs a cold start about as much as everything else the runtime does, and
+         * {@code java.management} is optional (without it the runtime stays unregistered).
+         *
+         * @param on whether to register
+         * @return this builder
+         */
+        public Builder jmx(boolean on) {
+            this.jmx = on;
             return this;
         }
 

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /** Operations hooks: queue counts and latency in WorkQueueStats, the runtime's MXBean, dumps as data. */
 class OperationsTest {
     /** One CPU; an item that blocks never stops counting as running (no CM wake-up in a test's lifetime). */
-    private final TestRuntime t = new TestRuntime(1, b -> b.cpuIntensiveThreshold(Duration.ofHours(1)));
+    private final TestRuntime t = new TestRuntime(1, b -> b.cpuIntensiveThreshold(Duration.ofHours(1)).jmx(true));
     private final CountDownLatch release = new CountDownLatch(1);
 
     @AfterEach
@@ -89,7 +89,7 @@ class OperationsTest {
         ObjectName name = new ObjectName("org.workqueue4j:type=WorkQueues,name=" + ObjectName.quote(t.rt.name()));
         assertThat(server.isRegistered(name)).isTrue();
 
-        try (WorkQueues other = WorkQueues.create()) {
+        try (WorkQueues other = WorkQueues.create(WorkQueuesConfig.builder().jmx(true).build())) {
             assertThat(other.name()).isNotEqualTo(t.rt.name());
             assertThat(server.isRegistered(
                     new ObjectName("org.workqueue4j:type=WorkQueues,name=" + ObjectName.quote(other.name())))).isTrue();
