@@ -167,7 +167,22 @@ public class PendingBitTest {
     @State
     public static class FailedClaimOrdered {
         int data; // plain: a user's data
-        final Work work = new Work("failed-claim-ordered", () -> { });
+        /** The engine's node of an item (a {@code Work} holds one; the protocol is the node's). */
+        final WorkNode work = new WorkNode() {
+            @Override
+            public String name() {
+                return "failed-claim-ordered";
+            }
+
+            @Override
+            protected void execute() {
+            }
+
+            @Override
+            public org.workqueue4j.lockdep.LockMap lockMap() {
+                return null;
+            }
+        };
 
         public FailedClaimOrdered() {
             work.casState(0, WorkNode.PENDING); // an instance is pending and has not started
