@@ -115,8 +115,13 @@ class FlushAsLockTest {
     void flushingASiblingFromAnItemOfAnOrderedQueueIsRecursiveOnTheQueue(FlushAnnotation annotation) {
         WorkQueue q = runtime(ReportPolicy.THROW, annotation).queueBuilder("ordered").ordered().build();
         Work w2 = new Work("w2", () -> { });
-        q.queue(new Work("w1", w2::flush)); // w2 queued behind w1: a real deadlock, predicted instead
+        java.util.concurrent.CountDownLatch w2Queued = new java.util.concurrent.CountDownLatch(1);
+        q.queue(new Work("w1", () -> {
+            WorkQueueCoreTest.await(w2Queued); // w1 flushes w2 only once w2 waits behind it
+            w2.flush();
+        })); // w2 queued behind w1: a real deadlock, predicted instead
         q.queue(w2);
+        w2Queued.countDown();
         q.flush();
 
         assertThat(workErrors).singleElement().isInstanceOfSatisfying(PotentialDeadlockException.class, e -> {
