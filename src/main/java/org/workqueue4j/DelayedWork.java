@@ -1,9 +1,11 @@
 package org.workqueue4j;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 import org.workqueue4j.lockdep.LockClassKey;
 import org.workqueue4j.internal.Barrier;
+import org.workqueue4j.internal.Blocking;
 import org.workqueue4j.internal.TestHooks;
 import org.workqueue4j.internal.TimerQueue;
 import org.workqueue4j.internal.WorkNode;
@@ -80,20 +82,68 @@ public class DelayedWork extends Work {
      */
     @Override
     public boolean flush() {
-        boolean fired = false;
+        boolean acted = false;
         for (int spins = 0; ; spins++) {
-            fired |= fireArmedTimer();
-            if (Barrier.flushQueuedInstance(node)) {
+            acted |= fireArmedTimer();
+            int r = Barrier.flushQueuedInstance(node);
+            if (r == Barrier.FINISHED) {
                 return true;
             }
+            if (r == Barrier.TARGET_TAKEN) {
+                acted = true;
+                continue; // cancelled, or re-armed and perhaps running already: look again, never just at PENDING
+            }
             if ((node.state() & WorkNode.PENDING) == 0) {
-                return fired;
+                return acted;
+            }
+            lookAgain(spins);
+        }
+    }
+
+    /**
+     * {@link #flush()} with a bounded wait: if the timer is armed, queues the item now, then
+     * waits up to {@code timeout} for it (and any instance armed, queued or running before the
+     * call) to finish. At the timeout it stops waiting; the item stays queued and runs as usual.
+     * Interruptible.
+     *
+     * @param timeout how long to wait at most; zero or negative: fire the timer, do not wait
+     * @return true if every instance armed, queued or running before the call has finished (or
+     *         the item was idle), false if the timeout elapsed first
+     * @throws InterruptedException  if interrupted while waiting (the status is then cleared)
+     * @throws IllegalStateException if called from this item's own function
+     * @throws NullPointerException  if {@code timeout} is null
+     */
+    @Override
+    public boolean flush(Duration timeout) throws InterruptedException {
+        long deadline = Blocking.deadlineAfter(timeout);
+        for (int spins = 0; ; spins++) {
+            fireArmedTimer();
+            int r = Barrier.flushQueuedInstanceUntil(node, deadline);
+            if (r == Barrier.FINISHED) {
+                return true;
+            }
+            if (r == Barrier.TIMED_OUT) {
+                return false;
+            }
+            if (r == Barrier.NOT_LINKED && (node.state() & WorkNode.PENDING) == 0) {
+                return true; // idle: not pending, not running (TARGET_TAKEN looks again, see flush())
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException("flush of delayed work '" + name() + "' interrupted");
+            }
+            if (deadline - System.nanoTime() <= 0) {
+                return false;
             }
             lookAgain(spins);
         }
     }
 
     /*
+     * TARGET_TAKEN: the barrier ran, but the instance it was linked behind had been taken back
+     * first. Cancelled, the item is idle; re-armed, it may have fired and be running already,
+     * with PENDING clear: so the loop asks the engine again (which links behind a running
+     * instance) rather than reading PENDING alone.
+     *
      * Still pending, yet on no list when the flush looked: armed again (a re-arm moved the
      * instance back to the timer), or between the timer and its queue (the timer thread or
      * another flusher fired it, a re-arm is moving it). Waiting then for an older instance that
@@ -120,17 +170,28 @@ public class DelayedWork extends Work {
      */
     @Override
     public CompletableFuture<Boolean> flushAsync() {
-        boolean fired = false;
-        while (true) {
-            fired |= fireArmedTimer();
-            CompletableFuture<Boolean> f = super.flushAsync();
-            if (!f.isDone() || f.join()) {
-                return f; // a barrier was linked (it may have run already)
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        flushAsyncInto(f, false);
+        return f;
+    }
+
+    /**
+     * One round of {@link #flushAsync()}: completes {@code f} now (idle), or links a barrier
+     * that completes it, or that calls this again on its worker if the instance it waits for
+     * is re-armed meanwhile (see {@link Barrier#flushQueuedInstanceAsync}).
+     */
+    private void flushAsyncInto(CompletableFuture<Boolean> f, boolean actedBefore) {
+        boolean acted = actedBefore;
+        for (int spins = 0; ; spins++) {
+            acted |= fireArmedTimer();
+            if (Barrier.flushQueuedInstanceAsync(node, f, () -> flushAsyncInto(f, true))) {
+                return; // a barrier was linked (it may have run already)
             }
             if ((node.state() & WorkNode.PENDING) == 0) {
-                return fired ? CompletableFuture.completedFuture(Boolean.TRUE) : f;
+                f.complete(acted);
+                return;
             }
-            // still pending, nothing linked: armed or firing when we looked (see flush())
+            lookAgain(spins); // still pending, nothing linked: armed or firing when we looked (see flush())
         }
     }
 
@@ -158,11 +219,13 @@ public class DelayedWork extends Work {
         boolean fired = false;
         for (int spins = 0; ; spins++) {
             fired |= fireArmedTimer();
-            if (Barrier.flushQueuedInstanceInterruptibly(node)) {
+            int r = Barrier.flushQueuedInstanceInterruptibly(node);
+            if (r == Barrier.FINISHED) {
                 return true;
             }
-            if ((node.state() & WorkNode.PENDING) == 0) {
-                return fired;
+            fired |= r == Barrier.TARGET_TAKEN;
+            if (r == Barrier.NOT_LINKED && (node.state() & WorkNode.PENDING) == 0) {
+                return fired; // idle: not pending, not running (TARGET_TAKEN looks again, see flush())
             }
             if (Thread.interrupted()) {
                 throw new InterruptedException("flush of delayed work '" + name() + "' interrupted");

@@ -11,10 +11,39 @@ import org.workqueue4j.lockdep.LockMap;
  * count in its colour's in-flight total, so queue flushes and drains wait for it too. The static
  * methods are the work-flush paths (kernel {@code __flush_work}, {@code start_flush_work},
  * {@code insert_wq_barrier}).
+ *
+ * <p>A barrier linked behind a pending instance outlives that instance's removal: when
+ * {@link Pending#grab} takes the instance back (cancel, or a {@code modDelayed} re-arm) the
+ * barrier is marked {@linkplain #TARGET_TAKEN target taken} and, if an older instance of the
+ * item runs in the same pool, moved behind that run ({@link #releaseLinked}). So a flush never
+ * ends before the instance that ran when it began, and a delayed-work flush whose instance was
+ * re-armed knows to flush again.
  */
 public final class Barrier extends WorkNode {
+    /** {@link #flushQueuedInstance} and its variants: nothing was linked (idle, or pending on no list). */
+    public static final int NOT_LINKED = 0;
+    /** The instance the barrier was linked behind (or the running one) has finished. */
+    public static final int FINISHED = 1;
+    /**
+     * The barrier ran, but the pending instance it was linked behind had been taken back first:
+     * cancelled (finished, for a flush) or re-armed by {@code modDelayed} (not yet run: the
+     * delayed-work flush looks again).
+     */
+    public static final int TARGET_TAKEN = 2;
+    /** The deadline passed before the barrier ran. */
+    public static final int TIMED_OUT = 3;
+
     final Completion done = new Completion(1);
     private final String target;
+    /**
+     * Set by {@link Pending#grab} under the pool lock when the pending instance this barrier was
+     * linked behind is taken back; read by its flusher after {@link #done} (whose count-down
+     * follows the worker's dequeue under the same lock) or by {@link #execute} on the worker
+     * that dequeued it under that lock: a plain field, ordered by the lock and the completion.
+     */
+    private boolean targetTaken;
+    /** With {@link #async}: run instead of completing it when the target was taken back. */
+    private Runnable retry;
     /** Completed when the barrier runs, for flushWorkAsync; else null. Set before it is linked. */
     private CompletableFuture<Boolean> async;
     /** Set before the barrier is published on a list (under the pool lock); read by its flusher only. */
@@ -42,9 +71,63 @@ public final class Barrier extends WorkNode {
     @Override
     protected void execute() {
         done.countDown();
-        if (async != null) {
-            async.complete(Boolean.TRUE); // on the worker, no pool lock held: dependents run here
+        CompletableFuture<Boolean> f = async;
+        if (f == null) {
+            return;
         }
+        Runnable again = retry;
+        if (targetTaken && again != null) {
+            try {
+                again.run(); // on the worker, no engine lock held: fires the timer, links a new barrier
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+            }
+        } else {
+            f.complete(Boolean.TRUE); // on the worker, no pool lock held: dependents run here
+        }
+    }
+
+    /**
+     * The pending instance {@code n} is being taken back (kernel try_to_grab_pending) while
+     * barriers are linked behind it; called by {@link Pending#grab} under {@code pool}'s lock with
+     * {@code n} on the worklist. Each barrier of the chain is marked as having lost its target. If
+     * an older instance of {@code n} runs in this pool, the barriers move to the head of that
+     * worker's scheduled list (as {@link #startFlushWork} puts a barrier for a running item) and
+     * run after it; otherwise they stay on the worklist and run on their own.
+     *
+     * @return true if the barriers moved to the running instance's worker
+     */
+    static boolean releaseLinked(WorkNode n, WorkerPool pool) {
+        Worker running = n.runningWorker;
+        boolean toWorker = running != null && running.pool == pool;
+        WorkList from = n.list;
+        WorkNode anchor = null;
+        WorkNode cur = n;
+        while ((cur.flags & WorkNode.LINKED) != 0 && cur.next instanceof Barrier) {
+            Barrier b = (Barrier) cur.next;
+            b.targetTaken = true;
+            if (toWorker) {
+                boolean more = (b.flags & WorkNode.LINKED) != 0;
+                from.remove(b); // call-free list surgery under the pool lock: nothing here can throw
+                b.flags = WorkNode.INACTIVE;
+                if (anchor == null) {
+                    running.scheduled.addFirst(b);
+                } else {
+                    running.scheduled.addAfter(anchor, b);
+                }
+                anchor = b;
+                if (!more) {
+                    break;
+                }
+                // cur stays n: its next is now the following barrier of the chain
+            } else {
+                cur = b;
+            }
+        }
+        if (toWorker) {
+            n.flags &= ~WorkNode.LINKED;
+        }
+        return toWorker;
     }
 
     /**
@@ -93,15 +176,54 @@ public final class Barrier extends WorkNode {
      * return before the pending instance, armed before the caller's flush, has run. The caller
      * fires the timer and asks again.
      *
-     * @return true if it waited; false if the item is idle, or pending and not yet on a list
+     * <p>If the pending instance the barrier was linked behind is taken back while the caller
+     * waits, the barrier still runs (after the older instance, if one runs) and the answer is
+     * {@link #TARGET_TAKEN}: the instance was cancelled, or re-armed, and the caller looks again.
+     *
+     * @return {@link #FINISHED} if it waited and the instance finished, {@link #TARGET_TAKEN} if
+     *         it waited and the instance was taken back, {@link #NOT_LINKED} if the item is idle,
+     *         or pending and not yet on a list
      */
-    public static boolean flushQueuedInstance(WorkNode n) {
-        return await(n, startFlushWork(n, false, true, null), false);
+    public static int flushQueuedInstance(WorkNode n) {
+        Barrier b = startFlushWork(n, false, true, null);
+        return await(n, b, false) ? b.outcome() : NOT_LINKED;
     }
 
     /** {@link #flushQueuedInstance}, giving up the wait when interrupted (see {@link #flushWorkInterruptibly}). */
-    public static boolean flushQueuedInstanceInterruptibly(WorkNode n) throws InterruptedException {
-        return awaitInterruptibly(n, startFlushWork(n, false, true, null));
+    public static int flushQueuedInstanceInterruptibly(WorkNode n) throws InterruptedException {
+        Barrier b = startFlushWork(n, false, true, null);
+        return awaitInterruptibly(n, b) ? b.outcome() : NOT_LINKED;
+    }
+
+    /**
+     * {@link #flushQueuedInstance} until {@code deadline} (System.nanoTime()); giving up leaves
+     * the barrier to complete unobserved.
+     *
+     * @return {@link #NOT_LINKED}, {@link #FINISHED}, {@link #TARGET_TAKEN} or {@link #TIMED_OUT}
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public static int flushQueuedInstanceUntil(WorkNode n, long deadline) throws InterruptedException {
+        Barrier b = startFlushWork(n, false, true, null);
+        if (b == null) {
+            return NOT_LINKED;
+        }
+        return awaitUntil(n, b, false, deadline) ? b.outcome() : TIMED_OUT;
+    }
+
+    /**
+     * The non-blocking {@link #flushQueuedInstance}: links a barrier that completes {@code f}
+     * (with true) when it runs, or runs {@code retry} on the worker instead if the pending
+     * instance it was linked behind was taken back first (re-armed: the caller flushes again).
+     *
+     * @return true if a barrier was linked; false if nothing was ({@code f} untouched)
+     */
+    public static boolean flushQueuedInstanceAsync(WorkNode n, CompletableFuture<Boolean> f, Runnable retry) {
+        return startFlushWork(n, false, true, f, retry) != null;
+    }
+
+    /** What the flusher of this barrier learns once it ran: {@link #FINISHED} or {@link #TARGET_TAKEN}. */
+    private int outcome() {
+        return targetTaken ? TARGET_TAKEN : FINISHED;
     }
 
     private static boolean await(WorkNode n, Barrier b, boolean fromCancel) {
@@ -115,6 +237,7 @@ public final class Barrier extends WorkNode {
         } finally {
             b.hungWaits().end(waiting);
         }
+        TestHooks.at("flush.barrierPassed", n);
         WorkEvents.commitFlush(ev, fromCancel ? "cancel_work_sync" : "flush_work", n.name());
         return true;
     }
@@ -152,9 +275,11 @@ public final class Barrier extends WorkNode {
      */
     public static boolean flushWorkUntil(WorkNode n, boolean fromCancel, long deadline) throws InterruptedException {
         Barrier b = startFlushWork(n, fromCancel, false, null);
-        if (b == null) {
-            return true;
-        }
+        return b == null || awaitUntil(n, b, fromCancel, deadline);
+    }
+
+    private static boolean awaitUntil(WorkNode n, Barrier b, boolean fromCancel, long deadline)
+            throws InterruptedException {
         HungWaits.Waiter waiting = b.hungWaits().begin(fromCancel ? "cancel_work_sync" : "flush_work", null, n);
         Object ev = WorkEvents.beginFlush();
         try {
@@ -189,6 +314,11 @@ public final class Barrier extends WorkNode {
      */
     private static Barrier startFlushWork(WorkNode n, boolean fromCancel, boolean queuedInstance,
                                           CompletableFuture<Boolean> async) {
+        return startFlushWork(n, fromCancel, queuedInstance, async, null);
+    }
+
+    private static Barrier startFlushWork(WorkNode n, boolean fromCancel, boolean queuedInstance,
+                                          CompletableFuture<Boolean> async, Runnable retry) {
         LockDependencyValidator v = null;
         LockMap workMap = null;
         Barrier b = null;
@@ -248,6 +378,7 @@ public final class Barrier extends WorkNode {
                 b.setPool(pool);
                 b.runtime = pool.runtime;
                 b.async = async;
+                b.retry = retry;
                 b.color = n.color;
                 b.flags = WorkNode.INACTIVE | (n.flags & WorkNode.LINKED);
                 b.pwq = pwq;
@@ -260,6 +391,7 @@ public final class Barrier extends WorkNode {
                 b.setPool(pool);
                 b.runtime = pool.runtime;
                 b.async = async;
+                b.retry = retry;
                 b.color = running.currentColor;
                 b.flags = WorkNode.INACTIVE;
                 b.pwq = running.currentPwq;
@@ -270,6 +402,9 @@ public final class Barrier extends WorkNode {
             }
         } finally {
             pool.lock.unlock();
+        }
+        if (b != null) {
+            TestHooks.at("flush.barrierLinked", n);
         }
         if (self) {
             if (workMap != null && fromCancel) {

@@ -14,7 +14,12 @@ public final class Pending {
      *   - on a list: under the pool lock it is unlinked (activated first if inactive, so that
      *     barriers linked behind it stay queued and their flushers complete; the pool is then
      *     kicked, as nothing else would wake a worker for them) and its colour count dropped
-     *     -> WAS_PENDING;
+     *     -> WAS_PENDING. The barriers linked behind it lose their target (Barrier.releaseLinked):
+     *     each is marked so that a delayed-work flush whose instance was re-armed flushes again,
+     *     and if an older instance of the item runs in this pool they move to its worker's
+     *     scheduled list, as a barrier linked to a running item is: a flush that began while that
+     *     instance ran must not end before it (on the worklist an idle worker would run them
+     *     at once);
      *   - in transit (PENDING claimed by a queuer or a firing timer that has not inserted yet):
      *     spin until it lands; the window is a few instructions long.
      * The caller then releases PENDING (cancel) or reuses it (modDelayed).
@@ -71,6 +76,9 @@ public final class Pending {
                                 == (WorkNode.INACTIVE | WorkNode.LINKED);
                         if ((n.flags & WorkNode.INACTIVE) != 0) {
                             pwq.activate(n);
+                        }
+                        if ((n.flags & WorkNode.LINKED) != 0 && Barrier.releaseLinked(n, pool)) {
+                            barrierMoved = false; // they wait behind the running instance, on its worker
                         }
                         n.list.remove(n);
                         n.pwq = null;
