@@ -125,6 +125,15 @@ public final class QueueModel {
         // the contract is checked by the engine side
     }
 
+    /**
+     * {@code Work.flushAsync()}: true iff the item is pending (a run in progress is an atomic
+     * {@link #runOne()} here, so "running" is "pending before that run"). Barriers change no
+     * state the model keeps: they never count toward max_active and run unseen.
+     */
+    public boolean flushWork(int i) {
+        return pending[i];
+    }
+
     public boolean queueDelayed() {
         if (pending[DELAYED]) {
             return false;

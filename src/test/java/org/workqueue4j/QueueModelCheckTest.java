@@ -14,7 +14,9 @@ import org.junit.jupiter.api.Timeout;
  * scenarios of these operations on 3 threads and explores their interleavings deterministically
  * (thread switches at every shared-memory access and lock operation of the engine), then checks
  * that each run's results equal some sequential order on the model, and that every successful
- * queue ended in exactly one run or cancel ({@link #accounting()}).
+ * queue ended in exactly one run or cancel ({@link #accounting()}). {@link #flushWork} links a
+ * work-flush barrier ({@code Work.flushAsync()}) behind a plain item; the barriers race cancels,
+ * runs, max_active changes and freezes, and each completed one checks the flush contract.
  *
  * <p>Items run in {@link #runOne()}, through the engine's own worker code on the calling thread
  * (one worker thread: the operations that run items share one group). max_active changes and
@@ -64,6 +66,11 @@ public class QueueModelCheckTest {
     @Operation(nonParallelGroup = "flusher")
     public void flush() {
         s.flush();
+    }
+
+    @Operation
+    public boolean flushWork(@Param(name = "item") int i) {
+        return s.flushWork(i);
     }
 
     @Operation
