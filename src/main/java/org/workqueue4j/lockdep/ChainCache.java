@@ -14,7 +14,7 @@ import java.lang.invoke.VarHandle;
  * {@code smp_store_release}/{@code smp_load_acquire}): the writer adds a key only after the
  * chain's checks are done and its edges and chain record are in the graph, so a reader that
  * sees the key also sees everything the key stands for (pinned by the jcstress test
- * {@code ChainCachePublicationTest}). On x86 both modes compile to plain moves; they only stop
+ * {@code ChainCacheTest.Publication}). On x86 both modes compile to plain moves; they only stop
  * the compilers from reordering. A reader that misses a key just added (a stale miss) only
  * takes the slow path, which re-checks under the graph lock and finds it there: a miss costs
  * time, never a check. The table never fills beyond half, so every probe sequence ends at an
