@@ -8,14 +8,19 @@ import java.lang.invoke.VarHandle;
  * hash set of non-zero {@code long}s with lock-free lookups and a single writer (adds, and
  * removals when a class is freed).
  *
- * <p>Concurrency: {@link #add} runs only under the graph lock; {@link #contains} runs on the
- * fast path without any lock. Slots are read with {@code getOpaque} and written with
- * {@code setOpaque}: a key is self-contained (nothing else is published through it), so
- * atomicity and eventual visibility are all that is needed. A reader that misses a key just
- * added only takes the slow path, which re-checks under the graph lock. The table never fills
- * beyond half, so every probe sequence ends at an empty slot. Growth builds a new table and
- * publishes it through the volatile {@link #table} field (release/acquire), so a reader sees
- * either the old complete table or the new complete one.
+ * <p>Concurrency: {@link #add} and {@link #remove} run only under the graph lock (one writer);
+ * {@link #contains} runs on the acquire fast path without any lock. A slot is written with
+ * {@code setRelease} and read with {@code getAcquire} (the kernel's
+ * {@code smp_store_release}/{@code smp_load_acquire}): the writer adds a key only after the
+ * chain's checks are done and its edges and chain record are in the graph, so a reader that
+ * sees the key also sees everything the key stands for (pinned by the jcstress test
+ * {@code ChainCacheTest.Publication}). On x86 both modes compile to plain moves; they only stop
+ * the compilers from reordering. A reader that misses a key just added (a stale miss) only
+ * takes the slow path, which re-checks under the graph lock and finds it there: a miss costs
+ * time, never a check. The table never fills beyond half, so every probe sequence ends at an
+ * empty slot. Growth builds a new table and publishes it through the volatile {@link #table}
+ * field (release/acquire), so a reader sees either the old complete table or the new complete
+ * one; a reader still probing the old table can only miss.
  */
 final class ChainCache {
 
@@ -29,7 +34,7 @@ final class ChainCache {
         long[] t = table;
         int mask = t.length - 1;
         for (int i = index(key, mask); ; i = (i + 1) & mask) {
-            long v = (long) SLOT.getOpaque(t, i);
+            long v = (long) SLOT.getAcquire(t, i); // pairs with insert's setRelease: the key's chain is complete
             if (v == key) {
                 return true;
             }
@@ -83,11 +88,11 @@ final class ChainCache {
             int home = index(v, mask);
             boolean stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
             if (!stays) {
-                SLOT.setOpaque(t, hole, v);
+                SLOT.setRelease(t, hole, v); // the moved key's chain is as complete as before
                 hole = j;
             }
         }
-        SLOT.setOpaque(t, hole, 0L);
+        SLOT.setOpaque(t, hole, 0L); // emptying publishes nothing: a reader may only miss
         size = size - 1;
         return true;
     }
@@ -104,7 +109,7 @@ final class ChainCache {
                 return false;
             }
             if (v == 0L) {
-                SLOT.setOpaque(t, i, key);
+                SLOT.setRelease(t, i, key); // publishes the chain's edges and record, written before
                 return true;
             }
         }

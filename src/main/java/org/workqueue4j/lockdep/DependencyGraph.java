@@ -214,15 +214,19 @@ final class DependencyGraph {
         freedClasses++;
     }
 
-    /** Adds a validated chain; caller holds the graph lock. */
+    /**
+     * Adds a validated chain; caller holds the graph lock. The key goes into the lock-free
+     * {@link #chains} last (a release store), after the chain's record: a fast-path reader that
+     * sees the key sees the complete chain and every edge learnt before it.
+     */
     void addChain(long key, String at, LockClass[] cls, AcquireMode[] modes) {
-        chains.add(key);
         chainInfo.put(key, new Chain(at, cls, modes));
         for (LockClass c : cls) {
             if (c != overflow) {
                 c.chains.add(key);
             }
         }
+        chains.add(key);
     }
 
     /** Adds an edge; caller holds the graph lock. */

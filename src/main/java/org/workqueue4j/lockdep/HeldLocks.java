@@ -102,6 +102,46 @@ final class HeldLocks {
         depth = d + 1;
     }
 
+    /**
+     * Fast-path push of an entry with no nest lock. Entries at and above {@link #depth} always
+     * have a null nest and no references ({@link #remove} and {@link #popTop} leave them so),
+     * and {@link #popTop} leaves the class and mode of the popped entry in place, so nested
+     * locking in a steady order finds them already there: a reference store into these
+     * long-lived (old-generation) arrays costs a GC card-marking barrier, so it is skipped when
+     * the slot already holds the value.
+     */
+    void pushTop(LockMap map, LockClass cls, AcquireMode mode, boolean trylock, long key) {
+        int d = depth;
+        maps[d] = map;
+        if (classes[d] != cls) {
+            classes[d] = cls;
+        }
+        if (modes[d] != mode) {
+            modes[d] = mode;
+        }
+        trylocks[d] = trylock;
+        keys[d] = key;
+        depth = d + 1;
+    }
+
+    /**
+     * Fast-path pop of the top entry, which has a null nest and no references (the caller
+     * checked). Clears the map, so that the key of a lock nobody uses any more can be collected
+     * and its class freed; leaves the class and the mode for the next {@link #pushTop} (a stale
+     * class above the top keeps only that class object, which is never read: every reader stops
+     * at {@link #depth}, and a new generation clears them, see {@link #clearAbove()}).
+     */
+    void popTop() {
+        int last = depth - 1;
+        maps[last] = null;
+        depth = last;
+    }
+
+    /** Drops the classes left above the top by {@link #popTop}, so an old generation is not kept reachable. */
+    void clearAbove() {
+        java.util.Arrays.fill(classes, depth, MAX_DEPTH, null);
+    }
+
     /** Returns the index of the most recent hold of {@code map}, or -1. */
     int find(LockMap map) {
         for (int i = depth - 1; i >= 0; i--) {
@@ -134,6 +174,16 @@ final class HeldLocks {
     /** True if entry {@code i} is of class {@code next} and {@code nest} is a held nest lock for both. */
     boolean nestedUnder(int i, LockClass next, @Nullable LockMap nest) {
         return nest != null && classes[i] == next && nests[i] == nest;
+    }
+
+    /**
+     * True if this is the calling thread's stack. {@link ValidatedAcquire} keeps the stack of
+     * its lock's last holder in a plain field and passes it back as a hint; the hint may be any
+     * thread's stack (a racy read), and this check is what makes using it safe: {@link #owner}
+     * is final, so even a racy reader sees it initialized, and only the owner passes.
+     */
+    boolean ownedByCurrentThread() {
+        return owner.refersTo(Thread.currentThread());
     }
 
     /** Removes entry {@code i}, shifting the entries above it down; the caller recomputes their keys. */

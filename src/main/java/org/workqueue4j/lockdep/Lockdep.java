@@ -47,11 +47,24 @@ public final class Lockdep implements LockDependencyValidator {
      * and each HeldLocks lazily re-resolves its classes when it sees a new generation.
      *
      * Fast path (chain cache). acquire() computes the new chain key from the top entry's key
-     * and looks it up in the ChainCache, a lock-free hash set of longs. A hit means this exact
-     * sequence of classes and modes was validated before: there is nothing new to learn, so
-     * the lock is pushed with no graph work, no lock and no allocation. The cost is one
-     * ThreadLocal lookup, one hash and a probe of a shared read-mostly table: it does not grow
-     * with the number of threads (hit/miss counters are per thread, summed by stats()).
+     * (the kernel's iterate_chain_key: extended on acquire; a release in reverse order just
+     * pops, restoring the key below) and looks it up in the ChainCache, an open-addressing
+     * table of longs read with acquire loads. A hit means this exact sequence of classes and
+     * modes was validated before: there is nothing new to learn, so the lock is pushed with no
+     * graph work, no lock and no allocation. The cost is one ThreadLocal lookup (none for a
+     * ValidatedLock re-taken by its last holder: the lock hands back the holder's stack as a
+     * hint, used only after HeldLocks.ownedByCurrentThread() confirms it), one hash and a
+     * probe of a shared read-mostly table: it does not grow with the number of threads
+     * (hit/miss counters are per thread, summed by stats()). The release fast path pops the
+     * top entry when it is the released lock's. Both are small methods (pushCached, popTop);
+     * every other case goes out of line (acquireSlow, releaseSlow), so that the JIT can inline
+     * the fast path into lock()/unlock().
+     *
+     * Why a stale cache read is safe. The writer inserts a key only after the chain's checks
+     * and edges are done (release store); a reader that sees it sees them (acquire load). A
+     * reader that misses a key being inserted takes the slow path, which re-checks the cache
+     * under graphLock and finds it: a stale miss costs time, never a check. A stale hit cannot
+     * happen for a chain of a freed class: keys hash never-reused class uids.
      *
      * Slow path (graph lock). On a miss the thread takes graphLock, re-checks the cache, and
      * runs the kernel's checks: check_deadlock (same class held: recursive locking, except a
@@ -175,7 +188,61 @@ public final class Lockdep implements LockDependencyValidator {
     public void acquire(LockMap map, AcquireMode mode, boolean trylock) {
         Objects.requireNonNull(map, "map");
         Objects.requireNonNull(mode, "mode");
+        acquireLookup(map, mode, trylock);
+    }
+
+    /**
+     * {@link #acquire(LockMap, AcquireMode, boolean)} for a validated lock that remembers the
+     * stack of its last holder: when {@code hint} is the calling thread's stack and the chain
+     * is cached, this is the whole acquisition - no {@code ThreadLocal} lookup, no lock, no
+     * allocation. Anything else goes out of line to {@link #acquireLookup}, which keeps this
+     * method small enough for the JIT to inline into the lock's {@code lock()}.
+     *
+     * @return the calling thread's stack, on which the lock is now recorded
+     */
+    HeldLocks acquireFrom(@Nullable HeldLocks hint, LockMap map, AcquireMode mode, boolean trylock) {
+        if (hint != null && hint.ownedByCurrentThread() && pushCached(hint, map, mode, trylock)) {
+            return hint;
+        }
+        return acquireLookup(map, mode, trylock);
+    }
+
+    /** acquire() with one ThreadLocal lookup: the cached fast path, else {@link #acquireSlow}. */
+    private HeldLocks acquireLookup(LockMap map, AcquireMode mode, boolean trylock) {
         HeldLocks h = held.get();
+        if (!pushCached(h, map, mode, trylock)) {
+            acquireSlow(h, map, mode, trylock);
+        }
+        return h;
+    }
+
+    /**
+     * The chain-cache fast path (see the overview): if {@code map}'s class is resolved in the
+     * current generation and the chain it makes on top of {@code h} is cached (or validation
+     * is off), pushes it and returns true; otherwise changes nothing and returns false. Reads
+     * {@code graph} and {@code validating} (volatile) and the cache slot (acquire); no lock.
+     */
+    private boolean pushCached(HeldLocks h, LockMap map, AcquireMode mode, boolean trylock) {
+        DependencyGraph g = graph;
+        LockClass cls = map.classCache;
+        int d = h.depth;
+        if (cls == null || cls.graph != g || h.graph != g || cls.zapped || d >= HeldLocks.MAX_DEPTH || lockStat) {
+            return false;
+        }
+        long key = HeldLocks.iterateChainKey(d == 0 ? HeldLocks.INITIAL_CHAIN_KEY : h.keys[d - 1], cls, mode, trylock);
+        boolean on = validating;
+        if (on && !g.chains.contains(key)) {
+            return false;
+        }
+        if (on) {
+            h.hit();
+        }
+        h.pushTop(map, cls, mode, trylock, key);
+        return true;
+    }
+
+    /** The rest of acquire(): a new generation, an unresolved class, a cache miss, lock_stat, the depth limit. */
+    private void acquireSlow(HeldLocks h, LockMap map, AcquireMode mode, boolean trylock) {
         DependencyGraph g = current(h);
         if (h.depth >= HeldLocks.MAX_DEPTH) {
             depthExceeded(h, g);
@@ -293,7 +360,44 @@ public final class Lockdep implements LockDependencyValidator {
     @Override
     public void release(LockMap map) {
         Objects.requireNonNull(map, "map");
+        releaseLookup(map);
+    }
+
+    /**
+     * {@link #release(LockMap)} with the stack hint of {@link #acquireFrom}: when {@code hint}
+     * is the calling thread's stack and {@code map} is its top entry, pops it; anything else
+     * goes out of line to {@link #releaseLookup}.
+     */
+    void releaseFrom(@Nullable HeldLocks hint, LockMap map) {
+        if (hint == null || !hint.ownedByCurrentThread() || !popTop(hint, map)) {
+            releaseLookup(map);
+        }
+    }
+
+    /** release() with one ThreadLocal lookup: {@link #popTop}, else {@link #releaseSlow}. */
+    private void releaseLookup(LockMap map) {
         HeldLocks h = held.get();
+        if (!popTop(h, map)) {
+            releaseSlow(h, map);
+        }
+    }
+
+    /**
+     * The release fast path: pops the top entry when it is {@code map}'s own, one acquisition
+     * (no merged nest-lock references) and lock_stat is off - releases in reverse order, the
+     * common case. It needs no generation check, since popping reads no class; everything else
+     * (out-of-order release, references, a lock not held) is {@link #releaseSlow}'s.
+     */
+    private boolean popTop(HeldLocks h, LockMap map) {
+        int top = h.depth - 1;
+        if (top < 0 || h.maps[top] != map || h.refs[top] != 0 || h.nests[top] != null || lockStat) {
+            return false;
+        }
+        h.popTop();
+        return true;
+    }
+
+    private void releaseSlow(HeldLocks h, LockMap map) {
         DependencyGraph g = current(h);
         int i = h.findHolding(map);
         if (i >= 0 && h.refs[i] > 0 && --h.refs[i] > 0) {
@@ -635,6 +739,7 @@ public final class Lockdep implements LockDependencyValidator {
                 h.classes[i] = classOf(h.maps[i], g);
             }
             h.rehash(0);
+            h.clearAbove();
             h.resetCounters();
             h.graph = g;
         }

@@ -20,6 +20,18 @@ abstract class ValidatedAcquire implements Lock {
     final boolean enabled;
     /** lock_stat on: time contended acquisitions (read once; off costs one predictable branch). */
     private final boolean lockStat;
+    /** The validator as a {@link Lockdep}, whose fast path takes {@link #holder} as a hint; else null. */
+    private final @Nullable Lockdep lockdep;
+    /**
+     * The held-lock stack of the thread that last acquired this exclusive lock through
+     * {@link #lockdep} (never set for a shared side): handed back to the validator as a hint
+     * that saves the {@code ThreadLocal} lookup. A plain field, read and written racily on
+     * purpose: a reader may see any stack ever stored, and the validator uses the hint only
+     * after {@link HeldLocks#ownedByCurrentThread()} (a final field) says it is the calling
+     * thread's own, so a stale or foreign value costs the lookup, never a wrong stack. While the
+     * lock is held nobody else writes it, so the holder's {@code unlock()} finds its own stack.
+     */
+    @Nullable HeldLocks holder;
 
     ValidatedAcquire(LockDependencyValidator validator, LockMap map, AcquireMode mode, Lock inner) {
         this.validator = validator;
@@ -28,6 +40,37 @@ abstract class ValidatedAcquire implements Lock {
         this.inner = inner;
         this.enabled = validator.isEnabled();
         this.lockStat = enabled && validator.lockStatEnabled();
+        this.lockdep = validator instanceof Lockdep && mode == AcquireMode.EXCLUSIVE ? (Lockdep) validator : null;
+    }
+
+    /** Records the acquisition with the validator; returns the stack to remember, or null. */
+    private @Nullable HeldLocks record(boolean trylock) {
+        Lockdep ld = lockdep;
+        if (ld != null) {
+            return ld.acquireFrom(holder, map, mode, trylock);
+        }
+        validator.acquire(map, mode, trylock);
+        return null;
+    }
+
+    /** Remembers the new holder's stack, once the lock is held; written only when it changed. */
+    private void remember(@Nullable HeldLocks h) {
+        if (h != null && holder != h) {
+            holder = h;
+        }
+    }
+
+    /**
+     * Records the outermost release with the validator. {@code hint}: {@link #holder}, read
+     * while the calling thread still held the lock.
+     */
+    final void recordRelease(@Nullable HeldLocks hint) {
+        Lockdep ld = lockdep;
+        if (ld != null) {
+            ld.releaseFrom(hint, map);
+        } else {
+            validator.release(map);
+        }
     }
 
     /** The real lock(), timed for lock_stat when it has to wait. */
@@ -50,13 +93,14 @@ abstract class ValidatedAcquire implements Lock {
             inner.lock();
             return;
         }
-        validator.acquire(map, mode, false);
+        HeldLocks h = record(false);
         try {
             blockingLock();
         } catch (Throwable t) {
             validator.release(map);
             throw t;
         }
+        remember(h);
     }
 
     /**
@@ -105,13 +149,14 @@ abstract class ValidatedAcquire implements Lock {
             inner.lockInterruptibly();
             return;
         }
-        validator.acquire(map, mode, false);
+        HeldLocks h = record(false);
         try {
             inner.lockInterruptibly();
         } catch (Throwable t) {
             validator.release(map);
             throw t;
         }
+        remember(h);
     }
 
     @Override
@@ -122,7 +167,7 @@ abstract class ValidatedAcquire implements Lock {
         if (!inner.tryLock()) {
             return false;
         }
-        validator.acquire(map, mode, true);
+        remember(record(true));
         return true;
     }
 
@@ -131,13 +176,15 @@ abstract class ValidatedAcquire implements Lock {
         if (!enabled || nested()) {
             return inner.tryLock(time, unit);
         }
-        validator.acquire(map, mode, false);
+        HeldLocks h = record(false);
         boolean acquired = false;
         try {
             acquired = inner.tryLock(time, unit);
             return acquired;
         } finally {
-            if (!acquired) {
+            if (acquired) {
+                remember(h);
+            } else {
                 validator.release(map);
             }
         }

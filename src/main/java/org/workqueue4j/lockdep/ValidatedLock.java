@@ -115,14 +115,16 @@ public final class ValidatedLock extends ValidatedAcquire {
             }
             return;
         }
-        if (!lock.isHeldByCurrentThread()) {
+        int holds = lock.getHoldCount(); // 0 unless held by the calling thread
+        if (holds == 0) {
             validator.release(map); // reported: release of a lock this thread does not hold
             throw notHeld(null);
         }
-        boolean outermost = !reentrant || lock.getHoldCount() == 1;
+        boolean outermost = !reentrant || holds == 1;
+        HeldLocks hint = holder; // read while held: the calling thread's own stack, if it came through lock()
         lock.unlock();
         if (outermost) {
-            validator.release(map);
+            recordRelease(hint);
         }
     }
 

@@ -199,12 +199,13 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
                 return;
             }
             int holds = rw.getWriteHoldCount();
+            HeldLocks hint = holder; // read while write-held: the calling thread's own stack
             rw.writeLock().unlock();
             if (holds == 1) {
                 if (rw.getReadHoldCount() > 0) {
                     validator.downgrade(map, readMode); // write -> read downgrade completes
                 } else {
-                    validator.release(map);
+                    recordRelease(hint);
                 }
             }
         }
