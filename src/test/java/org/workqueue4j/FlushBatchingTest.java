@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -155,6 +156,43 @@ class FlushBatchingTest {
 
         assertThat(bSawX).as("x had finished when B's flush returned").isTrue();
         assertThat(wq.flushFlips() - before).as("A and B shared one flip").isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("a flusher that gives up (interrupted) while sharing a flip leaves the flip to the others")
+    void aFlusherGivingUpLeavesTheSharedFlipToTheOthers() throws Exception {
+        WorkQueue q = t.queue("shared-give-up").unbound().build();
+        WorkqueueStruct wq = q.engine();
+        HeldItem x = new HeldItem(q, "x").running();
+        HeldFlip h = new HeldFlip(wq);
+        AtomicBoolean aSawX = new AtomicBoolean();
+        Thread a = startFlusher("flusher-A", q, x, aSawX);
+        awaitBounded(h.aAtFlip, "flusher A at its flip");
+        AtomicReference<Throwable> bOutcome = new AtomicReference<>();
+        Thread b = new Thread(() -> {
+            try {
+                q.flushInterruptibly();
+                bOutcome.set(new AssertionError("B returned while x ran"));
+            } catch (InterruptedException e) {
+                bOutcome.set(e);
+            }
+        }, "flusher-B");
+        b.start();
+        awaitBounded(h.bRegistered, "flusher B registered");
+        long before = wq.flushFlips();
+        h.release.countDown(); // one flip for A and B
+        await().atMost(BOUND).until(() -> wq.flushFlips() == before + 1 && b.getState() == Thread.State.WAITING
+                && a.getState() == Thread.State.WAITING);
+
+        b.interrupt();
+        join(b);
+        assertThat(bOutcome.get()).isInstanceOf(InterruptedException.class);
+        assertThat(a.isAlive()).as("A still waits for x").isTrue();
+        x.gate.countDown();
+        join(a);
+        assertThat(aSawX).as("x had finished when A's flush returned").isTrue();
+        assertThat(wq.flushFlips() - before).as("A and B shared one flip").isEqualTo(1);
+        q.flush(); // and the next flush is not held by B's record
     }
 
     @Test
