@@ -42,10 +42,14 @@ def main(path):
     ratios(rows)
 
 
+JUC = ["tpe", "tpe-barrier", "fjp", "fjp-barrier", "single"]
+
+
 def ratios(rows):
     """The target ratios, computed within this one run."""
     qrf = {}
     flush = {}
+    flushers = {}
     for r in rows:
         b = r["benchmark"]
         p = r.get("params", {})
@@ -54,13 +58,25 @@ def ratios(rows):
             qrf[(p["impl"], p["n"])] = items
         elif "FlushLatencyBenchmark" in b:
             flush[(b.rsplit(".", 1)[1], p.get("kind", ""))] = r["primaryMetric"]["score"]
+        elif "ConcurrentFlushBenchmark" in b:
+            flushers[(p.get("impl", ""), b.rsplit(".", 1)[1])] = r["primaryMetric"]["score"]
     if qrf:
+        present = [j for j in JUC if any(impl == j for impl, _ in qrf)]
         print()
-        print("| items/s ratio | n | vs tpe | vs fjp |")
-        print("|---|---|---|---|")
+        print("| items/s ratio | n | " + " | ".join("vs " + j for j in present) + " |")
+        print("|---|---|" + "---|" * len(present))
         for (impl, n), v in sorted(qrf.items(), key=lambda kv: (int(kv[0][1]), kv[0][0])):
-            if impl.startswith("wq-") and (("tpe", n) in qrf) and (("fjp", n) in qrf):
-                print(f"| {impl} | {n} | {v / qrf[('tpe', n)]:.2f}x | {v / qrf[('fjp', n)]:.2f}x |")
+            if impl.startswith("wq-"):
+                cells = [f"{v / qrf[(j, n)]:.2f}x" if (j, n) in qrf else "" for j in present]
+                print(f"| {impl} | {n} | " + " | ".join(cells) + " |")
+    if flushers:
+        print()
+        print("| concurrent flushers | k1 us/flush | k2 | k4 | k4 / k1 |")
+        print("|---|---|---|---|---|")
+        for impl in sorted({i for i, _ in flushers}):
+            k = [flushers.get((impl, f"k{x}")) for x in (1, 2, 4)]
+            ratio = f"{k[2] / k[0]:.2f}" if k[0] and k[2] else ""
+            print(f"| {impl} | " + " | ".join(fmt(x) if x else "" for x in k) + f" | {ratio} |")
     juc = flush.get(("jucBarrierFlushIdle", ""))
     if juc:
         print()

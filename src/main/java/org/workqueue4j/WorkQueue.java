@@ -383,7 +383,10 @@ public final class WorkQueue implements Executor, AutoCloseable {
 
     /**
      * Waits until every item queued before this call has finished (kernel
-     * {@code flush_workqueue}). Items queued meanwhile do not delay it. Not interruptible: an
+     * {@code flush_workqueue}). Items queued meanwhile do not delay it. Concurrent callers are
+     * batched as by the kernel's flusher queue: one that arrives while others wait advances the
+     * flush colour at once and waits alongside them (callers that arrive together share one
+     * colour), so k concurrent flushes cost about one. Not interruptible: an
      * interrupt that arrives while it waits does not end the wait; the thread's interrupt
      * status is kept and set again on return. See {@link #flushInterruptibly()}.
      *
@@ -398,10 +401,10 @@ public final class WorkQueue implements Executor, AutoCloseable {
 
     /**
      * {@link #flush()}, but gives up waiting when the calling thread is interrupted (while
-     * waiting for another flusher or for the items). Giving up changes nothing for the queue:
-     * its items run as usual, and the flush already started completes on its own; the next
-     * flush of this queue waits for it first (it covers items that the next flush must wait
-     * for anyway).
+     * waiting for the items, or briefly for another flusher's colour flip). Giving up changes
+     * nothing for the queue: its items run as usual, and the colour flip already made finishes
+     * on its own; later flushes wait for it as for any earlier one (it covers items that they
+     * must wait for anyway).
      *
      * @throws InterruptedException  if interrupted while waiting (the interrupt status is then
      *                               cleared, as usual)
@@ -417,11 +420,11 @@ public final class WorkQueue implements Executor, AutoCloseable {
     /**
      * The non-blocking {@link #flush()}: a future that completes once every item queued before
      * this call has finished (the same condition as {@code flush()}: items queued meanwhile do
-     * not delay it). No thread waits for it: the flush colours are advanced at once (or as soon
-     * as the flush running now is done), and the worker that finishes the last item of the
-     * flushed colour leaves a step on its pool that completes the future. Waiters that arrive
-     * while a flush runs share the next one. On an idle or destroyed queue the future is
-     * complete on return.
+     * not delay it). No thread waits for it: the flush colour is advanced at once (or, while 15
+     * flushes are in flight, as soon as the oldest is done), and the worker that finishes the
+     * last item of the flushed colour leaves a step on its pool that completes the future.
+     * Callers that arrive together share one colour, with blocking flushers too. On an idle or
+     * destroyed queue the future is complete on return.
      *
      * <p>Dependent actions attached without an executor run in the thread that completes the
      * future, outside any engine lock: usually a worker thread of this queue's pools (they must

@@ -16,8 +16,9 @@ final class PoolWorkqueue {
      *
      * Flush colours: every item (and barrier) counts in nrInFlight[colour of queueing]. A queue
      * flush advances workColor on every pwq, then waits for the old colour's counts to reach 0
-     * on the pwqs where it was non-zero (flushColor marks them). Items queued after the flush
-     * started carry the new colour, so they never delay it.
+     * on the pwqs where it was non-zero (a bit in flushColors marks them; several colours may be
+     * flushed at once, see FlushColors). Items queued after the flush started carry the new
+     * colour, so they never delay it.
      */
 
     static final int NR_COLORS = 16;
@@ -29,8 +30,8 @@ final class PoolWorkqueue {
     int nrActive;
     int maxActive;
     int workColor;
-    /** The colour being flushed on this pwq, or -1. */
-    int flushColor = -1;
+    /** The colours being flushed on this pwq, one bit per colour. */
+    int flushColors;
     /** Items started and completed here: plain counters, the worker holds the pool lock anyway. */
     long started;
     long completed;
@@ -91,9 +92,9 @@ final class PoolWorkqueue {
             }
         }
         nrInFlight[color]--;
-        if (flushColor == color && nrInFlight[color] == 0) {
-            flushColor = -1;
-            wq.pwqFlushed(this);
+        if (nrInFlight[color] == 0 && (flushColors & (1 << color)) != 0) {
+            flushColors &= ~(1 << color);
+            wq.pwqFlushed(this, color);
         }
     }
 

@@ -40,13 +40,11 @@ public final class WorkqueueStruct {
      * a timer firing (insertClaimed) re-checks, but no run elsewhere can begin while PENDING
      * is owned.
      *
-     * Flush: flushers take flushMutex one at a time. A flush advances every pwq's workColor
-     * under that pwq's pool lock, marks the pwqs that still have items of the old colour, and
-     * waits for the last of them to report (pwqFlushed). Because the previous flush finished
-     * before this one started, at most two colours are ever in flight, and the 16 colours of the
-     * kernel are used round-robin. Items queued after the colour advanced never delay the flush.
-     * The counter starts at 1 and the flusher drops its own 1 after marking, so a pwq finishing
-     * during the marking cannot complete the flush early (kernel flush_workqueue_prep_pwqs).
+     * Flush: FlushColors (kernel __flush_workqueue and its flusher queue). A flush flips every
+     * pwq's workColor under that pwq's pool lock, marking the pwqs that still have items of the
+     * old colour, and waits until they and every older flip have finished; items queued after
+     * the flip never delay it. Concurrent flushers share flips and wait side by side (the flip
+     * mutex is never held while waiting); see its overview.
      *
      * Limits: freeze(), thaw() and setMaxActive() hold the queue's mutex (kernel wq->mutex)
      * from deciding the limit (maxActive, or 0 while frozen) until every pwq has it, so the
@@ -119,8 +117,8 @@ public final class WorkqueueStruct {
     /** Guarded by mutex. */
     private boolean frozen;
 
-    private final ReentrantLock flushMutex = new ReentrantLock();
-    private final Completion flushDone = new Completion(0);
+    /** The queue-flush protocol: colour flips, flushers, flushAsync futures. */
+    private final FlushColors flushColors = new FlushColors(this);
     private final Object stateLock = new Object();
     private volatile int state;
     private int nrDrainers;
@@ -732,37 +730,23 @@ public final class WorkqueueStruct {
     /** Waits until every item queued before the call has finished (kernel __flush_workqueue). */
     public void flush() {
         try {
-            flush(false);
+            flush(false, false, 0);
         } catch (InterruptedException e) {
             throw new AssertionError("uninterruptible flush interrupted", e); // not thrown: await() keeps the status
         }
     }
 
     /**
-     * {@link #flush()}, giving up the wait when interrupted. The flush it started is not undone:
-     * the marked colour drains on its own, and the next flusher waits for it first.
+     * {@link #flush()}, giving up the wait when interrupted. The colour flip it made is not
+     * undone: it finishes on its own, and later flushers wait for it as for any older flip.
      */
     public void flushInterruptibly() throws InterruptedException {
-        flush(true);
-    }
-
-    /*
-     * Interruptible flushes. An interrupted flusher returns with flushMutex released while pwqs
-     * marked with its colour may still count flushDone down (pwqFlushed). Resetting flushDone
-     * then would let those late count-downs complete the next flush early, and the mutex of a
-     * ReentrantLock cannot be handed to the completion path. So the abandoned flush stays
-     * recorded in flushDone itself (not done), and every flusher, once it holds the mutex,
-     * first waits for flushDone to be done before it resets it. That costs nothing: the
-     * abandoned colour holds items queued before the new flush too, which it must wait for
-     * anyway; and it keeps "at most two colours in flight" true.
-     */
-    private void flush(boolean interruptible) throws InterruptedException {
-        flush(interruptible, false, 0);
+        flush(true, false, 0);
     }
 
     /**
      * {@link #flushInterruptibly()} that gives up at {@code deadline} (System.nanoTime()), as
-     * it gives up when interrupted: the flush already started completes on its own.
+     * it gives up when interrupted: the flip already made finishes on its own.
      *
      * @return true if flushed, false if the deadline passed first
      */
@@ -773,105 +757,14 @@ public final class WorkqueueStruct {
     private boolean flush(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
         annotateAndRefuseSelfWait("flush");
         HungWaits.Waiter waiting = runtime.hungWaits().begin("flush_workqueue", this, null);
+        Object ev = WorkEvents.beginFlush();
         try {
-            return flushLocked(interruptible, timed, deadline);
+            return flushColors.flush(interruptible, timed, deadline);
         } finally {
+            WorkEvents.commitFlush(ev, "flush_workqueue", name);
             runtime.hungWaits().end(waiting);
         }
     }
-
-    private boolean flushLocked(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
-        Object ev = WorkEvents.beginFlush();
-        if (!lockMutex(interruptible, timed, deadline)) {
-            return false;
-        }
-        try {
-            // an abandoned (interrupted or timed-out) flush first; see above
-            if (!awaitFlushDone(interruptible, timed, deadline)) {
-                return false;
-            }
-            markColors(false);
-            return awaitFlushDone(interruptible, timed, deadline);
-        } finally {
-            flushMutex.unlock();
-            WorkEvents.commitFlush(ev, "flush_workqueue", name);
-            if (asyncPending) {
-                kickAsyncFlush(); // flushAsync callers that found the mutex taken rely on us
-            }
-        }
-    }
-
-    /**
-     * Flushmutex held, flushDone done: advances every pwq's colour, marking those with items of
-     * the old colour, and arms flushDone for them.
-     *
-     * @param async for an async round (see below), else for a waiting flusher
-     * @return true if nothing was marked (flushDone is done already)
-     */
-    private boolean markColors(boolean async) {
-        flushIsAsync = async; // before the reset: pwqFlushed reads it before its decrement
-        flushDone.reset(1);
-        try {
-            for (PoolWorkqueue pwq : pwqs) {
-                WorkerPool pool = pwq.pool;
-                pool.lock.lock();
-                try {
-                    int color = pwq.workColor;
-                    if (pwq.nrInFlight[color] > 0) {
-                        pwq.flushColor = color;
-                        flushDone.add(1);
-                    }
-                    pwq.workColor = (color + 1) % PoolWorkqueue.NR_COLORS;
-                } finally {
-                    pool.lock.unlock();
-                }
-            }
-        } catch (Throwable e) {
-            // Dropped even if the marking threw (an Error): the pwqs marked so far count it
-            // down to done, and the next flusher's wait for an abandoned flush ends.
-            flushDone.countDown();
-            throw e;
-        }
-        return flushDone.countDown();
-    }
-
-    // ------------------------------------------------------------------------------- flushAsync
-
-    /*
-     * Asynchronous flushes. A flushAsync() caller parks nowhere: its future waits in
-     * asyncWaiting until an async round starts for it. A round is a flush without a waiting
-     * thread: whoever holds flushMutex (taken with tryLock only) while flushDone is done moves
-     * the waiting futures to asyncCovered and marks the colours (markColors), then releases the
-     * mutex at once, as an abandoned interruptible flush does; the next flusher, sync or async,
-     * first lets that round finish (flushDone done). The round completes where flushDone reaches
-     * zero: in the marking thread (nothing was in flight), or in pwqFlushed under a pool lock
-     * (flushIsAsync tells it that the count was an async round's, not a sync flusher's),
-     * which completes nothing there (no user code under an engine lock) but queues an
-     * AsyncFlushStep node on that pool; a worker runs it with no lock held, completes the
-     * covered futures and starts the next round if more wait.
-     *
-     * Nobody is forgotten: a kicker that finds the mutex taken returns, and the holder kicks
-     * again after it unlocked (flush()'s finally, or the loop in kickAsyncFlush): the waiter was
-     * added under asyncLock before the failed tryLock, and the holder reads the list under
-     * asyncLock after its unlock. A round blocked by an abandoned flush is kicked when that
-     * flush's count reaches zero in pwqFlushed (asyncBlocked; see asyncRoundWantedLocked).
-     */
-
-    private final Object asyncLock = new Object();
-    private ArrayList<CompletableFuture<Void>> asyncWaiting = new ArrayList<>(); // guarded by asyncLock
-    private ArrayList<CompletableFuture<Void>> asyncCovered = new ArrayList<>(); // guarded by asyncLock
-    /** An async round has marked and not yet completed; guarded by asyncLock. */
-    private boolean asyncRound;
-    /**
-     * The flush flushDone counts for now is an async round. Written under flushMutex before the
-     * reset; read by pwqFlushed before its decrement, when no later reset can have happened yet
-     * (the pwq was marked after the reset, under the same pool lock), so the value is that flush's.
-     */
-    private volatile boolean flushIsAsync;
-    /** Some flushAsync future is not completed yet; written under asyncLock. */
-    private volatile boolean asyncPending;
-    /** Futures wait for a round that flushDone (busy) holds back: pwqFlushed must kick when it is done. */
-    private volatile boolean asyncBlocked;
 
     /**
      * A future completed once every item queued before the call has finished (the condition of
@@ -881,93 +774,22 @@ public final class WorkqueueStruct {
      * @return the future, complete on return when nothing was in flight
      */
     public CompletableFuture<Void> flushAsync() {
-        CompletableFuture<Void> f = new CompletableFuture<>();
-        synchronized (asyncLock) {
-            asyncWaiting.add(f);
-            asyncPending = true;
-        }
-        kickAsyncFlush();
-        return f;
-    }
-
-    private void kickAsyncFlush() {
-        while (flushMutex.tryLock()) {
-            boolean started;
-            boolean doneNow = false;
-            try {
-                started = takeAsyncBatch();
-                if (started) {
-                    doneNow = markColors(true);
-                }
-            } finally {
-                flushMutex.unlock();
-            }
-            if (doneNow) {
-                finishAsyncRound();
-            } else if (started || !asyncRoundWanted()) {
-                return; // the round's completion kicks again
-            }
-        }
-    }
-
-    /**
-     * asyncLock held: futures wait, no round runs, and flushDone is free. When flushDone is
-     * busy (an abandoned flush still counts), asks pwqFlushed for a kick: the flag is written
-     * (volatile) before the count is read again, and pwqFlushed decrements the count before it
-     * reads the flag, so either this re-read sees the count done or pwqFlushed sees the flag.
-     */
-    private boolean asyncRoundWantedLocked() {
-        if (asyncRound || asyncWaiting.isEmpty()) {
-            return false;
-        }
-        if (flushDone.isDone()) {
-            return true;
-        }
-        asyncBlocked = true;
-        return flushDone.isDone();
-    }
-
-    /** Starts a round for the waiting futures if none runs and flushDone is free; flushMutex held. */
-    private boolean takeAsyncBatch() {
-        synchronized (asyncLock) {
-            if (!asyncRoundWantedLocked()) {
-                return false;
-            }
-            asyncBlocked = false;
-            ArrayList<CompletableFuture<Void>> empty = asyncCovered;
-            asyncCovered = asyncWaiting;
-            asyncWaiting = empty;
-            asyncRound = true;
-            return true;
-        }
-    }
-
-    private boolean asyncRoundWanted() {
-        synchronized (asyncLock) {
-            return asyncRoundWantedLocked();
-        }
-    }
-
-    /** The async round's colours have all finished: completes its futures (no lock held). */
-    private void finishAsyncRound() {
-        ArrayList<CompletableFuture<Void>> done;
-        synchronized (asyncLock) {
-            done = asyncCovered;
-            asyncCovered = new ArrayList<>();
-            asyncRound = false;
-            asyncPending = !asyncWaiting.isEmpty();
-        }
-        for (CompletableFuture<Void> f : done) {
-            f.complete(null);
-        }
+        return flushColors.flushAsync();
     }
 
     /** Run by a worker (no lock held) for an AsyncFlushStep queued by pwqFlushed. */
     void asyncFlushStep(boolean roundDone) {
-        if (roundDone) {
-            finishAsyncRound();
-        }
-        kickAsyncFlush();
+        flushColors.runAsyncWork();
+    }
+
+    /** A pwq's marked colour reached zero; called under that pwq's pool lock. */
+    void pwqFlushed(PoolWorkqueue pwq, int color) {
+        flushColors.pwqFlushed(pwq, color);
+    }
+
+    /** Colour flips made so far: concurrent flushers that shared a flip made one (for tests). */
+    public long flushFlips() {
+        return flushColors.flipsMade();
     }
 
     /**
@@ -984,50 +806,6 @@ public final class WorkqueueStruct {
         if (self != null && self.currentPwq != null && self.currentPwq.wq == this) {
             throw new IllegalStateException("work '" + self.currentWork.name() + "' cannot " + operation
                     + " its own queue '" + name + "': it would wait for itself");
-        }
-    }
-
-    private boolean awaitFlushDone(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
-        if (timed) {
-            return flushDone.awaitUntil(deadline);
-        }
-        if (interruptible) {
-            flushDone.awaitInterruptibly();
-        } else {
-            flushDone.await();
-        }
-        return true;
-    }
-
-    /** A pwq's marked colour reached zero; called under that pwq's pool lock. */
-    void pwqFlushed(PoolWorkqueue pwq) {
-        boolean async = flushIsAsync;
-        if (flushDone.countDown() && (async || asyncBlocked)) {
-            AsyncFlushStep.queue(pwq, async); // completes async waiters from a worker, off this lock
-        }
-    }
-
-    private boolean lockMutex(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
-        if (flushMutex.tryLock()) {
-            return true;
-        }
-        Worker w = Worker.current();
-        if (w != null) {
-            w.sleeping();
-        }
-        try {
-            if (timed) {
-                return flushMutex.tryLock(deadline - System.nanoTime(), java.util.concurrent.TimeUnit.NANOSECONDS);
-            } else if (interruptible) {
-                flushMutex.lockInterruptibly();
-            } else {
-                flushMutex.lock();
-            }
-            return true;
-        } finally {
-            if (w != null) {
-                w.running();
-            }
         }
     }
 

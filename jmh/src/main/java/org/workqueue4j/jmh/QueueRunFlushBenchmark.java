@@ -1,6 +1,8 @@
 package org.workqueue4j.jmh;
 
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -40,6 +42,13 @@ import org.workqueue4j.WorkQueues;
  *       j.u.c users write it) is awaited.</li>
  *   <li>{@code fjp}: {@code new ForkJoinPool(2)}, {@code execute(runnable)} n times, latch as
  *       above.</li>
+ *   <li>{@code tpe-barrier}, {@code fjp-barrier}: the same two executors flushed as
+ *       {@code queue.flush()} is, without knowing n: {@code execute(runnable)} n times, then one
+ *       barrier task per worker, each held until all have arrived ({@link BarrierFlush}, whose
+ *       javadoc says why that covers every earlier task, and what the FJP variant needs: a pool
+ *       capped at 2 threads, and a re-check for still-queued submissions). Each batch then
+ *       checks that every body ran, so a flush that returned early fails the trial.</li>
+ *   <li>{@code single}: {@code Executors.newSingleThreadExecutor()}, latch as {@code tpe}.</li>
  *   <li>{@code inline}: the n bodies run in a plain loop on the caller: the floor.</li>
  *   <li>{@code wq-percpu-lockdep}: {@code wq-percpu} on a runtime whose {@code Lockdep}
  *       validator annotates every run (queue map, then work map) and every flush.</li>
@@ -59,6 +68,14 @@ import org.workqueue4j.WorkQueues;
  * java -Djmh.ignoreLock=true -jar jmh/target/benchmarks.jar QueueRunFlushBenchmark \
  *      -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc
  * </pre>
+ * The issue-15 comparison table (per-CPU, unbound, ordered, TPE(2) latch and barrier, FJP(2)
+ * latch and barrier, single-thread; n = 1, 16, 256), alone on the machine:
+ * <pre>
+ * java -Djmh.ignoreLock=true -jar jmh/target/benchmarks.jar QueueRunFlushBenchmark \
+ *      -p impl=wq-percpu,wq-unbound,wq-ordered,tpe,tpe-barrier,fjp,fjp-barrier,single \
+ *      -f 2 -wi 3 -i 5 -w 1s -r 1s -prof gc -rf json -rff jmh/target/table15.json
+ * python3 jmh/table.py jmh/target/table15.json
+ * </pre>
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -71,16 +88,24 @@ public class QueueRunFlushBenchmark {
     @Param({"1", "16", "256"})
     public int n;
 
-    @Param({"wq-percpu", "wq-percpu-lockdep", "wq-unbound", "wq-ordered", "wq-unbound-ma2", "tpe", "fjp", "inline"})
+    @Param({"wq-percpu", "wq-percpu-lockdep", "wq-unbound", "wq-ordered", "wq-unbound-ma2", "tpe", "tpe-barrier",
+            "fjp", "fjp-barrier", "single", "inline"})
     public String impl;
 
     private WorkQueues runtime;
     private WorkQueue queue;
     private ThreadPoolExecutor tpe;
     private ForkJoinPool fjp;
+    /** The j.u.c executor of the latch kinds ({@code tpe}, {@code fjp}, {@code single}). */
+    private ExecutorService latched;
+    /** The barrier flush of the {@code -barrier} kinds. */
+    private BarrierFlush barrier;
+    private ExecutorService single;
 
     private Item[] items;
     private Work[] works;
+    /** The bodies alone (no latch), for the barrier-flushed executors. */
+    private Runnable[] bodies;
     /** The current batch's latch (tpe/fjp); written before the batch is submitted. */
     private volatile CountDownLatch latch;
     private long batches;
@@ -121,18 +146,33 @@ public class QueueRunFlushBenchmark {
         }
         items = new Item[n];
         works = new Work[n];
+        bodies = new Runnable[n];
         for (int i = 0; i < n; i++) {
             Item it = new Item();
             items[i] = it;
             works[i] = new Work("item-" + i, it::body);
+            bodies[i] = it::body;
         }
         switch (impl) {
             case "tpe":
+            case "tpe-barrier":
                 tpe = new ThreadPoolExecutor(2, 2, 1, TimeUnit.HOURS, new LinkedBlockingQueue<>());
                 tpe.prestartAllCoreThreads();
+                latched = tpe;
+                barrier = BarrierFlush.of(tpe, 2); // used by tpe-barrier only
                 break;
             case "fjp":
                 fjp = new ForkJoinPool(2);
+                latched = fjp;
+                break;
+            case "fjp-barrier":
+                fjp = BarrierFlush.forkJoinPool(2); // at most 2 threads: see BarrierFlush
+                latched = fjp;
+                barrier = BarrierFlush.of(fjp, 2);
+                break;
+            case "single":
+                single = Executors.newSingleThreadExecutor();
+                latched = single;
                 break;
             case "inline":
                 break;
@@ -143,7 +183,7 @@ public class QueueRunFlushBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws InterruptedException {
-        Fixtures.closeAll(queue, runtime, tpe, fjp);
+        Fixtures.closeAll(queue, runtime, tpe, fjp, single);
         long ran = 0;
         for (Item it : items) {
             ran += it.runs;
@@ -153,22 +193,38 @@ public class QueueRunFlushBenchmark {
         }
     }
 
+    /** Every body ran once per batch so far, this one included (n plain reads, after the flush). */
+    private void checkAllRan() {
+        long want = batches + 1;
+        for (Item it : items) {
+            if (it.runs != want) {
+                throw new IllegalStateException(impl + ": flush returned before an earlier task finished (runs "
+                        + it.runs + ", want " + want + ")");
+            }
+        }
+    }
+
     @Benchmark
     public void batch(Counters c) throws InterruptedException {
         switch (impl) {
             case "tpe":
+            case "fjp":
+            case "single":
                 latch = new CountDownLatch(n);
+                ExecutorService e = latched;
                 for (Item it : items) {
-                    tpe.execute(it);
+                    e.execute(it);
                 }
                 latch.await();
                 break;
-            case "fjp":
-                latch = new CountDownLatch(n);
-                for (Item it : items) {
-                    fjp.execute(it);
+            case "tpe-barrier":
+            case "fjp-barrier":
+                ExecutorService b = latched;
+                for (Runnable r : bodies) {
+                    b.execute(r);
                 }
-                latch.await();
+                barrier.flush();
+                checkAllRan(); // a barrier flush that returned early fails the trial
                 break;
             case "inline":
                 for (Item it : items) {

@@ -1,0 +1,533 @@
+package org.workqueue4j.internal;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One workqueue's queue-flush protocol (kernel {@code __flush_workqueue} with its flusher
+ * queue): colour flips, the flushers waiting for them, and {@code flushAsync} futures. Owned by
+ * {@link WorkqueueStruct}, which annotates the wait for the validator and registers it with the
+ * hung-waiter detector before calling {@link #flush}.
+ */
+final class FlushColors {
+    /*
+     * Implementation Overview
+     *
+     * Colours. A flush is one colour flip and a wait. Flip s (s = 1, 2, ...) closes colour
+     * (s - 1) % NR_COLORS: under each pwq's pool lock it marks the pwq (a bit in flushColors)
+     * if items of that colour are in flight there, and advances the pwq's workColor, so that
+     * items queued later carry the next colour and never delay it. toFlush[colour] counts the
+     * marked pwqs plus the flip's own bias of 1, dropped when the marking is over, so a pwq
+     * finishing during the marking cannot finish the flip early (kernel
+     * flush_workqueue_prep_pwqs). A pwq whose count of a marked colour reaches zero calls
+     * pwqFlushed; a flip has finished when its toFlush is zero. doneSeq is the last s such that
+     * every flip <= s has finished: a flusher covered by flip s returns once doneSeq >= s, that
+     * is once every item queued before flip s began has finished, on every pwq and in every
+     * older colour too.
+     *
+     * Batching. flipMutex is held only while flipping, never while waiting, so a flusher that
+     * arrives while others wait flips the next colour at once and waits alongside them, instead
+     * of queueing for the mutex behind a whole flush and then doing its own: waits overlap, as
+     * with the kernel's flusher_queue. And flips are combined: a flusher registers on `pending`
+     * (under flushLock) before it takes the mutex, and the mutex holder takes every registered
+     * flusher as its batch and flips once for all of them; the others find their flip made when
+     * they get the mutex. Each member of a batch registered before its flip began, so the flip's
+     * colour covers everything queued before each member started; a flusher that registers after
+     * the batch was taken is left for the next flip and never joins an older one. At most
+     * MAX_FLIPS flips are in flight (the kernel's colour space: a colour is reused only once its
+     * last flip has finished); a holder that finds the space full waits, holding the mutex, for
+     * the oldest flip to finish while later flushers register behind it, then flips once for all
+     * of them (the kernel's flusher_overflow, whose flushers share one colour).
+     *
+     * Waiting. Each flusher has a Flusher record (cached per thread, so a flush allocates
+     * nothing) with a one-waiter Completion. Every flip is armed when it is made, not when an
+     * older one finishes (the kernel's first flusher arms the next colour and hands its role
+     * on), so no flusher waits for another thread to move the protocol on: whoever brings a
+     * flip's toFlush to zero advances doneSeq and counts the covered records down (an unpark,
+     * allowed under the pool lock of pwqFlushed). A timed-out or interrupted flusher unlinks its
+     * record and leaves; its flip finishes on its own, and later flushers wait for it as for any
+     * older flip.
+     *
+     * Locks: flipMutex -> pool lock -> flushLock. flushLock is a leaf: pwqFlushed takes it under
+     * a pool lock, and nothing but unpark is called under it. Memory ordering: doneSeq is written
+     * under flushLock after the finishing pwq's count dropped under its pool lock; a flusher's
+     * return is ordered after that by its Completion (a volatile decrement, read volatile).
+     *
+     * Async flushes. A flushAsync() record carries a future instead of a waiting thread. It
+     * registers, and the flip is made by whoever next holds the mutex: the caller itself if a
+     * tryLock succeeds (it never blocks: an item of the queue may call it), else the holder,
+     * which flips for every registered flusher, or, if that holder had already taken its batch,
+     * flips again for the async records left after it releases the mutex (runAsyncWork).
+     * Futures are completed with no engine lock held: by the thread that finished the flip if it
+     * holds none, else by an AsyncFlushStep node that pwqFlushed queues under its pool lock and
+     * a worker runs; that step also flips for async records a full colour space left waiting.
+     *
+     * Errors. A flip that an Error (an overflow anywhere in the marking) interrupts leaves some
+     * pwqs advanced and some not. flipBroken records it, its batch goes back to `pending` (each
+     * member registered before the next flip, which then covers it), and the next flip, made by
+     * the next mutex holder, first finishes the broken one: marks and advances the pwqs still on
+     * its colour, then drops its bias, so that colour neither finishes early nor holds later
+     * flips forever. doneSeq is recomputed from toFlush at every flip (advanceDone is
+     * idempotent), so a finish an Error cut short is completed then.
+     */
+
+    /** Flips in flight at most: flip s + MAX_FLIPS makes colour (s - 1) % NR_COLORS current again. */
+    static final int MAX_FLIPS = PoolWorkqueue.NR_COLORS - 1;
+
+    private static final int NOWHERE = 0;
+    private static final int PENDING = 1;
+    private static final int WAITING = 2;
+
+    /** One flusher: a waiting thread's (cached per thread), or a flushAsync future's. */
+    private static final class Flusher {
+        final Completion done = new Completion(0);
+        /** The flushAsync future, or null for a waiting thread. */
+        final CompletableFuture<Void> future;
+        /** Guarded by flushLock: the flip that covers this flusher, 0 until it is made. */
+        long seq;
+        /** Guarded by flushLock: NOWHERE, PENDING or WAITING. */
+        int where;
+        /** Guarded by flushLock: the link of the list named by `where` (or of asyncDone). */
+        Flusher next;
+
+        Flusher(CompletableFuture<Void> future) {
+            this.future = future;
+        }
+    }
+
+    private static final ThreadLocal<Flusher> FLUSHER = ThreadLocal.withInitial(() -> new Flusher(null));
+
+    private final WorkqueueStruct wq;
+    /** Serialises colour flips (kernel wq->mutex around the flip); held to flip, never to wait. */
+    private final ReentrantLock flipMutex = new ReentrantLock();
+    /** Leaf lock of the bookkeeping below; taken under a pool lock by pwqFlushed. */
+    private final Object flushLock = new Object();
+    /** Flips made so far; guarded by flushLock. */
+    private long flippedSeq;
+    /** Every flip <= doneSeq has finished; guarded by flushLock. */
+    private long doneSeq;
+    /** Per colour: pwqs still to finish it, plus its flip's bias; guarded by flushLock. */
+    private final int[] toFlush = new int[PoolWorkqueue.NR_COLORS];
+    /** Registered flushers waiting for a flip; guarded by flushLock. */
+    private Flusher pending;
+    /** Flushers whose flip is made, waiting for doneSeq to reach it; guarded by flushLock. */
+    private Flusher waiting;
+    /** Async flushers of finished flips whose futures are still to complete; guarded by flushLock. */
+    private Flusher asyncDone;
+    /** Async flushers on `pending`; guarded by flushLock. */
+    private int pendingAsync;
+    /**
+     * Async flushers registered and not yet completed: written under flushLock, read volatile
+     * by runAsyncWork to skip the lock when there are none. A registrant writes it before its
+     * tryLock of the mutex; a holder reads it after its unlock: if the tryLock failed, the
+     * holder's read comes after the write (volatile total order), so no registrant is missed.
+     */
+    private volatile int asyncOutstanding;
+    /** The mutex holder waits for a colour to free (spaceFreed); guarded by flushLock. */
+    private boolean spaceWaiter;
+    private final Completion spaceFreed = new Completion(0);
+    /** A flip an Error interrupted, finished by the next flip, else 0; guarded by flipMutex. */
+    private long flipBroken;
+
+    FlushColors(WorkqueueStruct wq) {
+        this.wq = wq;
+    }
+
+    /**
+     * Flips (or joins a flip made after the call began), then waits until it and every older
+     * flip have finished.
+     *
+     * @return false if the deadline passed first (timed only)
+     * @throws InterruptedException if interrupted first (interruptible and timed only); the
+     *                              flip, if made, finishes on its own
+     */
+    boolean flush(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
+        Flusher me = FLUSHER.get();
+        boolean done = false;
+        try {
+            me = register(me);
+            TestHooks.at("flush.registered", wq);
+            if (!flipFor(me, interruptible, timed, deadline)) {
+                return false;
+            }
+            if (timed) {
+                done = me.done.awaitUntil(deadline);
+            } else if (interruptible) {
+                me.done.awaitInterruptibly();
+                done = true;
+            } else {
+                me.done.await();
+                done = true;
+            }
+            return done;
+        } finally {
+            if (!done) { // done: advanceDone unlinked it (else the next register replaces it)
+                unlink(me); // gave up (or threw): its flip stays and finishes on its own
+            }
+        }
+    }
+
+    /**
+     * Registers {@code f} for the next flip; a thread's cached record that an Error left linked
+     * (an earlier flush cut short) is replaced by a fresh one.
+     *
+     * @return the record registered
+     */
+    private Flusher register(Flusher f) {
+        synchronized (flushLock) {
+            if (f.where != NOWHERE) {
+                f = new Flusher(null);
+            }
+            f.seq = 0;
+            f.done.reset(1);
+            f.where = PENDING;
+            f.next = pending;
+            pending = f;
+            if (f.future != null) {
+                pendingAsync++;
+                asyncOutstanding++;
+            }
+            return f;
+        }
+    }
+
+    /** Takes {@code f} off whichever list it is on, if any. */
+    private void unlink(Flusher f) {
+        synchronized (flushLock) {
+            if (f.where == PENDING) {
+                pending = without(pending, f);
+                if (f.future != null) {
+                    pendingAsync--;
+                }
+            } else if (f.where == WAITING) {
+                waiting = without(waiting, f);
+            }
+            f.where = NOWHERE;
+            f.next = null;
+        }
+    }
+
+    private static Flusher without(Flusher head, Flusher f) {
+        if (head == f) {
+            return f.next;
+        }
+        for (Flusher p = head; p != null; p = p.next) {
+            if (p.next == f) {
+                p.next = f.next;
+                break;
+            }
+        }
+        return head;
+    }
+
+    /**
+     * Makes sure a flip covers {@code me}: takes the mutex and flips for every registered
+     * flusher, unless a holder before it already did (or first waits for colour space).
+     *
+     * @return false if the deadline passed first
+     */
+    private boolean flipFor(Flusher me, boolean interruptible, boolean timed, long deadline) throws InterruptedException {
+        if (!lockMutex(interruptible, timed, deadline)) {
+            return false;
+        }
+        try {
+            for (;;) {
+                TestHooks.at("flush.flip", wq);
+                if (flipPending(me)) {
+                    return true;
+                }
+                if (!awaitSpace(interruptible, timed, deadline)) {
+                    return false;
+                }
+            }
+        } finally {
+            flipMutex.unlock();
+            runAsyncWork(); // async records that registered while we held the mutex
+        }
+    }
+
+    /**
+     * flipMutex held: finishes a broken flip, then flips once for every registered flusher,
+     * unless {@code me} (null for an async caller) was covered by a holder before us.
+     *
+     * @return false if the colour space is full (nothing was done for the registered flushers)
+     */
+    private boolean flipPending(Flusher me) {
+        if (flipBroken != 0) {
+            markAndAdvance(flipBroken); // a flip an Error broke: perhaps me's own
+        }
+        long s;
+        synchronized (flushLock) {
+            advanceDone();
+            if (pending == null || (me != null && me.seq != 0)) {
+                return true; // nothing to flip for, or a holder before us flipped for us
+            }
+            if (flippedSeq - doneSeq >= MAX_FLIPS) {
+                return false;
+            }
+            s = ++flippedSeq;
+            toFlush[colorOf(s)] = 1; // the flip's bias, dropped by markAndAdvance
+            for (Flusher f = pending; f != null; ) {
+                Flusher next = f.next;
+                f.seq = s;
+                f.where = WAITING;
+                f.next = waiting;
+                waiting = f;
+                f = next;
+            }
+            pending = null;
+            pendingAsync = 0;
+        }
+        markAndAdvance(s);
+        return true;
+    }
+
+    /**
+     * flipMutex held: flip {@code s}'s marking, on every pwq still on its colour, then the drop
+     * of its bias. An Error in the marking leaves the flip broken and sends its batch back to
+     * `pending` (see the overview); marking a broken flip again skips the pwqs done before.
+     */
+    private void markAndAdvance(long s) {
+        int c = colorOf(s);
+        int next = (c + 1) % PoolWorkqueue.NR_COLORS;
+        flipBroken = s; // until the bias is dropped
+        try {
+            for (PoolWorkqueue pwq : wq.pwqs) {
+                WorkerPool pool = pwq.pool;
+                pool.lock.lock();
+                try {
+                    if (pwq.workColor == c) { // else done before an Error broke this flip
+                        if (pwq.nrInFlight[c] > 0) {
+                            pwq.flushColors |= 1 << c;
+                            synchronized (flushLock) {
+                                toFlush[c]++;
+                            }
+                        }
+                        pwq.workColor = next;
+                    }
+                } finally {
+                    pool.lock.unlock();
+                }
+            }
+        } catch (Throwable e) {
+            requeueBatch(s);
+            throw e;
+        }
+        synchronized (flushLock) {
+            flipBroken = 0; // with the decrement, no call between: both or neither
+            if (--toFlush[c] == 0) {
+                advanceDone();
+            }
+        }
+    }
+
+    /** Flip {@code s} broke: its flushers go back to `pending`, for the next flip to cover. */
+    private void requeueBatch(long s) {
+        synchronized (flushLock) {
+            for (Flusher f = waiting, prev = null; f != null; ) {
+                Flusher after = f.next;
+                if (f.seq == s) {
+                    if (prev == null) {
+                        waiting = after;
+                    } else {
+                        prev.next = after;
+                    }
+                    f.seq = 0;
+                    f.where = PENDING;
+                    f.next = pending;
+                    pending = f;
+                    if (f.future != null) {
+                        pendingAsync++;
+                    }
+                } else {
+                    prev = f;
+                }
+                f = after;
+            }
+        }
+    }
+
+    private static int colorOf(long s) {
+        return (int) ((s - 1) % PoolWorkqueue.NR_COLORS);
+    }
+
+    /**
+     * flushLock held: advances doneSeq over the finished flips and counts down the flushers they
+     * cover (unpark only); async ones go to asyncDone, completed where no engine lock is held.
+     * Idempotent. A record is counted down before it is unlinked: an Error in between leaves it
+     * to be counted down again (harmless) and unlinked by a later call.
+     *
+     * @return true if doneSeq moved
+     */
+    private boolean advanceDone() {
+        long d = doneSeq;
+        while (d < flippedSeq && toFlush[colorOf(d + 1)] == 0) {
+            d++;
+        }
+        if (d == doneSeq) {
+            return false;
+        }
+        doneSeq = d;
+        for (Flusher f = waiting, prev = null; f != null; ) {
+            Flusher after = f.next;
+            if (f.seq <= d) {
+                if (f.future == null) {
+                    f.done.countDown();
+                }
+                if (prev == null) {
+                    waiting = after;
+                } else {
+                    prev.next = after;
+                }
+                f.where = NOWHERE;
+                if (f.future != null) {
+                    f.next = asyncDone;
+                    asyncDone = f;
+                } else {
+                    f.next = null;
+                }
+            } else {
+                prev = f;
+            }
+            f = after;
+        }
+        if (spaceWaiter) {
+            spaceWaiter = false;
+            spaceFreed.countDown();
+        }
+        return true;
+    }
+
+    /**
+     * flipMutex held, colour space full: waits until the oldest flip finishes.
+     *
+     * @return false if the deadline passed first
+     */
+    private boolean awaitSpace(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
+        synchronized (flushLock) {
+            advanceDone();
+            if (flippedSeq - doneSeq < MAX_FLIPS) {
+                return true;
+            }
+            spaceFreed.reset(1);
+            spaceWaiter = true;
+        }
+        try {
+            if (timed) {
+                return spaceFreed.awaitUntil(deadline);
+            }
+            if (interruptible) {
+                spaceFreed.awaitInterruptibly();
+            } else {
+                spaceFreed.await();
+            }
+            return true;
+        } finally {
+            synchronized (flushLock) {
+                spaceWaiter = false;
+            }
+        }
+    }
+
+    private boolean lockMutex(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
+        if (flipMutex.tryLock()) {
+            return true;
+        }
+        Worker w = Worker.current();
+        if (w != null) {
+            w.sleeping();
+        }
+        try {
+            if (timed) {
+                return flipMutex.tryLock(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            } else if (interruptible) {
+                flipMutex.lockInterruptibly();
+            } else {
+                flipMutex.lock();
+            }
+            return true;
+        } finally {
+            if (w != null) {
+                w.running();
+            }
+        }
+    }
+
+    /**
+     * A pwq's count of marked colour {@code color} reached zero; called under that pwq's pool
+     * lock (PoolWorkqueue.decInFlight). Finishes the flip if it was the last pwq; futures to
+     * complete, or async flushers to flip for, are left to a worker (AsyncFlushStep).
+     */
+    void pwqFlushed(PoolWorkqueue pwq, int color) {
+        boolean asyncWork;
+        synchronized (flushLock) {
+            if (--toFlush[color] != 0 || !advanceDone()) {
+                return;
+            }
+            asyncWork = asyncDone != null || (pendingAsync > 0 && !spaceWaiter);
+        }
+        if (asyncWork) {
+            AsyncFlushStep.queue(pwq, true);
+        }
+    }
+
+    /** Flips made so far (for tests: flushers that shared a flip made one). */
+    long flipsMade() {
+        synchronized (flushLock) {
+            return flippedSeq;
+        }
+    }
+
+    /**
+     * A future completed once every item queued before the call has finished. Never blocks
+     * (see "Async flushes" above).
+     */
+    CompletableFuture<Void> flushAsync() {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        register(new Flusher(f));
+        runAsyncWork();
+        return f;
+    }
+
+    /**
+     * No engine lock held: completes the futures of finished async flushers, and flips for
+     * registered async flushers if the mutex is free (its holder flips for them otherwise, or
+     * calls this after releasing it).
+     */
+    void runAsyncWork() {
+        if (asyncOutstanding == 0) {
+            return; // the common case: no flushAsync future anywhere
+        }
+        for (;;) {
+            Flusher done;
+            boolean flip;
+            synchronized (flushLock) {
+                done = asyncDone;
+                asyncDone = null;
+                flip = pendingAsync > 0;
+                for (Flusher f = done; f != null; f = f.next) {
+                    asyncOutstanding--;
+                }
+            }
+            for (Flusher f = done; f != null; ) {
+                Flusher next = f.next;
+                f.next = null;
+                f.future.complete(null);
+                f = next;
+            }
+            if (!flip || !flipMutex.tryLock()) {
+                return;
+            }
+            boolean flipped;
+            try {
+                flipped = flipPending(null);
+            } finally {
+                flipMutex.unlock();
+            }
+            if (!flipped) {
+                return; // no colour space: the finish that frees one queues an AsyncFlushStep
+            }
+        }
+    }
+}
