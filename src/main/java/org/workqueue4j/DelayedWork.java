@@ -82,6 +82,7 @@ public class DelayedWork extends Work {
      */
     @Override
     public boolean flush() {
+        refuseSelfFlush();
         boolean acted = false;
         for (int spins = 0; ; spins++) {
             acted |= fireArmedTimer();
@@ -116,6 +117,7 @@ public class DelayedWork extends Work {
     @Override
     public boolean flush(Duration timeout) throws InterruptedException {
         long deadline = Blocking.deadlineAfter(timeout);
+        refuseSelfFlush();
         for (int spins = 0; ; spins++) {
             fireArmedTimer();
             int r = Barrier.flushQueuedInstanceUntil(node, deadline);
@@ -210,6 +212,14 @@ public class DelayedWork extends Work {
         }
     }
 
+    /**
+     * A flush from this item's own function would wait for itself: refused (recorded first, as
+     * the engine's flush does) before the timer is fired, so the refusal changes nothing.
+     */
+    private void refuseSelfFlush() {
+        Barrier.refuseSelfCancelWait(node, "flush");
+    }
+
     private boolean fireArmedTimer() {
         // Asked even when TIMER reads clear: the timer thread clears it before the item lands on
         // its queue, and fireNow waits out that window, so the flush that follows finds the item.
@@ -231,6 +241,7 @@ public class DelayedWork extends Work {
      */
     @Override
     public boolean flushInterruptibly() throws InterruptedException {
+        refuseSelfFlush();
         boolean fired = false;
         for (int spins = 0; ; spins++) {
             fired |= fireArmedTimer();

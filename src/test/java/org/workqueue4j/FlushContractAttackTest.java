@@ -174,4 +174,55 @@ class FlushContractAttackTest {
         }
         assertThat(runs.get()).as("B was cancelled: A alone ran").isEqualTo(1);
     }
+
+    /**
+     * A delayed item that re-arms itself and then flushes itself from its own function (sync,
+     * interruptible, timed): refused with IllegalStateException, and refused before anything
+     * changed (SPEC: self-waits "are refused before they change anything"): the timer it armed
+     * stays armed, the item does not run again. Real worker threads: the self-wait check needs
+     * the calling thread to be the worker.
+     */
+    @Test
+    @DisplayName("DelayedWork.flush variants from the item's own function leave its armed timer alone")
+    void selfFlushOfDelayedWorkIsRefusedBeforeItFiresTheTimer() throws Exception {
+        try (TestRuntime t = new TestRuntime(1)) {
+            WorkQueue rq = t.rt.queueBuilder("self").build();
+            java.util.List<String> broken = new java.util.ArrayList<>();
+            for (Variant variant : new Variant[] {Variant.SYNC, Variant.INTERRUPTIBLY, Variant.TIMED}) {
+                AtomicInteger runs = new AtomicInteger();
+                AtomicReference<Object> outcome = new AtomicReference<>();
+                AtomicReference<DelayedWork> self = new AtomicReference<>();
+                CountDownLatch firstRunEnded = new CountDownLatch(1);
+                DelayedWork d = new DelayedWork("self-" + variant, () -> {
+                    if (runs.incrementAndGet() > 1) {
+                        return;
+                    }
+                    DelayedWork me = self.get();
+                    try {
+                        rq.queueDelayed(me, Duration.ofHours(1)); // armed again
+                        outcome.set(switch (variant) {
+                            case SYNC -> me.flush();
+                            case INTERRUPTIBLY -> me.flushInterruptibly();
+                            default -> me.flush(Duration.ofSeconds(30));
+                        });
+                    } catch (Throwable e) {
+                        outcome.set(e);
+                    } finally {
+                        firstRunEnded.countDown();
+                    }
+                });
+                self.set(d);
+                assertThat(rq.queue(d)).isTrue();
+                assertThat(firstRunEnded.await(30, TimeUnit.SECONDS)).isTrue();
+                rq.flush(); // an instance the refused flush fired would have run by now
+                String line = variant + ": outcome=" + outcome.get() + ", runs=" + runs.get()
+                        + ", timerArmed=" + d.isTimerArmed();
+                if (!(outcome.get() instanceof IllegalStateException) || runs.get() != 1 || !d.isTimerArmed()) {
+                    broken.add(line);
+                }
+                d.cancel();
+            }
+            assertThat(broken).as("self-flushes that fired the timer before they were refused").isEmpty();
+        }
+    }
 }
