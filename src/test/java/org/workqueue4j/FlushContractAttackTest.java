@@ -82,17 +82,8 @@ class FlushContractAttackTest {
      * has ended.
      */
     private void pendingOnNoListThenCancelled(Variant variant) throws Exception {
-        CountDownLatch started = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicInteger completed = new AtomicInteger();
-        AtomicInteger runs = new AtomicInteger();
-        DelayedWork d = new DelayedWork("d", () -> {
-            if (runs.incrementAndGet() == 1) {
-                started.countDown();
-                FlushContractTest.awaitUninterruptibly(release);
-            }
-            completed.incrementAndGet();
-        });
+        Held h = new Held();
+        DelayedWork d = new DelayedWork("d", h::body);
         CountDownLatch xInTransit = new CountDownLatch(1);
         CountDownLatch xGoOn = new CountDownLatch(1);
         CountDownLatch xLinked = new CountDownLatch(1);
@@ -121,9 +112,7 @@ class FlushContractAttackTest {
         });
 
         assertThat(q.queue(d)).isTrue();
-        Thread runner = new Thread(() -> ManualWorkers.runOne(wq), "runner");
-        runner.start();
-        assertThat(started.await(30, TimeUnit.SECONDS)).as("A runs").isTrue();
+        Thread runner = h.runA(wq);
         assertThat(q.queueDelayed(d, Duration.ofHours(1))).as("B armed while A runs").isTrue();
         Thread x = new Thread(d::flush, "X");
         x.start();
@@ -143,7 +132,7 @@ class FlushContractAttackTest {
                 throw new AssertionError(e);
             }
             if (variant != Variant.ASYNC) {
-                completedWhenFlushReturned.set(completed.get());
+                completedWhenFlushReturned.set(h.completed.get());
             }
             fDecided.countDown();
         }, "F");
@@ -161,7 +150,7 @@ class FlushContractAttackTest {
                     .isEqualTo(-1);
         }
         assertThat(hookFailure.get()).isNull();
-        release.countDown();
+        h.release.countDown();
         runner.join(TimeUnit.SECONDS.toMillis(30));
         f.join(TimeUnit.SECONDS.toMillis(30));
         x.join(TimeUnit.SECONDS.toMillis(30));
@@ -172,7 +161,7 @@ class FlushContractAttackTest {
         } else {
             assertThat(completedWhenFlushReturned.get()).isEqualTo(1);
         }
-        assertThat(runs.get()).as("B was cancelled: A alone ran").isEqualTo(1);
+        assertThat(h.runs.get()).as("B was cancelled: A alone ran").isEqualTo(1);
     }
 
     /**
@@ -223,6 +212,169 @@ class FlushContractAttackTest {
                 d.cancel();
             }
             assertThat(broken).as("self-flushes that fired the timer before they were refused").isEmpty();
+        }
+    }
+
+    /**
+     * Four flushers of one delayed item at once (sync, interruptible, timed, async): a chain of
+     * four barriers linked behind the pending instance B while instance A runs. modDelayed
+     * re-arms B: the whole chain moves behind A (no idle worker may run any of it), and after A
+     * each flusher fires the timer again and waits for B. None returns (no future completes)
+     * before A and B have both run; B runs once.
+     */
+    @Test
+    @DisplayName("A chain of four DelayedWork flushes behind a re-armed instance: all wait for the running one, then for the re-armed one")
+    void chainOfFlushersBehindReArmedInstance() throws Exception {
+        Held h = new Held();
+        DelayedWork d = new DelayedWork("d", h::body);
+        CountDownLatch fourLinked = new CountDownLatch(4);
+        TestHooks.install((point, subject) -> {
+            if (point.equals("flush.barrierLinked")) {
+                fourLinked.countDown();
+            }
+        });
+        assertThat(q.queue(d)).isTrue();
+        Thread runner = h.runA(wq);
+        assertThat(q.queue(d)).as("B queued while A runs").isTrue();
+
+        java.util.Map<Variant, AtomicInteger> completedAtReturn = new java.util.EnumMap<>(Variant.class);
+        java.util.List<Thread> flushers = new java.util.ArrayList<>();
+        for (Variant v : new Variant[] {Variant.SYNC, Variant.INTERRUPTIBLY, Variant.TIMED}) {
+            AtomicInteger at = new AtomicInteger(-1);
+            completedAtReturn.put(v, at);
+            Thread th = new Thread(() -> {
+                try {
+                    switch (v) {
+                        case SYNC -> d.flush();
+                        case INTERRUPTIBLY -> d.flushInterruptibly();
+                        default -> assertThat(d.flush(Duration.ofMinutes(5))).isTrue();
+                    }
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                at.set(h.completed.get());
+            }, "flusher-" + v);
+            flushers.add(th);
+            th.start();
+        }
+        AtomicInteger atCompletion = new AtomicInteger(-1);
+        CompletableFuture<Boolean> f = d.flushAsync().whenComplete((r, e) -> atCompletion.set(h.completed.get()));
+        assertThat(fourLinked.await(30, TimeUnit.SECONDS)).as("four barriers linked behind B").isTrue();
+
+        assertThat(q.modDelayed(d, Duration.ofHours(1))).as("B re-armed").isTrue();
+        assertThat(ManualWorkers.runOne(wq)).as("an idle worker found one of the chain's barriers while A ran").isFalse();
+        assertThat(f).isNotDone();
+        h.release.countDown();
+        runner.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(runner.isAlive()).isFalse();
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while ((flushers.stream().anyMatch(Thread::isAlive) || !f.isDone()) && System.nanoTime() < deadline) {
+            if (!ManualWorkers.runOne(wq)) {
+                Thread.onSpinWait();
+            }
+        }
+        for (Thread th : flushers) {
+            th.join(TimeUnit.SECONDS.toMillis(1));
+            assertThat(th.isAlive()).as(th.getName() + " returned").isFalse();
+        }
+        completedAtReturn.forEach((v, at) -> assertThat(at.get()).as(v + ": A and B had run when it returned").isEqualTo(2));
+        assertThat(f.get(1, TimeUnit.SECONDS)).isTrue();
+        assertThat(atCompletion.get()).as("async: A and B had run when the future completed").isEqualTo(2);
+        assertThat(h.runs.get()).isEqualTo(2);
+        assertThat(d.isPending()).isFalse();
+    }
+
+    /**
+     * The pending instance B waits on the inactive list (maxActive(1) with A running, or a frozen
+     * queue) with three flushes linked behind it (Work.flush, flushInterruptibly, flushAsync);
+     * cancel() takes B back: grab activates it first, and the chain must then move behind A, not
+     * stay on the worklist for an idle worker. Every flush ends only after A.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"maxActive1", "frozen"})
+    @DisplayName("Flushes behind an inactive instance that is cancelled still wait for the running one")
+    void inactiveTargetCancelledWhileOlderRuns(String setup) throws Exception {
+        WorkQueue iq = setup.equals("frozen") ? q : q.runtime().queueBuilder("one").unbound().maxActive(1).build();
+        WorkqueueStruct iwq = iq.engine();
+        Held h = new Held();
+        Work w = new Work("w", h::body);
+        CountDownLatch threeLinked = new CountDownLatch(3);
+        TestHooks.install((point, subject) -> {
+            if (point.equals("flush.barrierLinked")) {
+                threeLinked.countDown();
+            }
+        });
+        assertThat(iq.queue(w)).isTrue();
+        Thread runner = h.runA(iwq);
+        if (setup.equals("frozen")) {
+            ManualWorkers.freeze(iwq);
+        }
+        assertThat(iq.queue(w)).as("B queued (inactive) while A runs").isTrue();
+        AtomicInteger syncAt = new AtomicInteger(-1);
+        AtomicInteger interruptiblyAt = new AtomicInteger(-1);
+        Thread f1 = new Thread(() -> {
+            w.flush();
+            syncAt.set(h.completed.get());
+        }, "f1");
+        Thread f2 = new Thread(() -> {
+            try {
+                w.flushInterruptibly();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            interruptiblyAt.set(h.completed.get());
+        }, "f2");
+        f1.start();
+        f2.start();
+        AtomicInteger asyncAt = new AtomicInteger(-1);
+        CompletableFuture<Boolean> f = w.flushAsync().whenComplete((r, e) -> asyncAt.set(h.completed.get()));
+        assertThat(threeLinked.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(w.cancel()).as("B taken back").isTrue();
+        assertThat(ManualWorkers.runOne(iwq)).as("an idle worker found a barrier of the chain while A ran").isFalse();
+        assertThat(f).isNotDone();
+        h.release.countDown();
+        runner.join(TimeUnit.SECONDS.toMillis(30));
+        f1.join(TimeUnit.SECONDS.toMillis(30));
+        f2.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(f1.isAlive() || f2.isAlive()).as("a flusher still waits").isFalse();
+        assertThat(f.get(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(syncAt.get()).isEqualTo(1);
+        assertThat(interruptiblyAt.get()).isEqualTo(1);
+        assertThat(asyncAt.get()).isEqualTo(1);
+        assertThat(h.runs.get()).as("B was cancelled").isEqualTo(1);
+        if (setup.equals("frozen")) {
+            ManualWorkers.thaw(iwq);
+        }
+        assertThat(ManualWorkers.runOne(iwq)).as("nothing left behind").isFalse();
+        // Colours balance: with nothing left in flight, a queue flush returns without a worker.
+        Thread queueFlush = new Thread(iq::flush, "queue-flush");
+        queueFlush.start();
+        queueFlush.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(queueFlush.isAlive()).as("queue flush returned: the barriers' colours balanced").isFalse();
+    }
+
+    /** An item body whose first run (A) holds until {@link #release}; counts runs and completed runs. */
+    private static final class Held {
+        final CountDownLatch started = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final AtomicInteger completed = new AtomicInteger();
+        final AtomicInteger runs = new AtomicInteger();
+
+        void body() {
+            if (runs.incrementAndGet() == 1) {
+                started.countDown();
+                FlushContractTest.awaitUninterruptibly(release);
+            }
+            completed.incrementAndGet();
+        }
+
+        /** Runs the first queued item of {@code wq} (A) on a thread of its own, as a worker, and waits until it holds. */
+        Thread runA(WorkqueueStruct wq) throws InterruptedException {
+            Thread runner = new Thread(() -> ManualWorkers.runOne(wq), "runner");
+            runner.start();
+            assertThat(started.await(30, TimeUnit.SECONDS)).as("A runs").isTrue();
+            return runner;
         }
     }
 }
