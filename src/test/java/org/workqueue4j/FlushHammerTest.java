@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * does not drive: {@code flushInterruptibly()}, {@code flush(Duration)}, {@code flushAsync()}
  * (whose barrier may re-link itself on a worker when its target is re-armed), together with
  * {@code flush()}, {@code modDelayed} with zero and non-zero delays, {@code cancel},
- * {@code cancelSync}, {@code disable}/{@code enable} and items that requeue themselves, on one
+ * {@code cancelSync}, items that requeue themselves and runs that end with an {@link Error}, on one
  * queue kind per run. Checked, per item: no flush returns (no future completes) before every run
  * that had begun when the flush began has ended; no two runs overlap; nothing is lost or run
  * twice (ledger: every successful queue is matched by a run or a successful cancel); no flush
@@ -41,6 +41,13 @@ class FlushHammerTest {
             WorkQueue.Builder::ordered,
             b -> b.maxActive(1),
             WorkQueue.Builder::memReclaim);
+
+    /** The Error some runs end with. */
+    private static final class Boom extends Error {
+        Boom() {
+            super("boom", null, false, false);
+        }
+    }
 
     /** One item and its counters. */
     private static final class Item {
@@ -78,6 +85,9 @@ class FlushHammerTest {
             }
             inside.decrementAndGet();
             finished.incrementAndGet();
+            if (r.nextInt(50) == 0) {
+                throw new Boom(); // an Error out of the function: the worker and every flush carry on
+            }
         }
     }
 
@@ -128,7 +138,7 @@ class FlushHammerTest {
                 assertThat(it.closed.get()).as(it.work.name() + ": runs + successful cancels = successful queues")
                         .isEqualTo(it.opened.get());
             }
-            assertThat(t.errors).isEmpty();
+            assertThat(t.errors).as("only the functions' own Errors reach the handler").allMatch(e -> e instanceof Boom);
         }
     }
 
