@@ -354,6 +354,56 @@ class FlushContractAttackTest {
         assertThat(queueFlush.isAlive()).as("queue flush returned: the barriers' colours balanced").isFalse();
     }
 
+    /**
+     * Flushes that give up while their barriers wait behind the running instance A, moved there
+     * when cancel() took back the pending instance B: flushInterruptibly() interrupted throws
+     * (status cleared), flush(Duration) returns false at its timeout (A is held, so it must time
+     * out). The abandoned barriers still run after A, nothing is left on any list, and the queue's
+     * colours balance (a queue flush then returns without a worker).
+     */
+    @Test
+    @DisplayName("Interrupted and timed-out DelayedWork flushes behind a moved chain leave nothing behind")
+    void abandonedFlushesBehindMovedChainLeaveNothingBehind() throws Exception {
+        Held h = new Held();
+        DelayedWork d = new DelayedWork("d", h::body);
+        CountDownLatch linked = new CountDownLatch(1);
+        TestHooks.install((point, subject) -> {
+            if (point.equals("flush.barrierLinked") && Thread.currentThread().getName().equals("interruptible")) {
+                linked.countDown();
+            }
+        });
+        assertThat(q.queue(d)).isTrue();
+        Thread runner = h.runA(wq);
+        assertThat(q.queue(d)).as("B queued while A runs").isTrue();
+        AtomicReference<Object> interruptible = new AtomicReference<>();
+        Thread f1 = new Thread(() -> {
+            try {
+                interruptible.set(d.flushInterruptibly());
+            } catch (InterruptedException e) {
+                interruptible.set(Thread.currentThread().isInterrupted() ? "status left set" : e);
+            }
+        }, "interruptible");
+        f1.start();
+        assertThat(linked.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(d.cancel()).as("B taken back: the chain moves behind A").isTrue();
+        assertThat(d.flush(Duration.ofMillis(20))).as("timed flush behind A, which is held").isFalse();
+        f1.interrupt();
+        f1.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(f1.isAlive()).isFalse();
+        assertThat(interruptible.get()).isInstanceOf(InterruptedException.class);
+        assertThat(ManualWorkers.runOne(wq)).as("no barrier on the worklist while A runs").isFalse();
+        h.release.countDown();
+        runner.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(runner.isAlive()).isFalse();
+        assertThat(ManualWorkers.runOne(wq)).as("nothing left behind").isFalse();
+        assertThat(d.busy()).as("idle").isZero();
+        Thread queueFlush = new Thread(q::flush, "queue-flush");
+        queueFlush.start();
+        queueFlush.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(queueFlush.isAlive()).as("queue flush returned: the abandoned barriers' colours balanced").isFalse();
+        assertThat(h.runs.get()).isEqualTo(1);
+    }
+
     /** An item body whose first run (A) holds until {@link #release}; counts runs and completed runs. */
     private static final class Held {
         final CountDownLatch started = new CountDownLatch(1);
