@@ -347,11 +347,7 @@ class FlushContractAttackTest {
             ManualWorkers.thaw(iwq);
         }
         assertThat(ManualWorkers.runOne(iwq)).as("nothing left behind").isFalse();
-        // Colours balance: with nothing left in flight, a queue flush returns without a worker.
-        Thread queueFlush = new Thread(iq::flush, "queue-flush");
-        queueFlush.start();
-        queueFlush.join(TimeUnit.SECONDS.toMillis(30));
-        assertThat(queueFlush.isAlive()).as("queue flush returned: the barriers' colours balanced").isFalse();
+        assertColoursBalance(iq);
     }
 
     /**
@@ -397,11 +393,19 @@ class FlushContractAttackTest {
         assertThat(runner.isAlive()).isFalse();
         assertThat(ManualWorkers.runOne(wq)).as("nothing left behind").isFalse();
         assertThat(d.busy()).as("idle").isZero();
-        Thread queueFlush = new Thread(q::flush, "queue-flush");
+        assertColoursBalance(q);
+        assertThat(h.runs.get()).isEqualTo(1);
+    }
+
+    /**
+     * With nothing left in flight a queue flush returns without any worker running: it does,
+     * within 30 s, only if every barrier's colour count was given back.
+     */
+    private static void assertColoursBalance(WorkQueue queue) throws InterruptedException {
+        Thread queueFlush = new Thread(queue::flush, "queue-flush");
         queueFlush.start();
         queueFlush.join(TimeUnit.SECONDS.toMillis(30));
-        assertThat(queueFlush.isAlive()).as("queue flush returned: the abandoned barriers' colours balanced").isFalse();
-        assertThat(h.runs.get()).isEqualTo(1);
+        assertThat(queueFlush.isAlive()).as("queue flush returned: the flush colours balance").isFalse();
     }
 
     /** An item body whose first run (A) holds until {@link #release}; counts runs and completed runs. */
