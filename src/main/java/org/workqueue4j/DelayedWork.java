@@ -82,6 +82,7 @@ public class DelayedWork extends Work {
      */
     @Override
     public boolean flush() {
+        refuseSelfFlush();
         boolean acted = false;
         for (int spins = 0; ; spins++) {
             acted |= fireArmedTimer();
@@ -93,7 +94,7 @@ public class DelayedWork extends Work {
                 acted = true;
                 continue; // cancelled, or re-armed and perhaps running already: look again, never just at PENDING
             }
-            if ((node.state() & WorkNode.PENDING) == 0) {
+            if (idleAfterNotLinked()) {
                 return acted;
             }
             lookAgain(spins);
@@ -116,6 +117,7 @@ public class DelayedWork extends Work {
     @Override
     public boolean flush(Duration timeout) throws InterruptedException {
         long deadline = Blocking.deadlineAfter(timeout);
+        refuseSelfFlush();
         for (int spins = 0; ; spins++) {
             fireArmedTimer();
             int r = Barrier.flushQueuedInstanceUntil(node, deadline);
@@ -125,7 +127,7 @@ public class DelayedWork extends Work {
             if (r == Barrier.TIMED_OUT) {
                 return false;
             }
-            if (r == Barrier.NOT_LINKED && (node.state() & WorkNode.PENDING) == 0) {
+            if (r == Barrier.NOT_LINKED && idleAfterNotLinked()) {
                 return true; // idle: not pending, not running (TARGET_TAKEN looks again, see flush())
             }
             if (Thread.interrupted()) {
@@ -151,6 +153,21 @@ public class DelayedWork extends Work {
      * 12 #7): take it off the timer, or let it land, and flush again. A landing is a few
      * instructions long; only a caller re-arming the item without pause can keep this looping.
      */
+    /**
+     * After a flush step linked nothing: is the item idle, neither pending nor running? PENDING
+     * alone does not say so: the step linked nothing because the instance was pending on no list
+     * (armed, or between the timer and its queue), and since then it may have started (a worker
+     * clears PENDING as it starts) or been cancelled while an older instance, running when the
+     * flush began, still runs. So PENDING is read first (volatile), then the running state under
+     * the pool lock ({@link Work#busy()}): a worker sets the item running before it clears
+     * PENDING, under that lock, so a start the first read missed is seen by the second. Busy:
+     * the caller looks again, and its next step links behind the running instance.
+     */
+    private boolean idleAfterNotLinked() {
+        TestHooks.at("delayedFlush.notLinked", this);
+        return busy() == 0;
+    }
+
     private void lookAgain(int spins) {
         TestHooks.at("delayedFlush.retry", this);
         if (spins > 64) {
@@ -187,12 +204,20 @@ public class DelayedWork extends Work {
             if (Barrier.flushQueuedInstanceAsync(node, f, () -> flushAsyncInto(f, true))) {
                 return; // a barrier was linked (it may have run already)
             }
-            if ((node.state() & WorkNode.PENDING) == 0) {
+            if (idleAfterNotLinked()) {
                 f.complete(acted);
                 return;
             }
             lookAgain(spins); // still pending, nothing linked: armed or firing when we looked (see flush())
         }
+    }
+
+    /**
+     * A flush from this item's own function would wait for itself: refused (recorded first, as
+     * the engine's flush does) before the timer is fired, so the refusal changes nothing.
+     */
+    private void refuseSelfFlush() {
+        Barrier.refuseSelfCancelWait(node, "flush");
     }
 
     private boolean fireArmedTimer() {
@@ -216,6 +241,7 @@ public class DelayedWork extends Work {
      */
     @Override
     public boolean flushInterruptibly() throws InterruptedException {
+        refuseSelfFlush();
         boolean fired = false;
         for (int spins = 0; ; spins++) {
             fired |= fireArmedTimer();
@@ -224,7 +250,7 @@ public class DelayedWork extends Work {
                 return true;
             }
             fired |= r == Barrier.TARGET_TAKEN;
-            if (r == Barrier.NOT_LINKED && (node.state() & WorkNode.PENDING) == 0) {
+            if (r == Barrier.NOT_LINKED && idleAfterNotLinked()) {
                 return fired; // idle: not pending, not running (TARGET_TAKEN looks again, see flush())
             }
             if (Thread.interrupted()) {

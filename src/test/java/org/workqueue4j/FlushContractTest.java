@@ -256,7 +256,7 @@ class FlushContractTest {
         assertThat(d.isTimerArmed()).isFalse();
     }
 
-    private static void awaitUninterruptibly(CountDownLatch l) {
+    static void awaitUninterruptibly(CountDownLatch l) {
         boolean interrupted = false;
         while (true) {
             try {

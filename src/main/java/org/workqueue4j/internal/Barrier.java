@@ -141,8 +141,9 @@ public final class Barrier extends WorkNode {
     }
 
     /**
-     * Refuses a cancel-and-wait ({@code cancelSync}, {@code disableSync}) called from the item's
-     * own function before it changes anything: the wait is first recorded on the item's map (a
+     * Refuses a cancel-and-wait ({@code cancelSync}, {@code disableSync}), or a delayed-work flush
+     * (which fires the timer before it links), called from the item's own function before it
+     * changes anything: the wait is first recorded on the item's map (a
      * recursive-locking report, as the kernel gives; under THROW that report is thrown instead),
      * then {@link IllegalStateException} is thrown. A no-op on any other thread. Only the calling
      * worker ever sets itself as the item's current work, so reading it needs no lock.
