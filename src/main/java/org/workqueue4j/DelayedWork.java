@@ -140,19 +140,6 @@ public class DelayedWork extends Work {
         }
     }
 
-    /*
-     * TARGET_TAKEN: the barrier ran, but the instance it was linked behind had been taken back
-     * first. Cancelled, the item is idle; re-armed, it may have fired and be running already,
-     * with PENDING clear: so the loop asks the engine again (which links behind a running
-     * instance) rather than reading PENDING alone.
-     *
-     * Still pending, yet on no list when the flush looked: armed again (a re-arm moved the
-     * instance back to the timer), or between the timer and its queue (the timer thread or
-     * another flusher fired it, a re-arm is moving it). Waiting then for an older instance that
-     * is running would return before the pending one, armed before this flush, has run (issue
-     * 12 #7): take it off the timer, or let it land, and flush again. A landing is a few
-     * instructions long; only a caller re-arming the item without pause can keep this looping.
-     */
     /**
      * After a flush step linked nothing: is the item idle, neither pending nor running? PENDING
      * alone does not say so: the step linked nothing because the instance was pending on no list
@@ -168,6 +155,19 @@ public class DelayedWork extends Work {
         return busy() == 0;
     }
 
+    /*
+     * TARGET_TAKEN: the barrier ran, but the instance it was linked behind had been taken back
+     * first. Cancelled, the item is idle; re-armed, it may have fired and be running already,
+     * with PENDING clear: so the loop asks the engine again (which links behind a running
+     * instance) rather than reading PENDING alone.
+     *
+     * Still pending, yet on no list when the flush looked: armed again (a re-arm moved the
+     * instance back to the timer), or between the timer and its queue (the timer thread or
+     * another flusher fired it, a re-arm is moving it). Waiting then for an older instance that
+     * is running would return before the pending one, armed before this flush, has run (issue
+     * 12 #7): take it off the timer, or let it land, and flush again. A landing is a few
+     * instructions long; only a caller re-arming the item without pause can keep this looping.
+     */
     private void lookAgain(int spins) {
         TestHooks.at("delayedFlush.retry", this);
         if (spins > 64) {
