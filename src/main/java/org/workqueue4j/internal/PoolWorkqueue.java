@@ -157,8 +157,10 @@ final class PoolWorkqueue {
      * @return true if some node went on the pool's worklist (the caller kicks)
      */
     boolean takeInbox() {
+        // Acquire load as a filter only (saves the RMW when empty): a push it does not see is
+        // ordered after this look and left for the next taker. Closed inboxes are empty.
         if (inboxClosers > 0 || INBOX.getAcquire(this) == null) {
-            return false; // closed inboxes are empty; the plain check saves the RMW
+            return false;
         }
         return takeAndLand(null);
     }
@@ -168,6 +170,8 @@ final class PoolWorkqueue {
      * and lands every node in push order. No call between the take and the end of the loop.
      */
     private boolean takeAndLand(WorkNode replacement) {
+        // Volatile getAndSet: acquires every taken node's fields and links (each pusher's CAS
+        // released them); volatile so that it is ordered with the pushes' CAS in one total order.
         WorkNode h = (WorkNode) INBOX.getAndSet(this, replacement);
         if (h == CLOSED) {
             h = null;
@@ -238,6 +242,7 @@ final class PoolWorkqueue {
     /** Pool lock held: undoes one closeInbox; the last reopens it (volatile store). */
     void reopenInbox() {
         if (--inboxClosers == 0) {
+            // Volatile store: pushers CAS against it; only lock holders ever replace CLOSED.
             INBOX.setVolatile(this, null);
         }
     }

@@ -473,7 +473,7 @@ public final class WorkqueueStruct {
      * The push made the inbox non-empty: store the pool's hint (volatile), then read whether a
      * worker is seeking or running (volatile); if none, wake one (WorkerPool's handshake). The
      * node has landed: an Error here goes to the uncaught-work handler (queue() returned true
-     * truthfully; a later kick, or the monitor's tick, lands the inbox).
+     * truthfully; the next kick or worker that lands the pool's inboxes runs it).
      */
     private void signal(WorkerPool pool, WorkNode n) {
         try {
