@@ -346,6 +346,7 @@ public final class Barrier extends WorkNode {
                 // returned false expects this flush to wait for that instance.
                 boolean settled = false;
                 try {
+                    pool.landInboxesFor(n); // a node in a pwq's lock-free inbox lands, then is linked behind
                     PoolWorkqueue p = n.pwq;
                     settled = p != null ? p.pool == pool : n.runningWorker != null || !inTransit(n);
                 } finally {

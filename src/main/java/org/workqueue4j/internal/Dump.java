@@ -40,6 +40,7 @@ final class Dump {
                 WorkerPool p = pwq.pool;
                 p.lock.lock();
                 try {
+                    pwq.landInbox(); // lock-free pushes are pending items too
                     if (pwq.isIdle()) {
                         continue;
                     }
@@ -79,6 +80,7 @@ final class Dump {
         for (WorkerPool p : rt.allPools()) {
             p.lock.lock();
             try {
+                p.spliceInboxes();
                 if (p.workers.isEmpty() && p.worklist.isEmpty()) {
                     continue;
                 }

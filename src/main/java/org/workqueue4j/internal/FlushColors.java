@@ -297,6 +297,7 @@ final class FlushColors {
                 WorkerPool pool = pwq.pool;
                 pool.lock.lock();
                 try {
+                    pwq.landInbox(); // lock-free pushes made before this flip count in the old colour
                     if (pwq.workColor == c) { // else done before an Error broke this flip
                         if (pwq.nrInFlight[c] > 0) {
                             pwq.flushColors |= 1 << c;

@@ -20,6 +20,8 @@ public final class Pending {
      *     scheduled list, as a barrier linked to a running item is: a flush that began while that
      *     instance ran must not end before it (on the worklist an idle worker would run them
      *     at once);
+     *   - in a pwq's lock-free inbox (pushed by the fast path, see PoolWorkqueue): under the
+     *     pool lock every inbox of the pool is landed first, then it is on a list, as above;
      *   - in transit (PENDING claimed by a queuer or a firing timer that has not inserted yet):
      *     spin until it lands; the window is a few instructions long.
      * The caller then releases PENDING (cancel) or reuses it (modDelayed).
@@ -70,6 +72,7 @@ public final class Pending {
             if (pool != null) {
                 pool.lock.lock();
                 try {
+                    pool.landInboxesFor(n); // in a pwq's lock-free inbox: land it, then take it back
                     PoolWorkqueue pwq = n.pwq;
                     if (pwq != null && pwq.pool == pool) {
                         boolean barrierMoved = (n.flags & (WorkNode.INACTIVE | WorkNode.LINKED))

@@ -1,5 +1,8 @@
 package org.workqueue4j.internal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * Links one workqueue to one worker pool (kernel {@code pool_workqueue}): the active limit,
  * the inactive list, and the in-flight counts per flush colour. Every field is guarded by
@@ -19,7 +22,83 @@ final class PoolWorkqueue {
      * on the pwqs where it was non-zero (a bit in flushColors marks them; several colours may be
      * flushed at once, see FlushColors). Items queued after the flush started carry the new
      * colour, so they never delay it.
+     *
+     * Inbox (the lock-free half of the insert path). A producer that may take the fast path
+     * (WorkqueueStruct.claimAndInsert: it claimed PENDING with RUNNING clear, the queue's `used`
+     * flag needs no update) pushes the node on `inbox`, an intrusive Treiber stack through the
+     * node's own `next` link (0 allocation), with one volatile CAS, and takes no lock. The node
+     * then counts nowhere yet: no colour, not active, on no list. Whoever holds the pool lock
+     * and needs to see the pwq's pending items first lands the inbox (takeInbox): one volatile
+     * getAndSet takes the whole stack, and the nodes are reversed (producers' CAS order = FIFO)
+     * and each landed exactly as the locked insert would have landed it at that moment
+     * (land(): worklist or inactive by the maxActive rule, counted in the current workColor).
+     * So the inbox is simply "inserts not yet applied", and every reader that applies them
+     * first sees the same state as if each producer had taken the lock:
+     *   - the worker (WorkerPool.spliceInboxes, from its loop and from kick());
+     *   - flush colours: FlushColors.markAndAdvance lands each pwq's inbox before it reads
+     *     and advances workColor, so an item whose queue() returned before flush() was called
+     *     (its push happens-before the take) is counted in the old colour and waited for;
+     *   - drain (allIdle), freeze/thaw/setMaxActive (applyMaxActive, freezeBusy), counts and
+     *     the dump land it before they look; the locked insert path lands it before it adds
+     *     its own node, so a locked insert never overtakes an earlier lock-free one (ordered
+     *     queues stay FIFO);
+     *   - grab/cancel, work.flush (barriers) and the pending-elsewhere check find a node in
+     *     transit (PENDING set, on no list) and land every inbox of the node's pool
+     *     (WorkerPool.takeInboxes) under its lock before they look again.
+     * The landing loop makes no call between the take and the last node's link (WorkList
+     * fields written inline), so an Error (a StackOverflowError in the splicer's frame) cannot
+     * strike between "taken" and "landed": nothing taken is ever dropped.
+     *
+     * Closing. drain() and destroy() close the inbox (closeInbox, under the pool lock: the head
+     * becomes the CLOSED sentinel, what was there is landed) before they set DRAINING /
+     * DESTROYING, and drain reopens it after clearing DRAINING (destroy never does). A push
+     * CASes only from a non-CLOSED head, so "inbox open" and "queue accepts work from anyone"
+     * hold at the same instant: a push that succeeds happened while the queue accepted, and
+     * the drainer, which looks after closing, sees it; a producer that finds CLOSED takes the
+     * locked path, which applies the DRAINING/DESTROYED rules (chained work) under the lock.
+     * Closes nest (inboxClosers), so a drain inside destroy leaves it closed.
      */
+
+    private static final VarHandle INBOX;
+
+    static {
+        try {
+            INBOX = MethodHandles.lookup().findVarHandle(PoolWorkqueue.class, "inbox", WorkNode.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The head of a closed inbox; never on a list, never run. */
+    private static final WorkNode CLOSED = new WorkNode() {
+        @Override
+        public String name() {
+            return "INBOX-CLOSED";
+        }
+
+        @Override
+        protected void execute() {
+            throw new AssertionError("the closed-inbox sentinel never runs");
+        }
+
+        @Override
+        public org.workqueue4j.lockdep.LockMap lockMap() {
+            return null;
+        }
+    };
+
+    /** push(): the inbox was closed, nothing was pushed. */
+    static final int PUSH_CLOSED = 0;
+    /** push(): pushed on an empty inbox: the producer must signal the pool. */
+    static final int PUSH_FIRST = 1;
+    /** push(): pushed on a non-empty inbox: whoever made it non-empty signals. */
+    static final int PUSH_MORE = 2;
+
+    /** Lock-free pushes, newest first; null (empty), CLOSED, or a node. Accessed through INBOX. */
+    @SuppressWarnings("unused")
+    private volatile WorkNode inbox;
+    /** Nesting count of closeInbox (pool lock). */
+    private int inboxClosers;
 
     static final int NR_COLORS = 16;
 
@@ -46,6 +125,151 @@ final class PoolWorkqueue {
         this.wq = wq;
         this.pool = pool;
         this.maxActive = maxActive;
+    }
+
+    // ---------------------------------------------------------------- inbox
+
+    /**
+     * Pushes {@code n} (PENDING claimed by the caller, on no list, {@code pool} set) on the inbox
+     * with a volatile CAS (compareAndExchange): the release half publishes the node's fields and
+     * the caller's earlier stores to the splicer's getAndSet; the volatile (SC) half orders it
+     * before the caller's hint store and seeking read (WorkerPool's idle handshake).
+     *
+     * @return PUSH_CLOSED (nothing done), PUSH_FIRST or PUSH_MORE
+     */
+    int push(WorkNode n) {
+        WorkNode h = (WorkNode) INBOX.getAcquire(this); // a first guess; the CAS decides
+        for (;;) {
+            if (h == CLOSED) {
+                return PUSH_CLOSED;
+            }
+            n.next = h; // plain: published by the CAS below
+            WorkNode w = (WorkNode) INBOX.compareAndExchange(this, h, n);
+            if (w == h) {
+                return h == null ? PUSH_FIRST : PUSH_MORE;
+            }
+            h = w;
+        }
+    }
+
+    /**
+     * Pool lock held: lands everything pushed so far (see the overview).
+     *
+     * @return true if some node went on the pool's worklist (the caller kicks)
+     */
+    boolean takeInbox() {
+        // Acquire load as a filter only (saves the RMW when empty): a push it does not see is
+        // ordered after this look and left for the next taker. Closed inboxes are empty.
+        if (inboxClosers > 0 || INBOX.getAcquire(this) == null) {
+            return false;
+        }
+        return takeAndLand(null);
+    }
+
+    /**
+     * Takes the inbox (volatile getAndSet, replacing it with {@code replacement}: null, or CLOSED)
+     * and lands every node in push order. No call between the take and the end of the loop.
+     */
+    private boolean takeAndLand(WorkNode replacement) {
+        // Volatile getAndSet: acquires every taken node's fields and links (each pusher's CAS
+        // released them); volatile so that it is ordered with the pushes' CAS in one total order.
+        WorkNode h = (WorkNode) INBOX.getAndSet(this, replacement);
+        if (h == CLOSED) {
+            h = null;
+        }
+        WorkNode fifo = null;
+        while (h != null) { // reverse: producers pushed newest first
+            WorkNode nx = h.next;
+            h.next = fifo;
+            fifo = h;
+            h = nx;
+        }
+        boolean anyActive = false;
+        WorkList wl = pool.worklist;
+        while (fifo != null) {
+            WorkNode n = fifo;
+            fifo = n.next;
+            boolean active = inactive.head == null && nrActive < maxActive;
+            WorkList to = active ? wl : inactive;
+            n.list = to; // WorkList.addLast, inline
+            n.next = null;
+            n.prev = to.tail;
+            if (to.tail == null) {
+                to.head = n;
+            } else {
+                to.tail.next = n;
+            }
+            to.tail = n;
+            to.size++;
+            int color = workColor;
+            nrInFlight[color]++;
+            n.color = color;
+            n.pwq = this;
+            if (active) {
+                nrActive++;
+                n.flags = 0;
+                anyActive = true;
+            } else {
+                n.flags = WorkNode.INACTIVE;
+            }
+        }
+        return anyActive;
+    }
+
+    /** Pool lock held: lands the inbox and, if that activated something, kicks the pool. */
+    void landInbox() {
+        boolean wasEmpty = pool.worklist.isEmpty();
+        if (takeInbox()) {
+            if (wasEmpty) {
+                pool.noteProgress();
+            }
+            pool.kick();
+        }
+    }
+
+    /** Pool lock held: closes the inbox (nested), landing what it held. */
+    void closeInbox() {
+        if (inboxClosers++ == 0) {
+            boolean wasEmpty = pool.worklist.isEmpty();
+            if (takeAndLand(CLOSED)) {
+                if (wasEmpty) {
+                    pool.noteProgress();
+                }
+                pool.kick();
+            }
+        }
+    }
+
+    /** Pool lock held: undoes one closeInbox; the last reopens it (volatile store). */
+    void reopenInbox() {
+        if (--inboxClosers == 0) {
+            // Volatile store: pushers CAS against it; only lock holders ever replace CLOSED.
+            INBOX.setVolatile(this, null);
+        }
+    }
+
+    /**
+     * Pool lock held: the locked insert lands {@code n} (after the inbox, so FIFO holds). The
+     * call-free WorkList.addLast is the commit point; only plain writes follow. The same
+     * accounting is written out inline in takeAndLand, which may make no call at all once it
+     * has taken the inbox; a shared helper would be such a call.
+     *
+     * @return true if it went on the worklist (active)
+     */
+    boolean land(WorkNode n) {
+        boolean active = inactive.isEmpty() && nrActive < maxActive;
+        (active ? pool.worklist : inactive).addLast(n); // commit: no call inside can throw
+        int color = workColor;
+        nrInFlight[color]++;
+        n.color = color;
+        n.pwq = this;
+        if (active) {
+            nrActive++;
+            n.flags = 0;
+        } else {
+            n.flags = WorkNode.INACTIVE;
+        }
+        return active;
     }
 
     /** Total items and barriers counted in flight (queued, inactive or running). */

@@ -86,6 +86,7 @@ final class Rescuer {
         r.pool = pool;
         pool.lock.lock();
         try {
+            pool.takeInboxes(); // lock-free pushes are the pwq's items too
             WorkNode n;
             int taken = 0;
             while (taken < BATCH && (n = firstOf(pool, pwq)) != null) {

@@ -7,9 +7,11 @@ import java.util.function.Consumer;
  * removing allocate nothing. Not thread-safe: every list is guarded by its pool's lock.
  */
 final class WorkList {
-    private WorkNode head;
-    private WorkNode tail;
-    private int size;
+    // Package-private for PoolWorkqueue.takeInbox only, whose landing loop must make no call
+    // between taking the inbox and linking every node (an Error there would lose nodes).
+    WorkNode head;
+    WorkNode tail;
+    int size;
 
     boolean isEmpty() {
         return head == null;

@@ -19,6 +19,14 @@ public abstract class WorkNode {
      *                        (under the pool lock) just before the function runs, or by
      *                        cancel after it has grabbed the item off its list or timer.
      *   bit 1      TIMER     (DelayedWork) the timer is armed; implies PENDING.
+     *   bit 2      RUNNING   a worker runs the function now: set in the same CAS that clears
+     *                        PENDING at the start of a run (startRunning), cleared after the run
+     *                        was accounted (endRunning). It lets a queuer decide without a pool
+     *                        lock that no worker runs the item: a claim CAS that expects RUNNING
+     *                        clear proves that, at the claim, the item ran nowhere, and no run can
+     *                        begin before the claimer's insert lands it (the lock-free fast path
+     *                        of WorkqueueStruct; with RUNNING set the queuer takes the locked path,
+     *                        which hands the item to the worker running it).
      *   bits 32-47 disable count: while non-zero every queue attempt returns false.
      *
      * Everything else is guarded by the lock of the pool the node currently sits in: the list
@@ -26,6 +34,10 @@ public abstract class WorkNode {
      * colour, the LINKED and INACTIVE flags, and the worker currently running it. `pool` is
      * also read without the lock to find which lock to take (then re-checked under it): that
      * read is an acquire pairing with the release store made under the lock.
+     *
+     * While a node sits in a pwq's inbox (PoolWorkqueue) it is on no list: pwq == null, and its
+     * `next` link is the inbox's (written by the pushing producer before its release CAS, read
+     * by the splicer after its acquiring getAndSet). `pool` is already set (before the push).
      *
      * PENDING is the claim token. Whoever sets it owns the right to put the node on a list (or
      * arm its timer); whoever clears it (the worker about to run it, or a canceller that took
@@ -36,6 +48,8 @@ public abstract class WorkNode {
     public static final long PENDING = 1L;
     /** A delayed item whose timer is armed (PENDING is then set too). */
     public static final long TIMER = 1L << 1;
+    /** A worker is running the function now (see the overview). */
+    public static final long RUNNING = 1L << 2;
     /** Cancel or flush has claimed the timer path; see DelayedWork. */
     public static final long DISABLE_ONE = 1L << 32;
     public static final long DISABLE_MASK = 0xFFFFL << 32;
@@ -137,6 +151,29 @@ public abstract class WorkNode {
     /** Volatile fetch-add, used for the disable count. */
     public final long addState(long delta) {
         return (long) STATE.getAndAdd(this, delta);
+    }
+
+    /**
+     * The worker takes the item (pool lock held): clears PENDING and sets RUNNING in one volatile
+     * CAS, a full fence as the kernel's {@code smp_mb()} after clearing PENDING, so that a queue
+     * that sees PENDING clear also sees everything the worker did before (and the worker's later
+     * reads see the queuer's stores once it has run again).
+     */
+    final void startRunning() {
+        for (;;) {
+            long s = state();
+            if (casState(s, (s & ~PENDING) | RUNNING)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * The run is accounted (pool lock held; the node's lock-guarded fields are written): clears
+     * RUNNING with a volatile RMW, so a queuer whose claim CAS sees it clear also sees those writes.
+     */
+    final void endRunning() {
+        STATE.getAndBitwiseAnd(this, ~RUNNING);
     }
 
     public final boolean isPendingBit() {

@@ -23,6 +23,16 @@ final class Worker implements Runnable {
      * pending (parkNanos would return at once and the worker would spin, never culled). The
      * engine's own waits never rely on interrupts.
      *
+     * Inbox and idling (see WorkerPool's overview for the handshake with producers). The loop
+     * lands the pools' inboxes (spliceInboxes) when it leaves idle and whenever its worklist
+     * runs dry, so it processes whole batches of lock-free pushes; items are still taken one
+     * per lock hold (PENDING is cleared just before each run, never for a batch ahead, so a
+     * queue() racing an item that has not started yet still collapses into it). The worker is
+     * "seeking" except while it runs user code: seek(false) before the item and kick() after
+     * it (which reads the hint), seek(true) once the item is accounted. Going idle it spins
+     * IDLE_SPINS times without the lock, watching inboxHint and `woken`, then under the lock
+     * turns seeking off and re-reads the hint before it parks.
+     *
      * Flags follow the kernel: PREP (not yet running work), CPU_INTENSIVE and UNBOUND take the
      * worker out of nrRunning. Only `thread` state touched by other threads is `wakeup`, which
      * relies on LockSupport's permit: an unpark before the park is not lost.
@@ -56,8 +66,13 @@ final class Worker implements Runnable {
     int sleepDepth;
     /** System.nanoTime() when the current item started, 0 between items; the monitor reads it under the pool lock. */
     long currentStartNanos;
-    /** A kick woke this idle worker and it has not left idle yet (one wake-up in flight). */
-    boolean woken;
+    /**
+     * A kick woke this idle worker and it has not left idle yet (one wake-up in flight).
+     * Written under the pool lock; volatile because the spinning worker reads it without it.
+     */
+    volatile boolean woken;
+    /** This worker counts in pool.nrSeeking (pool lock). */
+    private boolean seeking;
     /** Taken off idle to free its slot under the worker cap: exits when it wakes. */
     boolean retired;
 
@@ -120,6 +135,18 @@ final class Worker implements Runnable {
     void leaveIdle() {
         woken = false;
         pool.idle.remove(this);
+        seek(true);
+    }
+
+    /**
+     * Pool lock held: counts this pool worker in, or out of, pool.nrSeeking (volatile store).
+     * A rescuer never counts: it does not serve the pool's producers.
+     */
+    void seek(boolean on) {
+        if (seeking != on && rescuerOf == null) {
+            seeking = on;
+            pool.nrSeeking += on ? 1 : -1;
+        }
     }
 
     // ---------------------------------------------------------------- managed blocking
@@ -175,6 +202,7 @@ final class Worker implements Runnable {
                     break;
                 }
                 leaveIdle();
+                p.spliceInboxes();
                 if (p.needMoreWorker()) {
                     // Manage once per wake-up: creation drops the lock, so re-check after it; a
                     // creation that failed (cap, factory) does not stop this worker from working.
@@ -189,6 +217,9 @@ final class Worker implements Runnable {
                         if (p.assignWork(n, this)) {
                             processScheduled();
                         }
+                        if (p.worklist.isEmpty()) {
+                            p.spliceInboxes(); // the next batch of lock-free pushes
+                        }
                     } while (p.keepWorking());
                     setFlags(PREP);
                 }
@@ -198,25 +229,57 @@ final class Worker implements Runnable {
                 enterIdle();
                 p.lock.unlock();
                 try {
-                    // Never park with an interrupt pending: parkNanos would return at once, forever.
-                    Thread.interrupted();
-                    LockSupport.parkNanos(p, idleTimeout);
+                    spinForWork(p);
                 } finally {
-                    p.lock.lock();
+                    p.acquire();
+                }
+                if (p.inboxHint == 0 && !woken && !retired && !p.dying) {
+                    TestHooks.at("worker.idleHandshake", p);
+                    seek(false); // volatile store, then the hint re-read: no lost wake-up (see WorkerPool)
+                    if (p.inboxHint == 0) {
+                        p.lock.unlock();
+                        try {
+                            TestHooks.at("worker.park", p);
+                            // Never park with an interrupt pending: parkNanos would return at once, forever.
+                            Thread.interrupted();
+                            LockSupport.parkNanos(p, idleTimeout);
+                        } finally {
+                            p.lock.lock();
+                        }
+                    }
                 }
                 managed = false;
                 if (retired) {
                     break; // retired by the monitor: the worker cap needs the slot elsewhere
                 }
-                if (System.nanoTime() - idleSinceNanos >= idleTimeout && p.worklist.isEmpty()
+                if (System.nanoTime() - idleSinceNanos >= idleTimeout && p.worklist.isEmpty() && p.inboxHint == 0
                         && p.idle.contains(this) && p.tooManyWorkers()) {
                     break; // culled: idle too long while the pool has too many idle workers
                 }
             }
         } finally {
-            p.workerExited(this);
-            p.lock.unlock();
-            CURRENT.remove();
+            try {
+                p.workerExited(this);
+                if (!p.dying) {
+                    p.kick(); // it stopped seeking: a push that counted on it finds another worker
+                }
+            } finally {
+                p.lock.unlock();
+                CURRENT.remove();
+            }
+        }
+    }
+
+    /** Spin iterations (without the lock) before an idle worker parks. */
+    static final int IDLE_SPINS = 256;
+
+    /** Spins without the lock until a push signals the pool or a kick woke this worker, or the spin ends. */
+    private void spinForWork(WorkerPool p) {
+        for (int i = 0; i < IDLE_SPINS; i++) {
+            if (p.inboxHint != 0 || woken) {
+                return;
+            }
+            Thread.onSpinWait();
         }
     }
 
@@ -249,13 +312,13 @@ final class Worker implements Runnable {
         if (intensive) {
             setFlags(CPU_INTENSIVE);
         }
-        // Unbound and CPU-intensive workers do not count: chain-wake the next idle worker.
-        if (p.needMoreWorker()) {
-            p.kick();
-        }
-        // Clear PENDING under the lock (full fence): a queue from now on returns true and,
-        // finding this worker in the node's runningWorker, hands the item back to us.
-        n.clearState(WorkNode.PENDING);
+        // Not seeking while user code runs: volatile store, then kick() reads the hint (lands the
+        // inboxes). Unbound and CPU-intensive workers do not count: chain-wake the next idle worker.
+        seek(false);
+        p.kick();
+        // Clear PENDING (and set RUNNING) under the lock (full fence): a queue from now on returns
+        // true and, finding this worker in the node's runningWorker, hands the item back to us.
+        n.startRunning();
         // Under the pool lock, before the item is seen running: an interrupt aimed at this
         // worker before now (while idle, or at an item that has ended) is dropped; one sent by
         // whoever finds the item running (under this lock) from now on reaches the item.
@@ -295,6 +358,8 @@ final class Worker implements Runnable {
             Thread.interrupted(); // the item's interrupt, if it left one, ends with it (TPE.runWorker)
             currentWork = null;
             currentPwq = null;
+            seek(true);
+            n.endRunning(); // after the node's last lock-guarded write: a fast-path claim sees them
             pwq.completed++;
             pwq.decInFlight(color, active);
         }

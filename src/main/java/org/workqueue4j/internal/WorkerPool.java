@@ -16,6 +16,37 @@ public final class WorkerPool {
      *
      * Everything here is guarded by `lock` (kernel pool->lock): the worklist, the idle list,
      * the counters, every queued node's links, and every worker's current/scheduled state.
+     * Producers are the exception: on the fast path they push onto a pwq's lock-free inbox
+     * (PoolWorkqueue) and take no lock; the few fields they read without it are volatile
+     * (inboxHint, nrSeeking, nrRunning), written under the lock.
+     *
+     * Inbox hand-off and the idle handshake (no lost wake-up). A producer whose push made a
+     * pwq's inbox non-empty (PUSH_FIRST) stores inboxHint = 1 (volatile), then reads nrSeeking
+     * and nrRunning (volatile). If both are 0 it takes the lock and kicks (wakeForInbox); else
+     * it returns at once: a worker will land its node. Later pushes on the non-empty inbox do
+     * nothing more (the first pusher's signal covers them: the inbox is non-empty until a
+     * getAndSet takes it, and a push after that take is a PUSH_FIRST again).
+     *   nrSeeking counts pool workers that will look at inboxHint before they next run user
+     *   code or park: a worker is seeking from its wake-up (counted by the kicker, so a burst
+     *   costs one unpark) until it starts an item, and again after the item until it parks.
+     *   Every place that turns seeking off (Worker.seek(false): before an item, before parking)
+     *   stores nrSeeking (volatile) and then reads inboxHint (volatile); the producer stores
+     *   inboxHint and then reads nrSeeking. Two volatile store→load pairs on two variables: in
+     *   the synchronization order one of the two loads sees the other side's store (Dekker),
+     *   so either the worker sees the hint (and lands the inbox: kick() before an item, or the
+     *   loop instead of parking) or the producer sees nrSeeking == 0 (and wakes one).
+     *   nrRunning (per-CPU pools) is the kernel's: a worker running an item keeps counting
+     *   until it blocks in a library wait or turns CPU-intensive, and every such decrement is
+     *   followed by kick(), which lands the inboxes first (spliceInboxes), so the kernel rule
+     *   "a blocked worker wakes another if work is pending" covers inbox items too. Unbound
+     *   pools count no one in nrRunning: a producer wakes a worker whenever none is seeking,
+     *   which keeps the kernel's "an idle worker is woken for pending work" for them.
+     * A worker spins briefly (IDLE_SPINS, reading inboxHint and its own `woken`) before it
+     * turns seeking off and parks: a producer that pushes within the spin needs no unpark.
+     * inboxHint is cleared (volatile) by whoever lands every inbox of the pool under the lock
+     * (takeInboxes), before it looks at them, so a push after that look sets it again.
+     * Work stealing between per-CPU pools is not done: an item runs in the pool it was queued
+     * to (or the pool of the worker running it: non-reentrancy), as in the kernel.
      *
      * Concurrency management (per-CPU pools only): nrRunning counts workers that are running
      * work and not blocked in a library wait, not CPU-intensive. A per-CPU pool wants exactly
@@ -63,7 +94,12 @@ public final class WorkerPool {
     final List<Worker> workers = new ArrayList<>();
     final List<PoolWorkqueue> pwqs = new ArrayList<>();
     private final BitSet workerIds = new BitSet();
-    int nrRunning;
+    /** Workers counted as running (concurrency management); written under the lock, read by producers. */
+    volatile int nrRunning;
+    /** Workers that will look at inboxHint before they run user code or park (see the overview). */
+    volatile int nrSeeking;
+    /** Some pwq's inbox may hold nodes: set by the pusher that made one non-empty, cleared by takeInboxes. */
+    volatile int inboxHint;
     boolean managerActive;
     boolean dying;
     /** System.nanoTime() of the last progress on the worklist (watchdog). */
@@ -117,6 +153,56 @@ public final class WorkerPool {
         l.lock();
     }
 
+    // ---------------------------------------------------------------- inbox (lock held)
+
+    /** Lands every pwq's inbox if the hint says one may hold nodes (one volatile read otherwise). */
+    void spliceInboxes() {
+        if (inboxHint != 0) {
+            takeInboxes();
+        }
+    }
+
+    /**
+     * Lands every pwq's inbox, whatever the hint: for callers looking for one node in transit
+     * (its pusher may not have stored the hint yet). Clears the hint (volatile) first, so a push
+     * this scan misses stores it again.
+     */
+    boolean takeInboxes() {
+        inboxHint = 0;
+        boolean wasEmpty = worklist.isEmpty();
+        boolean any = false;
+        for (int i = 0, k = pwqs.size(); i < k; i++) {
+            any |= pwqs.get(i).takeInbox();
+        }
+        if (any && wasEmpty) {
+            noteProgress();
+        }
+        return any;
+    }
+
+    /**
+     * For a caller looking for {@code n}: if it is on no list (maybe in an inbox), lands every
+     * inbox (takeInboxes) and kicks for what went on the worklist. Lock held.
+     */
+    void landInboxesFor(WorkNode n) {
+        if (n.pwq == null && takeInboxes()) {
+            kick();
+        }
+    }
+
+    /**
+     * A producer's PUSH_FIRST found no worker seeking and none running: lands the inboxes and
+     * wakes one (kick). Called and returns without the lock.
+     */
+    void wakeForInbox() {
+        acquire();
+        try {
+            kick();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     // ---------------------------------------------------------------- predicates (lock held)
 
     boolean needMoreWorker() {
@@ -140,9 +226,14 @@ public final class WorkerPool {
     /** The worklist went from empty to non-empty, or its head changed: that is progress. */
     void noteWorklistAdd() {
         if (worklist.size() == 1) {
-            lastProgressNanos = System.nanoTime();
-            stallReported = false;
+            noteProgress();
         }
+    }
+
+    /** The worklist went from empty to non-empty (several nodes at once, from an inbox): progress. */
+    void noteProgress() {
+        lastProgressNanos = System.nanoTime();
+        stallReported = false;
     }
 
     // ---------------------------------------------------------------- waking (lock held)
@@ -153,6 +244,7 @@ public final class WorkerPool {
      * this lock) and starts the starvation clock.
      */
     void kick() {
+        spliceInboxes(); // inbox items are pending work too
         if (!needMoreWorker()) {
             return;
         }
@@ -160,6 +252,7 @@ public final class WorkerPool {
         if (w != null) {
             if (!w.woken) {
                 w.woken = true;
+                w.seek(true); // counted from now: producers need not wake another
                 w.wake();
             }
         } else if (!dying) {
@@ -257,6 +350,7 @@ public final class WorkerPool {
     boolean lacksWorker() {
         acquire();
         try {
+            spliceInboxes();
             return !dying && needMoreWorker() && idle.isEmpty() && !managerActive && nrCreating == 0;
         } finally {
             lock.unlock();
@@ -285,6 +379,7 @@ public final class WorkerPool {
     }
 
     void workerExited(Worker w) {
+        w.seek(false);
         if (workers.remove(w)) {
             runtime.releaseWorker();
         }
@@ -297,6 +392,7 @@ public final class WorkerPool {
      * if it has nothing pending, freeing its slot. Lock held.
      */
     void retireIdleWorker() {
+        spliceInboxes();
         if (worklist.isEmpty() && !idle.isEmpty()) {
             Worker w = idle.pollLast();
             w.retired = true;
@@ -323,7 +419,8 @@ public final class WorkerPool {
 
     /** Worker leaves the running set (blocked in a library wait); kernel wq_worker_sleeping. */
     void workerSleeping(Worker w) {
-        nrRunning--;
+        nrRunning--; // volatile store, then kick() reads inboxHint: the producers' handshake
+        spliceInboxes();
         if (needMoreWorker()) {
             if (w.currentPwq != null) {
                 w.currentPwq.wq.stats.cmWakeup.increment();

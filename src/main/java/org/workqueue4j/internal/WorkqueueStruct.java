@@ -40,6 +40,23 @@ public final class WorkqueueStruct {
      * a timer firing (insertClaimed) re-checks, but no run elsewhere can begin while PENDING
      * is owned.
      *
+     * Fast path (lock-free insert). When the item is idle and runs nowhere (state word without
+     * PENDING, disable count or RUNNING), the queue is not to be marked `used` now, and an
+     * item is queued now (not armed), claimAndInsert claims PENDING with a CAS that expects
+     * exactly that word and pushes the node on the chosen pwq's inbox (PoolWorkqueue): no lock.
+     * The CAS proves no worker runs the item at the claim, and no run can begin before the push
+     * lands it, so there is nothing to hand to a running worker and no "runs on another queue"
+     * to refuse; the non-reentrancy hand-off (kernel find_worker_executing_work) stays on the
+     * locked path, which every item with RUNNING set takes. Draining and destroyed queues are
+     * refused by the inbox itself: drain() and destroy() close every pwq's inbox before they set
+     * DRAINING / DESTROYING (and drain reopens after clearing it), and a push CASes only from an
+     * open head, so a successful push happened while the queue accepted anyone's work and the
+     * drainer, which looks after closing, lands and waits for it; a closed inbox sends the
+     * producer to the locked path with its claim, which applies the rules under the lock. An
+     * Error between the claim and the push releases PENDING in the claiming frame; once pushed
+     * the node has landed (the worker owns PENDING), and an Error in the wake-up that follows
+     * goes to the uncaught-work handler. Who sees inbox items, and how: see PoolWorkqueue.
+     *
      * Flush: FlushColors (kernel __flush_workqueue and its flusher queue). A flush flips every
      * pwq's workColor under that pwq's pool lock, marking the pwqs that still have items of the
      * old colour, and waits until they and every older flip have finished; items queued after
@@ -122,6 +139,8 @@ public final class WorkqueueStruct {
     private final Object stateLock = new Object();
     private volatile int state;
     private int nrDrainers;
+    /** A destroy is closing the inboxes before it sets DESTROYING; guarded by stateLock. */
+    private boolean destroyClosing;
     private volatile int maxActive;
 
     WorkqueueStruct(WqRuntime runtime, Object api, QueueSpec spec) {
@@ -204,6 +223,7 @@ public final class WorkqueueStruct {
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
+                pwq.landInbox(); // pushed before the freeze: active, as a locked insert would be
                 if (pwq.nrActive > 0) {
                     return true;
                 }
@@ -239,6 +259,7 @@ public final class WorkqueueStruct {
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
+                pwq.landInbox();
                 started += pwq.started;
                 completed += pwq.completed;
                 int run = 0;
@@ -285,6 +306,7 @@ public final class WorkqueueStruct {
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
+                pwq.landInbox(); // pushed before the new limit: landed under the old one, as if locked
                 pwq.maxActive = n;
                 while (pwq.activateFirstInactive()) {
                     // activate in order up to the limit
@@ -393,7 +415,29 @@ public final class WorkqueueStruct {
     }
 
     private boolean claimAndInsert(int cpu, WorkNode n, boolean now) {
-        if ((n.state() & (WorkNode.PENDING | WorkNode.DISABLE_MASK)) != 0 || n.poolAcquire() == null) {
+        long s = n.state();
+        if (now && (s & (WorkNode.PENDING | WorkNode.DISABLE_MASK | WorkNode.RUNNING)) == 0
+                && (!trackUsed || (boolean) USED.getOpaque(this))) {
+            PoolWorkqueue pwq = selectPwq(cpu);
+            // The claim: a volatile CAS expecting RUNNING clear (see the overview). Lost: decide below.
+            if (n.casState(s, s | WorkNode.PENDING)) {
+                int pushed;
+                try { // this frame claimed: it releases the claim if the node does not land
+                    pushed = push(pwq, n);
+                    if (pushed == PoolWorkqueue.PUSH_CLOSED) {
+                        return insert(cpu, n, true, true); // draining or destroyed: the locked rules
+                    }
+                } catch (Throwable e) {
+                    n.clearState(WorkNode.PENDING);
+                    throw e;
+                }
+                if (pushed == PoolWorkqueue.PUSH_FIRST) {
+                    signal(pwq.pool, n);
+                }
+                return true;
+            }
+        }
+        if ((s & (WorkNode.PENDING | WorkNode.DISABLE_MASK)) != 0 || n.poolAcquire() == null) {
             // Pending or disabled (the dedup path: the claim decides without a lock), or never
             // queued (nothing can be running it). A claim won here is checked under the lock.
             if (!Pending.claim(n)) {
@@ -407,6 +451,38 @@ public final class WorkqueueStruct {
             }
         }
         return insert(cpu, n, false, now);
+    }
+
+    /**
+     * The fast path's push: stamps the node (plain writes, published by the push) and pushes it.
+     *
+     * @return a PoolWorkqueue.PUSH_* result; with PUSH_CLOSED nothing was pushed
+     */
+    private int push(PoolWorkqueue pwq, WorkNode n) {
+        boolean stats = runtime.latencyStats();
+        long queuedAt = stats || WorkEvents.active() ? System.nanoTime() : 0;
+        n.statsQueuedNanos = stats ? queuedAt : 0;
+        n.queuedNanos = queuedAt;
+        n.setPool(pwq.pool); // release: a reader that finds this pool locks it and lands the inbox
+        return pwq.push(n);
+    }
+
+    /**
+     * The push made the inbox non-empty: store the pool's hint (volatile), then read whether a
+     * worker is seeking or running (volatile); if none, wake one (WorkerPool's handshake). The
+     * node has landed: an Error here goes to the uncaught-work handler (queue() returned true
+     * truthfully; the next kick or worker that lands the pool's inboxes runs it).
+     */
+    private void signal(WorkerPool pool, WorkNode n) {
+        try {
+            TestHooks.at("queue.pushedFirst", n);
+            pool.inboxHint = 1;
+            if (pool.nrSeeking == 0 && pool.nrRunning == 0) {
+                pool.wakeForInbox();
+            }
+        } catch (Throwable e) {
+            runtime.uncaught(this, n, e);
+        }
     }
 
     /**
@@ -469,29 +545,22 @@ public final class WorkqueueStruct {
                 USED.setRelease(this, true);
                 firstUse = true;
             }
-            boolean active = pwq.inactive.isEmpty() && pwq.nrActive < pwq.maxActive;
+            boolean wasEmpty = pool.worklist.isEmpty();
+            boolean landedBefore = pwq.takeInbox(); // earlier lock-free pushes first: FIFO
             n.setPool(pool); // harmless if what follows throws: readers re-check pwq under the lock
-            (active ? pool.worklist : pwq.inactive).addLast(n); // commit: no call inside can throw
+            boolean active = pwq.land(n); // commit (WorkList.addLast); only plain writes after it
             ownClaim = false; // landed: the worker owns PENDING from here
-            int color = pwq.workColor;
-            pwq.nrInFlight[color]++;
-            n.color = color;
-            n.pwq = pwq;
-            if (active) {
-                pwq.nrActive++;
-                n.flags = 0;
-            } else {
-                n.flags = WorkNode.INACTIVE;
-            }
             // Queue-to-start latency: one clock read serves JFR and the runtime's statistics,
             // taken only while either wants it (plain writes, guarded by the pool lock).
             boolean stats = runtime.latencyStats();
             long queuedAt = stats || WorkEvents.active() ? System.nanoTime() : 0;
             n.statsQueuedNanos = stats ? queuedAt : 0;
             n.queuedNanos = queuedAt;
-            if (active) {
+            if (active || landedBefore) {
                 try {
-                    pool.noteWorklistAdd();
+                    if (wasEmpty) {
+                        pool.noteProgress();
+                    }
                     pool.kick();
                 } catch (Throwable e) {
                     afterLanding = e;
@@ -601,6 +670,7 @@ public final class WorkqueueStruct {
         WorkqueueStruct owner = null;
         pool.lock.lock();
         try {
+            pool.landInboxesFor(n); // a node still in an inbox shows no pwq
             p = n.pwq;
             if (p != null && p.pool == pool) {
                 owner = p.wq;
@@ -838,10 +908,16 @@ public final class WorkqueueStruct {
     }
 
     private boolean drainMarked(boolean timed, long deadline) throws InterruptedException {
-        synchronized (stateLock) {
-            if (nrDrainers++ == 0) {
-                state |= DRAINING;
+        closeInboxes(pwqs.length); // before DRAINING: a push that succeeds is one the drain sees
+        try {
+            synchronized (stateLock) {
+                if (nrDrainers++ == 0) {
+                    state |= DRAINING;
+                }
             }
+        } catch (Throwable e) {
+            reopenInboxes(pwqs.length);
+            throw e;
         }
         try {
             for (int tries = 1; ; tries++) {
@@ -860,10 +936,49 @@ public final class WorkqueueStruct {
                 }
             }
         } finally {
-            synchronized (stateLock) {
-                if (--nrDrainers == 0) {
-                    state &= ~DRAINING;
+            try {
+                synchronized (stateLock) {
+                    if (--nrDrainers == 0) {
+                        state &= ~DRAINING;
+                    }
                 }
+            } finally {
+                reopenInboxes(pwqs.length); // after clearing DRAINING (destroy keeps its own close)
+            }
+        }
+    }
+
+    /**
+     * Closes the inboxes of the first {@code k} pwqs (PoolWorkqueue.closeInbox), each under its
+     * pool lock; on an Error reopens those it closed and rethrows.
+     */
+    private void closeInboxes(int k) {
+        int closed = 0;
+        try {
+            for (; closed < k; closed++) {
+                PoolWorkqueue pwq = pwqs[closed];
+                pwq.pool.lock.lock();
+                try {
+                    pwq.closeInbox();
+                } finally {
+                    pwq.pool.lock.unlock();
+                }
+            }
+        } catch (Throwable e) {
+            reopenInboxes(closed);
+            throw e;
+        }
+    }
+
+    /** Undoes closeInboxes(k). */
+    private void reopenInboxes(int k) {
+        for (int i = 0; i < k; i++) {
+            PoolWorkqueue pwq = pwqs[i];
+            pwq.pool.lock.lock();
+            try {
+                pwq.reopenInbox();
+            } finally {
+                pwq.pool.lock.unlock();
             }
         }
     }
@@ -872,6 +987,7 @@ public final class WorkqueueStruct {
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
+                pwq.landInbox();
                 if (!pwq.isIdle()) {
                     return false;
                 }
@@ -924,6 +1040,7 @@ public final class WorkqueueStruct {
         synchronized (stateLock) {
             state &= ~DESTROYING;
         }
+        reopenInboxes(pwqs.length); // beginDestroy's close
     }
 
     /** Drains (up to the deadline when timed), then marks the queue destroyed and unlinks it. */
@@ -978,9 +1095,21 @@ public final class WorkqueueStruct {
     /** Marks the queue dying and takes back its armed timers (reported); false if already dying. */
     private boolean beginDestroy() {
         synchronized (stateLock) {
-            if ((state & (DESTROYING | DESTROYED)) != 0) {
+            if ((state & (DESTROYING | DESTROYED)) != 0 || destroyClosing) {
                 return false;
             }
+            destroyClosing = true; // one destroyer closes the inboxes, once
+        }
+        try {
+            closeInboxes(pwqs.length); // before DESTROYING, never reopened unless destroy is undone
+        } catch (Throwable e) {
+            synchronized (stateLock) {
+                destroyClosing = false;
+            }
+            throw e;
+        }
+        synchronized (stateLock) {
+            destroyClosing = false;
             state |= DESTROYING;
         }
         try {

@@ -12,7 +12,8 @@ import java.util.concurrent.ThreadFactory;
  * model checker then drives execution with {@link #runOne(WorkqueueStruct)}, which is one turn of
  * {@link Worker#run()}'s loop limited to one item: leave idle, become the manager if no idle
  * worker is left behind, take the first item of the worklist with the pool's own
- * {@link WorkerPool#assignWork} and run it with {@link Worker#processScheduled()} (PENDING
+ * {@link WorkerPool#assignWork} (after landing the pwqs' lock-free inboxes, as the worker loop
+ * does) and run it with {@link Worker#processScheduled()} (PENDING
  * cleared under the pool lock, the function run outside it, the completion accounted with
  * {@link PoolWorkqueue#decInFlight}: flush colours, max-active activation), then go idle again.
  * Only the park and the wake-up are not exercised: a worker here runs when asked, not when kicked.
@@ -47,6 +48,7 @@ public final class ManualWorkers {
         }
         p.lock.lock();
         try {
+            p.takeInboxes(); // the worker lands lock-free pushes before it looks (Worker.run)
             if (p.worklist.isEmpty()) {
                 return false;
             }
@@ -92,6 +94,7 @@ public final class ManualWorkers {
                 boolean onList;
                 p.lock.lock();
                 try {
+                    p.landInboxesFor(n); // pushed on a pwq's inbox: landed as the worker would
                     onList = n.pwq != null;
                 } finally {
                     p.lock.unlock();
