@@ -135,7 +135,10 @@ public class Work {
      */
     public Work(String name, @Nullable LockClassKey lockClass, Runnable function) {
         this.name = Objects.requireNonNull(name, "work name");
-        this.function = Objects.requireNonNull(function, () -> "function of work '" + name + "'");
+        if (function == null) { // no lambda here: a message supplier would cost a lambda class per start-up
+            throw new NullPointerException("function of work '" + name + "'");
+        }
+        this.function = function;
         this.lockClass = lockClass;
     }
 

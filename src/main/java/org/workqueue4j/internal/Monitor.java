@@ -49,7 +49,8 @@ final class Monitor implements Runnable {
     private final long watchdogNanos;
     private volatile boolean parkedIdle;
     private volatile boolean stopped;
-    Thread thread;
+    /** Started by the manager once it made a worker, by a memReclaim queue, or by a wait to watch. */
+    OnDemandThread thread;
     /** Test seam: run on the monitor thread at the start of each idle re-check; null in production. */
     volatile Runnable idleRecheckHook;
 
@@ -74,13 +75,16 @@ final class Monitor implements Runnable {
     void noteBusy() {
         if (parkedIdle) {
             parkedIdle = false;
-            LockSupport.unpark(thread);
+            thread.unpark(); // before the start: the monitor's first scan comes without a wake-up
         }
     }
 
-    void stop() {
+    /** Stops the monitor: it starts no more; returns its thread to join, or null if it never started. */
+    Thread stop() {
+        Thread t = thread.stop();
         stopped = true;
-        LockSupport.unpark(thread);
+        thread.unpark();
+        return t;
     }
 
 
