@@ -58,16 +58,18 @@ public final class WorkQueue implements Executor, AutoCloseable {
     /** Numbers the tasks of execute() and the executor views that have no name of their own. */
     private final AtomicLong taskSeq = new AtomicLong();
     /** Whether a class overrides Object.toString (a lambda or a plain class does not). */
-    private static final ClassValue<Boolean> NAMED = new ClassValue<>() {
-        @Override
-        protected Boolean computeValue(Class<?> type) {
-            try {
-                return !type.isHidden() && type.getMethod("toString").getDeclaringClass() != Object.class;
-            } catch (NoSuchMethodException impossible) {
-                return false;
+    private static final class Named { // a holder: only task names need it, not every queue's start-up
+        static final ClassValue<Boolean> NAMED = new ClassValue<>() {
+            @Override
+            protected Boolean computeValue(Class<?> type) {
+                try {
+                    return !type.isHidden() && type.getMethod("toString").getDeclaringClass() != Object.class;
+                } catch (NoSuchMethodException impossible) {
+                    return false;
+                }
             }
-        }
-    };
+        };
+    }
 
     private WorkQueue(Builder b, WorkQueues runtime, boolean system) {
         this.runtime = runtime;
@@ -328,7 +330,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * says nothing in a dump or a report).
      */
     String taskName(Object task) {
-        if (NAMED.get(task.getClass())) {
+        if (Named.NAMED.get(task.getClass())) {
             String s = String.valueOf(task);
             if (!s.isEmpty()) {
                 return s;

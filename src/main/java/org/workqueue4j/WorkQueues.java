@@ -23,32 +23,33 @@ public final class WorkQueues implements AutoCloseable {
     private static final java.util.concurrent.atomic.AtomicInteger RUNTIMES = new java.util.concurrent.atomic.AtomicInteger();
 
     /** The default uncaught-work handler: logs at ERROR with the queue and work names. */
-    static final UncaughtWorkHandler LOGGING_HANDLER = new LoggingHandler();
+    static final UncaughtWorkHandler LOGGING_HANDLER = new Handlers(null);
 
     /*
-     * Start-up path: named classes, not lambdas. Each lambda or method reference costs a class
+     * Start-up path: a named class, not lambdas. Each lambda or method reference costs a class
      * spun by LambdaMetafactory on first use (a millisecond or more while the JVM is cold), and
-     * create() would pay it for every one of them.
+     * every class loaded from the jar costs about half a millisecond at start-up: one class
+     * serves as the default handler and as the engine's sink.
      */
-    private static final class LoggingHandler implements UncaughtWorkHandler {
+    private static final class Handlers implements UncaughtWorkHandler, WqRuntime.ExceptionSink {
+        /** The user's handler for the sink; null: this is the logging handler. */
+        private final @Nullable UncaughtWorkHandler handler;
+
+        Handlers(@Nullable UncaughtWorkHandler handler) {
+            this.handler = handler;
+        }
+
         @Override
         public void uncaught(@Nullable WorkQueue q, @Nullable Work w, Throwable e) {
             org.workqueue4j.internal.Log.get().log(Level.ERROR, "workqueue: work '" + (w == null ? "?" : w.name())
                     + "' on queue '" + (q == null ? "?" : q.name()) + "' threw " + e, e);
         }
-    }
 
-    /** Hands the engine's (queue, node, error) to the user's handler as (WorkQueue, Work, error). */
-    private static final class HandlerSink implements WqRuntime.ExceptionSink {
-        private final UncaughtWorkHandler handler;
-
-        HandlerSink(UncaughtWorkHandler handler) {
-            this.handler = handler;
-        }
-
+        /** As the engine's sink: hands (queue, node, error) to the user's handler as (WorkQueue, Work, error). */
         @Override
         public void uncaught(org.workqueue4j.internal.WorkqueueStruct wq, org.workqueue4j.internal.WorkNode n, Throwable e) {
-            handler.uncaught((WorkQueue) wq.api(), ItemNode.workOf(n), e);
+            UncaughtWorkHandler h = handler != null ? handler : this;
+            h.uncaught((WorkQueue) wq.api(), ItemNode.workOf(n), e);
         }
     }
 
@@ -81,7 +82,7 @@ public final class WorkQueues implements AutoCloseable {
         UncaughtWorkHandler h = config.uncaughtWorkHandler;
         this.engine = new WqRuntime(config.name != null ? config.name : defaultName, config.cpus, config.threadFactory,
                 config.idleTimeout,
-                new HandlerSink(h),
+                new Handlers(h),
                 config.cpuIntensiveThreshold, config.watchdogThreshold, config.reportListener,
                 config.validator, config.flushAnnotation, config.maxWorkers);
         try {

@@ -18,11 +18,15 @@ import org.workqueue4j.internal.TestHooks;
  * Issue 13, cold start: {@code WorkQueues.create()} starts no thread; the manager, the monitor,
  * the timer and the system queues start when first needed, and a {@code close()} that races
  * such a start either joins the started thread or keeps it from ever starting. The races are
- * replayed deterministically: the starting thread is held between "thread made by the factory"
- * and "thread started" until close() has stopped the runtime's threads.
+ * replayed deterministically: the starting thread is held in the thread factory (after the
+ * start was claimed, before the thread exists) until close() has stopped the runtime's threads.
  */
 class LazyStartTest {
     private final List<Thread> made = new CopyOnWriteArrayList<>();
+    /** The factory holds the call whose Runnable is of this engine class until {@link #stopped} opens. */
+    private volatile String holdFor;
+    private final CountDownLatch inFactory = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
     private WorkQueues rt;
 
     @AfterEach
@@ -36,6 +40,11 @@ class LazyStartTest {
     private WorkQueues runtime(String name) {
         rt = WorkQueues.create(WorkQueuesConfig.builder().name(name).cpus(2).closeTimeout(Duration.ofSeconds(20))
                 .threadFactory(r -> {
+                    if (r.getClass().getName().equals(holdFor)) {
+                        holdFor = null;
+                        inFactory.countDown();
+                        LifecycleTest.await(stopped);
+                    }
                     Thread t = Executors.defaultThreadFactory().newThread(r);
                     made.add(t);
                     return t;
@@ -58,15 +67,14 @@ class LazyStartTest {
         assertThat(rt.queues()).as("system queues made by create()").isEmpty();
 
         WorkQueue q = rt.system();
-        assertThat(madeNames()).containsExactly("wq-lazy-each/kworker/manager"); // a queue needs workers
+        // A queue needs workers (the manager makes them) and is something to watch (the monitor).
+        assertThat(madeNames()).containsExactly("wq-lazy-each/kworker/manager", "wq-lazy-each/kworker/monitor");
         assertThat(rt.queues()).containsExactly(q);
 
         CountDownLatch ran = new CountDownLatch(1);
         q.queue(new Work("first", ran::countDown));
         q.flush();
         assertThat(ran.getCount()).isZero();
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
-                .until(() -> madeNames().contains("wq-lazy-each/kworker/monitor")); // workers to watch
         assertThat(madeNames()).as("no timer before a delayed item").noneMatch(n -> n.endsWith("kworker/timer"));
 
         DelayedWork later = new DelayedWork("later", () -> { });
@@ -102,23 +110,19 @@ class LazyStartTest {
     }
 
     /**
-     * Holds the thread that starts {@code which} between the factory's return and the start,
-     * until a close() on another thread has stopped the runtime's threads; returns the closer.
+     * Holds the thread that starts the runtime thread whose body is {@code bodyClass} (an engine
+     * class) in the thread factory, until a close() on another thread has stopped the runtime's
+     * threads; returns the closer.
      */
-    private Thread closeWhileStarting(String which, Runnable trigger) throws Exception {
-        CountDownLatch made = new CountDownLatch(1);
-        CountDownLatch stopped = new CountDownLatch(1);
-        String target = "wq-" + rt.name() + "/" + which;
+    private Thread closeWhileStarting(String bodyClass, Runnable trigger) throws Exception {
+        holdFor = "org.workqueue4j.internal." + bodyClass;
         TestHooks.install((point, subject) -> {
-            if (point.equals("ondemand.made") && ((Thread) subject).getName().equals(target)) {
-                made.countDown();
-                LifecycleTest.await(stopped);
-            } else if (point.equals("close.stopped") && subject == rt.engine()) {
+            if (point.equals("close.stopped") && subject == rt.engine()) {
                 stopped.countDown();
             }
         });
         trigger.run();
-        LifecycleTest.await(made);
+        LifecycleTest.await(inFactory);
         Thread closer = new Thread(rt::close, "closer");
         closer.start();
         return closer;
@@ -141,7 +145,7 @@ class LazyStartTest {
                 built.set(e);
             }
         }, "builder");
-        Thread closer = closeWhileStarting("kworker/manager", builder::start);
+        Thread closer = closeWhileStarting("Manager", builder::start);
         LifecycleTest.join(closer);
         LifecycleTest.join(builder);
         assertThat(built.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
@@ -150,14 +154,21 @@ class LazyStartTest {
     }
 
     @Test
-    void closeRacingTheMonitorStartLeavesNoThread() throws Exception {
+    void closeRacingTheMonitorStartJoinsTheManagerAndStartsNoMonitor() throws Exception {
         runtime("lazy-monitor");
-        WorkQueue q = rt.queueBuilder("q").build();
-        CountDownLatch ran = new CountDownLatch(1);
-        // The manager makes the first worker, then starts the monitor: held there.
-        Thread closer = closeWhileStarting("kworker/monitor", () -> q.queue(new Work("w", ran::countDown)));
-        LifecycleTest.await(ran);
+        AtomicReference<Throwable> built = new AtomicReference<>();
+        Thread builder = new Thread(() -> {
+            try {
+                rt.queueBuilder("q").build(); // starts the manager, then the monitor: held there
+            } catch (Throwable e) {
+                built.set(e);
+            }
+        }, "builder");
+        Thread closer = closeWhileStarting("Monitor", builder::start);
         LifecycleTest.join(closer);
+        LifecycleTest.join(builder);
+        assertThat(built.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThat(madeNames()).contains("wq-lazy-monitor/kworker/manager"); // started, and joined by close()
         assertNeverStarted("kworker/monitor");
         assertNothingAlive();
     }
@@ -175,7 +186,7 @@ class LazyStartTest {
                 outcome.set(e);
             }
         }, "armer");
-        Thread closer = closeWhileStarting("kworker/timer", armer::start);
+        Thread closer = closeWhileStarting("TimerQueue", armer::start);
         LifecycleTest.join(closer);
         LifecycleTest.join(armer);
         assertThat(outcome.get()).as("queueDelayed on a queue destroyed meanwhile")

@@ -49,24 +49,15 @@ final class HungWaits {
 
     private final Map<Thread, Waiter> waiters = new ConcurrentHashMap<>();
     private final boolean enabled;
-    private final WqRuntime runtime;
 
-    HungWaits(boolean enabled, WqRuntime runtime) {
+    HungWaits(boolean enabled) {
         this.enabled = enabled;
-        this.runtime = runtime;
     }
 
-    /**
-     * Registers the calling thread's wait; null (nothing to end) if nested or the watchdog is off.
-     * A wait is something to watch: the monitor is started if it is not yet (with no lock held:
-     * every caller begins its wait outside engine locks), unless the runtime is closing.
-     */
+    /** Registers the calling thread's wait; null (nothing to end) if nested or the watchdog is off. */
     Waiter begin(String op, WorkqueueStruct wq, WorkNode work) {
         if (!enabled) {
             return null;
-        }
-        if (!runtime.isClosed()) {
-            runtime.monitor().thread.startOrReport();
         }
         Waiter w = new Waiter(op, wq, work);
         return waiters.putIfAbsent(w.thread, w) == null ? w : null;

@@ -69,10 +69,6 @@ final class Manager implements Runnable {
                     p.createWorker();
                 }
             }
-            // Workers exist (or could not be made): from now on there is something to watch,
-            // and creation failures to report. Started after the pools were served, so the first
-            // item does not wait for it.
-            runtime.monitor().thread.startOrReport();
         }
     }
 }

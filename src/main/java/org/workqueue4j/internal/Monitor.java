@@ -49,7 +49,7 @@ final class Monitor implements Runnable {
     private final long watchdogNanos;
     private volatile boolean parkedIdle;
     private volatile boolean stopped;
-    /** Started by the manager once it made a worker, by a memReclaim queue, or by a wait to watch. */
+    /** Started with the runtime's first queue, after the manager. */
     OnDemandThread thread;
     /** Test seam: run on the monitor thread at the start of each idle re-check; null in production. */
     volatile Runnable idleRecheckHook;

@@ -72,7 +72,6 @@ final class OnDemandThread {
         Thread t = null;
         try {
             t = runtime.newThread(body, name);
-            TestHooks.at("ondemand.made", t); // made, not started: where close() may come in
         } finally {
             if (t == null) { // the factory threw: give the claim back
                 synchronized (this) {
@@ -100,23 +99,6 @@ final class OnDemandThread {
                     state = NEW;
                 }
             }
-        }
-    }
-
-    /**
-     * Starts the thread like {@link #start()}, but reports a failure (through the runtime's
-     * report listener and log) instead of throwing: for callers that only want the thread's
-     * service, such as a wait that would like to be watched.
-     */
-    void startOrReport() {
-        if (settled) {
-            return;
-        }
-        try {
-            start();
-        } catch (RuntimeException | Error e) {
-            runtime.report("workqueue: could not start " + name + " of runtime '" + runtime.name() + "': " + e
-                    + "; retried when next needed");
         }
     }
 

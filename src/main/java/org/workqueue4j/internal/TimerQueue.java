@@ -10,7 +10,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * The runtime's one timer for delayed work (kernel: the per-CPU timer wheel behind
  * {@code delayed_work::timer}).
  */
-public final class TimerQueue {
+public final class TimerQueue implements Runnable {
 
     /*
      * Implementation Overview
@@ -57,7 +57,7 @@ public final class TimerQueue {
     /** Makes neither the timer thread nor anything else a runtime that never arms a timer pays for. */
     TimerQueue(WqRuntime runtime) {
         this.runtime = runtime;
-        this.thread = new OnDemandThread(runtime, new Loop(), "kworker/timer");
+        this.thread = new OnDemandThread(runtime, this, "kworker/timer");
     }
 
     /**
@@ -69,12 +69,10 @@ public final class TimerQueue {
         thread.start();
     }
 
-    /** The timer thread's body (a class, not a method reference: no lambda class at start-up). */
-    final class Loop implements Runnable {
-        @Override
-        public void run() {
-            loop();
-        }
+    /** The timer thread's body (this object, not a method reference: no lambda class at start-up). */
+    @Override
+    public void run() {
+        loop();
     }
 
     /**

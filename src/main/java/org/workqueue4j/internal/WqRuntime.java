@@ -61,9 +61,9 @@ public final class WqRuntime {
     private volatile boolean latencyStats;
 
     /**
-     * Builds the pools. Starts no thread and calls no thread factory: the manager starts with
-     * the first queue, the monitor once the manager made a worker (or a memReclaim queue or a
-     * wait needs it), the timer with the first delayed item (see {@link OnDemandThread}).
+     * Builds the pools. Starts no thread and calls no thread factory: the manager and the
+     * monitor start with the first queue, the timer with the first delayed item (see
+     * {@link OnDemandThread}).
      */
     public WqRuntime(String name, int cpus, ThreadFactory threadFactory, Duration idleTimeout, ExceptionSink sink,
                      Duration cpuIntensiveThreshold, Duration watchdogThreshold, Consumer<String> reportListener,
@@ -89,7 +89,7 @@ public final class WqRuntime {
         };
         monitor = new Monitor(this, cpuIntensiveThreshold.toNanos(), watchdogThreshold.toNanos());
         monitor.thread = new OnDemandThread(this, monitor, "kworker/monitor");
-        hungWaits = new HungWaits(!watchdogThreshold.isZero(), this);
+        hungWaits = new HungWaits(!watchdogThreshold.isZero());
         manager = new Manager(this);
         manager.thread = new OnDemandThread(this, manager, "kworker/manager");
         timer = new TimerQueue(this);
@@ -336,14 +336,13 @@ public final class WqRuntime {
         if (closed) {
             throw closedFor(spec.name());
         }
-        // A queue's items need workers, which the manager makes: start it now, with no lock
-        // held, so that a factory failure refuses the queue before anything exists. A memReclaim
-        // queue promises progress when no worker can be made: its mayday timer (the monitor)
-        // must not depend on making a thread later.
+        // A queue's items need workers, which the manager makes, and a queue is something to
+        // watch (concurrency management, mayday timer, watchdog, hung waits, creation retries
+        // and failure reports must not depend on making a thread later, when the factory may
+        // fail): start both now, with no lock held, so that a factory failure refuses the queue
+        // before anything of it exists.
         manager.thread.start();
-        if (spec.memReclaim()) {
-            monitor.thread.start();
-        }
+        monitor.thread.start();
         WorkqueueStruct wq = new WorkqueueStruct(this, api, spec);
         boolean refused;
         // A freeze or thaw either sees the new queue or is seen by it; and close() sets `closed`
