@@ -188,7 +188,9 @@ public final class WorkQueues implements AutoCloseable {
 
     /**
      * The "events" queue: per-CPU, the default queue for short items (kernel system_percpu_wq).
-     * Each system queue is created on first use; every caller gets the same queue.
+     * Each system queue is created on first use; every caller gets the same queue. Like any
+     * first queue of a runtime, the first one made starts the runtime's manager and monitor
+     * threads with the thread factory, on the calling thread.
      *
      * @return the queue
      * @throws IllegalStateException if the runtime is closed and the queue was never used

@@ -232,6 +232,7 @@ final class Monitor implements Runnable {
             }
             if (create) {
                 busy = true;
+                startManager();
                 runtime.manager().request(); // the manager thread calls the factory, with no pool lock held
             }
         }
@@ -255,6 +256,20 @@ final class Monitor implements Runnable {
             }
         }
         return busy;
+    }
+
+    /**
+     * The manager starts with the first queue; if that start failed on one thread while another
+     * built a queue meanwhile (its start found the first one in flight and went on), the manager
+     * may be missing: start it here, with no lock held. A failure was thrown to the builder that
+     * hit it; here it is retried on the next tick.
+     */
+    private void startManager() {
+        try {
+            runtime.manager().thread.start();
+        } catch (RuntimeException | Error retriedNextTick) {
+            // the thread factory fails: the watchdog reports the stalled pool meanwhile
+        }
     }
 
     private static String stallHeader(WorkerPool p, long now) {
