@@ -384,7 +384,7 @@ public final class WorkQueues implements AutoCloseable {
         return engine.name();
     }
 
-    /** {@return the live queues of this runtime, system queues included} */
+    /** {@return the live queues of this runtime, system queues included once used (they are made on first use)} */
     public List<WorkQueue> queues() {
         return engine.queues().stream().map(wq -> (WorkQueue) wq.api()).toList();
     }
