@@ -12,7 +12,6 @@ import javax.management.ObjectName;
  * server. Stateless beyond the runtime it reads: every attribute is computed when read.
  */
 final class RuntimeMXBean implements WorkQueuesMXBean {
-    private static final System.Logger LOG = System.getLogger("org.workqueue4j");
 
     private final WorkQueues runtime;
     private final String name;
@@ -49,7 +48,7 @@ final class RuntimeMXBean implements WorkQueuesMXBean {
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();
             server.registerMBean(new RuntimeMXBean(runtime, name), objectName(name));
         } catch (JMException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "workqueue: runtime '" + name + "' not registered with JMX: " + e, e);
+            org.workqueue4j.internal.Log.get().log(System.Logger.Level.WARNING, "workqueue: runtime '" + name + "' not registered with JMX: " + e, e);
         }
     }
 
@@ -62,7 +61,7 @@ final class RuntimeMXBean implements WorkQueuesMXBean {
                 server.unregisterMBean(on);
             }
         } catch (JMException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "workqueue: runtime '" + name + "' not unregistered from JMX: " + e, e);
+            org.workqueue4j.internal.Log.get().log(System.Logger.Level.WARNING, "workqueue: runtime '" + name + "' not unregistered from JMX: " + e, e);
         }
     }
 

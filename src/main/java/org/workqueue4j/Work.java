@@ -77,12 +77,14 @@ public class Work {
      * first asks for the item's map, never at construction, and it lets the function's class
      * be unloaded with its key.
      */
-    private static final ClassValue<LockClassKey> FUNCTION_KEYS = new ClassValue<>() {
-        @Override
-        protected LockClassKey computeValue(Class<?> type) {
-            return new LockClassKey("(work_completion)" + displayName(type));
-        }
-    };
+    private static final class FunctionKeys { // a holder: loaded with the first validated item, not with Work
+        static final ClassValue<LockClassKey> FUNCTION_KEYS = new ClassValue<>() {
+            @Override
+            protected LockClassKey computeValue(Class<?> type) {
+                return new LockClassKey("(work_completion)" + displayName(type));
+            }
+        };
+    }
 
     static {
         try {
@@ -135,7 +137,10 @@ public class Work {
      */
     public Work(String name, @Nullable LockClassKey lockClass, Runnable function) {
         this.name = Objects.requireNonNull(name, "work name");
-        this.function = Objects.requireNonNull(function, () -> "function of work '" + name + "'");
+        if (function == null) { // no lambda here: a message supplier would cost a lambda class per start-up
+            throw new NullPointerException("function of work '" + name + "'");
+        }
+        this.function = function;
         this.lockClass = lockClass;
     }
 
@@ -158,7 +163,7 @@ public class Work {
     public final LockMap lockMap() {
         LockMap m = map;
         if (m == null) {
-            LockClassKey k = lockClass != null ? lockClass : FUNCTION_KEYS.get(function.getClass());
+            LockClassKey k = lockClass != null ? lockClass : FunctionKeys.FUNCTION_KEYS.get(function.getClass());
             m = new LockMap("(work_completion)" + name, k);
             LockMap won = (LockMap) MAP.compareAndExchange(this, null, m); // volatile CAS: exactly one map per item
             if (won != null) {

@@ -47,7 +47,6 @@ public final class WorkQueue implements Executor, AutoCloseable {
     /** Kernel WQ_MAX_ACTIVE. */
     public static final int MAX_ACTIVE = 2048;
 
-    private static final System.Logger LOG = System.getLogger("org.workqueue4j");
 
     private final WorkQueues runtime;
     private final WorkqueueStruct wq;
@@ -59,16 +58,18 @@ public final class WorkQueue implements Executor, AutoCloseable {
     /** Numbers the tasks of execute() and the executor views that have no name of their own. */
     private final AtomicLong taskSeq = new AtomicLong();
     /** Whether a class overrides Object.toString (a lambda or a plain class does not). */
-    private static final ClassValue<Boolean> NAMED = new ClassValue<>() {
-        @Override
-        protected Boolean computeValue(Class<?> type) {
-            try {
-                return !type.isHidden() && type.getMethod("toString").getDeclaringClass() != Object.class;
-            } catch (NoSuchMethodException impossible) {
-                return false;
+    private static final class Named { // a holder: only task names need it, not every queue's start-up
+        static final ClassValue<Boolean> NAMED = new ClassValue<>() {
+            @Override
+            protected Boolean computeValue(Class<?> type) {
+                try {
+                    return !type.isHidden() && type.getMethod("toString").getDeclaringClass() != Object.class;
+                } catch (NoSuchMethodException impossible) {
+                    return false;
+                }
             }
-        }
-    };
+        };
+    }
 
     private WorkQueue(Builder b, WorkQueues runtime, boolean system) {
         this.runtime = runtime;
@@ -103,7 +104,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
             return DEFAULT_MAX_ACTIVE;
         }
         if (n == 0 || n > MAX_ACTIVE) {
-            LOG.log(Level.WARNING, "workqueue: max_active {0} requested for {1} is out of range, clamping between 1 and {2}",
+            org.workqueue4j.internal.Log.get().log(Level.WARNING, "workqueue: max_active {0} requested for {1} is out of range, clamping between 1 and {2}",
                     String.valueOf(n), name, String.valueOf(MAX_ACTIVE)); // strings: MessageFormat would print "5,000"
             return n == 0 ? 1 : MAX_ACTIVE;
         }
@@ -205,7 +206,9 @@ public final class WorkQueue implements Executor, AutoCloseable {
     }
 
     private boolean queueOnChecked(int cpu, Work work) {
-        Objects.requireNonNull(work, () -> "work queued on '" + name() + "'");
+        if (work == null) {
+            throw new NullPointerException("work queued on '" + name() + "'");
+        }
         if (!wq.queue(cpu, work.node)) {
             wq.checkPendingHere(work.node, true);
             return false;
@@ -246,13 +249,17 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * @throws IllegalArgumentException if {@code cpu} is not in [0, cpus), or the delay is bad
      */
     public boolean queueDelayedOn(int cpu, DelayedWork work, Duration delay) {
-        Objects.requireNonNull(work, () -> "delayed work queued on '" + name() + "'");
+        if (work == null) {
+            throw new NullPointerException("delayed work queued on '" + name() + "'");
+        }
         checkCpu(cpu, work);
         return queueDelayedChecked(cpu, work, delay);
     }
 
     private boolean queueDelayedChecked(int cpu, DelayedWork work, Duration delay) {
-        Objects.requireNonNull(work, () -> "delayed work queued on '" + name() + "'");
+        if (work == null) {
+            throw new NullPointerException("delayed work queued on '" + name() + "'");
+        }
         return queueDelayedNanos(cpu, work, checkDelay(work, delay));
     }
 
@@ -274,10 +281,13 @@ public final class WorkQueue implements Executor, AutoCloseable {
      *                                  after {@link Work#cancel()}.
      */
     public boolean modDelayed(DelayedWork work, Duration delay) {
-        Objects.requireNonNull(work, () -> "delayed work modified on '" + name() + "'");
+        if (work == null) {
+            throw new NullPointerException("delayed work modified on '" + name() + "'");
+        }
         long nanos = checkDelay(work, delay);
         wq.checkAccepting(work.node, nanos == 0);
         wq.checkNotRunningElsewhere(work.node); // before taking a pending instance back
+        startTimerFor(nanos);
         int r = Pending.grab(work.node);
         boolean armed = false;
         try {
@@ -320,7 +330,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * says nothing in a dump or a report).
      */
     String taskName(Object task) {
-        if (NAMED.get(task.getClass())) {
+        if (Named.NAMED.get(task.getClass())) {
             String s = String.valueOf(task);
             if (!s.isEmpty()) {
                 return s;
@@ -336,6 +346,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * @throws IllegalStateException as {@link #queueDelayed}
      */
     boolean queueDelayedNanos(int cpu, DelayedWork work, long nanos) {
+        startTimerFor(nanos);
         if (!wq.claimForArm(work.node)) {
             wq.checkPendingHere(work.node, false);
             return false;
@@ -349,8 +360,21 @@ public final class WorkQueue implements Executor, AutoCloseable {
         return true;
     }
 
+    /**
+     * The runtime's timer thread starts with the first delayed item (a zero delay needs none).
+     * Called before the item is claimed or taken back, with no lock held: a thread factory that
+     * fails here changes nothing (its exception propagates).
+     */
+    private void startTimerFor(long nanos) {
+        if (nanos != 0) {
+            runtime.engine().timer().start();
+        }
+    }
+
     private long checkDelay(DelayedWork work, Duration delay) {
-        Objects.requireNonNull(delay, () -> "delay of work '" + work.name() + "' on '" + name() + "'");
+        if (delay == null) {
+            throw new NullPointerException("delay of work '" + work.name() + "' on '" + name() + "'");
+        }
         if (delay.isNegative()) {
             throw new IllegalArgumentException("negative delay " + delay + " for work '" + work.name()
                     + "' on queue '" + name() + "'");
@@ -371,7 +395,9 @@ public final class WorkQueue implements Executor, AutoCloseable {
      */
     @Override
     public void execute(Runnable command) {
-        Objects.requireNonNull(command, () -> "command executed on '" + name() + "'");
+        if (command == null) {
+            throw new NullPointerException("command executed on '" + name() + "'");
+        }
         try {
             queue(new Work(taskName(command), command));
         } catch (IllegalStateException e) {
@@ -512,6 +538,11 @@ public final class WorkQueue implements Executor, AutoCloseable {
         if (system && !runtime.isClosing()) {
             throw new IllegalStateException("system queue '" + name() + "' cannot be destroyed; close its runtime");
         }
+        wq.destroy();
+    }
+
+    /** Destroys a system queue that lost the race to be published (it never had an item). */
+    void discardUnused() {
         wq.destroy();
     }
 

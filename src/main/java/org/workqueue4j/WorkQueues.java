@@ -19,21 +19,56 @@ import org.workqueue4j.lockdep.LockDependencyValidator;
  * <p>Thread-safe: every method may be called from any thread.
  */
 public final class WorkQueues implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("org.workqueue4j");
     private static final AtomicReference<WorkQueues> GLOBAL = new AtomicReference<>();
     private static final java.util.concurrent.atomic.AtomicInteger RUNTIMES = new java.util.concurrent.atomic.AtomicInteger();
 
-    static final UncaughtWorkHandler LOGGING_HANDLER = (q, w, e) -> LOG.log(Level.ERROR,
-            "workqueue: work '" + (w == null ? "?" : w.name()) + "' on queue '" + (q == null ? "?" : q.name())
-                    + "' threw " + e, e);
+    /** The default uncaught-work handler: logs at ERROR with the queue and work names. */
+    static final UncaughtWorkHandler LOGGING_HANDLER = new Handlers(null);
+
+    /*
+     * Start-up path: a named class, not lambdas. Each lambda or method reference costs a class
+     * spun by LambdaMetafactory on first use (a millisecond or more while the JVM is cold), and
+     * every class loaded from the jar costs about half a millisecond at start-up: one class
+     * serves as the default handler and as the engine's sink.
+     */
+    private static final class Handlers implements UncaughtWorkHandler, WqRuntime.ExceptionSink {
+        /** The user's handler for the sink; null: this is the logging handler. */
+        private final @Nullable UncaughtWorkHandler handler;
+
+        Handlers(@Nullable UncaughtWorkHandler handler) {
+            this.handler = handler;
+        }
+
+        @Override
+        public void uncaught(@Nullable WorkQueue q, @Nullable Work w, Throwable e) {
+            org.workqueue4j.internal.Log.get().log(Level.ERROR, "workqueue: work '" + (w == null ? "?" : w.name())
+                    + "' on queue '" + (q == null ? "?" : q.name()) + "' threw " + e, e);
+        }
+
+        /** As the engine's sink: hands (queue, node, error) to the user's handler as (WorkQueue, Work, error). */
+        @Override
+        public void uncaught(org.workqueue4j.internal.WorkqueueStruct wq, org.workqueue4j.internal.WorkNode n, Throwable e) {
+            UncaughtWorkHandler h = handler != null ? handler : this;
+            h.uncaught((WorkQueue) wq.api(), ItemNode.workOf(n), e);
+        }
+    }
 
     private final WorkQueuesConfig config;
     private final WqRuntime engine;
-    private final WorkQueue system;
-    private final WorkQueue systemHighPri;
-    private final WorkQueue systemLong;
-    private final WorkQueue systemUnbound;
-    private final WorkQueue systemFreezable;
+    /*
+     * System queues are made on first use (a runtime that never touches events_long has none),
+     * published by compareAndExchange on `systemQueues` (volatile semantics: a reader that sees
+     * a queue sees it fully built). Two first users may both build one; the loser destroys its
+     * own, never-used queue (LazyQueueHolder's CAS_DISCARD) and uses the winner's. No lock: the
+     * build may call the user's thread factory (the manager starts with the first queue).
+     */
+    private static final int EVENTS = 0;
+    private static final int EVENTS_HIGHPRI = 1;
+    private static final int EVENTS_LONG = 2;
+    private static final int EVENTS_UNBOUND = 3;
+    private static final int EVENTS_FREEZABLE = 4;
+    private final java.util.concurrent.atomic.AtomicReferenceArray<WorkQueue> systemQueues =
+            new java.util.concurrent.atomic.AtomicReferenceArray<>(5);
     private volatile boolean closing;
     /** Claimed by the one close() that does the work; the others wait for {@link #closedLatch}. */
     private final java.util.concurrent.atomic.AtomicBoolean closeClaimed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -47,16 +82,10 @@ public final class WorkQueues implements AutoCloseable {
         UncaughtWorkHandler h = config.uncaughtWorkHandler;
         this.engine = new WqRuntime(config.name != null ? config.name : defaultName, config.cpus, config.threadFactory,
                 config.idleTimeout,
-                (wq, n, e) -> h.uncaught((WorkQueue) wq.api(), ItemNode.workOf(n), e),
+                new Handlers(h),
                 config.cpuIntensiveThreshold, config.watchdogThreshold, config.reportListener,
                 config.validator, config.flushAnnotation, config.maxWorkers);
         try {
-            system = WorkQueue.createSystem(WorkQueue.builder("events").runtime(this), this);
-            systemHighPri = WorkQueue.createSystem(WorkQueue.builder("events_highpri").highPriority().runtime(this), this);
-            systemLong = WorkQueue.createSystem(WorkQueue.builder("events_long").runtime(this), this);
-            systemUnbound = WorkQueue.createSystem(WorkQueue.builder("events_unbound").unbound()
-                    .maxActive(WorkQueue.MAX_ACTIVE).runtime(this), this);
-            systemFreezable = WorkQueue.createSystem(WorkQueue.builder("events_freezable").freezable().runtime(this), this);
             jmxName = config.jmx ? registerMxBean(engine.name()) : null;
         } catch (Throwable e) {
             engine.abandon(); // a failed create leaves no thread behind
@@ -101,9 +130,12 @@ public final class WorkQueues implements AutoCloseable {
     }
 
     /**
-     * An isolated runtime; close it when done. If it cannot be built (the thread factory
-     * throws for the timer or monitor thread) the exception propagates and no thread of it is
-     * left running.
+     * An isolated runtime; close it when done. Creating it starts no thread and calls no thread
+     * factory: the runtime's threads start when first needed (the manager with the first queue,
+     * a pool's workers with its first item, the monitor once there are workers or waits to
+     * watch, the timer with the first delayed item, each system queue on first use), and
+     * {@link #close()} joins every one of them. If it cannot be built the exception propagates
+     * and nothing of it is left behind.
      *
      * @param config the settings
      * @return the new runtime
@@ -116,7 +148,7 @@ public final class WorkQueues implements AutoCloseable {
     /**
      * An isolated runtime with the defaults.
      *
-     * @return a new runtime with its own pools, timer and system queues
+     * @return a new runtime with its own pools, timer and system queues (made on first use)
      */
     public static WorkQueues create() {
         return create(WorkQueuesConfig.defaults());
@@ -154,29 +186,80 @@ public final class WorkQueues implements AutoCloseable {
         return WorkQueue.builder(name).runtime(this);
     }
 
-    /** {@return the "events" queue: per-CPU, the default queue for short items (kernel system_percpu_wq)} */
+    /**
+     * The "events" queue: per-CPU, the default queue for short items (kernel system_percpu_wq).
+     * Each system queue is created on first use; every caller gets the same queue. Like any
+     * first queue of a runtime, the first one made starts the runtime's manager and monitor
+     * threads with the thread factory, on the calling thread.
+     *
+     * @return the queue
+     * @throws IllegalStateException if the runtime is closed and the queue was never used
+     */
     public WorkQueue system() {
-        return system;
+        return systemQueue(EVENTS);
     }
 
-    /** {@return the "events_highpri" queue (kernel system_highpri_wq)} */
+    /**
+     * The "events_highpri" queue (kernel system_highpri_wq); created on first use.
+     *
+     * @return the queue
+     * @throws IllegalStateException if the runtime is closed and the queue was never used
+     */
     public WorkQueue systemHighPri() {
-        return systemHighPri;
+        return systemQueue(EVENTS_HIGHPRI);
     }
 
-    /** {@return the "events_long" queue, for items that may run long (kernel system_long_wq)} */
+    /**
+     * The "events_long" queue, for items that may run long (kernel system_long_wq); created on
+     * first use.
+     *
+     * @return the queue
+     * @throws IllegalStateException if the runtime is closed and the queue was never used
+     */
     public WorkQueue systemLong() {
-        return systemLong;
+        return systemQueue(EVENTS_LONG);
     }
 
-    /** {@return the "events_unbound" queue, max_active 2048 (kernel system_dfl_wq)} */
+    /**
+     * The "events_unbound" queue, max_active 2048 (kernel system_dfl_wq); created on first use.
+     *
+     * @return the queue
+     * @throws IllegalStateException if the runtime is closed and the queue was never used
+     */
     public WorkQueue systemUnbound() {
-        return systemUnbound;
+        return systemQueue(EVENTS_UNBOUND);
     }
 
-    /** {@return the "events_freezable" queue (kernel system_freezable_wq)} */
+    /**
+     * The "events_freezable" queue (kernel system_freezable_wq); created on first use.
+     *
+     * @return the queue
+     * @throws IllegalStateException if the runtime is closed and the queue was never used
+     */
     public WorkQueue systemFreezable() {
-        return systemFreezable;
+        return systemQueue(EVENTS_FREEZABLE);
+    }
+
+    private WorkQueue systemQueue(int which) {
+        WorkQueue q = systemQueues.get(which); // volatile read: pairs with the publishing CAS
+        if (q != null) {
+            return q;
+        }
+        WorkQueue.Builder b;
+        switch (which) {
+            case EVENTS -> b = WorkQueue.builder("events");
+            case EVENTS_HIGHPRI -> b = WorkQueue.builder("events_highpri").highPriority();
+            case EVENTS_LONG -> b = WorkQueue.builder("events_long");
+            case EVENTS_UNBOUND -> b = WorkQueue.builder("events_unbound").unbound().maxActive(WorkQueue.MAX_ACTIVE);
+            default -> b = WorkQueue.builder("events_freezable").freezable();
+        }
+        WorkQueue mine = WorkQueue.createSystem(b.runtime(this), this);
+        WorkQueue winner = systemQueues.compareAndExchange(which, null, mine); // volatile CAS: publishes mine
+        if (winner == null) {
+            return mine;
+        }
+        mine.discardUnused(); // lost the race: ours never had an item
+        return winner;
     }
 
     /**
@@ -186,7 +269,7 @@ public final class WorkQueues implements AutoCloseable {
      * @return false if the item was already pending (or is disabled), true if it was queued
      */
     public boolean schedule(Work work) {
-        return system.queue(work);
+        return system().queue(work);
     }
 
     /**
@@ -198,6 +281,7 @@ public final class WorkQueues implements AutoCloseable {
      */
     public void scheduleOnEachCpu(Runnable fn) {
         Objects.requireNonNull(fn, "fn");
+        WorkQueue system = system();
         Work[] works = new Work[cpus()];
         for (int cpu = 0; cpu < works.length; cpu++) {
             works[cpu] = new Work("schedule_on_each_cpu/" + cpu, fn);
@@ -300,7 +384,7 @@ public final class WorkQueues implements AutoCloseable {
         return engine.name();
     }
 
-    /** {@return the live queues of this runtime, system queues included} */
+    /** {@return the live queues of this runtime, system queues included once used (they are made on first use)} */
     public List<WorkQueue> queues() {
         return engine.queues().stream().map(wq -> (WorkQueue) wq.api()).toList();
     }

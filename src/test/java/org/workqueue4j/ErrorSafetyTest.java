@@ -180,6 +180,7 @@ class ErrorSafetyTest {
             }
         };
         TimerQueue timer = q.runtime().engine().timer();
+        timer.start(); // the first delayed item starts it (WorkQueue.queueDelayed); armed by hand here
         assertThat(bomb.casState(0, WorkNode.PENDING)).isTrue();
         assertThat(timer.arm(bomb, q.engine(), 0, 1)).isTrue();
         await().atMost(BOUND).until(() -> !bomb.isPendingBit());

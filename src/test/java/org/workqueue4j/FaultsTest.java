@@ -123,8 +123,8 @@ class FaultsTest {
             return base.newThread(r);
         };
         try (TestRuntime rt = new TestRuntime(2, b -> { }, flaky)) {
-            armed.set(true);
-            WorkQueue q = rt.queue("flaky").unbound().build();
+            WorkQueue q = rt.queue("flaky").unbound().build(); // starts the manager and monitor
+            armed.set(true); // then the workers' creations fail now and then
             int n = 4;
             CountDownLatch allRunning = new CountDownLatch(n); // needs n workers at once
             for (int i = 0; i < n; i++) {

@@ -65,6 +65,9 @@ final class ModelCheckedQueue {
                 .build());
         q = rt.queueBuilder("mc").unbound().freezable().maxActive(QueueModelCheckTest.INITIAL_MAX_ACTIVE).build();
         wq = q.engine();
+        // The timer thread starts with the first delayed item: start it here, before the checked
+        // operations, as create() once did (a thread made inside an operation is the checker's to run).
+        rt.engine().timer().start();
         for (int i = 0; i < 2; i++) {
             int id = i;
             items[i] = new Work("item" + i, () -> ran(id));

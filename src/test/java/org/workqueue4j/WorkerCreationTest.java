@@ -70,6 +70,7 @@ class WorkerCreationTest {
     void aSlowThreadFactoryBlocksNoProducer() throws Exception {
         GatedFactory f = new GatedFactory();
         try (TestRuntime t = new TestRuntime(2, b -> { }, f)) {
+            t.rt.system(); // made on first use, starting the manager and monitor: before the gate
             f.arm();
             CountDownLatch ran = new CountDownLatch(2);
             Thread p1 = new Thread(() -> t.rt.system().queueOn(0, new Work("w1", ran::countDown)), "p1");

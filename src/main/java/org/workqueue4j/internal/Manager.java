@@ -31,7 +31,8 @@ final class Manager implements Runnable {
     private final WqRuntime runtime;
     private volatile boolean requested;
     private volatile boolean stopped;
-    Thread thread;
+    /** Started when the runtime's first queue is created (a queue's first item needs a worker). */
+    OnDemandThread thread;
 
     Manager(WqRuntime runtime) {
         this.runtime = runtime;
@@ -40,12 +41,15 @@ final class Manager implements Runnable {
     /** Some pool needs a worker: scan soon. Safe under a pool lock (a volatile write and an unpark). */
     void request() {
         requested = true;
-        LockSupport.unpark(thread);
+        thread.unpark();
     }
 
-    void stop() {
+    /** Stops the manager: it starts no more; returns its thread to join, or null if it never started. */
+    Thread stop() {
+        Thread t = thread.stop();
         stopped = true;
-        LockSupport.unpark(thread);
+        thread.unpark();
+        return t;
     }
 
     @Override

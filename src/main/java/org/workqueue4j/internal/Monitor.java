@@ -49,7 +49,8 @@ final class Monitor implements Runnable {
     private final long watchdogNanos;
     private volatile boolean parkedIdle;
     private volatile boolean stopped;
-    Thread thread;
+    /** Started with the runtime's first queue, after the manager. */
+    OnDemandThread thread;
     /** Test seam: run on the monitor thread at the start of each idle re-check; null in production. */
     volatile Runnable idleRecheckHook;
 
@@ -74,13 +75,16 @@ final class Monitor implements Runnable {
     void noteBusy() {
         if (parkedIdle) {
             parkedIdle = false;
-            LockSupport.unpark(thread);
+            thread.unpark(); // before the start: the monitor's first scan comes without a wake-up
         }
     }
 
-    void stop() {
+    /** Stops the monitor: it starts no more; returns its thread to join, or null if it never started. */
+    Thread stop() {
+        Thread t = thread.stop();
         stopped = true;
-        LockSupport.unpark(thread);
+        thread.unpark();
+        return t;
     }
 
 
@@ -228,6 +232,7 @@ final class Monitor implements Runnable {
             }
             if (create) {
                 busy = true;
+                startManager();
                 runtime.manager().request(); // the manager thread calls the factory, with no pool lock held
             }
         }
@@ -251,6 +256,20 @@ final class Monitor implements Runnable {
             }
         }
         return busy;
+    }
+
+    /**
+     * The manager starts with the first queue; if that start failed on one thread while another
+     * built a queue meanwhile (its start found the first one in flight and went on), the manager
+     * may be missing: start it here, with no lock held. A failure was thrown to the builder that
+     * hit it; here it is retried on the next tick.
+     */
+    private void startManager() {
+        try {
+            runtime.manager().thread.start();
+        } catch (RuntimeException | Error retriedNextTick) {
+            // the thread factory fails: the watchdog reports the stalled pool meanwhile
+        }
     }
 
     private static String stallHeader(WorkerPool p, long now) {

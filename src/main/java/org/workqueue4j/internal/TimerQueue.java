@@ -10,8 +10,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * The runtime's one timer for delayed work (kernel: the per-CPU timer wheel behind
  * {@code delayed_work::timer}).
  */
-public final class TimerQueue {
-    private static final System.Logger LOG = System.getLogger("org.workqueue4j");
+public final class TimerQueue implements Runnable {
 
     /*
      * Implementation Overview
@@ -48,20 +47,32 @@ public final class TimerQueue {
     private final Condition tick = lock.newCondition();
     private WorkNode[] heap = new WorkNode[16];
     private int size;
-    private final Thread thread;
+    /** Started by the first delayed item armed (see {@link #start()}). */
+    private final OnDemandThread thread;
     private volatile boolean stopped;
     /** The popped node the timer thread is queueing; volatile: its clear publishes the landing. */
     private volatile WorkNode firing;
     private final WqRuntime runtime;
 
-    /** Makes (does not start) the timer thread; the thread factory's failure propagates. */
+    /** Makes neither the timer thread nor anything else a runtime that never arms a timer pays for. */
     TimerQueue(WqRuntime runtime) {
         this.runtime = runtime;
-        this.thread = runtime.newThread(this::loop, "kworker/timer");
+        this.thread = new OnDemandThread(runtime, this, "kworker/timer");
     }
 
-    void start() {
+    /**
+     * Starts the timer thread if it is not running yet. Called before a delayed item is armed,
+     * with no engine lock held; the thread factory's failure propagates (nothing is armed then).
+     * After the runtime began closing it starts nothing (the queues refuse items then).
+     */
+    public void start() {
         thread.start();
+    }
+
+    /** The timer thread's body (this object, not a method reference: no lambda class at start-up). */
+    @Override
+    public void run() {
+        loop();
     }
 
     /**
@@ -210,7 +221,9 @@ public final class TimerQueue {
         }
     }
 
-    void stop() {
+    /** Stops the timer: it starts no more; returns its thread to join, or null if it never started. */
+    Thread stop() {
+        Thread t = thread.stop();
         stopped = true;
         lock.lock();
         try {
@@ -218,10 +231,12 @@ public final class TimerQueue {
         } finally {
             lock.unlock();
         }
+        return t;
     }
 
+    /** {@return the timer thread once started, else null} */
     Thread thread() {
-        return thread;
+        return thread.thread();
     }
 
     private void loop() {
@@ -231,7 +246,7 @@ public final class TimerQueue {
             } catch (Throwable e) {
                 // An Error in the timer's own code (the heap lock is released by its finally):
                 // the timer must outlive it, or every armed item would wait forever.
-                LOG.log(System.Logger.Level.ERROR, "workqueue: timer thread survived an error", e);
+                Log.get().log(System.Logger.Level.ERROR, "workqueue: timer thread survived an error", e);
             }
         }
     }

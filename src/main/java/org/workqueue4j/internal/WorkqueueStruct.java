@@ -79,7 +79,6 @@ public final class WorkqueueStruct {
     static final int DESTROYING = 1 << 1;
     static final int DESTROYED = 1 << 2;
 
-    private static final System.Logger LOG = System.getLogger("org.workqueue4j");
 
     private static final VarHandle USED;
 
@@ -932,7 +931,7 @@ public final class WorkqueueStruct {
                     return true;
                 }
                 if (tries == 10 || (tries % 100 == 0 && tries <= 1000)) {
-                    LOG.log(Level.WARNING, "workqueue {0}: drain isn''t complete after {1} tries", name, tries);
+                    Log.get().log(Level.WARNING, "workqueue {0}: drain isn''t complete after {1} tries", name, tries);
                 }
             }
         } finally {

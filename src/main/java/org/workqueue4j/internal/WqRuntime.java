@@ -24,7 +24,6 @@ public final class WqRuntime {
         void uncaught(WorkqueueStruct wq, WorkNode work, Throwable error);
     }
 
-    private static final System.Logger LOG = System.getLogger("org.workqueue4j");
 
     private final String name;
     /** "wq-<name>/": every thread of this runtime is named with it. */
@@ -62,9 +61,9 @@ public final class WqRuntime {
     private volatile boolean latencyStats;
 
     /**
-     * Builds the pools and starts the timer and monitor threads. If making or starting a
-     * thread fails, every thread already started is stopped and joined before the exception
-     * propagates: a failed construction leaves nothing behind.
+     * Builds the pools. Starts no thread and calls no thread factory: the manager and the
+     * monitor start with the first queue, the timer with the first delayed item (see
+     * {@link OnDemandThread}).
      */
     public WqRuntime(String name, int cpus, ThreadFactory threadFactory, Duration idleTimeout, ExceptionSink sink,
                      Duration cpuIntensiveThreshold, Duration watchdogThreshold, Consumer<String> reportListener,
@@ -88,21 +87,12 @@ public final class WqRuntime {
             new WorkerPool(this, cpus * 2, -1, false),
             new WorkerPool(this, cpus * 2 + 1, -1, true),
         };
-        // Make both threads before starting either, so a factory failure leaves nothing running.
-        hungWaits = new HungWaits(!watchdogThreshold.isZero());
         monitor = new Monitor(this, cpuIntensiveThreshold.toNanos(), watchdogThreshold.toNanos());
+        monitor.thread = new OnDemandThread(this, monitor, "kworker/monitor");
+        hungWaits = new HungWaits(!watchdogThreshold.isZero());
         manager = new Manager(this);
+        manager.thread = new OnDemandThread(this, manager, "kworker/manager");
         timer = new TimerQueue(this);
-        monitor.thread = newThread(monitor, "kworker/monitor");
-        manager.thread = newThread(manager, "kworker/manager");
-        try {
-            timer.start();
-            monitor.thread.start();
-            manager.thread.start();
-        } catch (Throwable e) {
-            abandon();
-            throw e;
-        }
     }
 
     Manager manager() {
@@ -170,17 +160,31 @@ public final class WqRuntime {
     }
 
     /**
-     * Stops and joins the timer and monitor threads of a runtime whose construction failed
-     * after this constructor returned (the public runtime's own setup threw).
+     * Stops and joins the runtime threads of a runtime whose construction failed after this
+     * constructor returned (the public runtime's own setup threw); none starts afterwards.
      */
     public void abandon() {
-        closed = true;
-        timer.stop();
-        monitor.stop();
-        manager.stop();
-        joinUninterruptibly(timer.thread());
-        joinUninterruptibly(monitor.thread);
-        joinUninterruptibly(manager.thread);
+        synchronized (freezer) { // as close(): no queue is registered after this
+            closed = true;
+        }
+        for (Thread t : stopRuntimeThreads()) {
+            joinUninterruptibly(t);
+        }
+    }
+
+    /**
+     * Stops the timer, the monitor and the manager: none of them starts after this returns.
+     *
+     * @return those that had started, to be joined
+     */
+    private List<Thread> stopRuntimeThreads() {
+        List<Thread> started = new ArrayList<>(3);
+        for (Thread t : new Thread[] {timer.stop(), monitor.stop(), manager.stop()}) {
+            if (t != null) {
+                started.add(t);
+            }
+        }
+        return started;
     }
 
     /** Joins {@code t} (not the calling thread, not a never-started one); keeps an interrupt for the return. */
@@ -205,7 +209,7 @@ public final class WqRuntime {
             return w.runtime() == this;
         }
         Thread self = Thread.currentThread();
-        return self == timer.thread() || self == monitor.thread || self == manager.thread;
+        return self == timer.thread() || self == monitor.thread.thread() || self == manager.thread.thread();
     }
 
     /**
@@ -227,12 +231,12 @@ public final class WqRuntime {
 
     /** Logs a runtime report (worker creation failure, lockup) and hands it to the listener. */
     void report(String text) {
-        LOG.log(Level.ERROR, text);
+        Log.get().log(Level.ERROR, text);
         if (reportListener != null) {
             try {
                 reportListener.accept(text);
             } catch (Throwable t) {
-                LOG.log(Level.ERROR, "workqueue: report listener failed", t);
+                Log.get().log(Level.ERROR, "workqueue: report listener failed", t);
             }
         }
     }
@@ -332,6 +336,13 @@ public final class WqRuntime {
         if (closed) {
             throw closedFor(spec.name());
         }
+        // A queue's items need workers, which the manager makes, and a queue is something to
+        // watch (concurrency management, mayday timer, watchdog, hung waits, creation retries
+        // and failure reports must not depend on making a thread later, when the factory may
+        // fail): start both now, with no lock held, so that a factory failure refuses the queue
+        // before anything of it exists.
+        manager.thread.start();
+        monitor.thread.start();
         WorkqueueStruct wq = new WorkqueueStruct(this, api, spec);
         boolean refused;
         // A freeze or thaw either sees the new queue or is seen by it; and close() sets `closed`
@@ -377,7 +388,12 @@ public final class WqRuntime {
         }
         t.setName(threadPrefix + name);
         t.setDaemon(true);
-        made.removeIf(th -> th.getState() == Thread.State.TERMINATED); // creation is rare: keep it small
+        // Creation is rare: keep it small (a loop, not removeIf with a lambda: no class to spin at start-up).
+        for (java.util.Iterator<Thread> it = made.iterator(); it.hasNext(); ) {
+            if (it.next().getState() == Thread.State.TERMINATED) {
+                it.remove();
+            }
+        }
         made.add(t);
         return t;
     }
@@ -467,7 +483,7 @@ public final class WqRuntime {
         try {
             sink.uncaught(wq, n, t);
         } catch (Throwable t2) {
-            LOG.log(Level.ERROR, "workqueue: uncaught-work handler failed", t2);
+            Log.get().log(Level.ERROR, "workqueue: uncaught-work handler failed", t2);
         }
     }
 
@@ -531,13 +547,8 @@ public final class WqRuntime {
             }
             wq.refuseAll(); // not drained: refuse new items, report armed timers
         }
-        timer.stop();
-        monitor.stop();
-        manager.stop();
-        List<Thread> threads = new ArrayList<>();
-        threads.add(timer.thread());
-        threads.add(monitor.thread);
-        threads.add(manager.thread);
+        List<Thread> threads = stopRuntimeThreads(); // those never started never will
+        TestHooks.at("close.stopped", this);
         for (WorkerPool p : allPools()) {
             p.stop();
         }

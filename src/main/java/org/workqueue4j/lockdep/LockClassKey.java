@@ -18,7 +18,10 @@ public final class LockClassKey {
     /** Keys interned by construction site; see {@link #forCallSite(String)}. */
     private static final ConcurrentHashMap<String, LockClassKey> CALL_SITE_KEYS = new ConcurrentHashMap<>();
 
-    private static final StackWalker WALKER = StackWalker.getInstance();
+    /** A holder: creating a StackWalker loads its options and enum reflection, which plain keys never need. */
+    private static final class Walker {
+        static final StackWalker WALKER = StackWalker.getInstance();
+    }
 
     private final String name;
 
@@ -46,7 +49,7 @@ public final class LockClassKey {
      */
     public static LockClassKey forCallSite(String prefix) {
         Objects.requireNonNull(prefix, "prefix");
-        String site = WALKER.walk(frames -> frames
+        String site = Walker.WALKER.walk(frames -> frames
                 .filter(f -> !f.getClassName().equals(LockClassKey.class.getName()))
                 .findFirst()
                 .map(f -> f.getClassName() + "." + f.getMethodName() + ":" + f.getLineNumber())

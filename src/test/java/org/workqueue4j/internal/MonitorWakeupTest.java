@@ -54,7 +54,8 @@ class MonitorWakeupTest {
      * re-check reaches it): returns once the monitor waits for that lock.
      */
     private static void parkRecheckOnLock(Monitor mon, ReentrantLock held) {
-        Thread mt = mon.thread;
+        mon.thread.start(); // started on demand (a wait or the manager's first worker): here by hand
+        Thread mt = mon.thread.thread();
         Awaitility.await().atMost(Duration.ofSeconds(BOUND_S))
                 .until(() -> mt.getState() == Thread.State.TIMED_WAITING || mt.getState() == Thread.State.WAITING);
         CountDownLatch reached = new CountDownLatch(1);
@@ -105,7 +106,7 @@ class MonitorWakeupTest {
             }));
             queueOn(q, 0, new TestNode("b", bRan::countDown));
             await(aStarted); // the worker called noteBusy() before running "a"
-            Thread mt = mon.thread;
+            Thread mt = mon.thread.thread();
             Awaitility.await().atMost(Duration.ofSeconds(BOUND_S))
                     .until(() -> last.hasQueuedThread(mt) && mt.getState() == Thread.State.WAITING);
             last.unlock();
@@ -141,6 +142,6 @@ class MonitorWakeupTest {
         last.unlock();
         closer.join(TimeUnit.SECONDS.toMillis(BOUND_S));
         assertThat(closer.isAlive()).isFalse();
-        assertThat(mon.thread.isAlive()).as("kworker/monitor alive after close() returned").isFalse();
+        assertThat(mon.thread.thread().isAlive()).as("kworker/monitor alive after close() returned").isFalse();
     }
 }

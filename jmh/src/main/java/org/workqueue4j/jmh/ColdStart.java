@@ -28,6 +28,13 @@ import org.workqueue4j.WorkQueues;
  *
  * runs 30 fresh JVMs per side, alternating, and prints the medians and the ratio (target: wq ≤ 2× TPE).
  * {@code ColdStart wq} or {@code ColdStart tpe} is one measurement in this JVM (the child's job).
+ *
+ * <p>Fair by construction: both children are the same command (same JVM, flags and class path:
+ * this shaded jar, already open when {@code main} runs), the clock starts after the JVM's own
+ * start-up and before the first library (or {@code ThreadPoolExecutor}) class is touched, so the
+ * library's class loading counts; each side runs one user lambda, so each pays the JVM's first
+ * lambda bootstrap once; neither side's shutdown is timed. On a machine shared with other work
+ * the medians move a lot from run to run; compare the two sides of one run only.
  */
 public final class ColdStart {
     private ColdStart() {
