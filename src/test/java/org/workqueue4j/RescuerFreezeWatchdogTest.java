@@ -54,7 +54,9 @@ class RescuerFreezeWatchdogTest {
             assertThat(ran.sum()).isEqualTo(10_000);
             assertThat(q.stats().rescued()).isEqualTo(10_000);
             assertThat(q.stats().mayday()).isPositive();
-            assertThat(t.reports).anyMatch(r -> r.contains("failed to create a worker"));
+            // Reported by the monitor on its tick, not necessarily before the flush returns.
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> t.reports.stream().anyMatch(r -> r.contains("failed to create a worker")));
             failing.set(false);
         }
     }

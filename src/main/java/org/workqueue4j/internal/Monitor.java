@@ -152,6 +152,12 @@ final class Monitor implements Runnable {
             boolean create = false;
             p.lock.lock();
             try {
+                if (p.inboxHint != 0) {
+                    // Items pushed lock-free behind a running (perhaps blocked) worker are pending
+                    // work too: land them, and wake a worker if none runs, before the checks below
+                    // (concurrency management, mayday, watchdog) look at the worklist.
+                    p.kick();
+                }
                 if (!p.worklist.isEmpty()) {
                     busy = true;
                 }
