@@ -470,7 +470,10 @@ public final class WorkqueueStruct {
      * The push made the inbox non-empty: store the pool's hint (volatile), then read whether a
      * worker is seeking or running (volatile); if none, wake one (WorkerPool's handshake). The
      * node has landed: an Error here goes to the uncaught-work handler (queue() returned true
-     * truthfully; the next kick or worker that lands the pool's inboxes runs it).
+     * truthfully). The signal is still owed then: every later push on the non-empty inbox is a
+     * PUSH_MORE that signals nobody, so a dropped signal would strand this node and all behind
+     * it until some unrelated event landed the inbox. The catch stores the hint (volatile) and
+     * wakes the pool once more, unconditionally (a spare kick is harmless).
      */
     private void signal(WorkerPool pool, WorkNode n) {
         try {
@@ -480,6 +483,12 @@ public final class WorkqueueStruct {
                 pool.wakeForInbox();
             }
         } catch (Throwable e) {
+            pool.inboxHint = 1;
+            try {
+                pool.wakeForInbox();
+            } catch (Throwable again) {
+                e.addSuppressed(again); // the hint stays set: the next worker or monitor tick lands it
+            }
             runtime.uncaught(this, n, e);
         }
     }
