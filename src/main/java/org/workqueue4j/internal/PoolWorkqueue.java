@@ -158,9 +158,12 @@ final class PoolWorkqueue {
      * @return true if some node went on the pool's worklist (the caller kicks)
      */
     boolean takeInbox() {
-        // Acquire load as a filter only (saves the RMW when empty): a push it does not see is
-        // ordered after this look and left for the next taker. Closed inboxes are empty.
-        if (inboxClosers > 0 || INBOX.getAcquire(this) == null) {
+        // Volatile load as a filter only (saves the RMW when empty). Volatile, not acquire: the
+        // taker's volatile clear of inboxHint comes before it, and a push whose hint store came
+        // before that clear must be seen here; only a volatile read is ordered after the clear in
+        // the synchronization order (a push it does not see stores the hint again after it, for
+        // the next taker). Closed inboxes are empty.
+        if (inboxClosers > 0 || INBOX.getVolatile(this) == null) {
             return false;
         }
         return takeAndLand(null);
