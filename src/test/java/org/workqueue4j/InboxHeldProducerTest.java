@@ -16,6 +16,9 @@ import org.workqueue4j.internal.TestHooks;
  * has not signalled yet (held at {@code queue.pushedFirst}, after the push and before the hint
  * store): each reader must land the inbox itself, as no hint and no wake-up exist yet.
  */
+@org.junit.jupiter.api.Disabled("Run alone, the held producer never reaches the queue.pushedFirst point (its queue() takes"
+        + " another path), so every test times out after 120 s; it passed only inside the full suite. To be fixed"
+        + " before it counts as coverage of the readers of an unsignalled inbox item.")
 class InboxHeldProducerTest {
     private final TestRuntime t = new TestRuntime();
     private final CountDownLatch held = new CountDownLatch(1);
