@@ -61,13 +61,18 @@ class FlushContractTest {
     }
 
     /** Runs items of the queue's pool on this thread until {@code t} ends (bounded). */
-    private void runUntilDone(Thread t) throws InterruptedException {
+    private void runUntilDone(Thread t) {
+        runUntil(() -> !t.isAlive(), "the flusher ended");
+    }
+
+    /** Runs items of the queue's pool on this thread until {@code done} holds; fails after 30 s. */
+    private void runUntil(java.util.function.BooleanSupplier done, String what) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (t.isAlive()) {
+        while (!done.getAsBoolean()) {
             if (!ManualWorkers.runOne(wq)) {
-                t.join(1);
+                Thread.onSpinWait();
             }
-            assertThat(System.nanoTime() - deadline).as("the flusher ended within 30 s").isNegative();
+            assertThat(System.nanoTime() - deadline).as(what + " within 30 s").isNegative();
         }
     }
 
@@ -213,12 +218,7 @@ class FlushContractTest {
         CompletableFuture<Boolean> f = d.flushAsync();
         assertThat(q.modDelayed(d, Duration.ofHours(1))).isTrue();
         ManualWorkers.runOne(wq); // the barrier, now without its target
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!f.isDone() && System.nanoTime() < deadline) {
-            if (!ManualWorkers.runOne(wq)) {
-                Thread.onSpinWait();
-            }
-        }
+        runUntil(f::isDone, "the future completed");
         assertThat(f.get(1, TimeUnit.SECONDS)).isTrue();
         assertThat(runs.get()).as("runs when the future completed").isEqualTo(1);
     }
