@@ -29,13 +29,10 @@ class InboxHammerTest {
      *                   ones, which would hide a lost wake-up); 10 minutes makes a parked worker
      *                   wake only when signalled, so a lost wake-up shows as an item that never runs
      */
-    // Tag "long": out of CI while it fails. With the 10-minute idle timeout it finds an accepted
-    // item that nothing runs within 20 s ("round 2707: item p0-2 ... pending=true"), about once a
-    // run on this 2-core machine; not yet diagnosed (a monitor backstop that lands every inbox on
-    // each tick did not help, so the item may not be in an inbox: the worker cap of 4 and idle
-    // workers held by other pools are suspects). By hand:
-    // mvn test -Dgroups=long -DexcludedGroups=none -Dtest=InboxHammerTest
-    @org.junit.jupiter.api.Tag("long")
+    // It found a lost wake-up: the worker manager's scan (and the cap's retirement scan, and a
+    // rescuer) landed a pool's inboxes, clearing the hint a seeking worker was counted on to
+    // see, without waking a worker for what it landed (InboxHandshakeTest pins it). A failure
+    // message carries the runtime's dump and the library threads' stacks.
     @ParameterizedTest(name = "idle timeout {0} ms")
     @ValueSource(longs = {1, 600_000})
     void everyAcceptedItemRunsExactlyOnceWithoutAFlush(long idleMillis) throws Exception {
@@ -52,7 +49,7 @@ class InboxHammerTest {
                 int id = p;
                 producers.add(new Thread(() -> {
                     try {
-                        produce(queues.get(id % queues.size()), queues, id, failure);
+                        produce(queues.get(id % queues.size()), queues, id, failure, t.rt::dump);
                     } catch (Throwable e) {
                         failure.compareAndSet(null, "producer " + id + ": " + e);
                     }
@@ -76,7 +73,8 @@ class InboxHammerTest {
     }
 
     /** Queues a few items at a time to random queues, then waits (bounded, no flush) for each to run once. */
-    private static void produce(WorkQueue home, List<WorkQueue> queues, int id, AtomicReference<String> failure) {
+    private static void produce(WorkQueue home, List<WorkQueue> queues, int id, AtomicReference<String> failure,
+                                java.util.function.Supplier<String> dump) {
         int batch = 4;
         AtomicInteger[] runs = new AtomicInteger[batch];
         Work[] items = new Work[batch];
@@ -109,7 +107,7 @@ class InboxHammerTest {
                     if (System.nanoTime() > deadline) {
                         failure.compareAndSet(null, "round " + round + ": item " + items[i].name() + " ran " + runs[i].get()
                                 + " times, expected " + expected[i] + ", pending=" + items[i].isPending()
-                                + " (lost wake-up: nothing ran it within 20 s)");
+                                + " (lost wake-up: nothing ran it within 20 s)\n" + dump.get() + threads());
                         return;
                     }
                     Thread.onSpinWait();
@@ -132,6 +130,19 @@ class InboxHammerTest {
                 }
             }
         }
+    }
+
+    private static String threads() {
+        StringBuilder sb = new StringBuilder();
+        Thread.getAllStackTraces().forEach((th, st) -> {
+            if (th.getName().startsWith("wq-")) {
+                sb.append('\n').append(th.getName()).append(' ').append(th.getState());
+                for (int i = 0; i < Math.min(st.length, 6); i++) {
+                    sb.append("\n    at ").append(st[i]);
+                }
+            }
+        });
+        return sb.toString();
     }
 
     /** One producer, an ordered queue: items run in queue order, one at a time. */

@@ -94,4 +94,52 @@ class InboxHandshakeTest {
         assertThat(parked.getCount()).as("the worker parked between the push and the hint").isZero();
         assertThat(ran.await(10, TimeUnit.SECONDS)).as("the producer woke a worker for its item").isTrue();
     }
+
+    /**
+     * A lander clears the hint a seeking worker was counted on to see, so it must wake a worker
+     * for what it landed. The worker manager's scan looks at every pool and lands its inboxes;
+     * finding an idle worker there it creates none (the cap's retirement scan and a rescuer
+     * land the same way). Every cpu-0 worker is held idle and seeking, without the lock, until
+     * the scan is done; the monitor is held so that its own tick cannot wake one.
+     */
+    @Test
+    @DisplayName("an item landed by the worker manager's scan while the only seeking worker spins runs")
+    void managerScanThatLandsTheInboxWakesAWorker() throws InterruptedException {
+        WorkQueue q = t.queue("inbox-manager").build();
+        CountDownLatch spinning = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean holdMonitor = new AtomicBoolean();
+        CountDownLatch monitorGo = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger scans = new java.util.concurrent.atomic.AtomicInteger();
+        TestHooks.install((point, subject) -> {
+            if (point.equals("worker.spin") && isWorker() && Thread.currentThread().getName().contains("/kworker/0:")) {
+                spinning.countDown();
+                WorkQueueCoreTest.await(release);
+            } else if (point.equals("monitor.scan") && isWorker() && holdMonitor.get()) {
+                WorkQueueCoreTest.await(monitorGo);
+            } else if (point.equals("manager.scanned") && isWorker()) {
+                scans.incrementAndGet();
+            }
+        });
+        try {
+            CountDownLatch first = new CountDownLatch(1);
+            q.queueOn(0, new Work("first", first::countDown));
+            WorkQueueCoreTest.await(first);
+            WorkQueueCoreTest.await(spinning); // a cpu-0 worker is idle and seeking
+            holdMonitor.set(true);
+            CountDownLatch ran = new CountDownLatch(1);
+            assertThat(q.queueOn(0, new Work("pushed", ran::countDown))).isTrue(); // lock-free, no wake-up
+            int before = scans.get();
+            CountDownLatch other = new CountDownLatch(1);
+            // A pool with no worker asks the manager for one; its scan visits cpu 0's pool too.
+            t.queue("inbox-manager-trigger").unbound().build().queue(new Work("trigger", other::countDown));
+            WorkQueueCoreTest.await(other);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> scans.get() > before);
+            release.countDown();
+            assertThat(ran.await(30, TimeUnit.SECONDS)).as("the item the manager landed ran without a flush").isTrue();
+        } finally {
+            release.countDown();
+            monitorGo.countDown();
+        }
+    }
 }

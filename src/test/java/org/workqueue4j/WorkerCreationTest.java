@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.awaitility.Awaitility;
+import org.workqueue4j.internal.TestHooks;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -195,6 +196,60 @@ class WorkerCreationTest {
                 release.countDown();
             }
             assertThat(by.get()).endsWith("/kworker/R-reclaim");
+        }
+    }
+
+    /**
+     * A worker retired to make room under the cap keeps its slot until its thread has ended: a
+     * factory whose threads run code after the worker's loop (cleanup, a pool of its own) must not
+     * see more live threads than the cap. Three pools want workers under a cap of 2; every thread
+     * lingers after the library's loop until released; meanwhile a starved pool is refused, and no
+     * third thread is made.
+     */
+    @Test
+    void aRetiredWorkerHoldsItsSlotUntilItsThreadEnds() throws Exception {
+        CountDownLatch leftLoop = new CountDownLatch(1);
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        AtomicInteger alive = new AtomicInteger();
+        AtomicInteger maxAlive = new AtomicInteger();
+        ThreadFactory lingering = r -> new Thread(() -> {
+            if (!Thread.currentThread().getName().matches(".*/kworker/(u?\\d+:\\d+H?)")) {
+                r.run(); // timer, monitor, manager: not under the cap
+                return;
+            }
+            maxAlive.accumulateAndGet(alive.incrementAndGet(), Math::max);
+            try {
+                r.run();
+                leftLoop.countDown();
+                await(mayEnd); // the factory's own code after the worker's loop
+            } finally {
+                alive.decrementAndGet();
+            }
+        });
+        CountDownLatch refusedAfterExit = new CountDownLatch(1);
+        TestHooks.install((point, subject) -> {
+            if (point.equals("pool.capRefused") && leftLoop.getCount() == 0) {
+                refusedAfterExit.countDown();
+            }
+        });
+        try (TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(2), lingering)) {
+            CountDownLatch ran = new CountDownLatch(3);
+            try {
+                WorkQueue perCpu = t.queue("p").build();
+                t.queue("u").unbound().build().queue(new Work("u", ran::countDown));
+                perCpu.queueOn(0, new Work("p0", ran::countDown));
+                perCpu.queueOn(1, new Work("p1", ran::countDown));
+                await(leftLoop); // a worker retired for a starved pool; its thread still alive
+                Awaitility.await().atMost(Duration.ofSeconds(BOUND_S))
+                        .until(() -> refusedAfterExit.getCount() == 0 || maxAlive.get() > 2);
+                assertThat(maxAlive.get()).as("live worker threads at once, cap 2").isLessThanOrEqualTo(2);
+            } finally {
+                mayEnd.countDown();
+            }
+            await(ran);
+            assertThat(maxAlive.get()).as("live worker threads at once, cap 2").isLessThanOrEqualTo(2);
+        } finally {
+            TestHooks.install(null);
         }
     }
 

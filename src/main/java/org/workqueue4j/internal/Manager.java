@@ -69,6 +69,7 @@ final class Manager implements Runnable {
                     p.createWorker();
                 }
             }
+            TestHooks.at("manager.scanned", runtime);
         }
     }
 }

@@ -202,7 +202,7 @@ final class Worker implements Runnable {
                     break;
                 }
                 leaveIdle();
-                p.spliceInboxes();
+                p.spliceInboxesForSelf();
                 if (p.needMoreWorker()) {
                     // Manage once per wake-up: creation drops the lock, so re-check after it; a
                     // creation that failed (cap, factory) does not stop this worker from working.
@@ -218,7 +218,7 @@ final class Worker implements Runnable {
                             processScheduled();
                         }
                         if (p.worklist.isEmpty()) {
-                            p.spliceInboxes(); // the next batch of lock-free pushes
+                            p.spliceInboxesForSelf(); // the next batch of lock-free pushes
                         }
                     } while (p.keepWorking());
                     setFlags(PREP);
@@ -275,6 +275,7 @@ final class Worker implements Runnable {
 
     /** Spins without the lock until a push signals the pool or a kick woke this worker, or the spin ends. */
     private void spinForWork(WorkerPool p) {
+        TestHooks.at("worker.spin", p); // idle and seeking, no lock held
         for (int i = 0; i < IDLE_SPINS; i++) {
             if (p.inboxHint != 0 || woken) {
                 return;

@@ -155,19 +155,53 @@ public final class WorkerPool {
 
     // ---------------------------------------------------------------- inbox (lock held)
 
-    /** Lands every pwq's inbox if the hint says one may hold nodes (one volatile read otherwise). */
+    /*
+     * Every landing of the pool's inboxes clears inboxHint, and a producer that found a worker
+     * seeking counted on that worker to see the hint. So whoever lands them, other than that
+     * worker itself, wakes a worker for what went on the worklist (kick's waking half): a
+     * reader that landed silently (the manager's scan, the cap's retirement scan, a rescuer)
+     * would leave the items on the worklist while the seeking worker, finding no hint, parks.
+     */
+
+    /**
+     * Lands every pwq's inbox if the hint says one may hold nodes (one volatile read otherwise),
+     * and wakes a worker for what went on the worklist.
+     */
     void spliceInboxes() {
+        if (inboxHint != 0 && landInboxes()) {
+            wakeWorker();
+        }
+    }
+
+    /**
+     * The worker loop's splice: the calling worker looks at the worklist next, so it is the
+     * worker a wake-up would be for (no kick).
+     */
+    void spliceInboxesForSelf() {
         if (inboxHint != 0) {
-            takeInboxes();
+            landInboxes();
         }
     }
 
     /**
      * Lands every pwq's inbox, whatever the hint: for callers looking for one node in transit
-     * (its pusher may not have stored the hint yet). Clears the hint (volatile) first, so a push
-     * this scan misses stores it again.
+     * (its pusher may not have stored the hint yet). Wakes a worker for what went on the worklist.
+     *
+     * @return true if some node went on the worklist
      */
     boolean takeInboxes() {
+        boolean any = landInboxes();
+        if (any) {
+            wakeWorker();
+        }
+        return any;
+    }
+
+    /**
+     * Lands every pwq's inbox. Clears the hint (volatile) first, so a push this scan misses
+     * stores it again. The caller wakes a worker for what landed, or is that worker.
+     */
+    private boolean landInboxes() {
         inboxHint = 0;
         boolean wasEmpty = worklist.isEmpty();
         boolean any = false;
@@ -182,11 +216,11 @@ public final class WorkerPool {
 
     /**
      * For a caller looking for {@code n}: if it is on no list (maybe in an inbox), lands every
-     * inbox (takeInboxes) and kicks for what went on the worklist. Lock held.
+     * inbox (takeInboxes, which wakes a worker for what landed). Lock held.
      */
     void landInboxesFor(WorkNode n) {
-        if (n.pwq == null && takeInboxes()) {
-            kick();
+        if (n.pwq == null) {
+            takeInboxes();
         }
     }
 
@@ -244,7 +278,14 @@ public final class WorkerPool {
      * this lock) and starts the starvation clock.
      */
     void kick() {
-        spliceInboxes(); // inbox items are pending work too
+        if (inboxHint != 0) {
+            landInboxes(); // inbox items are pending work too
+        }
+        wakeWorker();
+    }
+
+    /** kick() without the landing: wakes an idle worker, or asks for one, if the pool needs it. */
+    private void wakeWorker() {
         if (!needMoreWorker()) {
             return;
         }
@@ -295,6 +336,7 @@ public final class WorkerPool {
                 return false;
             }
             if (!runtime.reserveWorker()) {
+                TestHooks.at("pool.capRefused", this);
                 runtime.workerCapHit(this);
                 sendMaydays();
                 return false;
@@ -381,7 +423,7 @@ public final class WorkerPool {
     void workerExited(Worker w) {
         w.seek(false);
         if (workers.remove(w)) {
-            runtime.releaseWorker();
+            runtime.workerLeaving(w.thread); // its slot is freed once the thread has ended
         }
         idle.remove(w);
         workerIds.clear(w.id);
@@ -419,8 +461,10 @@ public final class WorkerPool {
 
     /** Worker leaves the running set (blocked in a library wait); kernel wq_worker_sleeping. */
     void workerSleeping(Worker w) {
-        nrRunning--; // volatile store, then kick() reads inboxHint: the producers' handshake
-        spliceInboxes();
+        nrRunning--; // volatile store, then the inboxHint read: the producers' handshake
+        if (inboxHint != 0) {
+            landInboxes(); // the kick below wakes a worker for them
+        }
         if (needMoreWorker()) {
             if (w.currentPwq != null) {
                 w.currentPwq.wq.stats.cmWakeup.increment();

@@ -108,25 +108,60 @@ public final class WqRuntime {
     /** An episode in which the worker cap holds work back is under way (reported once). */
     private final java.util.concurrent.atomic.AtomicBoolean capHeld = new java.util.concurrent.atomic.AtomicBoolean();
 
-    /** Takes a slot under the worker cap; false at the cap. */
+    /**
+     * Threads of workers that have left the worker loop but may still be alive (the factory's
+     * code after the loop, thread teardown). Each keeps its slot until it is seen dead, so the cap
+     * bounds live threads, not just workers in the loop. At most {@code maxWorkers} entries.
+     */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Thread> exiting =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /** Takes a slot under the worker cap; false at the cap (after reaping the threads that ended). */
     boolean reserveWorker() {
-        // getAndIncrement-style CAS loop (volatile): never exceeds the cap, even transiently.
-        int n;
-        do {
-            n = nrWorkers.get();
+        // CAS loop on a volatile count: never exceeds the cap, even transiently.
+        while (true) {
+            int n = nrWorkers.get();
             if (n >= maxWorkers) {
+                if (reapExited()) {
+                    continue;
+                }
                 return false;
             }
-        } while (!nrWorkers.compareAndSet(n, n + 1));
-        return true;
+            if (nrWorkers.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
     }
 
+    /** Gives back a slot whose worker never started. */
     void releaseWorker() {
         nrWorkers.decrementAndGet();
     }
 
+    /**
+     * The worker on {@code thread} has left its loop: its slot is freed once the thread has
+     * ended (reaped at the next refusal, or by {@link #workerCount}).
+     */
+    void workerLeaving(Thread thread) {
+        exiting.add(thread);
+    }
+
+    /** Frees the slots of leaving workers whose threads have ended; true if any was freed. */
+    private boolean reapExited() {
+        boolean freed = false;
+        for (Thread t : exiting) {
+            // remove() succeeds for one reaper only: each slot is freed once.
+            if (!t.isAlive() && exiting.remove(t)) {
+                nrWorkers.decrementAndGet();
+                freed = true;
+            }
+        }
+        return freed;
+    }
+
     /** Pool workers alive or being created. */
     public int workerCount() {
+        reapExited();
         return nrWorkers.get();
     }
 
