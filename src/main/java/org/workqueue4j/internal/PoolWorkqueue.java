@@ -312,9 +312,21 @@ final class PoolWorkqueue {
      * flush when its last item leaves.
      */
     void decInFlight(int color, boolean wasActive) {
+        decInFlight(color, wasActive, true);
+    }
+
+    /**
+     * {@link #decInFlight(int, boolean)}; with {@code kick} false the item activated in the freed
+     * slot wakes no worker: the caller is a pool worker completing an item, which looks at the
+     * worklist next (Worker.run's keepWorking loop) and takes it itself, as the kernel's
+     * pwq_activate_first_inactive wakes no one. Waking another worker for it would only move
+     * the item to a cold thread (an unbound pool counts no worker as running, so every
+     * completion of an ordered queue used to unpark one).
+     */
+    void decInFlight(int color, boolean wasActive, boolean kick) {
         if (wasActive) {
             nrActive--;
-            if (activateFirstInactive()) {
+            if (activateFirstInactive() && kick) {
                 pool.kick();
             }
         }

@@ -362,7 +362,7 @@ final class Worker implements Runnable {
             seek(true);
             n.endRunning(); // after the node's last lock-guarded write: a fast-path claim sees them
             pwq.completed++;
-            pwq.decInFlight(color, active);
+            pwq.decInFlight(color, active, rescuerOf != null); // a pool worker runs what it activates next
         }
     }
 
