@@ -56,6 +56,29 @@ final class Completion {
         return (int) COUNT.getVolatile(this) <= 0;
     }
 
+    /** Spin iterations before a waiter that is not a worker parks. */
+    static final int SPINS = 256;
+
+    /**
+     * A waiter that is not a worker spins briefly (volatile reads of the count) before it parks:
+     * a short wait (one item, a few microseconds) then costs neither side an unpark and a
+     * scheduler wake-up, which is most of a single item's round trip. A worker does not spin: it
+     * leaves the running set first, so that its pool may wake another worker at once.
+     *
+     * @return true if done
+     */
+    private boolean spinDone(Worker w) { // w: null for a thread that is not a worker
+        if (w == null) {
+            for (int i = 0; i < SPINS; i++) {
+                if (isDone()) {
+                    return true;
+                }
+                Thread.onSpinWait();
+            }
+        }
+        return isDone();
+    }
+
     /**
      * Waits until done. Not interruptible: an interrupt is remembered and re-asserted on
      * return, as Java users expect of an uninterruptible wait.
@@ -65,6 +88,9 @@ final class Completion {
             return;
         }
         Worker w = Worker.current();
+        if (spinDone(w)) {
+            return;
+        }
         if (w != null) {
             w.sleeping();
         }
@@ -94,6 +120,9 @@ final class Completion {
             return;
         }
         Worker w = Worker.current();
+        if (spinDone(w)) {
+            return;
+        }
         if (w != null) {
             w.sleeping();
         }
@@ -125,6 +154,9 @@ final class Completion {
             return true;
         }
         Worker w = Worker.current();
+        if (spinDone(w)) {
+            return true;
+        }
         if (w != null) {
             w.sleeping();
         }
