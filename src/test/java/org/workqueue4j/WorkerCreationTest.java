@@ -253,6 +253,33 @@ class WorkerCreationTest {
         }
     }
 
+    /**
+     * A ThreadFactory whose thread ends without running the Runnable it was given (a common
+     * factory bug) leaves a worker that never runs: the pool believed it idle, so the item
+     * queued to it waited forever with no report. The monitor now finds the dead thread,
+     * reports it, frees its slot, and the pool gets a new worker.
+     */
+    @Test
+    void aWorkerThreadThatNeverRanTheLoopIsReportedAndReplaced() throws Exception {
+        AtomicBoolean broken = new AtomicBoolean(true);
+        ThreadFactory dropsFirstWorker = r -> new Thread(() -> {
+            if (Thread.currentThread().getName().contains("/kworker/0:") && broken.compareAndSet(true, false)) {
+                return; // the factory's bug: the worker's Runnable is never run
+            }
+            r.run();
+        });
+        try (TestRuntime t = new TestRuntime(2, b -> { }, dropsFirstWorker)) {
+            CountDownLatch ran = new CountDownLatch(1);
+            t.queue("dropped").build().queueOn(0, new Work("after-dropped-worker", ran::countDown));
+            await(ran);
+            assertThat(broken).as("the first cpu-0 worker's thread dropped its Runnable").isFalse();
+            Awaitility.await().atMost(Duration.ofSeconds(BOUND_S))
+                    .until(() -> t.reports.stream().anyMatch(r -> r.contains("ended without running")));
+            assertThat(t.reports.stream().filter(r -> r.contains("ended without running")).findFirst().orElseThrow())
+                    .contains("kworker/0:").contains("ThreadFactory");
+        }
+    }
+
     /** The stress suite's thread-count sampling, as its own test: random load against a small cap. */
     @Test
     void theWorkerCapHoldsUnderRandomLoad() throws Exception {

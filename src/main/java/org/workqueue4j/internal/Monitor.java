@@ -162,6 +162,7 @@ final class Monitor implements Runnable {
                 if (!p.worklist.isEmpty()) {
                     busy = true;
                 }
+                p.reapDeadWorkers(now);
                 for (Worker w : p.workers) {
                     long start = w.currentStartNanos;
                     if (w.currentWork == null || start == 0) {

@@ -295,6 +295,9 @@ public final class WorkerPool {
                 w.woken = true;
                 w.seek(true); // counted from now: producers need not wake another
                 w.wake();
+                // The worker notes the monitor busy when it starts the item; a worker whose
+                // thread has died never will, and the monitor must tick to find it (reapDeadWorkers).
+                runtime.monitor().noteBusy();
             }
         } else if (!dying) {
             if (starvedSinceNanos == 0) {
@@ -427,6 +430,37 @@ public final class WorkerPool {
         }
         idle.remove(w);
         workerIds.clear(w.id);
+    }
+
+    /**
+     * Monitor, lock held: a worker whose thread has ended while it is still one of the pool's
+     * workers never ran its loop (every exit from the loop leaves through workerExited, which
+     * removes it under this lock): the ThreadFactory's thread did not run the Runnable it was
+     * given, or died before the loop. The pool would count it idle forever, and a wake-up sent
+     * to it would be lost. Removes each such worker, frees its slot (its thread is gone), reports
+     * it as a creation failure (which also starts the creation cooldown, so a factory that always
+     * does this costs one thread a second), and kicks for the work it was counted on to run.
+     */
+    void reapDeadWorkers(long now) {
+        boolean reaped = false;
+        for (int i = workers.size() - 1; i >= 0; i--) {
+            Worker w = workers.get(i);
+            if (w.thread.isAlive()) {
+                continue;
+            }
+            workers.remove(i);
+            idle.remove(w);
+            w.seek(false); // a kick may have counted it as seeking: producers must not rely on it
+            workerIds.clear(w.id);
+            runtime.releaseWorker();
+            createFailedNanos = now == 0 ? 1 : now;
+            runtime.reportWorkerCreationFailure(this, new IllegalStateException("worker thread '" + w.thread.getName()
+                    + "' ended without running the worker loop (does the ThreadFactory run the Runnable it is given?)"));
+            reaped = true;
+        }
+        if (reaped) {
+            kick();
+        }
     }
 
     /**
