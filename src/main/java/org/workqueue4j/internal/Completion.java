@@ -68,13 +68,23 @@ final class Completion {
      * @return true if done
      */
     private boolean spinDone(Worker w) { // w: null for a thread that is not a worker
-        if (w == null) {
-            for (int i = 0; i < SPINS; i++) {
-                if (isDone()) {
-                    return true;
-                }
-                Thread.onSpinWait();
+        return w == null && spin();
+    }
+
+    /**
+     * The interruptible waits spin only without an interrupt pending: an interrupted caller
+     * that would wait gets its InterruptedException at once, as before the spin existed.
+     */
+    private boolean spinDoneInterruptibly(Worker w) {
+        return w == null && !Thread.currentThread().isInterrupted() && spin();
+    }
+
+    private boolean spin() {
+        for (int i = 0; i < SPINS; i++) {
+            if (isDone()) {
+                return true;
             }
+            Thread.onSpinWait();
         }
         return isDone();
     }
@@ -120,7 +130,7 @@ final class Completion {
             return;
         }
         Worker w = Worker.current();
-        if (spinDone(w)) {
+        if (spinDoneInterruptibly(w)) {
             return;
         }
         if (w != null) {
@@ -154,7 +164,7 @@ final class Completion {
             return true;
         }
         Worker w = Worker.current();
-        if (spinDone(w)) {
+        if (spinDoneInterruptibly(w)) {
             return true;
         }
         if (w != null) {
