@@ -96,7 +96,12 @@ final class FlushColors {
         }
     }
 
-    private static final ThreadLocal<Flusher> FLUSHER = ThreadLocal.withInitial(() -> new Flusher(null));
+    private static final ThreadLocal<Flusher> FLUSHER = new ThreadLocal<>() { // not withInitial: no lambda bootstrap on the first queue's path
+        @Override
+        protected Flusher initialValue() {
+            return new Flusher(null);
+        }
+    };
 
     private final WorkqueueStruct wq;
     /** Serialises colour flips (kernel wq->mutex around the flip); held to flip, never to wait. */
