@@ -195,6 +195,15 @@ final class Worker implements Runnable {
         WorkerPool p = pool;
         long idleTimeout = p.runtime.idleTimeoutNanos();
         p.lock.lock();
+        if (thread != Thread.currentThread() || !p.workers.contains(this)) {
+            // Not the started thread of an attached worker: a factory that started the thread
+            // itself, or a start() that threw after starting (createWorker gave the worker up).
+            // Running the loop here would make a worker outside the pool's list: outside the
+            // cap, never woken (wake() unparks `thread`), never stopped or joined by close().
+            p.lock.unlock();
+            CURRENT.remove();
+            return;
+        }
         try {
             boolean managed = false;
             while (true) {

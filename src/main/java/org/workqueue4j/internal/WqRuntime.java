@@ -421,6 +421,12 @@ public final class WqRuntime {
         if (t == null) {
             throw new IllegalStateException("thread factory returned null for " + threadPrefix + name);
         }
+        if (t.getState() != Thread.State.NEW) {
+            // ThreadFactory.newThread returns an unstarted thread: this one already runs (or ran)
+            // the runtime's code on its own, unattached (a pool worker's loop then returns at once).
+            throw new IllegalStateException("thread factory returned a thread already started (" + t.getState()
+                    + ") for " + threadPrefix + name + ": it must return a new, unstarted thread");
+        }
         t.setName(threadPrefix + name);
         t.setDaemon(true);
         // Creation is rare: keep it small (a loop, not removeIf with a lambda: no class to spin at start-up).

@@ -1,0 +1,344 @@
+package org.workqueue4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.workqueue4j.LifecycleTest.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.workqueue4j.internal.TestHooks;
+import org.workqueue4j.internal.WqRuntime;
+
+/**
+ * Attacks on the worker cap's slot accounting (a leaving worker keeps its slot until its thread
+ * has ended) and on the inbox landing wake-up: thread factories whose threads linger, end late,
+ * throw, or are started by the factory itself; many pools under a small cap; long idle timeouts
+ * that make a lost wake-up visible as an item that never runs.
+ */
+class CapAndWakeAttackTest {
+    private static final long BOUND_S = LifecycleTest.BOUND_S;
+
+    @AfterEach
+    void noHooks() {
+        TestHooks.install(null);
+    }
+
+    /** True for the runnable of a pool worker (not the timer, monitor, manager or a rescuer's). */
+    private static boolean isPoolWorker(Runnable r) {
+        return r.getClass().getName().equals("org.workqueue4j.internal.Worker")
+                && !r.toString().contains("kworker/R-");
+    }
+
+    private static Thread quiet(Thread t) {
+        t.setUncaughtExceptionHandler((th, e) -> { });
+        return t;
+    }
+
+    // ------------------------------------------------------------------ factory abuse
+
+    /**
+     * A factory that starts the thread it returns: the worker's loop runs on a thread the pool
+     * never attached (newThread's setDaemon on it throws, so the creation fails). Before the fix
+     * that loop ran anyway: it took items, went idle on the pool's idle list with no thread to
+     * unpark (a kick "woke" it and counted it seeking, so producers woke no one) and parked for
+     * the idle timeout; close() neither woke nor joined it, and it was not a daemon.
+     */
+    @Test
+    @DisplayName("a factory that starts its threads leaves no unattached worker running, and close() ends every thread")
+    void aFactoryThatStartsItsThreadLeavesNoGhostWorker() throws Exception {
+        List<Thread> started = new CopyOnWriteArrayList<>();
+        ThreadFactory selfStarting = r -> {
+            Thread t = new Thread(r);
+            if (isPoolWorker(r)) {
+                started.add(t);
+                t.start(); // the user's mistake
+            }
+            return t;
+        };
+        TestRuntime t = new TestRuntime(2, b -> b.idleTimeout(Duration.ofMinutes(10))
+                .closeTimeout(Duration.ofSeconds(2)), selfStarting);
+        try {
+            WorkQueue q = t.queue("self-started").unbound().build();
+            q.queue(new Work("a", () -> { }));
+            Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).until(() -> !started.isEmpty()
+                    && t.reports.stream().anyMatch(s -> s.contains("failed to create a worker")));
+            // Whatever the started thread does, let it get there (run, then park; or end).
+            Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).until(() -> started.stream().allMatch(th ->
+                    th.getState() == Thread.State.TIMED_WAITING || th.getState() == Thread.State.WAITING
+                            || th.getState() == Thread.State.TERMINATED));
+        } finally {
+            t.close();
+        }
+        for (Thread th : started) {
+            th.join(TimeUnit.SECONDS.toMillis(BOUND_S));
+            assertThat(th.isAlive()).as("%s (%s) after close()", th, th.getState()).isFalse();
+        }
+        assertThat(t.reports).anySatisfy(s -> assertThat(s).contains("failed to create a worker")
+                .contains("already started"));
+    }
+
+    /**
+     * A Thread whose start() starts it and then throws: createWorker took the failure as "never
+     * started" and gave the slot back while the worker's loop ran on that thread, outside the
+     * pool's list (so outside the cap, stop() and the pool's join list).
+     */
+    @Test
+    @DisplayName("a thread whose start() throws after starting is not a worker outside the cap")
+    void aStartThatThrowsAfterStartingLeavesNoWorkerOutsideTheCap() throws Exception {
+        AtomicInteger alive = new AtomicInteger();
+        AtomicInteger maxAlive = new AtomicInteger();
+        AtomicInteger madeWorkers = new AtomicInteger();
+        List<Thread> all = new CopyOnWriteArrayList<>();
+        ThreadFactory lateThrow = r -> {
+            if (!isPoolWorker(r)) {
+                return new Thread(r);
+            }
+            boolean throwing = madeWorkers.getAndIncrement() == 0; // the first worker's start() fails late
+            Thread th = new Thread(() -> {
+                maxAlive.accumulateAndGet(alive.incrementAndGet(), Math::max);
+                try {
+                    r.run();
+                } finally {
+                    alive.decrementAndGet();
+                }
+            }) {
+                @Override
+                public synchronized void start() {
+                    super.start();
+                    if (throwing) {
+                        throw new IllegalStateException("start() failed after starting");
+                    }
+                }
+            };
+            all.add(th);
+            return th;
+        };
+        TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(2).idleTimeout(Duration.ofMinutes(10))
+                .closeTimeout(Duration.ofSeconds(5)), lateThrow);
+        try {
+            WorkQueue u = t.queue("late-throw").unbound().build();
+            CountDownLatch ran = new CountDownLatch(1);
+            u.queue(new Work("a", ran::countDown)); // its first worker's start() throws after starting
+            await(ran);
+            // Three pools with an item each that blocks until released: two slots, so two run at once.
+            CountDownLatch release = new CountDownLatch(1);
+            CountDownLatch twoStarted = new CountDownLatch(2);
+            CountDownLatch done = new CountDownLatch(3);
+            Runnable blocking = () -> {
+                twoStarted.countDown();
+                await(release);
+                done.countDown();
+            };
+            WorkQueue p = t.queue("late-throw-cpu").build();
+            p.queueOn(0, new Work("b0", blocking));
+            p.queueOn(1, new Work("b1", blocking));
+            u.queue(new Work("bu", blocking));
+            await(twoStarted);
+            release.countDown();
+            await(done);
+        } finally {
+            t.rt.close();
+        }
+        assertThat(maxAlive.get()).as("live pool-worker threads at once, cap 2").isLessThanOrEqualTo(2);
+        for (Thread th : all) {
+            th.join(TimeUnit.SECONDS.toMillis(BOUND_S));
+            assertThat(th.isAlive()).as("%s (%s) after close()", th, th.getState()).isFalse();
+        }
+    }
+
+    // ------------------------------------------------------------------ lingering threads
+
+    /**
+     * Cap 2, and the first worker that leaves its loop lingers in the factory's code until the
+     * test ends: one slot stays taken. Items of three pools (two per-CPU, one unbound) still run
+     * one after another in the other slot (retirement moves it between pools); a memReclaim
+     * queue's items run through its rescuer; close() returns within closeTimeout, false, and
+     * names the lingering thread.
+     */
+    @Test
+    @DisplayName("cap 2 with one exited thread that never ends: items still run in the other slot, close() reports it")
+    void aThreadThatNeverEndsTakesOneSlotOnly() throws Exception {
+        CountDownLatch testOver = new CountDownLatch(1);
+        AtomicReference<Thread> lingerer = new AtomicReference<>();
+        AtomicInteger alive = new AtomicInteger();
+        AtomicInteger maxAlive = new AtomicInteger();
+        ThreadFactory f = r -> {
+            if (!isPoolWorker(r)) {
+                return new Thread(r);
+            }
+            return new Thread(() -> {
+                maxAlive.accumulateAndGet(alive.incrementAndGet(), Math::max);
+                try {
+                    r.run();
+                    if (lingerer.compareAndSet(null, Thread.currentThread())) {
+                        await(testOver);
+                    }
+                } finally {
+                    alive.decrementAndGet();
+                }
+            });
+        };
+        TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(2).idleTimeout(Duration.ofMinutes(10))
+                .closeTimeout(Duration.ofSeconds(3)), f);
+        try {
+            WorkQueue cpu = t.queue("linger-cpu").build();
+            WorkQueue unbound = t.queue("linger-u").unbound().build();
+            WorkQueue reclaim = t.queue("linger-reclaim").memReclaim().build();
+            for (int round = 0; round < 6; round++) {
+                CountDownLatch ran = new CountDownLatch(3);
+                cpu.queueOn(round % 2, new Work("c" + round, ran::countDown));
+                unbound.queue(new Work("u" + round, ran::countDown));
+                cpu.queueOn((round + 1) % 2, new Work("d" + round, ran::countDown));
+                assertThat(ran.await(BOUND_S, TimeUnit.SECONDS)).as("round %d ran", round).isTrue();
+                if (round == 1) {
+                    Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).until(() -> lingerer.get() != null);
+                }
+            }
+            CountDownLatch rescued = new CountDownLatch(4);
+            for (int i = 0; i < 4; i++) {
+                reclaim.queueOn(i % 2, new Work("r" + i, rescued::countDown));
+            }
+            assertThat(rescued.await(BOUND_S, TimeUnit.SECONDS)).as("memReclaim items ran").isTrue();
+            assertThat(maxAlive.get()).as("live pool-worker threads at once, cap 2").isLessThanOrEqualTo(2);
+            long t0 = System.nanoTime();
+            t.close();
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertThat(tookMs).as("close() returned within closeTimeout (3 s) plus slack").isLessThan(BOUND_S * 1000);
+            assertThat(t.reports).anySatisfy(s -> assertThat(s).contains("still alive")
+                    .contains(lingerer.get().getName()));
+        } finally {
+            testOver.countDown();
+            t.close();
+        }
+    }
+
+    /**
+     * Many pools under a cap of 3 with a 1 ms idle timeout; every worker thread lingers a random
+     * while after the loop and some die by throwing; items block outside the library. Every
+     * accepted item runs exactly once without a flush; live worker threads (counted exactly by
+     * the factory's wrapper) never exceed the cap; once quiet, workerCount() equals the live
+     * worker threads; close() ends every thread.
+     */
+    @Test
+    @DisplayName("hammer: many pools, cap 3, lingering and throwing threads, 1 ms idle timeout: exactly once, cap holds")
+    void hammerUnderASmallCapWithLingeringThreads() throws Exception {
+        AtomicInteger alive = new AtomicInteger();
+        AtomicInteger maxAlive = new AtomicInteger();
+        List<Thread> made = new CopyOnWriteArrayList<>();
+        ThreadFactory f = r -> {
+            if (!isPoolWorker(r)) {
+                return new Thread(r);
+            }
+            Thread th = quiet(new Thread(() -> {
+                maxAlive.accumulateAndGet(alive.incrementAndGet(), Math::max);
+                try {
+                    r.run();
+                    ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                    if (rnd.nextInt(3) == 0) {
+                        LockSupportSleep.micros(rnd.nextInt(2000)); // the factory's code after the loop
+                    }
+                    if (rnd.nextInt(4) == 0) {
+                        throw new IllegalStateException("factory code after the loop failed");
+                    }
+                } finally {
+                    alive.decrementAndGet();
+                }
+            }));
+            made.add(th);
+            return th;
+        };
+        AtomicReference<WqRuntime> engine = new AtomicReference<>();
+        TestHooks.install((point, subject) -> {
+            if (point.equals("monitor.scan") && subject instanceof WqRuntime) {
+                engine.compareAndSet(null, (WqRuntime) subject);
+            }
+        });
+        TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(3).idleTimeout(Duration.ofMillis(1))
+                .cpuIntensiveThreshold(Duration.ofMillis(5)), f);
+        try {
+            List<WorkQueue> qs = List.of(
+                    t.queue("h-cpu").build(),
+                    t.queue("h-hi").highPriority().build(),
+                    t.queue("h-u").unbound().build(),
+                    t.queue("h-ord").ordered().build(),
+                    t.queue("h-one").maxActive(1).build(),
+                    t.queue("h-rec").memReclaim().build());
+            int perProducer = 1500;
+            int producers = 2;
+            AtomicIntegerArray runs = new AtomicIntegerArray(perProducer * producers);
+            CountDownLatch all = new CountDownLatch(perProducer * producers);
+            List<Thread> ps = new ArrayList<>();
+            for (int p = 0; p < producers; p++) {
+                int base = p * perProducer;
+                Thread th = new Thread(() -> {
+                    ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                    for (int i = 0; i < perProducer; i++) {
+                        int id = base + i;
+                        WorkQueue q = qs.get(rnd.nextInt(qs.size()));
+                        boolean block = rnd.nextInt(50) == 0;
+                        Work w = new Work("h" + id, () -> {
+                            runs.incrementAndGet(id);
+                            if (block) {
+                                LockSupportSleep.micros(500); // blocked outside the library
+                            }
+                            if (id % 97 == 0) {
+                                all.countDown();
+                                throw new AssertionError("an Error from a work item");
+                            }
+                            all.countDown();
+                        });
+                        boolean ok = rnd.nextBoolean() ? q.queue(w) : q.queueOn(rnd.nextInt(2), w);
+                        if (!ok) {
+                            throw new AssertionError("a fresh Work was refused");
+                        }
+                    }
+                }, "producer-" + p);
+                ps.add(th);
+                th.start();
+            }
+            for (Thread th : ps) {
+                th.join();
+            }
+            assertThat(all.await(60, TimeUnit.SECONDS)).as("every accepted item ran without a flush (%d left)",
+                    all.getCount()).isTrue();
+            for (int i = 0; i < runs.length(); i++) {
+                assertThat(runs.get(i)).as("runs of item %d", i).isEqualTo(1);
+            }
+            assertThat(maxAlive.get()).as("live pool-worker threads at once, cap 3").isLessThanOrEqualTo(3);
+            WqRuntime e = engine.get();
+            assertThat(e).isNotNull();
+            Awaitility.await().atMost(Duration.ofSeconds(BOUND_S))
+                    .untilAsserted(() -> assertThat(e.workerCount()).isEqualTo(alive.get()));
+        } finally {
+            t.close();
+        }
+        for (Thread th : made) {
+            assertThat(th.isAlive()).as("%s after close()", th).isFalse();
+        }
+        assertThat(engine.get().workerCount()).as("workerCount() after close()").isZero();
+    }
+
+    /** Blocking the calling thread for a while, as an item blocked outside the library would. */
+    static final class LockSupportSleep {
+        static void micros(long us) {
+            long end = System.nanoTime() + us * 1000;
+            long left;
+            while ((left = end - System.nanoTime()) > 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(left);
+            }
+        }
+    }
+}
