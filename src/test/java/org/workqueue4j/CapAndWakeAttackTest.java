@@ -331,6 +331,208 @@ class CapAndWakeAttackTest {
         assertThat(engine.get().workerCount()).as("workerCount() after close()").isZero();
     }
 
+    /** Per-runtime bookkeeping of the factory's pool-worker threads. */
+    private static final class Counted implements ThreadFactory {
+        final AtomicInteger alive = new AtomicInteger();
+        final AtomicInteger maxAlive = new AtomicInteger();
+        final List<Thread> made = new CopyOnWriteArrayList<>();
+        final int lingerMicros;
+
+        Counted(int lingerMicros) {
+            this.lingerMicros = lingerMicros;
+        }
+
+        @Override
+        public Thread newThread(Runnable r) {
+            if (!isPoolWorker(r)) {
+                return new Thread(r);
+            }
+            Thread th = quiet(new Thread(() -> {
+                maxAlive.accumulateAndGet(alive.incrementAndGet(), Math::max);
+                try {
+                    r.run();
+                    if (lingerMicros > 0) {
+                        LockSupportSleep.micros(ThreadLocalRandom.current().nextInt(lingerMicros));
+                    }
+                } finally {
+                    alive.decrementAndGet();
+                }
+            }));
+            made.add(th);
+            return th;
+        }
+    }
+
+    /**
+     * Two runtimes in one JVM, each with a cap of 2, seven kinds of queue and a 10-minute idle
+     * timeout (a parked worker wakes only when signalled), threads lingering after the loop.
+     * One item at a time per pinger, each awaited without a flush, while a chaos thread
+     * interrupts every worker thread, toggles maxActive and freezes and thaws the runtime: a
+     * lost wake-up shows as an item that does not run within the bound.
+     */
+    @Test
+    @DisplayName("two runtimes, cap 2, 10-minute idle timeout, interrupts and setMaxActive/freeze churn: every item runs promptly")
+    void pingEveryPoolUnderTheCapWithChaos() throws Exception {
+        List<TestRuntime> rts = new ArrayList<>();
+        List<Counted> factories = new ArrayList<>();
+        AtomicReference<String> failure = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Thread> threads = new ArrayList<>();
+        try {
+            for (int k = 0; k < 2; k++) {
+                Counted f = new Counted(k == 0 ? 300 : 0);
+                factories.add(f);
+                TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(2).idleTimeout(Duration.ofMinutes(10))
+                        .cpuIntensiveThreshold(Duration.ofMillis(5)), f);
+                rts.add(t);
+                WorkQueue limited = t.queue("p-one").maxActive(1).build();
+                WorkQueue frozen = t.queue("p-frz").freezable().unbound().build();
+                List<WorkQueue> qs = List.of(t.queue("p-cpu").build(), t.queue("p-hi").highPriority().build(),
+                        t.queue("p-u").unbound().build(), t.queue("p-ord").ordered().build(), limited,
+                        t.queue("p-rec").memReclaim().build(), t.queue("p-int").cpuIntensive().build());
+                for (int pinger = 0; pinger < 2; pinger++) {
+                    threads.add(new Thread(() -> {
+                        ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                        for (int i = 0; i < 300 && failure.get() == null; i++) {
+                            WorkQueue q = qs.get(rnd.nextInt(qs.size()));
+                            CountDownLatch ran = new CountDownLatch(1);
+                            int blockUs = rnd.nextInt(4) == 0 ? rnd.nextInt(3000) : 0;
+                            Work w = new Work("ping" + i, () -> {
+                                ran.countDown();
+                                LockSupportSleep.micros(blockUs);
+                            });
+                            boolean ok = rnd.nextBoolean() ? q.queue(w) : q.queueOn(rnd.nextInt(2), w);
+                            try {
+                                if (!ok) {
+                                    failure.compareAndSet(null, "refused " + w.name() + " on " + q.name());
+                                } else if (!ran.await(BOUND_S, TimeUnit.SECONDS)) {
+                                    failure.compareAndSet(null, w.name() + " on " + q.name() + " did not run in "
+                                            + BOUND_S + " s\n" + t.rt.dump());
+                                }
+                            } catch (InterruptedException e) {
+                                failure.compareAndSet(null, "interrupted");
+                            }
+                        }
+                    }, "pinger-" + k + "-" + pinger));
+                }
+                threads.add(new Thread(() -> {
+                    ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                    while (!stop.get()) {
+                        switch (rnd.nextInt(4)) {
+                            case 0 -> f.made.forEach(Thread::interrupt);
+                            case 1 -> limited.setMaxActive(1 + rnd.nextInt(2));
+                            case 2 -> {
+                                t.rt.freeze();
+                                frozen.queue(new Work("frozen", () -> { }));
+                                t.rt.thaw();
+                            }
+                            default -> t.queue("p-new-" + rnd.nextInt(1_000_000)).unbound().build()
+                                    .queue(new Work("new-queue", () -> { }));
+                        }
+                        LockSupportSleep.micros(rnd.nextInt(2000));
+                    }
+                }, "chaos-" + k));
+            }
+            threads.forEach(Thread::start);
+            for (Thread th : threads) {
+                if (th.getName().startsWith("pinger")) {
+                    th.join(TimeUnit.MINUTES.toMillis(4));
+                    assertThat(th.isAlive()).as("%s finished", th.getName()).isFalse();
+                }
+            }
+            stop.set(true);
+            for (Thread th : threads) {
+                th.join(TimeUnit.SECONDS.toMillis(BOUND_S));
+            }
+            assertThat(failure.get()).isNull();
+            for (Counted f : factories) {
+                assertThat(f.maxAlive.get()).as("live pool-worker threads at once, cap 2").isLessThanOrEqualTo(2);
+            }
+        } finally {
+            stop.set(true);
+            for (TestRuntime t : rts) {
+                t.close();
+            }
+        }
+        for (Counted f : factories) {
+            for (Thread th : f.made) {
+                assertThat(th.isAlive()).as("%s (%s) after close()", th, th.getState()).isFalse();
+            }
+        }
+        for (TestRuntime t : rts) {
+            assertThat(t.errors).isEmpty();
+        }
+    }
+
+    /**
+     * close() racing producers under a cap of 2 with lingering threads, over and over: every
+     * item whose queue() returned true has run exactly once when close() returns, close()
+     * returns, and every thread the runtime made has ended.
+     */
+    @Test
+    @DisplayName("close() racing producers at the cap: every accepted item ran once, every thread ended")
+    void closeRacingProducersAtTheCap() throws Exception {
+        for (int round = 0; round < 15; round++) {
+            Counted f = new Counted(round % 2 == 0 ? 500 : 0);
+            long idleMs = round % 3 == 0 ? 1 : 600_000;
+            TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(2).idleTimeout(Duration.ofMillis(idleMs))
+                    .closeTimeout(Duration.ofSeconds(BOUND_S)), f);
+            List<WorkQueue> qs = List.of(t.queue("c-cpu").build(), t.queue("c-u").unbound().build(),
+                    t.queue("c-ord").ordered().build(), t.queue("c-rec").memReclaim().build(),
+                    t.queue("c-hi").highPriority().build());
+            AtomicInteger accepted = new AtomicInteger();
+            AtomicInteger ran = new AtomicInteger();
+            AtomicInteger twice = new AtomicInteger();
+            List<Thread> ps = new ArrayList<>();
+            for (int p = 0; p < 2; p++) {
+                Thread th = new Thread(() -> {
+                    ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                    while (true) {
+                        AtomicInteger once = new AtomicInteger();
+                        Work w = new Work("c", () -> {
+                            if (once.incrementAndGet() > 1) {
+                                twice.incrementAndGet();
+                            }
+                            ran.incrementAndGet();
+                            if (rnd.nextInt(20) == 0) {
+                                LockSupportSleep.micros(200);
+                            }
+                        });
+                        WorkQueue q = qs.get(rnd.nextInt(qs.size()));
+                        try {
+                            if (rnd.nextBoolean() ? q.queue(w) : q.queueOn(rnd.nextInt(2), w)) {
+                                accepted.incrementAndGet();
+                            } else if (q.isDestroyed()) {
+                                return;
+                            }
+                        } catch (IllegalStateException closed) {
+                            return;
+                        }
+                    }
+                });
+                ps.add(th);
+                th.start();
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).until(() -> accepted.get() > 200);
+            Thread closer = new Thread(t::close, "closer");
+            closer.start();
+            closer.join(TimeUnit.SECONDS.toMillis(BOUND_S * 2));
+            assertThat(closer.isAlive()).as("round %d: close() returned", round).isFalse();
+            for (Thread th : ps) {
+                th.join(TimeUnit.SECONDS.toMillis(BOUND_S));
+                assertThat(th.isAlive()).as("producer ended").isFalse();
+            }
+            assertThat(twice.get()).as("round %d: items that ran twice", round).isZero();
+            assertThat(ran.get()).as("round %d: items run when close() returned, of %d accepted", round, accepted.get())
+                    .isEqualTo(accepted.get());
+            for (Thread th : f.made) {
+                assertThat(th.isAlive()).as("round %d: %s (%s) after close()", round, th, th.getState()).isFalse();
+            }
+            assertThat(f.maxAlive.get()).as("live pool-worker threads at once, cap 2").isLessThanOrEqualTo(2);
+            assertThat(t.reports).noneMatch(r -> r.contains("close()") && r.contains("still alive"));
+        }
+    }
+
     /** Blocking the calling thread for a while, as an item blocked outside the library would. */
     static final class LockSupportSleep {
         static void micros(long us) {
