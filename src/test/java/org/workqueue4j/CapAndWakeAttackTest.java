@@ -235,31 +235,10 @@ class CapAndWakeAttackTest {
     @Test
     @DisplayName("hammer: many pools, cap 3, lingering and throwing threads, 1 ms idle timeout: exactly once, cap holds")
     void hammerUnderASmallCapWithLingeringThreads() throws Exception {
-        AtomicInteger alive = new AtomicInteger();
-        AtomicInteger maxAlive = new AtomicInteger();
-        List<Thread> made = new CopyOnWriteArrayList<>();
-        ThreadFactory f = r -> {
-            if (!isPoolWorker(r)) {
-                return new Thread(r);
-            }
-            Thread th = quiet(new Thread(() -> {
-                maxAlive.accumulateAndGet(alive.incrementAndGet(), Math::max);
-                try {
-                    r.run();
-                    ThreadLocalRandom rnd = ThreadLocalRandom.current();
-                    if (rnd.nextInt(3) == 0) {
-                        LockSupportSleep.micros(rnd.nextInt(2000)); // the factory's code after the loop
-                    }
-                    if (rnd.nextInt(4) == 0) {
-                        throw new IllegalStateException("factory code after the loop failed");
-                    }
-                } finally {
-                    alive.decrementAndGet();
-                }
-            }));
-            made.add(th);
-            return th;
-        };
+        Counted f = new Counted(2000, true);
+        AtomicInteger alive = f.alive;
+        AtomicInteger maxAlive = f.maxAlive;
+        List<Thread> made = f.made;
         AtomicReference<WqRuntime> engine = new AtomicReference<>();
         TestHooks.install((point, subject) -> {
             if (point.equals("monitor.scan") && subject instanceof WqRuntime) {
@@ -337,9 +316,19 @@ class CapAndWakeAttackTest {
         final AtomicInteger maxAlive = new AtomicInteger();
         final List<Thread> made = new CopyOnWriteArrayList<>();
         final int lingerMicros;
+        final boolean throwAfter;
 
         Counted(int lingerMicros) {
+            this(lingerMicros, false);
+        }
+
+        /**
+         * @param lingerMicros the factory's code after the loop takes up to this long (0: none)
+         * @param throwAfter   a quarter of the threads then end by throwing
+         */
+        Counted(int lingerMicros, boolean throwAfter) {
             this.lingerMicros = lingerMicros;
+            this.throwAfter = throwAfter;
         }
 
         @Override
@@ -351,8 +340,12 @@ class CapAndWakeAttackTest {
                 maxAlive.accumulateAndGet(alive.incrementAndGet(), Math::max);
                 try {
                     r.run();
+                    ThreadLocalRandom rnd = ThreadLocalRandom.current();
                     if (lingerMicros > 0) {
-                        LockSupportSleep.micros(ThreadLocalRandom.current().nextInt(lingerMicros));
+                        LockSupportSleep.micros(rnd.nextInt(lingerMicros)); // the factory's code after the loop
+                    }
+                    if (throwAfter && rnd.nextInt(4) == 0) {
+                        throw new IllegalStateException("factory code after the loop failed");
                     }
                 } finally {
                     alive.decrementAndGet();
