@@ -226,6 +226,53 @@ class CapAndWakeAttackTest {
     }
 
     /**
+     * Cap 2 and every pool-worker thread lingers in the factory's code after the loop until the
+     * test ends: once two workers were retired for a starved pool, both slots are held by exited
+     * threads and no pool has a worker; the starved pool's item cannot run (the cap counts live
+     * threads). That must be said: before the fix the only reports were "worker cap reached: 2
+     * workers" (sent at the first refusal, before any worker had left) and a watchdog lockup
+     * whose dump showed no worker at all, so nothing named the threads that held the slots.
+     */
+    @Test
+    @DisplayName("slots held by exited threads that never end: the lockup report names them")
+    void slotsHeldByExitedThreadsAreNamedInTheReport() throws Exception {
+        CountDownLatch testOver = new CountDownLatch(1);
+        List<Thread> lingering = new CopyOnWriteArrayList<>();
+        ThreadFactory f = r -> {
+            if (!isPoolWorker(r)) {
+                return new Thread(r);
+            }
+            return new Thread(() -> {
+                r.run();
+                lingering.add(Thread.currentThread());
+                try {
+                    testOver.await(2, TimeUnit.MINUTES); // the factory's code after the loop, until the test ends
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        };
+        TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(2).idleTimeout(Duration.ofMinutes(10))
+                .watchdogThreshold(Duration.ofMillis(500)).closeTimeout(Duration.ofSeconds(1)), f);
+        try {
+            WorkQueue cpu = t.queue("held-cpu").build();
+            CountDownLatch first = new CountDownLatch(2);
+            cpu.queueOn(0, new Work("c0", first::countDown));
+            cpu.queueOn(1, new Work("c1", first::countDown));
+            await(first);
+            t.queue("held-u").unbound().build().queue(new Work("starved", () -> { }));
+            Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).until(() -> lingering.size() == 2);
+            Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).untilAsserted(() ->
+                    assertThat(t.reports).anySatisfy(r -> assertThat(r).contains("lockup")
+                            .contains("exited worker(s) whose threads have not ended")
+                            .contains(lingering.get(0).getName()).contains(lingering.get(1).getName())));
+        } finally {
+            testOver.countDown();
+            t.close();
+        }
+    }
+
+    /**
      * Many pools under a cap of 3 with a 1 ms idle timeout; every worker thread lingers a random
      * while after the loop and some die by throwing; items block outside the library. Every
      * accepted item runs exactly once without a flush; live worker threads (counted exactly by
