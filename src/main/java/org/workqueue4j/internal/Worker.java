@@ -183,6 +183,11 @@ final class Worker implements Runnable {
 
     @Override
     public void run() {
+        if (rescuerOf != null && thread != Thread.currentThread()) {
+            // A thread the factory started itself (newThread refused it, so `thread` was never
+            // set; set before start() otherwise): the rescuer's loop would wait here for ever.
+            return;
+        }
         CURRENT.set(this);
         if (rescuerOf != null) {
             try {
