@@ -334,6 +334,55 @@ class CapAndWakeAttackTest {
     }
 
     /**
+     * Both slots of a cap of 2 busy with items blocked outside the library; a memReclaim queue's
+     * items (unbound and per-CPU) run through its rescuer, and its destroy() (a drain) returns
+     * while the slots are still held; a plain queue's drain() completes once the slots free.
+     */
+    @Test
+    @DisplayName("cap 2, both slots blocked: memReclaim items run through the rescuer, destroy() and drain() complete")
+    void rescuerAndDestroyWhileEverySlotIsBlocked() throws Exception {
+        try (TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(2).idleTimeout(Duration.ofMinutes(10)))) {
+            WorkQueue blocker = t.queue("slots-block").build();
+            CountDownLatch release = new CountDownLatch(1);
+            CountDownLatch blocking = new CountDownLatch(2);
+            try {
+                for (int cpu = 0; cpu < 2; cpu++) {
+                    blocker.queueOn(cpu, new Work("block" + cpu, () -> {
+                        blocking.countDown();
+                        await(release);
+                    }));
+                }
+                await(blocking);
+                WorkQueue reclaimU = t.queue("slots-reclaim-u").memReclaim().unbound().build();
+                WorkQueue reclaim = t.queue("slots-reclaim").memReclaim().build();
+                WorkQueue plain = t.queue("slots-plain").unbound().build();
+                CountDownLatch rescued = new CountDownLatch(20);
+                AtomicInteger plainRan = new AtomicInteger();
+                for (int i = 0; i < 10; i++) {
+                    reclaimU.queue(new Work("ru" + i, rescued::countDown));
+                    reclaim.queueOn(i % 2, new Work("rc" + i, rescued::countDown));
+                    plain.queue(new Work("p" + i, plainRan::incrementAndGet));
+                }
+                assertThat(rescued.await(BOUND_S, TimeUnit.SECONDS)).as("rescued items ran with every slot blocked").isTrue();
+                reclaimU.queue(new Work("late", () -> { }));
+                Thread destroyer = new Thread(reclaimU::destroy, "destroyer");
+                destroyer.start();
+                destroyer.join(TimeUnit.SECONDS.toMillis(BOUND_S));
+                assertThat(destroyer.isAlive()).as("destroy() of a memReclaim queue with every slot blocked returned").isFalse();
+                assertThat(plainRan.get()).as("a plain unbound queue's items wait for a slot").isZero();
+                Thread drainer = new Thread(plain::drain, "drainer");
+                drainer.start();
+                release.countDown();
+                drainer.join(TimeUnit.SECONDS.toMillis(BOUND_S));
+                assertThat(drainer.isAlive()).as("drain() returned once the slots freed").isFalse();
+                assertThat(plainRan.get()).isEqualTo(10);
+            } finally {
+                release.countDown();
+            }
+        }
+    }
+
+    /**
      * Many pools under a cap of 3 with a 1 ms idle timeout; every worker thread lingers a random
      * while after the loop and some die by throwing; items block outside the library. Every
      * accepted item runs exactly once without a flush; live worker threads (counted exactly by
