@@ -316,13 +316,15 @@ class CapAndWakeAttackTest {
         TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(2).idleTimeout(Duration.ofMinutes(10))
                 .watchdogThreshold(Duration.ofMillis(500)).closeTimeout(Duration.ofSeconds(1)), f);
         try {
+            // Three pools want a worker; at most two threads are ever made (no slot comes back), so
+            // some pool stays starved and the monitor retires both threads once they are idle.
             WorkQueue cpu = t.queue("held-cpu").build();
-            CountDownLatch first = new CountDownLatch(2);
-            cpu.queueOn(0, new Work("c0", first::countDown));
-            cpu.queueOn(1, new Work("c1", first::countDown));
-            await(first);
-            t.queue("held-u").unbound().build().queue(new Work("starved", () -> { }));
+            cpu.queueOn(0, new Work("c0", () -> { }));
+            cpu.queueOn(1, new Work("c1", () -> { }));
+            t.queue("held-u").unbound().build().queue(new Work("u", () -> { }));
             Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).until(() -> lingering.size() == 2);
+            // A pool that stalls from now on: its lockup report comes with both threads lingering.
+            t.queue("held-hi").highPriority().build().queueOn(1, new Work("starved", () -> { }));
             Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).untilAsserted(() ->
                     assertThat(t.reports).anySatisfy(r -> assertThat(r).contains("lockup")
                             .contains("exited worker(s) whose threads have not ended")
