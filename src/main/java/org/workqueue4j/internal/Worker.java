@@ -185,7 +185,8 @@ final class Worker implements Runnable {
     public void run() {
         if (rescuerOf != null && thread != Thread.currentThread()) {
             // A thread the factory started itself (newThread refused it, so `thread` was never
-            // set; set before start() otherwise): the rescuer's loop would wait here for ever.
+            // set; set before start() otherwise, and start() orders it before this plain read):
+            // the rescuer's loop would wait here for ever.
             return;
         }
         CURRENT.set(this);
@@ -205,6 +206,7 @@ final class Worker implements Runnable {
             // itself, or a start() that threw after starting (createWorker gave the worker up).
             // Running the loop here would make a worker outside the pool's list: outside the
             // cap, never woken (wake() unparks `thread`), never stopped or joined by close().
+            // `thread` and `workers` are written by createWorker under this lock: read here under it.
             p.lock.unlock();
             CURRENT.remove();
             return;
