@@ -385,6 +385,53 @@ class CapAndWakeAttackTest {
     }
 
     /**
+     * Cap 2, 10-minute idle timeout, and a factory that throws an Error for every other pool
+     * worker: the failed creations give their slots back (workerCount() equals the live worker
+     * threads afterwards), items of four pools still run without a flush (after the retry
+     * cooldown), and close() leaves workerCount() at zero.
+     */
+    @Test
+    @DisplayName("cap 2 with a factory that throws an Error every other worker: no slot leaks, every item runs")
+    void aFactoryThrowingErrorsAtTheCapLeaksNoSlot() throws Exception {
+        Counted counted = new Counted(0);
+        AtomicInteger calls = new AtomicInteger();
+        ThreadFactory f = r -> {
+            if (isPoolWorker(r) && calls.incrementAndGet() % 2 == 0) {
+                throw new OutOfMemoryError("unable to create native thread (test)");
+            }
+            return counted.newThread(r);
+        };
+        AtomicReference<WqRuntime> engine = new AtomicReference<>();
+        TestHooks.install((point, subject) -> {
+            if (point.equals("monitor.scan") && subject instanceof WqRuntime) {
+                engine.compareAndSet(null, (WqRuntime) subject);
+            }
+        });
+        TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(2).idleTimeout(Duration.ofMinutes(10)), f);
+        try {
+            List<WorkQueue> qs = List.of(t.queue("e-cpu").build(), t.queue("e-u").unbound().build(),
+                    t.queue("e-hi").highPriority().build(), t.queue("e-ord").ordered().build());
+            for (int round = 0; round < 3; round++) {
+                for (int i = 0; i < qs.size(); i++) {
+                    CountDownLatch ran = new CountDownLatch(1);
+                    assertThat(qs.get(i).queueOn(round % 2, new Work("e" + round + "-" + i, ran::countDown))).isTrue();
+                    assertThat(ran.await(BOUND_S, TimeUnit.SECONDS)).as("round %d, queue %s", round, qs.get(i).name()).isTrue();
+                }
+            }
+            assertThat(calls.get()).as("creations tried, half of them failed").isGreaterThanOrEqualTo(2);
+            assertThat(counted.maxAlive.get()).isLessThanOrEqualTo(2);
+            WqRuntime e = engine.get();
+            assertThat(e).isNotNull();
+            Awaitility.await().atMost(Duration.ofSeconds(BOUND_S))
+                    .untilAsserted(() -> assertThat(e.workerCount()).isEqualTo(counted.alive.get()));
+        } finally {
+            t.close();
+        }
+        assertAllEnded(counted.made);
+        assertThat(engine.get().workerCount()).as("workerCount() after close()").isZero();
+    }
+
+    /**
      * Many pools under a cap of 3 with a 1 ms idle timeout; every worker thread lingers a random
      * while after the loop and some die by throwing; items block outside the library. Every
      * accepted item runs exactly once without a flush; live worker threads (counted exactly by
