@@ -225,7 +225,7 @@ final class Monitor implements Runnable {
                     if (stalls == null) {
                         stalls = new ArrayList<>();
                     }
-                    stalls.add(stallHeader(p, now));
+                    stalls.add(stallHeader(p, now) + runtime.exitedThreadsHoldingSlots());
                 }
                 if (p.creationFailureReport != null) {
                     if (failures == null) {

@@ -183,6 +183,12 @@ final class Worker implements Runnable {
 
     @Override
     public void run() {
+        if (rescuerOf != null && thread != Thread.currentThread()) {
+            // A thread the factory started itself (newThread refused it, so `thread` was never
+            // set; set before start() otherwise, and start() orders it before this plain read):
+            // the rescuer's loop would wait here for ever.
+            return;
+        }
         CURRENT.set(this);
         if (rescuerOf != null) {
             try {
@@ -195,6 +201,16 @@ final class Worker implements Runnable {
         WorkerPool p = pool;
         long idleTimeout = p.runtime.idleTimeoutNanos();
         p.lock.lock();
+        if (thread != Thread.currentThread() || !p.workers.contains(this)) {
+            // Not the started thread of an attached worker: a factory that started the thread
+            // itself, or a start() that threw after starting (createWorker gave the worker up).
+            // Running the loop here would make a worker outside the pool's list: outside the
+            // cap, never woken (wake() unparks `thread`), never stopped or joined by close().
+            // `thread` and `workers` are written by createWorker under this lock: read here under it.
+            p.lock.unlock();
+            CURRENT.remove();
+            return;
+        }
         try {
             boolean managed = false;
             while (true) {

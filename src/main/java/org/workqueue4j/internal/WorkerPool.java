@@ -379,7 +379,13 @@ public final class WorkerPool {
                 }
             }
             workerIds.clear(wid);
-            runtime.releaseWorker();
+            if (t != null && t.getState() != Thread.State.NEW) {
+                // start() threw after starting the thread: the worker's loop sees it was given
+                // up and returns, but until the thread has ended it keeps its slot.
+                runtime.workerLeaving(t);
+            } else {
+                runtime.releaseWorker();
+            }
             if (failure != null) {
                 createFailedNanos = now == 0 ? 1 : now;
                 runtime.reportWorkerCreationFailure(this, failure);

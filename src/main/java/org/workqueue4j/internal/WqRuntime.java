@@ -159,6 +159,24 @@ public final class WqRuntime {
         return freed;
     }
 
+    /**
+     * For the cap and lockup reports: the exited workers whose threads have not ended (each still
+     * holds its slot), named; empty if none. A factory whose threads never end after the worker's
+     * run() leaves the cap's slots held with no worker in any pool, which nothing else shows.
+     */
+    String exitedThreadsHoldingSlots() {
+        reapExited();
+        StringBuilder names = new StringBuilder();
+        int n = 0;
+        for (Thread t : exiting) {
+            if (t.isAlive()) {
+                names.append(n++ == 0 ? "" : ", ").append(t.getName());
+            }
+        }
+        return n == 0 ? "" : "; the worker cap (" + maxWorkers + ") counts " + n + " exited worker(s) whose threads"
+                + " have not ended (the thread factory's code after the worker's run()): " + names;
+    }
+
     /** Pool workers alive or being created. */
     public int workerCount() {
         reapExited();
@@ -175,7 +193,7 @@ public final class WqRuntime {
             pool.capReport = "workqueue: worker cap reached: " + maxWorkers + " workers in runtime '" + name + "'; "
                     + pool + " has " + pool.worklist.size() + " item(s) waiting for a worker (idle workers of other pools"
                     + " are retired to make room; memReclaim queues go on through their rescuers; raise"
-                    + " WorkQueuesConfig.Builder.maxWorkers if this is the steady state)";
+                    + " WorkQueuesConfig.Builder.maxWorkers if this is the steady state)" + exitedThreadsHoldingSlots();
             monitor.noteBusy();
         }
     }
@@ -420,6 +438,12 @@ public final class WqRuntime {
         Thread t = threadFactory.newThread(r);
         if (t == null) {
             throw new IllegalStateException("thread factory returned null for " + threadPrefix + name);
+        }
+        if (t.getState() != Thread.State.NEW) {
+            // ThreadFactory.newThread returns an unstarted thread: this one already runs (or ran)
+            // the runtime's code on its own, unattached (a pool worker's loop then returns at once).
+            throw new IllegalStateException("thread factory returned a thread already started (" + t.getState()
+                    + ") for " + threadPrefix + name + ": it must return a new, unstarted thread");
         }
         t.setName(threadPrefix + name);
         t.setDaemon(true);
