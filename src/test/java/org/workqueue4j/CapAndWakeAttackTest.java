@@ -18,7 +18,6 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.workqueue4j.internal.TestHooks;
@@ -129,13 +128,6 @@ class CapAndWakeAttackTest {
      * unattached on the started thread; the manager's parks with no one to unpark it.
      */
     @Test
-    @Disabled("OPEN: a factory that starts the timer/monitor/manager thread it returns leaves that body running"
-            + " unattached: newThread now refuses the thread (IllegalStateException \"already started\"), but"
-            + " the body already runs on it (the manager's or the timer's, which park with no timeout: OnDemandThread.unpark targets its own, unset,"
-            + " `thread`), so close() returns with it alive: fails with 'Thread-1 (WAITING) after close()'."
-            + " Fix: OnDemandThread passes itself to the factory and runs the body only when"
-            + " `thread == Thread.currentThread()` (tried: it passes this test), but LazyStartTest identifies"
-            + " the runtime threads by the body's class handed to the factory, so that test must change with it")
     @DisplayName("a factory that starts every thread: no runtime body runs on an unattached thread past close()")
     void aFactoryThatStartsEveryThreadLeavesNoGhostRuntimeThread() throws Exception {
         List<Thread> started = new CopyOnWriteArrayList<>();

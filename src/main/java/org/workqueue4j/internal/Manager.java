@@ -54,6 +54,9 @@ final class Manager implements Runnable {
 
     @Override
     public void run() {
+        if (!thread.isCurrent()) {
+            return; // started by the factory itself, not by this runtime (see OnDemandThread.isCurrent)
+        }
         while (!stopped) {
             if (!requested) {
                 Thread.interrupted(); // an interrupt is not a request: never let it turn park into a spin

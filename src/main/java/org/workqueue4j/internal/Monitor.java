@@ -103,6 +103,9 @@ final class Monitor implements Runnable {
      */
     @Override
     public void run() {
+        if (!thread.isCurrent()) {
+            return; // started by the factory itself, not by this runtime (see OnDemandThread.isCurrent)
+        }
         long last = System.nanoTime();
         while (!stopped) {
             long now = System.nanoTime();

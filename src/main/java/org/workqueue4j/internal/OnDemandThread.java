@@ -125,4 +125,14 @@ final class OnDemandThread {
     Thread thread() {
         return thread;
     }
+
+    /**
+     * True on the thread this object started. A body checks it first: a ThreadFactory that
+     * starts the thread it returns runs the body on a thread the runtime refused and will never
+     * stop or join (volatile read; {@code thread} is written before {@code Thread.start}, which
+     * happens-before the started thread's first action).
+     */
+    boolean isCurrent() {
+        return thread == Thread.currentThread();
+    }
 }
