@@ -163,6 +163,15 @@ final class Monitor implements Runnable {
                     busy = true;
                 }
                 p.reapDeadWorkers(now);
+                for (PoolWorkqueue pwq : p.pwqs) {
+                    String dead = pwq.wq.rescuer == null ? null : pwq.wq.rescuer.deadThreadReport();
+                    if (dead != null) {
+                        if (failures == null) {
+                            failures = new ArrayList<>();
+                        }
+                        failures.add(dead);
+                    }
+                }
                 for (Worker w : p.workers) {
                     long start = w.currentStartNanos;
                     if (w.currentWork == null || start == 0) {
