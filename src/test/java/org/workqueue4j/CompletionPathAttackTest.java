@@ -147,6 +147,44 @@ class CompletionPathAttackTest {
         }
     }
 
+    /**
+     * The completing worker does not reach the worklist next when the non-reentrancy hand-off
+     * gave it more: X of an unbound queue limited to two active items is queued again while it
+     * runs (that instance is active and goes to X's worker), Y waits inactive behind both, and
+     * X's second run waits, outside the library, for Y, which X's first completion activated.
+     * Y must run on another worker meanwhile.
+     */
+    @Test
+    void anItemHandedBackToTheCompletingWorkerDoesNotHoldUpTheActivatedOne() throws Exception {
+        try (TestRuntime t = new TestRuntime(2, b -> b.idleTimeout(LONG_IDLE))) {
+            WorkQueue q = t.queue("two").unbound().maxActive(2).build();
+            for (int round = 0; round < 50; round++) {
+                CountDownLatch firstIn = new CountDownLatch(1);
+                CountDownLatch releaseFirst = new CountDownLatch(1);
+                CountDownLatch yRan = new CountDownLatch(1);
+                AtomicInteger runs = new AtomicInteger();
+                Work x = new Work("x" + round, () -> {
+                    if (runs.incrementAndGet() == 1) {
+                        firstIn.countDown();
+                        await(releaseFirst);
+                    } else {
+                        await(yRan); // Y was activated by X's first completion
+                    }
+                });
+                q.queue(x);
+                await(firstIn);
+                assertThat(q.queue(x)).isTrue(); // active (2 of 2): handed to the worker running X
+                Work y = new Work("y" + round, yRan::countDown);
+                q.queue(y); // inactive: both slots are X's
+                releaseFirst.countDown();
+                await(yRan);
+                assertThat(x.flush(Duration.ofSeconds(BOUND_S))).isTrue();
+                assertThat(runs.get()).isEqualTo(2);
+            }
+            assertThat(t.errors).isEmpty();
+        }
+    }
+
     /** Items of several limited pwqs in one unbound pool, queued from inside items (chains), no flush. */
     @Test
     void chainsOfSeveralLimitedQueuesInOnePoolAllRun() throws Exception {
@@ -321,6 +359,33 @@ class CompletionPathAttackTest {
                 await(all);
             }
             awaitSlotsMatchLiveWorkers(t);
+        }
+    }
+
+    /**
+     * The manager's thread dropped by the factory: a pool with no worker asks the manager for
+     * one, and nothing else creates it (workers only make spares while they run), so the item
+     * never ran and the only sign was the watchdog's lockup report, 30 s on.
+     */
+    @Test
+    void aDroppedManagerIsReportedAndTheMonitorCreatesWorkersInstead() throws Exception {
+        ThreadFactory f = r -> new Thread(() -> {
+            if (Thread.currentThread().getName().endsWith("kworker/manager")) {
+                return;
+            }
+            r.run();
+        });
+        try (TestRuntime t = new TestRuntime(2, b -> { }, f)) {
+            for (int cpu = 0; cpu < 2; cpu++) {
+                CountDownLatch ran = new CountDownLatch(1);
+                t.queue("q" + cpu).build().queueOn(cpu, new Work("w" + cpu, ran::countDown));
+                await(ran);
+            }
+            CountDownLatch unbound = new CountDownLatch(1);
+            t.queue("u").unbound().build().queue(new Work("u", unbound::countDown));
+            await(unbound);
+            assertThat(t.reports).filteredOn(r -> r.contains("kworker/manager")).singleElement().asString()
+                    .contains("ThreadFactory");
         }
     }
 
