@@ -27,6 +27,21 @@ import org.junit.jupiter.api.Test;
  */
 class CompletionPathAttackTest {
     private static final Duration LONG_IDLE = Duration.ofMinutes(10);
+    /** The name of a pool worker's thread (per-CPU, unbound, high priority). */
+    private static final String POOL_WORKER = ".*/kworker/u?\\d+:\\d+H?";
+
+    /**
+     * A ThreadFactory with a common bug: the thread it makes returns without running the
+     * Runnable it was given when {@code drop} holds for its name (the runtime's name, set after
+     * the factory returns, as the thread starts).
+     */
+    private static ThreadFactory dropping(java.util.function.Predicate<String> drop) {
+        return r -> new Thread(() -> {
+            if (!drop.test(Thread.currentThread().getName())) {
+                r.run();
+            }
+        });
+    }
 
     // ------------------------------------------------------------------ no kick on activation
 
@@ -218,12 +233,7 @@ class CompletionPathAttackTest {
     /** A factory whose pool-worker threads never run the Runnable: reported, and close() returns. */
     @Test
     void aFactoryThatAlwaysDropsWorkersIsReportedAndCloseReturns() throws Exception {
-        ThreadFactory dropsWorkers = r -> new Thread(() -> {
-            if (Thread.currentThread().getName().matches(".*/kworker/u?\\d+:\\d+H?")) {
-                return;
-            }
-            r.run();
-        });
+        ThreadFactory dropsWorkers = dropping(n -> n.matches(POOL_WORKER));
         TestRuntime t = new TestRuntime(2, b -> b.closeTimeout(Duration.ofSeconds(5)), dropsWorkers);
         WorkQueue q = t.queue("never").build();
         q.queueOn(0, new Work("never-runs", () -> { }));
@@ -243,16 +253,8 @@ class CompletionPathAttackTest {
     @Test
     void aFactoryThatDropsTheMonitorAndAWorker() throws Exception {
         AtomicBoolean workerDropped = new AtomicBoolean();
-        ThreadFactory f = r -> new Thread(() -> {
-            String n = Thread.currentThread().getName();
-            if (n.endsWith("kworker/monitor")) {
-                return;
-            }
-            if (n.contains("/kworker/0:") && workerDropped.compareAndSet(false, true)) {
-                return;
-            }
-            r.run();
-        });
+        ThreadFactory f = dropping(n -> n.endsWith("kworker/monitor")
+                || n.contains("/kworker/0:") && workerDropped.compareAndSet(false, true));
         try (TestRuntime t = new TestRuntime(2, b -> { }, f)) {
             CountDownLatch ran = new CountDownLatch(1);
             t.queue("q").build().queueOn(0, new Work("w", ran::countDown));
@@ -282,12 +284,7 @@ class CompletionPathAttackTest {
      */
     @Test
     void aDroppedRescuerAtTheCapIsReported() throws Exception {
-        ThreadFactory f = r -> new Thread(() -> {
-            if (Thread.currentThread().getName().contains("reclaim")) {
-                return;
-            }
-            r.run();
-        });
+        ThreadFactory f = dropping(n -> n.contains("reclaim"));
         try (TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(2).closeTimeout(Duration.ofSeconds(2)), f)) {
             WorkQueue blockers = t.queue("blockers").unbound().build();
             WorkQueue reclaim = t.queue("reclaim").memReclaim().build();
@@ -321,7 +318,7 @@ class CompletionPathAttackTest {
     private static void awaitSlotsMatchLiveWorkers(TestRuntime t) {
         Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).untilAsserted(() -> {
             long alive = t.threads.stream().filter(Thread::isAlive)
-                    .filter(th -> th.getName().matches(".*/kworker/(u?\\d+:\\d+H?)")).count();
+                    .filter(th -> th.getName().matches(POOL_WORKER)).count();
             assertThat(t.rt.engine().workerCount()).as("cap slots vs live pool workers").isEqualTo((int) alive);
         });
     }
@@ -340,7 +337,7 @@ class CompletionPathAttackTest {
         ThreadFactory f = r -> {
             Thread th = new Thread(() -> {
                 r.run();
-                if (Thread.currentThread().getName().matches(".*/kworker/u?\\d+:\\d+H?")) {
+                if (Thread.currentThread().getName().matches(POOL_WORKER)) {
                     throw new Error("the factory's wrapper fails after run()");
                 }
             });
@@ -369,12 +366,7 @@ class CompletionPathAttackTest {
      */
     @Test
     void aDroppedManagerIsReportedAndTheMonitorCreatesWorkersInstead() throws Exception {
-        ThreadFactory f = r -> new Thread(() -> {
-            if (Thread.currentThread().getName().endsWith("kworker/manager")) {
-                return;
-            }
-            r.run();
-        });
+        ThreadFactory f = dropping(n -> n.endsWith("kworker/manager"));
         try (TestRuntime t = new TestRuntime(2, b -> { }, f)) {
             for (int cpu = 0; cpu < 2; cpu++) {
                 CountDownLatch ran = new CountDownLatch(1);
@@ -393,13 +385,7 @@ class CompletionPathAttackTest {
     @Test
     void randomlyDroppedWorkersUnderASmallCapLoseNothingAndCountNothingTwice() throws Exception {
         AtomicInteger made = new AtomicInteger();
-        ThreadFactory f = r -> new Thread(() -> {
-            String n = Thread.currentThread().getName();
-            if (n.matches(".*/kworker/u?\\d+:\\d+H?") && made.incrementAndGet() % 3 == 1) {
-                return;
-            }
-            r.run();
-        });
+        ThreadFactory f = dropping(n -> n.matches(POOL_WORKER) && made.incrementAndGet() % 3 == 1);
         try (TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(3).idleTimeout(Duration.ofMillis(1)), f)) {
             WorkQueue[] qs = {t.queue("pcpu").build(), t.queue("unb").unbound().build(),
                 t.queue("hi").highPriority().build(), t.queue("ord").ordered().build()};
