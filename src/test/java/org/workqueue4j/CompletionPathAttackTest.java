@@ -520,7 +520,17 @@ class CompletionPathAttackTest {
      */
     @Test
     void everyActivatedItemRunsWithoutAFlushUnderCancelFreezeAndSetMaxActive() throws Exception {
-        try (TestRuntime t = new TestRuntime(2, b -> b.idleTimeout(LONG_IDLE)
+        activationChaos(LONG_IDLE);
+    }
+
+    /** The same with a 1 ms idle timeout: completing workers are culled and re-created all along. */
+    @Test
+    void everyActivatedItemRunsWithoutAFlushWhileWorkersAreCulled() throws Exception {
+        activationChaos(Duration.ofMillis(1));
+    }
+
+    private static void activationChaos(Duration idleTimeout) throws Exception {
+        try (TestRuntime t = new TestRuntime(2, b -> b.idleTimeout(idleTimeout)
                 .cpuIntensiveThreshold(Duration.ofMillis(5)))) {
             WorkQueue ord = t.queue("ord").ordered().freezable().build();
             WorkQueue unb = t.queue("unb1").unbound().maxActive(1).freezable().build();
