@@ -52,6 +52,11 @@ final class Manager implements Runnable {
         return t;
     }
 
+    /** {@return true once stopped} */
+    boolean isStopped() {
+        return stopped;
+    }
+
     @Override
     public void run() {
         if (!thread.isCurrent()) {

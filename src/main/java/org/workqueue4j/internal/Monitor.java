@@ -166,6 +166,15 @@ final class Monitor implements Runnable {
                     busy = true;
                 }
                 p.reapDeadWorkers(now);
+                for (PoolWorkqueue pwq : p.pwqs) {
+                    String dead = pwq.wq.rescuer == null ? null : pwq.wq.rescuer.deadThreadReport();
+                    if (dead != null) {
+                        if (failures == null) {
+                            failures = new ArrayList<>();
+                        }
+                        failures.add(dead);
+                    }
+                }
                 for (Worker w : p.workers) {
                     long start = w.currentStartNanos;
                     if (w.currentWork == null || start == 0) {
@@ -244,7 +253,15 @@ final class Monitor implements Runnable {
             if (create) {
                 busy = true;
                 startManager();
-                runtime.manager().request(); // the manager thread calls the factory, with no pool lock held
+                if (managerDead()) {
+                    // Nothing else creates a pool's first worker: the monitor does, with no lock
+                    // held (a slow factory then delays its ticks, which beats no worker at all).
+                    if (p.lacksWorker()) {
+                        p.createWorker();
+                    }
+                } else {
+                    runtime.manager().request(); // the manager thread calls the factory, with no pool lock held
+                }
             }
         }
         if (capHeld && !anyStarved) {
@@ -267,6 +284,28 @@ final class Monitor implements Runnable {
             }
         }
         return busy;
+    }
+
+    /** The dead manager has been reported (monitor thread only). */
+    private boolean managerDeadReported;
+
+    /**
+     * The manager's thread has ended although the manager was never stopped: the ThreadFactory's
+     * thread did not run the Runnable it was given (or the loop died). Reported once; the monitor
+     * then creates the workers that pools ask the manager for.
+     */
+    private boolean managerDead() {
+        Manager m = runtime.manager();
+        Thread t = m.thread.thread();
+        if (t == null || t.getState() != Thread.State.TERMINATED || m.isStopped()) {
+            return false;
+        }
+        if (!managerDeadReported) {
+            managerDeadReported = true;
+            runtime.report("workqueue: the worker manager thread '" + t.getName() + "' has ended without being stopped"
+                    + " (does the ThreadFactory run the Runnable it is given?): the monitor creates workers instead");
+        }
+        return true;
     }
 
     /**

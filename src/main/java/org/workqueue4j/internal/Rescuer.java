@@ -34,6 +34,7 @@ final class Rescuer {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
     private boolean stop;
+    private boolean deadReported;
 
     /** Creates and starts the rescuer thread; the thread factory's failure propagates. */
     Rescuer(WorkqueueStruct wq) {
@@ -123,6 +124,34 @@ final class Rescuer {
 
     Worker worker() {
         return worker;
+    }
+
+    /**
+     * Monitor, its pool lock held (pool lock, then this lock, as in mayday): the rescuer's
+     * thread has ended although the rescuer was never asked to stop, so the maydays sent to it
+     * are never served: the ThreadFactory's thread did not run the Runnable it was given, or
+     * the loop died. Pool workers that do this are reaped and replaced (WorkerPool.reapDeadWorkers);
+     * a rescuer cannot be, so it is reported, once.
+     *
+     * @return the report the first time the dead thread is seen, else null
+     */
+    String deadThreadReport() {
+        Thread t = worker.thread;
+        if (t == null || t.getState() != Thread.State.TERMINATED) {
+            return null;
+        }
+        lock.lock();
+        try {
+            if (stop || deadReported) {
+                return null;
+            }
+            deadReported = true;
+        } finally {
+            lock.unlock();
+        }
+        return "workqueue: the rescuer thread '" + t.getName() + "' of memReclaim queue '" + wq.name()
+                + "' has ended without being stopped (does the ThreadFactory run the Runnable it is given?):"
+                + " the queue's items are not rescued when their pool cannot get a worker";
     }
 
     /** Asks the rescuer to end once nothing is left to rescue; does not wait. */
