@@ -164,7 +164,8 @@ final class Completion {
             return true;
         }
         Worker w = Worker.current();
-        if (spinDoneInterruptibly(w)) {
+        // No spin once the deadline has passed: a zero timeout means "do not wait".
+        if (deadline - System.nanoTime() > 0 && spinDoneInterruptibly(w)) {
             return true;
         }
         if (w != null) {
