@@ -218,7 +218,7 @@ final class Worker implements Runnable {
                     break;
                 }
                 leaveIdle();
-                p.spliceInboxesForSelf();
+                p.landHintedInboxes();
                 if (p.needMoreWorker()) {
                     // Manage once per wake-up: creation drops the lock, so re-check after it; a
                     // creation that failed (cap, factory) does not stop this worker from working.
@@ -234,7 +234,7 @@ final class Worker implements Runnable {
                             processScheduled();
                         }
                         if (p.worklist.isEmpty()) {
-                            p.spliceInboxesForSelf(); // the next batch of lock-free pushes
+                            p.landHintedInboxes(); // the next batch of lock-free pushes
                         }
                     } while (p.keepWorking());
                     setFlags(PREP);

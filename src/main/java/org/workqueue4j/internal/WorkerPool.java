@@ -174,10 +174,11 @@ public final class WorkerPool {
     }
 
     /**
-     * The worker loop's splice: the calling worker looks at the worklist next, so it is the
-     * worker a wake-up would be for (no kick).
+     * Lands every pwq's inbox if the hint says so, waking no one: for the worker loop (the
+     * calling worker looks at the worklist next, so it is the worker a wake-up would be for)
+     * and for kick() and workerSleeping(), which wake one right after.
      */
-    void spliceInboxesForSelf() {
+    void landHintedInboxes() {
         if (inboxHint != 0) {
             landInboxes();
         }
@@ -278,9 +279,7 @@ public final class WorkerPool {
      * this lock) and starts the starvation clock.
      */
     void kick() {
-        if (inboxHint != 0) {
-            landInboxes(); // inbox items are pending work too
-        }
+        landHintedInboxes(); // inbox items are pending work too
         wakeWorker();
     }
 
@@ -443,7 +442,8 @@ public final class WorkerPool {
      * workers never ran its loop (every exit from the loop leaves through workerExited, which
      * removes it under this lock): the ThreadFactory's thread did not run the Runnable it was
      * given, or died before the loop. The pool would count it idle forever, and a wake-up sent
-     * to it would be lost. Removes each such worker, frees its slot (its thread is gone), reports
+     * to it would be lost. Removes each such worker as if it had exited (its slot is freed at the
+     * next reservation at the cap, its thread being gone), reports
      * it as a creation failure (which also starts the creation cooldown, so a factory that always
      * does this costs one thread a second), and kicks for the work it was counted on to run.
      */
@@ -454,11 +454,7 @@ public final class WorkerPool {
             if (w.thread.isAlive()) {
                 continue;
             }
-            workers.remove(i);
-            idle.remove(w);
-            w.seek(false); // a kick may have counted it as seeking: producers must not rely on it
-            workerIds.clear(w.id);
-            runtime.releaseWorker();
+            workerExited(w); // off both lists, not seeking; its slot is freed at the next reservation (the thread is gone)
             createFailedNanos = now == 0 ? 1 : now;
             runtime.reportWorkerCreationFailure(this, new IllegalStateException("worker thread '" + w.thread.getName()
                     + "' ended without running the worker loop (does the ThreadFactory run the Runnable it is given?)"));
@@ -502,9 +498,7 @@ public final class WorkerPool {
     /** Worker leaves the running set (blocked in a library wait); kernel wq_worker_sleeping. */
     void workerSleeping(Worker w) {
         nrRunning--; // volatile store, then the inboxHint read: the producers' handshake
-        if (inboxHint != 0) {
-            landInboxes(); // the kick below wakes a worker for them
-        }
+        landHintedInboxes(); // the kick below wakes a worker for them
         if (needMoreWorker()) {
             if (w.currentPwq != null) {
                 w.currentPwq.wq.stats.cmWakeup.increment();
