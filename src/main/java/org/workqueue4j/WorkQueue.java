@@ -232,8 +232,11 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * @return false if it was already pending on this queue
      * @throws IllegalArgumentException if the delay is negative or longer than 292 years
      * @throws IllegalStateException    if this queue is destroyed, or the item is pending on
-     *                                  another queue or runs on another queue right now; the
-     *                                  item's state is then unchanged
+     *                                  another queue or runs on another queue right now, or
+     *                                  (for the runtime's first delayed item) the thread
+     *                                  factory's timer thread ended without running the
+     *                                  {@code Runnable} it was given; the item's state is then
+     *                                  unchanged
      */
     public boolean queueDelayed(DelayedWork work, Duration delay) {
         return queueDelayedChecked(-1, work, delay);
@@ -757,7 +760,11 @@ public final class WorkQueue implements Executor, AutoCloseable {
          *
          * @return the new queue, registered with its runtime
          * @throws IllegalArgumentException if an option is out of range (a negative {@link #maxActive(int)})
-         * @throws IllegalStateException if the runtime is closed
+         * @throws IllegalStateException if the runtime is closed; or, for the runtime's first
+         *         queue, if the thread factory's thread for the runtime's manager or monitor
+         *         ended without running the {@code Runnable} it was given (the queue does not
+         *         exist, and the next build asks the factory again). Whatever the factory itself
+         *         throws propagates the same way.
          */
         public WorkQueue build() {
             return new WorkQueue(this, runtime != null ? runtime : WorkQueues.global(), false);

@@ -1,6 +1,7 @@
 package org.workqueue4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.workqueue4j.LifecycleTest.BOUND_S;
 import static org.workqueue4j.LifecycleTest.await;
 import static org.workqueue4j.LifecycleTest.join;
@@ -15,7 +16,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -245,35 +245,81 @@ class CompletionPathAttackTest {
         assertThat(t.rt.engine().workerCount()).isZero();
     }
 
-    /** The monitor's own thread dropped by the factory: the dead worker is found by nothing. */
-    @Disabled("Open: dead-thread reaping (WorkerPool.reapDeadWorkers) covers pool workers only, and it runs on the "
-            + "monitor thread, which the same ThreadFactory makes; "
-            + "with the monitor's Runnable dropped too nothing reaps the dead worker: "
-            + "the item never runs and nothing is reported (fails: 'latch within 20s' expected true)")
+    /**
+     * The monitor's own thread dropped by the factory. Dead pool workers are found by the
+     * monitor (reapDeadWorkers), so a runtime without one would lose every item queued to a
+     * dropped worker without a word. The runtime waits for each runtime thread it starts to run
+     * its body: the first queue is refused with an exception naming the thread, nothing of the
+     * queue exists, and the next build tries again.
+     */
     @Test
-    void aFactoryThatDropsTheMonitorAndAWorker() throws Exception {
+    void aFactoryThatDropsTheMonitorRefusesTheQueueUntilItRunsIt() throws Exception {
+        AtomicBoolean dropMonitor = new AtomicBoolean(true);
         AtomicBoolean workerDropped = new AtomicBoolean();
-        ThreadFactory f = dropping(n -> n.endsWith("kworker/monitor")
+        ThreadFactory f = dropping(n -> n.endsWith("kworker/monitor") && dropMonitor.get()
                 || n.contains("/kworker/0:") && workerDropped.compareAndSet(false, true));
         try (TestRuntime t = new TestRuntime(2, b -> { }, f)) {
+            for (int attempt = 0; attempt < 2; attempt++) {
+                assertThatThrownBy(() -> t.queue("q").build())
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("kworker/monitor")
+                        .hasMessageContaining("ThreadFactory");
+                assertThat(t.rt.queues()).isEmpty();
+            }
+            dropMonitor.set(false);
+            WorkQueue q = t.queue("q").build();
             CountDownLatch ran = new CountDownLatch(1);
-            t.queue("q").build().queueOn(0, new Work("w", ran::countDown));
+            q.queueOn(0, new Work("w", ran::countDown)); // its first worker is dropped: the monitor reaps it
+            await(ran);
+            assertThat(t.reports).anyMatch(r -> r.contains("ended without running"));
+        }
+    }
+
+    /** Every thread the factory makes drops its Runnable: the first queue says so, at once, and close() returns. */
+    @Test
+    void aFactoryThatDropsEveryRunnableRefusesTheFirstQueue() throws Exception {
+        ThreadFactory dropsAll = r -> new Thread(() -> { });
+        TestRuntime t = new TestRuntime(2, b -> b.closeTimeout(Duration.ofSeconds(2)), dropsAll);
+        assertThatThrownBy(() -> t.queue("q").build())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("kworker/")
+                .hasMessageContaining("ended without running");
+        assertThatThrownBy(() -> t.rt.system()).isInstanceOf(IllegalStateException.class);
+        Thread closer = new Thread(t::close, "closer");
+        closer.start();
+        join(closer);
+        assertThat(t.rt.engine().workerCount()).isZero();
+    }
+
+    /** The first build waits for its runtime threads to check in; an interrupt pending meanwhile is kept, not eaten. */
+    @Test
+    void theFirstBuildKeepsAPendingInterrupt() throws Exception {
+        try (TestRuntime t = new TestRuntime(2)) {
+            Object[] out = interruptedBefore(() -> t.queue("q").build());
+            assertThat(out[0]).isInstanceOf(WorkQueue.class);
+            assertThat(out[1]).as("interrupt status after build()").isEqualTo(true);
+            CountDownLatch ran = new CountDownLatch(1);
+            ((WorkQueue) out[0]).queue(new Work("w", ran::countDown));
             await(ran);
         }
     }
 
-    /** Every thread the factory makes drops its Runnable (monitor, manager, workers): something must say so. */
-    @Disabled("Open: dead-thread reaping (WorkerPool.reapDeadWorkers) covers pool workers only, and it runs on the "
-            + "monitor thread, which the same ThreadFactory makes; "
-            + "a factory that drops every Runnable leaves no thread to notice: no report at all "
-            + "until close() times out (fails: ConditionTimeoutException, no report within 20 s)")
+    /** The timer's thread dropped by the factory: the delayed item is refused, not armed on a timer that never fires. */
     @Test
-    void aFactoryThatDropsEveryRunnableIsReported() throws Exception {
-        ThreadFactory dropsAll = r -> new Thread(() -> { });
-        try (TestRuntime t = new TestRuntime(2, b -> b.closeTimeout(Duration.ofSeconds(2)), dropsAll)) {
-            t.queue("q").build().queueOn(0, new Work("never-runs", () -> { }));
-            Awaitility.await().atMost(Duration.ofSeconds(BOUND_S))
-                    .until(() -> !t.reports.isEmpty());
+    void aFactoryThatDropsTheTimerRefusesTheDelayedItem() throws Exception {
+        AtomicBoolean dropTimer = new AtomicBoolean(true);
+        ThreadFactory f = dropping(n -> n.endsWith("kworker/timer") && dropTimer.get());
+        try (TestRuntime t = new TestRuntime(2, b -> { }, f)) {
+            WorkQueue q = t.queue("q").build();
+            CountDownLatch ran = new CountDownLatch(1);
+            DelayedWork d = new DelayedWork("later", ran::countDown);
+            assertThatThrownBy(() -> q.queueDelayed(d, Duration.ofMillis(1)))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("kworker/timer");
+            assertThat(d.isPending()).isFalse();
+            dropTimer.set(false);
+            assertThat(q.queueDelayed(d, Duration.ofMillis(1))).isTrue();
+            await(ran);
         }
     }
 
@@ -362,12 +408,19 @@ class CompletionPathAttackTest {
     /**
      * The manager's thread dropped by the factory: a pool with no worker asks the manager for
      * one, and nothing else creates it (workers only make spares while they run), so the item
-     * never ran and the only sign was the watchdog's lockup report, 30 s on.
+     * would never run. The first queue is refused instead, naming the thread; once the factory
+     * runs what it is given, queues build and their items run.
      */
     @Test
-    void aDroppedManagerIsReportedAndTheMonitorCreatesWorkersInstead() throws Exception {
-        ThreadFactory f = dropping(n -> n.endsWith("kworker/manager"));
+    void aDroppedManagerRefusesTheQueueNamingIt() throws Exception {
+        AtomicBoolean drop = new AtomicBoolean(true);
+        ThreadFactory f = dropping(n -> n.endsWith("kworker/manager") && drop.get());
         try (TestRuntime t = new TestRuntime(2, b -> { }, f)) {
+            assertThatThrownBy(() -> t.queue("q0").build())
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("kworker/manager")
+                    .hasMessageContaining("ThreadFactory");
+            drop.set(false);
             for (int cpu = 0; cpu < 2; cpu++) {
                 CountDownLatch ran = new CountDownLatch(1);
                 t.queue("q" + cpu).build().queueOn(cpu, new Work("w" + cpu, ran::countDown));
@@ -376,8 +429,6 @@ class CompletionPathAttackTest {
             CountDownLatch unbound = new CountDownLatch(1);
             t.queue("u").unbound().build().queue(new Work("u", unbound::countDown));
             await(unbound);
-            assertThat(t.reports).filteredOn(r -> r.contains("kworker/manager")).singleElement().asString()
-                    .contains("ThreadFactory");
         }
     }
 

@@ -77,4 +77,84 @@ class HungWaiterTest {
                     .contains("HungWaiterTest"));
         }
     }
+
+    /**
+     * One thread's wait record is reused from wait to wait (a flush allocates nothing for the
+     * detector): many short flushes are never reported, and each of two later hung waits of the
+     * same thread is reported once, with what that wait was for.
+     */
+    @Test
+    void aThreadsSecondHungWaitIsReportedWithItsOwnTarget() throws Exception {
+        try (TestRuntime t = runtime()) {
+            WorkQueue q = t.queue("reused").build();
+            for (int i = 0; i < 1000; i++) {
+                q.queue(new Work("short-" + i, () -> { }));
+                q.flush();
+            }
+            CountDownLatch release1 = new CountDownLatch(1);
+            q.queueOn(0, new Work("hold-1", () -> await(release1)));
+            Thread waiter = new Thread(() -> {
+                q.flush();
+                Work x = new Work("hold-2", () -> { });
+                x.flush(); // idle item: returns at once, a nested-free wait between the two hangs
+            }, "reusing-waiter");
+            waiter.start();
+            Awaitility.await().atMost(Duration.ofSeconds(LifecycleTest.BOUND_S)).until(() ->
+                    t.reports.stream().anyMatch(r -> r.contains("'reusing-waiter' blocked")));
+            release1.countDown();
+            LifecycleTest.join(waiter);
+            CountDownLatch release2 = new CountDownLatch(1);
+            Work held = new Work("hold-3", () -> await(release2));
+            q.queueOn(1, held);
+            Thread second = new Thread(() -> {
+                try {
+                    held.flushInterruptibly();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "reusing-waiter");
+            second.start();
+            Awaitility.await().atMost(Duration.ofSeconds(LifecycleTest.BOUND_S)).until(() ->
+                    t.reports.stream().filter(r -> r.contains("'reusing-waiter' blocked")).count() >= 2);
+            release2.countDown();
+            LifecycleTest.join(second);
+            assertThat(t.reports).filteredOn(r -> r.contains("blocked for more than"))
+                    .noneMatch(r -> r.contains("short-"))
+                    .anySatisfy(r -> assertThat(r).contains("in flush_workqueue(queue 'reused')").contains("'hold-1'"))
+                    .anySatisfy(r -> assertThat(r).contains("in flush_work(work 'hold-3')"));
+            assertThat(t.reports).filteredOn(r -> r.contains("in flush_workqueue(queue 'reused')")).hasSize(1);
+        }
+    }
+
+    /** The same thread hung twice in a row on one record: each wait is reported, once. */
+    @Test
+    void oneThreadHungTwiceIsReportedTwice() throws Exception {
+        try (TestRuntime t = runtime()) {
+            WorkQueue q = t.queue("twice").build();
+            CountDownLatch[] release = {new CountDownLatch(1), new CountDownLatch(1)};
+            CountDownLatch firstDone = new CountDownLatch(1);
+            CountDownLatch secondQueued = new CountDownLatch(1);
+            q.queueOn(0, new Work("h0", () -> await(release[0])));
+            Thread w = new Thread(() -> {
+                q.flush();
+                firstDone.countDown();
+                await(secondQueued);
+                q.flush();
+            }, "twice-waiter");
+            w.start();
+            Awaitility.await().atMost(Duration.ofSeconds(LifecycleTest.BOUND_S)).until(() ->
+                    t.reports.stream().filter(r -> r.contains("'twice-waiter' blocked")).count() == 1);
+            release[0].countDown();
+            await(firstDone);
+            q.queueOn(0, new Work("h1", () -> await(release[1])));
+            secondQueued.countDown();
+            Awaitility.await().atMost(Duration.ofSeconds(LifecycleTest.BOUND_S)).until(() ->
+                    t.reports.stream().filter(r -> r.contains("'twice-waiter' blocked")).count() == 2);
+            release[1].countDown();
+            LifecycleTest.join(w);
+            assertThat(t.reports).filteredOn(r -> r.contains("'twice-waiter' blocked"))
+                    .anySatisfy(r -> assertThat(r).contains("'h0'"))
+                    .anySatisfy(r -> assertThat(r).contains("'h1'"));
+        }
+    }
 }

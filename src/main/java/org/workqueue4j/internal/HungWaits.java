@@ -19,77 +19,119 @@ final class HungWaits {
     /*
      * Implementation Overview
      *
-     * One entry per waiting thread, the outermost wait only (close → destroy → drain → flush is
-     * reported as the close): begin() is a putIfAbsent keyed by the thread and returns null for
-     * a nested wait, end() removes only its own entry. ConcurrentHashMap publishes the entry to
-     * the monitor (happens-before from put to the monitor's read). `reported` is touched by the
-     * monitor thread only.
+     * One record per waiting thread and runtime, made on the thread's first wait and reused
+     * for every later one (a flush allocates nothing here), kept in a ThreadLocal of this
+     * runtime and registered once in `waiters` for the monitor. Only the outermost wait is
+     * recorded (close → destroy → drain → flush is reported as the close): begin() finds the
+     * record busy (odd `seq`) for a nested wait and returns null, and end() ends only the
+     * record begin() returned.
+     *
+     * The record is a sequence lock with one writer, its thread: begin() writes the fields,
+     * then bumps `seq` to odd (volatile store: releases the fields); end() bumps it back to
+     * even. The monitor reads `seq` (volatile load), the fields, an acquire fence, then `seq`
+     * again: equal and odd means the fields belong to that one wait (StampedLock's validate
+     * pattern); anything else is a wait that ended meanwhile and is skipped. `reportedSeq` (the
+     * monitor's only) makes each wait reported once. Records of threads that have ended are
+     * dropped by the monitor's check.
      */
 
-    /** One registered wait. */
+    /** One thread's wait record, reused for each of its outermost waits. */
     static final class Waiter {
         final Thread thread = Thread.currentThread();
-        final String op;
-        final WorkqueueStruct wq;
-        final WorkNode work;
-        final long startNanos = System.nanoTime();
-        boolean reported; // monitor thread only
-
-        Waiter(String op, WorkqueueStruct wq, WorkNode work) {
-            this.op = op;
-            this.wq = wq;
-            this.work = work;
-        }
-
-        String what() {
-            return op + "(" + (work != null ? "work '" + work.name() + "'" : wq != null ? "queue '" + wq.name() + "'" : "runtime")
-                    + ")";
-        }
+        /** Odd while a wait is recorded; written by the owner only (volatile: the seqlock stamp). */
+        volatile int seq;
+        // Written by the owner before the odd stamp, read by the monitor under the stamp.
+        String op = "";
+        @org.jspecify.annotations.Nullable WorkqueueStruct wq;
+        @org.jspecify.annotations.Nullable WorkNode work;
+        long startNanos;
+        /** The stamp of the wait last reported (monitor thread only). */
+        int reportedSeq;
     }
 
     private final Map<Thread, Waiter> waiters = new ConcurrentHashMap<>();
+    private final ThreadLocal<Waiter> mine = new ThreadLocal<>();
     private final boolean enabled;
 
     HungWaits(boolean enabled) {
         this.enabled = enabled;
     }
 
-    /** Registers the calling thread's wait; null (nothing to end) if nested or the watchdog is off. */
-    Waiter begin(String op, WorkqueueStruct wq, WorkNode work) {
+    /** Records the calling thread's wait; null (nothing to end) if nested or the watchdog is off. */
+    @org.jspecify.annotations.Nullable
+    Waiter begin(String op, @org.jspecify.annotations.Nullable WorkqueueStruct wq,
+                 @org.jspecify.annotations.Nullable WorkNode work) {
         if (!enabled) {
             return null;
         }
-        Waiter w = new Waiter(op, wq, work);
-        return waiters.putIfAbsent(w.thread, w) == null ? w : null;
+        Waiter w = mine.get();
+        if (w == null) { // the thread's first wait on this runtime: the only allocation
+            w = new Waiter();
+            mine.set(w);
+            waiters.put(w.thread, w);
+        } else if ((w.seq & 1) != 0) {
+            return null; // nested in a recorded wait
+        }
+        w.op = op;
+        w.wq = wq;
+        w.work = work;
+        w.startNanos = System.nanoTime();
+        w.seq = w.seq + 1; // odd; volatile store releases the fields above
+        return w;
     }
 
-    void end(Waiter w) {
+    void end(@org.jspecify.annotations.Nullable Waiter w) {
         if (w != null) {
-            waiters.remove(w.thread, w);
+            w.seq = w.seq + 1; // even: the wait is over (volatile store)
+            w.wq = null; // no reference to the queue or item kept past the wait
+            w.work = null;
         }
     }
 
     /** Monitor: the report for every wait longer than {@code thresholdNanos} not reported yet. */
+    @org.jspecify.annotations.Nullable
     List<String> check(WqRuntime rt, long now, long thresholdNanos) {
         List<String> out = null;
         for (Waiter w : waiters.values()) {
-            if (w.reported || now - w.startNanos <= thresholdNanos) {
+            int stamp = w.seq;
+            if ((stamp & 1) == 0) {
+                if (!w.thread.isAlive()) {
+                    waiters.remove(w.thread, w);
+                }
                 continue;
             }
-            w.reported = true;
+            if (w.reportedSeq == stamp) {
+                continue;
+            }
+            String op = w.op;
+            WorkqueueStruct wq = w.wq;
+            WorkNode work = w.work;
+            long start = w.startNanos;
+            java.lang.invoke.VarHandle.acquireFence(); // the field reads above come before the re-read below
+            if (w.seq != stamp || now - start <= thresholdNanos) {
+                continue; // ended (or reused) meanwhile, or not long enough yet
+            }
+            w.reportedSeq = stamp;
             if (out == null) {
                 out = new ArrayList<>();
             }
-            out.add(report(rt, w, now));
+            out.add(report(rt, w.thread, op, wq, work, now - start));
         }
         return out;
     }
 
-    private static String report(WqRuntime rt, Waiter w, long now) {
-        StringBuilder sb = new StringBuilder("INFO: workqueue: task '").append(w.thread.getName())
-                .append("' blocked for more than ").append(TimeUnit.NANOSECONDS.toSeconds(now - w.startNanos))
-                .append("s in ").append(w.what()).append('\n');
-        StackTraceElement[] own = w.thread.getStackTrace();
+    private static String what(String op, @org.jspecify.annotations.Nullable WorkqueueStruct wq,
+                               @org.jspecify.annotations.Nullable WorkNode work) {
+        return op + "(" + (work != null ? "work '" + work.name() + "'" : wq != null ? "queue '" + wq.name() + "'" : "runtime")
+                + ")";
+    }
+
+    private static String report(WqRuntime rt, Thread thread, String op, @org.jspecify.annotations.Nullable WorkqueueStruct wq,
+                                 @org.jspecify.annotations.Nullable WorkNode work, long waitedNanos) {
+        StringBuilder sb = new StringBuilder("INFO: workqueue: task '").append(thread.getName())
+                .append("' blocked for more than ").append(TimeUnit.NANOSECONDS.toSeconds(waitedNanos))
+                .append("s in ").append(what(op, wq, work)).append('\n');
+        StackTraceElement[] own = thread.getStackTrace();
         for (StackTraceElement e : own) {
             sb.append("    at ").append(e).append('\n');
         }
@@ -102,13 +144,13 @@ final class HungWaits {
             try {
                 for (Worker k : p.workers) {
                     WorkNode cur = k.currentWork;
-                    if (cur != null && (w.work != null ? cur == w.work : w.wq == null || (k.currentPwq != null && k.currentPwq.wq == w.wq))) {
+                    if (cur != null && (work != null ? cur == work : wq == null || (k.currentPwq != null && k.currentPwq.wq == wq))) {
                         blockers.add(k);
                         labels.add("'" + cur.name() + "' of queue '" + k.currentPwq.wq.name() + "'");
                     }
                 }
                 for (WorkNode n = p.worklist.first(); n != null; n = n.next) {
-                    if (w.work != null ? n == w.work : w.wq == null || (n.pwq != null && n.pwq.wq == w.wq)) {
+                    if (work != null ? n == work : wq == null || (n.pwq != null && n.pwq.wq == wq)) {
                         pending++;
                     }
                 }

@@ -59,8 +59,8 @@ final class Manager implements Runnable {
 
     @Override
     public void run() {
-        if (!thread.isCurrent()) {
-            return; // started by the factory itself, not by this runtime (see OnDemandThread.isCurrent)
+        if (!thread.checkIn()) {
+            return; // started by the factory itself, not by this runtime (see OnDemandThread.checkIn)
         }
         while (!stopped) {
             if (!requested) {

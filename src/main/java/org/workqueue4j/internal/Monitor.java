@@ -103,8 +103,8 @@ final class Monitor implements Runnable {
      */
     @Override
     public void run() {
-        if (!thread.isCurrent()) {
-            return; // started by the factory itself, not by this runtime (see OnDemandThread.isCurrent)
+        if (!thread.checkIn()) {
+            return; // started by the factory itself, not by this runtime (see OnDemandThread.checkIn)
         }
         long last = System.nanoTime();
         while (!stopped) {
@@ -166,7 +166,8 @@ final class Monitor implements Runnable {
                     busy = true;
                 }
                 p.reapDeadWorkers(now);
-                for (PoolWorkqueue pwq : p.pwqs) {
+                for (int i = 0, n = p.pwqs.size(); i < n; i++) { // indexed: a tick allocates no iterator
+                    PoolWorkqueue pwq = p.pwqs.get(i);
                     String dead = pwq.wq.rescuer == null ? null : pwq.wq.rescuer.deadThreadReport();
                     if (dead != null) {
                         if (failures == null) {
@@ -175,7 +176,8 @@ final class Monitor implements Runnable {
                         failures.add(dead);
                     }
                 }
-                for (Worker w : p.workers) {
+                for (int i = 0, n = p.workers.size(); i < n; i++) {
+                    Worker w = p.workers.get(i);
                     long start = w.currentStartNanos;
                     if (w.currentWork == null || start == 0) {
                         continue;

@@ -28,6 +28,19 @@ final class OnDemandThread {
      * to join. Hence: no thread starts after stop() returned, and every thread that started is
      * the one stop() returns. Nobody waits for a creation in flight.
      *
+     * Check-in. A ThreadFactory may return a thread that never runs the Runnable it was given
+     * (a wrapper that forgets to call it, a thread whose own run() ignores it). Such a thread
+     * starts, ends at once, and the runtime would count on a timer, manager or monitor that
+     * does not exist: delayed items would never fire, dead workers never be reaped, and
+     * nothing would say so. So the call that started the thread waits, outside the monitor,
+     * until the body checks in (checkIn(), the body's first action) or the thread is seen dead
+     * without having checked in. Dead: the state goes back to NEW (the thread is forgotten, a
+     * later start() calls the factory again) and start() throws, refusing the operation that
+     * needed the thread, as a throwing factory does. The wait ends after CHECK_IN_NANOS even
+     * if the thread neither ran nor ended (a slow factory thread is not a broken one). Other
+     * start() callers during the wait find STARTED and go on, as for any start in flight.
+     * The wait costs the first queue one thread start-up (the body's first instruction).
+     *
      * Memory ordering: `thread` is volatile and written once, under the monitor, before the
      * thread starts (release); unpark() and isThread() read it with a plain volatile load
      * (acquire) and see null or the started thread. `settled` (volatile, written under the
@@ -47,6 +60,13 @@ final class OnDemandThread {
     private int state; // guarded by this
     private volatile Thread thread;
     private volatile boolean settled;
+    /** The body ran on the started thread (set by checkIn; volatile: read by the waiting starter). */
+    private volatile boolean ran;
+    /** The start() call waiting for the check-in, unparked by it (volatile: written before Thread.start). */
+    private volatile @org.jspecify.annotations.Nullable Thread starter;
+
+    /** How long start() waits for a started thread that is alive to run its body. */
+    static final long CHECK_IN_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
 
     OnDemandThread(WqRuntime runtime, Runnable body, String name) {
         this.runtime = runtime;
@@ -86,6 +106,7 @@ final class OnDemandThread {
                 return;
             }
             thread = t;
+            starter = Thread.currentThread();
             boolean ok = false;
             try {
                 t.start();
@@ -93,11 +114,61 @@ final class OnDemandThread {
             } finally {
                 if (ok) {
                     state = STARTED;
-                    settled = true;
                 } else { // OutOfMemoryError: unable to create native thread
                     thread = null;
+                    starter = null;
                     state = NEW;
                 }
+            }
+        }
+        awaitCheckIn(t);
+    }
+
+    /**
+     * Waits (no lock held) until {@code t}'s body checked in, {@code t} ended without checking
+     * in (then forgets it and throws), or CHECK_IN_NANOS passed. Not interruptible: an interrupt
+     * that arrives meanwhile is kept for the caller.
+     */
+    private void awaitCheckIn(Thread t) {
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + CHECK_IN_NANOS;
+        try {
+            while (!ran) {
+                if (!t.isAlive()) {
+                    if (ran || t.getState() == Thread.State.NEW) {
+                        // Checked in, then ended (a stop() came meanwhile); or never started:
+                        // a Thread subclass whose start() does not start it (a test's
+                        // hand-driven runtime). Neither is a thread that dropped its body.
+                        break;
+                    }
+                    synchronized (this) {
+                        if (state == STARTED && thread == t) {
+                            state = NEW; // a later start() calls the factory again
+                            thread = null;
+                        } // STOPPED: close() joins a thread that has ended already
+                    }
+                    throw new IllegalStateException("workqueue: runtime thread '" + t.getName()
+                            + "' ended without running the Runnable given to the ThreadFactory (does the factory's"
+                            + " thread run it?); refused what needed the thread, the next need tries again");
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break; // alive and not yet running its body: slow, not broken
+                }
+                LockSupport.parkNanos(this, Math.min(left, java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1)));
+                if (Thread.interrupted()) {
+                    interrupted = true; // or parkNanos would return at once from now on
+                }
+            }
+        } finally {
+            starter = null;
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (this) {
+            if (state == STARTED) {
+                settled = true;
             }
         }
     }
@@ -127,12 +198,22 @@ final class OnDemandThread {
     }
 
     /**
-     * True on the thread this object started. A body checks it first: a ThreadFactory that
-     * starts the thread it returns runs the body on a thread the runtime refused and will never
-     * stop or join (volatile read; {@code thread} is written before {@code Thread.start}, which
-     * happens-before the started thread's first action).
+     * The body's first action: true on the thread this object started, which then counts as
+     * running (the starter waiting in start() is released). False on any other thread: a
+     * ThreadFactory that starts the thread it returns runs the body on a thread the runtime
+     * refused and will never stop or join, and the body must return at once (volatile read;
+     * {@code thread} is written before {@code Thread.start}, which happens-before the started
+     * thread's first action).
      */
-    boolean isCurrent() {
-        return thread == Thread.currentThread();
+    boolean checkIn() {
+        if (thread != Thread.currentThread()) {
+            return false;
+        }
+        ran = true; // volatile store before the unpark: the starter's re-check sees it
+        Thread s = starter;
+        if (s != null) {
+            LockSupport.unpark(s);
+        }
+        return true;
     }
 }

@@ -72,8 +72,8 @@ public final class TimerQueue implements Runnable {
     /** The timer thread's body (this object, not a method reference: no lambda class at start-up). */
     @Override
     public void run() {
-        if (!thread.isCurrent()) {
-            return; // started by the factory itself, not by this runtime (see OnDemandThread.isCurrent)
+        if (!thread.checkIn()) {
+            return; // started by the factory itself, not by this runtime (see OnDemandThread.checkIn)
         }
         loop();
     }

@@ -33,6 +33,8 @@ public final class WqRuntime {
     private final int cpus;
     private final WorkerPool[] cpuPools;
     private final WorkerPool[] unboundPools;
+    /** cpuPools then unboundPools (the monitor walks it on every tick: no list is made for that). */
+    private final WorkerPool[] allPools;
     private final ThreadFactory threadFactory;
     private final long idleTimeoutNanos;
     private final ExceptionSink sink;
@@ -87,6 +89,9 @@ public final class WqRuntime {
             new WorkerPool(this, cpus * 2, -1, false),
             new WorkerPool(this, cpus * 2 + 1, -1, true),
         };
+        allPools = new WorkerPool[cpuPools.length + unboundPools.length];
+        System.arraycopy(cpuPools, 0, allPools, 0, cpuPools.length);
+        System.arraycopy(unboundPools, 0, allPools, cpuPools.length, unboundPools.length);
         monitor = new Monitor(this, cpuIntensiveThreshold.toNanos(), watchdogThreshold.toNanos());
         monitor.thread = new OnDemandThread(this, monitor, "kworker/monitor");
         hungWaits = new HungWaits(!watchdogThreshold.isZero());
@@ -727,9 +732,8 @@ public final class WqRuntime {
         return closed;
     }
 
-    List<WorkerPool> allPools() {
-        List<WorkerPool> all = new ArrayList<>(List.of(cpuPools));
-        all.addAll(List.of(unboundPools));
-        return all;
+    /** Every pool, per-CPU first: a shared array, never written after construction (callers only read it). */
+    WorkerPool[] allPools() {
+        return allPools;
     }
 }

@@ -88,7 +88,7 @@ class MonitorWakeupTest {
             await(warm);
             q.flush();
             Monitor mon = rt.monitor();
-            List<WorkerPool> pools = rt.allPools();
+            List<WorkerPool> pools = java.util.Arrays.asList(rt.allPools());
             ReentrantLock last = pools.get(pools.size() - 1).lock; // visited after pool 0
             parkRecheckOnLock(mon, last);
             // The re-check has passed pool 0 (idle); now an item starts there and blocks where the
@@ -130,7 +130,7 @@ class MonitorWakeupTest {
     void closeJoinsTheMonitorWhoseStopArrivedDuringTheRecheck() throws Exception {
         WqRuntime rt = runtime();
         Monitor mon = rt.monitor();
-        List<WorkerPool> pools = rt.allPools();
+        List<WorkerPool> pools = java.util.Arrays.asList(rt.allPools());
         WorkerPool lastPool = pools.get(pools.size() - 1);
         ReentrantLock last = lastPool.lock;
         parkRecheckOnLock(mon, last);
