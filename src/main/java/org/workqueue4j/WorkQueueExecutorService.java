@@ -76,7 +76,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         try {
             PHASE = MethodHandles.lookup().findVarHandle(TaskWork.class, "phase", int.class);
         } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
+            throw new IllegalStateException(e); // the JVM wraps it in ExceptionInInitializerError (named here, the verifier would load it at start-up)
         }
     }
 
