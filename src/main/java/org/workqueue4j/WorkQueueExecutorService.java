@@ -102,6 +102,18 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         this.ownsQueue = ownsQueue;
     }
 
+    /**
+     * The {@link RejectedExecutionException} for a refusal by the queue, typed as
+     * RuntimeException: WorkQueue.execute throws it, and an athrow of the exception's own type
+     * there would make the verifier load it (not in the JDK's CDS archive) on every first
+     * queue's path.
+     *
+     * @return a RejectedExecutionException with the refusal's message and cause
+     */
+    static RuntimeException rejected(IllegalStateException refusal) {
+        return new RejectedExecutionException(refusal.getMessage(), refusal);
+    }
+
     /** The item of one task. */
     final class TaskWork extends DelayedWork {
         /** What runs: the user's runnable, the future, or a wrapper of the future. Set before queueing. */
@@ -297,7 +309,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             }
             finished(w); // accepted, then not queued: never left in `live`
             if (e instanceof IllegalStateException) {
-                throw new RejectedExecutionException(e.getMessage(), e);
+                throw rejected((IllegalStateException) e);
             }
             throw e;
         }
