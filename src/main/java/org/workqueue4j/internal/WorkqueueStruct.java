@@ -120,7 +120,15 @@ public final class WorkqueueStruct {
     final boolean cpuIntensive;
     final boolean memReclaim;
     final boolean freezable;
-    final WqStats stats = new WqStats();
+    /**
+     * Made on first count or read ({@link #stats()}): a queue whose items never trip concurrency
+     * management, the CPU-intensive check or a mayday has none, and the first queue of a process
+     * does not initialize LongAdder (VarHandle look-ups, a class from the runtime image) on its
+     * way. Written once under statsLock, read volatile.
+     */
+    private volatile WqStats stats;
+    /** Guards the making of {@link #stats}; a leaf lock (nothing is taken under it). */
+    private final Object statsLock = new Object();
     /** The public object handed to handlers and reports. */
     final Object api;
 
@@ -243,8 +251,20 @@ public final class WorkqueueStruct {
         return api;
     }
 
+    /** {@return this queue's counters, made on first use} */
     public WqStats stats() {
-        return stats;
+        WqStats s = stats; // volatile read: a WqStats seen is fully built (written under statsLock)
+        if (s != null) {
+            return s;
+        }
+        synchronized (statsLock) {
+            s = stats;
+            if (s == null) {
+                s = new WqStats();
+                stats = s;
+            }
+            return s;
+        }
     }
 
     /** {started, completed} summed over the pwqs, each read under its pool lock. */
