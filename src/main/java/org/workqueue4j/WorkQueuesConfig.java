@@ -102,7 +102,6 @@ public final class WorkQueuesConfig {
         return name;
     }
 
-    /** The default worker cap: 16 per CPU, at least 64. */
     /** The thread group Executors.defaultThreadFactory() takes: the security manager's, else the caller's. */
     @SuppressWarnings("removal") // SecurityManager: as the JDK's default factory does on Java 17
     private static ThreadGroup defaultThreadGroup() {
@@ -110,6 +109,7 @@ public final class WorkQueuesConfig {
         return s != null ? s.getThreadGroup() : Thread.currentThread().getThreadGroup();
     }
 
+    /** The default worker cap: 16 per CPU, at least 64. */
     static int defaultMaxWorkers(int cpus) {
         return Math.max(64, 16 * cpus);
     }
