@@ -58,7 +58,7 @@ public final class LazyQueueHolder {
         try {
             QUEUE = MethodHandles.lookup().findVarHandle(LazyQueueHolder.class, "queue", WorkQueue.class);
         } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
+            throw new IllegalStateException(e); // the JVM wraps it in ExceptionInInitializerError (named here, the verifier would load it at start-up)
         }
     }
 

@@ -90,7 +90,7 @@ public class Work {
         try {
             MAP = MethodHandles.lookup().findVarHandle(Work.class, "map", LockMap.class);
         } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
+            throw new IllegalStateException(e); // the JVM wraps it in ExceptionInInitializerError (named here, the verifier would load it at start-up)
         }
     }
 

@@ -404,7 +404,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
         try {
             queue(new Work(taskName(command), command));
         } catch (IllegalStateException e) {
-            throw new java.util.concurrent.RejectedExecutionException(e.getMessage(), e);
+            throw WorkQueueExecutorService.rejected(e);
         }
     }
 
@@ -625,7 +625,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * @return a new scheduled view sharing this queue
      */
     public ScheduledExecutorService asScheduledExecutorService() {
-        return new WorkQueueScheduledExecutorService(this, false);
+        return WorkQueueScheduledExecutorService.of(this, false);
     }
 
     @Override
@@ -789,7 +789,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
          * @return a scheduled executor over a new queue of its own
          */
         public ScheduledExecutorService buildScheduledExecutorService() {
-            return new WorkQueueScheduledExecutorService(build(), true);
+            return WorkQueueScheduledExecutorService.of(build(), true);
         }
     }
 }

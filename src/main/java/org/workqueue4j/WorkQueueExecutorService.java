@@ -76,7 +76,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         try {
             PHASE = MethodHandles.lookup().findVarHandle(TaskWork.class, "phase", int.class);
         } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
+            throw new IllegalStateException(e); // the JVM wraps it in ExceptionInInitializerError (named here, the verifier would load it at start-up)
         }
     }
 
@@ -100,6 +100,18 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     WorkQueueExecutorService(WorkQueue queue, boolean ownsQueue) {
         this.queue = queue;
         this.ownsQueue = ownsQueue;
+    }
+
+    /**
+     * The {@link RejectedExecutionException} for a refusal by the queue, typed as
+     * RuntimeException: WorkQueue.execute throws it, and an athrow of the exception's own type
+     * there would make the verifier load it (not in the JDK's CDS archive) on every first
+     * queue's path.
+     *
+     * @return a RejectedExecutionException with the refusal's message and cause
+     */
+    static RuntimeException rejected(IllegalStateException refusal) {
+        return new RejectedExecutionException(refusal.getMessage(), refusal);
     }
 
     /** The item of one task. */
@@ -297,7 +309,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             }
             finished(w); // accepted, then not queued: never left in `live`
             if (e instanceof IllegalStateException) {
-                throw new RejectedExecutionException(e.getMessage(), e);
+                throw rejected((IllegalStateException) e);
             }
             throw e;
         }

@@ -23,6 +23,16 @@ final class WorkQueueScheduledExecutorService extends WorkQueueExecutorService i
         super(queue, ownsQueue);
     }
 
+    /**
+     * A new view, typed as the interface. WorkQueue returns it through this method, not the
+     * constructor: returning this class where the interface is declared makes the verifier
+     * load {@code ScheduledExecutorService} (not in the JDK's CDS archive) when WorkQueue is
+     * verified, on every first queue's path.
+     */
+    static ScheduledExecutorService of(WorkQueue queue, boolean ownsQueue) {
+        return new WorkQueueScheduledExecutorService(queue, ownsQueue);
+    }
+
     private static long delayNanos(long delay, TimeUnit unit) {
         long nanos = unit.toNanos(delay);
         return nanos <= 0 ? 0 : Math.min(nanos, MAX_DELAY);

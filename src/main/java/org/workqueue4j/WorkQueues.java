@@ -4,7 +4,6 @@ import org.jspecify.annotations.Nullable;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.workqueue4j.internal.WqRuntime;
 import org.workqueue4j.lockdep.LockDependencyValidator;
@@ -19,7 +18,15 @@ import org.workqueue4j.lockdep.LockDependencyValidator;
  * <p>Thread-safe: every method may be called from any thread.
  */
 public final class WorkQueues implements AutoCloseable {
-    private static final AtomicReference<WorkQueues> GLOBAL = new AtomicReference<>();
+    /*
+     * Start-up path: plain fields and monitors, not java.util.concurrent.atomic or latches. Each
+     * JDK class outside the default CDS archive (AtomicReference, AtomicReferenceArray,
+     * AtomicBoolean, CountDownLatch) is loaded from the runtime image on first use, a few tenths
+     * of a millisecond each while the JVM is cold; these fields are touched once or rarely.
+     */
+    /** The process-wide runtime; volatile read on the fast path, set and cleared under GLOBAL_LOCK. */
+    private static volatile @Nullable WorkQueues global;
+    private static final Object GLOBAL_LOCK = new Object();
     private static final java.util.concurrent.atomic.AtomicInteger RUNTIMES = new java.util.concurrent.atomic.AtomicInteger();
 
     /** The default uncaught-work handler: logs at ERROR with the queue and work names. */
@@ -57,22 +64,26 @@ public final class WorkQueues implements AutoCloseable {
     private final WqRuntime engine;
     /*
      * System queues are made on first use (a runtime that never touches events_long has none),
-     * published by compareAndExchange on `systemQueues` (volatile semantics: a reader that sees
-     * a queue sees it fully built). Two first users may both build one; the loser destroys its
-     * own, never-used queue (LazyQueueHolder's CAS_DISCARD) and uses the winner's. No lock: the
-     * build may call the user's thread factory (the manager starts with the first queue).
+     * published copy-on-write: `systemQueues` is a volatile reference to an array never written
+     * after it is published (a reader that sees a queue in it sees it fully built); the copy with
+     * a new queue is installed under `lock`, unless another was installed first. Two first users
+     * may both build one; the loser destroys its own, never-used queue (LazyQueueHolder's
+     * CAS_DISCARD) and uses the winner's. No lock while building: the build may call the user's
+     * thread factory (the manager starts with the first queue).
      */
     private static final int EVENTS = 0;
     private static final int EVENTS_HIGHPRI = 1;
     private static final int EVENTS_LONG = 2;
     private static final int EVENTS_UNBOUND = 3;
     private static final int EVENTS_FREEZABLE = 4;
-    private final java.util.concurrent.atomic.AtomicReferenceArray<WorkQueue> systemQueues =
-            new java.util.concurrent.atomic.AtomicReferenceArray<>(5);
+    private volatile WorkQueue[] systemQueues = new WorkQueue[5];
     private volatile boolean closing;
-    /** Claimed by the one close() that does the work; the others wait for {@link #closedLatch}. */
-    private final java.util.concurrent.atomic.AtomicBoolean closeClaimed = new java.util.concurrent.atomic.AtomicBoolean();
-    private final java.util.concurrent.CountDownLatch closedLatch = new java.util.concurrent.CountDownLatch(1);
+    /** Guards the install of a system queue, closeClaimed and closeDone; closeDone is signalled on it. */
+    private final Object lock = new Object();
+    /** Guarded by lock: claimed by the one close() that does the work; the others wait for {@code closeDone}. */
+    private boolean closeClaimed;
+    /** Guarded by lock: the close() that claimed has returned (or thrown). */
+    private boolean closeDone;
     private static final java.util.concurrent.atomic.AtomicInteger SEQ = new java.util.concurrent.atomic.AtomicInteger();
     /** This runtime's name in JMX: its name, made unique in the process when needed. */
     private final @Nullable String jmxName;
@@ -81,6 +92,7 @@ public final class WorkQueues implements AutoCloseable {
         this.config = config;
         UncaughtWorkHandler h = config.uncaughtWorkHandler;
         this.engine = new WqRuntime(config.name != null ? config.name : defaultName, config.cpus, config.threadFactory,
+                config.threadGroup,
                 config.idleTimeout,
                 new Handlers(h),
                 config.cpuIntensiveThreshold, config.watchdogThreshold, config.reportListener,
@@ -116,12 +128,18 @@ public final class WorkQueues implements AutoCloseable {
      * @return the process-wide runtime
      */
     public static WorkQueues global() {
-        WorkQueues g = GLOBAL.get();
+        WorkQueues g = global; // volatile read: pairs with the write under GLOBAL_LOCK
         if (g != null) {
             return g;
         }
         WorkQueues created = new WorkQueues(WorkQueuesConfig.defaults(), "global");
-        WorkQueues winner = GLOBAL.compareAndExchange(null, created); // the one set first, or null if ours
+        WorkQueues winner; // the one set first, or null if ours
+        synchronized (GLOBAL_LOCK) {
+            winner = global;
+            if (winner == null) {
+                global = created;
+            }
+        }
         if (winner != null) {
             created.close();
             return winner;
@@ -241,7 +259,7 @@ public final class WorkQueues implements AutoCloseable {
     }
 
     private WorkQueue systemQueue(int which) {
-        WorkQueue q = systemQueues.get(which); // volatile read: pairs with the publishing CAS
+        WorkQueue q = systemQueues[which]; // volatile read of the array: pairs with its install under lock
         if (q != null) {
             return q;
         }
@@ -254,7 +272,16 @@ public final class WorkQueues implements AutoCloseable {
             default -> b = WorkQueue.builder("events_freezable").freezable();
         }
         WorkQueue mine = WorkQueue.createSystem(b.runtime(this), this);
-        WorkQueue winner = systemQueues.compareAndExchange(which, null, mine); // volatile CAS: publishes mine
+        WorkQueue winner;
+        synchronized (lock) {
+            WorkQueue[] current = systemQueues;
+            winner = current[which];
+            if (winner == null) {
+                WorkQueue[] next = current.clone();
+                next[which] = mine;
+                systemQueues = next; // volatile write: publishes mine, built before it
+            }
+        }
         if (winner == null) {
             return mine;
         }
@@ -413,31 +440,44 @@ public final class WorkQueues implements AutoCloseable {
     @Override
     public void close() {
         engine.refuseFromOwnThread("close()");
-        if (!closeClaimed.compareAndSet(false, true)) {
+        boolean claimed;
+        synchronized (lock) {
+            claimed = !closeClaimed;
+            closeClaimed = true;
+        }
+        if (!claimed) {
             awaitClosed();
             return;
         }
         closing = true;
-        GLOBAL.compareAndSet(this, null);
+        synchronized (GLOBAL_LOCK) {
+            if (global == this) {
+                global = null;
+            }
+        }
         if (jmxName != null) {
             RuntimeMXBean.unregister(jmxName);
         }
         try {
             engine.close(config.closeTimeout);
         } finally {
-            closedLatch.countDown();
+            synchronized (lock) {
+                closeDone = true;
+                lock.notifyAll();
+            }
         }
     }
 
     /** Waits for the close() in progress on another thread; keeps an interrupt for the return. */
     private void awaitClosed() {
         boolean interrupted = false;
-        while (true) {
-            try {
-                closedLatch.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
+        synchronized (lock) {
+            while (!closeDone) {
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
         }
         if (interrupted) {

@@ -2,7 +2,6 @@ package org.workqueue4j;
 
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
 
@@ -20,7 +19,10 @@ import org.jspecify.annotations.Nullable;
 @SuppressWarnings("exports")
 public final class WorkQueuesConfig {
     final int cpus;
-    final ThreadFactory threadFactory;
+    /** The user's factory, or null for the default (see {@link Builder#threadFactory}). */
+    final @Nullable ThreadFactory threadFactory;
+    /** The default factory's thread group: the one Executors.defaultThreadFactory() would have taken. */
+    final ThreadGroup threadGroup;
     final Duration idleTimeout;
     final UncaughtWorkHandler uncaughtWorkHandler;
     final Duration closeTimeout;
@@ -47,6 +49,7 @@ public final class WorkQueuesConfig {
         this.reportListener = b.reportListener;
         this.cpus = b.cpus;
         this.threadFactory = b.threadFactory;
+        this.threadGroup = b.threadGroup;
         this.idleTimeout = b.idleTimeout;
         this.uncaughtWorkHandler = b.uncaughtWorkHandler;
         this.closeTimeout = b.closeTimeout;
@@ -99,6 +102,13 @@ public final class WorkQueuesConfig {
         return name;
     }
 
+    /** The thread group Executors.defaultThreadFactory() takes: the security manager's, else the caller's. */
+    @SuppressWarnings("removal") // SecurityManager: as the JDK's default factory does on Java 17
+    private static ThreadGroup defaultThreadGroup() {
+        SecurityManager s = System.getSecurityManager();
+        return s != null ? s.getThreadGroup() : Thread.currentThread().getThreadGroup();
+    }
+
     /** The default worker cap: 16 per CPU, at least 64. */
     static int defaultMaxWorkers(int cpus) {
         return Math.max(64, 16 * cpus);
@@ -125,7 +135,13 @@ public final class WorkQueuesConfig {
      */
     public static final class Builder {
         private int cpus = Runtime.getRuntime().availableProcessors();
-        private ThreadFactory threadFactory = Executors.defaultThreadFactory();
+        /*
+         * Null: the default, threads made as Executors.defaultThreadFactory() makes them (its
+         * thread group taken here, when the builder is made, as that factory takes it when it
+         * is made), without loading Executors and its factory class at start-up.
+         */
+        private @Nullable ThreadFactory threadFactory;
+        private final ThreadGroup threadGroup = defaultThreadGroup();
         private Duration idleTimeout = Duration.ofSeconds(300);
         private UncaughtWorkHandler uncaughtWorkHandler = WorkQueues.LOGGING_HANDLER;
         private Duration closeTimeout = Duration.ofSeconds(10);
@@ -222,7 +238,8 @@ public final class WorkQueuesConfig {
 
         /**
          * Makes every thread of the runtime: workers, rescuers, the timer and the monitor
-         * (default {@link Executors#defaultThreadFactory()}). The runtime then renames each
+         * (default: threads as {@link java.util.concurrent.Executors#defaultThreadFactory()} makes
+         * them, in the thread group of the thread that made this builder). The runtime then renames each
          * thread {@code wq-<runtime name>/<kernel name>} ({@code wq-global/kworker/0:1},
          * {@code wq-3/kworker/u4:0}, {@code wq-3/kworker/R-<queue>}) and makes it a daemon,
          * overriding the name and daemon flag the factory chose: the runtime's threads never

@@ -197,6 +197,19 @@ class LazyStartTest {
     }
 
     @Test
+    void aTimerFirstNeededAfterCloseIsNeverStarted() {
+        runtime("lazy-timer-late");
+        WorkQueue q = rt.queueBuilder("q").build();
+        rt.close(); // no delayed item yet: the runtime has made no timer
+        DelayedWork dw = new DelayedWork("dw", () -> { });
+        assertThatThrownBy(() -> q.queueDelayed(dw, Duration.ofHours(1))).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("destroyed");
+        assertThat(dw.isPending()).as("armed on a closed runtime").isFalse();
+        assertThat(madeNames()).as("a timer thread made after close()").noneMatch(n -> n.endsWith("kworker/timer"));
+        assertNothingAlive();
+    }
+
+    @Test
     void systemQueuesAreMadeOnFirstUseOnceAndRefusedAfterClose() {
         runtime("lazy-system");
         assertThat(rt.systemLong()).isSameAs(rt.systemLong());

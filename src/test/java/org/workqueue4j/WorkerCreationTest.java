@@ -362,4 +362,33 @@ class WorkerCreationTest {
             join(producer);
         }
     }
+
+    /**
+     * The default thread factory makes threads as Executors.defaultThreadFactory() does: in the
+     * thread group of the thread that made the config's builder, at normal priority whatever
+     * the creating thread's; the runtime then names them and makes them daemons.
+     */
+    @Test
+    void defaultFactoryThreadsAreInTheBuildersGroupAtNormalPriority() throws Exception {
+        ThreadGroup group = new ThreadGroup("config-maker");
+        AtomicReference<WorkQueuesConfig> config = new AtomicReference<>();
+        Thread maker = new Thread(group, () -> config.set(WorkQueuesConfig.builder().name("dflt").cpus(1).build()),
+                "maker");
+        maker.start();
+        join(maker);
+        Thread.currentThread().setPriority(Thread.MAX_PRIORITY - 1); // what a thread made here would inherit
+        try (WorkQueues rt = WorkQueues.create(config.get())) {
+            WorkQueue q = rt.queueBuilder("q").build();
+            AtomicReference<Thread> ran = new AtomicReference<>();
+            q.queue(new Work("where", () -> ran.set(Thread.currentThread())));
+            q.flush();
+            Thread t = ran.get();
+            assertThat(t.getThreadGroup()).isSameAs(group);
+            assertThat(t.getPriority()).isEqualTo(Thread.NORM_PRIORITY);
+            assertThat(t.isDaemon()).isTrue();
+            assertThat(t.getName()).startsWith("wq-dflt/kworker/0:");
+        } finally {
+            Thread.currentThread().setPriority(Thread.NORM_PRIORITY);
+        }
+    }
 }

@@ -15,7 +15,7 @@ final class Completion {
         try {
             COUNT = MethodHandles.lookup().findVarHandle(Completion.class, "count", int.class);
         } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
+            throw new IllegalStateException(e); // the JVM wraps it in ExceptionInInitializerError (named here, the verifier would load it at start-up)
         }
     }
 

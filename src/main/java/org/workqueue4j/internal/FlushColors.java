@@ -96,12 +96,22 @@ final class FlushColors {
         }
     }
 
-    private static final ThreadLocal<Flusher> FLUSHER = new ThreadLocal<>() { // not withInitial: no lambda bootstrap on the first queue's path
-        @Override
-        protected Flusher initialValue() {
-            return new Flusher(null);
+    /**
+     * Each thread's reusable flusher, made by its first flush ({@link #flusher()}). A plain
+     * ThreadLocal, not withInitial (a lambda bootstrap) nor a subclass (a class of its own to
+     * load) on the first flush's path.
+     */
+    private static final ThreadLocal<Flusher> FLUSHER = new ThreadLocal<>();
+
+    /** {@return the calling thread's flusher, made on its first flush} */
+    private static Flusher flusher() {
+        Flusher me = FLUSHER.get();
+        if (me == null) {
+            me = new Flusher(null);
+            FLUSHER.set(me);
         }
-    };
+        return me;
+    }
 
     private final WorkqueueStruct wq;
     /** Serialises colour flips (kernel wq->mutex around the flip); held to flip, never to wait. */
@@ -148,7 +158,7 @@ final class FlushColors {
      *                              flip, if made, finishes on its own
      */
     boolean flush(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
-        Flusher me = FLUSHER.get();
+        Flusher me = flusher();
         boolean done = false;
         try {
             me = register(me);

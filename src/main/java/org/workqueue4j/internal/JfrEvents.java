@@ -16,7 +16,7 @@ import jdk.jfr.Timespan;
  * is allocated. Defaults: no stack trace; executions of 1 ms or more, flush waits of 10 ms or
  * more (lower the threshold in the recording's settings to see more).
  */
-final class JfrEvents implements WorkEvents.Sink {
+final class JfrEvents {
     /** A work item ran. */
     @Name("org.workqueue4j.WorkExecution")
     @Label("Work Execution")
@@ -58,8 +58,7 @@ final class JfrEvents implements WorkEvents.Sink {
     JfrEvents() {
     }
 
-    @Override
-    public Object beginExecution() {
+    Object beginExecution() {
         if (!execution.isEnabled()) {
             return null;
         }
@@ -68,8 +67,7 @@ final class JfrEvents implements WorkEvents.Sink {
         return e;
     }
 
-    @Override
-    public void commitExecution(Object event, String queue, String work, String worker, long queueToStartNanos) {
+    void commitExecution(Object event, String queue, String work, String worker, long queueToStartNanos) {
         Execution e = (Execution) event;
         e.end();
         if (e.shouldCommit()) {
@@ -81,8 +79,7 @@ final class JfrEvents implements WorkEvents.Sink {
         }
     }
 
-    @Override
-    public Object beginFlush() {
+    Object beginFlush() {
         if (!flush.isEnabled()) {
             return null;
         }
@@ -91,8 +88,7 @@ final class JfrEvents implements WorkEvents.Sink {
         return e;
     }
 
-    @Override
-    public void commitFlush(Object event, String operation, String target) {
+    void commitFlush(Object event, String operation, String target) {
         FlushWait e = (FlushWait) event;
         e.end();
         if (e.shouldCommit()) {

@@ -186,19 +186,19 @@ final class Monitor implements Runnable {
                     Thread.State st = w.thread.getState();
                     PoolWorkqueue pwq = w.currentPwq;
                     if (st == Thread.State.RUNNABLE && pwq != null) {
-                        pwq.wq.stats.cpuTimeNanos.add(elapsed);
+                        pwq.wq.stats().cpuTimeNanos.add(elapsed);
                     }
                     if (p.concurrencyManaged && (w.flags & Worker.NOT_RUNNING) == 0 && w.sleepDepth == 0
                             && now - start > cpuIntensiveNanos) {
                         if (st == Thread.State.RUNNABLE) {
                             w.setFlags(Worker.CPU_INTENSIVE);
                             if (pwq != null) {
-                                pwq.wq.stats.cpuIntensive.increment();
+                                pwq.wq.stats().cpuIntensive.increment();
                             }
                         } else {
                             w.setFlags(Worker.UNMANAGED_SLEEP);
                             if (pwq != null) {
-                                pwq.wq.stats.cmWakeup.increment();
+                                pwq.wq.stats().cmWakeup.increment();
                             }
                         }
                         p.kick();

@@ -65,7 +65,7 @@ final class PoolWorkqueue {
         try {
             INBOX = MethodHandles.lookup().findVarHandle(PoolWorkqueue.class, "inbox", WorkNode.class);
         } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
+            throw new IllegalStateException(e); // the JVM wraps it in ExceptionInInitializerError (named here, the verifier would load it at start-up)
         }
     }
 
@@ -78,7 +78,7 @@ final class PoolWorkqueue {
 
         @Override
         protected void execute() {
-            throw new AssertionError("the closed-inbox sentinel never runs");
+            throw new IllegalStateException("the closed-inbox sentinel never runs");
         }
 
         @Override

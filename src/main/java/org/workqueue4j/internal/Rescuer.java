@@ -52,7 +52,7 @@ final class Rescuer {
             if (!pwq.mayday) {
                 pwq.mayday = true;
                 maydays.addLast(pwq);
-                wq.stats.mayday.increment();
+                wq.stats().mayday.increment();
                 wake.signal();
             }
         } finally {
@@ -91,7 +91,7 @@ final class Rescuer {
             WorkNode n;
             int taken = 0;
             while (taken < BATCH && (n = firstOf(pool, pwq)) != null) {
-                wq.stats.rescued.increment();
+                wq.stats().rescued.increment();
                 taken++;
                 if (pool.assignWork(n, r)) {
                     r.processScheduled();

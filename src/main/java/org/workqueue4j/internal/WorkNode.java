@@ -70,7 +70,7 @@ public abstract class WorkNode {
             STATE = l.findVarHandle(WorkNode.class, "state", long.class);
             POOL = l.findVarHandle(WorkNode.class, "pool", WorkerPool.class);
         } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
+            throw new IllegalStateException(e); // the JVM wraps it in ExceptionInInitializerError (named here, the verifier would load it at start-up)
         }
     }
 

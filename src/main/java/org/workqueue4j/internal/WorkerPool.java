@@ -501,7 +501,7 @@ public final class WorkerPool {
         landHintedInboxes(); // the kick below wakes a worker for them
         if (needMoreWorker()) {
             if (w.currentPwq != null) {
-                w.currentPwq.wq.stats.cmWakeup.increment();
+                w.currentPwq.wq.stats().cmWakeup.increment();
             }
             kick();
         }

@@ -84,9 +84,9 @@ public final class WorkqueueStruct {
 
     static {
         try {
-            USED = MethodHandles.lookup().findVarHandle(WorkqueueStruct.class, "used", boolean.class);
+            USED = MethodHandles.lookup().findVarHandle(WorkqueueStruct.class, "used", int.class);
         } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
+            throw new IllegalStateException(e); // the JVM wraps it in ExceptionInInitializerError (named here, the verifier would load it at start-up)
         }
     }
 
@@ -107,10 +107,12 @@ public final class WorkqueueStruct {
     /**
      * An item was queued here at least once (the 2020 thread's proposal): written with release
      * under the pool lock on the first insert, read with acquire by flushers, so a flush that
-     * happens-after a successful queue sees it.
+     * happens-after a successful queue sees it. 0 or 1: an int, not a boolean, so that its
+     * VarHandle is of the kind the JDK's default CDS archive holds (a boolean field's VarHandle
+     * classes are loaded from the runtime image at start-up).
      */
     @SuppressWarnings("unused") // accessed through USED
-    private boolean used;
+    private int used;
     final PoolWorkqueue[] pwqs;
     final boolean unbound;
     final boolean ordered;
@@ -118,7 +120,15 @@ public final class WorkqueueStruct {
     final boolean cpuIntensive;
     final boolean memReclaim;
     final boolean freezable;
-    final WqStats stats = new WqStats();
+    /**
+     * Made on first count or read ({@link #stats()}): a queue whose items never trip concurrency
+     * management, the CPU-intensive check or a mayday has none, and the first queue of a process
+     * does not initialize LongAdder (VarHandle look-ups, a class from the runtime image) on its
+     * way. Written once under statsLock, read volatile.
+     */
+    private volatile WqStats stats;
+    /** Guards the making of {@link #stats}; a leaf lock (nothing is taken under it). */
+    private final Object statsLock = new Object();
     /** The public object handed to handlers and reports. */
     final Object api;
 
@@ -241,8 +251,20 @@ public final class WorkqueueStruct {
         return api;
     }
 
+    /** {@return this queue's counters, made on first use} */
     public WqStats stats() {
-        return stats;
+        WqStats s = stats; // volatile read: a WqStats seen is fully built (written under statsLock)
+        if (s != null) {
+            return s;
+        }
+        synchronized (statsLock) {
+            s = stats;
+            if (s == null) {
+                s = new WqStats();
+                stats = s;
+            }
+            return s;
+        }
     }
 
     /** {started, completed} summed over the pwqs, each read under its pool lock. */
@@ -416,7 +438,7 @@ public final class WorkqueueStruct {
     private boolean claimAndInsert(int cpu, WorkNode n, boolean now) {
         long s = n.state();
         if (now && (s & (WorkNode.PENDING | WorkNode.DISABLE_MASK | WorkNode.RUNNING)) == 0
-                && (!trackUsed || (boolean) USED.getOpaque(this))) {
+                && (!trackUsed || (int) USED.getOpaque(this) != 0)) {
             PoolWorkqueue pwq = selectPwq(cpu);
             // The claim: a volatile CAS expecting RUNNING clear (see the overview). Lost: decide below.
             if (n.casState(s, s | WorkNode.PENDING)) {
@@ -549,8 +571,8 @@ public final class WorkqueueStruct {
             if (refuses(st, true)) {
                 throw new IllegalStateException(rejection(st, n));
             }
-            if (trackUsed && !(boolean) USED.getOpaque(this)) {
-                USED.setRelease(this, true);
+            if (trackUsed && (int) USED.getOpaque(this) == 0) {
+                USED.setRelease(this, 1);
                 firstUse = true;
             }
             boolean wasEmpty = pool.worklist.isEmpty();
@@ -742,7 +764,7 @@ public final class WorkqueueStruct {
 
     /** True if a flush, drain or destroy must touch the queue's map now (the `used` policy). */
     boolean annotateFlush() {
-        return runtime.flushAnnotation() == FlushAnnotation.ALWAYS || (boolean) USED.getAcquire(this);
+        return runtime.flushAnnotation() == FlushAnnotation.ALWAYS || (int) USED.getAcquire(this) != 0;
     }
 
     /**
@@ -765,7 +787,7 @@ public final class WorkqueueStruct {
         }
         boolean recordNow;
         synchronized (latentLock) {
-            recordNow = (boolean) USED.getAcquire(this);
+            recordNow = (int) USED.getAcquire(this) != 0;
             if (!recordNow) {
                 if (latentWaits == null) {
                     latentWaits = new ArrayList<>(2);
@@ -802,7 +824,7 @@ public final class WorkqueueStruct {
 
     /** Whether the queue was ever queued to (meaningful while validation is on). */
     public boolean wasUsed() {
-        return (boolean) USED.getAcquire(this);
+        return (int) USED.getAcquire(this) != 0;
     }
 
     /** Waits until every item queued before the call has finished (kernel __flush_workqueue). */
@@ -810,7 +832,7 @@ public final class WorkqueueStruct {
         try {
             flush(false, false, 0);
         } catch (InterruptedException e) {
-            throw new AssertionError("uninterruptible flush interrupted", e); // not thrown: await() keeps the status
+            throw new IllegalStateException("uninterruptible flush interrupted", e); // not thrown: await() keeps the status
         }
     }
 
@@ -892,7 +914,7 @@ public final class WorkqueueStruct {
         try {
             drain(false, 0);
         } catch (InterruptedException e) {
-            throw new AssertionError("uninterruptible drain interrupted", e); // not thrown: flush() keeps the status
+            throw new IllegalStateException("uninterruptible drain interrupted", e); // not thrown: flush() keeps the status
         }
     }
 
@@ -1016,7 +1038,7 @@ public final class WorkqueueStruct {
         try {
             return destroy(false, 0);
         } catch (InterruptedException e) {
-            throw new AssertionError("uninterruptible destroy interrupted", e); // not thrown: drain() keeps the status
+            throw new IllegalStateException("uninterruptible destroy interrupted", e); // not thrown: drain() keeps the status
         }
     }
 
@@ -1120,9 +1142,10 @@ public final class WorkqueueStruct {
             destroyClosing = false;
             state |= DESTROYING;
         }
+        TimerQueue timer = runtime.timerIfMade(); // none made: nothing was ever armed (see timerIfMade)
         try {
             // Armed delayed work is the caller's duty (kernel rule); it is reported, never lost silently.
-            for (WorkNode n : runtime.timer().cancelAllFor(this)) {
+            for (WorkNode n : timer == null ? List.<WorkNode>of() : timer.cancelAllFor(this)) {
                 n.clearState(WorkNode.TIMER | WorkNode.PENDING);
                 runtime.uncaught(this, n, new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
                         + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)"));

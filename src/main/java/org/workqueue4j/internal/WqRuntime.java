@@ -35,11 +35,21 @@ public final class WqRuntime {
     private final WorkerPool[] unboundPools;
     /** cpuPools then unboundPools (the monitor walks it on every tick: no list is made for that). */
     private final WorkerPool[] allPools;
+    /** The user's factory; null: threads as Executors.defaultThreadFactory() makes them, in {@link #threadGroup}. */
     private final ThreadFactory threadFactory;
+    private final ThreadGroup threadGroup;
     private final long idleTimeoutNanos;
     private final ExceptionSink sink;
     private final Set<WorkqueueStruct> queues = ConcurrentHashMap.newKeySet();
-    private final TimerQueue timer;
+    /**
+     * Made by the first delayed item ({@link #timer()}): a runtime that never arms a timer loads
+     * neither TimerQueue nor its Condition. Written once under timerLock, read volatile.
+     */
+    private volatile TimerQueue timer;
+    /** Guards the making of {@link #timer} and {@link #timerStopped}. */
+    private final Object timerLock = new Object();
+    /** Guarded by timerLock: the runtime threads were stopped; a timer made after this never starts. */
+    private boolean timerStopped;
     private final Monitor monitor;
     private final Manager manager;
     private final HungWaits hungWaits;
@@ -67,7 +77,7 @@ public final class WqRuntime {
      * monitor start with the first queue, the timer with the first delayed item (see
      * {@link OnDemandThread}).
      */
-    public WqRuntime(String name, int cpus, ThreadFactory threadFactory, Duration idleTimeout, ExceptionSink sink,
+    public WqRuntime(String name, int cpus, ThreadFactory threadFactory, ThreadGroup threadGroup, Duration idleTimeout, ExceptionSink sink,
                      Duration cpuIntensiveThreshold, Duration watchdogThreshold, Consumer<String> reportListener,
                      LockDependencyValidator validator, FlushAnnotation flushAnnotation, int maxWorkers) {
         this.name = name;
@@ -77,6 +87,7 @@ public final class WqRuntime {
         this.flushAnnotation = flushAnnotation;
         this.reportListener = reportListener;
         this.threadFactory = threadFactory;
+        this.threadGroup = threadGroup;
         this.idleTimeoutNanos = idleTimeout.toNanos();
         this.maxWorkers = maxWorkers;
         this.sink = sink;
@@ -97,7 +108,6 @@ public final class WqRuntime {
         hungWaits = new HungWaits(!watchdogThreshold.isZero());
         manager = new Manager(this);
         manager.thread = new OnDemandThread(this, manager, "kworker/manager");
-        timer = new TimerQueue(this);
     }
 
     Manager manager() {
@@ -110,16 +120,22 @@ public final class WqRuntime {
 
     /** Pool workers alive or being created, over all pools (the cap counts these). */
     private final java.util.concurrent.atomic.AtomicInteger nrWorkers = new java.util.concurrent.atomic.AtomicInteger();
-    /** An episode in which the worker cap holds work back is under way (reported once). */
-    private final java.util.concurrent.atomic.AtomicBoolean capHeld = new java.util.concurrent.atomic.AtomicBoolean();
+    /**
+     * 1 while an episode in which the worker cap holds work back is under way (reported once),
+     * else 0. An AtomicInteger, not an AtomicBoolean: AtomicInteger is in the JDK's default CDS
+     * archive and needs no VarHandle, AtomicBoolean is loaded from the runtime image at start-up.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger capHeld = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * Threads of workers that have left the worker loop but may still be alive (the factory's
      * code after the loop, thread teardown). Each keeps its slot until it is seen dead, so the cap
      * bounds live threads, not just workers in the loop. At most {@code maxWorkers} entries.
+     * Guarded by its own monitor, taken last (a pool lock may be held, nothing is taken under
+     * it): touched when a worker leaves and at the cap, rarely; a ConcurrentLinkedQueue here
+     * would load three classes from the runtime image at start-up.
      */
-    private final java.util.concurrent.ConcurrentLinkedQueue<Thread> exiting =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ArrayList<Thread> exiting = new ArrayList<>();
 
     /** Takes a slot under the worker cap; false at the cap (after reaping the threads that ended). */
     boolean reserveWorker() {
@@ -148,17 +164,21 @@ public final class WqRuntime {
      * ended (reaped at the next refusal, or by {@link #workerCount}).
      */
     void workerLeaving(Thread thread) {
-        exiting.add(thread);
+        synchronized (exiting) {
+            exiting.add(thread);
+        }
     }
 
     /** Frees the slots of leaving workers whose threads have ended; true if any was freed. */
     private boolean reapExited() {
         boolean freed = false;
-        for (Thread t : exiting) {
-            // remove() succeeds for one reaper only: each slot is freed once.
-            if (!t.isAlive() && exiting.remove(t)) {
-                nrWorkers.decrementAndGet();
-                freed = true;
+        synchronized (exiting) { // one reaper at a time: each slot is freed once
+            for (java.util.Iterator<Thread> it = exiting.iterator(); it.hasNext(); ) {
+                if (!it.next().isAlive()) {
+                    it.remove();
+                    nrWorkers.decrementAndGet();
+                    freed = true;
+                }
             }
         }
         return freed;
@@ -173,9 +193,11 @@ public final class WqRuntime {
         reapExited();
         StringBuilder names = new StringBuilder();
         int n = 0;
-        for (Thread t : exiting) {
-            if (t.isAlive()) {
-                names.append(n++ == 0 ? "" : ", ").append(t.getName());
+        synchronized (exiting) {
+            for (Thread t : exiting) {
+                if (t.isAlive()) {
+                    names.append(n++ == 0 ? "" : ", ").append(t.getName());
+                }
             }
         }
         return n == 0 ? "" : "; the worker cap (" + maxWorkers + ") counts " + n + " exited worker(s) whose threads"
@@ -194,7 +216,7 @@ public final class WqRuntime {
 
     /** The cap refused a worker for {@code pool} (its lock held): open an episode, report it once. */
     void workerCapHit(WorkerPool pool) {
-        if (capHeld.compareAndSet(false, true)) {
+        if (capHeld.compareAndSet(0, 1)) {
             pool.capReport = "workqueue: worker cap reached: " + maxWorkers + " workers in runtime '" + name + "'; "
                     + pool + " has " + pool.worklist.size() + " item(s) waiting for a worker (idle workers of other pools"
                     + " are retired to make room; memReclaim queues go on through their rescuers; raise"
@@ -204,12 +226,12 @@ public final class WqRuntime {
     }
 
     boolean workerCapHeld() {
-        return capHeld.get();
+        return capHeld.get() != 0;
     }
 
     /** No pool lacks a worker any more: the next refusal opens a new episode. */
     void workerCapEpisodeOver() {
-        capHeld.set(false);
+        capHeld.set(0);
     }
 
     /** The runtime's name (thread names carry it: {@code wq-<name>/kworker/0:1}). */
@@ -237,7 +259,7 @@ public final class WqRuntime {
      */
     private List<Thread> stopRuntimeThreads() {
         List<Thread> started = new ArrayList<>(3);
-        for (Thread t : new Thread[] {timer.stop(), monitor.stop(), manager.stop()}) {
+        for (Thread t : new Thread[] {stopTimer(), monitor.stop(), manager.stop()}) {
             if (t != null) {
                 started.add(t);
             }
@@ -267,7 +289,8 @@ public final class WqRuntime {
             return w.runtime() == this;
         }
         Thread self = Thread.currentThread();
-        return self == timer.thread() || self == monitor.thread.thread() || self == manager.thread.thread();
+        TimerQueue t = timer;
+        return (t != null && self == t.thread()) || self == monitor.thread.thread() || self == manager.thread.thread();
     }
 
     /**
@@ -440,7 +463,7 @@ public final class WqRuntime {
      * {@code WorkQueuesConfig.Builder.threadFactory}).
      */
     Thread newThread(Runnable r, String name) {
-        Thread t = threadFactory.newThread(r);
+        Thread t = threadFactory != null ? threadFactory.newThread(r) : defaultThread(r, name);
         if (t == null) {
             throw new IllegalStateException("thread factory returned null for " + threadPrefix + name);
         }
@@ -459,6 +482,20 @@ public final class WqRuntime {
             }
         }
         made.add(t);
+        return t;
+    }
+
+    /**
+     * A thread as {@code Executors.defaultThreadFactory()} makes it (its group, stack size 0,
+     * normal priority), with no factory object: that factory's two classes are not in the JDK's
+     * default CDS archive, each a class load on the first queue's path. The caller names it and
+     * makes it a daemon as for any factory's thread.
+     */
+    private Thread defaultThread(Runnable r, String name) {
+        Thread t = new Thread(threadGroup, r, threadPrefix + name, 0);
+        if (t.getPriority() != Thread.NORM_PRIORITY) {
+            t.setPriority(Thread.NORM_PRIORITY);
+        }
         return t;
     }
 
@@ -551,8 +588,46 @@ public final class WqRuntime {
         }
     }
 
+    /**
+     * The runtime's timer, made on first use. Under timerLock against {@link #stopTimer()}: a
+     * timer made after the runtime threads were stopped is stopped at once, so its thread never
+     * starts (as a started-once thread after close(), see {@link OnDemandThread}).
+     */
     public TimerQueue timer() {
+        TimerQueue t = timer; // volatile read: a timer seen is fully built (written under timerLock)
+        if (t != null) {
+            return t;
+        }
+        synchronized (timerLock) {
+            t = timer;
+            if (t == null) {
+                t = new TimerQueue(this);
+                if (timerStopped) {
+                    t.stop(); // never started: returns null
+                }
+                timer = t;
+            }
+            return t;
+        }
+    }
+
+    /**
+     * The timer if one was made, else null: then nothing was ever armed. A destroy that set its
+     * queue's DESTROYING (a volatile write) and then finds null here cannot miss an arm for that
+     * queue: the arm makes the timer (a volatile write) before it checks DESTROYING under the
+     * timer's lock, and of two volatile accesses one sees the other.
+     */
+    TimerQueue timerIfMade() {
         return timer;
+    }
+
+    /** Stops the timer (none made later ever starts); {@return its thread if it had started, else null} */
+    private Thread stopTimer() {
+        synchronized (timerLock) {
+            timerStopped = true;
+            TimerQueue t = timer;
+            return t == null ? null : t.stop();
+        }
     }
 
     /** The worker running on the calling thread's current item, or null. */

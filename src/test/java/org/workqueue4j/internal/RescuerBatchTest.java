@@ -42,7 +42,7 @@ class RescuerBatchTest {
             return new Thread(r);
         };
         List<Throwable> errors = new CopyOnWriteArrayList<>();
-        WqRuntime rt = new WqRuntime("batch", 2, f, Duration.ofSeconds(300), (wq, n, e) -> errors.add(e),
+        WqRuntime rt = new WqRuntime("batch", 2, f, Thread.currentThread().getThreadGroup(), Duration.ofSeconds(300), (wq, n, e) -> errors.add(e),
                 Duration.ofMillis(10), Duration.ofSeconds(300), null, LockDependencyValidator.disabled(), org.workqueue4j.FlushAnnotation.SKIP_NEVER_USED, 64);
         try {
             WorkqueueStruct q = rt.newQueue(null, new QueueSpec("rq", false, false, false, false, true, false, 1024, null));
