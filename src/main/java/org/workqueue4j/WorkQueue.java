@@ -760,11 +760,12 @@ public final class WorkQueue implements Executor, AutoCloseable {
          *
          * @return the new queue, registered with its runtime
          * @throws IllegalArgumentException if an option is out of range (a negative {@link #maxActive(int)})
-         * @throws IllegalStateException if the runtime is closed; or, for the runtime's first
-         *         queue, if the thread factory's thread for the runtime's manager or monitor
-         *         ended without running the {@code Runnable} it was given (the queue does not
-         *         exist, and the next build asks the factory again). Whatever the factory itself
-         *         throws propagates the same way.
+         * @throws IllegalStateException if the runtime is closed; or if a thread this build
+         *         starts ended without running the {@code Runnable} the thread factory was
+         *         given: the runtime's manager or monitor (started by its first queue) or a
+         *         {@link #memReclaim()} queue's rescuer. The queue then does not exist, and the
+         *         next build asks the factory again. Whatever the factory itself throws
+         *         propagates the same way.
          */
         public WorkQueue build() {
             return new WorkQueue(this, runtime != null ? runtime : WorkQueues.global(), false);

@@ -36,13 +36,29 @@ final class Rescuer {
     private boolean stop;
     private boolean deadReported;
 
-    /** Creates and starts the rescuer thread; the thread factory's failure propagates. */
+    /** Starts the rescuer thread: through an OnDemandThread, so that a thread that never runs its body is seen. */
+    private final OnDemandThread thread;
+
+    /**
+     * Creates and starts the rescuer thread and waits until it runs (OnDemandThread's check-in):
+     * the thread factory's failure propagates, and a factory's thread that ended without running
+     * the Runnable refuses the queue with IllegalStateException (a memReclaim queue whose
+     * rescuer does not exist would have no forward-progress guarantee, silently).
+     */
     Rescuer(WorkqueueStruct wq) {
         this.wq = wq;
         this.worker = new Worker(this, wq.name());
-        Thread t = wq.runtime.newThread(worker, worker.name);
-        worker.thread = t;
-        t.start();
+        this.thread = new OnDemandThread(wq.runtime, worker, worker.name);
+        thread.start();
+    }
+
+    /** The rescuer thread's first action (Worker.run): true on the thread this rescuer started. */
+    boolean checkIn() {
+        if (!thread.checkIn()) {
+            return false;
+        }
+        worker.thread = Thread.currentThread(); // read only by this thread; others use `thread`
+        return true;
     }
 
     /** Kernel send_mayday: queues {@code pwq} for rescue once; called under its pool lock. */
@@ -136,7 +152,7 @@ final class Rescuer {
      * @return the report the first time the dead thread is seen, else null
      */
     String deadThreadReport() {
-        Thread t = worker.thread;
+        Thread t = thread.thread();
         if (t == null || t.getState() != Thread.State.TERMINATED) {
             return null;
         }
@@ -163,7 +179,7 @@ final class Rescuer {
         } finally {
             lock.unlock();
         }
-        return worker.thread;
+        return thread.thread();
     }
 
     /** Stops the rescuer and waits for its thread to end (kernel kthread_stop). */

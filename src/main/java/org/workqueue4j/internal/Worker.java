@@ -183,10 +183,9 @@ final class Worker implements Runnable {
 
     @Override
     public void run() {
-        if (rescuerOf != null && thread != Thread.currentThread()) {
-            // A thread the factory started itself (newThread refused it, so `thread` was never
-            // set; set before start() otherwise, and start() orders it before this plain read):
-            // the rescuer's loop would wait here for ever.
+        if (rescuerOf != null && !rescuerOf.checkIn()) {
+            // A thread the factory started itself (newThread refused it, so the rescuer's
+            // OnDemandThread never recorded it): the rescuer's loop would wait here for ever.
             return;
         }
         CURRENT.set(this);
