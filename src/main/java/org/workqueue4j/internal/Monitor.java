@@ -47,7 +47,12 @@ final class Monitor implements Runnable {
     private final long tickNanos;
     private final long cpuIntensiveNanos;
     private final long watchdogNanos;
-    private volatile boolean parkedIdle;
+    /**
+     * Idle, waiting for noteBusy(). True from the start: the monitor starts with the runtime's
+     * first queue, before which nothing can be busy, and every busy event since then clears it;
+     * so a new monitor parks at once instead of scanning idle pools while the first items load.
+     */
+    private volatile boolean parkedIdle = true;
     private volatile boolean stopped;
     /** Started with the runtime's first queue, after the manager. */
     OnDemandThread thread;
@@ -106,6 +111,7 @@ final class Monitor implements Runnable {
         if (!thread.checkIn()) {
             return; // started by the factory itself, not by this runtime (see OnDemandThread.checkIn)
         }
+        idleWait(); // started idle (see parkedIdle): the first busy event wakes it
         long last = System.nanoTime();
         while (!stopped) {
             long now = System.nanoTime();
@@ -128,20 +134,30 @@ final class Monitor implements Runnable {
                     hook.run();
                 }
                 if (!scan(System.nanoTime(), 0)) { // re-check: a worker may have started meanwhile
-                    long idleNanos = watchdogNanos > 0 ? watchdogNanos : TimeUnit.SECONDS.toNanos(60);
-                    long deadline = System.nanoTime() + idleNanos;
-                    while (parkedIdle && !stopped) {
-                        long left = deadline - System.nanoTime();
-                        if (left <= 0) {
-                            break;
-                        }
-                        LockSupport.parkNanos(this, left);
-                    }
+                    idleWait();
                 }
                 parkedIdle = false;
                 last = System.nanoTime();
             }
         }
+    }
+
+    /**
+     * Parks while {@code parkedIdle} holds (until noteBusy clears it or stop), at most the
+     * watchdog threshold (60 s without a watchdog), then clears it: the caller scans next.
+     */
+    private void idleWait() {
+        long idleNanos = watchdogNanos > 0 ? watchdogNanos : TimeUnit.SECONDS.toNanos(60);
+        long deadline = System.nanoTime() + idleNanos;
+        while (parkedIdle && !stopped) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            Thread.interrupted(); // never park with one pending: parkNanos would return at once
+            LockSupport.parkNanos(this, left);
+        }
+        parkedIdle = false;
     }
 
     /** One tick over every pool; true if any pool has running or pending work. */

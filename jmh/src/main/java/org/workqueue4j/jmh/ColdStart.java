@@ -23,10 +23,12 @@ import org.workqueue4j.WorkQueues;
  * end, and to {@code Future.get()}'s return).
  *
  * <pre>
- * java -cp jmh/target/benchmarks.jar org.workqueue4j.jmh.ColdStart 30
+ * java -Dwq.jar=target/workqueue4j-0.1.0-SNAPSHOT.jar -cp jmh/target/benchmarks.jar org.workqueue4j.jmh.ColdStart 30
  * </pre>
  *
  * runs 30 fresh JVMs per side, alternating, and prints the medians and the ratio (target: wq ≤ 2× TPE).
+ * {@code -Dwq.jar} puts the library's own jar first on the children's class path (as a Maven
+ * dependency is); without it the library's classes load from this shaded jar.
  * {@code ColdStart wq} or {@code ColdStart tpe} is one measurement in this JVM (the child's job).
  *
  * <p>Fair by construction: both children are the same command (same JVM, flags and class path:
@@ -94,7 +96,12 @@ public final class ColdStart {
 
     private static long[] child(String mode) throws Exception {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), ColdStart.class.getName(), mode)
+        // -Dwq.jar=<the library's own jar>: first on the children's class path, so the library's
+        // classes load from the jar users depend on (stored entries), not from this shaded jar
+        // (which recompresses them); both sides get the same class path.
+        String lib = System.getProperty("wq.jar");
+        String cp = (lib == null ? "" : lib + java.io.File.pathSeparator) + System.getProperty("java.class.path");
+        Process p = new ProcessBuilder(java, "-cp", cp, ColdStart.class.getName(), mode)
                 .redirectErrorStream(true).start();
         long[] r = null;
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
