@@ -100,7 +100,7 @@ public final class ColdStart {
         // classes load from the jar users depend on (stored entries), not from this shaded jar
         // (which recompresses them); both sides get the same class path.
         String lib = System.getProperty("wq.jar");
-        String cp = (lib == null ? "" : lib + java.io.File.pathSeparator) + System.getProperty("java.class.path");
+        String cp = (lib == null ? "" : lib + System.getProperty("path.separator")) + System.getProperty("java.class.path");
         Process p = new ProcessBuilder(java, "-cp", cp, ColdStart.class.getName(), mode)
                 .redirectErrorStream(true).start();
         long[] r = null;
