@@ -390,7 +390,7 @@ public final class Lockdep implements LockDependencyValidator {
      */
     private boolean popTop(HeldLocks h, LockMap map) {
         int top = h.depth - 1;
-        if (top < 0 || h.maps[top] != map || h.refs[top] != 0 || h.nests[top] != null || lockStat) {
+        if (top < 0 || h.maps[top] != map || h.nests[top] != null || lockStat) { // refs > 0 implies a nest
             return false;
         }
         h.popTop();

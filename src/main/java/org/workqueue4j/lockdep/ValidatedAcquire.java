@@ -46,8 +46,8 @@ abstract class ValidatedAcquire implements Lock {
     /** Records the acquisition with the validator; returns the stack to remember, or null. */
     private @Nullable HeldLocks record(boolean trylock) {
         Lockdep ld = lockdep;
-        if (ld != null) {
-            return ld.acquireFrom(holder, map, mode, trylock);
+        if (ld != null) { // only an exclusive side has one: the constant mode folds into the chain key's id
+            return ld.acquireFrom(holder, map, AcquireMode.EXCLUSIVE, trylock);
         }
         validator.acquire(map, mode, trylock);
         return null;

@@ -2,6 +2,7 @@ package org.workqueue4j.lockdep;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -117,6 +118,54 @@ class LockdepFastPathTest {
         b.unlock();
         assertThat(lockdep.isHeld(b.map())).isFalse();
         assertThat(lockdep.reports()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a slot emptied by an out-of-order release is re-filled with its lock's class on the fast path")
+    void slotEmptiedByOutOfOrderReleaseIsRefilled() {
+        ValidatedLock c = new ValidatedLock("c", new LockClassKey("C"), lockdep);
+        a.lock();
+        b.lock();
+        a.unlock(); // general path: b moves down, the slot above it is emptied
+        b.unlock();
+        a.lock();
+        b.lock(); // the chain a -> b is cached: the fast path fills the emptied slot
+        try {
+            assertThat(heldByMe()).hasSize(2).anySatisfy(l -> assertThat(l).contains("B"));
+            c.lock(); // a new chain: the slow path reads the class of every held entry
+            c.unlock();
+        } finally {
+            b.unlock();
+            a.unlock();
+        }
+        assertThat(lockdep.reports()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("after reset() a chain cached by another thread fills a slot of the old generation with the new class")
+    void oldGenerationSlotIsRefilledAfterReset() throws Exception {
+        ValidatedLock p = new ValidatedLock("p", new LockClassKey("P"), lockdep);
+        ValidatedLock q = new ValidatedLock("q", new LockClassKey("Q"), lockdep);
+        nest(a, b); // this thread's slots now hold a and b of the first generation
+        lockdep.reset(); // class uids start again: p and q get the uids a and b had
+        runOn("other", () -> nest(p, q)); // caches the chain p -> q of the new generation
+        p.lock(); // slow path: moves this thread's stack to the new generation
+        q.lock(); // the cached chain: the fast path, on the slot b's acquisition left
+        try {
+            assertThat(heldByMe()).hasSize(2).anySatisfy(l -> assertThat(l).contains("Q"));
+            a.lock(); // a new chain: the slow path reads the class of every held entry
+            a.unlock();
+        } finally {
+            q.unlock();
+            p.unlock();
+        }
+        assertThat(lockdep.reports()).isEmpty();
+    }
+
+    private List<String> heldByMe() {
+        String me = Thread.currentThread().getName();
+        return lockdep.snapshot().threads().stream().filter(t -> t.thread().equals(me)).findFirst()
+                .orElseThrow().held();
     }
 
     private static void nest(ValidatedLock first, ValidatedLock second) {
