@@ -1,8 +1,11 @@
 package org.workqueue4j.lockdep;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -160,6 +163,84 @@ class LockdepFastPathTest {
             p.unlock();
         }
         assertThat(lockdep.reports()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("after a condition wait, whose re-acquisition bypasses lock(), unlock() releases from the waiter's own stack")
+    void unlockAfterConditionAwaitUsesTheWaitersStack() throws Exception {
+        Condition ready = a.newCondition();
+        CountDownLatch waiting = new CountDownLatch(1);
+        CountDownLatch reacquired = new CountDownLatch(1);
+        CountDownLatch checked = new CountDownLatch(1);
+        Thread other = new Thread(() -> {
+            awaitQuietly(waiting);
+            a.lock(); // a's holder hint becomes this thread's stack
+            ready.signal();
+            a.unlock();
+            awaitQuietly(reacquired);
+            a.lock(); // recorded on this thread's stack, then blocks: the waiter holds a again
+            awaitQuietly(checked); // holds a until the waiter's release has been checked
+            a.unlock();
+        }, "other");
+        a.lock();
+        other.start();
+        waiting.countDown();
+        assertThat(ready.await(30, TimeUnit.SECONDS)).isTrue(); // re-acquired inside the ReentrantLock
+        reacquired.countDown();
+        await().atMost(30, TimeUnit.SECONDS).until(() -> blockedOnLock(other));
+        try {
+            a.unlock(); // must pop this thread's a, not the one the other thread recorded before blocking
+            assertThat(lockdep.isHeld(a.map())).isFalse();
+        } finally {
+            checked.countDown();
+        }
+        other.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(other.isAlive()).isFalse();
+        assertThat(lockdep.reports()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a lock taken with lockNested() is released from its holder's own stack")
+    void unlockAfterLockNestedUsesTheHoldersStack() throws Exception {
+        a.lock(); // a's holder hint: this thread's stack
+        a.unlock();
+        Thread me = Thread.currentThread();
+        CountDownLatch taken = new CountDownLatch(1);
+        CountDownLatch released = new CountDownLatch(1);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread other = new Thread(() -> {
+            try {
+                a.lockNested(1);
+                taken.countDown();
+                await().atMost(30, TimeUnit.SECONDS).until(() -> blockedOnLock(me));
+                a.unlock(); // must pop this thread's entry, not the one the blocked thread recorded
+                assertThat(lockdep.isHeld(a.map())).isFalse();
+            } catch (Throwable e) {
+                failed.set(e);
+            } finally {
+                released.countDown();
+            }
+        }, "other");
+        other.start();
+        assertThat(taken.await(30, TimeUnit.SECONDS)).isTrue();
+        a.lock(); // recorded on this thread's stack, then blocks until the other thread unlocks
+        try {
+            assertThat(released.await(30, TimeUnit.SECONDS)).isTrue(); // its release is complete
+            assertThat(lockdep.isHeld(a.map())).isTrue();
+        } finally {
+            a.unlock();
+        }
+        other.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(failed.get()).isNull();
+        assertThat(lockdep.isHeld(a.map())).isFalse();
+        assertThat(lockdep.reports()).isEmpty();
+    }
+
+    /** True once {@code t} is parked inside a {@code ReentrantLock} acquisition (not on a latch). */
+    private static boolean blockedOnLock(Thread t) {
+        Object blocker = LockSupport.getBlocker(t);
+        return t.getState() == Thread.State.WAITING && blocker != null
+                && blocker.getClass().getName().startsWith("java.util.concurrent.locks.ReentrantLock");
     }
 
     private List<String> heldByMe() {
