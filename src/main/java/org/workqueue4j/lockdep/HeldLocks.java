@@ -50,7 +50,11 @@ final class HeldLocks {
     final LockClass[] classes = new LockClass[MAX_DEPTH];
     final AcquireMode[] modes = new AcquireMode[MAX_DEPTH];
     final boolean[] trylocks = new boolean[MAX_DEPTH];
-    /** The nest lock an entry was taken under (the kernel's {@code hlock->nest_lock}), or null. */
+    /**
+     * The nest lock an entry was taken under (the kernel's {@code hlock->nest_lock}), or null.
+     * An entry with {@link #refs} &gt; 0 always has one (only an entry taken under a nest lock
+     * merges others), so the release fast path checks this array alone.
+     */
     final LockMap[] nests = new LockMap[MAX_DEPTH];
     /**
      * The kernel's {@code hlock->references}: 0 for one acquisition; n &gt;= 2 when n instances of
@@ -104,32 +108,34 @@ final class HeldLocks {
 
     /**
      * Fast-path push of an entry with no nest lock. Entries at and above {@link #depth} always
-     * have a null nest and no references ({@link #remove} and {@link #popTop} leave them so),
-     * and {@link #popTop} leaves the class and mode of the popped entry in place, so nested
-     * locking in a steady order finds them already there: a reference store into these
-     * long-lived (old-generation) arrays costs a GC card-marking barrier, so it is skipped when
-     * the slot already holds the value.
+     * have a null nest and no references ({@link #remove} and {@link #popTop} leave them so).
+     * {@link #popTop} leaves the popped entry's class, mode, trylock flag and chain key in place,
+     * and every other writer keeps a slot's key consistent with its class, mode and flag (or
+     * zero, which no chain key is: {@link #remove}, {@link #clearAbove()}). So when the slot's
+     * left-over key equals the new one, the slot already describes this acquisition and only
+     * the map is stored: nested locking in a steady order writes two places (the map and the
+     * depth) instead of five. Key equality identifying the acquisition is the same assumption
+     * the chain cache makes (a 64-bit chain key stands for its chain); for the same key below,
+     * {@link #iterateChainKey} is a bijection of the lock's id, so there it is exact.
      */
     void pushTop(LockMap map, LockClass cls, AcquireMode mode, boolean trylock, long key) {
         int d = depth;
         maps[d] = map;
-        if (classes[d] != cls) {
+        if (keys[d] != key) {
             classes[d] = cls;
-        }
-        if (modes[d] != mode) {
             modes[d] = mode;
+            trylocks[d] = trylock;
+            keys[d] = key;
         }
-        trylocks[d] = trylock;
-        keys[d] = key;
         depth = d + 1;
     }
 
     /**
-     * Fast-path pop of the top entry, which has a null nest and no references (the caller
+     * Fast-path pop of the top entry, which has a null nest and so no references (the caller
      * checked). Clears the map, so that the key of a lock nobody uses any more can be collected
-     * and its class freed; leaves the class and the mode for the next {@link #pushTop} (a stale
-     * class above the top keeps only that class object, which is never read: every reader stops
-     * at {@link #depth}, and a new generation clears them, see {@link #clearAbove()}).
+     * and its class freed; leaves the class, mode, flag and key for the next {@link #pushTop} (a
+     * stale class above the top keeps only that class object, which is never read: every reader
+     * stops at {@link #depth}, and a new generation clears them, see {@link #clearAbove()}).
      */
     void popTop() {
         int last = depth - 1;
@@ -137,9 +143,14 @@ final class HeldLocks {
         depth = last;
     }
 
-    /** Drops the classes left above the top by {@link #popTop}, so an old generation is not kept reachable. */
+    /**
+     * Drops the entries left above the top by {@link #popTop}, so an old generation is not kept
+     * reachable and its keys (whose class uids a new generation reuses) never match in
+     * {@link #pushTop}.
+     */
     void clearAbove() {
         java.util.Arrays.fill(classes, depth, MAX_DEPTH, null);
+        java.util.Arrays.fill(keys, depth, MAX_DEPTH, 0L);
     }
 
     /** Returns the index of the most recent hold of {@code map}, or -1. */
@@ -203,6 +214,7 @@ final class HeldLocks {
         maps[last] = null;
         classes[last] = null;
         modes[last] = null;
+        keys[last] = 0L; // no longer describes the slot's class and mode: pushTop must not reuse it
         depth = last;
     }
 

@@ -55,8 +55,12 @@ public final class Lockdep implements LockDependencyValidator {
      * ValidatedLock re-taken by its last holder: the lock hands back the holder's stack as a
      * hint, used only after HeldLocks.ownedByCurrentThread() confirms it), one hash and a
      * probe of a shared read-mostly table: it does not grow with the number of threads
-     * (hit/miss counters are per thread, summed by stats()). The release fast path pops the
-     * top entry when it is the released lock's. Both are small methods (pushCached, popTop);
+     * (hit/miss counters are per thread, summed by stats()). A push onto a slot whose left-over
+     * chain key equals the new one stores only the map and the depth (HeldLocks.pushTop). The
+     * release fast path pops the top entry when it is the released lock's; a ValidatedLock
+     * passes the stack it recorded while holding the lock, which is its holder's own by
+     * construction (ValidatedAcquire.holder; its conditions restore it after await), so the
+     * release needs no ownership check (releaseOwned). Both are small methods (pushCached, popTop);
      * every other case goes out of line (acquireSlow, releaseSlow), so that the JIT can inline
      * the fast path into lock()/unlock().
      *
@@ -210,7 +214,7 @@ public final class Lockdep implements LockDependencyValidator {
     /** acquire() with one ThreadLocal lookup: the cached fast path, else {@link #acquireSlow}. */
     private HeldLocks acquireLookup(LockMap map, AcquireMode mode, boolean trylock) {
         HeldLocks h = held.get();
-        if (!pushCached(h, map, mode, trylock)) {
+        if (lockStat || !pushCached(h, map, mode, trylock)) {
             acquireSlow(h, map, mode, trylock);
         }
         return h;
@@ -219,14 +223,16 @@ public final class Lockdep implements LockDependencyValidator {
     /**
      * The chain-cache fast path (see the overview): if {@code map}'s class is resolved in the
      * current generation and the chain it makes on top of {@code h} is cached (or validation
-     * is off), pushes it and returns true; otherwise changes nothing and returns false. Reads
+     * is off), pushes it and returns true; otherwise changes nothing and returns false. Never
+     * called with lock_stat on ({@link #acquireLookup} checks; a lock that passes a hint has
+     * none then, see {@link ValidatedAcquire}). Reads
      * {@code graph} and {@code validating} (volatile) and the cache slot (acquire); no lock.
      */
     private boolean pushCached(HeldLocks h, LockMap map, AcquireMode mode, boolean trylock) {
         DependencyGraph g = graph;
         LockClass cls = map.classCache;
         int d = h.depth;
-        if (cls == null || cls.graph != g || h.graph != g || cls.zapped || d >= HeldLocks.MAX_DEPTH || lockStat) {
+        if (cls == null || cls.graph != g || h.graph != g || cls.zapped || d >= HeldLocks.MAX_DEPTH) {
             return false;
         }
         long key = HeldLocks.iterateChainKey(d == 0 ? HeldLocks.INITIAL_CHAIN_KEY : h.keys[d - 1], cls, mode, trylock);
@@ -374,23 +380,42 @@ public final class Lockdep implements LockDependencyValidator {
         }
     }
 
+    /**
+     * {@link #releaseFrom} for a lock that guarantees its hint: {@code hint} is the calling
+     * thread's own stack, because the lock was acquired through {@link #acquireFrom} (or had
+     * the stack stored by {@link #stack()}) and every path that re-acquires it stores the
+     * holder's stack again before its holder can release it ({@link ValidatedLock}'s condition
+     * restores it after an {@code await}). So no ownership check: pops the top entry when it is
+     * {@code map}'s own, anything else goes out of line to {@link #releaseLookup}.
+     */
+    void releaseOwned(HeldLocks hint, LockMap map) {
+        if (!popTop(hint, map)) {
+            releaseLookup(map);
+        }
+    }
+
+    /** {@return the calling thread's stack (one ThreadLocal lookup), for a lock to remember as its holder's} */
+    HeldLocks stack() {
+        return held.get();
+    }
+
     /** release() with one ThreadLocal lookup: {@link #popTop}, else {@link #releaseSlow}. */
     private void releaseLookup(LockMap map) {
         HeldLocks h = held.get();
-        if (!popTop(h, map)) {
+        if (lockStat || !popTop(h, map)) {
             releaseSlow(h, map);
         }
     }
 
     /**
      * The release fast path: pops the top entry when it is {@code map}'s own, one acquisition
-     * (no merged nest-lock references) and lock_stat is off - releases in reverse order, the
-     * common case. It needs no generation check, since popping reads no class; everything else
+     * (no merged nest-lock references) - releases in reverse order, the common case; never
+     * called with lock_stat on (as for {@link #pushCached}). It needs no generation check, since popping reads no class; everything else
      * (out-of-order release, references, a lock not held) is {@link #releaseSlow}'s.
      */
     private boolean popTop(HeldLocks h, LockMap map) {
         int top = h.depth - 1;
-        if (top < 0 || h.maps[top] != map || h.refs[top] != 0 || h.nests[top] != null || lockStat) {
+        if (top < 0 || h.maps[top] != map || h.nests[top] != null) { // refs > 0 implies a nest
             return false;
         }
         h.popTop();

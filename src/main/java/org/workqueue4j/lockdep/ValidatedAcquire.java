@@ -20,16 +20,25 @@ abstract class ValidatedAcquire implements Lock {
     final boolean enabled;
     /** lock_stat on: time contended acquisitions (read once; off costs one predictable branch). */
     private final boolean lockStat;
-    /** The validator as a {@link Lockdep}, whose fast path takes {@link #holder} as a hint; else null. */
-    private final @Nullable Lockdep lockdep;
+    /**
+     * The validator as a {@link Lockdep}, whose fast path takes {@link #holder} as a hint; null
+     * for a shared side, another validator, or lock_stat on (whose timing the fast path skips).
+     */
+    final @Nullable Lockdep lockdep;
     /**
      * The held-lock stack of the thread that last acquired this exclusive lock through
      * {@link #lockdep} (never set for a shared side): handed back to the validator as a hint
      * that saves the {@code ThreadLocal} lookup. A plain field, read and written racily on
-     * purpose: a reader may see any stack ever stored, and the validator uses the hint only
-     * after {@link HeldLocks#ownedByCurrentThread()} (a final field) says it is the calling
-     * thread's own, so a stale or foreign value costs the lookup, never a wrong stack. While the
-     * lock is held nobody else writes it, so the holder's {@code unlock()} finds its own stack.
+     * purpose. Before acquiring, a reader may see any stack ever stored, so the acquire side
+     * uses it only after {@link HeldLocks#ownedByCurrentThread()} (a final field) says it is
+     * the calling thread's own: a stale or foreign value costs the lookup, never a wrong stack.
+     * While the lock is held it is the holder's own stack: every path that acquires the lock
+     * stores the acquirer's stack here once it holds the lock ({@code lock}, the
+     * {@code tryLock}s, {@code lockInterruptibly}, {@code lockNested}/{@code lockNestLock}, and
+     * for a {@link ValidatedLock} the return from a condition's {@code await}, which re-acquires
+     * inside the {@code ReentrantLock}), nobody else writes it until the holder releases, and
+     * earlier writes happen-before the acquisition. So {@link ValidatedLock#unlock()} uses the
+     * value it reads while holding the lock without an ownership check.
      */
     @Nullable HeldLocks holder;
 
@@ -40,21 +49,21 @@ abstract class ValidatedAcquire implements Lock {
         this.inner = inner;
         this.enabled = validator.isEnabled();
         this.lockStat = enabled && validator.lockStatEnabled();
-        this.lockdep = validator instanceof Lockdep && mode == AcquireMode.EXCLUSIVE ? (Lockdep) validator : null;
+        this.lockdep = validator instanceof Lockdep && mode == AcquireMode.EXCLUSIVE && !lockStat ? (Lockdep) validator : null;
     }
 
     /** Records the acquisition with the validator; returns the stack to remember, or null. */
     private @Nullable HeldLocks record(boolean trylock) {
         Lockdep ld = lockdep;
-        if (ld != null) {
-            return ld.acquireFrom(holder, map, mode, trylock);
+        if (ld != null) { // only an exclusive side has one: the constant mode folds into the chain key's id
+            return ld.acquireFrom(holder, map, AcquireMode.EXCLUSIVE, trylock);
         }
         validator.acquire(map, mode, trylock);
         return null;
     }
 
     /** Remembers the new holder's stack, once the lock is held; written only when it changed. */
-    private void remember(@Nullable HeldLocks h) {
+    final void remember(@Nullable HeldLocks h) {
         if (h != null && holder != h) {
             holder = h;
         }
@@ -140,6 +149,10 @@ abstract class ValidatedAcquire implements Lock {
         } catch (Throwable t) {
             validator.release(map);
             throw t;
+        }
+        Lockdep ld = lockdep;
+        if (ld != null) {
+            remember(ld.stack()); // the holder's own stack, as every acquisition leaves it (see ValidatedLock.unlock)
         }
     }
 

@@ -1,7 +1,11 @@
 package org.workqueue4j.lockdep;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -117,6 +121,132 @@ class LockdepFastPathTest {
         b.unlock();
         assertThat(lockdep.isHeld(b.map())).isFalse();
         assertThat(lockdep.reports()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a slot emptied by an out-of-order release is re-filled with its lock's class on the fast path")
+    void slotEmptiedByOutOfOrderReleaseIsRefilled() {
+        ValidatedLock c = new ValidatedLock("c", new LockClassKey("C"), lockdep);
+        a.lock();
+        b.lock();
+        a.unlock(); // general path: b moves down, the slot above it is emptied
+        b.unlock();
+        a.lock();
+        b.lock(); // the chain a -> b is cached: the fast path fills the emptied slot
+        try {
+            assertThat(heldByMe()).hasSize(2).anySatisfy(l -> assertThat(l).contains("B"));
+            c.lock(); // a new chain: the slow path reads the class of every held entry
+            c.unlock();
+        } finally {
+            b.unlock();
+            a.unlock();
+        }
+        assertThat(lockdep.reports()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("after reset() a chain cached by another thread fills a slot of the old generation with the new class")
+    void oldGenerationSlotIsRefilledAfterReset() throws Exception {
+        ValidatedLock p = new ValidatedLock("p", new LockClassKey("P"), lockdep);
+        ValidatedLock q = new ValidatedLock("q", new LockClassKey("Q"), lockdep);
+        nest(a, b); // this thread's slots now hold a and b of the first generation
+        lockdep.reset(); // class uids start again: p and q get the uids a and b had
+        runOn("other", () -> nest(p, q)); // caches the chain p -> q of the new generation
+        p.lock(); // slow path: moves this thread's stack to the new generation
+        q.lock(); // the cached chain: the fast path, on the slot b's acquisition left
+        try {
+            assertThat(heldByMe()).hasSize(2).anySatisfy(l -> assertThat(l).contains("Q"));
+            a.lock(); // a new chain: the slow path reads the class of every held entry
+            a.unlock();
+        } finally {
+            q.unlock();
+            p.unlock();
+        }
+        assertThat(lockdep.reports()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("after a condition wait, whose re-acquisition bypasses lock(), unlock() releases from the waiter's own stack")
+    void unlockAfterConditionAwaitUsesTheWaitersStack() throws Exception {
+        Condition ready = a.newCondition();
+        CountDownLatch waiting = new CountDownLatch(1);
+        CountDownLatch reacquired = new CountDownLatch(1);
+        CountDownLatch checked = new CountDownLatch(1);
+        Thread other = new Thread(() -> {
+            awaitQuietly(waiting);
+            a.lock(); // a's holder hint becomes this thread's stack
+            ready.signal();
+            a.unlock();
+            awaitQuietly(reacquired);
+            a.lock(); // recorded on this thread's stack, then blocks: the waiter holds a again
+            awaitQuietly(checked); // holds a until the waiter's release has been checked
+            a.unlock();
+        }, "other");
+        a.lock();
+        other.start();
+        waiting.countDown();
+        assertThat(ready.await(30, TimeUnit.SECONDS)).isTrue(); // re-acquired inside the ReentrantLock
+        reacquired.countDown();
+        await().atMost(30, TimeUnit.SECONDS).until(() -> blockedOnLock(other));
+        try {
+            a.unlock(); // must pop this thread's a, not the one the other thread recorded before blocking
+            assertThat(lockdep.isHeld(a.map())).isFalse();
+        } finally {
+            checked.countDown();
+        }
+        other.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(other.isAlive()).isFalse();
+        assertThat(lockdep.reports()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a lock taken with lockNested() is released from its holder's own stack")
+    void unlockAfterLockNestedUsesTheHoldersStack() throws Exception {
+        a.lock(); // a's holder hint: this thread's stack
+        a.unlock();
+        Thread me = Thread.currentThread();
+        CountDownLatch taken = new CountDownLatch(1);
+        CountDownLatch released = new CountDownLatch(1);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread other = new Thread(() -> {
+            try {
+                a.lockNested(1);
+                taken.countDown();
+                await().atMost(30, TimeUnit.SECONDS).until(() -> blockedOnLock(me));
+                a.unlock(); // must pop this thread's entry, not the one the blocked thread recorded
+                assertThat(lockdep.isHeld(a.map())).isFalse();
+            } catch (Throwable e) {
+                failed.set(e);
+            } finally {
+                released.countDown();
+            }
+        }, "other");
+        other.start();
+        assertThat(taken.await(30, TimeUnit.SECONDS)).isTrue();
+        a.lock(); // recorded on this thread's stack, then blocks until the other thread unlocks
+        try {
+            assertThat(released.await(30, TimeUnit.SECONDS)).isTrue(); // its release is complete
+            assertThat(lockdep.isHeld(a.map())).isTrue();
+        } finally {
+            a.unlock();
+        }
+        other.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(failed.get()).isNull();
+        assertThat(lockdep.isHeld(a.map())).isFalse();
+        assertThat(lockdep.reports()).isEmpty();
+    }
+
+    /** True once {@code t} is parked inside a {@code ReentrantLock} acquisition (not on a latch). */
+    private static boolean blockedOnLock(Thread t) {
+        Object blocker = LockSupport.getBlocker(t);
+        return t.getState() == Thread.State.WAITING && blocker != null
+                && blocker.getClass().getName().startsWith("java.util.concurrent.locks.ReentrantLock");
+    }
+
+    private List<String> heldByMe() {
+        String me = Thread.currentThread().getName();
+        return lockdep.snapshot().threads().stream().filter(t -> t.thread().equals(me)).findFirst()
+                .orElseThrow().held();
     }
 
     private static void nest(ValidatedLock first, ValidatedLock second) {
