@@ -112,6 +112,7 @@ final class Monitor implements Runnable {
             return; // started by the factory itself, not by this runtime (see OnDemandThread.checkIn)
         }
         idleWait(); // started idle (see parkedIdle): the first busy event wakes it
+        tick();
         long last = System.nanoTime();
         while (!stopped) {
             long now = System.nanoTime();
@@ -119,14 +120,7 @@ final class Monitor implements Runnable {
             last = now;
             Thread.interrupted(); // a report listener may leave one: parkNanos would return at once, forever
             if (busy) {
-                long deadline = System.nanoTime() + tickNanos;
-                while (!stopped) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        break;
-                    }
-                    LockSupport.parkNanos(this, left);
-                }
+                tick();
             } else {
                 parkedIdle = true;
                 Runnable hook = idleRecheckHook;
@@ -135,10 +129,30 @@ final class Monitor implements Runnable {
                 }
                 if (!scan(System.nanoTime(), 0)) { // re-check: a worker may have started meanwhile
                     idleWait();
+                    tick();
                 }
                 parkedIdle = false;
                 last = System.nanoTime();
             }
+        }
+    }
+
+    /**
+     * Parks one tick (or until stop). Also between a wake-up from idle and the scan after it:
+     * nothing the monitor does is due sooner than a tick after work appears (the mayday timer,
+     * the CPU-intensive and watchdog thresholds are all at least a tick; reaping and the inbox
+     * safety net only lose that much), and a scan at once would compete for the CPUs with the
+     * workers that the busy event is about.
+     */
+    private void tick() {
+        long deadline = System.nanoTime() + tickNanos;
+        while (!stopped) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            Thread.interrupted(); // never park with one pending: parkNanos would return at once
+            LockSupport.parkNanos(this, left);
         }
     }
 
