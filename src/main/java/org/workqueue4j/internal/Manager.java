@@ -14,9 +14,9 @@ final class Manager implements Runnable {
      * A pool that needs a worker it does not have (a kick with no idle worker, or the monitor's
      * tick finding a pool starved) calls request(). The manager then visits every pool and, for
      * each one that still lacks a worker with no creation in flight, runs
-     * WorkerPool.createWorker (factory outside the lock, attach under it). A busy worker that
-     * leaves no idle worker behind still creates its spare itself (WorkerPool.manageWorkers),
-     * as the kernel's manager does; this thread covers the pools with no free worker at all.
+     * WorkerPool.createWorker (factory outside the lock, attach under it). A worker that starts
+     * working with no idle worker left behind asks for its spare here too (requestSpare: the
+     * kernel's worker makes it itself, first; here the item does not wait for the thread).
      *
      * It is its own thread, not the monitor, so that a slow or blocking factory delays only
      * worker creation: concurrency management, the mayday timer that calls the rescuers and

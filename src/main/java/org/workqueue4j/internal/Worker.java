@@ -211,7 +211,6 @@ final class Worker implements Runnable {
             return;
         }
         try {
-            boolean managed = false;
             while (true) {
                 if (p.dying && scheduled.isEmpty()) {
                     break;
@@ -219,13 +218,13 @@ final class Worker implements Runnable {
                 leaveIdle();
                 p.landHintedInboxes();
                 if (p.needMoreWorker()) {
-                    // Manage once per wake-up: creation drops the lock, so re-check after it; a
-                    // creation that failed (cap, factory) does not stop this worker from working.
-                    if (!managed && !p.mayStartWorking() && p.manageWorkers()) {
-                        managed = true;
-                        continue;
+                    if (!p.mayStartWorking()) {
+                        // No idle worker left behind this one: the kernel's worker makes one first
+                        // (manage_workers). Here the manager thread makes it while this worker
+                        // starts on the items: the spare is there about as soon, and the first
+                        // item of an idle pool does not wait for a thread creation.
+                        p.requestSpare();
                     }
-                    managed = false;
                     clearFlags(PREP);
                     do {
                         WorkNode n = p.worklist.first();
@@ -263,7 +262,6 @@ final class Worker implements Runnable {
                         }
                     }
                 }
-                managed = false;
                 if (retired) {
                     break; // retired by the monitor: the worker cap needs the slot elsewhere
                 }

@@ -58,8 +58,9 @@ public final class WorkerPool {
      * so any pending item wakes an idle worker.
      *
      * Idle workers sit LIFO on `idle` and park. A worker that leaves idle and finds no other idle
-     * worker becomes the manager and creates one first (kernel manage_workers), so a woken worker
-     * is always available for the next kick. A kick that finds no idle worker (the first item of
+     * worker asks the manager thread for a spare (kernel manage_workers, which the kernel's
+     * worker runs itself before working; here it does not wait for it), so a woken worker is
+     * soon available for the next kick. A kick that finds no idle worker (the first item of
      * a pool, or every worker busy) asks the runtime's manager thread to create one. Workers idle for longer than
      * the idle timeout exit while there are too many (kernel too_many_workers:
      * nrIdle > 2 && (nrIdle - 2) * 4 >= busy).
@@ -401,15 +402,33 @@ public final class WorkerPool {
         acquire();
         try {
             spliceInboxes();
-            return !dying && needMoreWorker() && idle.isEmpty() && !managerActive && nrCreating == 0;
+            boolean spare = wantSpare; // one request, served by this answer (or by the creation in flight)
+            wantSpare = false;
+            return !dying && (spare || needMoreWorker()) && idle.isEmpty() && !managerActive && nrCreating == 0;
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * The calling worker found no idle worker behind it: create one (kernel manage_workers),
-     * dropping the lock meanwhile. Called and returns with the lock held.
+     * Lock held: a worker that starts working left no idle worker behind it (kernel
+     * manage_workers): the manager makes a spare, asynchronously. Not while one is being made.
+     */
+    void requestSpare() {
+        if (!wantSpare && !dying && !managerActive && nrCreating == 0) {
+            wantSpare = true;
+            runtime.manager().request();
+        }
+    }
+
+    /** A worker asked the manager for a spare (requestSpare); cleared by the manager's lacksWorker (lock). */
+    private boolean wantSpare;
+
+    /**
+     * Creates a worker on the calling thread, dropping the lock meanwhile (kernel
+     * manage_workers, synchronous): the hand-driven test runtime's stand-in for the manager
+     * thread (the worker loop asks the manager instead, requestSpare). Called and returns with
+     * the lock held.
      *
      * @return true if the lock was dropped (the caller re-checks the pool's state)
      */
