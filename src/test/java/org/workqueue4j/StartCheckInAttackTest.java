@@ -333,4 +333,35 @@ class StartCheckInAttackTest {
         LifecycleTest.await(ran);
         assertThat(monitorCalls.get()).isEqualTo(2);
     }
+
+    /**
+     * Attack: a factory's timer thread that outlives the check-in wait (alive, not running its
+     * Runnable, so the first delayed item's call goes on after CHECK_IN_NANOS as for a slow
+     * thread) and then ends without ever running it. The start had settled, so every later
+     * delayed item was armed on that dead timer too: none ever fired, and nothing said so.
+     * Failed before the fix ("items armed on a timer thread that ended unrun" after 10 s).
+     */
+    @Test
+    void aTimerThreadThatEndsUnrunAfterTheCheckInWaitIsReplacedAtTheNextNeed() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger timerCalls = new AtomicInteger();
+        AtomicReference<Thread> dropped = new AtomicReference<>();
+        runtime("drop-timer-late", r -> {
+            if (is(r, "TimerQueue") && timerCalls.getAndIncrement() == 0) {
+                Thread t = new Thread(() -> LifecycleTest.await(release)); // never runs r
+                dropped.set(t);
+                return t;
+            }
+            return new Thread(r);
+        });
+        WorkQueue q = rt.queueBuilder("q").build();
+        CountDownLatch ran = new CountDownLatch(2);
+        q.queueDelayed(new DelayedWork("a", ran::countDown), Duration.ofMillis(1)); // returns once the wait gives up
+        assertThat(dropped.get().isAlive()).as("the dropping thread outlived the check-in wait").isTrue();
+        release.countDown();
+        LifecycleTest.join(dropped.get());
+        q.queueDelayed(new DelayedWork("b", ran::countDown), Duration.ofMillis(1));
+        assertThat(ran.await(10, TimeUnit.SECONDS)).as("items armed on a timer thread that ended unrun").isTrue();
+        assertThat(timerCalls.get()).isEqualTo(2);
+    }
 }

@@ -37,7 +37,9 @@ final class OnDemandThread {
      * without having checked in. Dead: the state goes back to NEW (the thread is forgotten, a
      * later start() calls the factory again) and start() throws, refusing the operation that
      * needed the thread, as a throwing factory does. The wait ends after CHECK_IN_NANOS even
-     * if the thread neither ran nor ended (a slow factory thread is not a broken one). Other
+     * if the thread neither ran nor ended (a slow factory thread is not a broken one); if such
+     * a thread later ends without having run, the next start() sees it (settled, `ran` false,
+     * the thread dead), forgets it and makes a new one (endedUnrun). Other
      * start() callers share the outcome: one that finds STARTED before the start settled waits
      * for the same check-in (and is refused with the first if the thread ended without it);
      * one that finds CREATING on another thread waits, up to CHECK_IN_NANOS, for the factory
@@ -50,9 +52,10 @@ final class OnDemandThread {
      * Memory ordering: `thread` is volatile and written once, under the monitor, before the
      * thread starts (release); unpark() and isThread() read it with a plain volatile load
      * (acquire) and see null or the started thread. `settled` (volatile, written under the
-     * monitor once STARTED or STOPPED, never cleared) is the fast path of start(): once true,
-     * start() is one volatile read, as the double-checked idiom allows because the thread and
-     * the state were written before it (program order under the monitor, then release).
+     * monitor once STARTED or STOPPED; cleared, under the monitor, only by endedUnrun) is the
+     * fast path of start(): once true, start() is two volatile reads (`settled`, `ran`), as
+     * the double-checked idiom allows because the thread and the state were written before it
+     * (program order under the monitor, then release).
      */
 
     private static final int NEW = 0;
@@ -97,7 +100,7 @@ final class OnDemandThread {
         boolean interrupted = false;
         try {
             while (true) { // until this call claims the start, or another one's start is settled
-                if (settled) {
+                if (settled && (ran || !endedUnrun())) {
                     return;
                 }
                 Thread other;
@@ -169,6 +172,29 @@ final class OnDemandThread {
             }
         }
         awaitCheckIn(t, true);
+    }
+
+    /**
+     * A start settled by the check-in wait's timeout (the thread alive, its body not run yet)
+     * whose thread has since ended without running it: forgets that thread (NEW, not settled)
+     * so that this start() makes a new one, whose body serves what was armed meanwhile.
+     * {@return true if it was forgotten} Only on the settled path with {@code ran} false: a
+     * started thread that ran, a stopped one, or one still alive costs nothing more.
+     */
+    private boolean endedUnrun() {
+        Thread t = thread; // volatile read
+        if (t == null || t.isAlive() || t.getState() == Thread.State.NEW || ran) {
+            return false;
+        }
+        synchronized (this) {
+            if (state != STARTED || thread != t || ran) {
+                return false; // stopped (close() joins it), or replaced meanwhile
+            }
+            state = NEW;
+            thread = null;
+            settled = false;
+            return true;
+        }
     }
 
     /**
