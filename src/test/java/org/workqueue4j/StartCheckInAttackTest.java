@@ -364,4 +364,60 @@ class StartCheckInAttackTest {
         assertThat(ran.await(10, TimeUnit.SECONDS)).as("items armed on a timer thread that ended unrun").isTrue();
         assertThat(timerCalls.get()).isEqualTo(2);
     }
+
+    /**
+     * Attack: the thread factory fails at the lazy timer's first start (the timer object is made
+     * then, its thread is not): the delayed item is refused with the factory's exception and
+     * left idle; the next delayed item calls the factory again, and both the retried item and a
+     * third one fire. Then two threads race the first use of a system queue while the factory
+     * fails the monitor once: exactly one is refused, all end with the one queue, and the
+     * monitor is made by a second factory call. Held before, except when the second user came
+     * during the first one's failing factory call: it went on without a monitor, which was
+     * then never made (the same defect as the tests above).
+     */
+    @Test
+    void factoryFailuresAtTheLazyTimerAndSystemQueuesAreRefusedAndRetried() throws Exception {
+        AtomicInteger timerCalls = new AtomicInteger();
+        AtomicInteger monitorCalls = new AtomicInteger();
+        runtime("lazy-factory-fail", r -> {
+            if (is(r, "TimerQueue") && timerCalls.getAndIncrement() == 0) {
+                throw new IllegalStateException("timer factory down");
+            }
+            if (is(r, "Monitor") && monitorCalls.getAndIncrement() == 0) {
+                throw new IllegalStateException("monitor factory down");
+            }
+            return new Thread(r);
+        });
+        AtomicReference<Throwable> f1 = new AtomicReference<>();
+        AtomicReference<Throwable> f2 = new AtomicReference<>();
+        AtomicReference<WorkQueue> s1 = new AtomicReference<>();
+        AtomicReference<WorkQueue> s2 = new AtomicReference<>();
+        Thread u1 = run("user-1", f1, () -> s1.set(rt.systemLong()));
+        Thread u2 = run("user-2", f2, () -> s2.set(rt.systemLong()));
+        LifecycleTest.join(u1);
+        LifecycleTest.join(u2);
+        assertThat(java.util.stream.Stream.of(f1.get(), f2.get()).filter(java.util.Objects::nonNull))
+                .as("the one failing factory call refuses exactly one first user").singleElement()
+                .satisfies(f -> assertThat(f).hasMessage("monitor factory down"));
+        WorkQueue q = rt.systemLong(); // a refused first user retries here
+        assertThat(List.of(s1, s2)).allSatisfy(ref -> {
+            if (ref.get() != null) {
+                assertThat(ref.get()).isSameAs(q);
+            }
+        });
+        assertThat(rt.queues()).as("one events_long, nothing of a refused build").containsExactly(q);
+        assertThat(monitorCalls.get()).as("the monitor asked of the factory again after its failure").isEqualTo(2);
+
+        CountDownLatch ran = new CountDownLatch(2);
+        DelayedWork first = new DelayedWork("first", ran::countDown);
+        AtomicReference<Throwable> refused = new AtomicReference<>();
+        Thread armer = run("armer", refused, () -> q.queueDelayed(first, Duration.ofMillis(1)));
+        LifecycleTest.join(armer);
+        assertThat(refused.get()).hasMessage("timer factory down");
+        assertThat(first.isPending()).as("a refused arm leaves the item idle").isFalse();
+        assertThat(q.queueDelayed(first, Duration.ofMillis(1))).isTrue();
+        assertThat(q.queueDelayed(new DelayedWork("second", ran::countDown), Duration.ofMillis(1))).isTrue();
+        LifecycleTest.await(ran);
+        assertThat(timerCalls.get()).isEqualTo(2);
+    }
 }
