@@ -420,4 +420,46 @@ class StartCheckInAttackTest {
         LifecycleTest.await(ran);
         assertThat(timerCalls.get()).isEqualTo(2);
     }
+
+    /**
+     * Attack: the factory's monitor thread throws an Error before running its Runnable (the
+     * build is refused naming the thread, nothing registered), then the retried factory call
+     * returns a wrapper that runs the Runnable twice: the second run, after close() stopped the
+     * monitor, returns at once, and close() ends every thread. Held (passed before).
+     */
+    @Test
+    void anErrorBeforeTheCheckInRefusesAndABodyRunTwiceEndsAtClose() throws Exception {
+        AtomicInteger monitorCalls = new AtomicInteger();
+        AtomicInteger bodyRuns = new AtomicInteger();
+        runtime("error-then-twice", r -> {
+            if (is(r, "Monitor")) {
+                if (monitorCalls.getAndIncrement() == 0) {
+                    Thread t = new Thread(() -> {
+                        throw new AssertionError("wrapper fails before the Runnable");
+                    });
+                    t.setUncaughtExceptionHandler((th, e) -> { }); // expected: keep the test log clean
+                    return t;
+                }
+                return new Thread(() -> {
+                    bodyRuns.incrementAndGet();
+                    r.run();
+                    bodyRuns.incrementAndGet();
+                    r.run();
+                });
+            }
+            return new Thread(r);
+        });
+        AtomicReference<Throwable> fail = new AtomicReference<>();
+        Thread a = run("first-build", fail, () -> rt.queueBuilder("qa").build());
+        LifecycleTest.join(a);
+        assertThat(fail.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("kworker/monitor");
+        assertThat(rt.queues()).isEmpty();
+        WorkQueue q = rt.queueBuilder("qb").build();
+        CountDownLatch ran = new CountDownLatch(1);
+        q.queue(new Work("w", ran::countDown));
+        LifecycleTest.await(ran);
+        rt.close();
+        assertThat(bodyRuns.get()).as("the second run happened, after the stop").isEqualTo(2);
+        assertThat(made).as("threads alive after close()").noneMatch(Thread::isAlive);
+    }
 }
