@@ -28,7 +28,7 @@ final class HungWaits {
      *
      * The record is a sequence lock with one writer, its thread: begin() writes the fields,
      * then bumps `seq` to odd (volatile store: releases the fields); end() bumps it back to
-     * even. The monitor reads `seq` (volatile load), the fields, an acquire fence, then `seq`
+     * even, then a store-store fence (the next wait's field writes stay after it). The monitor reads `seq` (volatile load), the fields, an acquire fence, then `seq`
      * again: equal and odd means the fields belong to that one wait (StampedLock's validate
      * pattern); anything else is a wait that ended meanwhile and is skipped. `reportedSeq` (the
      * monitor's only) makes each wait reported once. Records of threads that have ended are
@@ -49,7 +49,8 @@ final class HungWaits {
         int reportedSeq;
     }
 
-    private final Map<Thread, Waiter> waiters = new ConcurrentHashMap<>();
+    /** Every thread's record (package-private: read by the jcstress seqlock test as check() reads it). */
+    final Map<Thread, Waiter> waiters = new ConcurrentHashMap<>();
     private final ThreadLocal<Waiter> mine = new ThreadLocal<>();
     private final boolean enabled;
 
@@ -83,6 +84,11 @@ final class HungWaits {
     void end(@org.jspecify.annotations.Nullable Waiter w) {
         if (w != null) {
             w.seq = w.seq + 1; // even: the wait is over (volatile store)
+            // Store-store fence: the clears below and the next wait's field writes must not
+            // become visible before the even stamp, or the monitor could validate the odd
+            // stamp of this wait with the next wait's fields (a release store orders only the
+            // stores before it; the kernel's write_seqcount_begin has smp_wmb() here).
+            java.lang.invoke.VarHandle.storeStoreFence();
             w.wq = null; // no reference to the queue or item kept past the wait
             w.work = null;
         }

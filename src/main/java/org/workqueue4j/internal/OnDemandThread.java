@@ -26,7 +26,7 @@ final class OnDemandThread {
      * sees either a state from which no thread can start any more (NEW, CREATING: the creator
      * will find STOPPED) or STARTED with the thread already started, which it returns for close()
      * to join. Hence: no thread starts after stop() returned, and every thread that started is
-     * the one stop() returns. Nobody waits for a creation in flight.
+     * the one stop() returns. stop() never waits for a creation in flight.
      *
      * Check-in. A ThreadFactory may return a thread that never runs the Runnable it was given
      * (a wrapper that forgets to call it, a thread whose own run() ignores it). Such a thread
@@ -37,16 +37,25 @@ final class OnDemandThread {
      * without having checked in. Dead: the state goes back to NEW (the thread is forgotten, a
      * later start() calls the factory again) and start() throws, refusing the operation that
      * needed the thread, as a throwing factory does. The wait ends after CHECK_IN_NANOS even
-     * if the thread neither ran nor ended (a slow factory thread is not a broken one). Other
-     * start() callers during the wait find STARTED and go on, as for any start in flight.
+     * if the thread neither ran nor ended (a slow factory thread is not a broken one); if such
+     * a thread later ends without having run, the next start() sees it (settled, `ran` false,
+     * the thread dead), forgets it and makes a new one (endedUnrun). Other
+     * start() callers share the outcome: one that finds STARTED before the start settled waits
+     * for the same check-in (and is refused with the first if the thread ended without it);
+     * one that finds CREATING on another thread waits, up to CHECK_IN_NANOS, for the factory
+     * call to end, then looks again (NEW after a failure: it calls the factory itself). Before,
+     * such a caller went on at once and its operation (a second first queue, a second first
+     * delayed item) counted on a thread that never ran while the first one was refused. The
+     * creator's own re-entrant start() (a factory that calls back) returns at once.
      * The wait costs the first queue one thread start-up (the body's first instruction).
      *
      * Memory ordering: `thread` is volatile and written once, under the monitor, before the
      * thread starts (release); unpark() and isThread() read it with a plain volatile load
      * (acquire) and see null or the started thread. `settled` (volatile, written under the
-     * monitor once STARTED or STOPPED, never cleared) is the fast path of start(): once true,
-     * start() is one volatile read, as the double-checked idiom allows because the thread and
-     * the state were written before it (program order under the monitor, then release).
+     * monitor once STARTED or STOPPED; cleared, under the monitor, only by endedUnrun) is the
+     * fast path of start(): once true, start() is two volatile reads (`settled`, `ran`), as
+     * the double-checked idiom allows because the thread and the state were written before it
+     * (program order under the monitor, then release).
      */
 
     private static final int NEW = 0;
@@ -58,6 +67,8 @@ final class OnDemandThread {
     private final Runnable body;
     private final String name;
     private int state; // guarded by this
+    /** The thread in the factory while CREATING, else null (guarded by this). */
+    private @org.jspecify.annotations.Nullable Thread creator;
     private volatile Thread thread;
     private volatile boolean settled;
     /** The body ran on the started thread (set by checkIn; volatile: read by the waiting starter). */
@@ -75,19 +86,56 @@ final class OnDemandThread {
     }
 
     /**
-     * Starts the thread unless it is started, being started by another call, or stopped. Must
+     * Starts the thread unless it is started or stopped; if another call is starting it, waits
+     * (up to CHECK_IN_NANOS per phase, no lock held) for that start's outcome and shares it. Must
      * not be called under an engine lock (it runs the user's thread factory). Whatever the
-     * factory or {@code Thread.start()} throws propagates, and a later call tries again.
+     * factory or {@code Thread.start()} throws propagates, and a later call tries again. Not
+     * interruptible: an interrupt that arrives meanwhile is kept.
+     *
+     * @throws IllegalStateException if the thread started (by this call or the one it waited
+     *         for) ended without running its body
      */
     void start() {
-        if (settled) {
-            return;
-        }
-        synchronized (this) {
-            if (state != NEW) {
-                return;
+        long deadline = 0;
+        boolean interrupted = false;
+        try {
+            while (true) { // until this call claims the start, or another one's start is settled
+                if (settled && (ran || !endedUnrun())) {
+                    return;
+                }
+                Thread other;
+                synchronized (this) {
+                    if (state == NEW) {
+                        state = CREATING;
+                        creator = Thread.currentThread();
+                        break;
+                    }
+                    if (state == STOPPED || creator == Thread.currentThread()) {
+                        return; // stopped, or the factory called back into start() on its own thread
+                    }
+                    other = state == STARTED ? thread : null;
+                }
+                if (other != null) { // another call started it and waits for its check-in: so does this one
+                    awaitCheckIn(other, false);
+                    return;
+                }
+                // CREATING on another thread, in the factory: wait for its outcome (bounded, as
+                // the check-in), then look again; a failure leaves NEW and this call retries.
+                long now = System.nanoTime();
+                if (deadline == 0) {
+                    deadline = now + CHECK_IN_NANOS;
+                } else if (now - deadline >= 0) {
+                    return; // a slow factory: go on as for a start in flight
+                }
+                LockSupport.parkNanos(this, java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1));
+                if (Thread.interrupted()) {
+                    interrupted = true; // kept for the return; parkNanos would not park with it set
+                }
             }
-            state = CREATING;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
         Thread t = null;
         try {
@@ -95,6 +143,7 @@ final class OnDemandThread {
         } finally {
             if (t == null) { // the factory threw: give the claim back
                 synchronized (this) {
+                    creator = null;
                     if (state == CREATING) {
                         state = NEW;
                     }
@@ -102,6 +151,7 @@ final class OnDemandThread {
             }
         }
         synchronized (this) {
+            creator = null;
             if (state != CREATING) { // stopped meanwhile: this thread never starts
                 return;
             }
@@ -121,7 +171,30 @@ final class OnDemandThread {
                 }
             }
         }
-        awaitCheckIn(t);
+        awaitCheckIn(t, true);
+    }
+
+    /**
+     * A start settled by the check-in wait's timeout (the thread alive, its body not run yet)
+     * whose thread has since ended without running it: forgets that thread (NEW, not settled)
+     * so that this start() makes a new one, whose body serves what was armed meanwhile.
+     * {@return true if it was forgotten} Only on the settled path with {@code ran} false: a
+     * started thread that ran, a stopped one, or one still alive costs nothing more.
+     */
+    private boolean endedUnrun() {
+        Thread t = thread; // volatile read
+        if (t == null || t.isAlive() || t.getState() == Thread.State.NEW || ran) {
+            return false;
+        }
+        synchronized (this) {
+            if (state != STARTED || thread != t || ran) {
+                return false; // stopped (close() joins it), or replaced meanwhile
+            }
+            state = NEW;
+            thread = null;
+            settled = false;
+            return true;
+        }
     }
 
     /**
@@ -129,7 +202,7 @@ final class OnDemandThread {
      * in (then forgets it and throws), or CHECK_IN_NANOS passed. Not interruptible: an interrupt
      * that arrives meanwhile is kept for the caller.
      */
-    private void awaitCheckIn(Thread t) {
+    private void awaitCheckIn(Thread t, boolean own) {
         boolean interrupted = false;
         long deadline = System.nanoTime() + CHECK_IN_NANOS;
         try {
@@ -161,7 +234,9 @@ final class OnDemandThread {
                 }
             }
         } finally {
-            starter = null;
+            if (own) {
+                starter = null;
+            }
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
