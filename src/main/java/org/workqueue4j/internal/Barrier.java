@@ -231,8 +231,8 @@ public final class Barrier extends WorkNode {
         if (b == null) {
             return false;
         }
+        Object ev = WorkEvents.beginFlush(); // before the record: nothing may throw between it and the try
         HungWaits.Waiter waiting = b.hungWaits().begin(fromCancel ? "cancel_work_sync" : "flush_work", null, n);
-        Object ev = WorkEvents.beginFlush();
         try {
             b.done.await();
         } finally {
@@ -256,8 +256,8 @@ public final class Barrier extends WorkNode {
         if (b == null) {
             return false;
         }
+        Object ev = WorkEvents.beginFlush(); // before the record: nothing may throw between it and the try
         HungWaits.Waiter waiting = b.hungWaits().begin("flush_work", null, n);
-        Object ev = WorkEvents.beginFlush();
         try {
             b.done.awaitInterruptibly();
         } finally {
@@ -281,8 +281,8 @@ public final class Barrier extends WorkNode {
 
     private static boolean awaitUntil(WorkNode n, Barrier b, boolean fromCancel, long deadline)
             throws InterruptedException {
+        Object ev = WorkEvents.beginFlush(); // before the record: nothing may throw between it and the try
         HungWaits.Waiter waiting = b.hungWaits().begin(fromCancel ? "cancel_work_sync" : "flush_work", null, n);
-        Object ev = WorkEvents.beginFlush();
         try {
             return b.done.awaitUntil(deadline);
         } finally {

@@ -856,13 +856,13 @@ public final class WorkqueueStruct {
 
     private boolean flush(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
         annotateAndRefuseSelfWait("flush");
+        Object ev = WorkEvents.beginFlush(); // before the record: nothing may throw between it and the try
         HungWaits.Waiter waiting = runtime.hungWaits().begin("flush_workqueue", this, null);
-        Object ev = WorkEvents.beginFlush();
         try {
             return flushColors.flush(interruptible, timed, deadline);
         } finally {
+            runtime.hungWaits().end(waiting); // first: a throwing event commit must not leave the record waiting
             WorkEvents.commitFlush(ev, "flush_workqueue", name);
-            runtime.hungWaits().end(waiting);
         }
     }
 
