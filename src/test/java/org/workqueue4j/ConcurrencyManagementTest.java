@@ -61,17 +61,23 @@ class ConcurrencyManagementTest {
 
     @Test
     void itemStuckOnAnUnmanagedLatchDoesNotStarveTheNextItemOfItsPool() {
-        // Default threshold: the documented bound is 10 ms + one 5 ms tick.
-        try (TestRuntime t = new TestRuntime()) {
+        // A 100 ms threshold (the default is 10 ms): the monitor samples the stuck worker's state
+        // once the threshold has passed, and a worker still runnable on its way into await() on a
+        // loaded machine would be taken for CPU-bound (counted cpuIntensive, not cmWakeups).
+        try (TestRuntime t = new TestRuntime(2, b -> b.cpuIntensiveThreshold(Duration.ofMillis(100)))) {
             WorkQueue q = t.queue("unmanaged").build();
             CountDownLatch gate = new CountDownLatch(1);
             AtomicBoolean secondRan = new AtomicBoolean();
             CountDownLatch stuckStarted = new CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicReference<Thread> stuckOn = new java.util.concurrent.atomic.AtomicReference<>();
             q.queueOn(0, new Work("stuck", () -> {
+                stuckOn.set(Thread.currentThread());
                 stuckStarted.countDown();
                 await(gate);
             }));
             await(stuckStarted); // the pool's running slot is taken: only the monitor can help now
+            // Parked in the latch (the monitor's sample comes 100 ms after the start, see above).
+            await().atMost(Duration.ofSeconds(10)).until(() -> stuckOn.get().getState() == Thread.State.WAITING);
             q.queueOn(0, new Work("second", () -> {
                 secondRan.set(true);
                 gate.countDown();
