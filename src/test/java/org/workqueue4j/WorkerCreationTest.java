@@ -67,6 +67,49 @@ class WorkerCreationTest {
 
     // ------------------------------------------------------------------ issue 12 defect 10
 
+    /**
+     * The first item of an idle pool does not wait for the pool's spare worker: the worker that
+     * takes it asks the manager thread for the spare (kernel manage_workers, asynchronous here).
+     * The item waits until the spare's creation has begun, and the factory holds that creation
+     * until the item has run. When the worker made the spare itself before working, the item
+     * could not start before the factory returned: it did not run within 20 s.
+     */
+    @Test
+    void theFirstItemDoesNotWaitForItsWorkersSpare() throws Exception {
+        CountDownLatch spareBegun = new CountDownLatch(1);
+        CountDownLatch itemRan = new CountDownLatch(1);
+        AtomicInteger poolWorkers = new AtomicInteger();
+        AtomicReference<String> spareMadeOn = new AtomicReference<>();
+        ThreadFactory f = r -> {
+            // A pool worker's Runnable is its worker, named like its thread (kworker/0:0).
+            if (r.toString().startsWith("kworker/0:") && poolWorkers.incrementAndGet() == 2) { // the spare
+                spareMadeOn.set(Thread.currentThread().getName());
+                spareBegun.countDown();
+                try {
+                    itemRan.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return new Thread(r);
+        };
+        try (TestRuntime t = new TestRuntime(2, b -> { }, f)) {
+            WorkQueue q = t.queue("first").build();
+            q.queueOn(0, new Work("first", () -> {
+                try {
+                    spareBegun.await(20, TimeUnit.SECONDS); // the worker is busy: the manager makes the spare
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                itemRan.countDown();
+            }));
+            assertThat(itemRan.await(20, TimeUnit.SECONDS)).as("the first item ran while its spare was being made").isTrue();
+            assertThat(spareBegun.getCount()).as("the spare's creation had begun").isZero();
+            assertThat(spareMadeOn.get()).as("the spare is made by the manager thread").endsWith("kworker/manager");
+            q.flush();
+        }
+    }
+
     @Test
     void aSlowThreadFactoryBlocksNoProducer() throws Exception {
         GatedFactory f = new GatedFactory();
