@@ -175,6 +175,31 @@ class LockdepFastPathAttackTest {
         assertLaterOrdersLearnt(f);
     }
 
+    @Test
+    @DisplayName("waits that throw before releasing (interrupted on entry, a null unit or deadline) leave the holder's record exact")
+    void waitsThatThrowBeforeReleasing() throws Exception {
+        Condition cond = f.newCondition();
+        runOn("stranger", () -> nest(f, b), true); // the last holder hint before ours: another thread's stack
+        f.lock();
+        try {
+            List<Wait> interruptible = List.of(cond::await, () -> cond.awaitNanos(1), () -> cond.await(1, TimeUnit.SECONDS),
+                    () -> cond.awaitUntil(new Date(System.currentTimeMillis() + 1000)));
+            for (Wait w : interruptible) {
+                Thread.currentThread().interrupt();
+                assertThatThrownBy(w::run).isInstanceOf(InterruptedException.class);
+                assertThat(f.isHeldByCurrentThread()).isTrue();
+            }
+            assertThatThrownBy(() -> cond.await(1, null)).isInstanceOf(NullPointerException.class);
+            assertThatThrownBy(() -> cond.awaitUntil(null)).isInstanceOf(NullPointerException.class);
+            assertThat(f.isHeldByCurrentThread()).isTrue();
+            assertThat(heldByMe()).singleElement().satisfies(l -> assertThat(l).contains("F"));
+        } finally {
+            f.unlock();
+        }
+        assertThat(heldByMe()).isEmpty();
+        assertLaterOrdersLearnt(f);
+    }
+
     // ---------------------------------------------------------------- acquire paths
 
     /** The ways a thread can come to hold {@link #f}. */
