@@ -180,7 +180,19 @@ abstract class ValidatedAcquire implements Lock {
         if (!inner.tryLock()) {
             return false;
         }
-        remember(record(true));
+        HeldLocks h;
+        try {
+            h = record(true);
+        } catch (Throwable t) {
+            // Recorded after the fact, so the lock is already held: a tryLock that throws (a
+            // listener's Error, say) must not return holding it, as lock() never does. Every
+            // throw in record() comes before the push, so there is nothing to take back, and
+            // holder is not updated: left held, its stale value would send unlock() to another
+            // thread's stack (ValidatedLock.unlock trusts it).
+            inner.unlock();
+            throw t;
+        }
+        remember(h);
         return true;
     }
 

@@ -237,7 +237,7 @@ class LockdepFastPathTest {
     }
 
     /** True once {@code t} is parked inside a {@code ReentrantLock} acquisition (not on a latch). */
-    private static boolean blockedOnLock(Thread t) {
+    static boolean blockedOnLock(Thread t) {
         Object blocker = LockSupport.getBlocker(t);
         return t.getState() == Thread.State.WAITING && blocker != null
                 && blocker.getClass().getName().startsWith("java.util.concurrent.locks.ReentrantLock");
@@ -256,7 +256,7 @@ class LockdepFastPathTest {
         first.unlock();
     }
 
-    private static void awaitQuietly(CountDownLatch latch) {
+    static void awaitQuietly(CountDownLatch latch) {
         try {
             if (!latch.await(30, TimeUnit.SECONDS)) {
                 throw new AssertionError("test thread was never released");
