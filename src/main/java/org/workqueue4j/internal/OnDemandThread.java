@@ -183,18 +183,22 @@ final class OnDemandThread {
      */
     private boolean endedUnrun() {
         Thread t = thread; // volatile read
-        if (t == null || t.isAlive() || t.getState() == Thread.State.NEW || ran) {
+        return t != null && !t.isAlive() && t.getState() != Thread.State.NEW && !ran && forget(t);
+    }
+
+    /**
+     * {@code t} ended without running its body: unless it was stopped (close() joins it) or
+     * replaced meanwhile, forgets it (NEW, not settled), so that the next start() calls the
+     * factory again. {@return true if it was forgotten}
+     */
+    private synchronized boolean forget(Thread t) {
+        if (state != STARTED || thread != t || ran) {
             return false;
         }
-        synchronized (this) {
-            if (state != STARTED || thread != t || ran) {
-                return false; // stopped (close() joins it), or replaced meanwhile
-            }
-            state = NEW;
-            thread = null;
-            settled = false;
-            return true;
-        }
+        state = NEW;
+        thread = null;
+        settled = false;
+        return true;
     }
 
     /**
@@ -214,12 +218,7 @@ final class OnDemandThread {
                         // hand-driven runtime). Neither is a thread that dropped its body.
                         break;
                     }
-                    synchronized (this) {
-                        if (state == STARTED && thread == t) {
-                            state = NEW; // a later start() calls the factory again
-                            thread = null;
-                        } // STOPPED: close() joins a thread that has ended already
-                    }
+                    forget(t);
                     throw new IllegalStateException("workqueue: runtime thread '" + t.getName()
                             + "' ended without running the Runnable given to the ThreadFactory (does the factory's"
                             + " thread run it?); refused what needed the thread, the next need tries again");
