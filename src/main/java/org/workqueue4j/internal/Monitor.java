@@ -235,7 +235,7 @@ final class Monitor implements Runnable {
                     }
                 }
                 boolean starved = !p.dying && p.needMoreWorker() && p.idle.isEmpty();
-                if (starved && !p.managerActive && p.nrCreating == 0) {
+                if (starved && p.nrCreating == 0) {
                     create = true;
                 }
                 if (!starved) {

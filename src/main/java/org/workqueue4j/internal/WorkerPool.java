@@ -101,7 +101,6 @@ public final class WorkerPool {
     volatile int nrSeeking;
     /** Some pwq's inbox may hold nodes: set by the pusher that made one non-empty, cleared by takeInboxes. */
     volatile int inboxHint;
-    boolean managerActive;
     boolean dying;
     /** System.nanoTime() of the last progress on the worklist (watchdog). */
     long lastProgressNanos = System.nanoTime();
@@ -304,7 +303,7 @@ public final class WorkerPool {
                 starvedSinceNanos = System.nanoTime() | 1;
                 runtime.monitor().noteBusy(); // the mayday timer runs on the monitor's ticks
             }
-            if (!managerActive && nrCreating == 0) {
+            if (nrCreating == 0) {
                 runtime.manager().request();
             }
         }
@@ -404,7 +403,7 @@ public final class WorkerPool {
             spliceInboxes();
             boolean spare = wantSpare; // one request, served by this answer (or by the creation in flight)
             wantSpare = false;
-            return !dying && (spare || needMoreWorker()) && idle.isEmpty() && !managerActive && nrCreating == 0;
+            return !dying && (spare || needMoreWorker()) && idle.isEmpty() && nrCreating == 0;
         } finally {
             lock.unlock();
         }
@@ -415,7 +414,7 @@ public final class WorkerPool {
      * manage_workers): the manager makes a spare, asynchronously. Not while one is being made.
      */
     void requestSpare() {
-        if (!wantSpare && !dying && !managerActive && nrCreating == 0) {
+        if (!wantSpare && !dying && nrCreating == 0) {
             wantSpare = true;
             runtime.manager().request();
         }
@@ -423,29 +422,6 @@ public final class WorkerPool {
 
     /** A worker asked the manager for a spare (requestSpare); cleared by the manager's lacksWorker (lock). */
     private boolean wantSpare;
-
-    /**
-     * Creates a worker on the calling thread, dropping the lock meanwhile (kernel
-     * manage_workers, synchronous): the hand-driven test runtime's stand-in for the manager
-     * thread (the worker loop asks the manager instead, requestSpare). Called and returns with
-     * the lock held.
-     *
-     * @return true if the lock was dropped (the caller re-checks the pool's state)
-     */
-    boolean manageWorkers() {
-        if (managerActive || dying || nrCreating > 0) {
-            return false;
-        }
-        managerActive = true;
-        lock.unlock();
-        try {
-            createWorker();
-        } finally {
-            acquire();
-            managerActive = false;
-        }
-        return true;
-    }
 
     void workerExited(Worker w) {
         w.seek(false);

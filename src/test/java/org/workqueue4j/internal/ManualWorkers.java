@@ -10,7 +10,7 @@ import java.util.concurrent.ThreadFactory;
  * (workers, timer, monitor) ignores {@code start()}, so the pools keep their {@link Worker}
  * objects (created and put on the idle list by the pool itself) but nothing runs on its own. A
  * model checker then drives execution with {@link #runOne(WorkqueueStruct)}, which is one turn of
- * {@link Worker#run()}'s loop limited to one item: leave idle, become the manager if no idle
+ * {@link Worker#run()}'s loop limited to one item: leave idle, make a spare (on this thread: no manager runs here) if no idle
  * worker is left behind, take the first item of the worklist with the pool's own
  * {@link WorkerPool#assignWork} (after landing the pwqs' lock-free inboxes, as the worker loop
  * does) and run it with {@link Worker#processScheduled()} (PENDING
@@ -57,8 +57,15 @@ public final class ManualWorkers {
                 throw new AssertionError("work on " + p + " but no idle worker: the first queue did not create one");
             }
             w.leaveIdle();
-            if (!p.mayStartWorking()) {
-                p.manageWorkers();
+            if (!p.mayStartWorking() && !p.dying && p.nrCreating == 0) {
+                // The worker loop asks the manager thread for its spare (requestSpare); no thread
+                // runs here, so the spare is made on this thread, as the kernel's manage_workers does.
+                p.lock.unlock();
+                try {
+                    p.createWorker();
+                } finally {
+                    p.acquire();
+                }
             }
             w.clearFlags(Worker.PREP);
             try {
