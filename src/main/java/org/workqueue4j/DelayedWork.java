@@ -69,7 +69,9 @@ public class DelayedWork extends Work {
     /**
      * If the timer is armed, queues the item now; then waits for it to finish (kernel
      * {@code flush_delayed_work}). Every instance armed, queued or running before the call has
-     * finished when it returns, also while another thread fires or re-arms the item; an
+     * finished when it returns, also while another thread fires or re-arms the item (an
+     * instance whose queue was destroyed while it was armed finishes with its report to the
+     * uncaught-work handler: the flush returns after that report); an
      * instance armed during the call may be waited for or not. Not interruptible: an interrupt does not end the wait; the
      * interrupt status is kept and set again on return. A thread
      * that re-arms the item without pause while this runs can keep it waiting.
@@ -149,10 +151,17 @@ public class DelayedWork extends Work {
      * the pool lock ({@link Work#busy()}): a worker sets the item running before it clears
      * PENDING, under that lock, so a start the first read missed is seen by the second. Busy:
      * the caller looks again, and its next step links behind the running instance.
+     *
+     * <p>Not pending and not running is not yet idle while another thread that took the
+     * instance off the timer has not finished with it ({@code firedElsewhere}, read after
+     * PENDING): an instance fired into a queue destroyed since it was armed is released, then
+     * reported to the uncaught-work handler, and that report is how it ends. The firer releases
+     * PENDING before it clears its mark, so a flush that saw PENDING clear and then no mark
+     * returns after the report.
      */
     private boolean idleAfterNotLinked() {
         TestHooks.at("delayedFlush.notLinked", this);
-        return busy() == 0;
+        return busy() == 0 && !node.firedElsewhere();
     }
 
     /*

@@ -259,4 +259,114 @@ class EngineRacesTest {
             TestHooks.install(null);
         }
     }
+    /*
+     * An instance taken off the timer whose queue has died since it was armed is reported to the
+     * uncaught-work handler instead of run: that report is how the instance ends. A flush of the
+     * item that begins while another thread (a flusher that fired it, or the timer thread) is
+     * between releasing the item and delivering the report must not return before the report.
+     */
+    @Test
+    @DisplayName("DelayedWork.flush does not return before the report of an instance fired into a destroyed queue")
+    void delayedFlushWaitsForTheReportOfAnInstanceFiredIntoADeadQueue() throws InterruptedException {
+        CountDownLatch reportEntered = new CountDownLatch(1);
+        CountDownLatch releaseReport = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger reports = new java.util.concurrent.atomic.AtomicInteger();
+        WorkQueues rt = runtimeWithHeldReports(reportEntered, releaseReport, reports);
+        try {
+            WorkQueue q = rt.queueBuilder("dies").build();
+            DelayedWork dw = new DelayedWork("dw", () -> { });
+            assertThat(q.queueDelayed(dw, Duration.ofHours(1))).isTrue(); // armed before both flushes
+            CountDownLatch offTimer = new CountDownLatch(1);
+            CountDownLatch fire = new CountDownLatch(1);
+            CountDownLatch f2Retrying = new CountDownLatch(1);
+            TestHooks.install((point, subject) -> {
+                if (subject != dw && subject != dw.node) {
+                    return;
+                }
+                String thread = Thread.currentThread().getName();
+                if (point.equals("timer.fire") && thread.equals("f1")) {
+                    offTimer.countDown(); // f1 took the instance off the timer, has not queued it yet
+                    WorkQueueCoreTest.await(fire);
+                } else if (point.equals("delayedFlush.retry") && thread.equals("f2")) {
+                    f2Retrying.countDown();
+                }
+            });
+            Thread f1 = new Thread(dw::flush, "f1");
+            f1.start();
+            WorkQueueCoreTest.await(offTimer);
+            q.destroy(); // the instance is on no timer and no list: nothing for destroy to take back
+            fire.countDown(); // f1's insert is refused: the instance is released and reported
+            WorkQueueCoreTest.await(reportEntered);
+            java.util.concurrent.atomic.AtomicInteger reportsWhenF2Returned = new java.util.concurrent.atomic.AtomicInteger(-1);
+            Thread f2 = new Thread(() -> {
+                dw.flush();
+                reportsWhenF2Returned.set(reports.get());
+            }, "f2");
+            f2.start();
+            // f2 either returns at once (the defect) or looks again while the report is under way.
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> !f2.isAlive() || f2Retrying.getCount() == 0);
+            releaseReport.countDown();
+            f1.join();
+            f2.join();
+            assertThat(reportsWhenF2Returned).as("the instance armed before the flush had ended (reported)").hasValue(1);
+        } finally {
+            TestHooks.install(null);
+            releaseReport.countDown();
+            rt.close();
+        }
+    }
+    @Test
+    @DisplayName("DelayedWork.flush does not return before destroy() has reported the instance it took off the timer")
+    void delayedFlushWaitsForTheReportOfAnInstanceADestroyTookBack() throws InterruptedException {
+        CountDownLatch reportEntered = new CountDownLatch(1);
+        CountDownLatch releaseReport = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger reports = new java.util.concurrent.atomic.AtomicInteger();
+        WorkQueues rt = runtimeWithHeldReports(reportEntered, releaseReport, reports);
+        CountDownLatch fRetrying = new CountDownLatch(1);
+        try {
+            WorkQueue q = rt.queueBuilder("dies").build();
+            DelayedWork dw = new DelayedWork("dw", () -> { });
+            assertThat(q.queueDelayed(dw, Duration.ofHours(1))).isTrue(); // armed before the flush
+            TestHooks.install((point, subject) -> {
+                if (subject == dw && point.equals("delayedFlush.retry") && Thread.currentThread().getName().equals("f")) {
+                    fRetrying.countDown();
+                }
+            });
+            Thread destroyer = new Thread(q::destroy, "destroyer");
+            destroyer.start();
+            WorkQueueCoreTest.await(reportEntered); // the destroy took it off the timer, released it, and reports it
+            java.util.concurrent.atomic.AtomicInteger reportsWhenFReturned = new java.util.concurrent.atomic.AtomicInteger(-1);
+            Thread f = new Thread(() -> {
+                dw.flush();
+                reportsWhenFReturned.set(reports.get());
+            }, "f");
+            f.start();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> !f.isAlive() || fRetrying.getCount() == 0);
+            releaseReport.countDown();
+            destroyer.join();
+            f.join();
+            assertThat(reportsWhenFReturned).as("the instance armed before the flush had ended (reported)").hasValue(1);
+        } finally {
+            TestHooks.install(null);
+            releaseReport.countDown();
+            rt.close();
+        }
+    }
+    /**
+     * A one-CPU runtime whose uncaught-work handler, for each refused instance (an
+     * IllegalStateException), counts {@code entered} down, waits for {@code release}, then counts
+     * the report in {@code reports}.
+     */
+    private static WorkQueues runtimeWithHeldReports(CountDownLatch entered, CountDownLatch release,
+                                                     java.util.concurrent.atomic.AtomicInteger reports) {
+        return WorkQueues.create(WorkQueuesConfig.builder().cpus(1).uncaughtWorkHandler((queue, work, e) -> {
+            if (e instanceof IllegalStateException) {
+                entered.countDown();
+                WorkQueueCoreTest.await(release);
+                reports.incrementAndGet();
+            }
+        }).build());
+    }
 }

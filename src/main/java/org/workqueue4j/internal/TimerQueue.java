@@ -30,10 +30,14 @@ public final class TimerQueue implements Runnable {
      * the queue it is armed for (timerWq) only while it is: every removal clears it, so a
      * cancelled or fired item keeps no (destroyed) queue reachable.
      *
-     * `firing` names the node the timer thread popped and is queueing right now (kernel: the
-     * running timer callback that del_timer_sync waits for). It is set under `lock` when the
-     * node is popped and cleared (volatile) once the node sits on its queue, so fireNow, which
-     * finds the node gone from the heap under `lock`, can wait for it to land before flushing.
+     * A node leaving the heap to be queued (popped by the timer thread, or fired now by a
+     * flusher) or reported (taken back by its queue's destroy) records the thread doing it
+     * (WorkNode.beginFiring, under `lock`) until it has landed or its report has been delivered
+     * (kernel: the running timer callback that del_timer_sync waits for). fireNow, which finds
+     * the node gone from the heap under `lock`, waits for the timer thread's before it returns,
+     * and a delayed-work flush that finds the item idle waits for anyone's (WorkNode.firedElsewhere):
+     * an instance fired into a queue destroyed since it was armed ends with its report, which
+     * comes after PENDING is released, and a flush must not return before that end.
      *
      * arm() refuses a queue whose destroy() has begun, checked under `lock`: destroy() sets
      * that state first and then empties the heap of the queue's nodes under `lock`, so no node
@@ -50,8 +54,6 @@ public final class TimerQueue implements Runnable {
     /** Started by the first delayed item armed (see {@link #start()}). */
     private final OnDemandThread thread;
     private volatile boolean stopped;
-    /** The popped node the timer thread is queueing; volatile: its clear publishes the landing. */
-    private volatile WorkNode firing;
     private final WqRuntime runtime;
 
     /** Makes neither the timer thread nor anything else a runtime that never arms a timer pays for. */
@@ -141,7 +143,8 @@ public final class TimerQueue implements Runnable {
     /**
      * If {@code n} is armed, takes it off the timer and queues it now (kernel
      * flush_delayed_work). If the timer thread has just popped it, waits until it has landed on
-     * its queue (as del_timer_sync waits for a running callback), so a flush that follows finds it.
+     * its queue or its report has been delivered (as del_timer_sync waits for a running
+     * callback), so a flush that follows finds it, or finds it ended.
      *
      * @return true if this call queued it
      */
@@ -158,15 +161,23 @@ public final class TimerQueue implements Runnable {
                 cpu = n.timerCpu;
                 removeAt(n.heapIndex);
                 n.timerWq = null;
+                n.beginFiring();
             }
         } finally {
             lock.unlock();
         }
         if (wq != null) {
-            fire(n, wq, cpu);
+            try {
+                fire(n, wq, cpu);
+            } finally {
+                n.endFiring();
+            }
             return true;
         }
-        for (int spins = 0; firing == n; spins++) {
+        // Only the timer thread's firing is waited for here: a node another flusher fires, or a
+        // destroy reports, the caller's flush loop finds in transit, or waits for (firedElsewhere).
+        Thread timerThread = thread.thread();
+        for (int spins = 0; timerThread != Thread.currentThread() && n.firedBy(timerThread); spins++) {
             if (spins > 64) {
                 Thread.yield();
             } else {
@@ -188,7 +199,9 @@ public final class TimerQueue implements Runnable {
 
     /**
      * Removes and returns every armed node bound for {@code wq}, and drops their reference to
-     * it (a cancelled node must not keep a destroyed queue reachable).
+     * it (a cancelled node must not keep a destroyed queue reachable). Each node is marked as
+     * being fired by the caller ({@link WorkNode#beginFiring}), who reports it and then calls
+     * {@link WorkNode#endFiring}: flushes of the item wait for that report.
      *
      * <p>Collect, then remove: a removal moves the last node into the hole and may sift it
      * <em>up</em>, which moves a parent into a slot a single walk over the array has already
@@ -205,6 +218,7 @@ public final class TimerQueue implements Runnable {
                 }
             }
             for (WorkNode n : out) {
+                n.beginFiring(); // the destroyer reports it: a flush waits for that report (see the overview)
                 removeAt(n.heapIndex);
                 n.timerWq = null;
             }
@@ -284,7 +298,7 @@ public final class TimerQueue implements Runnable {
             dueCpu = due.timerCpu;
             removeAt(0);
             due.timerWq = null; // a fired node keeps no destroyed queue reachable
-            firing = due;
+            due.beginFiring();
         } catch (InterruptedException e) {
             return; // only stop() ends the timer
         } finally {
@@ -297,7 +311,7 @@ public final class TimerQueue implements Runnable {
             // and the handler hears of the expiry that could not be queued.
             runtime.uncaught(dueWq, due, e);
         } finally {
-            firing = null;
+            due.endFiring();
         }
     }
 

@@ -50,7 +50,7 @@ public abstract class WorkNode {
     public static final long TIMER = 1L << 1;
     /** A worker is running the function now (see the overview). */
     public static final long RUNNING = 1L << 2;
-    /** Cancel or flush has claimed the timer path; see DelayedWork. */
+    /** One disable (kernel disable_work): the count sits in bits 32-47. */
     public static final long DISABLE_ONE = 1L << 32;
     public static final long DISABLE_MASK = 0xFFFFL << 32;
     public static final int DISABLE_MAX = 0xFFFF;
@@ -104,6 +104,41 @@ public abstract class WorkNode {
     long statsQueuedNanos;
     WorkqueueStruct timerWq;
     int timerCpu;
+    /**
+     * The thread that took this node off the timer to queue it (the timer thread, or a flusher
+     * firing it now) or to report it (a destroy taking back the timers armed for its queue), until
+     * the node has landed or its report has been delivered; null otherwise. Set under the
+     * TimerQueue lock, where the node leaves the heap; cleared by that thread when it is done.
+     * Volatile, like the state word: a flusher that reads PENDING clear and then this field null
+     * knows that an instance which left the timer before has landed (and ran, or runs: it was
+     * found) or has been reported, since the firer releases PENDING before it clears this.
+     */
+    private volatile Thread firingBy;
+
+    /** Under the TimerQueue lock, as the node leaves the heap to be queued or reported by this thread. */
+    final void beginFiring() {
+        firingBy = Thread.currentThread();
+    }
+
+    /** After the node has landed on its queue, or its report has been delivered (volatile store). */
+    final void endFiring() {
+        firingBy = null;
+    }
+
+    /**
+     * {@return true while another thread that took this node off the timer has neither landed
+     * it nor delivered its report} A firer's own calls (the uncaught-work handler flushing the
+     * item it was told about) are not kept waiting for themselves.
+     */
+    public final boolean firedElsewhere() {
+        Thread t = firingBy;
+        return t != null && t != Thread.currentThread();
+    }
+
+    /** {@return true while {@code t} (not null) has this node off the timer, see {@link #beginFiring}} */
+    final boolean firedBy(Thread t) {
+        return t != null && firingBy == t;
+    }
 
     /** @return a name for dumps, reports and exceptions */
     public abstract String name();

@@ -1146,9 +1146,13 @@ public final class WorkqueueStruct {
         try {
             // Armed delayed work is the caller's duty (kernel rule); it is reported, never lost silently.
             for (WorkNode n : timer == null ? List.<WorkNode>of() : timer.cancelAllFor(this)) {
-                n.clearState(WorkNode.TIMER | WorkNode.PENDING);
-                runtime.uncaught(this, n, new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
-                        + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)"));
+                try {
+                    n.clearState(WorkNode.TIMER | WorkNode.PENDING);
+                    runtime.uncaught(this, n, new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
+                            + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)"));
+                } finally {
+                    n.endFiring(); // reported: a flush of the item that found it idle may return now
+                }
             }
         } catch (Throwable e) {
             undoDestroying();
