@@ -338,7 +338,7 @@ public final class WorkerPool {
                 return false;
             }
             if (!runtime.reserveWorker()) {
-                TestHooks.at("pool.capRefused", this);
+                WqRuntime.testHook("pool.capRefused", this);
                 runtime.workerCapHit(this);
                 sendMaydays();
                 return false;

@@ -323,7 +323,7 @@ public final class WorkqueueStruct {
     }
 
     private void applyMaxActive(int n) {
-        TestHooks.at("maxActive.apply", this);
+        WqRuntime.testHook("maxActive.apply", this);
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
@@ -499,7 +499,7 @@ public final class WorkqueueStruct {
      */
     private void signal(WorkerPool pool, WorkNode n) {
         try {
-            TestHooks.at("queue.pushedFirst", n);
+            WqRuntime.testHook("queue.pushedFirst", n);
             pool.inboxHint = 1;
             if (pool.nrSeeking == 0 && pool.nrRunning == 0) {
                 pool.wakeForInbox();
