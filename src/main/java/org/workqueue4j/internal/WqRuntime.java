@@ -14,6 +14,7 @@ import org.workqueue4j.FlushAnnotation;
 import org.workqueue4j.UncaughtWorkHandler;
 import org.workqueue4j.Work;
 import org.workqueue4j.WorkQueue;
+import org.workqueue4j.lockdep.LockClassKey;
 import org.workqueue4j.lockdep.LockDependencyValidator;
 import org.workqueue4j.lockdep.LockMap;
 
@@ -426,10 +427,15 @@ public final class WqRuntime {
         return (int) (Thread.currentThread().getId() % cpus);
     }
 
-    /** Creates the engine side of a queue and registers it. */
-    public WorkqueueStruct newQueue(Object api, QueueSpec spec) {
+    /**
+     * Creates the engine side of a queue and registers it (kernel alloc_workqueue).
+     *
+     * @param flags     {@code WorkqueueStruct.WQ_*} flags
+     * @param lockClass the lock class of the queue's flush pseudo-lock, or null for one of its own
+     */
+    public WorkqueueStruct newQueue(Object api, String name, int flags, int maxActive, LockClassKey lockClass) {
         if (closed) {
-            throw closedFor(spec.name());
+            throw closedFor(name);
         }
         // A queue's items need workers, which the manager makes, and a queue is something to
         // watch (concurrency management, mayday timer, watchdog, hung waits, creation retries
@@ -438,7 +444,7 @@ public final class WqRuntime {
         // before anything of it exists.
         manager.thread.start();
         monitor.thread.start();
-        WorkqueueStruct wq = new WorkqueueStruct(this, api, spec);
+        WorkqueueStruct wq = new WorkqueueStruct(this, api, name, flags, maxActive, lockClass);
         boolean refused;
         // A freeze or thaw either sees the new queue or is seen by it; and close() sets `closed`
         // under the same lock before it takes its snapshot of the queues: a queue registered here
@@ -454,7 +460,7 @@ public final class WqRuntime {
         }
         if (refused) {
             wq.destroy(); // never used, never registered: stops its rescuer, frees its lock class
-            throw closedFor(spec.name());
+            throw closedFor(name);
         }
         return wq;
     }
