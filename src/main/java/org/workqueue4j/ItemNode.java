@@ -41,6 +41,11 @@ final class ItemNode extends WorkNode {
     }
 
     @Override
+    protected Object item() {
+        return work;
+    }
+
+    @Override
     public LockMap lockMap() {
         return work.lockMap();
     }

@@ -1,7 +1,6 @@
 package org.workqueue4j;
 
 import org.jspecify.annotations.Nullable;
-import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.Objects;
 
@@ -29,36 +28,13 @@ public final class WorkQueues implements AutoCloseable {
     private static final Object GLOBAL_LOCK = new Object();
     private static final java.util.concurrent.atomic.AtomicInteger RUNTIMES = new java.util.concurrent.atomic.AtomicInteger();
 
-    /** The default uncaught-work handler: logs at ERROR with the queue and work names. */
-    static final UncaughtWorkHandler LOGGING_HANDLER = new Handlers(null);
-
     /*
-     * Start-up path: a named class, not lambdas. Each lambda or method reference costs a class
-     * spun by LambdaMetafactory on first use (a millisecond or more while the JVM is cold), and
-     * every class loaded from the jar costs about half a millisecond at start-up: one class
-     * serves as the default handler and as the engine's sink.
+     * The uncaught-work handler: the user's, or null for the default (the engine logs at ERROR
+     * with the queue and work names, WqRuntime.uncaught). No class of our own adapts it to the
+     * engine and no default handler object exists: each class loaded from the jar costs about
+     * half a millisecond at start-up, and the handler interface itself is then loaded only when
+     * a user implements it.
      */
-    private static final class Handlers implements UncaughtWorkHandler, WqRuntime.ExceptionSink {
-        /** The user's handler for the sink; null: this is the logging handler. */
-        private final @Nullable UncaughtWorkHandler handler;
-
-        Handlers(@Nullable UncaughtWorkHandler handler) {
-            this.handler = handler;
-        }
-
-        @Override
-        public void uncaught(@Nullable WorkQueue q, @Nullable Work w, Throwable e) {
-            org.workqueue4j.internal.Log.get().log(Level.ERROR, "workqueue: work '" + (w == null ? "?" : w.name())
-                    + "' on queue '" + (q == null ? "?" : q.name()) + "' threw " + e, e);
-        }
-
-        /** As the engine's sink: hands (queue, node, error) to the user's handler as (WorkQueue, Work, error). */
-        @Override
-        public void uncaught(org.workqueue4j.internal.WorkqueueStruct wq, org.workqueue4j.internal.WorkNode n, Throwable e) {
-            UncaughtWorkHandler h = handler != null ? handler : this;
-            h.uncaught((WorkQueue) wq.api(), ItemNode.workOf(n), e);
-        }
-    }
 
     private final WorkQueuesConfig config;
     private final WqRuntime engine;
@@ -90,11 +66,10 @@ public final class WorkQueues implements AutoCloseable {
 
     private WorkQueues(WorkQueuesConfig config, String defaultName) {
         this.config = config;
-        UncaughtWorkHandler h = config.uncaughtWorkHandler;
         this.engine = new WqRuntime(config.name != null ? config.name : defaultName, config.cpus, config.threadFactory,
                 config.threadGroup,
                 config.idleTimeout,
-                new Handlers(h),
+                config.uncaughtWorkHandler,
                 config.cpuIntensiveThreshold, config.watchdogThreshold, config.reportListener,
                 config.validator, config.flushAnnotation, config.maxWorkers);
         try {

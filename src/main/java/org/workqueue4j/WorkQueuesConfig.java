@@ -24,7 +24,8 @@ public final class WorkQueuesConfig {
     /** The default factory's thread group: the one Executors.defaultThreadFactory() would have taken. */
     final ThreadGroup threadGroup;
     final Duration idleTimeout;
-    final UncaughtWorkHandler uncaughtWorkHandler;
+    /** The user's handler, or null: log at ERROR (the default). */
+    final @Nullable UncaughtWorkHandler uncaughtWorkHandler;
     final Duration closeTimeout;
     final Duration cpuIntensiveThreshold;
     final Duration watchdogThreshold;
@@ -143,7 +144,8 @@ public final class WorkQueuesConfig {
         private @Nullable ThreadFactory threadFactory;
         private final ThreadGroup threadGroup = defaultThreadGroup();
         private Duration idleTimeout = Duration.ofSeconds(300);
-        private UncaughtWorkHandler uncaughtWorkHandler = WorkQueues.LOGGING_HANDLER;
+        /** Null: the default, log at ERROR (the engine does it: no handler object at start-up). */
+        private @Nullable UncaughtWorkHandler uncaughtWorkHandler;
         private Duration closeTimeout = Duration.ofSeconds(10);
         private Duration cpuIntensiveThreshold = Duration.ofMillis(10);
         private Duration watchdogThreshold = Duration.ofSeconds(30);

@@ -162,7 +162,7 @@ final class FlushColors {
         boolean done = false;
         try {
             me = register(me);
-            TestHooks.at("flush.registered", wq);
+            WqRuntime.testHook("flush.registered", wq);
             if (!flipFor(me, interruptible, timed, deadline)) {
                 return false;
             }
@@ -248,7 +248,7 @@ final class FlushColors {
         }
         try {
             for (;;) {
-                TestHooks.at("flush.flip", wq);
+                WqRuntime.testHook("flush.flip", wq);
                 if (flipPending(me)) {
                     return true;
                 }

@@ -77,7 +77,7 @@ final class Manager implements Runnable {
                     p.createWorker();
                 }
             }
-            TestHooks.at("manager.scanned", runtime);
+            WqRuntime.testHook("manager.scanned", runtime);
         }
     }
 }

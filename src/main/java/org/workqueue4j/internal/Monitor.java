@@ -176,7 +176,7 @@ final class Monitor implements Runnable {
 
     /** One tick over every pool; true if any pool has running or pending work. */
     private boolean scan(long now, long elapsed) {
-        TestHooks.at("monitor.scan", runtime);
+        WqRuntime.testHook("monitor.scan", runtime);
         boolean busy = false;
         boolean anyStarved = false;
         boolean capHeld = runtime.workerCapHeld();

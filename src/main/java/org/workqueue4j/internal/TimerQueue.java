@@ -325,7 +325,7 @@ public final class TimerQueue implements Runnable {
     private void fire(WorkNode n, WorkqueueStruct wq, int cpu) {
         try {
             n.clearState(WorkNode.TIMER);
-            TestHooks.at("timer.fire", n); // off the timer, not yet on its queue
+            WqRuntime.testHook("timer.fire", n); // off the timer, not yet on its queue
             wq.insertClaimed(cpu, n);
         } catch (Throwable e) {
             n.clearState(WorkNode.TIMER | WorkNode.PENDING);

@@ -156,6 +156,14 @@ public abstract class WorkNode {
     protected abstract void execute();
 
     /**
+     * The user's item this node runs (the {@code Work}), for the uncaught-work handler; null for
+     * the engine's own nodes (barriers, flush steps).
+     */
+    protected Object item() {
+        return null;
+    }
+
+    /**
      * The item's lockdep map (kernel work->lockdep_map), or null for nodes that are not
      * annotated (barriers). Asked only while validation is on.
      */

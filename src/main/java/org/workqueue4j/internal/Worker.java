@@ -248,12 +248,12 @@ final class Worker implements Runnable {
                     p.acquire();
                 }
                 if (p.inboxHint == 0 && !woken && !retired && !p.dying) {
-                    TestHooks.at("worker.idleHandshake", p);
+                    WqRuntime.testHook("worker.idleHandshake", p);
                     seek(false); // volatile store, then the hint re-read: no lost wake-up (see WorkerPool)
                     if (p.inboxHint == 0) {
                         p.lock.unlock();
                         try {
-                            TestHooks.at("worker.park", p);
+                            WqRuntime.testHook("worker.park", p);
                             // Never park with an interrupt pending: parkNanos would return at once, forever.
                             Thread.interrupted();
                             LockSupport.parkNanos(p, idleTimeout);
@@ -288,7 +288,7 @@ final class Worker implements Runnable {
 
     /** Spins without the lock until a push signals the pool or a kick woke this worker, or the spin ends. */
     private void spinForWork(WorkerPool p) {
-        TestHooks.at("worker.spin", p); // idle and seeking, no lock held
+        WqRuntime.testHook("worker.spin", p); // idle and seeking, no lock held
         for (int i = 0; i < IDLE_SPINS; i++) {
             if (p.inboxHint != 0 || woken) {
                 return;

@@ -2,7 +2,6 @@ package org.workqueue4j.internal;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -94,7 +93,12 @@ public final class WorkerPool {
     final ArrayDeque<Worker> idle = new ArrayDeque<>();
     final List<Worker> workers = new ArrayList<>();
     final List<PoolWorkqueue> pwqs = new ArrayList<>();
-    private final BitSet workerIds = new BitSet();
+    /**
+     * Worker ids in use, one bit each (kernel worker_ida), lowest free first. A plain bitmap, not
+     * java.util.BitSet: that class is outside the JDK's default CDS archive, loaded from the
+     * runtime image by the first create(), a class load on the start-up path.
+     */
+    private long[] workerIds = new long[1];
     /** Workers counted as running (concurrency management); written under the lock, read by producers. */
     volatile int nrRunning;
     /** Workers that will look at inboxHint before they run user code or park (see the overview). */
@@ -338,13 +342,12 @@ public final class WorkerPool {
                 return false;
             }
             if (!runtime.reserveWorker()) {
-                TestHooks.at("pool.capRefused", this);
+                WqRuntime.testHook("pool.capRefused", this);
                 runtime.workerCapHit(this);
                 sendMaydays();
                 return false;
             }
-            wid = workerIds.nextClearBit(0);
-            workerIds.set(wid); // reserved: a concurrent creation takes another id
+            wid = reserveWorkerId(); // reserved: a concurrent creation takes another id
             nrCreating++;
         } finally {
             lock.unlock();
@@ -377,7 +380,7 @@ public final class WorkerPool {
                     failure = e;
                 }
             }
-            workerIds.clear(wid);
+            releaseWorkerId(wid);
             if (t != null && t.getState() != Thread.State.NEW) {
                 // start() threw after starting the thread: the worker's loop sees it was given
                 // up and returns, but until the thread has ended it keeps its slot.
@@ -394,6 +397,28 @@ public final class WorkerPool {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Lock held: takes the lowest free worker id. */
+    private int reserveWorkerId() {
+        long[] ids = workerIds;
+        for (int i = 0; ; i++) {
+            if (i == ids.length) {
+                ids = java.util.Arrays.copyOf(ids, i * 2);
+                workerIds = ids;
+            }
+            long free = ~ids[i];
+            if (free != 0) {
+                int bit = Long.numberOfTrailingZeros(free);
+                ids[i] |= 1L << bit;
+                return i * 64 + bit;
+            }
+        }
+    }
+
+    /** Lock held: gives worker id {@code id} back. */
+    private void releaseWorkerId(int id) {
+        workerIds[id >>> 6] &= ~(1L << id);
     }
 
     /** The pool needs a worker, has none free and none being created (the manager's test). */
@@ -429,7 +454,7 @@ public final class WorkerPool {
             runtime.workerLeaving(w.thread); // its slot is freed once the thread has ended
         }
         idle.remove(w);
-        workerIds.clear(w.id);
+        releaseWorkerId(w.id);
     }
 
     /**

@@ -152,20 +152,35 @@ public final class WorkqueueStruct {
     private boolean destroyClosing;
     private volatile int maxActive;
 
-    WorkqueueStruct(WqRuntime runtime, Object api, QueueSpec spec) {
+    /*
+     * Kernel alloc_workqueue flags (WQ_UNBOUND, WQ_HIGHPRI, …), as the public builder decided
+     * them: an int, not a spec object, one class less to load on the first queue's path.
+     */
+    public static final int WQ_UNBOUND = 1;
+    public static final int WQ_FREEZABLE = 1 << 2;
+    public static final int WQ_MEM_RECLAIM = 1 << 3;
+    public static final int WQ_HIGHPRI = 1 << 4;
+    public static final int WQ_CPU_INTENSIVE = 1 << 5;
+    /** Kernel __WQ_ORDERED (implies unbound, max_active 1). */
+    public static final int WQ_ORDERED = 1 << 17;
+
+    /**
+     * @param flags     WQ_* flags
+     * @param lockClass the lock class of the queue's flush pseudo-lock, or null for one of its own
+     */
+    WorkqueueStruct(WqRuntime runtime, Object api, String name, int flags, int maxActive, LockClassKey lockClass) {
         this.runtime = runtime;
         this.api = api;
-        this.name = spec.name();
-        this.unbound = spec.unbound() || spec.ordered();
-        this.ordered = spec.ordered();
-        this.highPri = spec.highPri();
-        this.cpuIntensive = spec.cpuIntensive();
-        this.memReclaim = spec.memReclaim();
-        this.freezable = spec.freezable();
-        int maxActive = spec.maxActive();
+        this.name = name;
+        this.ordered = (flags & WQ_ORDERED) != 0;
+        this.unbound = (flags & WQ_UNBOUND) != 0 || ordered;
+        this.highPri = (flags & WQ_HIGHPRI) != 0;
+        this.cpuIntensive = (flags & WQ_CPU_INTENSIVE) != 0;
+        this.memReclaim = (flags & WQ_MEM_RECLAIM) != 0;
+        this.freezable = (flags & WQ_FREEZABLE) != 0;
         this.maxActive = maxActive;
-        this.ownLockClass = spec.lockClass() == null;
-        LockClassKey key = ownLockClass ? new LockClassKey("(wq_completion)" + name) : spec.lockClass();
+        this.ownLockClass = lockClass == null;
+        LockClassKey key = ownLockClass ? new LockClassKey("(wq_completion)" + name) : lockClass;
         this.lockMap = new LockMap("(wq_completion)" + name, key);
         this.trackUsed = runtime.validator().isEnabled();
         if (unbound) {
@@ -323,7 +338,7 @@ public final class WorkqueueStruct {
     }
 
     private void applyMaxActive(int n) {
-        TestHooks.at("maxActive.apply", this);
+        WqRuntime.testHook("maxActive.apply", this);
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
@@ -499,7 +514,7 @@ public final class WorkqueueStruct {
      */
     private void signal(WorkerPool pool, WorkNode n) {
         try {
-            TestHooks.at("queue.pushedFirst", n);
+            WqRuntime.testHook("queue.pushedFirst", n);
             pool.inboxHint = 1;
             if (pool.nrSeeking == 0 && pool.nrRunning == 0) {
                 pool.wakeForInbox();

@@ -11,6 +11,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import org.workqueue4j.FlushAnnotation;
+import org.workqueue4j.UncaughtWorkHandler;
+import org.workqueue4j.Work;
+import org.workqueue4j.WorkQueue;
+import org.workqueue4j.lockdep.LockClassKey;
 import org.workqueue4j.lockdep.LockDependencyValidator;
 import org.workqueue4j.lockdep.LockMap;
 
@@ -19,11 +23,21 @@ import org.workqueue4j.lockdep.LockMap;
  * One per {@code WorkQueues} runtime; nothing here is static.
  */
 public final class WqRuntime {
-    /** Calls the user's handler for an exception thrown by a work function. */
-    public interface ExceptionSink {
-        void uncaught(WorkqueueStruct wq, WorkNode work, Throwable error);
-    }
 
+    /**
+     * The test hook ({@link TestHooks#install}), or null outside tests. Volatile: a hook
+     * installed by the test thread is seen by the engine threads it races. Kept here, in a
+     * class every runtime loads, so that passing a point costs one volatile read and no class load.
+     */
+    static volatile TestHooks.Hook hook;
+
+    /** Runs the installed test hook, if any, at {@code point} (see {@link TestHooks}). */
+    static void testHook(String point, Object subject) {
+        TestHooks.Hook h = hook;
+        if (h != null) {
+            h.at(point, subject);
+        }
+    }
 
     private final String name;
     /** "wq-<name>/": every thread of this runtime is named with it. */
@@ -39,7 +53,8 @@ public final class WqRuntime {
     private final ThreadFactory threadFactory;
     private final ThreadGroup threadGroup;
     private final long idleTimeoutNanos;
-    private final ExceptionSink sink;
+    /** The user's uncaught-work handler, or null: log at ERROR (the default). */
+    private final UncaughtWorkHandler handler;
     private final Set<WorkqueueStruct> queues = ConcurrentHashMap.newKeySet();
     /**
      * Made by the first delayed item ({@link #timer()}): a runtime that never arms a timer loads
@@ -77,7 +92,7 @@ public final class WqRuntime {
      * monitor start with the first queue, the timer with the first delayed item (see
      * {@link OnDemandThread}).
      */
-    public WqRuntime(String name, int cpus, ThreadFactory threadFactory, ThreadGroup threadGroup, Duration idleTimeout, ExceptionSink sink,
+    public WqRuntime(String name, int cpus, ThreadFactory threadFactory, ThreadGroup threadGroup, Duration idleTimeout, UncaughtWorkHandler handler,
                      Duration cpuIntensiveThreshold, Duration watchdogThreshold, Consumer<String> reportListener,
                      LockDependencyValidator validator, FlushAnnotation flushAnnotation, int maxWorkers) {
         this.name = name;
@@ -90,7 +105,7 @@ public final class WqRuntime {
         this.threadGroup = threadGroup;
         this.idleTimeoutNanos = idleTimeout.toNanos();
         this.maxWorkers = maxWorkers;
-        this.sink = sink;
+        this.handler = handler;
         cpuPools = new WorkerPool[cpus * 2];
         for (int cpu = 0; cpu < cpus; cpu++) {
             cpuPools[cpu * 2] = new WorkerPool(this, cpu * 2, cpu, false);
@@ -412,10 +427,15 @@ public final class WqRuntime {
         return (int) (Thread.currentThread().getId() % cpus);
     }
 
-    /** Creates the engine side of a queue and registers it. */
-    public WorkqueueStruct newQueue(Object api, QueueSpec spec) {
+    /**
+     * Creates the engine side of a queue and registers it (kernel alloc_workqueue).
+     *
+     * @param flags     {@code WorkqueueStruct.WQ_*} flags
+     * @param lockClass the lock class of the queue's flush pseudo-lock, or null for one of its own
+     */
+    public WorkqueueStruct newQueue(Object api, String name, int flags, int maxActive, LockClassKey lockClass) {
         if (closed) {
-            throw closedFor(spec.name());
+            throw closedFor(name);
         }
         // A queue's items need workers, which the manager makes, and a queue is something to
         // watch (concurrency management, mayday timer, watchdog, hung waits, creation retries
@@ -424,7 +444,7 @@ public final class WqRuntime {
         // before anything of it exists.
         manager.thread.start();
         monitor.thread.start();
-        WorkqueueStruct wq = new WorkqueueStruct(this, api, spec);
+        WorkqueueStruct wq = new WorkqueueStruct(this, api, name, flags, maxActive, lockClass);
         boolean refused;
         // A freeze or thaw either sees the new queue or is seen by it; and close() sets `closed`
         // under the same lock before it takes its snapshot of the queues: a queue registered here
@@ -440,7 +460,7 @@ public final class WqRuntime {
         }
         if (refused) {
             wq.destroy(); // never used, never registered: stops its rescuer, frees its lock class
-            throw closedFor(spec.name());
+            throw closedFor(name);
         }
         return wq;
     }
@@ -467,7 +487,10 @@ public final class WqRuntime {
         if (t == null) {
             throw new IllegalStateException("thread factory returned null for " + threadPrefix + name);
         }
-        if (t.getState() != Thread.State.NEW) {
+        // The default thread is new by construction. Only a factory's is asked: Thread.getState
+        // loads Thread.State from the runtime image (outside the default CDS archive), a class
+        // load on the first queue's path.
+        if (threadFactory != null && t.getState() != Thread.State.NEW) {
             // ThreadFactory.newThread returns an unstarted thread: this one already runs (or ran)
             // the runtime's code on its own, unattached (a pool worker's loop then returns at once).
             throw new IllegalStateException("thread factory returned a thread already started (" + t.getState()
@@ -475,10 +498,15 @@ public final class WqRuntime {
         }
         t.setName(threadPrefix + name);
         t.setDaemon(true);
-        // Creation is rare: keep it small (a loop, not removeIf with a lambda: no class to spin at start-up).
-        for (java.util.Iterator<Thread> it = made.iterator(); it.hasNext(); ) {
-            if (it.next().getState() == Thread.State.TERMINATED) {
-                it.remove();
+        // Creation is rare: keep it small (a loop, not removeIf with a lambda: no class to spin at
+        // start-up). Ended threads are dropped once there are PRUNE_MADE_AT of them or more, so the
+        // first few creations (the manager, the monitor, a pool's first worker and its spare) ask
+        // no thread its state (see above); the set stays within PRUNE_MADE_AT of the live threads.
+        if (made.size() >= PRUNE_MADE_AT) {
+            for (java.util.Iterator<Thread> it = made.iterator(); it.hasNext(); ) {
+                if (it.next().getState() == Thread.State.TERMINATED) {
+                    it.remove();
+                }
             }
         }
         made.add(t);
@@ -504,6 +532,8 @@ public final class WqRuntime {
      * also a worker that already left its pool's list but has not yet returned from run().
      */
     private final java.util.Set<Thread> made = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** {@link #made} is pruned of ended threads once it holds this many. */
+    private static final int PRUNE_MADE_AT = 16;
 
     /**
      * Called under the pool lock: composes the report there (the pool's state is stable), and
@@ -579,10 +609,20 @@ public final class WqRuntime {
         }
     }
 
-    /** Hands a work item's failure (or a refused timer expiry) to the user's handler. */
+    /**
+     * Hands a work item's failure (or a refused timer expiry) to the user's handler, as
+     * (WorkQueue, Work or null for an engine node, error); without one, logs it at ERROR.
+     */
     void uncaught(WorkqueueStruct wq, WorkNode n, Throwable t) {
         try {
-            sink.uncaught(wq, n, t);
+            Object w = n == null ? null : n.item();
+            UncaughtWorkHandler h = handler;
+            if (h != null) {
+                h.uncaught((WorkQueue) wq.api(), (Work) w, t);
+            } else {
+                Log.get().log(Level.ERROR, "workqueue: work '" + (w == null ? "?" : ((Work) w).name())
+                        + "' on queue '" + wq.name() + "' threw " + t, t);
+            }
         } catch (Throwable t2) {
             Log.get().log(Level.ERROR, "workqueue: uncaught-work handler failed", t2);
         }
@@ -687,7 +727,7 @@ public final class WqRuntime {
             wq.refuseAll(); // not drained: refuse new items, report armed timers
         }
         List<Thread> threads = stopRuntimeThreads(); // those never started never will
-        TestHooks.at("close.stopped", this);
+        WqRuntime.testHook("close.stopped", this);
         for (WorkerPool p : allPools()) {
             p.stop();
         }

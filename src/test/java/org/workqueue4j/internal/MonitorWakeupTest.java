@@ -33,7 +33,7 @@ class MonitorWakeupTest {
     }
 
     private static WorkqueueStruct perCpuQueue(WqRuntime rt, String name) {
-        return rt.newQueue(null, new QueueSpec(name, false, false, false, false, false, false, 16, null));
+        return rt.newQueue(null, name, 0, 16, null);
     }
 
     private static void queueOn(WorkqueueStruct wq, int cpu, WorkNode w) {

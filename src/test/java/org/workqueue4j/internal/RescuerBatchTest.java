@@ -45,7 +45,7 @@ class RescuerBatchTest {
         WqRuntime rt = new WqRuntime("batch", 2, f, Thread.currentThread().getThreadGroup(), Duration.ofSeconds(300), (wq, n, e) -> errors.add(e),
                 Duration.ofMillis(10), Duration.ofSeconds(300), null, LockDependencyValidator.disabled(), org.workqueue4j.FlushAnnotation.SKIP_NEVER_USED, 64);
         try {
-            WorkqueueStruct q = rt.newQueue(null, new QueueSpec("rq", false, false, false, false, true, false, 1024, null));
+            WorkqueueStruct q = rt.newQueue(null, "rq", WorkqueueStruct.WQ_MEM_RECLAIM, 1024, null);
             armed.set(true);
             AtomicInteger cpu0Done = new AtomicInteger();
             CountDownLatch inBatch = new CountDownLatch(1);
