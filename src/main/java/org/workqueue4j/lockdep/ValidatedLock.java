@@ -115,15 +115,16 @@ public final class ValidatedLock extends ValidatedAcquire {
             }
             return;
         }
-        int holds = lock.getHoldCount(); // 0 unless held by the calling thread
-        if (holds == 0) {
+        // Read before releasing: if the calling thread holds the lock (else unlock() throws and
+        // the value is not used), the holder's own stack (see ValidatedAcquire.holder).
+        HeldLocks hint = holder;
+        try {
+            lock.unlock();
+        } catch (IllegalMonitorStateException e) {
             validator.release(map); // reported: release of a lock this thread does not hold
-            throw notHeld(null);
+            throw notHeld(e);
         }
-        boolean outermost = !reentrant || holds == 1;
-        HeldLocks hint = holder; // read while held: the calling thread's own stack (see ValidatedAcquire.holder)
-        lock.unlock();
-        if (outermost) {
+        if (!reentrant || !lock.isHeldByCurrentThread()) { // the outermost hold was released
             Lockdep ld = lockdep;
             if (ld != null && hint != null) {
                 ld.releaseOwned(hint, map);
