@@ -398,22 +398,12 @@ public final class Lockdep implements LockDependencyValidator {
     }
 
     /**
-     * {@link #release(LockMap)} with the stack hint of {@link #acquireFrom}: when {@code hint}
-     * is the calling thread's stack and {@code map} is its top entry, pops it; anything else
-     * goes out of line to {@link #releaseLookup}.
-     */
-    void releaseFrom(@Nullable HeldLocks hint, LockMap map) {
-        if (hint == null || !hint.ownedByCurrentThread() || !popTop(hint, map)) {
-            releaseLookup(map);
-        }
-    }
-
-    /**
-     * {@link #releaseFrom} for a lock that guarantees its hint: {@code hint} is the calling
-     * thread's own stack, because the lock was acquired through {@link #acquireFrom} (or had
-     * the stack stored by {@link #stack()}) and every path that re-acquires it stores the
-     * holder's stack again before its holder can release it ({@link ValidatedLock}'s condition
-     * restores it after an {@code await}). So no ownership check: pops the top entry when it is
+     * {@link #release(LockMap)} for an exclusive lock that guarantees its hint: {@code hint} is
+     * the calling thread's own stack, because the lock was acquired through
+     * {@link #acquireFrom} (or had the stack stored by {@link #stack()}) and every path that
+     * re-acquires it stores the holder's stack again before its holder can release it (the
+     * conditions of a {@link ValidatedLock} and of a read-write lock's write side restore it
+     * after an {@code await}). So no ownership check: pops the top entry when it is
      * {@code map}'s own, anything else goes out of line to {@link #releaseLookup}.
      */
     void releaseOwned(HeldLocks hint, LockMap map) {
