@@ -66,6 +66,15 @@ final class HeldLocks {
     /** {@code keys[i]}: chain key of the stack {@code [0..i]}, the kernel's per-hlock chain key. */
     final long[] keys = new long[MAX_DEPTH];
     int depth;
+    /**
+     * Slots below this index may hold a chain key that was never validated in the current
+     * generation: {@link Lockdep}'s move to a new generation re-keys the held entries without
+     * validating them (they are validated, as before, when re-acquired after a release). The
+     * acquire fast path trusts a left-over slot's key as a validated chain (and skips the cache
+     * probe) only at or above this index; {@link #trust} lowers it when a slot below is
+     * re-validated. 0 on a stack that never saw a generation change.
+     */
+    int trustFrom;
     /** The graph generation the classes and keys above belong to. */
     @Nullable DependencyGraph graph;
     @SuppressWarnings("unused") // accessed through HITS
@@ -96,46 +105,101 @@ final class HeldLocks {
 
     void push(LockMap map, LockClass cls, AcquireMode mode, boolean trylock, long key, @Nullable LockMap nest) {
         int d = depth;
+        fill(d, cls, mode, trylock, key);
         nests[d] = nest;
         refs[d] = 0;
         maps[d] = map;
-        classes[d] = cls;
-        modes[d] = mode;
-        trylocks[d] = trylock;
-        keys[d] = key;
         depth = d + 1;
     }
 
     /**
-     * Fast-path push of an entry with no nest lock. Entries at and above {@link #depth} always
-     * have a null nest and no references ({@link #remove} and {@link #popTop} leave them so).
-     * {@link #popTop} leaves the popped entry's class, mode, trylock flag and chain key in place,
-     * and every other writer keeps a slot's key consistent with its class, mode and flag (or
-     * zero, which no chain key is: {@link #remove}, {@link #clearAbove()}). So when the slot's
-     * left-over key equals the new one, the slot already describes this acquisition and only
-     * the map is stored: nested locking in a steady order writes two places (the map and the
-     * depth) instead of five. Key equality identifying the acquisition is the same assumption
-     * the chain cache makes (a 64-bit chain key stands for its chain); for the same key below,
-     * {@link #iterateChainKey} is a bijection of the lock's id, so there it is exact.
+     * Fast-path push of an entry with no nest lock whose chain key the caller found validated
+     * (a cache hit, or validation off) and whose slot is not {@link #validatedSlot} for it.
+     * Entries at and above {@link #depth} always have a null nest and no references
+     * ({@link #remove} and {@link #popTop} leave them so), so only the map, class, mode, flag,
+     * key and depth are written.
      */
     void pushTop(LockMap map, LockClass cls, AcquireMode mode, boolean trylock, long key) {
         int d = depth;
+        fill(d, cls, mode, trylock, key);
         maps[d] = map;
-        if (keys[d] != key) {
-            classes[d] = cls;
-            modes[d] = mode;
-            trylocks[d] = trylock;
-            keys[d] = key;
-        }
         depth = d + 1;
+    }
+
+    /**
+     * True if slot {@code d} (= {@link #depth}) is left over from an earlier push of this same
+     * acquisition ({@code cls}, live and of the current generation, in {@code mode}, with
+     * {@code trylock}) on top of the same chain, validated in the current generation: then the
+     * slot already holds the chain key, and pushing onto it stores only the map and the depth
+     * ({@link #pushMap}), with no chain key to compute and no cache probe.
+     *
+     * <p>The slot holds the chain key: {@link #popTop} leaves the popped entry's class, mode,
+     * trylock flag and chain key in place, every writer of a slot keeps its key consistent
+     * with its class, mode and flag, and an empty slot has a null class ({@link #remove},
+     * {@link #clearAbove()}, {@link #trust}). The key is also consistent with the slot below:
+     * a write that changes a slot's key empties the slot above ({@link #fill}), and the slot
+     * above the top is emptied when a held entry is re-keyed ({@link #remove}) or the stack
+     * moves to a new generation ({@link #clearAbove()}); a left-over slot above an empty one
+     * can only be reached by first filling that one, which empties it. So the slot's key is the
+     * key of this acquisition on top of the held stack.
+     *
+     * <p>The chain is validated: every push writes a key only after finding it cached or
+     * validating it (the slow path caches the chain unless validation is off, and then it stays
+     * off until a new generation), and {@link Lockdep}'s re-validation after an out-of-order
+     * release validates the keys it rewrites. A new generation re-keys the held entries without
+     * validating them, so it distrusts those ({@link #trustFrom}). A key leaves the cache only
+     * when one of its classes is freed: the caller checks that {@code cls} is live, and a freed
+     * class below it is one held across its own unregistration, about which the slow path
+     * learns nothing either.
+     */
+    boolean validatedSlot(int d, LockClass cls, AcquireMode mode, boolean trylock) {
+        return classes[d] == cls && modes[d] == mode && trylocks[d] == trylock && d >= trustFrom;
+    }
+
+    /** Pushes {@code map} onto the {@link #validatedSlot} {@code d} (= {@link #depth}). */
+    void pushMap(int d, LockMap map) {
+        maps[d] = map;
+        depth = d + 1;
+    }
+
+    /**
+     * Writes slot {@code d} (= {@link #depth}) with a validated (or, validation off, unchecked)
+     * acquisition. A changed key empties the slot above, whose left-over key was built on the
+     * old one (see {@link #validatedSlot}).
+     */
+    private void fill(int d, LockClass cls, AcquireMode mode, boolean trylock, long key) {
+        if (d < trustFrom) {
+            trust(d);
+        }
+        if (keys[d] != key && d + 1 < MAX_DEPTH) {
+            classes[d + 1] = null;
+            keys[d + 1] = 0L;
+        }
+        classes[d] = cls;
+        modes[d] = mode;
+        trylocks[d] = trylock;
+        keys[d] = key;
+    }
+
+    /**
+     * Slot {@code d} below {@link #trustFrom} is being written with a validated key: the slots
+     * between it and {@code trustFrom} still hold unvalidated keys, so they are emptied and only
+     * the slots below {@code d} stay distrusted.
+     */
+    private void trust(int d) {
+        java.util.Arrays.fill(classes, d + 1, trustFrom, null);
+        java.util.Arrays.fill(keys, d + 1, trustFrom, 0L);
+        trustFrom = d;
     }
 
     /**
      * Fast-path pop of the top entry, which has a null nest and so no references (the caller
      * checked). Clears the map, so that the key of a lock nobody uses any more can be collected
-     * and its class freed; leaves the class, mode, flag and key for the next {@link #pushTop} (a
-     * stale class above the top keeps only that class object, which is never read: every reader
-     * stops at {@link #depth}, and a new generation clears them, see {@link #clearAbove()}).
+     * and its class freed; leaves the class, mode, flag and key for the next push of the same chain
+     * ({@link #validatedSlot}; a
+     * stale class above the top keeps only that class object, which is read only by
+     * {@link #validatedSlot}'s identity check: every other reader stops at {@link #depth}, and
+     * a new generation clears them, see {@link #clearAbove()}).
      */
     void popTop() {
         int last = depth - 1;
@@ -145,8 +209,7 @@ final class HeldLocks {
 
     /**
      * Drops the entries left above the top by {@link #popTop}, so an old generation is not kept
-     * reachable and its keys (whose class uids a new generation reuses) never match in
-     * {@link #pushTop}.
+     * reachable and its slots are never reused ({@link #validatedSlot}).
      */
     void clearAbove() {
         java.util.Arrays.fill(classes, depth, MAX_DEPTH, null);
@@ -214,7 +277,7 @@ final class HeldLocks {
         maps[last] = null;
         classes[last] = null;
         modes[last] = null;
-        keys[last] = 0L; // no longer describes the slot's class and mode: pushTop must not reuse it
+        keys[last] = 0L; // empty: validatedSlot must not reuse it, nor the slot above it (built on the old top key)
         depth = last;
     }
 

@@ -55,8 +55,11 @@ public final class Lockdep implements LockDependencyValidator {
      * ValidatedLock re-taken by its last holder: the lock hands back the holder's stack as a
      * hint, used only after HeldLocks.ownedByCurrentThread() confirms it), one hash and a
      * probe of a shared read-mostly table: it does not grow with the number of threads
-     * (hit/miss counters are per thread, summed by stats()). A push onto a slot whose left-over
-     * chain key equals the new one stores only the map and the depth (HeldLocks.pushTop). The
+     * (hit/miss counters are per thread, summed by stats()). A push onto a slot left over from
+     * the same acquisition on the same chain, validated in this generation, needs neither the
+     * hash nor the probe: it compares the slot's class, mode and flag with the new ones and
+     * stores only the map and the depth (HeldLocks.validatedSlot says why the slot's key is
+     * then the chain's, and validated). The
      * release fast path pops the top entry when it is the released lock's; a ValidatedLock
      * passes the stack it recorded while holding the lock, which is its holder's own by
      * construction (ValidatedAcquire.holder; its conditions restore it after await), so the
@@ -229,15 +232,18 @@ public final class Lockdep implements LockDependencyValidator {
      * {@code graph} and {@code validating} (volatile) and the cache slot (acquire); no lock.
      */
     private boolean pushCached(HeldLocks h, LockMap map, AcquireMode mode, boolean trylock) {
-        DependencyGraph g = graph;
-        LockClass cls = map.classCache;
-        int d = h.depth;
-        if (cls == null || cls.graph != g || h.graph != g || cls.zapped || d >= HeldLocks.MAX_DEPTH) {
+        LockClass cls = liveClass(h, map);
+        if (cls == null) {
             return false;
+        }
+        int d = h.depth;
+        if (h.validatedSlot(d, cls, mode, trylock)) { // pushed here before on the same chain, validated: no key, no probe
+            pushValidated(h, d, map);
+            return true;
         }
         long key = HeldLocks.iterateChainKey(d == 0 ? HeldLocks.INITIAL_CHAIN_KEY : h.keys[d - 1], cls, mode, trylock);
         boolean on = validating;
-        if (on && !g.chains.contains(key)) {
+        if (on && !cls.graph.chains.contains(key)) {
             return false;
         }
         if (on) {
@@ -245,6 +251,28 @@ public final class Lockdep implements LockDependencyValidator {
         }
         h.pushTop(map, cls, mode, trylock, key);
         return true;
+    }
+
+    /**
+     * The checks every fast-path push starts with: {@code map}'s class if it is resolved, live
+     * and of the current generation, which {@code h} is on too, and {@code h} has room; else
+     * null. Reads {@code graph} (volatile: a {@link #reset()} is seen by the next acquire).
+     */
+    private @Nullable LockClass liveClass(HeldLocks h, LockMap map) {
+        DependencyGraph g = graph;
+        LockClass cls = map.classCache;
+        if (cls == null || cls.graph != g || h.graph != g || cls.zapped || h.depth >= HeldLocks.MAX_DEPTH) {
+            return null;
+        }
+        return cls;
+    }
+
+    /** Pushes {@code map} onto the {@link HeldLocks#validatedSlot} {@code d} of {@code h}: a chain-cache hit. */
+    private void pushValidated(HeldLocks h, int d, LockMap map) {
+        if (validating) {
+            h.hit();
+        }
+        h.pushMap(d, map);
     }
 
     /** The rest of acquire(): a new generation, an unresolved class, a cache miss, lock_stat, the depth limit. */
@@ -370,22 +398,12 @@ public final class Lockdep implements LockDependencyValidator {
     }
 
     /**
-     * {@link #release(LockMap)} with the stack hint of {@link #acquireFrom}: when {@code hint}
-     * is the calling thread's stack and {@code map} is its top entry, pops it; anything else
-     * goes out of line to {@link #releaseLookup}.
-     */
-    void releaseFrom(@Nullable HeldLocks hint, LockMap map) {
-        if (hint == null || !hint.ownedByCurrentThread() || !popTop(hint, map)) {
-            releaseLookup(map);
-        }
-    }
-
-    /**
-     * {@link #releaseFrom} for a lock that guarantees its hint: {@code hint} is the calling
-     * thread's own stack, because the lock was acquired through {@link #acquireFrom} (or had
-     * the stack stored by {@link #stack()}) and every path that re-acquires it stores the
-     * holder's stack again before its holder can release it ({@link ValidatedLock}'s condition
-     * restores it after an {@code await}). So no ownership check: pops the top entry when it is
+     * {@link #release(LockMap)} for an exclusive lock that guarantees its hint: {@code hint} is
+     * the calling thread's own stack, because the lock was acquired through
+     * {@link #acquireFrom} (or had the stack stored by {@link #stack()}) and every path that
+     * re-acquires it stores the holder's stack again before its holder can release it (the
+     * conditions of a {@link ValidatedLock} and of a read-write lock's write side restore it
+     * after an {@code await}). So no ownership check: pops the top entry when it is
      * {@code map}'s own, anything else goes out of line to {@link #releaseLookup}.
      */
     void releaseOwned(HeldLocks hint, LockMap map) {
@@ -765,6 +783,7 @@ public final class Lockdep implements LockDependencyValidator {
             }
             h.rehash(0);
             h.clearAbove();
+            h.trustFrom = h.depth; // re-keyed, not validated in this generation (see HeldLocks.validatedSlot)
             h.resetCounters();
             h.graph = g;
         }

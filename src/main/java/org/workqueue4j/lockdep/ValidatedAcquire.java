@@ -3,6 +3,7 @@ package org.workqueue4j.lockdep;
 import org.jspecify.annotations.Nullable;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 
 /**
@@ -35,10 +36,12 @@ abstract class ValidatedAcquire implements Lock {
      * While the lock is held it is the holder's own stack: every path that acquires the lock
      * stores the acquirer's stack here once it holds the lock ({@code lock}, the
      * {@code tryLock}s, {@code lockInterruptibly}, {@code lockNested}/{@code lockNestLock}, and
-     * for a {@link ValidatedLock} the return from a condition's {@code await}, which re-acquires
-     * inside the {@code ReentrantLock}), nobody else writes it until the holder releases, and
-     * earlier writes happen-before the acquisition. So {@link ValidatedLock#unlock()} uses the
-     * value it reads while holding the lock without an ownership check.
+     * the return from a condition's {@code await}, which re-acquires inside the
+     * {@code ReentrantLock} or write lock: {@link HolderCondition}), nobody else writes it
+     * until the holder releases, and earlier writes happen-before the acquisition. So the
+     * exclusive sides' {@code unlock()} ({@link ValidatedLock}, a read-write lock's write side)
+     * use the value they read while holding the lock without an ownership check
+     * ({@link #recordRelease}).
      */
     @Nullable HeldLocks holder;
 
@@ -71,12 +74,13 @@ abstract class ValidatedAcquire implements Lock {
 
     /**
      * Records the outermost release with the validator. {@code hint}: {@link #holder}, read
-     * while the calling thread still held the lock.
+     * while the calling thread still held the lock, so its own stack (see {@link #holder}):
+     * released from without an ownership check.
      */
     final void recordRelease(@Nullable HeldLocks hint) {
         Lockdep ld = lockdep;
-        if (ld != null) {
-            ld.releaseFrom(hint, map);
+        if (ld != null && hint != null) {
+            ld.releaseOwned(hint, map);
         } else {
             validator.release(map);
         }
@@ -95,6 +99,100 @@ abstract class ValidatedAcquire implements Lock {
 
     /** True when this acquisition tells the validator nothing: a legal re-entry by the holder. */
     abstract boolean nested();
+
+    /** True if the calling thread holds this lock exclusively (an exclusive side); false for a shared side. */
+    abstract boolean heldExclusively();
+
+    /**
+     * {@code c}, a condition of this exclusive lock, wrapped so that its waits keep
+     * {@link #holder} exact ({@link HolderCondition}) when there is a holder to keep.
+     */
+    final Condition holderCondition(Condition c) {
+        return lockdep == null ? c : new HolderCondition(c);
+    }
+
+    /**
+     * A condition whose waits restore {@link #holder} once they have re-acquired the lock: the
+     * {@code ReentrantLock} (or the write lock of a {@code ReentrantReadWriteLock}) re-acquires
+     * it inside {@code await}, past this wrapper's {@code lock()}, while other threads may have taken and released it in between and left
+     * their own stack there. The waiter's stack is read before waiting (it holds the lock, so
+     * it is its own) and written back after (it holds the lock again); a wait that throws has
+     * re-acquired the lock too, except when the caller did not hold it, which is checked first
+     * so that a non-holder never writes the field.
+     */
+    private final class HolderCondition implements Condition {
+        private final Condition inner;
+
+        HolderCondition(Condition inner) {
+            this.inner = inner;
+        }
+
+        /** One of the interruptible waits of {@link #inner}. */
+        private interface Wait<T> {
+            T run() throws InterruptedException;
+        }
+
+        /** Runs {@code w}, restoring {@link #holder} afterwards if the caller held the lock. */
+        private <T> T restoring(Wait<T> w) throws InterruptedException {
+            if (!heldExclusively()) {
+                return w.run(); // throws IllegalMonitorStateException
+            }
+            HeldLocks mine = holder;
+            try {
+                return w.run();
+            } finally {
+                holder = mine;
+            }
+        }
+
+        @Override
+        public void await() throws InterruptedException {
+            restoring(() -> {
+                inner.await();
+                return Boolean.TRUE;
+            });
+        }
+
+        @Override
+        public void awaitUninterruptibly() {
+            if (!heldExclusively()) {
+                inner.awaitUninterruptibly(); // throws IllegalMonitorStateException
+                return;
+            }
+            HeldLocks mine = holder;
+            try {
+                inner.awaitUninterruptibly();
+            } finally {
+                holder = mine;
+            }
+        }
+
+        @Override
+        public long awaitNanos(long nanosTimeout) throws InterruptedException {
+            return restoring(() -> inner.awaitNanos(nanosTimeout));
+        }
+
+        @Override
+        public boolean await(long time, TimeUnit unit) throws InterruptedException {
+            return restoring(() -> inner.await(time, unit));
+        }
+
+        @Override
+        public boolean awaitUntil(java.util.Date deadline) throws InterruptedException {
+            return restoring(() -> inner.awaitUntil(deadline));
+        }
+
+        @Override
+        public void signal() {
+            inner.signal();
+        }
+
+        @Override
+        public void signalAll() {
+            inner.signalAll();
+        }
+    }
+
 
     @Override
     public void lock() {

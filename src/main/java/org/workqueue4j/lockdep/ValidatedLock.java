@@ -62,6 +62,11 @@ public final class ValidatedLock extends ValidatedAcquire {
         return reentrant && lock.isHeldByCurrentThread();
     }
 
+    @Override
+    boolean heldExclusively() {
+        return lock.isHeldByCurrentThread();
+    }
+
     /**
      * Returns a builder for a lock with non-default options.
      *
@@ -115,21 +120,17 @@ public final class ValidatedLock extends ValidatedAcquire {
             }
             return;
         }
-        int holds = lock.getHoldCount(); // 0 unless held by the calling thread
-        if (holds == 0) {
+        // Read before releasing: if the calling thread holds the lock (else unlock() throws and
+        // the value is not used), the holder's own stack (see ValidatedAcquire.holder).
+        HeldLocks hint = holder;
+        try {
+            lock.unlock();
+        } catch (IllegalMonitorStateException e) {
             validator.release(map); // reported: release of a lock this thread does not hold
-            throw notHeld(null);
+            throw notHeld(e);
         }
-        boolean outermost = !reentrant || holds == 1;
-        HeldLocks hint = holder; // read while held: the calling thread's own stack (see ValidatedAcquire.holder)
-        lock.unlock();
-        if (outermost) {
-            Lockdep ld = lockdep;
-            if (ld != null && hint != null) {
-                ld.releaseOwned(hint, map);
-            } else {
-                recordRelease(hint);
-            }
+        if (!reentrant || !lock.isHeldByCurrentThread()) { // the outermost hold was released
+            recordRelease(hint);
         }
     }
 
@@ -151,90 +152,7 @@ public final class ValidatedLock extends ValidatedAcquire {
      */
     @Override
     public Condition newCondition() {
-        Condition c = lock.newCondition();
-        return lockdep == null ? c : new HolderCondition(c);
-    }
-
-    /**
-     * A condition whose waits restore {@link #holder} once they have re-acquired the lock: the
-     * {@code ReentrantLock} re-acquires it inside {@code await}, past this wrapper's
-     * {@code lock()}, while other threads may have taken and released it in between and left
-     * their own stack there. The waiter's stack is read before waiting (it holds the lock, so
-     * it is its own) and written back after (it holds the lock again); a wait that throws has
-     * re-acquired the lock too, except when the caller did not hold it, which is checked first
-     * so that a non-holder never writes the field.
-     */
-    private final class HolderCondition implements Condition {
-        private final Condition inner;
-
-        HolderCondition(Condition inner) {
-            this.inner = inner;
-        }
-
-        /** One of the interruptible waits of {@link #inner}. */
-        private interface Wait<T> {
-            T run() throws InterruptedException;
-        }
-
-        /** Runs {@code w}, restoring {@link #holder} afterwards if the caller held the lock. */
-        private <T> T restoring(Wait<T> w) throws InterruptedException {
-            if (!lock.isHeldByCurrentThread()) {
-                return w.run(); // throws IllegalMonitorStateException
-            }
-            HeldLocks mine = holder;
-            try {
-                return w.run();
-            } finally {
-                holder = mine;
-            }
-        }
-
-        @Override
-        public void await() throws InterruptedException {
-            restoring(() -> {
-                inner.await();
-                return Boolean.TRUE;
-            });
-        }
-
-        @Override
-        public void awaitUninterruptibly() {
-            if (!lock.isHeldByCurrentThread()) {
-                inner.awaitUninterruptibly(); // throws IllegalMonitorStateException
-                return;
-            }
-            HeldLocks mine = holder;
-            try {
-                inner.awaitUninterruptibly();
-            } finally {
-                holder = mine;
-            }
-        }
-
-        @Override
-        public long awaitNanos(long nanosTimeout) throws InterruptedException {
-            return restoring(() -> inner.awaitNanos(nanosTimeout));
-        }
-
-        @Override
-        public boolean await(long time, TimeUnit unit) throws InterruptedException {
-            return restoring(() -> inner.await(time, unit));
-        }
-
-        @Override
-        public boolean awaitUntil(java.util.Date deadline) throws InterruptedException {
-            return restoring(() -> inner.awaitUntil(deadline));
-        }
-
-        @Override
-        public void signal() {
-            inner.signal();
-        }
-
-        @Override
-        public void signalAll() {
-            inner.signalAll();
-        }
+        return holderCondition(lock.newCondition());
     }
 
     @Override

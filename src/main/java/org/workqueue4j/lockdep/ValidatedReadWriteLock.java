@@ -155,6 +155,11 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
         }
 
         @Override
+        boolean heldExclusively() {
+            return false;
+        }
+
+        @Override
         public void unlock() {
             if (!enabled) {
                 rw.readLock().unlock();
@@ -188,6 +193,11 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
         }
 
         @Override
+        boolean heldExclusively() {
+            return rw.isWriteLockedByCurrentThread();
+        }
+
+        @Override
         public void unlock() {
             if (!enabled) {
                 rw.writeLock().unlock();
@@ -212,7 +222,7 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
 
         @Override
         public Condition newCondition() {
-            return rw.writeLock().newCondition();
+            return holderCondition(rw.writeLock().newCondition());
         }
     }
 

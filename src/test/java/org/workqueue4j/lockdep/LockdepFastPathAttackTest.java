@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Attacks on the lockdep fast path's two shortcuts: a held-stack slot re-used when its
- * left-over chain key matches ({@link HeldLocks#pushTop}), and {@link ValidatedLock#unlock()}
+ * left-over acquisition matches ({@link HeldLocks#validatedSlot}), and {@link ValidatedLock#unlock()}
  * releasing from the stack its {@code holder} field names without an ownership check
  * ({@link Lockdep#releaseOwned}). Every way the underlying {@code ReentrantLock} can change
  * owner or be re-acquired is driven with a second thread that has the lock recorded on top of
@@ -630,7 +630,7 @@ class LockdepFastPathAttackTest {
     // ---------------------------------------------------------------- read-write lock
 
     @Test
-    @DisplayName("the write side's condition wait and a hand-off leave exact stacks (the write side keeps its ownership check)")
+    @DisplayName("the write side's condition wait and a hand-off leave exact stacks (its unlock() trusts the holder its condition restores)")
     void writeSideConditionHandOff() throws Exception {
         ValidatedReadWriteLock rw = ValidatedReadWriteLock.builder("rw", new LockClassKey("RW"), lockdep).fair(true).build();
         Lock w = rw.writeLock();

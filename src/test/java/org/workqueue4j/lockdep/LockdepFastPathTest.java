@@ -166,6 +166,35 @@ class LockdepFastPathTest {
     }
 
     @Test
+    @DisplayName("a left-over slot above a slot re-filled with another lock is not reused: its chain was built on the old one")
+    void slotAboveARefilledSlotIsNotReused() {
+        ValidatedLock c = new ValidatedLock("c", new LockClassKey("C"), lockdep);
+        nest(a, b); // slot 1 is left holding b on top of a
+        nest(c, b); // slot 0 now holds c: b on top of it is a new chain, c -> b must be learnt
+        assertThat(lockdep.reports()).isEmpty();
+        nest(b, c);
+        assertOneCycleReported(); // through the edge c -> b
+    }
+
+    @Test
+    @DisplayName("locks held across reset() are validated again when re-acquired: their re-keyed slots are not trusted")
+    void heldAcrossResetIsValidatedWhenReacquired() {
+        ValidatedLock c = new ValidatedLock("c", new LockClassKey("C"), lockdep);
+        a.lock();
+        b.lock();
+        lockdep.reset();
+        c.lock(); // slow path: moves the stack to the new generation, re-keying a and b unvalidated
+        c.unlock();
+        b.unlock();
+        b.lock(); // a -> b is not known to the new generation: it must be learnt now
+        b.unlock();
+        a.unlock();
+        assertThat(lockdep.reports()).isEmpty();
+        nest(b, a);
+        assertOneCycleReported(); // through the edge a -> b
+    }
+
+    @Test
     @DisplayName("after a condition wait, whose re-acquisition bypasses lock(), unlock() releases from the waiter's own stack")
     void unlockAfterConditionAwaitUsesTheWaitersStack() throws Exception {
         Condition ready = a.newCondition();
@@ -241,6 +270,11 @@ class LockdepFastPathTest {
         Object blocker = LockSupport.getBlocker(t);
         return t.getState() == Thread.State.WAITING && blocker != null
                 && blocker.getClass().getName().startsWith("java.util.concurrent.locks.ReentrantLock");
+    }
+
+    private void assertOneCycleReported() {
+        assertThat(lockdep.reports()).singleElement()
+                .satisfies(r -> assertThat(r.kind()).isEqualTo(LockdepReport.Kind.CIRCULAR));
     }
 
     private List<String> heldByMe() {
