@@ -94,11 +94,19 @@ final class Completion {
      * return, as Java users expect of an uninterruptible wait.
      */
     void await() {
+        await(true);
+    }
+
+    /**
+     * {@link #await()}; with {@code spin} false a thread that is not a worker parks at once
+     * (a wait known to be long, whose spin would only take a CPU from the threads it waits for).
+     */
+    void await(boolean spin) {
         if (isDone()) {
             return;
         }
         Worker w = Worker.current();
-        if (spinDone(w)) {
+        if (spin && spinDone(w)) {
             return;
         }
         if (w != null) {
@@ -126,11 +134,16 @@ final class Completion {
 
     /** Waits until done or interrupted. */
     void awaitInterruptibly() throws InterruptedException {
+        awaitInterruptibly(true);
+    }
+
+    /** {@link #awaitInterruptibly()}, spinning first only if {@code spin} (see {@link #await(boolean)}). */
+    void awaitInterruptibly(boolean spin) throws InterruptedException {
         if (isDone()) {
             return;
         }
         Worker w = Worker.current();
-        if (spinDoneInterruptibly(w)) {
+        if (spin && spinDoneInterruptibly(w)) {
             return;
         }
         if (w != null) {
@@ -160,12 +173,22 @@ final class Completion {
      * @throws InterruptedException if interrupted first (the status is cleared)
      */
     boolean awaitUntil(long deadline) throws InterruptedException {
+        return awaitUntil(deadline, true);
+    }
+
+    /**
+     * {@link #awaitUntil(long)}, spinning first only if {@code spin} (see {@link #await(boolean)}).
+     *
+     * @return true if done, false if the deadline passed first
+     * @throws InterruptedException if interrupted first (the status is cleared)
+     */
+    boolean awaitUntil(long deadline, boolean spin) throws InterruptedException {
         if (isDone()) {
             return true;
         }
         Worker w = Worker.current();
         // No spin once the deadline has passed: a zero timeout means "do not wait".
-        if (deadline - System.nanoTime() > 0 && spinDoneInterruptibly(w)) {
+        if (spin && deadline - System.nanoTime() > 0 && spinDoneInterruptibly(w)) {
             return true;
         }
         if (w != null) {

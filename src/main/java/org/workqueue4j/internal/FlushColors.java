@@ -44,15 +44,32 @@ final class FlushColors {
      * nothing) with a one-waiter Completion. Every flip is armed when it is made, not when an
      * older one finishes (the kernel's first flusher arms the next colour and hands its role
      * on), so no flusher waits for another thread to move the protocol on: whoever brings a
-     * flip's toFlush to zero advances doneSeq and counts the covered records down (an unpark,
-     * allowed under the pool lock of pwqFlushed). A timed-out or interrupted flusher unlinks its
-     * record and leaves; its flip finishes on its own, and later flushers wait for it as for any
-     * older flip.
+     * flip's toFlush to zero advances doneSeq and moves the covered records to `toSignal`
+     * (state SIGNAL). They are counted down (the unpark) by signalFinished with no engine lock
+     * held: a pool worker whose completion finished the flip does it just after it next drops
+     * the pool lock (Worker.signalFlushers, before it runs its next item or goes idle), a
+     * flusher after it releases the flip mutex; only a completion by another thread (a cancel)
+     * counts down at once, under its pool lock. Waking a flusher under the pool lock and
+     * flushLock made it wake into both, still held by its waker: it parked again on each, and
+     * the worker, the bottleneck of a busy queue, paid an unpark more for each hand-off (three
+     * parks per flush, measured; one now). A timed-out or interrupted flusher unlinks its record
+     * and leaves; its flip finishes on its own, and later flushers wait for it as for any older
+     * flip. A record is reused only when its count is zero and it is on no list: one whose
+     * count-down is still to come (its thread gave up first) is left to it, and the thread's
+     * next flush takes a fresh record, which that late count-down cannot reach.
+     *
+     * Spinning. A flusher spins briefly before parking (Completion) only if it is alone: no
+     * other flusher was waiting when its flip was made, and its batch has no other member.
+     * With several waiting, at least one wait is long, and each spinner would take a CPU from
+     * the workers running the items they all wait for.
      *
      * Locks: flipMutex -> pool lock -> flushLock. flushLock is a leaf: pwqFlushed takes it under
-     * a pool lock, and nothing but unpark is called under it. Memory ordering: doneSeq is written
-     * under flushLock after the finishing pwq's count dropped under its pool lock; a flusher's
-     * return is ordered after that by its Completion (a volatile decrement, read volatile).
+     * a pool lock, and nothing is called under it. A flusher tries the flip mutex and the pool
+     * locks a few times before it blocks on them (the holders keep them about a microsecond).
+     * Memory ordering: doneSeq is written under flushLock after the finishing pwq's count
+     * dropped under its pool lock; signalFinished takes the records under flushLock, and a
+     * flusher's return is ordered after that by its Completion (a volatile decrement, read
+     * volatile).
      *
      * Async flushes. A flushAsync() record carries a future instead of a waiting thread. It
      * registers, and the flip is made by whoever next holds the mutex: the caller itself if a
@@ -78,6 +95,8 @@ final class FlushColors {
     private static final int NOWHERE = 0;
     private static final int PENDING = 1;
     private static final int WAITING = 2;
+    /** Its flip has finished; on `toSignal`, or already counted down by signalFinished. */
+    private static final int SIGNAL = 3;
 
     /** One flusher: a waiting thread's (cached per thread), or a flushAsync future's. */
     private static final class Flusher {
@@ -86,9 +105,19 @@ final class FlushColors {
         final CompletableFuture<Void> future;
         /** Guarded by flushLock: the flip that covers this flusher, 0 until it is made. */
         long seq;
-        /** Guarded by flushLock: NOWHERE, PENDING or WAITING. */
+        /**
+         * Set with seq (guarded by flushLock; the owner reads it after flipFor, which saw seq
+         * under flushLock): spin before parking. False when other flushers were waiting as the
+         * flip was made: then at least one wait is long and several spinners would take the
+         * CPUs the items they wait for need.
+         */
+        boolean spin;
+        /** Guarded by flushLock: NOWHERE, PENDING, WAITING or SIGNAL. */
         int where;
-        /** Guarded by flushLock: the link of the list named by `where` (or of asyncDone). */
+        /**
+         * Guarded by flushLock: the link of the list named by `where` (or of asyncDone); of a
+         * SIGNAL record, read once more by signalFinished, before it counts the record down.
+         */
         Flusher next;
 
         Flusher(CompletableFuture<Void> future) {
@@ -130,6 +159,12 @@ final class FlushColors {
     private Flusher waiting;
     /** Async flushers of finished flips whose futures are still to complete; guarded by flushLock. */
     private Flusher asyncDone;
+    /**
+     * Waiting threads' records of finished flips, still to count down (signalFinished, with no
+     * engine lock held); written under flushLock, volatile so that signalFinished can skip the
+     * lock when it is null (whoever makes it non-null signals it, or has a worker do so).
+     */
+    private volatile Flusher toSignal;
     /** Async flushers on `pending`; guarded by flushLock. */
     private int pendingAsync;
     /**
@@ -167,12 +202,12 @@ final class FlushColors {
                 return false;
             }
             if (timed) {
-                done = me.done.awaitUntil(deadline);
+                done = me.done.awaitUntil(deadline, me.spin);
             } else if (interruptible) {
-                me.done.awaitInterruptibly();
+                me.done.awaitInterruptibly(me.spin);
                 done = true;
             } else {
-                me.done.await();
+                me.done.await(me.spin);
                 done = true;
             }
             return done;
@@ -191,7 +226,10 @@ final class FlushColors {
      */
     private Flusher register(Flusher f) {
         synchronized (flushLock) {
-            if (f.where != NOWHERE) {
+            if ((f.where != NOWHERE && f.where != SIGNAL) || !f.done.isDone()) {
+                // Still linked (an Error cut an earlier flush short), or its count-down is still
+                // to come from a signalFinished (this thread gave up its wait first): that late
+                // count-down must not reach a new round, so it gets a record of its own.
                 f = new Flusher(null);
             }
             f.seq = 0;
@@ -207,9 +245,16 @@ final class FlushColors {
         }
     }
 
-    /** Takes {@code f} off whichever list it is on, if any. */
+    /**
+     * Takes {@code f} off whichever list it is on, if any, and counts it down (no one else will:
+     * it is free for the next flush). A SIGNAL record is left alone: it is on `toSignal`, or
+     * was counted down already.
+     */
     private void unlink(Flusher f) {
         synchronized (flushLock) {
+            if (f.where == SIGNAL) {
+                return;
+            }
             if (f.where == PENDING) {
                 pending = without(pending, f);
                 if (f.future != null) {
@@ -220,6 +265,7 @@ final class FlushColors {
             }
             f.where = NOWHERE;
             f.next = null;
+            f.done.reset(0);
         }
     }
 
@@ -258,6 +304,7 @@ final class FlushColors {
             }
         } finally {
             flipMutex.unlock();
+            signalFinished(); // flips finished while we flipped (perhaps our own: nothing in flight)
             runAsyncWork(); // async records that registered while we held the mutex
         }
     }
@@ -283,9 +330,11 @@ final class FlushColors {
             }
             s = ++flippedSeq;
             toFlush[colorOf(s)] = 1; // the flip's bias, dropped by markAndAdvance
+            boolean spin = waiting == null && pending.next == null; // a lone flusher may spin
             for (Flusher f = pending; f != null; ) {
                 Flusher next = f.next;
                 f.seq = s;
+                f.spin = spin;
                 f.where = WAITING;
                 f.next = waiting;
                 waiting = f;
@@ -310,7 +359,7 @@ final class FlushColors {
         try {
             for (PoolWorkqueue pwq : wq.pwqs) {
                 WorkerPool pool = pwq.pool;
-                pool.lock.lock();
+                pool.acquire();
                 try {
                     pwq.landInbox(); // lock-free pushes made before this flip count in the old colour
                     if (pwq.workColor == c) { // else done before an Error broke this flip
@@ -369,10 +418,10 @@ final class FlushColors {
     }
 
     /**
-     * flushLock held: advances doneSeq over the finished flips and counts down the flushers they
-     * cover (unpark only); async ones go to asyncDone, completed where no engine lock is held.
-     * Idempotent. A record is counted down before it is unlinked: an Error in between leaves it
-     * to be counted down again (harmless) and unlinked by a later call.
+     * flushLock held: advances doneSeq over the finished flips and moves the flushers they cover
+     * to `toSignal` (waiting threads, counted down by signalFinished once the caller holds no
+     * engine lock) or asyncDone (futures, completed where no engine lock is held). Idempotent;
+     * no call between a record's unlink and its link on the next list.
      *
      * @return true if doneSeq moved
      */
@@ -388,20 +437,19 @@ final class FlushColors {
         for (Flusher f = waiting, prev = null; f != null; ) {
             Flusher after = f.next;
             if (f.seq <= d) {
-                if (f.future == null) {
-                    f.done.countDown();
-                }
                 if (prev == null) {
                     waiting = after;
                 } else {
                     prev.next = after;
                 }
-                f.where = NOWHERE;
                 if (f.future != null) {
+                    f.where = NOWHERE;
                     f.next = asyncDone;
                     asyncDone = f;
                 } else {
-                    f.next = null;
+                    f.where = SIGNAL;
+                    f.next = toSignal;
+                    toSignal = f;
                 }
             } else {
                 prev = f;
@@ -429,6 +477,7 @@ final class FlushColors {
             spaceFreed.reset(1);
             spaceWaiter = true;
         }
+        signalFinished(); // flips the advance above finished: their waiters need not wait for us
         try {
             if (timed) {
                 return spaceFreed.awaitUntil(deadline);
@@ -446,9 +495,20 @@ final class FlushColors {
         }
     }
 
+    /** tryLock attempts on the flip mutex before a flusher blocks on it. */
+    private static final int MUTEX_SPINS = 64;
+
+    /**
+     * Takes the flip mutex, trying it MUTEX_SPINS times before blocking: a flip holds it for
+     * the marking of each pwq under its pool lock, about a microsecond, far less than a park
+     * and the holder's unpark cost.
+     */
     private boolean lockMutex(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
-        if (flipMutex.tryLock()) {
-            return true;
+        for (int i = 0; i < MUTEX_SPINS; i++) {
+            if (flipMutex.tryLock()) {
+                return true;
+            }
+            Thread.onSpinWait();
         }
         Worker w = Worker.current();
         if (w != null) {
@@ -473,9 +533,11 @@ final class FlushColors {
     /**
      * A pwq's count of marked colour {@code color} reached zero; called under that pwq's pool
      * lock (PoolWorkqueue.decInFlight). Finishes the flip if it was the last pwq; futures to
-     * complete, or async flushers to flip for, are left to a worker (AsyncFlushStep).
+     * complete, or async flushers to flip for, are left to a worker (AsyncFlushStep). The
+     * waiting threads it finishes are counted down by {@code signaller} once it has dropped the
+     * pool lock (Worker.signalFlushers), or here if it is null.
      */
-    void pwqFlushed(PoolWorkqueue pwq, int color) {
+    void pwqFlushed(PoolWorkqueue pwq, int color, Worker signaller) {
         boolean asyncWork;
         synchronized (flushLock) {
             if (--toFlush[color] != 0 || !advanceDone()) {
@@ -483,8 +545,56 @@ final class FlushColors {
             }
             asyncWork = asyncDone != null || (pendingAsync > 0 && !spaceWaiter);
         }
+        if (toSignal != null) {
+            if (signaller != null) {
+                signaller.deferFlushSignal(this);
+            } else {
+                signalFinished();
+            }
+        }
         if (asyncWork) {
             AsyncFlushStep.queue(pwq, true);
+        }
+    }
+
+    /**
+     * Counts down the waiting threads whose flips have finished (see "Waiting" above); called
+     * with no engine lock held, or as a fallback under a pool lock. Takes the whole `toSignal`
+     * list under flushLock; each record's link is read before its count-down, after which the
+     * record belongs to its thread again. If an Error cuts the loop short, the records not yet
+     * counted down go back on `toSignal` for the next call.
+     */
+    void signalFinished() {
+        if (toSignal == null) { // volatile read: a record linked after it is its linker's to signal
+            return;
+        }
+        Flusher f;
+        synchronized (flushLock) {
+            f = toSignal;
+            toSignal = null;
+        }
+        try {
+            while (f != null) {
+                Flusher cur = f;
+                f = cur.next;
+                cur.done.countDown(); // volatile decrement, then unpark: the waiter returns
+            }
+        } finally {
+            if (f != null) {
+                resignal(f);
+            }
+        }
+    }
+
+    /** Puts the records from {@code f} on, not yet counted down, back on `toSignal`. */
+    private void resignal(Flusher f) {
+        synchronized (flushLock) {
+            Flusher last = f;
+            while (last.next != null) {
+                last = last.next;
+            }
+            last.next = toSignal;
+            toSignal = f;
         }
     }
 
@@ -540,6 +650,7 @@ final class FlushColors {
                 flipped = flipPending(null);
             } finally {
                 flipMutex.unlock();
+                signalFinished();
             }
             if (!flipped) {
                 return; // no colour space: the finish that frees one queues an AsyncFlushStep

@@ -312,7 +312,7 @@ final class PoolWorkqueue {
      * flush when its last item leaves.
      */
     void decInFlight(int color, boolean wasActive) {
-        decInFlight(color, wasActive, true);
+        decInFlight(color, wasActive, true, null);
     }
 
     /**
@@ -321,9 +321,12 @@ final class PoolWorkqueue {
      * worklist next (Worker.run's keepWorking loop) and takes it itself, as the kernel's
      * pwq_activate_first_inactive wakes no one. Waking another worker for it would only move
      * the item to a cold thread (an unbound pool counts no worker as running, so every
-     * completion of an ordered queue used to unpark one).
+     * completion of an ordered queue used to unpark one). A non-null {@code signaller} (a pool
+     * worker completing an item) wakes the flushers a finished colour releases once it has
+     * dropped the pool lock (Worker.signalFlushers), so that none of them wakes into the pool
+     * lock, or the queue's flush lock, still held by the thread that woke it.
      */
-    void decInFlight(int color, boolean wasActive, boolean kick) {
+    void decInFlight(int color, boolean wasActive, boolean kick, Worker signaller) {
         if (wasActive) {
             nrActive--;
             if (activateFirstInactive() && kick) {
@@ -333,7 +336,7 @@ final class PoolWorkqueue {
         nrInFlight[color]--;
         if (nrInFlight[color] == 0 && (flushColors & (1 << color)) != 0) {
             flushColors &= ~(1 << color);
-            wq.pwqFlushed(this, color);
+            wq.pwqFlushed(this, color, signaller);
         }
     }
 

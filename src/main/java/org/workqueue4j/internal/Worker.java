@@ -110,6 +110,38 @@ final class Worker implements Runnable {
         LockSupport.unpark(thread);
     }
 
+    /**
+     * The queue whose finished flush colour this worker is to wake the flushers of, at its next
+     * unlock of the pool lock (signalFlushers); only this worker's thread touches it.
+     */
+    private FlushColors flushSignal;
+
+    /**
+     * Pool lock held, completing an item: {@code fc} has flushers to wake once the lock is
+     * dropped (a second queue's, which cannot come before the next unlock, is woken at once).
+     */
+    void deferFlushSignal(FlushColors fc) {
+        FlushColors other = flushSignal;
+        flushSignal = fc;
+        if (other != null && other != fc) {
+            other.signalFinished();
+        }
+    }
+
+    /**
+     * Just after dropping the pool lock: wakes the flushers that the item completed last
+     * released (see PoolWorkqueue.decInFlight). Every unlock of the worker loop that can
+     * follow a completion calls it: before the next item runs, before the idle spin, and on
+     * exit (and ManualWorkers' turn of the loop).
+     */
+    void signalFlushers() {
+        FlushColors fc = flushSignal;
+        if (fc != null) {
+            flushSignal = null;
+            fc.signalFinished();
+        }
+    }
+
     // ---------------------------------------------------------------- flags (lock held)
 
     void setFlags(int f) {
@@ -243,6 +275,7 @@ final class Worker implements Runnable {
                 enterIdle();
                 p.lock.unlock();
                 try {
+                    signalFlushers();
                     spinForWork(p);
                 } finally {
                     p.acquire();
@@ -279,6 +312,7 @@ final class Worker implements Runnable {
             } finally {
                 p.lock.unlock();
                 CURRENT.remove();
+                signalFlushers();
             }
         }
     }
@@ -346,6 +380,7 @@ final class Worker implements Runnable {
         long queued = n.queuedNanos;
         n.queuedNanos = 0;
         p.lock.unlock();
+        signalFlushers();
         Object ev = null;
         try {
             try { // inside the try: an Error here must still reach the accounting below
@@ -375,7 +410,9 @@ final class Worker implements Runnable {
             seek(true);
             n.endRunning(); // after the node's last lock-guarded write: a fast-path claim sees them
             pwq.completed++;
-            pwq.decInFlight(color, active, rescuerOf != null); // a pool worker runs what it activates next
+            // A pool worker runs what it activates next, and wakes the flushers a finished colour
+            // releases at its next unlock (a rescuer wakes them at once: its loop is its own).
+            pwq.decInFlight(color, active, rescuerOf != null, rescuerOf == null ? this : null);
         }
     }
 

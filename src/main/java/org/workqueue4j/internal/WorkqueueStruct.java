@@ -897,9 +897,12 @@ public final class WorkqueueStruct {
         flushColors.runAsyncWork();
     }
 
-    /** A pwq's marked colour reached zero; called under that pwq's pool lock. */
-    void pwqFlushed(PoolWorkqueue pwq, int color) {
-        flushColors.pwqFlushed(pwq, color);
+    /**
+     * A pwq's marked colour reached zero; called under that pwq's pool lock. The flushers it
+     * finishes are woken by {@code signaller} once it has dropped the lock, or now if null.
+     */
+    void pwqFlushed(PoolWorkqueue pwq, int color, Worker signaller) {
+        flushColors.pwqFlushed(pwq, color, signaller);
     }
 
     /** Colour flips made so far: concurrent flushers that shared a flip made one (for tests). */

@@ -42,17 +42,29 @@ public final class ManualWorkers {
      * @return false if the worklist was empty (nothing ran)
      */
     public static boolean runOne(WorkqueueStruct wq) {
+        return runOne(wq, null);
+    }
+
+    /**
+     * {@link #runOne(WorkqueueStruct)}, calling {@code whileLocked} (if not null) once the item's
+     * completion is accounted, before the pool lock is dropped; then, as the worker loop does,
+     * the flushers the completion released are woken.
+     *
+     * @return false if the worklist was empty (nothing ran)
+     */
+    public static boolean runOne(WorkqueueStruct wq, Runnable whileLocked) {
         WorkerPool p = wq.pwqs[0].pool;
         if (p.lacksWorker()) {
             p.createWorker(); // the manager thread's job (kworker/manager never starts here)
         }
+        Worker w = null;
         p.lock.lock();
         try {
             p.takeInboxes(); // the worker lands lock-free pushes before it looks (Worker.run)
             if (p.worklist.isEmpty()) {
                 return false;
             }
-            Worker w = p.idle.peekFirst();
+            w = p.idle.peekFirst();
             if (w == null) {
                 throw new AssertionError("work on " + p + " but no idle worker: the first queue did not create one");
             }
@@ -77,9 +89,15 @@ public final class ManualWorkers {
                 w.setFlags(Worker.PREP);
                 w.enterIdle();
             }
+            if (whileLocked != null) {
+                whileLocked.run();
+            }
             return true;
         } finally {
             p.lock.unlock();
+            if (w != null) {
+                w.signalFlushers(); // as Worker.run does after the unlock that follows a completion
+            }
         }
     }
 
