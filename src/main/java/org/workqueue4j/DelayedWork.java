@@ -90,7 +90,10 @@ public class DelayedWork extends Work {
             acted |= fireArmedTimer();
             int r = Barrier.flushQueuedInstance(node);
             if (r == Barrier.FINISHED) {
-                return true;
+                acted = true;
+                if (!node.firedElsewhere()) {
+                    return true; // and no earlier instance's report under way (see idleAfterNotLinked)
+                }
             }
             if (r == Barrier.TARGET_TAKEN) {
                 acted = true;
@@ -123,8 +126,8 @@ public class DelayedWork extends Work {
         for (int spins = 0; ; spins++) {
             fireArmedTimer();
             int r = Barrier.flushQueuedInstanceUntil(node, deadline);
-            if (r == Barrier.FINISHED) {
-                return true;
+            if (r == Barrier.FINISHED && !node.firedElsewhere()) {
+                return true; // and no earlier instance's report under way (see idleAfterNotLinked)
             }
             if (r == Barrier.TIMED_OUT) {
                 return false;
@@ -158,6 +161,11 @@ public class DelayedWork extends Work {
      * reported to the uncaught-work handler, and that report is how it ends. The firer releases
      * PENDING before it clears its mark, so a flush that saw PENDING clear and then no mark
      * returns after the report.
+     *
+     * <p>The same holds after a flush step waited behind a later instance (FINISHED): that
+     * instance's end says nothing about the report of an earlier one, which runs on no worker
+     * (the item was queued or re-armed again on a live queue once the reporter released it), so
+     * the flush variants return FINISHED only without a mark, and otherwise look again.
      */
     private boolean idleAfterNotLinked() {
         TestHooks.at("delayedFlush.notLinked", this);
@@ -255,10 +263,10 @@ public class DelayedWork extends Work {
         for (int spins = 0; ; spins++) {
             fired |= fireArmedTimer();
             int r = Barrier.flushQueuedInstanceInterruptibly(node);
-            if (r == Barrier.FINISHED) {
-                return true;
+            if (r == Barrier.FINISHED && !node.firedElsewhere()) {
+                return true; // and no earlier instance's report under way (see idleAfterNotLinked)
             }
-            fired |= r == Barrier.TARGET_TAKEN;
+            fired |= r != Barrier.NOT_LINKED; // TARGET_TAKEN, or FINISHED while a report is under way
             if (r == Barrier.NOT_LINKED && idleAfterNotLinked()) {
                 return fired; // idle: not pending, not running (TARGET_TAKEN looks again, see flush())
             }

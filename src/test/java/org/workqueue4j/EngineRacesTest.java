@@ -359,7 +359,7 @@ class EngineRacesTest {
      * IllegalStateException), counts {@code entered} down, waits for {@code release}, then counts
      * the report in {@code reports}.
      */
-    private static WorkQueues runtimeWithHeldReports(CountDownLatch entered, CountDownLatch release,
+    static WorkQueues runtimeWithHeldReports(CountDownLatch entered, CountDownLatch release,
                                                      java.util.concurrent.atomic.AtomicInteger reports) {
         return WorkQueues.create(WorkQueuesConfig.builder().cpus(1).uncaughtWorkHandler((queue, work, e) -> {
             if (e instanceof IllegalStateException) {

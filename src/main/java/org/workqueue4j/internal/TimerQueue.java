@@ -159,9 +159,9 @@ public final class TimerQueue implements Runnable {
             } else {
                 wq = n.timerWq;
                 cpu = n.timerCpu;
+                n.beginFiring(); // first: a throw leaves the node armed
                 removeAt(n.heapIndex);
                 n.timerWq = null;
-                n.beginFiring();
             }
         } finally {
             lock.unlock();
@@ -296,9 +296,9 @@ public final class TimerQueue implements Runnable {
             due = heap[0];
             dueWq = due.timerWq;
             dueCpu = due.timerCpu;
+            due.beginFiring(); // first: a throw leaves the node armed
             removeAt(0);
             due.timerWq = null; // a fired node keeps no destroyed queue reachable
-            due.beginFiring();
         } catch (InterruptedException e) {
             return; // only stop() ends the timer
         } finally {

@@ -2,6 +2,7 @@ package org.workqueue4j.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 
 /**
  * The part of a work item that the engine owns: the atomic state word and the intrusive list
@@ -63,12 +64,14 @@ public abstract class WorkNode {
 
     private static final VarHandle STATE;
     private static final VarHandle POOL;
+    private static final VarHandle FIRING_BY;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             STATE = l.findVarHandle(WorkNode.class, "state", long.class);
             POOL = l.findVarHandle(WorkNode.class, "pool", WorkerPool.class);
+            FIRING_BY = l.findVarHandle(WorkNode.class, "firingBy", Object.class);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e); // the JVM wraps it in ExceptionInInitializerError (named here, the verifier would load it at start-up)
         }
@@ -105,39 +108,118 @@ public abstract class WorkNode {
     WorkqueueStruct timerWq;
     int timerCpu;
     /**
-     * The thread that took this node off the timer to queue it (the timer thread, or a flusher
+     * The threads that took this node off the timer to queue it (the timer thread, or a flusher
      * firing it now) or to report it (a destroy taking back the timers armed for its queue), until
-     * the node has landed or its report has been delivered; null otherwise. Set under the
-     * TimerQueue lock, where the node leaves the heap; cleared by that thread when it is done.
-     * Volatile, like the state word: a flusher that reads PENDING clear and then this field null
-     * knows that an instance which left the timer before has landed (and ran, or runs: it was
-     * found) or has been reported, since the firer releases PENDING before it clears this.
+     * the node has landed or its report has been delivered: null (none), a Thread (one), or a
+     * Thread[] (several: a report outlives the PENDING it released, so the item can be re-armed
+     * and taken off the timer again by another thread before that report ends; one slot that
+     * the second firer overwrote and then cleared would let a flush return before the first
+     * report). Added under the TimerQueue lock, where the node leaves the heap; removed by that
+     * thread when it is done, by CAS (FIRING_BY, volatile semantics; removals are not under the
+     * lock). Volatile, like the state word: a flusher that reads PENDING clear and then no other
+     * thread here knows that an instance which left the timer before has landed (and ran, or
+     * runs: it was found) or has been reported, since a firer releases PENDING before it removes
+     * itself. The single-firer case allocates nothing.
      */
-    private volatile Thread firingBy;
+    @SuppressWarnings("unused") // accessed through FIRING_BY
+    private volatile Object firingBy;
 
-    /** Under the TimerQueue lock, as the node leaves the heap to be queued or reported by this thread. */
+    /**
+     * Under the TimerQueue lock, before the node leaves the heap to be queued or reported by this
+     * thread (a throw here, an OutOfMemoryError on overlapping firings, leaves it armed).
+     */
     final void beginFiring() {
-        firingBy = Thread.currentThread();
+        Thread me = Thread.currentThread();
+        for (;;) {
+            Object o = firingBy;
+            Object n;
+            if (o == null) {
+                n = me;
+            } else if (o instanceof Thread t) {
+                n = new Thread[] {t, me};
+            } else {
+                Thread[] a = (Thread[]) o;
+                Thread[] b = Arrays.copyOf(a, a.length + 1);
+                b[a.length] = me;
+                n = b;
+            }
+            if (FIRING_BY.compareAndSet(this, o, n)) {
+                return;
+            }
+        }
     }
 
-    /** After the node has landed on its queue, or its report has been delivered (volatile store). */
+    /**
+     * After the node has landed on its queue, or its report has been delivered: removes one
+     * mark of this thread (CAS, volatile semantics), never another thread's.
+     */
     final void endFiring() {
-        firingBy = null;
+        Thread me = Thread.currentThread();
+        for (;;) {
+            Object o = firingBy;
+            Object n;
+            if (o == me) {
+                n = null;
+            } else if (o instanceof Thread[] a) {
+                n = without(a, me);
+            } else {
+                return; // not marked by this thread (cannot happen: begin and end pair up in finally blocks)
+            }
+            if (FIRING_BY.compareAndSet(this, o, n)) {
+                return;
+            }
+        }
+    }
+
+    /** {@code a} less one occurrence of {@code t}: a Thread when one is left (no allocation for two). */
+    private static Object without(Thread[] a, Thread t) {
+        int i = 0;
+        while (i < a.length && a[i] != t) {
+            i++;
+        }
+        if (i == a.length) {
+            return a;
+        }
+        if (a.length == 2) {
+            return a[1 - i];
+        }
+        Thread[] b = new Thread[a.length - 1];
+        System.arraycopy(a, 0, b, 0, i);
+        System.arraycopy(a, i + 1, b, i, b.length - i);
+        return b;
     }
 
     /**
      * {@return true while another thread that took this node off the timer has neither landed
      * it nor delivered its report} A firer's own calls (the uncaught-work handler flushing the
-     * item it was told about) are not kept waiting for themselves.
+     * item it was told about) are not kept waiting for themselves, but are for other firers.
      */
     public final boolean firedElsewhere() {
-        Thread t = firingBy;
-        return t != null && t != Thread.currentThread();
+        Object o = firingBy;
+        Thread me = Thread.currentThread();
+        if (o instanceof Thread[] a) {
+            for (Thread t : a) {
+                if (t != me) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return o != null && o != me;
     }
 
     /** {@return true while {@code t} (not null) has this node off the timer, see {@link #beginFiring}} */
     final boolean firedBy(Thread t) {
-        return t != null && firingBy == t;
+        Object o = firingBy;
+        if (o instanceof Thread[] a) {
+            for (Thread x : a) {
+                if (x == t) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return t != null && o == t;
     }
 
     /** @return a name for dumps, reports and exceptions */
