@@ -60,10 +60,21 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>Bounded run (CI, tag {@code stress}): this class as is. Long run, by hand:
  * {@code mvn test -Dgroups=long -DexcludedGroups=none -Dtest=StressTest -Dworkqueue4j.stress.ops=50000000}.
+ * Concentrated, repeated by hand: {@code mvn test -Dtest='StressTest#boundedStressFlushContract'
+ * -Dworkqueue4j.stress.bounded.ops=4000000 -Dworkqueue4j.stress.kind=0 -Dworkqueue4j.stress.slots=4
+ * -Dworkqueue4j.stress.items=2} (see {@link #ITEMS_PER_SLOT}).
  */
 class StressTest {
     private static final int PRODUCERS = 4;
-    private static final int ITEMS_PER_SLOT = 6;
+    /**
+     * Items per slot, slots, and one queue kind for every slot (an index into KINDS; -1: each
+     * kind in turn). The defaults are the CI run; a concentrated ledger (few items, one kind, say
+     * {@code -Dworkqueue4j.stress.kind=0 -Dworkqueue4j.stress.slots=4 -Dworkqueue4j.stress.items=2})
+     * puts more operations on each item and found the delayed-flush report window far sooner.
+     */
+    private static final int ITEMS_PER_SLOT = Integer.getInteger("workqueue4j.stress.items", 6);
+    private static final int SLOTS = Integer.getInteger("workqueue4j.stress.slots", 14);
+    private static final int ONE_KIND = Integer.getInteger("workqueue4j.stress.kind", -1);
     private static final Duration MAX_DELAY = Duration.ofNanos(300_000);
 
     /** One queue kind; several slots of each kind exist. */
@@ -371,9 +382,9 @@ class StressTest {
 
     private static Ledger run(long totalOps) throws Exception {
         Ledger l = new Ledger();
-        int nslots = KINDS.size() * 2;
+        int nslots = SLOTS;
         for (int s = 0; s < nslots; s++) {
-            Slot slot = new Slot(s, s % KINDS.size());
+            Slot slot = new Slot(s, ONE_KIND < 0 ? s % KINDS.size() : ONE_KIND);
             slot.current = l.newQueue(slot);
             l.slots.add(slot);
             List<Item> plain = new ArrayList<>();
