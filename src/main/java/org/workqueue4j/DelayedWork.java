@@ -197,7 +197,10 @@ public class DelayedWork extends Work {
     /**
      * The non-blocking {@link #flush()}: if the timer is armed, queues the item now; the future
      * completes once that instance (or the queued or running one) has finished. See
-     * {@link Work#flushAsync()} for where dependents run and for lock validation.
+     * {@link Work#flushAsync()} for where dependents run and for lock validation; one more place:
+     * when an earlier instance, fired into a queue destroyed since it was armed, is being
+     * reported to the uncaught-work handler, the future completes (or the flush looks again) on
+     * the thread that delivered that report, once it has.
      *
      * @return a future completed with true once the instance finished, or completed with false
      *         if the item was neither armed, queued nor running
@@ -221,12 +224,23 @@ public class DelayedWork extends Work {
             if (Barrier.flushQueuedInstanceAsync(node, f, () -> flushAsyncInto(f, true))) {
                 return; // a barrier was linked (it may have run already)
             }
-            // Not idleAfterNotLinked: waiting for another thread's report of an earlier instance
-            // (a user handler, however long it takes) would block this non-blocking call; the
-            // future may therefore complete before such a report (open, see the README).
             TestHooks.at("delayedFlush.notLinked", this);
             if (busy() == 0) {
-                f.complete(acted);
+                if (!node.firedElsewhere()) {
+                    f.complete(acted);
+                    return;
+                }
+                // Another thread's report of an earlier instance is under way (see
+                // idleAfterNotLinked): never wait for it here, a non-blocking call; look again on
+                // the thread that ends it (or now, if it has ended meanwhile).
+                boolean actedSoFar = acted;
+                node.whenNotFiredElsewhere(() -> {
+                    try {
+                        flushAsyncInto(f, actedSoFar);
+                    } catch (Throwable e) { // on the reporter's thread: the future hears of it, not the reporter
+                        f.completeExceptionally(e);
+                    }
+                });
                 return;
             }
             lookAgain(spins); // still pending, nothing linked: armed or firing when we looked (see flush())

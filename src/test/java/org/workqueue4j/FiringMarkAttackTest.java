@@ -205,26 +205,54 @@ class FiringMarkAttackTest {
     }
 
     /*
-     * Open (not fixed here): flushAsync() "never blocks", but while another thread reports an
-     * instance armed before it (a destroy, or a firer whose insert was refused) it spins in the
-     * caller until the uncaught-work handler returns, however long that takes; and its FINISHED
-     * path (the barrier completing the future on a worker behind a later instance) does not look
-     * at the mark at all. A fix needs the reporter's endFiring to complete (or re-run) the async
-     * flushes waiting for the mark.
+     * flushAsync() "never blocks": while another thread reports an instance armed before it (a
+     * destroy, or a firer whose insert was refused) it used to spin in the caller until the
+     * uncaught-work handler returned. Now the future is completed (or the flush looked at again)
+     * by the thread whose report ends, and only then.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("open defect: flushAsync() no longer blocks its caller while another thread reports an"
-            + " earlier instance, but its future may complete before that report (the reporter would have to complete it)")
     @DisplayName("flushAsync() does not block its caller while a destroy reports an instance armed before it, and completes after the report")
     void asyncFlushDoesNotBlockWhileAReportIsUnderWay() throws Exception {
+        AtomicReference<java.util.concurrent.CompletableFuture<Boolean>> future = new AtomicReference<>();
+        AtomicInteger reportsAtCompletion = new AtomicInteger(-1);
         withHeldDestroyReport((dw, reports) -> {
-            AtomicReference<java.util.concurrent.CompletableFuture<Boolean>> future = new AtomicReference<>();
             Thread f = new Thread(() -> future.set(dw.flushAsync()), "f");
             f.start();
             f.join(Duration.ofSeconds(10).toMillis());
             assertThat(f.isAlive()).as("flushAsync() returned while the report is held").isFalse();
+            future.get().whenComplete((v, e) -> reportsAtCompletion.set(reports.get()));
             assertThat(future.get()).isNotDone();
         });
+        future.get().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(reportsAtCompletion).as("the future completed after the report").hasValue(1);
+    }
+
+    /*
+     * The barrier path of flushAsync(): linked behind a later instance I2 (queued again on a live
+     * ordered queue once the destroy had released the item), the barrier runs while the report of
+     * I1 is still held; it must not complete the future then. A probe queued behind it on the
+     * ordered queue runs after the barrier, which tells the test the barrier has run.
+     */
+    @Test
+    @DisplayName("flushAsync() linked behind a later instance does not complete while the destroy still reports one armed before it")
+    void asyncFlushBehindALaterInstanceCompletesAfterTheReport() throws Exception {
+        AtomicReference<java.util.concurrent.CompletableFuture<Boolean>> future = new AtomicReference<>();
+        AtomicInteger reportsAtCompletion = new AtomicInteger(-1);
+        withHeldDestroyReportIn((rt, dw, reports) -> {
+            WorkQueue lives = rt.queueBuilder("lives").ordered().build();
+            CountDownLatch releaseI2 = new CountDownLatch(1);
+            CountDownLatch probeRan = new CountDownLatch(1);
+            assertThat(lives.queue(new Work("hold", () -> WorkQueueCoreTest.await(releaseI2)))).isTrue();
+            assertThat(lives.queue(dw)).isTrue(); // I2, behind the hold on the ordered queue
+            future.set(dw.flushAsync()); // links behind I2
+            future.get().whenComplete((v, e) -> reportsAtCompletion.set(reports.get()));
+            assertThat(lives.queue(new Work("probe", probeRan::countDown))).isTrue();
+            releaseI2.countDown();
+            WorkQueueCoreTest.await(probeRan); // I2 ran, then the barrier, then the probe
+            assertThat(future.get()).as("completed while the report is held").isNotDone();
+        });
+        future.get().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(reportsAtCompletion).as("the future completed after the report").hasValue(1);
     }
 
     @Test
@@ -273,7 +301,16 @@ class FiringMarkAttackTest {
     }
 
     /** Runs {@code body} on this thread while a destroy's report of the item's armed instance is held. */
+    /** {@link HeldBody} that also gets the runtime. */
+    interface HeldBodyIn {
+        void run(WorkQueues rt, DelayedWork dw, AtomicInteger reports) throws Exception;
+    }
+
     private static void withHeldDestroyReport(HeldBody body) throws Exception {
+        withHeldDestroyReportIn((rt, dw, reports) -> body.run(dw, reports));
+    }
+
+    private static void withHeldDestroyReportIn(HeldBodyIn body) throws Exception {
         CountDownLatch reportEntered = new CountDownLatch(1);
         CountDownLatch releaseReport = new CountDownLatch(1);
         AtomicInteger reports = new AtomicInteger();
@@ -286,7 +323,7 @@ class FiringMarkAttackTest {
             destroyer = new Thread(dies::destroy, "destroyer");
             destroyer.start();
             WorkQueueCoreTest.await(reportEntered);
-            body.run(dw, reports);
+            body.run(rt, dw, reports);
         } finally {
             TestHooks.install(null);
             releaseReport.countDown();

@@ -44,6 +44,12 @@ public final class Barrier extends WorkNode {
     private boolean targetTaken;
     /** With {@link #async}: run instead of completing it when the target was taken back. */
     private Runnable retry;
+    /**
+     * With {@link #retry}: the item flushed. Its retry also runs when another thread has an
+     * earlier instance of it off the timer and not yet reported (WorkNode.firedElsewhere): this
+     * barrier's end says nothing about that report. Set before the barrier is linked.
+     */
+    private WorkNode retryTarget;
     /** Completed when the barrier runs, for flushWorkAsync; else null. Set before it is linked. */
     private CompletableFuture<Boolean> async;
     /** Set before the barrier is published on a list (under the pool lock); read by its flusher only. */
@@ -76,7 +82,7 @@ public final class Barrier extends WorkNode {
             return;
         }
         Runnable again = retry;
-        if (targetTaken && again != null) {
+        if (again != null && (targetTaken || retryTarget.firedElsewhere())) {
             try {
                 again.run(); // on the worker, no engine lock held: fires the timer, links a new barrier
             } catch (Throwable e) {
@@ -214,7 +220,9 @@ public final class Barrier extends WorkNode {
     /**
      * The non-blocking {@link #flushQueuedInstance}: links a barrier that completes {@code f}
      * (with true) when it runs, or runs {@code retry} on the worker instead if the pending
-     * instance it was linked behind was taken back first (re-armed: the caller flushes again).
+     * instance it was linked behind was taken back first (re-armed: the caller flushes again),
+     * or if another thread has an earlier instance off the timer and not yet reported
+     * (WorkNode.firedElsewhere: the caller waits for that report without blocking).
      *
      * @return true if a barrier was linked; false if nothing was ({@code f} untouched)
      */
@@ -381,6 +389,7 @@ public final class Barrier extends WorkNode {
                 b.runtime = pool.runtime;
                 b.async = async;
                 b.retry = retry;
+                b.retryTarget = n;
                 b.color = n.color;
                 b.flags = WorkNode.INACTIVE | (n.flags & WorkNode.LINKED);
                 b.pwq = pwq;
@@ -394,6 +403,7 @@ public final class Barrier extends WorkNode {
                 b.runtime = pool.runtime;
                 b.async = async;
                 b.retry = retry;
+                b.retryTarget = n;
                 b.color = running.currentColor;
                 b.flags = WorkNode.INACTIVE;
                 b.pwq = running.currentPwq;

@@ -65,6 +65,7 @@ public abstract class WorkNode {
     private static final VarHandle STATE;
     private static final VarHandle POOL;
     private static final VarHandle FIRING_BY;
+    private static final VarHandle AFTER_FIRING;
 
     static {
         try {
@@ -72,6 +73,7 @@ public abstract class WorkNode {
             STATE = l.findVarHandle(WorkNode.class, "state", long.class);
             POOL = l.findVarHandle(WorkNode.class, "pool", WorkerPool.class);
             FIRING_BY = l.findVarHandle(WorkNode.class, "firingBy", Object.class);
+            AFTER_FIRING = l.findVarHandle(WorkNode.class, "afterFiring", Runnable[].class);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e); // the JVM wraps it in ExceptionInInitializerError (named here, the verifier would load it at start-up)
         }
@@ -123,6 +125,14 @@ public abstract class WorkNode {
      */
     @SuppressWarnings("unused") // accessed through FIRING_BY
     private volatile Object firingBy;
+    /**
+     * Actions to run once no thread has this node off the timer any more (non-blocking flushes
+     * waiting for a report, {@link #whenNotFiredElsewhere}); null when none. Copy-on-write,
+     * changed by CAS (AFTER_FIRING, volatile semantics); only ever non-null on the rare path of a
+     * report under way.
+     */
+    @SuppressWarnings("unused") // accessed through AFTER_FIRING
+    private volatile Runnable[] afterFiring;
 
     /**
      * Under the TimerQueue lock, before the node leaves the heap to be queued or reported by this
@@ -166,7 +176,65 @@ public abstract class WorkNode {
                 return; // not marked by this thread (cannot happen: begin and end pair up in finally blocks)
             }
             if (FIRING_BY.compareAndSet(this, o, n)) {
+                if (n == null) {
+                    runAfterFiring();
+                }
                 return;
+            }
+        }
+    }
+
+    /**
+     * Runs {@code r} once no other thread has this node off the timer: at once, on this thread,
+     * if none has; otherwise on the thread whose {@link #endFiring} removes the last mark. Never
+     * blocks. Exactly one of the two runs it: the action is pushed (volatile CAS) before the
+     * mark is read again (volatile), and the last endFiring clears the mark (volatile CAS)
+     * before it takes the actions (volatile getAndSet): whichever comes second in that order
+     * finds the other's write, and taking an action back (a CAS that removes it) decides who runs it.
+     */
+    public final void whenNotFiredElsewhere(Runnable r) {
+        for (;;) {
+            Runnable[] a = (Runnable[]) AFTER_FIRING.getVolatile(this);
+            Runnable[] b = a == null ? new Runnable[] {r} : Arrays.copyOf(a, a.length + 1);
+            b[b.length - 1] = r;
+            if (AFTER_FIRING.compareAndSet(this, a, b)) {
+                break;
+            }
+        }
+        if (!firedElsewhere() && takeBack(r)) {
+            r.run();
+        }
+    }
+
+    /** Removes {@code r} from the pending actions; false if another thread took it already. */
+    private boolean takeBack(Runnable r) {
+        for (;;) {
+            Runnable[] a = (Runnable[]) AFTER_FIRING.getVolatile(this);
+            int i = a == null ? -1 : Arrays.asList(a).indexOf(r);
+            if (i < 0) {
+                return false;
+            }
+            Runnable[] b = null;
+            if (a.length > 1) {
+                b = new Runnable[a.length - 1];
+                System.arraycopy(a, 0, b, 0, i);
+                System.arraycopy(a, i + 1, b, i, b.length - i);
+            }
+            if (AFTER_FIRING.compareAndSet(this, a, b)) {
+                return true;
+            }
+        }
+    }
+
+    /** The last mark is gone: runs (on this thread) every action waiting for that. */
+    private void runAfterFiring() {
+        if (AFTER_FIRING.getVolatile(this) == null) {
+            return; // the common case: no non-blocking flush is waiting
+        }
+        Runnable[] a = (Runnable[]) AFTER_FIRING.getAndSet(this, (Runnable[]) null);
+        if (a != null) {
+            for (Runnable r : a) {
+                r.run(); // each completes or re-runs its own flush, and handles its own failures
             }
         }
     }
