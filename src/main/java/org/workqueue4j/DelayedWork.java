@@ -168,8 +168,13 @@ public class DelayedWork extends Work {
      * the flush variants return FINISHED only without a mark, and otherwise look again.
      */
     private boolean idleAfterNotLinked() {
+        return notBusyAfterNotLinked() && !node.firedElsewhere();
+    }
+
+    /** The first half of {@link #idleAfterNotLinked}: neither pending nor running. */
+    private boolean notBusyAfterNotLinked() {
         TestHooks.at("delayedFlush.notLinked", this);
-        return busy() == 0 && !node.firedElsewhere();
+        return busy() == 0;
     }
 
     /*
@@ -224,8 +229,7 @@ public class DelayedWork extends Work {
             if (Barrier.flushQueuedInstanceAsync(node, f, () -> flushAsyncInto(f, true))) {
                 return; // a barrier was linked (it may have run already)
             }
-            TestHooks.at("delayedFlush.notLinked", this);
-            if (busy() == 0) {
+            if (notBusyAfterNotLinked()) {
                 if (!node.firedElsewhere()) {
                     f.complete(acted);
                     return;

@@ -137,7 +137,7 @@ class FiringMarkAttackTest {
     @Test
     @DisplayName("flush(Duration) waiting for a report it cannot see the end of returns false at its deadline")
     void timedFlushHonoursItsDeadlineWhileAReportIsUnderWay() throws Exception {
-        withHeldDestroyReport((dw, reports) -> {
+        withHeldDestroyReport((runtime, dw, reports) -> {
             assertThat(dw.flush(Duration.ofMillis(50))).isFalse();
             assertThat(reports).hasValue(0);
         });
@@ -146,7 +146,7 @@ class FiringMarkAttackTest {
     @Test
     @DisplayName("flushInterruptibly() waiting for a report throws when interrupted, status cleared")
     void interruptibleFlushThrowsWhileAReportIsUnderWay() throws Exception {
-        withHeldDestroyReport((dw, reports) -> {
+        withHeldDestroyReport((runtime, dw, reports) -> {
             CountDownLatch retrying = new CountDownLatch(1);
             Thread me = Thread.currentThread();
             TestHooks.install((point, subject) -> {
@@ -215,7 +215,7 @@ class FiringMarkAttackTest {
     void asyncFlushDoesNotBlockWhileAReportIsUnderWay() throws Exception {
         AtomicReference<java.util.concurrent.CompletableFuture<Boolean>> future = new AtomicReference<>();
         AtomicInteger reportsAtCompletion = new AtomicInteger(-1);
-        withHeldDestroyReport((dw, reports) -> {
+        withHeldDestroyReport((runtime, dw, reports) -> {
             Thread f = new Thread(() -> future.set(dw.flushAsync()), "f");
             f.start();
             f.join(Duration.ofSeconds(10).toMillis());
@@ -238,8 +238,8 @@ class FiringMarkAttackTest {
     void asyncFlushBehindALaterInstanceCompletesAfterTheReport() throws Exception {
         AtomicReference<java.util.concurrent.CompletableFuture<Boolean>> future = new AtomicReference<>();
         AtomicInteger reportsAtCompletion = new AtomicInteger(-1);
-        withHeldDestroyReportIn((rt, dw, reports) -> {
-            WorkQueue lives = rt.queueBuilder("lives").ordered().build();
+        withHeldDestroyReport((runtime, dw, reports) -> {
+            WorkQueue lives = runtime.queueBuilder("lives").ordered().build();
             CountDownLatch releaseI2 = new CountDownLatch(1);
             CountDownLatch probeRan = new CountDownLatch(1);
             assertThat(lives.queue(new Work("hold", () -> WorkQueueCoreTest.await(releaseI2)))).isTrue();
@@ -297,20 +297,11 @@ class FiringMarkAttackTest {
     }
 
     interface HeldBody {
-        void run(DelayedWork dw, AtomicInteger reports) throws Exception;
+        void run(WorkQueues runtime, DelayedWork dw, AtomicInteger reports) throws Exception;
     }
 
     /** Runs {@code body} on this thread while a destroy's report of the item's armed instance is held. */
-    /** {@link HeldBody} that also gets the runtime. */
-    interface HeldBodyIn {
-        void run(WorkQueues rt, DelayedWork dw, AtomicInteger reports) throws Exception;
-    }
-
     private static void withHeldDestroyReport(HeldBody body) throws Exception {
-        withHeldDestroyReportIn((rt, dw, reports) -> body.run(dw, reports));
-    }
-
-    private static void withHeldDestroyReportIn(HeldBodyIn body) throws Exception {
         CountDownLatch reportEntered = new CountDownLatch(1);
         CountDownLatch releaseReport = new CountDownLatch(1);
         AtomicInteger reports = new AtomicInteger();

@@ -148,10 +148,7 @@ public abstract class WorkNode {
             } else if (o instanceof Thread t) {
                 n = new Thread[] {t, me};
             } else {
-                Thread[] a = (Thread[]) o;
-                Thread[] b = Arrays.copyOf(a, a.length + 1);
-                b[a.length] = me;
-                n = b;
+                n = with((Thread[]) o, me);
             }
             if (FIRING_BY.compareAndSet(this, o, n)) {
                 return;
@@ -195,8 +192,7 @@ public abstract class WorkNode {
     public final void whenNotFiredElsewhere(Runnable r) {
         for (;;) {
             Runnable[] a = (Runnable[]) AFTER_FIRING.getVolatile(this);
-            Runnable[] b = a == null ? new Runnable[] {r} : Arrays.copyOf(a, a.length + 1);
-            b[b.length - 1] = r;
+            Runnable[] b = a == null ? new Runnable[] {r} : with(a, r);
             if (AFTER_FIRING.compareAndSet(this, a, b)) {
                 break;
             }
@@ -214,12 +210,7 @@ public abstract class WorkNode {
             if (i < 0) {
                 return false;
             }
-            Runnable[] b = null;
-            if (a.length > 1) {
-                b = new Runnable[a.length - 1];
-                System.arraycopy(a, 0, b, 0, i);
-                System.arraycopy(a, i + 1, b, i, b.length - i);
-            }
+            Runnable[] b = a.length > 1 ? without(a, i) : null;
             if (AFTER_FIRING.compareAndSet(this, a, b)) {
                 return true;
             }
@@ -248,11 +239,19 @@ public abstract class WorkNode {
         if (i == a.length) {
             return a;
         }
-        if (a.length == 2) {
-            return a[1 - i];
-        }
-        Thread[] b = new Thread[a.length - 1];
-        System.arraycopy(a, 0, b, 0, i);
+        return a.length == 2 ? a[1 - i] : without(a, i);
+    }
+
+    /** A copy of {@code a} with {@code x} appended (the marks and the waiting actions are copy-on-write). */
+    private static <T> T[] with(T[] a, T x) {
+        T[] b = Arrays.copyOf(a, a.length + 1);
+        b[a.length] = x;
+        return b;
+    }
+
+    /** A copy of {@code a} without its element {@code i}. */
+    private static <T> T[] without(T[] a, int i) {
+        T[] b = Arrays.copyOf(a, a.length - 1);
         System.arraycopy(a, i + 1, b, i, b.length - i);
         return b;
     }
