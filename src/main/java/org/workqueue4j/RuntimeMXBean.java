@@ -48,7 +48,7 @@ final class RuntimeMXBean implements WorkQueuesMXBean {
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();
             server.registerMBean(new RuntimeMXBean(runtime, name), objectName(name));
         } catch (JMException | RuntimeException e) {
-            org.workqueue4j.internal.Log.get().log(System.Logger.Level.WARNING, "workqueue: runtime '" + name + "' not registered with JMX: " + e, e);
+            org.workqueue4j.internal.Log.log(System.Logger.Level.WARNING, "workqueue: runtime '" + name + "' not registered with JMX: " + e, e);
         }
     }
 
@@ -61,7 +61,7 @@ final class RuntimeMXBean implements WorkQueuesMXBean {
                 server.unregisterMBean(on);
             }
         } catch (JMException | RuntimeException e) {
-            org.workqueue4j.internal.Log.get().log(System.Logger.Level.WARNING, "workqueue: runtime '" + name + "' not unregistered from JMX: " + e, e);
+            org.workqueue4j.internal.Log.log(System.Logger.Level.WARNING, "workqueue: runtime '" + name + "' not unregistered from JMX: " + e, e);
         }
     }
 

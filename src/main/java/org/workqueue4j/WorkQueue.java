@@ -105,7 +105,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
             return DEFAULT_MAX_ACTIVE;
         }
         if (n == 0 || n > MAX_ACTIVE) {
-            org.workqueue4j.internal.Log.get().log(Level.WARNING, "workqueue: max_active {0} requested for {1} is out of range, clamping between 1 and {2}",
+            org.workqueue4j.internal.Log.logFormat(Level.WARNING, "workqueue: max_active {0} requested for {1} is out of range, clamping between 1 and {2}",
                     String.valueOf(n), name, String.valueOf(MAX_ACTIVE)); // strings: MessageFormat would print "5,000"
             return n == 0 ? 1 : MAX_ACTIVE;
         }

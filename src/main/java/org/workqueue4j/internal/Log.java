@@ -20,4 +20,57 @@ public final class Log {
     public static System.Logger get() {
         return Holder.LOG;
     }
+
+    /**
+     * Logs {@code message} with {@code thrown} (may be null) and never throws: the engine logs
+     * in the middle of its own work (a destroy reporting each armed item, the timer thread
+     * surviving an error), and a logging back end that fails must not abort that work halfway.
+     * A record the logger refuses goes to {@code System.err}, with the logger's own failure, so it
+     * is never lost silently.
+     *
+     * @param level the level
+     * @param message the complete message
+     * @param thrown the exception to attach, or null
+     */
+    public static void log(System.Logger.Level level, String message, Throwable thrown) {
+        try {
+            if (thrown == null) {
+                get().log(level, message);
+            } else {
+                get().log(level, message, thrown);
+            }
+        } catch (Throwable failure) {
+            toStandardError(level + " " + message, thrown, failure);
+        }
+    }
+
+    /**
+     * Logs a {@link java.text.MessageFormat} pattern with its parameters; never throws (see
+     * {@link #log(System.Logger.Level, String, Throwable)}).
+     *
+     * @param level the level
+     * @param format the pattern
+     * @param params its parameters
+     */
+    public static void logFormat(System.Logger.Level level, String format, Object... params) {
+        try {
+            get().log(level, format, params);
+        } catch (Throwable failure) {
+            toStandardError(level + " " + format + " " + java.util.Arrays.toString(params), null, failure);
+        }
+    }
+
+    /** The last resort; a failure here has nowhere left to go. */
+    private static void toStandardError(String record, Throwable thrown, Throwable loggerFailure) {
+        try {
+            java.io.PrintStream err = System.err;
+            synchronized (err) { // one record's lines together
+                err.println("workqueue4j: logging failed (" + loggerFailure + "); the record was: " + record);
+                if (thrown != null) {
+                    thrown.printStackTrace(err);
+                }
+            }
+        } catch (Throwable ignored) { // System.err itself failed: nothing is left to report to
+        }
+    }
 }

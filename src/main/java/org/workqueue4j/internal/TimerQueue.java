@@ -263,7 +263,7 @@ public final class TimerQueue implements Runnable {
             } catch (Throwable e) {
                 // An Error in the timer's own code (the heap lock is released by its finally):
                 // the timer must outlive it, or every armed item would wait forever.
-                Log.get().log(System.Logger.Level.ERROR, "workqueue: timer thread survived an error", e);
+                Log.log(System.Logger.Level.ERROR, "workqueue: timer thread survived an error", e);
             }
         }
     }

@@ -980,7 +980,7 @@ public final class WorkqueueStruct {
                     return true;
                 }
                 if (tries == 10 || (tries % 100 == 0 && tries <= 1000)) {
-                    Log.get().log(Level.WARNING, "workqueue {0}: drain isn''t complete after {1} tries", name, tries);
+                    Log.logFormat(Level.WARNING, "workqueue {0}: drain isn''t complete after {1} tries", name, tries);
                 }
             }
         } finally {
@@ -1161,20 +1161,36 @@ public final class WorkqueueStruct {
             state |= DESTROYING;
         }
         TimerQueue timer = runtime.timerIfMade(); // none made: nothing was ever armed (see timerIfMade)
+        List<WorkNode> taken;
         try {
-            // Armed delayed work is the caller's duty (kernel rule); it is reported, never lost silently.
-            for (WorkNode n : timer == null ? List.<WorkNode>of() : timer.cancelAllFor(this)) {
-                try {
-                    n.clearState(WorkNode.TIMER | WorkNode.PENDING);
-                    runtime.uncaught(this, n, new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
-                            + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)"));
-                } finally {
-                    n.endFiring(); // reported: a flush of the item that found it idle may return now
-                }
-            }
+            taken = timer == null ? List.of() : timer.cancelAllFor(this);
         } catch (Throwable e) {
             undoDestroying();
             throw e;
+        }
+        // Armed delayed work is the caller's duty (kernel rule); it is reported, never lost silently.
+        // Every node taken off the timer is ended, even if one report fails (each is marked firing
+        // until then, and a flush of it would wait for that mark forever).
+        Throwable failure = null;
+        for (WorkNode n : taken) {
+            try {
+                n.clearState(WorkNode.TIMER | WorkNode.PENDING);
+                runtime.uncaught(this, n, new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
+                        + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)"));
+            } catch (RuntimeException | Error e) { // uncaught() does not throw; an Error building the report can
+                if (failure == null) {
+                    failure = e;
+                }
+            } finally {
+                n.endFiring(); // reported: a flush of the item that found it idle may return now
+            }
+        }
+        if (failure != null) {
+            undoDestroying();
+            if (failure instanceof Error) {
+                throw (Error) failure;
+            }
+            throw (RuntimeException) failure;
         }
         return true;
     }

@@ -327,12 +327,12 @@ public final class WqRuntime {
 
     /** Logs a runtime report (worker creation failure, lockup) and hands it to the listener. */
     void report(String text) {
-        Log.get().log(Level.ERROR, text);
+        Log.log(Level.ERROR, text, null);
         if (reportListener != null) {
             try {
                 reportListener.accept(text);
             } catch (Throwable t) {
-                Log.get().log(Level.ERROR, "workqueue: report listener failed", t);
+                Log.log(Level.ERROR, "workqueue: report listener failed", t);
             }
         }
     }
@@ -620,11 +620,12 @@ public final class WqRuntime {
             if (h != null) {
                 h.uncaught((WorkQueue) wq.api(), (Work) w, t);
             } else {
-                Log.get().log(Level.ERROR, "workqueue: work '" + (w == null ? "?" : ((Work) w).name())
+                Log.log(Level.ERROR, "workqueue: work '" + (w == null ? "?" : ((Work) w).name())
                         + "' on queue '" + wq.name() + "' threw " + t, t);
             }
         } catch (Throwable t2) {
-            Log.get().log(Level.ERROR, "workqueue: uncaught-work handler failed", t2);
+            Log.log(Level.ERROR, "workqueue: uncaught-work handler failed (" + t2 + ") reporting work '"
+                    + (n == null || n.item() == null ? "?" : ((Work) n.item()).name()) + "' on queue '" + wq.name() + "' which threw " + t, t);
         }
     }
 
