@@ -22,7 +22,12 @@ final class Rescuer {
      * Maydays come from WorkerPool.createWorker (a factory failure, the worker cap) and from
      * the monitor's mayday timer (a pool lacking a worker for 10 ms, then every 100 ms).
      *
-     * The list, the pwqs' `mayday` flags and `stop` are guarded by `lock`.
+     * A mayday for the pwq whose batch is under way (`rescuing`) is not queued: the rescuer
+     * decides at the end of the batch, under the same pool lock every mayday is sent under,
+     * whether the pwq goes back on the list, and then behind the pwqs that asked meanwhile (the
+     * mayday timer firing during a batch would otherwise put it ahead of them).
+     *
+     * The list, the pwqs' `mayday` flags, `rescuing` and `stop` are guarded by `lock`.
      */
 
     /** Items a rescuer runs for one pwq before it serves the next pwq on its list. */
@@ -35,6 +40,8 @@ final class Rescuer {
     private final Condition wake = lock.newCondition();
     private boolean stop;
     private boolean deadReported;
+    /** The pwq whose batch runs now, or null; set when it is taken off the list, cleared under its pool lock. */
+    private PoolWorkqueue rescuing;
 
     /** Starts the rescuer thread: through an OnDemandThread, so that a thread that never runs its body is seen. */
     private final OnDemandThread thread;
@@ -65,7 +72,7 @@ final class Rescuer {
     void mayday(PoolWorkqueue pwq) {
         lock.lock();
         try {
-            if (!pwq.mayday) {
+            if (!pwq.mayday && pwq != rescuing) {
                 pwq.mayday = true;
                 maydays.addLast(pwq);
                 wq.stats().mayday.increment();
@@ -91,6 +98,7 @@ final class Rescuer {
                 }
                 pwq = maydays.pollFirst();
                 pwq.mayday = false;
+                rescuing = pwq;
             } finally {
                 lock.unlock();
             }
@@ -113,6 +121,7 @@ final class Rescuer {
                     r.processScheduled();
                 }
             }
+            endBatch(); // from here a mayday for pwq is queued again (this pool lock orders it)
             // More left and still starved: back on the list, behind the other pwqs in need
             // (kernel: requeue the mayday while needed), so one busy pwq cannot starve the rest.
             if (firstOf(pool, pwq) != null && pool.needMoreWorker() && pool.idle.isEmpty()) {
@@ -121,7 +130,17 @@ final class Rescuer {
                 pool.sendMaydays();
             }
         } finally {
+            endBatch(); // also when an item's Error ends the batch early (the next mayday must queue it)
             pool.lock.unlock();
+        }
+    }
+
+    private void endBatch() {
+        lock.lock();
+        try {
+            rescuing = null;
+        } finally {
+            lock.unlock();
         }
     }
 

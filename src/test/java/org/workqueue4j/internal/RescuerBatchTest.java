@@ -18,7 +18,8 @@ import org.workqueue4j.lockdep.LockDependencyValidator;
 /**
  * Issue 13 defect 10: the rescuer takes at most a batch of one pool_workqueue per turn, so every
  * pwq in need is served. Both pools of a per-CPU memReclaim queue are starved (the thread
- * factory is stuck); 40 items wait on CPU 0 and one on CPU 1, which must not wait for all 40.
+ * factory is stuck); 40 items wait on CPU 0 and one on CPU 1, which must not wait for all 40,
+ * not even when the mayday timer fires again for CPU 0 while its batch runs.
  */
 class RescuerBatchTest {
     private static final long BOUND_S = 20;
@@ -64,6 +65,16 @@ class RescuerBatchTest {
                 q.insertClaimed(0, w);
             }
             await(inBatch); // the rescuer works on CPU 0's pwq
+            // The monitor's mayday timer fires for CPU 0's still-starved pool during the batch
+            // (every 100 ms in a real run; here at once, so the order is certain): it must not put
+            // CPU 0's pwq back on the list ahead of CPU 1's, which asks for rescue after it.
+            WorkerPool pool0 = q.pwqs[0].pool;
+            pool0.lock.lock();
+            try {
+                pool0.sendMaydays();
+            } finally {
+                pool0.lock.unlock();
+            }
             AtomicInteger seen = new AtomicInteger(-1);
             CountDownLatch cpu1Ran = new CountDownLatch(1);
             WorkNode other = new TestNode("c1", () -> {
