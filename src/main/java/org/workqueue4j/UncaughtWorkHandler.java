@@ -3,19 +3,32 @@ package org.workqueue4j;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Receives what a work function threw. The worker that ran it lives on, and flushes waiting
- * for the item complete as if it had returned. The default handler logs through
- * {@link System.Logger} ({@code org.workqueue4j}) with the queue and work names.
+ * Receives what a work function threw, and the delayed items the engine could not queue. The
+ * worker that ran the item lives on, and flushes waiting for the item complete as if it had
+ * returned. Without a handler the engine logs each report through {@link System.Logger}
+ * ({@code org.workqueue4j}, ERROR) with the queue and work names.
  *
- * <p>Implementations must be thread-safe: the handler is called on worker threads, several at once
- * when items of several pools fail together.
+ * <p>Where it is called: on the worker that ran the item; for a {@link DelayedWork} whose timer
+ * fired into a queue that no longer accepts it, on the thread that fired it (the runtime's timer
+ * thread, or a thread whose {@code flush} fired it early); for delayed items
+ * still armed when their queue is destroyed, on the thread calling {@code destroy()} or
+ * {@code close()}. Implementations must be thread-safe: several reports can run at once.
+ *
+ * <p>A reported delayed item ends when the handler returns: a flush of that item waits until
+ * then. So a handler must not wait for another thread's flush of the item it is told about
+ * (that flush waits for the handler: a deadlock); flushing it on the handler's own thread
+ * returns at once. A handler that blocks on the timer thread delays every timer of the runtime.
+ *
+ * <p>If the handler throws, its failure is logged with the report it was given; if the logger
+ * fails too, both go to {@code System.err}. Nothing the handler does stops the engine's work.
  */
 @FunctionalInterface
 // JSpecify is optional at run time (requires static): its @Nullable in this API is not re-exported on purpose.
 @SuppressWarnings("exports")
 public interface UncaughtWorkHandler {
     /**
-     * Called on the worker thread after a work function threw.
+     * Called after a work function threw, or when a delayed item could not be queued (see the
+     * class description for the thread it is called on).
      *
      * @param queue the queue the item ran on (or was bound for)
      * @param work  the item; null when what threw was not a {@link Work} (an engine-internal item)
