@@ -189,7 +189,9 @@ public final class WorkQueuesConfig {
          * concurrency management, whether it computes (kernel CPU-intensive detection) or blocks
          * where the library cannot see it (a latch, a socket, {@code Thread.sleep}); the pool
          * then starts the next item on another worker. The bound on such a stall is this
-         * threshold plus one monitor tick (half the threshold): 15 ms by default.
+         * threshold plus two monitor ticks (a quarter of the threshold each): 15 ms by default.
+         * (The monitor times an item from the first tick that sees it running, so that starting
+         * an item reads no clock.)
          *
          * @param d the threshold; positive
          * @return this builder

@@ -84,6 +84,7 @@ final class Dump {
                 if (p.workers.isEmpty() && p.worklist.isEmpty()) {
                     continue;
                 }
+                p.observeProgress(now);
                 long hung = p.worklist.isEmpty() ? 0 : TimeUnit.NANOSECONDS.toSeconds(now - p.lastProgressNanos);
                 int running = 0;
                 for (Worker w : p.workers) {

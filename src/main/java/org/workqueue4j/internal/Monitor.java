@@ -63,9 +63,11 @@ final class Monitor implements Runnable {
         this.runtime = runtime;
         this.cpuIntensiveNanos = cpuIntensiveNanos;
         this.watchdogNanos = watchdogNanos;
-        // Half the CPU-intensive threshold, a quarter of the watchdog's, and at most 100 ms so
-        // that CPU-time sampling and creation retries keep a useful resolution.
-        long tick = Math.min(cpuIntensiveNanos / 2, TimeUnit.MILLISECONDS.toNanos(100));
+        // A quarter of the CPU-intensive threshold (an item is timed from the first tick that
+        // sees it, see Worker.runSeq: it is found at most two ticks after the threshold, 1.5x
+        // in all), a quarter of the watchdog's, and at most 100 ms so that CPU-time sampling
+        // and creation retries keep a useful resolution.
+        long tick = Math.min(cpuIntensiveNanos / 4, TimeUnit.MILLISECONDS.toNanos(100));
         if (watchdogNanos > 0) {
             tick = Math.min(tick, watchdogNanos / 4);
         }
@@ -208,10 +210,14 @@ final class Monitor implements Runnable {
                 }
                 for (int i = 0, n = p.workers.size(); i < n; i++) {
                     Worker w = p.workers.get(i);
-                    long start = w.currentStartNanos;
-                    if (w.currentWork == null || start == 0) {
+                    if (w.currentWork == null) {
                         continue;
                     }
+                    if (w.runSeq != w.seenRunSeq) { // an item this scan sees first: timed from now (see Worker.runSeq)
+                        w.seenRunSeq = w.runSeq;
+                        w.runSeenNanos = now;
+                    }
+                    long start = w.runSeenNanos;
                     busy = true;
                     Thread.State st = w.thread.getState();
                     PoolWorkqueue pwq = w.currentPwq;
@@ -263,6 +269,7 @@ final class Monitor implements Runnable {
                     failures.add(p.capReport);
                     p.capReport = null;
                 }
+                p.observeProgress(now);
                 if (watchdogNanos > 0 && !p.worklist.isEmpty() && !p.stallReported
                         && now - p.lastProgressNanos > watchdogNanos) {
                     p.stallReported = true;

@@ -64,8 +64,15 @@ final class Worker implements Runnable {
     long idleSinceNanos;
     /** Nesting depth of library waits (flush inside flush is one sleep). */
     int sleepDepth;
-    /** System.nanoTime() when the current item started, 0 between items; the monitor reads it under the pool lock. */
-    long currentStartNanos;
+    /**
+     * Items this worker started (pool lock). The monitor times the current item from the first
+     * scan that sees a new value (seenRunSeq, runSeenNanos, its own fields, under the pool lock),
+     * so starting an item reads no clock; its estimate of an item's running time is short by at
+     * most one tick, never long.
+     */
+    long runSeq;
+    long seenRunSeq;
+    long runSeenNanos;
     /**
      * A kick woke this idle worker and it has not left idle yet (one wake-up in flight).
      * Written under the pool lock; volatile because the spinning worker reads it without it.
@@ -352,9 +359,8 @@ final class Worker implements Runnable {
         currentWork = n;
         currentPwq = pwq;
         currentColor = color;
-        long now = System.nanoTime();
-        p.lastProgressNanos = now;
-        p.stallReported = false;
+        p.noteProgress();
+        runSeq++;
         WqRuntime rt = p.runtime;
         boolean intensive = pwq.wq.cpuIntensive;
         if (intensive) {
@@ -372,12 +378,12 @@ final class Worker implements Runnable {
         // whoever finds the item running (under this lock) from now on reaches the item.
         Thread.interrupted();
         pwq.started++;
+        long queued = n.queuedNanos; // stamped only while JFR or latency statistics are on: then read the clock
+        long now = queued != 0 || n.statsQueuedNanos != 0 ? System.nanoTime() : 0;
         if (n.statsQueuedNanos != 0) { // sampled: latency statistics were on when it was queued
             pwq.noteQueueToStart(now - n.statsQueuedNanos);
             n.statsQueuedNanos = 0;
         }
-        currentStartNanos = now;
-        long queued = n.queuedNanos;
         n.queuedNanos = 0;
         p.lock.unlock();
         signalFlushers();
@@ -399,7 +405,6 @@ final class Worker implements Runnable {
                 }
             }
             p.acquire();
-            currentStartNanos = 0;
             if ((flags & (CPU_INTENSIVE | UNMANAGED_SLEEP)) != 0) {
                 clearFlags(CPU_INTENSIVE | UNMANAGED_SLEEP);
             }

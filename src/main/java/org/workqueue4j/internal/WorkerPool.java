@@ -106,7 +106,18 @@ public final class WorkerPool {
     /** Some pwq's inbox may hold nodes: set by the pusher that made one non-empty, cleared by takeInboxes. */
     volatile int inboxHint;
     boolean dying;
-    /** System.nanoTime() of the last progress on the worklist (watchdog). */
+    /**
+     * Progress on the worklist: items started, and the worklist going from empty to non-empty.
+     * A plain count under the lock, so that the hot path reads no clock; the monitor turns a
+     * change it sees into {@link #lastProgressNanos} at its next scan.
+     */
+    long progressSeq;
+    /** The monitor's: the progressSeq it last saw (under the lock). */
+    long seenProgressSeq;
+    /**
+     * System.nanoTime() of the last progress on the worklist as the monitor saw it (watchdog,
+     * dump): at most one monitor tick after the progress itself, never before it.
+     */
     long lastProgressNanos = System.nanoTime();
     /** A worker-creation failure not yet reported (the monitor reports it outside the lock). */
     String creationFailureReport;
@@ -269,10 +280,21 @@ public final class WorkerPool {
         }
     }
 
-    /** The worklist went from empty to non-empty (several nodes at once, from an inbox): progress. */
+    /** The worklist went from empty to non-empty (several nodes at once, from an inbox), or an item started: progress. */
     void noteProgress() {
-        lastProgressNanos = System.nanoTime();
+        progressSeq++;
         stallReported = false;
+    }
+
+    /**
+     * Monitor, under the lock, before it looks at lastProgressNanos: progress made since its
+     * last look counts as made {@code now}.
+     */
+    void observeProgress(long now) {
+        if (progressSeq != seenProgressSeq) {
+            seenProgressSeq = progressSeq;
+            lastProgressNanos = now;
+        }
     }
 
     // ---------------------------------------------------------------- waking (lock held)
