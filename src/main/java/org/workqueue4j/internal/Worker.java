@@ -61,6 +61,7 @@ final class Worker implements Runnable {
     PoolWorkqueue currentPwq;
     int currentColor;
     int flags = PREP;
+    /** System.nanoTime() when this idle worker last parked, 0 if it has not parked since it went idle (pool lock). */
     long idleSinceNanos;
     /** Nesting depth of library waits (flush inside flush is one sleep). */
     int sleepDepth;
@@ -167,7 +168,7 @@ final class Worker implements Runnable {
     }
 
     void enterIdle() {
-        idleSinceNanos = System.nanoTime();
+        idleSinceNanos = 0; // stamped when it parks: a worker that finds work while spinning reads no clock
         pool.idle.addFirst(this);
     }
 
@@ -291,6 +292,7 @@ final class Worker implements Runnable {
                     WqRuntime.testHook("worker.idleHandshake", p);
                     seek(false); // volatile store, then the hint re-read: no lost wake-up (see WorkerPool)
                     if (p.inboxHint == 0) {
+                        idleSinceNanos = System.nanoTime(); // the idle timeout counts from here
                         p.lock.unlock();
                         try {
                             WqRuntime.testHook("worker.park", p);
@@ -305,8 +307,8 @@ final class Worker implements Runnable {
                 if (retired) {
                     break; // retired by the monitor: the worker cap needs the slot elsewhere
                 }
-                if (System.nanoTime() - idleSinceNanos >= idleTimeout && p.worklist.isEmpty() && p.inboxHint == 0
-                        && p.idle.contains(this) && p.tooManyWorkers()) {
+                if (idleSinceNanos != 0 && p.worklist.isEmpty() && p.inboxHint == 0 && p.idle.contains(this)
+                        && p.tooManyWorkers() && System.nanoTime() - idleSinceNanos >= idleTimeout) {
                     break; // culled: idle too long while the pool has too many idle workers
                 }
             }
