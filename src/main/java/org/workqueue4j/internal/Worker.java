@@ -28,8 +28,11 @@ final class Worker implements Runnable {
      * runs dry, so it processes whole batches of lock-free pushes; items are still taken one
      * per lock hold (PENDING is cleared just before each run, never for a batch ahead, so a
      * queue() racing an item that has not started yet still collapses into it). The worker is
-     * "seeking" except while it runs user code: seek(false) before the item and kick() after
-     * it (which reads the hint), seek(true) once the item is accounted. Going idle it spins
+     * "seeking" except while it works through a batch: seek(false) before its first item and
+     * kick() before each item (which reads the hint and lands the inboxes), seek(true) when the
+     * batch ends (its worklist is dry, or another worker runs). Between two items of a batch it
+     * holds the pool lock and lands the hint itself before the next one, so it need not be
+     * counted; not counting it saves two volatile stores per item. Going idle it spins
      * IDLE_SPINS times without the lock, watching inboxHint and `woken`, then under the lock
      * turns seeking off and re-reads the hint before it parks.
      *
@@ -275,6 +278,7 @@ final class Worker implements Runnable {
                             p.landHintedInboxes(); // the next batch of lock-free pushes
                         }
                     } while (p.keepWorking());
+                    seek(true); // the batch is over: it looks at the hint again before it parks
                     setFlags(PREP);
                 }
                 if (p.dying) {
@@ -414,7 +418,6 @@ final class Worker implements Runnable {
             Thread.interrupted(); // the item's interrupt, if it left one, ends with it (TPE.runWorker)
             currentWork = null;
             currentPwq = null;
-            seek(true);
             n.endRunning(); // after the node's last lock-guarded write: a fast-path claim sees them
             pwq.completed++;
             // A pool worker runs what it activates next, and wakes the flushers a finished colour

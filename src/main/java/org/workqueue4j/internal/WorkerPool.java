@@ -27,7 +27,9 @@ public final class WorkerPool {
      * getAndSet takes it, and a push after that take is a PUSH_FIRST again).
      *   nrSeeking counts pool workers that will look at inboxHint before they next run user
      *   code or park: a worker is seeking from its wake-up (counted by the kicker, so a burst
-     *   costs one unpark) until it starts an item, and again after the item until it parks.
+     *   costs one unpark) until it starts an item, and again from the end of its batch until it
+     *   parks (between two items of a batch it is not counted: it lands the hint itself, under
+     *   the lock, before each item).
      *   Every place that turns seeking off (Worker.seek(false): before an item, before parking)
      *   stores nrSeeking (volatile) and then reads inboxHint (volatile); the producer stores
      *   inboxHint and then reads nrSeeking. Two volatile store→load pairs on two variables: in

@@ -86,6 +86,7 @@ public final class ManualWorkers {
                     w.processScheduled();
                 }
             } finally {
+                w.seek(true); // the batch is over, as in Worker.run
                 w.setFlags(Worker.PREP);
                 w.enterIdle();
             }
