@@ -441,10 +441,24 @@ public final class WqRuntime {
         // watch (concurrency management, mayday timer, watchdog, hung waits, creation retries
         // and failure reports must not depend on making a thread later, when the factory may
         // fail): start both now, with no lock held, so that a factory failure refuses the queue
-        // before anything of it exists.
-        manager.thread.start();
-        monitor.thread.start();
-        WorkqueueStruct wq = new WorkqueueStruct(this, api, name, flags, maxActive, lockClass);
+        // before anything of it exists. Their check-in waits (OnDemandThread) come after the
+        // queue is built, so that both threads start while it is: a thread that ended without
+        // running its body refuses the queue then, which is destroyed unregistered.
+        Thread managerStarted = manager.thread.launch();
+        Thread monitorStarted = null;
+        WorkqueueStruct wq;
+        try {
+            monitorStarted = monitor.thread.launch();
+            wq = new WorkqueueStruct(this, api, name, flags, maxActive, lockClass);
+        } catch (RuntimeException | Error e) {
+            try {
+                awaitCheckIns(managerStarted, monitorStarted, null);
+            } catch (IllegalStateException dropped) {
+                e.addSuppressed(dropped);
+            }
+            throw e;
+        }
+        awaitCheckIns(managerStarted, monitorStarted, wq);
         boolean refused;
         // A freeze or thaw either sees the new queue or is seen by it; and close() sets `closed`
         // under the same lock before it takes its snapshot of the queues: a queue registered here
@@ -463,6 +477,28 @@ public final class WqRuntime {
             throw closedFor(name);
         }
         return wq;
+    }
+
+    /**
+     * The second half of the first queue's thread starts: waits for the manager's and the
+     * monitor's check-in (each null when this call started neither); if one ended without
+     * running its body, destroys {@code wq} (built meanwhile, never registered) and throws the
+     * refusal naming that thread.
+     */
+    private void awaitCheckIns(Thread managerStarted, Thread monitorStarted, WorkqueueStruct wq) {
+        IllegalStateException dropped = manager.thread.awaitLaunched(managerStarted);
+        IllegalStateException monitorDropped = monitor.thread.awaitLaunched(monitorStarted);
+        if (dropped == null) {
+            dropped = monitorDropped;
+        } else if (monitorDropped != null) {
+            dropped.addSuppressed(monitorDropped);
+        }
+        if (dropped != null) {
+            if (wq != null) {
+                wq.destroy(); // never used, never registered, as for a closed runtime below
+            }
+            throw dropped;
+        }
     }
 
     private static IllegalStateException closedFor(String queue) {
