@@ -68,9 +68,9 @@ public final class WorkQueues implements AutoCloseable {
         this.config = config;
         this.engine = new WqRuntime(config.name != null ? config.name : defaultName, config.cpus, config.threadFactory,
                 config.threadGroup,
-                config.idleTimeout,
+                config.idleTimeoutNanos,
                 config.uncaughtWorkHandler,
-                config.cpuIntensiveThreshold, config.watchdogThreshold, config.reportListener,
+                config.cpuIntensiveNanos, config.watchdogNanos, config.reportListener,
                 config.validator, config.flushAnnotation, config.maxWorkers);
         try {
             jmxName = config.jmx ? registerMxBean(engine.name()) : null;
@@ -434,7 +434,7 @@ public final class WorkQueues implements AutoCloseable {
             RuntimeMXBean.unregister(jmxName);
         }
         try {
-            engine.close(config.closeTimeout);
+            engine.close(java.time.Duration.ofNanos(config.closeTimeoutNanos));
         } finally {
             synchronized (lock) {
                 closeDone = true;

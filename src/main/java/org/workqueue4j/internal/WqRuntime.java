@@ -70,7 +70,7 @@ public final class WqRuntime {
     private final HungWaits hungWaits;
     private final Consumer<String> reportListener;
     private final LockDependencyValidator validator;
-    /** How flush, drain and destroy of a never-used queue are annotated. */
+    /** How flush, drain and destroy of a never-used queue are annotated; null: the default (see flushAnnotation()). */
     private final FlushAnnotation flushAnnotation;
     /** Written under freezer, read volatile by isFrozen(). */
     private volatile boolean frozen;
@@ -92,8 +92,8 @@ public final class WqRuntime {
      * monitor start with the first queue, the timer with the first delayed item (see
      * {@link OnDemandThread}).
      */
-    public WqRuntime(String name, int cpus, ThreadFactory threadFactory, ThreadGroup threadGroup, Duration idleTimeout, UncaughtWorkHandler handler,
-                     Duration cpuIntensiveThreshold, Duration watchdogThreshold, Consumer<String> reportListener,
+    public WqRuntime(String name, int cpus, ThreadFactory threadFactory, ThreadGroup threadGroup, long idleTimeoutNanos, UncaughtWorkHandler handler,
+                     long cpuIntensiveNanos, long watchdogNanos, Consumer<String> reportListener,
                      LockDependencyValidator validator, FlushAnnotation flushAnnotation, int maxWorkers) {
         this.name = name;
         this.threadPrefix = "wq-" + name + "/";
@@ -103,7 +103,7 @@ public final class WqRuntime {
         this.reportListener = reportListener;
         this.threadFactory = threadFactory;
         this.threadGroup = threadGroup;
-        this.idleTimeoutNanos = idleTimeout.toNanos();
+        this.idleTimeoutNanos = idleTimeoutNanos;
         this.maxWorkers = maxWorkers;
         this.handler = handler;
         cpuPools = new WorkerPool[cpus * 2];
@@ -118,9 +118,9 @@ public final class WqRuntime {
         allPools = new WorkerPool[cpuPools.length + unboundPools.length];
         System.arraycopy(cpuPools, 0, allPools, 0, cpuPools.length);
         System.arraycopy(unboundPools, 0, allPools, cpuPools.length, unboundPools.length);
-        monitor = new Monitor(this, cpuIntensiveThreshold.toNanos(), watchdogThreshold.toNanos());
+        monitor = new Monitor(this, cpuIntensiveNanos, watchdogNanos);
         monitor.thread = new OnDemandThread(this, monitor, "kworker/monitor");
-        hungWaits = new HungWaits(!watchdogThreshold.isZero());
+        hungWaits = new HungWaits(watchdogNanos != 0);
         manager = new Manager(this);
         manager.thread = new OnDemandThread(this, manager, "kworker/manager");
     }
@@ -592,8 +592,9 @@ public final class WqRuntime {
         return validator;
     }
 
+    /** The configured policy; null there means the default, resolved here (the enum is loaded only when asked). */
     FlushAnnotation flushAnnotation() {
-        return flushAnnotation;
+        return flushAnnotation != null ? flushAnnotation : FlushAnnotation.DEFER_UNTIL_USED;
     }
 
     /**
@@ -615,7 +616,7 @@ public final class WqRuntime {
         boolean wqHeld = false;
         boolean workHeld = false;
         try {
-            v.acquire(wq.lockMap);
+            v.acquire(wq.lockMap());
             wqHeld = true;
             v.acquire(workMap);
             workHeld = true;
@@ -637,7 +638,7 @@ public final class WqRuntime {
             }
             try {
                 if (wqHeld) {
-                    v.release(wq.lockMap);
+                    v.release(wq.lockMap());
                 }
             } catch (Throwable t) {
                 uncaught(wq, n, t);
