@@ -162,7 +162,7 @@ public final class WorkQueues implements AutoCloseable {
 
     /** {@return the validator this runtime's queues report to} */
     public LockDependencyValidator validator() {
-        return config.validator;
+        return config.validator();
     }
 
     /** {@return number of logical CPUs (per-CPU pools come in pairs: normal and high priority)} */

@@ -38,7 +38,12 @@ public final class WorkQueuesConfig {
     /** Zero: the watchdog is off. */
     final long watchdogNanos;
     final @Nullable Consumer<String> reportListener;
-    final LockDependencyValidator validator;
+    /**
+     * The user's validator, or lockdep by {@code -Dworkqueue4j.lockdep=true}; null: disabled
+     * (validator() answers {@link LockDependencyValidator#disabled()}), so that a runtime
+     * without validation loads neither the validator interface nor its disabled instance.
+     */
+    final @Nullable LockDependencyValidator validator;
     /** The user's policy, or null for the default, {@link FlushAnnotation#DEFER_UNTIL_USED}. */
     final @Nullable FlushAnnotation flushAnnotation;
     final @Nullable String name;
@@ -97,14 +102,20 @@ public final class WorkQueuesConfig {
         this.closeTimeoutNanos = b.closeTimeoutNanos;
     }
 
-    /** Lockdep when {@code -Dworkqueue4j.lockdep=true}, else the disabled validator. */
-    private static LockDependencyValidator defaultValidator() {
-        return Boolean.getBoolean("workqueue4j.lockdep") ? Lockdep.builder().build() : LockDependencyValidator.disabled();
+    /** Lockdep when {@code -Dworkqueue4j.lockdep=true}, else null: disabled (see the field). */
+    private static @Nullable LockDependencyValidator defaultValidator() {
+        if (!Boolean.getBoolean("workqueue4j.lockdep")) {
+            return null;
+        }
+        // Through Object and a cast: returning a Lockdep as the interface would make the verifier
+        // load the interface (to learn that it is one) whenever this class is loaded.
+        Object lockdep = Lockdep.builder().build();
+        return (LockDependencyValidator) lockdep;
     }
 
     /** {@return the validator the runtime's queues and items report to} */
     public LockDependencyValidator validator() {
-        return validator;
+        return validator != null ? validator : LockDependencyValidator.disabled();
     }
 
     /** {@return a builder with the defaults} */

@@ -191,7 +191,7 @@ public final class WorkqueueStruct {
         this.maxActive = maxActive;
         this.ownLockClass = lockClass == null;
         this.lockClass = lockClass;
-        this.trackUsed = runtime.validator().isEnabled();
+        this.trackUsed = runtime.validating();
         if (unbound) {
             pwqs = new PoolWorkqueue[] {new PoolWorkqueue(this, runtime.unboundPool(highPri), maxActive)};
         } else {
@@ -941,9 +941,8 @@ public final class WorkqueueStruct {
      * reported the recursive acquisition by then, when it is on).
      */
     private void annotateAndRefuseSelfWait(String operation) {
-        LockDependencyValidator v = runtime.validator();
-        if (v.isEnabled()) {
-            annotateWait(v);
+        if (runtime.validating()) {
+            annotateWait(runtime.validator());
         }
         Worker self = Worker.current();
         if (self != null && self.currentPwq != null && self.currentPwq.wq == this) {

@@ -69,6 +69,7 @@ public final class WqRuntime {
     private final Manager manager;
     private final HungWaits hungWaits;
     private final Consumer<String> reportListener;
+    /** The configured validator; null: none (disabled), and no validator class is loaded. */
     private final LockDependencyValidator validator;
     /** How flush, drain and destroy of a never-used queue are annotated; null: the default (see flushAnnotation()). */
     private final FlushAnnotation flushAnnotation;
@@ -588,8 +589,16 @@ public final class WqRuntime {
         monitor.noteBusy();
     }
 
+    /** {@return the validator; the disabled one when none is configured, never null} */
     public LockDependencyValidator validator() {
-        return validator;
+        LockDependencyValidator v = validator;
+        return v != null ? v : LockDependencyValidator.disabled();
+    }
+
+    /** True if a validator is configured and enabled (the engine's test before it touches a lock map). */
+    boolean validating() {
+        LockDependencyValidator v = validator;
+        return v != null && v.isEnabled();
     }
 
     /** The configured policy; null there means the default, resolved here (the enum is loaded only when asked). */
@@ -605,7 +614,7 @@ public final class WqRuntime {
     void execute(WorkqueueStruct wq, WorkNode n) {
         LockDependencyValidator v = validator;
         LockMap workMap;
-        if (!v.isEnabled() || (workMap = n.lockMap()) == null) {
+        if (v == null || !v.isEnabled() || (workMap = n.lockMap()) == null) {
             try {
                 n.execute();
             } catch (Throwable t) {
