@@ -88,7 +88,7 @@ public class Work {
 
     static {
         try {
-            MAP = MethodHandles.lookup().findVarHandle(Work.class, "map", LockMap.class);
+            MAP = MethodHandles.lookup().findVarHandle(Work.class, "map", Object.class);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e); // the JVM wraps it in ExceptionInInitializerError (named here, the verifier would load it at start-up)
         }
@@ -104,9 +104,13 @@ public class Work {
     private final Runnable function;
     /** Explicit lock class, or null (then the class of the function). */
     private final @Nullable LockClassKey lockClass;
-    /** Created on first use while validating; installed once by CAS. */
+    /**
+     * The {@link LockMap}, created on first use while validating; installed once by CAS. Typed
+     * Object so that the VarHandle made when Work is initialized names no lockdep class: with
+     * validation off, items never load LockMap.
+     */
     @SuppressWarnings("unused") // accessed through MAP
-    private volatile @Nullable LockMap map;
+    private volatile @Nullable Object map;
 
     /**
      * An item whose lock class (for the validator) is the class of its function, the Java
@@ -161,7 +165,7 @@ public class Work {
      * @return the map, never null
      */
     public final LockMap lockMap() {
-        LockMap m = map;
+        LockMap m = (LockMap) map;
         if (m == null) {
             LockClassKey k = lockClass != null ? lockClass : FunctionKeys.FUNCTION_KEYS.get(function.getClass());
             m = new LockMap("(work_completion)" + name, k);

@@ -70,20 +70,35 @@ public final class WorkQueue implements Executor, AutoCloseable {
         };
     }
 
-    private WorkQueue(Builder b, WorkQueues runtime, boolean system) {
-        this.runtime = runtime;
-        this.ordered = b.ordered;
-        this.unbound = b.unbound || b.ordered;
-        this.system = system;
-        int maxActive = b.ordered ? 1 : clampMaxActive(b.name, b.maxActive, true);
-        int flags = (unbound ? WorkqueueStruct.WQ_UNBOUND : 0) | (b.ordered ? WorkqueueStruct.WQ_ORDERED : 0)
-                | (b.highPri ? WorkqueueStruct.WQ_HIGHPRI : 0) | (b.cpuIntensive ? WorkqueueStruct.WQ_CPU_INTENSIVE : 0)
-                | (b.memReclaim ? WorkqueueStruct.WQ_MEM_RECLAIM : 0) | (b.freezable ? WorkqueueStruct.WQ_FREEZABLE : 0);
-        this.wq = runtime.engine().newQueue(this, b.name, flags, maxActive, b.lockClass);
+    private WorkQueue(Builder b, WorkQueues runtime) {
+        this(runtime, b.name, flags(b), b.ordered ? 1 : clampMaxActive(b.name, b.maxActive, true), b.lockClass, false);
     }
 
-    static WorkQueue createSystem(Builder b, WorkQueues runtime) {
-        return new WorkQueue(b, runtime, true);
+    /** {@code flags}: the engine's {@code WorkqueueStruct.WQ_*} (ordered implies unbound). */
+    private WorkQueue(WorkQueues runtime, String name, int flags, int maxActive, @Nullable LockClassKey lockClass, boolean system) {
+        this.runtime = runtime;
+        this.ordered = (flags & WorkqueueStruct.WQ_ORDERED) != 0;
+        this.unbound = (flags & WorkqueueStruct.WQ_UNBOUND) != 0;
+        this.system = system;
+        this.wq = runtime.engine().newQueue(this, name, flags, maxActive, lockClass);
+    }
+
+    private static int flags(Builder b) {
+        boolean unbound = b.unbound || b.ordered;
+        return (unbound ? WorkqueueStruct.WQ_UNBOUND : 0) | (b.ordered ? WorkqueueStruct.WQ_ORDERED : 0)
+                | (b.highPri ? WorkqueueStruct.WQ_HIGHPRI : 0) | (b.cpuIntensive ? WorkqueueStruct.WQ_CPU_INTENSIVE : 0)
+                | (b.memReclaim ? WorkqueueStruct.WQ_MEM_RECLAIM : 0) | (b.freezable ? WorkqueueStruct.WQ_FREEZABLE : 0);
+    }
+
+    /**
+     * A system queue ({@code WorkQueues.system()} and its siblings), made without a
+     * {@link Builder}: one class less to load on the way to a runtime's first item.
+     *
+     * @param flags     the engine's {@code WorkqueueStruct.WQ_*} flags
+     * @param maxActive in [1, MAX_ACTIVE]
+     */
+    static WorkQueue createSystem(WorkQueues runtime, String name, int flags, int maxActive) {
+        return new WorkQueue(runtime, name, flags, maxActive, null, true);
     }
 
     /**
@@ -775,7 +790,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
          *         propagates the same way.
          */
         public WorkQueue build() {
-            return new WorkQueue(this, runtime != null ? runtime : WorkQueues.global(), false);
+            return new WorkQueue(this, runtime != null ? runtime : WorkQueues.global());
         }
 
         /**

@@ -4,6 +4,7 @@ import org.jspecify.annotations.Nullable;
 import java.util.List;
 import java.util.Objects;
 
+import org.workqueue4j.internal.WorkqueueStruct;
 import org.workqueue4j.internal.WqRuntime;
 import org.workqueue4j.lockdep.LockDependencyValidator;
 
@@ -68,9 +69,9 @@ public final class WorkQueues implements AutoCloseable {
         this.config = config;
         this.engine = new WqRuntime(config.name != null ? config.name : defaultName, config.cpus, config.threadFactory,
                 config.threadGroup,
-                config.idleTimeout,
+                config.idleTimeoutNanos,
                 config.uncaughtWorkHandler,
-                config.cpuIntensiveThreshold, config.watchdogThreshold, config.reportListener,
+                config.cpuIntensiveNanos, config.watchdogNanos, config.reportListener,
                 config.validator, config.flushAnnotation, config.maxWorkers);
         try {
             jmxName = config.jmx ? registerMxBean(engine.name()) : null;
@@ -161,7 +162,7 @@ public final class WorkQueues implements AutoCloseable {
 
     /** {@return the validator this runtime's queues report to} */
     public LockDependencyValidator validator() {
-        return config.validator;
+        return config.validator();
     }
 
     /** {@return number of logical CPUs (per-CPU pools come in pairs: normal and high priority)} */
@@ -238,15 +239,16 @@ public final class WorkQueues implements AutoCloseable {
         if (q != null) {
             return q;
         }
-        WorkQueue.Builder b;
-        switch (which) {
-            case EVENTS -> b = WorkQueue.builder("events");
-            case EVENTS_HIGHPRI -> b = WorkQueue.builder("events_highpri").highPriority();
-            case EVENTS_LONG -> b = WorkQueue.builder("events_long");
-            case EVENTS_UNBOUND -> b = WorkQueue.builder("events_unbound").unbound().maxActive(WorkQueue.MAX_ACTIVE);
-            default -> b = WorkQueue.builder("events_freezable").freezable();
-        }
-        WorkQueue mine = WorkQueue.createSystem(b.runtime(this), this);
+        WorkQueue mine = switch (which) { // as WorkQueue.Builder would make them, without one
+            case EVENTS -> WorkQueue.createSystem(this, "events", 0, WorkQueue.DEFAULT_MAX_ACTIVE);
+            case EVENTS_HIGHPRI -> WorkQueue.createSystem(this, "events_highpri", WorkqueueStruct.WQ_HIGHPRI,
+                    WorkQueue.DEFAULT_MAX_ACTIVE);
+            case EVENTS_LONG -> WorkQueue.createSystem(this, "events_long", 0, WorkQueue.DEFAULT_MAX_ACTIVE);
+            case EVENTS_UNBOUND -> WorkQueue.createSystem(this, "events_unbound", WorkqueueStruct.WQ_UNBOUND,
+                    WorkQueue.MAX_ACTIVE);
+            default -> WorkQueue.createSystem(this, "events_freezable", WorkqueueStruct.WQ_FREEZABLE,
+                    WorkQueue.DEFAULT_MAX_ACTIVE);
+        };
         WorkQueue winner;
         synchronized (lock) {
             WorkQueue[] current = systemQueues;
@@ -434,7 +436,7 @@ public final class WorkQueues implements AutoCloseable {
             RuntimeMXBean.unregister(jmxName);
         }
         try {
-            engine.close(config.closeTimeout);
+            engine.close(java.time.Duration.ofNanos(config.closeTimeoutNanos));
         } finally {
             synchronized (lock) {
                 closeDone = true;

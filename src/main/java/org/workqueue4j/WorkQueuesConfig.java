@@ -18,26 +18,72 @@ import org.jspecify.annotations.Nullable;
 // JSpecify is optional at run time (requires static): its @Nullable in this API is not re-exported on purpose.
 @SuppressWarnings("exports")
 public final class WorkQueuesConfig {
+    /*
+     * Start-up path: defaults() builds no Builder, and the durations are kept as nanoseconds
+     * (the Builder converts what the user gives it), so that WorkQueues.create() loads neither
+     * the Builder class nor initializes java.time.Duration (and BigInteger behind it), and the
+     * FlushAnnotation enum is loaded only when a validator asks the engine for it (null here
+     * means the default). Each default is named once, below, for the Builder and defaults().
+     */
     final int cpus;
     /** The user's factory, or null for the default (see {@link Builder#threadFactory}). */
     final @Nullable ThreadFactory threadFactory;
     /** The default factory's thread group: the one Executors.defaultThreadFactory() would have taken. */
     final ThreadGroup threadGroup;
-    final Duration idleTimeout;
+    final long idleTimeoutNanos;
     /** The user's handler, or null: log at ERROR (the default). */
     final @Nullable UncaughtWorkHandler uncaughtWorkHandler;
-    final Duration closeTimeout;
-    final Duration cpuIntensiveThreshold;
-    final Duration watchdogThreshold;
+    final long closeTimeoutNanos;
+    final long cpuIntensiveNanos;
+    /** Zero: the watchdog is off. */
+    final long watchdogNanos;
     final @Nullable Consumer<String> reportListener;
-    final LockDependencyValidator validator;
-    final FlushAnnotation flushAnnotation;
+    /**
+     * The user's validator, or lockdep by {@code -Dworkqueue4j.lockdep=true}; null: disabled
+     * (validator() answers {@link LockDependencyValidator#disabled()}), so that a runtime
+     * without validation loads neither the validator interface nor its disabled instance.
+     */
+    final @Nullable LockDependencyValidator validator;
+    /** The user's policy, or null for the default, {@link FlushAnnotation#DEFER_UNTIL_USED}. */
+    final @Nullable FlushAnnotation flushAnnotation;
     final @Nullable String name;
     final int maxWorkers;
     final boolean jmx;
 
     /** Durations at or above this mean "forever" (about 100 years; keeps deadline arithmetic exact). */
-    static final Duration FOREVER = Duration.ofDays(36_500);
+    static final long FOREVER_NANOS = 36_500L * 24 * 3600 * 1_000_000_000L;
+
+    // The defaults (kernel values: IDLE_WORKER_TIMEOUT, wq_cpu_intensive_thresh_us, watchdog_thresh).
+    private static final long DEFAULT_IDLE_TIMEOUT_NANOS = 300_000_000_000L;
+    private static final long DEFAULT_CLOSE_TIMEOUT_NANOS = 10_000_000_000L;
+    private static final long DEFAULT_CPU_INTENSIVE_NANOS = 10_000_000L;
+    private static final long DEFAULT_WATCHDOG_NANOS = 30_000_000_000L;
+
+    private static int defaultCpus() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    private static boolean defaultJmx() {
+        return Boolean.getBoolean("workqueue4j.jmx");
+    }
+
+    /** The defaults, without a Builder: each setting as a new Builder holds it. */
+    private WorkQueuesConfig() {
+        this.name = null;
+        this.cpus = defaultCpus();
+        this.maxWorkers = defaultMaxWorkers(cpus);
+        this.jmx = defaultJmx();
+        this.validator = defaultValidator();
+        this.flushAnnotation = null;
+        this.cpuIntensiveNanos = DEFAULT_CPU_INTENSIVE_NANOS;
+        this.watchdogNanos = DEFAULT_WATCHDOG_NANOS;
+        this.reportListener = null;
+        this.threadFactory = null;
+        this.threadGroup = defaultThreadGroup();
+        this.idleTimeoutNanos = DEFAULT_IDLE_TIMEOUT_NANOS;
+        this.uncaughtWorkHandler = null;
+        this.closeTimeoutNanos = DEFAULT_CLOSE_TIMEOUT_NANOS;
+    }
 
     private WorkQueuesConfig(Builder b) {
         this.name = b.name;
@@ -45,25 +91,31 @@ public final class WorkQueuesConfig {
         this.jmx = b.jmx;
         this.validator = b.validator != null ? b.validator : defaultValidator();
         this.flushAnnotation = b.flushAnnotation;
-        this.cpuIntensiveThreshold = b.cpuIntensiveThreshold;
-        this.watchdogThreshold = b.watchdogThreshold;
+        this.cpuIntensiveNanos = b.cpuIntensiveNanos;
+        this.watchdogNanos = b.watchdogNanos;
         this.reportListener = b.reportListener;
         this.cpus = b.cpus;
         this.threadFactory = b.threadFactory;
         this.threadGroup = b.threadGroup;
-        this.idleTimeout = b.idleTimeout;
+        this.idleTimeoutNanos = b.idleTimeoutNanos;
         this.uncaughtWorkHandler = b.uncaughtWorkHandler;
-        this.closeTimeout = b.closeTimeout;
+        this.closeTimeoutNanos = b.closeTimeoutNanos;
     }
 
-    /** Lockdep when {@code -Dworkqueue4j.lockdep=true}, else the disabled validator. */
-    private static LockDependencyValidator defaultValidator() {
-        return Boolean.getBoolean("workqueue4j.lockdep") ? Lockdep.builder().build() : LockDependencyValidator.disabled();
+    /** Lockdep when {@code -Dworkqueue4j.lockdep=true}, else null: disabled (see the field). */
+    private static @Nullable LockDependencyValidator defaultValidator() {
+        if (!Boolean.getBoolean("workqueue4j.lockdep")) {
+            return null;
+        }
+        // Through Object and a cast: returning a Lockdep as the interface would make the verifier
+        // load the interface (to learn that it is one) whenever this class is loaded.
+        Object lockdep = Lockdep.builder().build();
+        return (LockDependencyValidator) lockdep;
     }
 
     /** {@return the validator the runtime's queues and items report to} */
     public LockDependencyValidator validator() {
-        return validator;
+        return validator != null ? validator : LockDependencyValidator.disabled();
     }
 
     /** {@return a builder with the defaults} */
@@ -73,7 +125,7 @@ public final class WorkQueuesConfig {
 
     /** {@return the defaults: one CPU per available processor, and the kernel's timeouts} */
     public static WorkQueuesConfig defaults() {
-        return builder().build();
+        return new WorkQueuesConfig();
     }
 
     /**
@@ -116,17 +168,19 @@ public final class WorkQueuesConfig {
     }
 
     /**
-     * Checks a duration setting: null is refused, below {@code min} is refused with an
-     * {@link IllegalArgumentException} naming the setting and its range; at or above
-     * {@link #FOREVER} it means forever and is saturated to {@code FOREVER}.
+     * Checks a duration setting: null is refused, negative (or zero when not allowed) is
+     * refused with an {@link IllegalArgumentException} naming the setting and its range; at or
+     * above {@link #FOREVER_NANOS} it means forever and is saturated to it.
+     *
+     * @return the setting in nanoseconds
      */
-    static Duration checkDuration(String setting, Duration d, boolean zeroAllowed) {
+    static long checkDuration(String setting, Duration d, boolean zeroAllowed) {
         Objects.requireNonNull(d, setting);
         if (d.isNegative() || (!zeroAllowed && d.isZero())) {
             throw new IllegalArgumentException(setting + " must be in " + (zeroAllowed ? "[0" : "(0")
                     + ", forever) (values of 100 years or more mean forever), got " + d);
         }
-        return d.compareTo(FOREVER) >= 0 ? FOREVER : d;
+        return d.compareTo(Duration.ofNanos(FOREVER_NANOS)) >= 0 ? FOREVER_NANOS : d.toNanos();
     }
 
     /**
@@ -135,7 +189,7 @@ public final class WorkQueuesConfig {
      * <p>Not thread-safe: a builder is meant for one thread; the object it builds is thread-safe.
      */
     public static final class Builder {
-        private int cpus = Runtime.getRuntime().availableProcessors();
+        private int cpus = defaultCpus();
         /*
          * Null: the default, threads made as Executors.defaultThreadFactory() makes them (its
          * thread group taken here, when the builder is made, as that factory takes it when it
@@ -143,18 +197,19 @@ public final class WorkQueuesConfig {
          */
         private @Nullable ThreadFactory threadFactory;
         private final ThreadGroup threadGroup = defaultThreadGroup();
-        private Duration idleTimeout = Duration.ofSeconds(300);
+        private long idleTimeoutNanos = DEFAULT_IDLE_TIMEOUT_NANOS;
         /** Null: the default, log at ERROR (the engine does it: no handler object at start-up). */
         private @Nullable UncaughtWorkHandler uncaughtWorkHandler;
-        private Duration closeTimeout = Duration.ofSeconds(10);
-        private Duration cpuIntensiveThreshold = Duration.ofMillis(10);
-        private Duration watchdogThreshold = Duration.ofSeconds(30);
+        private long closeTimeoutNanos = DEFAULT_CLOSE_TIMEOUT_NANOS;
+        private long cpuIntensiveNanos = DEFAULT_CPU_INTENSIVE_NANOS;
+        private long watchdogNanos = DEFAULT_WATCHDOG_NANOS;
         private @Nullable Consumer<String> reportListener;
         private @Nullable LockDependencyValidator validator;
-        private FlushAnnotation flushAnnotation = FlushAnnotation.DEFER_UNTIL_USED;
+        /** Null: the default, DEFER_UNTIL_USED. */
+        private @Nullable FlushAnnotation flushAnnotation;
         private @Nullable String name;
         private int maxWorkers;
-        private boolean jmx = Boolean.getBoolean("workqueue4j.jmx");
+        private boolean jmx = defaultJmx();
 
         private Builder() {
         }
@@ -197,7 +252,7 @@ public final class WorkQueuesConfig {
          * @return this builder
          */
         public Builder cpuIntensiveThreshold(Duration d) {
-            this.cpuIntensiveThreshold = checkDuration("cpuIntensiveThreshold", d, false);
+            this.cpuIntensiveNanos = checkDuration("cpuIntensiveThreshold", d, false);
             return this;
         }
 
@@ -210,7 +265,7 @@ public final class WorkQueuesConfig {
          * @return this builder
          */
         public Builder watchdogThreshold(Duration d) {
-            this.watchdogThreshold = checkDuration("watchdogThreshold", d, true);
+            this.watchdogNanos = checkDuration("watchdogThreshold", d, true);
             return this;
         }
 
@@ -272,7 +327,7 @@ public final class WorkQueuesConfig {
          * @return this builder
          */
         public Builder idleTimeout(Duration d) {
-            this.idleTimeout = checkDuration("idleTimeout", d, false);
+            this.idleTimeoutNanos = checkDuration("idleTimeout", d, false);
             return this;
         }
 
@@ -300,7 +355,7 @@ public final class WorkQueuesConfig {
          * @throws NullPointerException     if {@code d} is null
          */
         public Builder closeTimeout(Duration d) {
-            this.closeTimeout = checkDuration("closeTimeout", d, true);
+            this.closeTimeoutNanos = checkDuration("closeTimeout", d, true);
             return this;
         }
 

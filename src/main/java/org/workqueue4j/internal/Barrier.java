@@ -431,7 +431,7 @@ public final class Barrier extends WorkNode {
             } else if ((target.maxActive() == 1 || target.rescuer != null) && target.annotateFlush()) {
                 // Kernel start_flush_work: saved_max_active == 1 || wq->rescuer, with the current
                 // limit. One active slot (ordered or not) or a stalled rescuer: an earlier item blocks ours.
-                v.touch(target.lockMap);
+                v.touch(target.lockMap());
             }
         }
         return b;

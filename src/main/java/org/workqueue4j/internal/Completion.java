@@ -19,7 +19,7 @@ final class Completion {
         }
     }
 
-    @SuppressWarnings("unused") // accessed through COUNT
+    /** Read and set directly, changed by read-modify-writes through COUNT. */
     private volatile int count;
     private volatile Thread waiter;
 
@@ -27,13 +27,13 @@ final class Completion {
         this.count = count;
     }
 
-    /** Re-arms for a new wait; only when no count-down of the previous round can still come. */
+    /** Re-arms for a new wait; only when no count-down of the previous round can still come. Volatile write. */
     void reset(int n) {
-        COUNT.setVolatile(this, n);
+        count = n; // the field, not COUNT.setVolatile (the same access, no call site to link: see WorkNode.state())
     }
 
     void add(int n) {
-        COUNT.getAndAdd(this, n);
+        int unused = (int) COUNT.getAndAdd(this, n); // typed as countDown's: one call site to link
     }
 
     /**
@@ -53,7 +53,7 @@ final class Completion {
     }
 
     boolean isDone() {
-        return (int) COUNT.getVolatile(this) <= 0;
+        return count <= 0; // volatile read of the field (see reset)
     }
 
     /** Spin iterations before a waiter that is not a worker parks. */

@@ -47,7 +47,10 @@ final class OnDemandThread {
      * such a caller went on at once and its operation (a second first queue, a second first
      * delayed item) counted on a thread that never ran while the first one was refused. The
      * creator's own re-entrant start() (a factory that calls back) returns at once.
-     * The wait costs the first queue one thread start-up (the body's first instruction).
+     * The wait costs one thread start-up (the body's first instruction) while the JVM is cold,
+     * about a millisecond. start() is launch() then awaitLaunched(), so that the first queue,
+     * which needs two threads, launches both, builds itself meanwhile and only then waits for
+     * the two check-ins (WqRuntime.newQueue): the waits overlap each other and that work.
      *
      * Memory ordering: `thread` is volatile and written once, under the monitor, before the
      * thread starts (release); unpark() and isThread() read it with a plain volatile load
@@ -96,12 +99,33 @@ final class OnDemandThread {
      *         for) ended without running its body
      */
     void start() {
+        IllegalStateException dropped = awaitLaunched(launch());
+        if (dropped != null) {
+            throw dropped;
+        }
+    }
+
+    /**
+     * The first half of {@link #start()}: everything but this call's own check-in wait, so that
+     * a caller can start several threads and do other work while they start (the first queue
+     * starts the manager and the monitor, then builds the queue, then waits for both). The
+     * thread returned must be handed to {@link #awaitLaunched} by the same caller, on every
+     * path (also when something between the two calls threw).
+     *
+     * @return the thread this call started, whose check-in is still to be awaited, or null
+     *         when there is nothing to wait for (started and settled before, stopped, or
+     *         another call's start, already waited for here)
+     * @throws IllegalStateException if another call's start, waited for here, ended without
+     *         running its body
+     */
+    @org.jspecify.annotations.Nullable
+    Thread launch() {
         long deadline = 0;
         boolean interrupted = false;
         try {
             while (true) { // until this call claims the start, or another one's start is settled
                 if (settled && (ran || !endedUnrun())) {
-                    return;
+                    return null;
                 }
                 Thread other;
                 synchronized (this) {
@@ -111,13 +135,16 @@ final class OnDemandThread {
                         break;
                     }
                     if (state == STOPPED || creator == Thread.currentThread()) {
-                        return; // stopped, or the factory called back into start() on its own thread
+                        return null; // stopped, or the factory called back into start() on its own thread
                     }
                     other = state == STARTED ? thread : null;
                 }
                 if (other != null) { // another call started it and waits for its check-in: so does this one
-                    awaitCheckIn(other, false);
-                    return;
+                    IllegalStateException dropped = awaitCheckIn(other, false);
+                    if (dropped != null) {
+                        throw dropped;
+                    }
+                    return null;
                 }
                 // CREATING on another thread, in the factory: wait for its outcome (bounded, as
                 // the check-in), then look again; a failure leaves NEW and this call retries.
@@ -125,7 +152,7 @@ final class OnDemandThread {
                 if (deadline == 0) {
                     deadline = now + CHECK_IN_NANOS;
                 } else if (now - deadline >= 0) {
-                    return; // a slow factory: go on as for a start in flight
+                    return null; // a slow factory: go on as for a start in flight
                 }
                 LockSupport.parkNanos(this, java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1));
                 if (Thread.interrupted()) {
@@ -153,7 +180,7 @@ final class OnDemandThread {
         synchronized (this) {
             creator = null;
             if (state != CREATING) { // stopped meanwhile: this thread never starts
-                return;
+                return null;
             }
             thread = t;
             starter = Thread.currentThread();
@@ -171,7 +198,21 @@ final class OnDemandThread {
                 }
             }
         }
-        awaitCheckIn(t, true);
+        return t;
+    }
+
+    /**
+     * The second half of {@link #start()}: waits (no lock held, up to CHECK_IN_NANOS) for the
+     * check-in of {@code t}, the thread {@link #launch()} returned to this caller. Not
+     * interruptible: an interrupt that arrives meanwhile is kept.
+     *
+     * @param t the thread launch() returned, or null (nothing to wait for)
+     * @return null, or the refusal to throw if {@code t} ended without running its body (then
+     *         forgotten: the next start() calls the factory again)
+     */
+    @org.jspecify.annotations.Nullable
+    IllegalStateException awaitLaunched(@org.jspecify.annotations.Nullable Thread t) {
+        return t == null ? null : awaitCheckIn(t, true);
     }
 
     /**
@@ -203,10 +244,10 @@ final class OnDemandThread {
 
     /**
      * Waits (no lock held) until {@code t}'s body checked in, {@code t} ended without checking
-     * in (then forgets it and throws), or CHECK_IN_NANOS passed. Not interruptible: an interrupt
-     * that arrives meanwhile is kept for the caller.
+     * in (then forgets it and returns the refusal for the caller to throw), or CHECK_IN_NANOS
+     * passed. Not interruptible: an interrupt that arrives meanwhile is kept for the caller.
      */
-    private void awaitCheckIn(Thread t, boolean own) {
+    private @org.jspecify.annotations.Nullable IllegalStateException awaitCheckIn(Thread t, boolean own) {
         boolean interrupted = false;
         long deadline = System.nanoTime() + CHECK_IN_NANOS;
         try {
@@ -219,7 +260,7 @@ final class OnDemandThread {
                         break;
                     }
                     forget(t);
-                    throw new IllegalStateException("workqueue: runtime thread '" + t.getName()
+                    return new IllegalStateException("workqueue: runtime thread '" + t.getName()
                             + "' ended without running the Runnable given to the ThreadFactory (does the factory's"
                             + " thread run it?); refused what needed the thread, the next need tries again");
                 }
@@ -245,6 +286,7 @@ final class OnDemandThread {
                 settled = true;
             }
         }
+        return null;
     }
 
     /**

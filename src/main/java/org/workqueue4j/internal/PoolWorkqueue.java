@@ -94,7 +94,7 @@ final class PoolWorkqueue {
     /** push(): pushed on a non-empty inbox: whoever made it non-empty signals. */
     static final int PUSH_MORE = 2;
 
-    /** Lock-free pushes, newest first; null (empty), CLOSED, or a node. Accessed through INBOX. */
+    /** Lock-free pushes, newest first; null (empty), CLOSED, or a node. Read and cleared directly (volatile), swapped through INBOX. */
     @SuppressWarnings("unused")
     private volatile WorkNode inbox;
     /** Nesting count of closeInbox (pool lock). */
@@ -138,7 +138,7 @@ final class PoolWorkqueue {
      * @return PUSH_CLOSED (nothing done), PUSH_FIRST or PUSH_MORE
      */
     int push(WorkNode n) {
-        WorkNode h = (WorkNode) INBOX.getAcquire(this); // a first guess; the CAS decides
+        WorkNode h = inbox; // a first guess (volatile read of the field; the CAS decides): no VarHandle call site to link, see WorkNode.state()
         for (;;) {
             if (h == CLOSED) {
                 return PUSH_CLOSED;
@@ -163,7 +163,7 @@ final class PoolWorkqueue {
         // before that clear must be seen here; only a volatile read is ordered after the clear in
         // the synchronization order (a push it does not see stores the hint again after it, for
         // the next taker). Closed inboxes are empty.
-        if (inboxClosers > 0 || INBOX.getVolatile(this) == null) {
+        if (inboxClosers > 0 || inbox == null) {
             return false;
         }
         return takeAndLand(null);
@@ -247,7 +247,7 @@ final class PoolWorkqueue {
     void reopenInbox() {
         if (--inboxClosers == 0) {
             // Volatile store: pushers CAS against it; only lock holders ever replace CLOSED.
-            INBOX.setVolatile(this, null);
+            inbox = null;
         }
     }
 

@@ -79,7 +79,7 @@ public abstract class WorkNode {
         }
     }
 
-    @SuppressWarnings("unused") // accessed through STATE
+    /** Read directly (state()), every write and read-modify-write through STATE. */
     private volatile long state;
 
     /** Last pool this node was queued to (kernel: pool id kept in data while off queue). */
@@ -320,9 +320,13 @@ public abstract class WorkNode {
 
     // ---- state word ----
 
-    /** Volatile read: callers act on the result (queue, cancel decisions). */
+    /**
+     * Volatile read: callers act on the result (queue, cancel decisions). The field itself is
+     * read, not STATE.getVolatile (the same access): each VarHandle call site is linked on its
+     * first call, a few tenths of a millisecond while the JVM is cold, on the first item's path.
+     */
     public final long state() {
-        return (long) STATE.getVolatile(this);
+        return state;
     }
 
     /** Volatile CAS: the claim of PENDING must be totally ordered with every other claim. */
@@ -365,7 +369,7 @@ public abstract class WorkNode {
      * RUNNING with a volatile RMW, so a queuer whose claim CAS sees it clear also sees those writes.
      */
     final void endRunning() {
-        STATE.getAndBitwiseAnd(this, ~RUNNING);
+        clearState(RUNNING); // one call site with clearState's: see state()
     }
 
     public final boolean isPendingBit() {

@@ -92,11 +92,21 @@ public final class WorkqueueStruct {
 
     private final String name;
     final WqRuntime runtime;
-    /** The queue's flush pseudo-lock (kernel wq->lockdep_map). */
-    final LockMap lockMap;
+    /**
+     * The queue's flush pseudo-lock (kernel wq->lockdep_map), made on first use by lockMap():
+     * only a validator asks for it (every use is behind isEnabled()), so with validation off the
+     * first queue of a process loads neither LockMap nor LockClassKey. Written once under
+     * latentLock, read volatile: a map seen is fully built, and every caller gets the same one.
+     */
+    private volatile LockMap lockMap;
+    /** The caller's shared lock class, or null: the queue's own, made with its map. */
+    private final LockClassKey lockClass;
     /** DEFER_UNTIL_USED: at most this many distinct latent waits per queue; more are counted as dropped. */
     private static final int MAX_LATENT_WAITS = 16;
-    /** Guards latentWaits, and orders the first use's take against a concurrent deferral. */
+    /**
+     * Guards latentWaits, and orders the first use's take against a concurrent deferral; also
+     * the making of {@link #lockMap}. A leaf lock: nothing is called under it.
+     */
     private final Object latentLock = new Object();
     /** Latent waits of DEFER_UNTIL_USED while the queue was never used; guarded by latentLock. */
     private List<LatentWait> latentWaits;
@@ -180,9 +190,8 @@ public final class WorkqueueStruct {
         this.freezable = (flags & WQ_FREEZABLE) != 0;
         this.maxActive = maxActive;
         this.ownLockClass = lockClass == null;
-        LockClassKey key = ownLockClass ? new LockClassKey("(wq_completion)" + name) : lockClass;
-        this.lockMap = new LockMap("(wq_completion)" + name, key);
-        this.trackUsed = runtime.validator().isEnabled();
+        this.lockClass = lockClass;
+        this.trackUsed = runtime.validating();
         if (unbound) {
             pwqs = new PoolWorkqueue[] {new PoolWorkqueue(this, runtime.unboundPool(highPri), maxActive)};
         } else {
@@ -777,6 +786,22 @@ public final class WorkqueueStruct {
 
     // ------------------------------------------------------------------------------- flushing
 
+    /** The queue's flush pseudo-lock for the validator, made on first use (see the field). */
+    LockMap lockMap() {
+        LockMap m = lockMap; // volatile read: pairs with the write under latentLock
+        if (m != null) {
+            return m;
+        }
+        synchronized (latentLock) {
+            m = lockMap;
+            if (m == null) {
+                m = new LockMap("(wq_completion)" + name, ownLockClass ? new LockClassKey("(wq_completion)" + name) : lockClass);
+                lockMap = m;
+            }
+            return m;
+        }
+    }
+
     /** True if a flush, drain or destroy must touch the queue's map now (the `used` policy). */
     boolean annotateFlush() {
         return runtime.flushAnnotation() == FlushAnnotation.ALWAYS || (int) USED.getAcquire(this) != 0;
@@ -790,13 +815,13 @@ public final class WorkqueueStruct {
      */
     private void annotateWait(LockDependencyValidator v) {
         if (annotateFlush()) {
-            v.touch(lockMap);
+            v.touch(lockMap());
             return;
         }
         if (runtime.flushAnnotation() != FlushAnnotation.DEFER_UNTIL_USED) {
             return; // SKIP_NEVER_USED
         }
-        LatentWait w = v.deferWait(lockMap);
+        LatentWait w = v.deferWait(lockMap());
         if (w == null) {
             return;
         }
@@ -817,7 +842,7 @@ public final class WorkqueueStruct {
             }
         }
         if (recordNow) {
-            v.touch(lockMap); // raced with the first use: an ordinary wait now
+            v.touch(lockMap()); // raced with the first use: an ordinary wait now
         }
     }
 
@@ -825,7 +850,7 @@ public final class WorkqueueStruct {
     private void addLatentWaits() {
         List<LatentWait> waits = takeLatentWaits();
         if (waits != null) {
-            runtime.validator().addLatentWaits(lockMap, waits);
+            runtime.validator().addLatentWaits(lockMap(), waits);
         }
     }
 
@@ -916,9 +941,8 @@ public final class WorkqueueStruct {
      * reported the recursive acquisition by then, when it is on).
      */
     private void annotateAndRefuseSelfWait(String operation) {
-        LockDependencyValidator v = runtime.validator();
-        if (v.isEnabled()) {
-            annotateWait(v);
+        if (runtime.validating()) {
+            annotateWait(runtime.validator());
         }
         Worker self = Worker.current();
         if (self != null && self.currentPwq != null && self.currentPwq.wq == this) {
@@ -1134,8 +1158,9 @@ public final class WorkqueueStruct {
         if (unused != null) {
             runtime.validator().dropLatentWaits(unused.size());
         }
-        if (ownLockClass) {
-            runtime.validator().unregisterKey(lockMap.key()); // kernel wq_unregister_lockdep
+        LockMap map = lockMap; // never made: no validator ever saw its key
+        if (ownLockClass && map != null) {
+            runtime.validator().unregisterKey(map.key()); // kernel wq_unregister_lockdep
         }
         return true;
     }

@@ -69,8 +69,9 @@ public final class WqRuntime {
     private final Manager manager;
     private final HungWaits hungWaits;
     private final Consumer<String> reportListener;
+    /** The configured validator; null: none (disabled), and no validator class is loaded. */
     private final LockDependencyValidator validator;
-    /** How flush, drain and destroy of a never-used queue are annotated. */
+    /** How flush, drain and destroy of a never-used queue are annotated; null: the default (see flushAnnotation()). */
     private final FlushAnnotation flushAnnotation;
     /** Written under freezer, read volatile by isFrozen(). */
     private volatile boolean frozen;
@@ -92,8 +93,8 @@ public final class WqRuntime {
      * monitor start with the first queue, the timer with the first delayed item (see
      * {@link OnDemandThread}).
      */
-    public WqRuntime(String name, int cpus, ThreadFactory threadFactory, ThreadGroup threadGroup, Duration idleTimeout, UncaughtWorkHandler handler,
-                     Duration cpuIntensiveThreshold, Duration watchdogThreshold, Consumer<String> reportListener,
+    public WqRuntime(String name, int cpus, ThreadFactory threadFactory, ThreadGroup threadGroup, long idleTimeoutNanos, UncaughtWorkHandler handler,
+                     long cpuIntensiveNanos, long watchdogNanos, Consumer<String> reportListener,
                      LockDependencyValidator validator, FlushAnnotation flushAnnotation, int maxWorkers) {
         this.name = name;
         this.threadPrefix = "wq-" + name + "/";
@@ -103,7 +104,7 @@ public final class WqRuntime {
         this.reportListener = reportListener;
         this.threadFactory = threadFactory;
         this.threadGroup = threadGroup;
-        this.idleTimeoutNanos = idleTimeout.toNanos();
+        this.idleTimeoutNanos = idleTimeoutNanos;
         this.maxWorkers = maxWorkers;
         this.handler = handler;
         cpuPools = new WorkerPool[cpus * 2];
@@ -118,9 +119,9 @@ public final class WqRuntime {
         allPools = new WorkerPool[cpuPools.length + unboundPools.length];
         System.arraycopy(cpuPools, 0, allPools, 0, cpuPools.length);
         System.arraycopy(unboundPools, 0, allPools, cpuPools.length, unboundPools.length);
-        monitor = new Monitor(this, cpuIntensiveThreshold.toNanos(), watchdogThreshold.toNanos());
+        monitor = new Monitor(this, cpuIntensiveNanos, watchdogNanos);
         monitor.thread = new OnDemandThread(this, monitor, "kworker/monitor");
-        hungWaits = new HungWaits(!watchdogThreshold.isZero());
+        hungWaits = new HungWaits(watchdogNanos != 0);
         manager = new Manager(this);
         manager.thread = new OnDemandThread(this, manager, "kworker/manager");
     }
@@ -441,10 +442,24 @@ public final class WqRuntime {
         // watch (concurrency management, mayday timer, watchdog, hung waits, creation retries
         // and failure reports must not depend on making a thread later, when the factory may
         // fail): start both now, with no lock held, so that a factory failure refuses the queue
-        // before anything of it exists.
-        manager.thread.start();
-        monitor.thread.start();
-        WorkqueueStruct wq = new WorkqueueStruct(this, api, name, flags, maxActive, lockClass);
+        // before anything of it exists. Their check-in waits (OnDemandThread) come after the
+        // queue is built, so that both threads start while it is: a thread that ended without
+        // running its body refuses the queue then, which is destroyed unregistered.
+        Thread managerStarted = manager.thread.launch();
+        Thread monitorStarted = null;
+        WorkqueueStruct wq;
+        try {
+            monitorStarted = monitor.thread.launch();
+            wq = new WorkqueueStruct(this, api, name, flags, maxActive, lockClass);
+        } catch (RuntimeException | Error e) {
+            try {
+                awaitCheckIns(managerStarted, monitorStarted, null);
+            } catch (IllegalStateException dropped) {
+                e.addSuppressed(dropped);
+            }
+            throw e;
+        }
+        awaitCheckIns(managerStarted, monitorStarted, wq);
         boolean refused;
         // A freeze or thaw either sees the new queue or is seen by it; and close() sets `closed`
         // under the same lock before it takes its snapshot of the queues: a queue registered here
@@ -463,6 +478,28 @@ public final class WqRuntime {
             throw closedFor(name);
         }
         return wq;
+    }
+
+    /**
+     * The second half of the first queue's thread starts: waits for the manager's and the
+     * monitor's check-in (each null when this call started neither); if one ended without
+     * running its body, destroys {@code wq} (built meanwhile, never registered) and throws the
+     * refusal naming that thread.
+     */
+    private void awaitCheckIns(Thread managerStarted, Thread monitorStarted, WorkqueueStruct wq) {
+        IllegalStateException dropped = manager.thread.awaitLaunched(managerStarted);
+        IllegalStateException monitorDropped = monitor.thread.awaitLaunched(monitorStarted);
+        if (dropped == null) {
+            dropped = monitorDropped;
+        } else if (monitorDropped != null) {
+            dropped.addSuppressed(monitorDropped);
+        }
+        if (dropped != null) {
+            if (wq != null) {
+                wq.destroy(); // never used, never registered, as for a closed runtime below
+            }
+            throw dropped;
+        }
     }
 
     private static IllegalStateException closedFor(String queue) {
@@ -552,12 +589,21 @@ public final class WqRuntime {
         monitor.noteBusy();
     }
 
+    /** {@return the validator; the disabled one when none is configured, never null} */
     public LockDependencyValidator validator() {
-        return validator;
+        LockDependencyValidator v = validator;
+        return v != null ? v : LockDependencyValidator.disabled();
     }
 
+    /** True if a validator is configured and enabled (the engine's test before it touches a lock map). */
+    boolean validating() {
+        LockDependencyValidator v = validator;
+        return v != null && v.isEnabled();
+    }
+
+    /** The configured policy; null there means the default, resolved here (the enum is loaded only when asked). */
     FlushAnnotation flushAnnotation() {
-        return flushAnnotation;
+        return flushAnnotation != null ? flushAnnotation : FlushAnnotation.DEFER_UNTIL_USED;
     }
 
     /**
@@ -568,7 +614,7 @@ public final class WqRuntime {
     void execute(WorkqueueStruct wq, WorkNode n) {
         LockDependencyValidator v = validator;
         LockMap workMap;
-        if (!v.isEnabled() || (workMap = n.lockMap()) == null) {
+        if (v == null || !v.isEnabled() || (workMap = n.lockMap()) == null) {
             try {
                 n.execute();
             } catch (Throwable t) {
@@ -579,7 +625,7 @@ public final class WqRuntime {
         boolean wqHeld = false;
         boolean workHeld = false;
         try {
-            v.acquire(wq.lockMap);
+            v.acquire(wq.lockMap());
             wqHeld = true;
             v.acquire(workMap);
             workHeld = true;
@@ -601,7 +647,7 @@ public final class WqRuntime {
             }
             try {
                 if (wqHeld) {
-                    v.release(wq.lockMap);
+                    v.release(wq.lockMap());
                 }
             } catch (Throwable t) {
                 uncaught(wq, n, t);

@@ -27,8 +27,8 @@ class MonitorWakeupTest {
     private final List<Throwable> errors = new CopyOnWriteArrayList<>();
 
     private WqRuntime runtime() {
-        return new WqRuntime("mon", 2, Executors.defaultThreadFactory(), Thread.currentThread().getThreadGroup(), Duration.ofSeconds(300),
-                (wq, n, e) -> errors.add(e), Duration.ofMillis(10), Duration.ofSeconds(300), null,
+        return new WqRuntime("mon", 2, Executors.defaultThreadFactory(), Thread.currentThread().getThreadGroup(), Duration.ofSeconds(300).toNanos(),
+                (wq, n, e) -> errors.add(e), Duration.ofMillis(10).toNanos(), Duration.ofSeconds(300).toNanos(), null,
                 LockDependencyValidator.disabled(), org.workqueue4j.FlushAnnotation.SKIP_NEVER_USED, 64);
     }
 

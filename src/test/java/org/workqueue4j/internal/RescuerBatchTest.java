@@ -43,8 +43,8 @@ class RescuerBatchTest {
             return new Thread(r);
         };
         List<Throwable> errors = new CopyOnWriteArrayList<>();
-        WqRuntime rt = new WqRuntime("batch", 2, f, Thread.currentThread().getThreadGroup(), Duration.ofSeconds(300), (wq, n, e) -> errors.add(e),
-                Duration.ofMillis(10), Duration.ofSeconds(300), null, LockDependencyValidator.disabled(), org.workqueue4j.FlushAnnotation.SKIP_NEVER_USED, 64);
+        WqRuntime rt = new WqRuntime("batch", 2, f, Thread.currentThread().getThreadGroup(), Duration.ofSeconds(300).toNanos(), (wq, n, e) -> errors.add(e),
+                Duration.ofMillis(10).toNanos(), Duration.ofSeconds(300).toNanos(), null, LockDependencyValidator.disabled(), org.workqueue4j.FlushAnnotation.SKIP_NEVER_USED, 64);
         try {
             WorkqueueStruct q = rt.newQueue(null, "rq", WorkqueueStruct.WQ_MEM_RECLAIM, 1024, null);
             armed.set(true);
