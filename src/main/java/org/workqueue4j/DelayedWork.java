@@ -213,24 +213,26 @@ public class DelayedWork extends Work {
     @Override
     public CompletableFuture<Boolean> flushAsync() {
         CompletableFuture<Boolean> f = new CompletableFuture<>();
-        flushAsyncInto(f, false);
+        flushAsyncInto(f, false, Thread.currentThread());
         return f;
     }
 
     /**
      * One round of {@link #flushAsync()}: completes {@code f} now (idle), or links a barrier
      * that completes it, or that calls this again on its worker if the instance it waits for
-     * is re-armed meanwhile (see {@link Barrier#flushQueuedInstanceAsync}).
+     * is re-armed meanwhile (see {@link Barrier#flushQueuedInstanceAsync}). {@code caller}: the
+     * thread that called flushAsync; its own reports are not waited for (see firedElsewhere), also
+     * when a later round runs on a worker or on another reporter's thread.
      */
-    private void flushAsyncInto(CompletableFuture<Boolean> f, boolean actedBefore) {
+    private void flushAsyncInto(CompletableFuture<Boolean> f, boolean actedBefore, Thread caller) {
         boolean acted = actedBefore;
         for (int spins = 0; ; spins++) {
             acted |= fireArmedTimer();
-            if (Barrier.flushQueuedInstanceAsync(node, f, () -> flushAsyncInto(f, true))) {
+            if (Barrier.flushQueuedInstanceAsync(node, f, () -> flushAsyncInto(f, true, caller))) {
                 return; // a barrier was linked (it may have run already)
             }
             if (notBusyAfterNotLinked()) {
-                if (!node.firedElsewhere()) {
+                if (!node.firedOtherThan(caller)) {
                     f.complete(acted);
                     return;
                 }
@@ -238,9 +240,9 @@ public class DelayedWork extends Work {
                 // idleAfterNotLinked): never wait for it here, a non-blocking call; look again on
                 // the thread that ends it (or now, if it has ended meanwhile).
                 boolean actedSoFar = acted;
-                node.whenNotFiredElsewhere(() -> {
+                node.whenNotFiredElsewhere(caller, () -> {
                     try {
-                        flushAsyncInto(f, actedSoFar);
+                        flushAsyncInto(f, actedSoFar, caller);
                     } catch (Throwable e) { // on the reporter's thread: the future hears of it, not the reporter
                         f.completeExceptionally(e);
                     }

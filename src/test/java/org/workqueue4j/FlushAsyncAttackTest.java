@@ -1,0 +1,176 @@
+package org.workqueue4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.workqueue4j.internal.TestHooks;
+
+/**
+ * Attacks on {@link DelayedWork#flushAsync()} while another thread reports an earlier instance
+ * (fired into a dead queue, or taken back by a destroy): the call never blocks its caller, and the
+ * future completes after every such report and only then, also when the caller is itself a
+ * reporter (an uncaught-work handler) and when several reports of the item overlap.
+ */
+class FlushAsyncAttackTest {
+
+    @AfterEach
+    void unhook() {
+        TestHooks.install(null);
+    }
+
+    /** A handler that holds the report of each item named in {@code gates} until its gate opens. */
+    private static WorkQueues runtimeHolding(Map<String, CountDownLatch> entered, Map<String, CountDownLatch> gates,
+                                            Map<String, AtomicInteger> reported, UncaughtWorkHandler inside) {
+        return WorkQueues.create(WorkQueuesConfig.builder().cpus(1).uncaughtWorkHandler((queue, work, e) -> {
+            if (!(e instanceof IllegalStateException)) {
+                return;
+            }
+            String key = queue.name() + "/" + work.name();
+            CountDownLatch in = entered.get(key);
+            if (in != null) {
+                in.countDown();
+            }
+            try {
+                if (inside != null) {
+                    inside.uncaught(queue, work, e);
+                }
+                CountDownLatch g = gates.get(key);
+                if (g != null) {
+                    WorkQueueCoreTest.await(g);
+                }
+            } finally {
+                reported.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+            }
+        }).build());
+    }
+
+    /*
+     * A destroy takes every armed item of its queue off the timer at once, then reports them one
+     * by one. While the handler holds the report of the first, the second was still PENDING (its
+     * release came only just before its own report): flushAsync() of the second spun in its
+     * caller until the first report ended, a blocking call. Fails on that code with the caller
+     * still alive after 10 s.
+     */
+    @Test
+    @DisplayName("flushAsync() of an item a destroy has yet to report does not wait for the report of another item before it")
+    void asyncFlushDoesNotWaitForAnotherItemsReport() throws Exception {
+        Map<String, CountDownLatch> entered = new ConcurrentHashMap<>();
+        Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
+        Map<String, AtomicInteger> reported = new ConcurrentHashMap<>();
+        CountDownLatch firstEntered = new CountDownLatch(1);
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        entered.put("dies/first", firstEntered);
+        gates.put("dies/first", releaseFirst);
+        WorkQueues rt = runtimeHolding(entered, gates, reported, null);
+        Thread destroyer = null;
+        try {
+            WorkQueue dies = rt.queueBuilder("dies").build();
+            DelayedWork first = new DelayedWork("first", () -> { });
+            DelayedWork second = new DelayedWork("second", () -> { });
+            assertThat(dies.queueDelayed(first, Duration.ofHours(1))).isTrue();
+            assertThat(dies.queueDelayed(second, Duration.ofHours(2))).isTrue(); // later: reported second
+            destroyer = new Thread(dies::destroy, "destroyer");
+            destroyer.start();
+            WorkQueueCoreTest.await(firstEntered); // both off the timer, first's report held
+            AtomicReference<CompletableFuture<Boolean>> future = new AtomicReference<>();
+            Thread f = new Thread(() -> future.set(second.flushAsync()), "f");
+            f.start();
+            f.join(TimeUnit.SECONDS.toMillis(10));
+            boolean blocked = f.isAlive();
+            releaseFirst.countDown(); // let it end either way
+            f.join();
+            assertThat(blocked).as("flushAsync() returned while another item's report is held").isFalse();
+            AtomicInteger secondReportsAtCompletion = new AtomicInteger(-1);
+            future.get().whenComplete((v, e) -> secondReportsAtCompletion.set(count(reported, "dies/second")));
+            future.get().get(30, TimeUnit.SECONDS);
+            assertThat(secondReportsAtCompletion).as("completed after the second item's report").hasValue(1);
+        } finally {
+            releaseFirst.countDown();
+            if (destroyer != null) {
+                destroyer.join();
+            }
+            rt.close();
+        }
+    }
+
+    /*
+     * Two overlapping reports of one item: I1 (queue "one", destroyed on thread d1) and I2
+     * (re-armed on queue "two" once d1 released it, destroyed on d2). d1's handler, told about
+     * I1, calls flushAsync() while I2's report is held, then I2's report ends. The blocking
+     * flush() from the same place returns then (its own report is not waited for); the future
+     * was completed only by the handler's own report ending, so a handler that waited for it
+     * waited for itself. Fails on that code with the handler's get timing out.
+     */
+    @Test
+    @DisplayName("flushAsync() from a handler completes once the other report of the item has ended, not only after its own")
+    void asyncFlushFromAReporterDoesNotWaitForItsOwnReport() throws Exception {
+        Map<String, CountDownLatch> entered = new ConcurrentHashMap<>();
+        Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
+        Map<String, AtomicInteger> reported = new ConcurrentHashMap<>();
+        CountDownLatch oneEntered = new CountDownLatch(1);
+        CountDownLatch twoEntered = new CountDownLatch(1);
+        CountDownLatch releaseTwo = new CountDownLatch(1);
+        entered.put("one/dw", oneEntered);
+        entered.put("two/dw", twoEntered);
+        gates.put("two/dw", releaseTwo);
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        AtomicInteger twoReportsAtCompletion = new AtomicInteger(-1);
+        UncaughtWorkHandler inside = (queue, work, e) -> {
+            if (!queue.name().equals("one")) {
+                return;
+            }
+            WorkQueueCoreTest.await(twoEntered); // I2's report is under way on d2
+            CompletableFuture<Boolean> f = ((DelayedWork) work).flushAsync();
+            f.whenComplete((v, x) -> twoReportsAtCompletion.set(count(reported, "two/dw")));
+            releaseTwo.countDown(); // I2's report ends; this one's does not until we return
+            try {
+                outcome.set(f.get(30, TimeUnit.SECONDS));
+            } catch (Exception x) {
+                outcome.set(x);
+            }
+        };
+        WorkQueues rt = runtimeHolding(entered, gates, reported, inside);
+        Thread d1 = null;
+        Thread d2 = null;
+        try {
+            WorkQueue one = rt.queueBuilder("one").build();
+            WorkQueue two = rt.queueBuilder("two").build();
+            DelayedWork dw = new DelayedWork("dw", () -> { });
+            assertThat(one.queueDelayed(dw, Duration.ofHours(1))).isTrue(); // I1
+            d1 = new Thread(one::destroy, "d1");
+            d1.start();
+            WorkQueueCoreTest.await(oneEntered); // I1 released, reported on d1
+            assertThat(two.queueDelayed(dw, Duration.ofHours(1))).isTrue(); // I2
+            d2 = new Thread(two::destroy, "d2");
+            d2.start();
+            d1.join();
+            assertThat(outcome.get()).as("the handler's flushAsync() completed").isEqualTo(Boolean.FALSE);
+            assertThat(twoReportsAtCompletion).as("after the other report").hasValue(1);
+        } finally {
+            releaseTwo.countDown();
+            if (d1 != null) {
+                d1.join();
+            }
+            if (d2 != null) {
+                d2.join();
+            }
+            rt.close();
+        }
+    }
+
+    private static int count(Map<String, AtomicInteger> reported, String key) {
+        AtomicInteger n = reported.get(key);
+        return n == null ? 0 : n.get();
+    }
+}
