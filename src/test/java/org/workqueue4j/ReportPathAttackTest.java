@@ -1,0 +1,198 @@
+package org.workqueue4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Attacks on the paths that report (the worker's item failure, the timer's refused expiry, a
+ * destroy's armed items) with user code that fails in the worst ways: an exception that cannot
+ * even be described ({@code toString()} throws), thrown by an item or by the uncaught-work
+ * handler. Nothing may be lost silently, no runtime thread may die, no wait may hang.
+ */
+class ReportPathAttackTest {
+
+    /** An exception whose description fails: {@code toString()} calls {@code getMessage()}. */
+    static final class Indescribable extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final String tag;
+
+        Indescribable(String tag) {
+            this.tag = tag;
+        }
+
+        @Override
+        public String getMessage() {
+            throw new IllegalStateException("no message for " + tag);
+        }
+    }
+
+    /** Records what reaches the {@code org.workqueue4j} logger. */
+    private static final class Capture extends Handler {
+        final List<LogRecord> records = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void publish(LogRecord r) {
+            records.add(r);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+
+        boolean mentions(String text) {
+            return records.stream().anyMatch(r -> r.getMessage() != null && r.getMessage().contains(text));
+        }
+    }
+
+    private final Logger jul = Logger.getLogger("org.workqueue4j");
+    private final Capture log = new Capture();
+    private boolean parentHandlers;
+    /** Everything that escaped a runtime thread (its uncaught-exception handler). */
+    private final List<Throwable> escaped = new CopyOnWriteArrayList<>();
+    private final ThreadFactory recording = r -> {
+        Thread t = new Thread(r);
+        t.setDaemon(true);
+        t.setUncaughtExceptionHandler((th, e) -> escaped.add(e));
+        return t;
+    };
+
+    @BeforeEach
+    void captureLog() {
+        parentHandlers = jul.getUseParentHandlers();
+        jul.setUseParentHandlers(false); // the console formatter would trip on the exceptions too
+        jul.addHandler(log);
+    }
+
+    @AfterEach
+    void restoreLog() {
+        jul.removeHandler(log);
+        jul.setUseParentHandlers(parentHandlers);
+    }
+
+    /*
+     * No handler: the failure is logged with a message built from the exception's toString(),
+     * which throws; the fallback message did the same, so uncaught() threw out of the worker's
+     * run and the worker thread died, the failure reported nowhere. Fails on that code with the
+     * escape recorded and no record naming the item.
+     */
+    @Test
+    @DisplayName("an item throwing an exception that cannot be described is logged and kills no worker")
+    void indescribableItemFailureIsLoggedAndKillsNoWorker() throws Exception {
+        failOnAWorker(WorkQueuesConfig.builder(), () -> {
+            throw new Indescribable("bomb");
+        });
+    }
+
+    /*
+     * A handler that throws an indescribable exception: the "handler failed" message was built
+     * from it and threw, out of uncaught() and the worker. Fails on that code as above.
+     */
+    @Test
+    @DisplayName("a handler throwing an exception that cannot be described is logged and kills no worker")
+    void indescribableHandlerFailureIsLoggedAndKillsNoWorker() throws Exception {
+        failOnAWorker(WorkQueuesConfig.builder().uncaughtWorkHandler((queue, work, e) -> {
+            throw new Indescribable("handler");
+        }), () -> {
+            throw new IllegalArgumentException("plain failure");
+        });
+    }
+
+    /**
+     * Runs an item named "fails" with {@code body} on a runtime made from {@code builder}; then
+     * nothing escaped a runtime thread, the failure was logged naming the item, and a later
+     * item still runs.
+     */
+    private void failOnAWorker(WorkQueuesConfig.Builder builder, Runnable body) throws Exception {
+        try (WorkQueues rt = WorkQueues.create(builder.cpus(1).threadFactory(recording).build())) {
+            WorkQueue q = rt.queueBuilder("q").build();
+            Work fails = new Work("fails", body);
+            assertThat(q.queue(fails)).isTrue();
+            assertThat(fails.flush(Duration.ofSeconds(30))).isTrue(); // ran (or still runs) and ended
+            CountDownLatch after = new CountDownLatch(1);
+            assertThat(q.queue(new Work("after", after::countDown))).isTrue();
+            assertThat(after.await(30, TimeUnit.SECONDS)).as("a later item still runs").isTrue();
+            assertThat(escaped).as("nothing escaped a runtime thread").isEmpty();
+            assertThat(log.mentions("'fails'")).as("the failure was logged, naming the item").isTrue();
+        }
+    }
+
+    /*
+     * The same handler during a destroy: the report of an armed item threw out of uncaught(),
+     * and destroy() threw it and undid itself (the queue lived on), for a failure of the user's
+     * handler that a plain exception would only have logged. Fails on that code with destroy()
+     * throwing Indescribable.
+     */
+    @Test
+    @DisplayName("a destroy whose handler throws an exception that cannot be described still destroys and logs")
+    void destroyWithAnIndescribableHandlerFailureStillDestroys() throws Exception {
+        WorkQueuesConfig config = WorkQueuesConfig.builder().cpus(1).threadFactory(recording)
+                .uncaughtWorkHandler((queue, work, e) -> {
+                    throw new Indescribable("handler");
+                }).build();
+        try (WorkQueues rt = WorkQueues.create(config)) {
+            WorkQueue q = rt.queueBuilder("q").build();
+            DelayedWork armed = new DelayedWork("armed", () -> { });
+            assertThat(q.queueDelayed(armed, Duration.ofHours(1))).isTrue();
+            Throwable thrown = null;
+            try {
+                q.destroy();
+            } catch (Throwable e) {
+                thrown = e;
+            }
+            assertThat(thrown).as("destroy() completed").isNull();
+            assertThat(armed.isPending()).isFalse();
+            assertThat(armed.flush(Duration.ofSeconds(30))).isTrue();
+            assertThat(log.mentions("'armed'")).as("the handler's failure was logged, naming the item").isTrue();
+            assertThat(escaped).isEmpty();
+        }
+    }
+
+    /*
+     * A thread factory that throws an indescribable exception: the creation-failure report was
+     * built from its toString() under the pool lock and threw, so no report was ever made (and
+     * the maydays after it were skipped). Fails on that code with no report within 30 s.
+     */
+    @Test
+    @DisplayName("a thread factory throwing an exception that cannot be described is still reported")
+    void indescribableThreadFactoryFailureIsReported() throws Exception {
+        List<String> reports = new CopyOnWriteArrayList<>();
+        WorkQueuesConfig config = WorkQueuesConfig.builder().cpus(1)
+                .threadFactory(r -> {
+                    if (r.getClass().getName().endsWith(".internal.Worker")) {
+                        throw new Indescribable("factory"); // pool workers only: the runtime's own threads start
+                    }
+                    return recording.newThread(r);
+                })
+                .reportListener(reports::add).closeTimeout(Duration.ofSeconds(1)).build();
+        try (WorkQueues rt = WorkQueues.create(config)) {
+            WorkQueue q = rt.queueBuilder("q").build();
+            try {
+                q.queue(new Work("never", () -> { }));
+            } catch (RuntimeException refused) {
+                // a queue may refuse when no worker can be made; the report is what is attacked
+            }
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> reports.stream().anyMatch(r -> r.contains("failed to create a worker")
+                            && r.contains(Indescribable.class.getName())));
+            assertThat(escaped).isEmpty();
+        }
+    }
+}
