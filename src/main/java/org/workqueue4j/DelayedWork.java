@@ -87,7 +87,7 @@ public class DelayedWork extends Work {
         refuseSelfFlush();
         boolean acted = false;
         for (int spins = 0; ; spins++) {
-            acted |= fireArmedTimer();
+            acted |= fireArmedTimer(true);
             int r = Barrier.flushQueuedInstance(node);
             if (r == Barrier.FINISHED) {
                 acted = true;
@@ -124,7 +124,7 @@ public class DelayedWork extends Work {
         long deadline = Blocking.deadlineAfter(timeout);
         refuseSelfFlush();
         for (int spins = 0; ; spins++) {
-            fireArmedTimer();
+            fireArmedTimer(false); // no wait for the timer thread's report beyond the deadline
             int r = Barrier.flushQueuedInstanceUntil(node, deadline);
             if (r == Barrier.FINISHED && !node.firedElsewhere()) {
                 return true; // and no earlier instance's report under way (see idleAfterNotLinked)
@@ -227,7 +227,7 @@ public class DelayedWork extends Work {
     private void flushAsyncInto(CompletableFuture<Boolean> f, boolean actedBefore, Thread caller) {
         boolean acted = actedBefore;
         for (int spins = 0; ; spins++) {
-            acted |= fireArmedTimer();
+            acted |= fireArmedTimer(false); // never wait for the timer thread's report here
             if (Barrier.flushQueuedInstanceAsync(node, f, () -> flushAsyncInto(f, true, caller))) {
                 return; // a barrier was linked (it may have run already)
             }
@@ -261,11 +261,12 @@ public class DelayedWork extends Work {
         Barrier.refuseSelfCancelWait(node, "flush");
     }
 
-    private boolean fireArmedTimer() {
+    private boolean fireArmedTimer(boolean wait) {
         // Asked even when TIMER reads clear: the timer thread clears it before the item lands on
-        // its queue, and fireNow waits out that window, so the flush that follows finds the item.
+        // its queue, and fireNow waits out that window (if wait; else the caller's loop looks
+        // again), so the flush that follows finds the item.
         TimerQueue t = timer;
-        return t != null && (node.state() & WorkNode.PENDING) != 0 && t.fireNow(node);
+        return t != null && (node.state() & WorkNode.PENDING) != 0 && t.fireNow(node, wait);
     }
 
     /**
@@ -285,7 +286,7 @@ public class DelayedWork extends Work {
         refuseSelfFlush();
         boolean fired = false;
         for (int spins = 0; ; spins++) {
-            fired |= fireArmedTimer();
+            fired |= fireArmedTimer(false); // an interrupt must end the wait for the timer thread's report too
             int r = Barrier.flushQueuedInstanceInterruptibly(node);
             if (r == Barrier.FINISHED && !node.firedElsewhere()) {
                 return true; // and no earlier instance's report under way (see idleAfterNotLinked)

@@ -131,6 +131,114 @@ class FlushAsyncAttackTest {
     }
 
     /*
+     * The timer thread pops the item, its queue is destroyed before the insert, and the timer
+     * thread reports the refused expiry (held). The item is queued again on a live queue
+     * (pending there behind a blocker). flushAsync() asked the timer to fire the pending item
+     * (TimerQueue.fireNow), which waited for the timer thread's mark, that is for the whole
+     * report: the non-blocking call blocked. Fails on that code with the caller still alive
+     * after 10 s.
+     */
+    @Test
+    @DisplayName("flushAsync() does not wait for the timer thread's report of a refused expiry")
+    void asyncFlushDoesNotWaitForTheTimerThreadsReport() throws Exception {
+        AtomicReference<CompletableFuture<Boolean>> future = new AtomicReference<>();
+        whileTheTimerThreadsReportIsHeld(dw -> future.set(dw.flushAsync()), (runs, reports, releaseBlocker) -> {
+            AtomicInteger runsAtCompletion = new AtomicInteger(-1);
+            future.get().whenComplete((v, e) -> runsAtCompletion.set(runs.get()));
+            releaseBlocker.countDown();
+            assertThat(future.get().get(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(runsAtCompletion).as("completed after the instance queued on lives ran").hasValue(1);
+            assertThat(reports.getAsInt()).isEqualTo(1);
+        });
+    }
+
+    /* The same wait ignored flush(Duration)'s deadline. Fails on that code as above. */
+    @Test
+    @DisplayName("flush(Duration) keeps its deadline while the timer thread reports a refused expiry")
+    void timedFlushKeepsItsDeadlineWhileTheTimerThreadReports() throws Exception {
+        AtomicReference<Object> result = new AtomicReference<>();
+        whileTheTimerThreadsReportIsHeld(dw -> {
+            try {
+                result.set(dw.flush(Duration.ofMillis(100)));
+            } catch (InterruptedException e) {
+                result.set(e);
+            }
+        }, (runs, reports, releaseBlocker) -> assertThat(result.get()).as("timed out").isEqualTo(Boolean.FALSE));
+    }
+
+    /* And flushInterruptibly()'s interrupt. Fails on that code as above. */
+    @Test
+    @DisplayName("flushInterruptibly() is interruptible while the timer thread reports a refused expiry")
+    void interruptibleFlushIsInterruptibleWhileTheTimerThreadReports() throws Exception {
+        AtomicReference<Object> result = new AtomicReference<>();
+        whileTheTimerThreadsReportIsHeld(dw -> {
+            Thread.currentThread().interrupt(); // pending before the call: the wait must end at once
+            try {
+                result.set(dw.flushInterruptibly());
+            } catch (InterruptedException e) {
+                result.set(e);
+            }
+        }, (runs, reports, releaseBlocker) -> assertThat(result.get()).isInstanceOf(InterruptedException.class));
+    }
+
+    interface AfterTimerReport {
+        void check(AtomicInteger runs, java.util.function.IntSupplier reports, CountDownLatch releaseBlocker) throws Exception;
+    }
+
+    /**
+     * Holds the timer thread's report of a refused expiry of "dw" (its queue "dies" destroyed
+     * between the pop and the insert), queues dw again on the ordered queue "lives" behind a
+     * blocker, and runs {@code call} on a thread "f", which must return within 10 s while that
+     * report is still held; then releases the report and runs {@code after} (the blocker is
+     * still held).
+     */
+    private static void whileTheTimerThreadsReportIsHeld(java.util.function.Consumer<DelayedWork> call, AfterTimerReport after)
+            throws Exception {
+        Map<String, CountDownLatch> entered = new ConcurrentHashMap<>();
+        Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
+        Map<String, AtomicInteger> reported = new ConcurrentHashMap<>();
+        CountDownLatch reportEntered = new CountDownLatch(1);
+        CountDownLatch releaseReport = new CountDownLatch(1);
+        entered.put("dies/dw", reportEntered);
+        gates.put("dies/dw", releaseReport);
+        WorkQueues rt = runtimeHolding(entered, gates, reported, null);
+        CountDownLatch releaseBlocker = new CountDownLatch(1);
+        try {
+            WorkQueue dies = rt.queueBuilder("dies").build();
+            WorkQueue lives = rt.queueBuilder("lives").ordered().build();
+            AtomicInteger runs = new AtomicInteger();
+            DelayedWork dw = new DelayedWork("dw", runs::incrementAndGet);
+            CountDownLatch popped = new CountDownLatch(1);
+            CountDownLatch destroyed = new CountDownLatch(1);
+            TestHooks.install((point, subject) -> {
+                if (subject == dw.node && point.equals("timer.fire") && popped.getCount() == 1) {
+                    popped.countDown(); // off the timer, not yet on its queue
+                    WorkQueueCoreTest.await(destroyed);
+                }
+            });
+            assertThat(dies.queueDelayed(dw, Duration.ofMillis(1))).isTrue();
+            WorkQueueCoreTest.await(popped);
+            dies.destroy(); // nothing armed for it any more: the timer thread holds the instance
+            destroyed.countDown(); // its insert is refused: released, reported on the timer thread (held)
+            WorkQueueCoreTest.await(reportEntered);
+            assertThat(lives.queue(new Work("blocker", () -> WorkQueueCoreTest.await(releaseBlocker)))).isTrue();
+            assertThat(lives.queue(dw)).isTrue(); // pending on lives, behind the blocker
+            Thread f = new Thread(() -> call.accept(dw), "f");
+            f.start();
+            f.join(TimeUnit.SECONDS.toMillis(10));
+            boolean blocked = f.isAlive();
+            releaseReport.countDown(); // let it end either way
+            f.join();
+            assertThat(blocked).as("the call returned while the timer thread's report is held").isFalse();
+            after.check(runs, () -> count(reported, "dies/dw"), releaseBlocker);
+        } finally {
+            releaseReport.countDown();
+            releaseBlocker.countDown();
+            rt.close();
+        }
+    }
+
+    /*
      * Two overlapping reports of one item: I1 (queue "one", destroyed on thread d1) and I2
      * (re-armed on queue "two" once d1 released it, destroyed on d2). d1's handler, told about
      * I1, calls flushAsync() while I2's report is held, then I2's report ends. The blocking
