@@ -3,9 +3,12 @@ package org.workqueue4j;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -292,6 +295,89 @@ class FlushAsyncAttackTest {
             assertThat(outcome.get()).as("the handler's flushAsync() completed").isEqualTo(Boolean.FALSE);
             assertThat(twoReportsAtCompletion).as("after the other report").hasValue(1);
         } finally {
+            releaseTwo.countDown();
+            if (d1 != null) {
+                d1.join();
+            }
+            if (d2 != null) {
+                d2.join();
+            }
+            rt.close();
+        }
+    }
+
+    /*
+     * Guard: many flushAsync() calls from several threads at once register on the item while two
+     * reports of it overlap (destroys of "one" and "two" on d1 and d2). The end of the first report
+     * completes none of them; the end of the second completes every one, after it. It would fail
+     * if a registration racing another (or a removal) lost an action (a future never completes),
+     * or if an action ran at the first report's end.
+     */
+    @Test
+    @DisplayName("flushAsync() calls registered concurrently during two overlapping reports all complete after both, none before")
+    void concurrentAsyncFlushesDuringOverlappingReportsCompleteAfterBoth() throws Exception {
+        Map<String, CountDownLatch> entered = new ConcurrentHashMap<>();
+        Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
+        Map<String, AtomicInteger> reported = new ConcurrentHashMap<>();
+        CountDownLatch oneEntered = new CountDownLatch(1);
+        CountDownLatch twoEntered = new CountDownLatch(1);
+        CountDownLatch releaseOne = new CountDownLatch(1);
+        CountDownLatch releaseTwo = new CountDownLatch(1);
+        entered.put("one/dw", oneEntered);
+        entered.put("two/dw", twoEntered);
+        gates.put("one/dw", releaseOne);
+        gates.put("two/dw", releaseTwo);
+        WorkQueues rt = runtimeHolding(entered, gates, reported, null);
+        Thread d1 = null;
+        Thread d2 = null;
+        try {
+            WorkQueue one = rt.queueBuilder("one").build();
+            WorkQueue two = rt.queueBuilder("two").build();
+            DelayedWork dw = new DelayedWork("dw", () -> { });
+            assertThat(one.queueDelayed(dw, Duration.ofHours(1))).isTrue();
+            d1 = new Thread(one::destroy, "d1");
+            d1.start();
+            WorkQueueCoreTest.await(oneEntered);
+            assertThat(two.queueDelayed(dw, Duration.ofHours(1))).isTrue();
+            d2 = new Thread(two::destroy, "d2");
+            d2.start();
+            WorkQueueCoreTest.await(twoEntered); // both reports under way
+            int threads = 6;
+            int each = 200;
+            List<CompletableFuture<Boolean>> futures = new CopyOnWriteArrayList<>();
+            AtomicInteger early = new AtomicInteger();
+            CountDownLatch start = new CountDownLatch(1);
+            List<Thread> callers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                Thread c = new Thread(() -> {
+                    WorkQueueCoreTest.await(start);
+                    for (int i = 0; i < each; i++) {
+                        CompletableFuture<Boolean> f = dw.flushAsync();
+                        f.whenComplete((v, e) -> {
+                            if (count(reported, "one/dw") + count(reported, "two/dw") < 2) {
+                                early.incrementAndGet();
+                            }
+                        });
+                        futures.add(f);
+                    }
+                }, "caller-" + t);
+                callers.add(c);
+                c.start();
+            }
+            start.countDown();
+            releaseOne.countDown(); // the first report ends while the registrations race
+            for (Thread c : callers) {
+                c.join();
+            }
+            d1.join(); // its mark is gone
+            assertThat(futures).hasSize(threads * each);
+            assertThat(futures.stream().filter(CompletableFuture::isDone).count())
+                    .as("none completed while the second report is held").isZero();
+            releaseTwo.countDown();
+            CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
+            assertThat(early).as("completed before both reports").hasValue(0);
+        } finally {
+            releaseOne.countDown();
             releaseTwo.countDown();
             if (d1 != null) {
                 d1.join();
