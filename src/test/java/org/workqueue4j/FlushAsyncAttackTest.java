@@ -252,17 +252,11 @@ class FlushAsyncAttackTest {
     @Test
     @DisplayName("flushAsync() from a handler completes once the other report of the item has ended, not only after its own")
     void asyncFlushFromAReporterDoesNotWaitForItsOwnReport() throws Exception {
-        Map<String, CountDownLatch> entered = new ConcurrentHashMap<>();
-        Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
-        Map<String, AtomicInteger> reported = new ConcurrentHashMap<>();
-        CountDownLatch oneEntered = new CountDownLatch(1);
-        CountDownLatch twoEntered = new CountDownLatch(1);
         CountDownLatch releaseTwo = new CountDownLatch(1);
-        entered.put("one/dw", oneEntered);
-        entered.put("two/dw", twoEntered);
-        gates.put("two/dw", releaseTwo);
         AtomicReference<Object> outcome = new AtomicReference<>();
         AtomicInteger twoReportsAtCompletion = new AtomicInteger(-1);
+        Map<String, AtomicInteger> reported = new ConcurrentHashMap<>();
+        CountDownLatch twoEntered = new CountDownLatch(1);
         UncaughtWorkHandler inside = (queue, work, e) -> {
             if (!queue.name().equals("one")) {
                 return;
@@ -277,71 +271,27 @@ class FlushAsyncAttackTest {
                 outcome.set(x);
             }
         };
-        WorkQueues rt = runtimeHolding(entered, gates, reported, inside);
-        Thread d1 = null;
-        Thread d2 = null;
-        try {
-            WorkQueue one = rt.queueBuilder("one").build();
-            WorkQueue two = rt.queueBuilder("two").build();
-            DelayedWork dw = new DelayedWork("dw", () -> { });
-            assertThat(one.queueDelayed(dw, Duration.ofHours(1))).isTrue(); // I1
-            d1 = new Thread(one::destroy, "d1");
-            d1.start();
-            WorkQueueCoreTest.await(oneEntered); // I1 released, reported on d1
-            assertThat(two.queueDelayed(dw, Duration.ofHours(1))).isTrue(); // I2
-            d2 = new Thread(two::destroy, "d2");
-            d2.start();
+        withOverlappingReports(new CountDownLatch(0), releaseTwo, twoEntered, reported, inside, (dw, d1) -> {
             d1.join();
             assertThat(outcome.get()).as("the handler's flushAsync() completed").isEqualTo(Boolean.FALSE);
             assertThat(twoReportsAtCompletion).as("after the other report").hasValue(1);
-        } finally {
-            releaseTwo.countDown();
-            if (d1 != null) {
-                d1.join();
-            }
-            if (d2 != null) {
-                d2.join();
-            }
-            rt.close();
-        }
+        });
     }
 
     /*
      * Guard: many flushAsync() calls from several threads at once register on the item while two
-     * reports of it overlap (destroys of "one" and "two" on d1 and d2). The end of the first report
-     * completes none of them; the end of the second completes every one, after it. It would fail
-     * if a registration racing another (or a removal) lost an action (a future never completes),
-     * or if an action ran at the first report's end.
+     * reports of it overlap. The end of the first report completes none of them; the end of the
+     * second completes every one, after it. It would fail if a registration racing another (or a
+     * removal) lost an action (a future never completes: seen with a registration that
+     * overwrote the list instead of CAS), or if an action completed at the first report's end.
      */
     @Test
     @DisplayName("flushAsync() calls registered concurrently during two overlapping reports all complete after both, none before")
     void concurrentAsyncFlushesDuringOverlappingReportsCompleteAfterBoth() throws Exception {
-        Map<String, CountDownLatch> entered = new ConcurrentHashMap<>();
-        Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
-        Map<String, AtomicInteger> reported = new ConcurrentHashMap<>();
-        CountDownLatch oneEntered = new CountDownLatch(1);
-        CountDownLatch twoEntered = new CountDownLatch(1);
         CountDownLatch releaseOne = new CountDownLatch(1);
         CountDownLatch releaseTwo = new CountDownLatch(1);
-        entered.put("one/dw", oneEntered);
-        entered.put("two/dw", twoEntered);
-        gates.put("one/dw", releaseOne);
-        gates.put("two/dw", releaseTwo);
-        WorkQueues rt = runtimeHolding(entered, gates, reported, null);
-        Thread d1 = null;
-        Thread d2 = null;
-        try {
-            WorkQueue one = rt.queueBuilder("one").build();
-            WorkQueue two = rt.queueBuilder("two").build();
-            DelayedWork dw = new DelayedWork("dw", () -> { });
-            assertThat(one.queueDelayed(dw, Duration.ofHours(1))).isTrue();
-            d1 = new Thread(one::destroy, "d1");
-            d1.start();
-            WorkQueueCoreTest.await(oneEntered);
-            assertThat(two.queueDelayed(dw, Duration.ofHours(1))).isTrue();
-            d2 = new Thread(two::destroy, "d2");
-            d2.start();
-            WorkQueueCoreTest.await(twoEntered); // both reports under way
+        Map<String, AtomicInteger> reported = new ConcurrentHashMap<>();
+        withOverlappingReports(releaseOne, releaseTwo, new CountDownLatch(1), reported, null, (dw, d1) -> {
             int threads = 6;
             int each = 200;
             List<CompletableFuture<Boolean>> futures = new CopyOnWriteArrayList<>();
@@ -376,6 +326,45 @@ class FlushAsyncAttackTest {
             releaseTwo.countDown();
             CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
             assertThat(early).as("completed before both reports").hasValue(0);
+        });
+    }
+
+    interface OverlapBody {
+        void run(DelayedWork dw, Thread d1) throws Exception;
+    }
+
+    /**
+     * Two overlapping reports of one item "dw": I1 armed on queue "one", destroyed on thread d1;
+     * once d1 released it, I2 armed on queue "two", destroyed on d2. Each report is held until its
+     * gate opens ({@code inside} runs first in the handler); {@code body} runs once both are
+     * under way. Reports are counted in {@code reported} by "queue/item".
+     */
+    private static void withOverlappingReports(CountDownLatch releaseOne, CountDownLatch releaseTwo, CountDownLatch twoEntered,
+                                               Map<String, AtomicInteger> reported, UncaughtWorkHandler inside, OverlapBody body)
+            throws Exception {
+        Map<String, CountDownLatch> entered = new ConcurrentHashMap<>();
+        Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
+        CountDownLatch oneEntered = new CountDownLatch(1);
+        entered.put("one/dw", oneEntered);
+        entered.put("two/dw", twoEntered);
+        gates.put("one/dw", releaseOne);
+        gates.put("two/dw", releaseTwo);
+        WorkQueues rt = runtimeHolding(entered, gates, reported, inside);
+        Thread d1 = null;
+        Thread d2 = null;
+        try {
+            WorkQueue one = rt.queueBuilder("one").build();
+            WorkQueue two = rt.queueBuilder("two").build();
+            DelayedWork dw = new DelayedWork("dw", () -> { });
+            assertThat(one.queueDelayed(dw, Duration.ofHours(1))).isTrue(); // I1
+            d1 = new Thread(one::destroy, "d1");
+            d1.start();
+            WorkQueueCoreTest.await(oneEntered); // I1 released, reported on d1
+            assertThat(two.queueDelayed(dw, Duration.ofHours(1))).isTrue(); // I2
+            d2 = new Thread(two::destroy, "d2");
+            d2.start();
+            WorkQueueCoreTest.await(twoEntered); // both reports under way
+            body.run(dw, d1);
         } finally {
             releaseOne.countDown();
             releaseTwo.countDown();
