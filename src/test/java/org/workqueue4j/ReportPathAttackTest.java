@@ -8,6 +8,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.workqueue4j.internal.TestHooks;
 
 /**
  * Attacks on the paths that report (the worker's item failure, the timer's refused expiry, a
@@ -192,6 +195,99 @@ class ReportPathAttackTest {
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
                     .until(() -> reports.stream().anyMatch(r -> r.contains("failed to create a worker")
                             && r.contains(Indescribable.class.getName())));
+            assertThat(escaped).isEmpty();
+        }
+    }
+
+    /**
+     * Makes the timer thread report a refused expiry of {@code dw}: armed on {@code dies} with a
+     * 1 ms delay, popped by the timer thread, which is held (test hook) until {@code dies} is
+     * destroyed, so its insert is refused and the item reported on the timer thread.
+     */
+    private static void refuseAnExpiry(WorkQueue dies, DelayedWork dw) {
+        CountDownLatch popped = new CountDownLatch(1);
+        CountDownLatch destroyed = new CountDownLatch(1);
+        TestHooks.install((point, subject) -> {
+            if (subject == dw.node && point.equals("timer.fire") && popped.getCount() == 1) {
+                popped.countDown();
+                WorkQueueCoreTest.await(destroyed);
+            }
+        });
+        try {
+            assertThat(dies.queueDelayed(dw, Duration.ofMillis(1))).isTrue();
+            WorkQueueCoreTest.await(popped);
+            dies.destroy();
+            destroyed.countDown();
+        } finally {
+            destroyed.countDown();
+            TestHooks.install(null);
+        }
+    }
+
+    /*
+     * Guard: a handler that overflows its stack on the timer thread (a real StackOverflowError,
+     * deep recursion) is logged; the timer lives on and fires the next item. It would fail (the
+     * next item never runs within 30 s) if the Error escaped the timer's loop and ended its thread.
+     */
+    @Test
+    @DisplayName("a handler overflowing its stack on the timer thread leaves the timer alive")
+    void handlerStackOverflowOnTheTimerThreadLeavesTheTimerAlive() throws Exception {
+        AtomicInteger overflowed = new AtomicInteger();
+        WorkQueuesConfig config = WorkQueuesConfig.builder().cpus(1).threadFactory(recording)
+                .uncaughtWorkHandler((queue, work, e) -> {
+                    overflowed.incrementAndGet();
+                    recurse(0);
+                }).build();
+        try (WorkQueues rt = WorkQueues.create(config)) {
+            WorkQueue dies = rt.queueBuilder("dies").build();
+            WorkQueue lives = rt.queueBuilder("lives").build();
+            refuseAnExpiry(dies, new DelayedWork("refused", () -> { }));
+            CountDownLatch next = new CountDownLatch(1);
+            assertThat(lives.queueDelayed(new DelayedWork("next", next::countDown), Duration.ofMillis(1))).isTrue();
+            assertThat(next.await(30, TimeUnit.SECONDS)).as("the timer fired the next item").isTrue();
+            assertThat(overflowed).hasValue(1);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> log.mentions("uncaught-work handler failed (java.lang.StackOverflowError") && log.mentions("'refused'"));
+            assertThat(escaped).isEmpty();
+        }
+    }
+
+    private static int recurse(int depth) {
+        return recurse(depth + 1) + 1;
+    }
+
+    /*
+     * Guard: a handler on the timer thread that closes the runtime (close() would wait for the
+     * thread it runs on) is refused at once with IllegalStateException, and the timer lives on.
+     * It would fail (no outcome within 30 s, or the next item never fires) if close() joined the
+     * thread it runs on, or if the refusal ended the timer thread.
+     */
+    @Test
+    @DisplayName("a handler that closes the runtime from the timer thread is refused, and the timer lives on")
+    void handlerClosingTheRuntimeOnTheTimerThreadIsRefused() throws Exception {
+        CountDownLatch returned = new CountDownLatch(1);
+        AtomicReference<Throwable> refusal = new AtomicReference<>();
+        AtomicReference<WorkQueues> runtime = new AtomicReference<>();
+        WorkQueuesConfig config = WorkQueuesConfig.builder().cpus(1).threadFactory(recording)
+                .uncaughtWorkHandler((queue, work, e) -> {
+                    try {
+                        runtime.get().close();
+                    } catch (Throwable t) {
+                        refusal.set(t);
+                    } finally {
+                        returned.countDown();
+                    }
+                }).build();
+        try (WorkQueues rt = WorkQueues.create(config)) {
+            runtime.set(rt);
+            WorkQueue dies = rt.queueBuilder("dies").build();
+            WorkQueue lives = rt.queueBuilder("lives").build();
+            refuseAnExpiry(dies, new DelayedWork("refused", () -> { }));
+            assertThat(returned.await(30, TimeUnit.SECONDS)).as("close() from the timer thread returned").isTrue();
+            assertThat(refusal.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("refused on its own thread");
+            CountDownLatch next = new CountDownLatch(1);
+            assertThat(lives.queueDelayed(new DelayedWork("next", next::countDown), Duration.ofMillis(1))).isTrue();
+            assertThat(next.await(30, TimeUnit.SECONDS)).as("the timer fired the next item").isTrue();
             assertThat(escaped).isEmpty();
         }
     }
