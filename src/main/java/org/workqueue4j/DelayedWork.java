@@ -205,7 +205,9 @@ public class DelayedWork extends Work {
      * {@link Work#flushAsync()} for where dependents run and for lock validation; one more place:
      * when an earlier instance, fired into a queue destroyed since it was armed, is being
      * reported to the uncaught-work handler, the future completes (or the flush looks again) on
-     * the thread that delivered that report, once it has.
+     * the thread that delivered that report, once it has. As with {@link #flush()}, a report the
+     * calling thread is delivering itself (a call from the uncaught-work handler) is not waited
+     * for: that future completes once the other threads' reports have ended.
      *
      * @return a future completed with true once the instance finished, or completed with false
      *         if the item was neither armed, queued nor running
