@@ -291,4 +291,52 @@ class ReportPathAttackTest {
             assertThat(escaped).isEmpty();
         }
     }
+
+    /*
+     * Guard: a handler, called on the worker for an item that threw, that flushes, cancels (and
+     * waits for) the item and flushes and destroys its queue: each call would wait for the very
+     * run being reported, so each is refused with IllegalStateException rather than hanging;
+     * the handler returns, the worker lives on and the queue still runs items. It would fail
+     * (handler not back within 30 s) if any of these waited for itself.
+     */
+    @Test
+    @DisplayName("a handler on the worker that flushes, cancels and destroys the failing item's queue is refused, never hangs")
+    void handlerCallingBackIntoItsOwnQueueOnTheWorkerIsRefused() throws Exception {
+        List<Object> outcomes = new CopyOnWriteArrayList<>();
+        CountDownLatch back = new CountDownLatch(1);
+        WorkQueuesConfig config = WorkQueuesConfig.builder().cpus(1).threadFactory(recording)
+                .uncaughtWorkHandler((queue, work, e) -> {
+                    try {
+                        List<java.util.concurrent.Callable<Object>> calls = List.of(
+                                () -> work.flush(), () -> work.cancelSync(), () -> {
+                                    queue.flush();
+                                    return "flushed";
+                                }, () -> {
+                                    queue.destroy();
+                                    return "destroyed";
+                                });
+                        for (java.util.concurrent.Callable<Object> call : calls) {
+                            try {
+                                outcomes.add(call.call());
+                            } catch (Throwable t) {
+                                outcomes.add(t);
+                            }
+                        }
+                    } finally {
+                        back.countDown();
+                    }
+                }).build();
+        try (WorkQueues rt = WorkQueues.create(config)) {
+            WorkQueue q = rt.queueBuilder("q").build();
+            assertThat(q.queue(new Work("fails", () -> {
+                throw new IllegalArgumentException("plain failure");
+            }))).isTrue();
+            assertThat(back.await(30, TimeUnit.SECONDS)).as("the handler returned").isTrue();
+            assertThat(outcomes).hasSize(4).allSatisfy(o -> assertThat(o).isInstanceOf(IllegalStateException.class));
+            CountDownLatch after = new CountDownLatch(1);
+            assertThat(q.queue(new Work("after", after::countDown))).as("the queue lives on").isTrue();
+            assertThat(after.await(30, TimeUnit.SECONDS)).as("a later item still runs").isTrue();
+            assertThat(escaped).isEmpty();
+        }
+    }
 }
