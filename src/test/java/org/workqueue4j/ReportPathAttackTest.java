@@ -339,4 +339,42 @@ class ReportPathAttackTest {
             assertThat(escaped).isEmpty();
         }
     }
+
+    /*
+     * A destroy reports two armed items in turn; the handler, told about the first, flushes the
+     * second (and then cancels it). The second was still PENDING, off the timer, released only
+     * by this same thread after the handler returned: the flush waited for itself (timed here:
+     * it returned false after 10 s) and cancel(), which never blocks, spun on the item "in
+     * transit" for ever. Failed on that code (before 1a26564) by the test's 120 s timeout.
+     */
+    @Test
+    @DisplayName("a handler told about one armed item of a destroyed queue can flush and cancel another without waiting for itself")
+    void handlerFlushingAnotherArmedItemOfTheDestroyedQueueDoesNotWaitForItself() throws Exception {
+        AtomicReference<DelayedWork> other = new AtomicReference<>();
+        List<Object> outcomes = new CopyOnWriteArrayList<>();
+        WorkQueuesConfig config = WorkQueuesConfig.builder().cpus(1).threadFactory(recording)
+                .uncaughtWorkHandler((queue, work, e) -> {
+                    if (!work.name().equals("first")) {
+                        return;
+                    }
+                    try {
+                        outcomes.add(other.get().flush(Duration.ofSeconds(10)));
+                        outcomes.add(other.get().cancel());
+                    } catch (Throwable t) {
+                        outcomes.add(t);
+                    }
+                }).build();
+        try (WorkQueues rt = WorkQueues.create(config)) {
+            WorkQueue dies = rt.queueBuilder("dies").build();
+            DelayedWork first = new DelayedWork("first", () -> { });
+            DelayedWork second = new DelayedWork("second", () -> { });
+            other.set(second);
+            assertThat(dies.queueDelayed(first, Duration.ofHours(1))).isTrue();
+            assertThat(dies.queueDelayed(second, Duration.ofHours(2))).isTrue(); // reported after first
+            dies.destroy();
+            assertThat(outcomes).as("flushed at once (nothing left to wait for but this thread's own report), nothing to cancel")
+                    .containsExactly(Boolean.TRUE, Boolean.FALSE);
+            assertThat(second.isPending()).isFalse();
+        }
+    }
 }
