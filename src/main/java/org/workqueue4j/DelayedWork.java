@@ -87,7 +87,7 @@ public class DelayedWork extends Work {
         refuseSelfFlush();
         boolean acted = false;
         for (int spins = 0; ; spins++) {
-            acted |= fireArmedTimer();
+            acted |= fireArmedTimer(true);
             int r = Barrier.flushQueuedInstance(node);
             if (r == Barrier.FINISHED) {
                 acted = true;
@@ -124,7 +124,7 @@ public class DelayedWork extends Work {
         long deadline = Blocking.deadlineAfter(timeout);
         refuseSelfFlush();
         for (int spins = 0; ; spins++) {
-            fireArmedTimer();
+            fireArmedTimer(false); // no wait for the timer thread's report beyond the deadline
             int r = Barrier.flushQueuedInstanceUntil(node, deadline);
             if (r == Barrier.FINISHED && !node.firedElsewhere()) {
                 return true; // and no earlier instance's report under way (see idleAfterNotLinked)
@@ -205,7 +205,9 @@ public class DelayedWork extends Work {
      * {@link Work#flushAsync()} for where dependents run and for lock validation; one more place:
      * when an earlier instance, fired into a queue destroyed since it was armed, is being
      * reported to the uncaught-work handler, the future completes (or the flush looks again) on
-     * the thread that delivered that report, once it has.
+     * the thread that delivered that report, once it has. As with {@link #flush()}, a report the
+     * calling thread is delivering itself (a call from the uncaught-work handler) is not waited
+     * for: that future completes once the other threads' reports have ended.
      *
      * @return a future completed with true once the instance finished, or completed with false
      *         if the item was neither armed, queued nor running
@@ -213,24 +215,26 @@ public class DelayedWork extends Work {
     @Override
     public CompletableFuture<Boolean> flushAsync() {
         CompletableFuture<Boolean> f = new CompletableFuture<>();
-        flushAsyncInto(f, false);
+        flushAsyncInto(f, false, Thread.currentThread());
         return f;
     }
 
     /**
      * One round of {@link #flushAsync()}: completes {@code f} now (idle), or links a barrier
      * that completes it, or that calls this again on its worker if the instance it waits for
-     * is re-armed meanwhile (see {@link Barrier#flushQueuedInstanceAsync}).
+     * is re-armed meanwhile (see {@link Barrier#flushQueuedInstanceAsync}). {@code caller}: the
+     * thread that called flushAsync; its own reports are not waited for (see firedElsewhere), also
+     * when a later round runs on a worker or on another reporter's thread.
      */
-    private void flushAsyncInto(CompletableFuture<Boolean> f, boolean actedBefore) {
+    private void flushAsyncInto(CompletableFuture<Boolean> f, boolean actedBefore, Thread caller) {
         boolean acted = actedBefore;
         for (int spins = 0; ; spins++) {
-            acted |= fireArmedTimer();
-            if (Barrier.flushQueuedInstanceAsync(node, f, () -> flushAsyncInto(f, true))) {
+            acted |= fireArmedTimer(false); // never wait for the timer thread's report here
+            if (Barrier.flushQueuedInstanceAsync(node, f, () -> flushAsyncInto(f, true, caller))) {
                 return; // a barrier was linked (it may have run already)
             }
             if (notBusyAfterNotLinked()) {
-                if (!node.firedElsewhere()) {
+                if (!node.firedOtherThan(caller)) {
                     f.complete(acted);
                     return;
                 }
@@ -238,9 +242,9 @@ public class DelayedWork extends Work {
                 // idleAfterNotLinked): never wait for it here, a non-blocking call; look again on
                 // the thread that ends it (or now, if it has ended meanwhile).
                 boolean actedSoFar = acted;
-                node.whenNotFiredElsewhere(() -> {
+                node.whenNotFiredElsewhere(caller, () -> {
                     try {
-                        flushAsyncInto(f, actedSoFar);
+                        flushAsyncInto(f, actedSoFar, caller);
                     } catch (Throwable e) { // on the reporter's thread: the future hears of it, not the reporter
                         f.completeExceptionally(e);
                     }
@@ -259,11 +263,12 @@ public class DelayedWork extends Work {
         Barrier.refuseSelfCancelWait(node, "flush");
     }
 
-    private boolean fireArmedTimer() {
+    private boolean fireArmedTimer(boolean wait) {
         // Asked even when TIMER reads clear: the timer thread clears it before the item lands on
-        // its queue, and fireNow waits out that window, so the flush that follows finds the item.
+        // its queue, and fireNow waits out that window (if wait; else the caller's loop looks
+        // again), so the flush that follows finds the item.
         TimerQueue t = timer;
-        return t != null && (node.state() & WorkNode.PENDING) != 0 && t.fireNow(node);
+        return t != null && (node.state() & WorkNode.PENDING) != 0 && t.fireNow(node, wait);
     }
 
     /**
@@ -283,7 +288,7 @@ public class DelayedWork extends Work {
         refuseSelfFlush();
         boolean fired = false;
         for (int spins = 0; ; spins++) {
-            fired |= fireArmedTimer();
+            fired |= fireArmedTimer(false); // an interrupt must end the wait for the timer thread's report too
             int r = Barrier.flushQueuedInstanceInterruptibly(node);
             if (r == Barrier.FINISHED && !node.firedElsewhere()) {
                 return true; // and no earlier instance's report under way (see idleAfterNotLinked)

@@ -214,7 +214,7 @@ final class ModelCheckedQueue {
 
     boolean expire() {
         while (true) {
-            if (rt.engine().timer().fireNow(delayed.node)) {
+            if (rt.engine().timer().fireNow(delayed.node, true)) {
                 return true;
             }
             // Not armed; or taken off the timer a moment ago by another expiry (inserting it now)

@@ -60,6 +60,21 @@ public final class Log {
         }
     }
 
+    /**
+     * {@code String.valueOf(t)} for a message, never throwing: a user's exception's
+     * {@code toString()} (through {@code getMessage()}) is user code and may throw itself.
+     *
+     * @param t the exception to describe, or null
+     * @return its description, or its class name and what its {@code toString()} threw
+     */
+    public static String describe(Throwable t) {
+        try {
+            return String.valueOf(t);
+        } catch (Throwable failure) {
+            return t.getClass().getName() + " (its toString() threw " + failure.getClass().getName() + ")";
+        }
+    }
+
     /** The last resort; a failure here has nowhere left to go. */
     private static void toStandardError(String record, Throwable thrown, Throwable loggerFailure) {
         try {

@@ -144,11 +144,15 @@ public final class TimerQueue implements Runnable {
      * If {@code n} is armed, takes it off the timer and queues it now (kernel
      * flush_delayed_work). If the timer thread has just popped it, waits until it has landed on
      * its queue or its report has been delivered (as del_timer_sync waits for a running
-     * callback), so a flush that follows finds it, or finds it ended.
+     * callback), so a flush that follows finds it, or finds it ended; only if {@code wait}:
+     * that report is the user's handler and may take any time, which a non-blocking, timed or
+     * interruptible flush must not spend here (their own loops look again at an item in transit
+     * and wait for a report through WorkNode.firedElsewhere, within their bounds).
      *
+     * @param wait whether to wait for the timer thread's landing or report of {@code n}
      * @return true if this call queued it
      */
-    public boolean fireNow(WorkNode n) {
+    public boolean fireNow(WorkNode n, boolean wait) {
         WorkqueueStruct wq;
         int cpu;
         lock.lock();
@@ -173,6 +177,9 @@ public final class TimerQueue implements Runnable {
                 n.endFiring();
             }
             return true;
+        }
+        if (!wait) {
+            return false;
         }
         // Only the timer thread's firing is waited for here: a node another flusher fires, or a
         // destroy reports, the caller's flush loop finds in transit, or waits for (firedElsewhere).

@@ -73,7 +73,7 @@ public abstract class WorkNode {
             STATE = l.findVarHandle(WorkNode.class, "state", long.class);
             POOL = l.findVarHandle(WorkNode.class, "pool", WorkerPool.class);
             FIRING_BY = l.findVarHandle(WorkNode.class, "firingBy", Object.class);
-            AFTER_FIRING = l.findVarHandle(WorkNode.class, "afterFiring", Runnable[].class);
+            AFTER_FIRING = l.findVarHandle(WorkNode.class, "afterFiring", AfterFiring[].class);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e); // the JVM wraps it in ExceptionInInitializerError (named here, the verifier would load it at start-up)
         }
@@ -126,13 +126,24 @@ public abstract class WorkNode {
     @SuppressWarnings("unused") // accessed through FIRING_BY
     private volatile Object firingBy;
     /**
-     * Actions to run once no thread has this node off the timer any more (non-blocking flushes
-     * waiting for a report, {@link #whenNotFiredElsewhere}); null when none. Copy-on-write,
-     * changed by CAS (AFTER_FIRING, volatile semantics); only ever non-null on the rare path of a
-     * report under way.
+     * Actions to run once no thread but their owner has this node off the timer any more
+     * (non-blocking flushes waiting for a report, {@link #whenNotFiredElsewhere}); null when none.
+     * Copy-on-write, changed by CAS (AFTER_FIRING, volatile semantics); only ever non-null on the
+     * rare path of a report under way.
      */
     @SuppressWarnings("unused") // accessed through AFTER_FIRING
-    private volatile Runnable[] afterFiring;
+    private volatile AfterFiring[] afterFiring;
+
+    /** An action of {@link #whenNotFiredElsewhere}: run once no thread other than {@code owner} has a mark. */
+    private static final class AfterFiring {
+        final Thread owner;
+        final Runnable action;
+
+        AfterFiring(Thread owner, Runnable action) {
+            this.owner = owner;
+            this.action = action;
+        }
+    }
 
     /**
      * Under the TimerQueue lock, before the node leaves the heap to be queued or reported by this
@@ -173,59 +184,65 @@ public abstract class WorkNode {
                 return; // not marked by this thread (cannot happen: begin and end pair up in finally blocks)
             }
             if (FIRING_BY.compareAndSet(this, o, n)) {
-                if (n == null) {
-                    runAfterFiring();
-                }
+                runAfterFiring(); // also with marks left: they may all be the owner's of an action
                 return;
             }
         }
     }
 
     /**
-     * Runs {@code r} once no other thread has this node off the timer: at once, on this thread,
-     * if none has; otherwise on the thread whose {@link #endFiring} removes the last mark. Never
-     * blocks. Exactly one of the two runs it: the action is pushed (volatile CAS) before the
-     * mark is read again (volatile), and the last endFiring clears the mark (volatile CAS)
-     * before it takes the actions (volatile getAndSet): whichever comes second in that order
-     * finds the other's write, and taking an action back (a CAS that removes it) decides who runs it.
+     * Runs {@code r} once no thread other than {@code owner} has this node off the timer: at
+     * once, on this thread, if none has; otherwise on the thread whose {@link #endFiring} removes
+     * the last such mark. The owner's own marks are not waited for (a reporter's non-blocking
+     * flush of the item it reports waits for the others' reports, as its blocking flush does,
+     * not for its own: a handler that waited for that future would wait for itself). Never
+     * blocks. Exactly one thread runs it: the action is pushed (volatile CAS) before the marks
+     * are read again (volatile), and every endFiring removes its mark (volatile CAS) before it
+     * reads the actions and then the marks (volatile): of the registrant and the thread removing
+     * the last other mark, whichever comes second in that order finds the other's write, and
+     * taking the action back (a CAS that removes it) decides who runs it.
+     *
+     * @param owner the thread whose marks are not waited for (the flush's caller)
+     * @param r the action; it handles its own failures
      */
-    public final void whenNotFiredElsewhere(Runnable r) {
+    public final void whenNotFiredElsewhere(Thread owner, Runnable r) {
+        AfterFiring w = new AfterFiring(owner, r);
         for (;;) {
-            Runnable[] a = (Runnable[]) AFTER_FIRING.getVolatile(this);
-            Runnable[] b = a == null ? new Runnable[] {r} : with(a, r);
+            AfterFiring[] a = (AfterFiring[]) AFTER_FIRING.getVolatile(this);
+            AfterFiring[] b = a == null ? new AfterFiring[] {w} : with(a, w);
             if (AFTER_FIRING.compareAndSet(this, a, b)) {
                 break;
             }
         }
-        if (!firedElsewhere() && takeBack(r)) {
+        if (!firedOtherThan(owner) && takeBack(w)) {
             r.run();
         }
     }
 
-    /** Removes {@code r} from the pending actions; false if another thread took it already. */
-    private boolean takeBack(Runnable r) {
+    /** Removes {@code w} from the pending actions; false if another thread took it already. */
+    private boolean takeBack(AfterFiring w) {
         for (;;) {
-            Runnable[] a = (Runnable[]) AFTER_FIRING.getVolatile(this);
-            int i = a == null ? -1 : Arrays.asList(a).indexOf(r);
+            AfterFiring[] a = (AfterFiring[]) AFTER_FIRING.getVolatile(this);
+            int i = a == null ? -1 : Arrays.asList(a).indexOf(w);
             if (i < 0) {
                 return false;
             }
-            Runnable[] b = a.length > 1 ? without(a, i) : null;
+            AfterFiring[] b = a.length > 1 ? without(a, i) : null;
             if (AFTER_FIRING.compareAndSet(this, a, b)) {
                 return true;
             }
         }
     }
 
-    /** The last mark is gone: runs (on this thread) every action waiting for that. */
+    /** A mark is gone: runs (on this thread) every action no longer waiting for another thread's mark. */
     private void runAfterFiring() {
-        if (AFTER_FIRING.getVolatile(this) == null) {
+        AfterFiring[] a = (AfterFiring[]) AFTER_FIRING.getVolatile(this);
+        if (a == null) {
             return; // the common case: no non-blocking flush is waiting
         }
-        Runnable[] a = (Runnable[]) AFTER_FIRING.getAndSet(this, (Runnable[]) null);
-        if (a != null) {
-            for (Runnable r : a) {
-                r.run(); // each completes or re-runs its own flush, and handles its own failures
+        for (AfterFiring w : a) {
+            if (!firedOtherThan(w.owner) && takeBack(w)) {
+                w.action.run(); // completes or re-runs its own flush, and handles its own failures
             }
         }
     }
@@ -262,8 +279,12 @@ public abstract class WorkNode {
      * item it was told about) are not kept waiting for themselves, but are for other firers.
      */
     public final boolean firedElsewhere() {
+        return firedOtherThan(Thread.currentThread());
+    }
+
+    /** {@return true while a thread other than {@code me} has this node off the timer} (see {@link #firedElsewhere}) */
+    public final boolean firedOtherThan(Thread me) {
         Object o = firingBy;
-        Thread me = Thread.currentThread();
         if (o instanceof Thread[] a) {
             for (Thread t : a) {
                 if (t != me) {

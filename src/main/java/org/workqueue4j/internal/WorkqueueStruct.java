@@ -1196,10 +1196,15 @@ public final class WorkqueueStruct {
         // Armed delayed work is the caller's duty (kernel rule); it is reported, never lost silently.
         // Every node taken off the timer is ended, even if one report fails (each is marked firing
         // until then, and a flush of it would wait for that mark forever).
+        // All are released before the first report: one held by the handler must not keep the
+        // next PENDING (a flushAsync of that one would spin in its caller until then; released and
+        // still marked, it waits for its own report without blocking).
+        for (WorkNode n : taken) {
+            n.clearState(WorkNode.TIMER | WorkNode.PENDING);
+        }
         Throwable failure = null;
         for (WorkNode n : taken) {
             try {
-                n.clearState(WorkNode.TIMER | WorkNode.PENDING);
                 runtime.uncaught(this, n, new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
                         + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)"));
             } catch (RuntimeException | Error e) { // uncaught() does not throw; an Error building the report can

@@ -584,7 +584,7 @@ public final class WqRuntime {
                         .append(pwq.nrActive).append(pwq.wq.hasRescuer() ? " active, rescuer called)" : " active, no rescuer)");
             }
         }
-        pool.creationFailureReport = "workqueue: failed to create a worker for " + pool + ": " + e
+        pool.creationFailureReport = "workqueue: failed to create a worker for " + pool + ": " + Log.describe(e)
                 + (pending.length() == 0 ? "" : "; waiting: " + pending) + "; retrying every second";
         monitor.noteBusy();
     }
@@ -660,19 +660,23 @@ public final class WqRuntime {
      * (WorkQueue, Work or null for an engine node, error); without one, logs it at ERROR.
      */
     void uncaught(WorkqueueStruct wq, WorkNode n, Throwable t) {
-        try {
-            Object w = n == null ? null : n.item();
-            UncaughtWorkHandler h = handler;
-            if (h != null) {
+        // Never throws: its callers (a worker after an item, the timer, a destroy) carry on after
+        // it. The user's exceptions are described through Log.describe, as their toString() is
+        // user code too (a throwing one killed the worker, the failure reported nowhere).
+        Object w = n == null ? null : n.item();
+        UncaughtWorkHandler h = handler;
+        if (h != null) {
+            try {
                 h.uncaught((WorkQueue) wq.api(), (Work) w, t);
-            } else {
-                Log.log(Level.ERROR, "workqueue: work '" + (w == null ? "?" : ((Work) w).name())
-                        + "' on queue '" + wq.name() + "' threw " + t, t);
+                return;
+            } catch (Throwable t2) {
+                Log.log(Level.ERROR, "workqueue: uncaught-work handler failed (" + Log.describe(t2) + ") reporting work '"
+                        + (w == null ? "?" : ((Work) w).name()) + "' on queue '" + wq.name() + "' which threw " + Log.describe(t), t);
+                return;
             }
-        } catch (Throwable t2) {
-            Log.log(Level.ERROR, "workqueue: uncaught-work handler failed (" + t2 + ") reporting work '"
-                    + (n == null || n.item() == null ? "?" : ((Work) n.item()).name()) + "' on queue '" + wq.name() + "' which threw " + t, t);
         }
+        Log.log(Level.ERROR, "workqueue: work '" + (w == null ? "?" : ((Work) w).name())
+                + "' on queue '" + wq.name() + "' threw " + Log.describe(t), t);
     }
 
     /**

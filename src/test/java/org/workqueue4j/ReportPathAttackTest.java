@@ -1,0 +1,380 @@
+package org.workqueue4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.workqueue4j.internal.TestHooks;
+
+/**
+ * Attacks on the paths that report (the worker's item failure, the timer's refused expiry, a
+ * destroy's armed items) with user code that fails in the worst ways: an exception that cannot
+ * even be described ({@code toString()} throws), thrown by an item or by the uncaught-work
+ * handler. Nothing may be lost silently, no runtime thread may die, no wait may hang.
+ */
+class ReportPathAttackTest {
+
+    /** An exception whose description fails: {@code toString()} calls {@code getMessage()}. */
+    static final class Indescribable extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final String tag;
+
+        Indescribable(String tag) {
+            this.tag = tag;
+        }
+
+        @Override
+        public String getMessage() {
+            throw new IllegalStateException("no message for " + tag);
+        }
+    }
+
+    /** Records what reaches the {@code org.workqueue4j} logger. */
+    private static final class Capture extends Handler {
+        final List<LogRecord> records = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void publish(LogRecord r) {
+            records.add(r);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+
+        boolean mentions(String text) {
+            return records.stream().anyMatch(r -> r.getMessage() != null && r.getMessage().contains(text));
+        }
+    }
+
+    private final Logger jul = Logger.getLogger("org.workqueue4j");
+    private final Capture log = new Capture();
+    private boolean parentHandlers;
+    /** Everything that escaped a runtime thread (its uncaught-exception handler). */
+    private final List<Throwable> escaped = new CopyOnWriteArrayList<>();
+    private final ThreadFactory recording = r -> {
+        Thread t = new Thread(r);
+        t.setDaemon(true);
+        t.setUncaughtExceptionHandler((th, e) -> escaped.add(e));
+        return t;
+    };
+
+    @BeforeEach
+    void captureLog() {
+        parentHandlers = jul.getUseParentHandlers();
+        jul.setUseParentHandlers(false); // the console formatter would trip on the exceptions too
+        jul.addHandler(log);
+    }
+
+    @AfterEach
+    void restoreLog() {
+        jul.removeHandler(log);
+        jul.setUseParentHandlers(parentHandlers);
+    }
+
+    /*
+     * No handler: the failure is logged with a message built from the exception's toString(),
+     * which throws; the fallback message did the same, so uncaught() threw out of the worker's
+     * run and the worker thread died, the failure reported nowhere. Fails on that code with the
+     * escape recorded and no record naming the item.
+     */
+    @Test
+    @DisplayName("an item throwing an exception that cannot be described is logged and kills no worker")
+    void indescribableItemFailureIsLoggedAndKillsNoWorker() throws Exception {
+        failOnAWorker(WorkQueuesConfig.builder(), () -> {
+            throw new Indescribable("bomb");
+        });
+    }
+
+    /*
+     * A handler that throws an indescribable exception: the "handler failed" message was built
+     * from it and threw, out of uncaught() and the worker. Fails on that code as above.
+     */
+    @Test
+    @DisplayName("a handler throwing an exception that cannot be described is logged and kills no worker")
+    void indescribableHandlerFailureIsLoggedAndKillsNoWorker() throws Exception {
+        failOnAWorker(WorkQueuesConfig.builder().uncaughtWorkHandler((queue, work, e) -> {
+            throw new Indescribable("handler");
+        }), () -> {
+            throw new IllegalArgumentException("plain failure");
+        });
+    }
+
+    /**
+     * Runs an item named "fails" with {@code body} on a runtime made from {@code builder}; then
+     * nothing escaped a runtime thread, the failure was logged naming the item, and a later
+     * item still runs.
+     */
+    private void failOnAWorker(WorkQueuesConfig.Builder builder, Runnable body) throws Exception {
+        try (WorkQueues rt = WorkQueues.create(builder.cpus(1).threadFactory(recording).build())) {
+            WorkQueue q = rt.queueBuilder("q").build();
+            Work fails = new Work("fails", body);
+            assertThat(q.queue(fails)).isTrue();
+            assertThat(fails.flush(Duration.ofSeconds(30))).isTrue(); // ran (or still runs) and ended
+            CountDownLatch after = new CountDownLatch(1);
+            assertThat(q.queue(new Work("after", after::countDown))).isTrue();
+            assertThat(after.await(30, TimeUnit.SECONDS)).as("a later item still runs").isTrue();
+            assertThat(escaped).as("nothing escaped a runtime thread").isEmpty();
+            assertThat(log.mentions("'fails'")).as("the failure was logged, naming the item").isTrue();
+        }
+    }
+
+    /*
+     * The same handler during a destroy: the report of an armed item threw out of uncaught(),
+     * and destroy() threw it and undid itself (the queue lived on), for a failure of the user's
+     * handler that a plain exception would only have logged. Fails on that code with destroy()
+     * throwing Indescribable.
+     */
+    @Test
+    @DisplayName("a destroy whose handler throws an exception that cannot be described still destroys and logs")
+    void destroyWithAnIndescribableHandlerFailureStillDestroys() throws Exception {
+        WorkQueuesConfig config = WorkQueuesConfig.builder().cpus(1).threadFactory(recording)
+                .uncaughtWorkHandler((queue, work, e) -> {
+                    throw new Indescribable("handler");
+                }).build();
+        try (WorkQueues rt = WorkQueues.create(config)) {
+            WorkQueue q = rt.queueBuilder("q").build();
+            DelayedWork armed = new DelayedWork("armed", () -> { });
+            assertThat(q.queueDelayed(armed, Duration.ofHours(1))).isTrue();
+            Throwable thrown = null;
+            try {
+                q.destroy();
+            } catch (Throwable e) {
+                thrown = e;
+            }
+            assertThat(thrown).as("destroy() completed").isNull();
+            assertThat(armed.isPending()).isFalse();
+            assertThat(armed.flush(Duration.ofSeconds(30))).isTrue();
+            assertThat(log.mentions("'armed'")).as("the handler's failure was logged, naming the item").isTrue();
+            assertThat(escaped).isEmpty();
+        }
+    }
+
+    /*
+     * A thread factory that throws an indescribable exception: the creation-failure report was
+     * built from its toString() under the pool lock and threw, so no report was ever made (and
+     * the maydays after it were skipped). Fails on that code with no report within 30 s.
+     */
+    @Test
+    @DisplayName("a thread factory throwing an exception that cannot be described is still reported")
+    void indescribableThreadFactoryFailureIsReported() throws Exception {
+        List<String> reports = new CopyOnWriteArrayList<>();
+        WorkQueuesConfig config = WorkQueuesConfig.builder().cpus(1)
+                .threadFactory(r -> {
+                    if (r.getClass().getName().endsWith(".internal.Worker")) {
+                        throw new Indescribable("factory"); // pool workers only: the runtime's own threads start
+                    }
+                    return recording.newThread(r);
+                })
+                .reportListener(reports::add).closeTimeout(Duration.ofSeconds(1)).build();
+        try (WorkQueues rt = WorkQueues.create(config)) {
+            WorkQueue q = rt.queueBuilder("q").build();
+            try {
+                q.queue(new Work("never", () -> { }));
+            } catch (RuntimeException refused) {
+                // a queue may refuse when no worker can be made; the report is what is attacked
+            }
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> reports.stream().anyMatch(r -> r.contains("failed to create a worker")
+                            && r.contains(Indescribable.class.getName())));
+            assertThat(escaped).isEmpty();
+        }
+    }
+
+    /**
+     * Makes the timer thread report a refused expiry of {@code dw}: armed on {@code dies} with a
+     * 1 ms delay, popped by the timer thread, which is held (test hook) until {@code dies} is
+     * destroyed, so its insert is refused and the item reported on the timer thread.
+     */
+    private static void refuseAnExpiry(WorkQueue dies, DelayedWork dw) {
+        CountDownLatch popped = new CountDownLatch(1);
+        CountDownLatch destroyed = new CountDownLatch(1);
+        TestHooks.install((point, subject) -> {
+            if (subject == dw.node && point.equals("timer.fire") && popped.getCount() == 1) {
+                popped.countDown();
+                WorkQueueCoreTest.await(destroyed);
+            }
+        });
+        try {
+            assertThat(dies.queueDelayed(dw, Duration.ofMillis(1))).isTrue();
+            WorkQueueCoreTest.await(popped);
+            dies.destroy();
+            destroyed.countDown();
+        } finally {
+            destroyed.countDown();
+            TestHooks.install(null);
+        }
+    }
+
+    /*
+     * Guard: a handler that overflows its stack on the timer thread (a real StackOverflowError,
+     * deep recursion) is logged; the timer lives on and fires the next item. It would fail (the
+     * next item never runs within 30 s) if the Error escaped the timer's loop and ended its thread.
+     */
+    @Test
+    @DisplayName("a handler overflowing its stack on the timer thread leaves the timer alive")
+    void handlerStackOverflowOnTheTimerThreadLeavesTheTimerAlive() throws Exception {
+        AtomicInteger overflowed = new AtomicInteger();
+        WorkQueuesConfig config = WorkQueuesConfig.builder().cpus(1).threadFactory(recording)
+                .uncaughtWorkHandler((queue, work, e) -> {
+                    overflowed.incrementAndGet();
+                    recurse(0);
+                }).build();
+        try (WorkQueues rt = WorkQueues.create(config)) {
+            WorkQueue dies = rt.queueBuilder("dies").build();
+            WorkQueue lives = rt.queueBuilder("lives").build();
+            refuseAnExpiry(dies, new DelayedWork("refused", () -> { }));
+            CountDownLatch next = new CountDownLatch(1);
+            assertThat(lives.queueDelayed(new DelayedWork("next", next::countDown), Duration.ofMillis(1))).isTrue();
+            assertThat(next.await(30, TimeUnit.SECONDS)).as("the timer fired the next item").isTrue();
+            assertThat(overflowed).hasValue(1);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> log.mentions("uncaught-work handler failed (java.lang.StackOverflowError") && log.mentions("'refused'"));
+            assertThat(escaped).isEmpty();
+        }
+    }
+
+    private static int recurse(int depth) {
+        return recurse(depth + 1) + 1;
+    }
+
+    /*
+     * Guard: a handler on the timer thread that closes the runtime (close() would wait for the
+     * thread it runs on) is refused at once with IllegalStateException, and the timer lives on.
+     * It would fail (no outcome within 30 s, or the next item never fires) if close() joined the
+     * thread it runs on, or if the refusal ended the timer thread.
+     */
+    @Test
+    @DisplayName("a handler that closes the runtime from the timer thread is refused, and the timer lives on")
+    void handlerClosingTheRuntimeOnTheTimerThreadIsRefused() throws Exception {
+        CountDownLatch returned = new CountDownLatch(1);
+        AtomicReference<Throwable> refusal = new AtomicReference<>();
+        AtomicReference<WorkQueues> runtime = new AtomicReference<>();
+        WorkQueuesConfig config = WorkQueuesConfig.builder().cpus(1).threadFactory(recording)
+                .uncaughtWorkHandler((queue, work, e) -> {
+                    try {
+                        runtime.get().close();
+                    } catch (Throwable t) {
+                        refusal.set(t);
+                    } finally {
+                        returned.countDown();
+                    }
+                }).build();
+        try (WorkQueues rt = WorkQueues.create(config)) {
+            runtime.set(rt);
+            WorkQueue dies = rt.queueBuilder("dies").build();
+            WorkQueue lives = rt.queueBuilder("lives").build();
+            refuseAnExpiry(dies, new DelayedWork("refused", () -> { }));
+            assertThat(returned.await(30, TimeUnit.SECONDS)).as("close() from the timer thread returned").isTrue();
+            assertThat(refusal.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("refused on its own thread");
+            CountDownLatch next = new CountDownLatch(1);
+            assertThat(lives.queueDelayed(new DelayedWork("next", next::countDown), Duration.ofMillis(1))).isTrue();
+            assertThat(next.await(30, TimeUnit.SECONDS)).as("the timer fired the next item").isTrue();
+            assertThat(escaped).isEmpty();
+        }
+    }
+
+    /*
+     * Guard: a handler, called on the worker for an item that threw, that flushes, cancels (and
+     * waits for) the item and flushes and destroys its queue: each call would wait for the very
+     * run being reported, so each is refused with IllegalStateException rather than hanging;
+     * the handler returns, the worker lives on and the queue still runs items. It would fail
+     * (handler not back within 30 s) if any of these waited for itself.
+     */
+    @Test
+    @DisplayName("a handler on the worker that flushes, cancels and destroys the failing item's queue is refused, never hangs")
+    void handlerCallingBackIntoItsOwnQueueOnTheWorkerIsRefused() throws Exception {
+        List<Object> outcomes = new CopyOnWriteArrayList<>();
+        CountDownLatch back = new CountDownLatch(1);
+        WorkQueuesConfig config = WorkQueuesConfig.builder().cpus(1).threadFactory(recording)
+                .uncaughtWorkHandler((queue, work, e) -> {
+                    try {
+                        List<java.util.concurrent.Callable<Object>> calls = List.of(
+                                () -> work.flush(), () -> work.cancelSync(), () -> {
+                                    queue.flush();
+                                    return "flushed";
+                                }, () -> {
+                                    queue.destroy();
+                                    return "destroyed";
+                                });
+                        for (java.util.concurrent.Callable<Object> call : calls) {
+                            try {
+                                outcomes.add(call.call());
+                            } catch (Throwable t) {
+                                outcomes.add(t);
+                            }
+                        }
+                    } finally {
+                        back.countDown();
+                    }
+                }).build();
+        try (WorkQueues rt = WorkQueues.create(config)) {
+            WorkQueue q = rt.queueBuilder("q").build();
+            assertThat(q.queue(new Work("fails", () -> {
+                throw new IllegalArgumentException("plain failure");
+            }))).isTrue();
+            assertThat(back.await(30, TimeUnit.SECONDS)).as("the handler returned").isTrue();
+            assertThat(outcomes).hasSize(4).allSatisfy(o -> assertThat(o).isInstanceOf(IllegalStateException.class));
+            CountDownLatch after = new CountDownLatch(1);
+            assertThat(q.queue(new Work("after", after::countDown))).as("the queue lives on").isTrue();
+            assertThat(after.await(30, TimeUnit.SECONDS)).as("a later item still runs").isTrue();
+            assertThat(escaped).isEmpty();
+        }
+    }
+
+    /*
+     * A destroy reports two armed items in turn; the handler, told about the first, flushes the
+     * second (and then cancels it). The second was still PENDING, off the timer, released only
+     * by this same thread after the handler returned: the flush waited for itself (timed here:
+     * it returned false after 10 s) and cancel(), which never blocks, spun on the item "in
+     * transit" for ever. Failed on that code (before 1a26564) by the test's 120 s timeout.
+     */
+    @Test
+    @DisplayName("a handler told about one armed item of a destroyed queue can flush and cancel another without waiting for itself")
+    void handlerFlushingAnotherArmedItemOfTheDestroyedQueueDoesNotWaitForItself() throws Exception {
+        AtomicReference<DelayedWork> other = new AtomicReference<>();
+        List<Object> outcomes = new CopyOnWriteArrayList<>();
+        WorkQueuesConfig config = WorkQueuesConfig.builder().cpus(1).threadFactory(recording)
+                .uncaughtWorkHandler((queue, work, e) -> {
+                    if (!work.name().equals("first")) {
+                        return;
+                    }
+                    try {
+                        outcomes.add(other.get().flush(Duration.ofSeconds(10)));
+                        outcomes.add(other.get().cancel());
+                    } catch (Throwable t) {
+                        outcomes.add(t);
+                    }
+                }).build();
+        try (WorkQueues rt = WorkQueues.create(config)) {
+            WorkQueue dies = rt.queueBuilder("dies").build();
+            DelayedWork first = new DelayedWork("first", () -> { });
+            DelayedWork second = new DelayedWork("second", () -> { });
+            other.set(second);
+            assertThat(dies.queueDelayed(first, Duration.ofHours(1))).isTrue();
+            assertThat(dies.queueDelayed(second, Duration.ofHours(2))).isTrue(); // reported after first
+            dies.destroy();
+            assertThat(outcomes).as("flushed at once (nothing left to wait for but this thread's own report), nothing to cancel")
+                    .containsExactly(Boolean.TRUE, Boolean.FALSE);
+            assertThat(second.isPending()).isFalse();
+        }
+    }
+}
