@@ -53,8 +53,8 @@ class RescuerAttackTest {
                 }
                 return new Thread(r);
             };
-            rt = new WqRuntime("rescue-attack", 2, f, Thread.currentThread().getThreadGroup(), Duration.ofSeconds(300),
-                    (wq, n, e) -> errors.add(e), Duration.ofMillis(10), Duration.ofSeconds(300), null,
+            rt = new WqRuntime("rescue-attack", 2, f, Thread.currentThread().getThreadGroup(), Duration.ofSeconds(300).toNanos(),
+                    (wq, n, e) -> errors.add(e), Duration.ofMillis(10).toNanos(), Duration.ofSeconds(300).toNanos(), null,
                     LockDependencyValidator.disabled(), org.workqueue4j.FlushAnnotation.SKIP_NEVER_USED, 64);
             q = rt.newQueue(null, "rq", WorkqueueStruct.WQ_MEM_RECLAIM, 1024, null);
             armed.set(true);
