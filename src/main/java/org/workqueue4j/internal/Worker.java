@@ -403,26 +403,33 @@ final class Worker implements Runnable {
             }
             rt.execute(pwq.wq, n);
         } finally {
-            if (ev != null) {
-                try {
-                    WorkEvents.commitExecution(ev, pwq.wq.name(), n.name(), name, queued == 0 ? 0 : now - queued);
-                } catch (Throwable e) { // the accounting below must happen, or flushes of this item hang
-                    rt.uncaught(pwq.wq, n, e);
+            try {
+                if (ev != null) {
+                    try {
+                        WorkEvents.commitExecution(ev, pwq.wq.name(), n.name(), name, queued == 0 ? 0 : now - queued);
+                    } catch (Throwable e) { // the accounting below must happen, or flushes of this item hang
+                        rt.uncaught(pwq.wq, n, e);
+                    }
                 }
+                WqRuntime.testHook("worker.itemEnd", n);
+            } finally {
+                // Even if an Error (asynchronous, or an allocation failure) strikes the lines above:
+                // the item is accounted for, and the Error then ends this worker with the lock held,
+                // as run() expects (workerExited un-counts it and hands its scheduled items back).
+                p.acquire();
+                if ((flags & (CPU_INTENSIVE | UNMANAGED_SLEEP)) != 0) {
+                    clearFlags(CPU_INTENSIVE | UNMANAGED_SLEEP);
+                }
+                n.runningWorker = null;
+                Thread.interrupted(); // the item's interrupt, if it left one, ends with it (TPE.runWorker)
+                currentWork = null;
+                currentPwq = null;
+                n.endRunning(); // after the node's last lock-guarded write: a fast-path claim sees them
+                pwq.completed++;
+                // A pool worker runs what it activates next, and wakes the flushers a finished colour
+                // releases at its next unlock (a rescuer wakes them at once: its loop is its own).
+                pwq.decInFlight(color, active, rescuerOf != null, rescuerOf == null ? this : null);
             }
-            p.acquire();
-            if ((flags & (CPU_INTENSIVE | UNMANAGED_SLEEP)) != 0) {
-                clearFlags(CPU_INTENSIVE | UNMANAGED_SLEEP);
-            }
-            n.runningWorker = null;
-            Thread.interrupted(); // the item's interrupt, if it left one, ends with it (TPE.runWorker)
-            currentWork = null;
-            currentPwq = null;
-            n.endRunning(); // after the node's last lock-guarded write: a fast-path claim sees them
-            pwq.completed++;
-            // A pool worker runs what it activates next, and wakes the flushers a finished colour
-            // releases at its next unlock (a rescuer wakes them at once: its loop is its own).
-            pwq.decInFlight(color, active, rescuerOf != null, rescuerOf == null ? this : null);
         }
     }
 

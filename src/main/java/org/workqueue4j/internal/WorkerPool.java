@@ -473,6 +473,12 @@ public final class WorkerPool {
     private boolean wantSpare;
 
     void workerExited(Worker w) {
+        // A worker that an Error ends in the middle of a batch still counts as running and may
+        // hold items handed to it (non-reentrancy): un-count it, and give them back for another.
+        w.setFlags(Worker.PREP);
+        for (WorkNode n; (n = w.scheduled.first()) != null; ) {
+            w.scheduled.moveLinked(n, worklist);
+        }
         w.seek(false);
         if (workers.remove(w)) {
             runtime.workerLeaving(w.thread); // its slot is freed once the thread has ended

@@ -1,0 +1,108 @@
+package org.workqueue4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.workqueue4j.internal.TestHooks;
+
+/**
+ * A worker killed by an {@code Error} in the engine's own code after an item's function returned
+ * (the worst moment: the item has run, its accounting is still to come; an asynchronous
+ * exception or an allocation failure can strike there) must not take its pool or the queue's
+ * flushes with it: the item is accounted for (a flush of the queue returns), the dead worker
+ * stops counting as running (later items run on another worker), and nothing is left pending.
+ */
+class WorkerDeathTest {
+    @AfterEach
+    void removeHook() {
+        TestHooks.install(null);
+    }
+
+    @Test
+    void aWorkerKilledAfterItsItemLeavesThePoolAndTheFlushesWorking() throws Exception {
+        AtomicBoolean armed = new AtomicBoolean();
+        AtomicReference<Thread> died = new AtomicReference<>();
+        CountDownLatch deadThreadSeen = new CountDownLatch(1);
+        ThreadGroupCapture capture = new ThreadGroupCapture(deadThreadSeen);
+        try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2).threadFactory(capture).idleTimeout(Duration.ofMinutes(5)).build())) {
+            WorkQueue q = rt.queueBuilder("survives").build();
+            TestHooks.install((point, subject) -> {
+                if (point.equals("worker.itemEnd") && armed.compareAndSet(true, false)) {
+                    died.set(Thread.currentThread());
+                    throw new OutOfMemoryError("injected: the worker dies after its item ran");
+                }
+            });
+            AtomicBoolean firstRan = new AtomicBoolean();
+            armed.set(true);
+            assertThat(q.queueOn(0, new Work("first", () -> firstRan.set(true)))).isTrue();
+            assertThat(deadThreadSeen.await(20, TimeUnit.SECONDS)).as("the worker died").isTrue();
+            assertThat(firstRan).isTrue();
+            assertThat(q.flush(Duration.ofSeconds(20))).as("the flush of the queue returns: the item was accounted for").isTrue();
+            AtomicBoolean secondRan = new AtomicBoolean();
+            Work second = new Work("second", () -> secondRan.set(true));
+            assertThat(q.queueOn(0, second)).isTrue();
+            assertThat(q.flush(Duration.ofSeconds(20))).as("a later item runs on the same CPU's pool").isTrue();
+            assertThat(secondRan).isTrue();
+            assertThat(second.isPending()).isFalse();
+            assertThat(capture.uncaught.get()).as("the Error reached the thread's handler").isInstanceOf(OutOfMemoryError.class);
+        }
+    }
+
+    @Test
+    void anInstanceQueuedWhileItsItemRanStillRunsAfterTheWorkerDies() throws Exception {
+        AtomicBoolean armed = new AtomicBoolean();
+        CountDownLatch deadThreadSeen = new CountDownLatch(1);
+        ThreadGroupCapture capture = new ThreadGroupCapture(deadThreadSeen);
+        try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2).threadFactory(capture).idleTimeout(Duration.ofMinutes(5)).build())) {
+            WorkQueue q = rt.queueBuilder("survives").build();
+            TestHooks.install((point, subject) -> {
+                if (point.equals("worker.itemEnd") && armed.compareAndSet(true, false)) {
+                    throw new OutOfMemoryError("injected: the worker dies after its item ran");
+                }
+            });
+            java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+            Work[] self = new Work[1];
+            self[0] = new Work("requeues-once", () -> {
+                if (runs.incrementAndGet() == 1) {
+                    // Queued while it runs (the locked path, RUNNING set): the next instance is
+                    // waiting when the injected Error ends this worker.
+                    q.queue(self[0]);
+                }
+            });
+            armed.set(true);
+            assertThat(q.queueOn(0, self[0])).isTrue();
+            assertThat(deadThreadSeen.await(20, TimeUnit.SECONDS)).as("the worker died").isTrue();
+            assertThat(q.flush(Duration.ofSeconds(20))).as("the flush returns").isTrue();
+            assertThat(runs).as("the instance queued while the first ran, ran on another worker").hasValue(2);
+            assertThat(self[0].isPending()).isFalse();
+        }
+    }
+
+    /** A factory whose threads report how they ended. */
+    private static final class ThreadGroupCapture implements java.util.concurrent.ThreadFactory {
+        final AtomicReference<Throwable> uncaught = new AtomicReference<>();
+        private final CountDownLatch died;
+
+        ThreadGroupCapture(CountDownLatch died) {
+            this.died = died;
+        }
+
+        @Override
+        public Thread newThread(Runnable r) {
+            Thread t = new Thread(r);
+            t.setDaemon(true);
+            t.setUncaughtExceptionHandler((th, e) -> {
+                uncaught.set(e);
+                died.countDown();
+            });
+            return t;
+        }
+    }
+}
