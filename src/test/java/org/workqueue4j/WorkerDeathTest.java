@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.AfterEach;
@@ -28,17 +29,10 @@ class WorkerDeathTest {
     @Test
     void aWorkerKilledAfterItsItemLeavesThePoolAndTheFlushesWorking() throws Exception {
         AtomicBoolean armed = new AtomicBoolean();
-        AtomicReference<Thread> died = new AtomicReference<>();
         CountDownLatch deadThreadSeen = new CountDownLatch(1);
         ThreadGroupCapture capture = new ThreadGroupCapture(deadThreadSeen);
-        try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2).threadFactory(capture).idleTimeout(Duration.ofMinutes(5)).build())) {
+        try (WorkQueues rt = runtimeKillingAWorker(capture, armed)) {
             WorkQueue q = rt.queueBuilder("survives").build();
-            TestHooks.install((point, subject) -> {
-                if (point.equals("worker.itemEnd") && armed.compareAndSet(true, false)) {
-                    died.set(Thread.currentThread());
-                    throw new OutOfMemoryError("injected: the worker dies after its item ran");
-                }
-            });
             AtomicBoolean firstRan = new AtomicBoolean();
             armed.set(true);
             assertThat(q.queueOn(0, new Work("first", () -> firstRan.set(true)))).isTrue();
@@ -60,14 +54,9 @@ class WorkerDeathTest {
         AtomicBoolean armed = new AtomicBoolean();
         CountDownLatch deadThreadSeen = new CountDownLatch(1);
         ThreadGroupCapture capture = new ThreadGroupCapture(deadThreadSeen);
-        try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2).threadFactory(capture).idleTimeout(Duration.ofMinutes(5)).build())) {
+        try (WorkQueues rt = runtimeKillingAWorker(capture, armed)) {
             WorkQueue q = rt.queueBuilder("survives").build();
-            TestHooks.install((point, subject) -> {
-                if (point.equals("worker.itemEnd") && armed.compareAndSet(true, false)) {
-                    throw new OutOfMemoryError("injected: the worker dies after its item ran");
-                }
-            });
-            java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+            AtomicInteger runs = new AtomicInteger();
             Work[] self = new Work[1];
             self[0] = new Work("requeues-once", () -> {
                 if (runs.incrementAndGet() == 1) {
@@ -83,6 +72,20 @@ class WorkerDeathTest {
             assertThat(runs).as("the instance queued while the first ran, ran on another worker").hasValue(2);
             assertThat(self[0].isPending()).isFalse();
         }
+    }
+
+    /**
+     * A runtime whose worker passing the test point {@code worker.itemEnd} while {@code armed}
+     * (once) is ended by an {@code OutOfMemoryError} there: after its item's function, before
+     * the item's accounting.
+     */
+    private static WorkQueues runtimeKillingAWorker(ThreadGroupCapture factory, AtomicBoolean armed) {
+        TestHooks.install((point, subject) -> {
+            if (point.equals("worker.itemEnd") && armed.compareAndSet(true, false)) {
+                throw new OutOfMemoryError("injected: the worker dies after its item ran");
+            }
+        });
+        return WorkQueues.create(WorkQueuesConfig.builder().cpus(2).threadFactory(factory).idleTimeout(Duration.ofMinutes(5)).build());
     }
 
     /** A factory whose threads report how they ended. */
