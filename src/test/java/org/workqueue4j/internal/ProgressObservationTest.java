@@ -74,4 +74,86 @@ class ProgressObservationTest {
             rt.close(Duration.ofSeconds(5));
         }
     }
+    /**
+     * The monitor's scan read its clock once, before the "monitor.scan" point and every pool
+     * lock: an item that started after that read and before the scan took its pool's lock was
+     * timed from before its start (Worker.runSeq: "short by at most one tick, never long"), so
+     * it could be marked CPU-intensive early, and progress was stamped early as in a dump.
+     * Deterministic: the scan is held at its first point, the next item starts, then it goes on.
+     */
+    @Test
+    void theMonitorTimesAnItemNoEarlierThanItStarted() throws Exception {
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        WqRuntime rt = new WqRuntime("progress-mon", 2, java.util.concurrent.Executors.defaultThreadFactory(),
+                Thread.currentThread().getThreadGroup(), Duration.ofSeconds(300).toNanos(), (wq, n, e) -> errors.add(e),
+                Duration.ofSeconds(100).toNanos(), Duration.ofSeconds(300).toNanos(), null,
+                LockDependencyValidator.disabled(), org.workqueue4j.FlushAnnotation.SKIP_NEVER_USED, 64);
+        java.util.concurrent.atomic.AtomicBoolean hold = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch scanHeld = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch scanGo = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger scans = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch releaseA = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch releaseB = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch startedA = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch startedB = new java.util.concurrent.CountDownLatch(1);
+        TestHooks.install((point, subject) -> {
+            if (point.equals("monitor.scan") && subject == rt) {
+                scans.incrementAndGet();
+                if (hold.compareAndSet(true, false)) {
+                    scanHeld.countDown();
+                    await(scanGo);
+                }
+            }
+        });
+        try {
+            WorkqueueStruct wq = rt.newQueue(null, "mq", WorkqueueStruct.WQ_UNBOUND, 16, null);
+            WorkNode a = new TestNode("a", () -> {
+                startedA.countDown();
+                await(releaseA);
+            });
+            WorkNode b = new TestNode("b", () -> {
+                startedB.countDown();
+                await(releaseB);
+            });
+            assertThat(Pending.claim(a)).isTrue();
+            wq.insertClaimed(-1, a);
+            await(startedA); // the monitor is ticking: an item runs
+            hold.set(true);
+            await(scanHeld); // the held scan has read its clock
+            long afterScanClock = System.nanoTime();
+            assertThat(Pending.claim(b)).isTrue();
+            wq.insertClaimed(-1, b);
+            releaseA.countDown();
+            await(startedB); // b started after the held scan's clock read
+            int before = scans.get();
+            scanGo.countDown();
+            Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).until(() -> scans.get() > before); // that scan ended
+            WorkerPool p = wq.pwqs[0].pool;
+            p.lock.lock();
+            try {
+                Worker runner = p.workers.stream().filter(w -> w.currentWork == b).findFirst().orElseThrow();
+                assertThat(runner.seenRunSeq).as("the scan saw b").isEqualTo(runner.runSeq);
+                assertThat(runner.runSeenNanos).as("b timed from no earlier than its start").isGreaterThanOrEqualTo(afterScanClock);
+                assertThat(p.lastProgressNanos).as("b's start stamped no earlier than it happened")
+                        .isGreaterThanOrEqualTo(afterScanClock);
+            } finally {
+                p.lock.unlock();
+            }
+        } finally {
+            TestHooks.install(null);
+            scanGo.countDown();
+            releaseA.countDown();
+            releaseB.countDown();
+            rt.close(Duration.ofSeconds(BOUND_S));
+        }
+        assertThat(errors).isEmpty();
+    }
+
+    private static void await(java.util.concurrent.CountDownLatch l) {
+        try {
+            assertThat(l.await(BOUND_S, java.util.concurrent.TimeUnit.SECONDS)).as("latch within %ss", BOUND_S).isTrue();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
 }
