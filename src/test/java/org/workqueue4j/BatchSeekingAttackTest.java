@@ -6,10 +6,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
@@ -17,14 +15,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.workqueue4j.internal.TestHooks;
-import org.workqueue4j.lockdep.LockMap;
 
 /**
  * A worker is counted as seeking (WorkerPool.nrSeeking) only from its wake-up to its first item
  * and from its batch's end until it parks, not between the items of a batch. These tests push
  * lock-free at each point of a batch, with the monitor held (its tick lands inboxes, which would
  * hide a lost wake-up) and a ten-minute idle timeout: a lost wake-up leaves the pushed item in
- * an inbox while every worker parks, and the bounded wait fails after 20 s.
+ * an inbox while every worker parks, and the bounded wait fails after 20 s. (An item's lazily
+ * made lock map: internal.LazyLockMapTest.)
  */
 class BatchSeekingAttackTest {
     private final TestRuntime t = new TestRuntime(2, b -> b.idleTimeout(Duration.ofMinutes(10))
@@ -271,34 +269,5 @@ class BatchSeekingAttackTest {
         } finally {
             release.countDown();
         }
-    }
-
-    /** Two threads' first use of one item's lock map at once: one map (lockdep would see two locks). */
-    @Test
-    @DisplayName("an item's lock map made lazily by two threads at once is one map")
-    void lazyWorkMapIsOne() throws Exception {
-        CyclicBarrier go = new CyclicBarrier(2);
-        AtomicInteger twice = new AtomicInteger();
-        for (int i = 0; i < 2000; i++) {
-            Work w = new Work("lazy-" + i, () -> { });
-            AtomicReference<LockMap> other = new AtomicReference<>();
-            Thread th = new Thread(() -> {
-                try {
-                    go.await();
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-                other.set(w.lockMap());
-            });
-            th.start();
-            go.await();
-            LockMap mine = w.lockMap();
-            th.join();
-            if (mine != other.get()) {
-                twice.incrementAndGet();
-            }
-            assertThat(w.lockMap()).isSameAs(mine);
-        }
-        assertThat(twice).as("first uses that made two maps").hasValue(0);
     }
 }
