@@ -76,10 +76,13 @@ final class Dump {
             }
         }
         List<WorkQueuesDump.Pool> poolRows = new ArrayList<>();
-        long now = System.nanoTime();
         for (WorkerPool p : rt.allPools()) {
             p.lock.lock();
             try {
+                // Read under the pool's lock: progress this look observes happened before it (read
+                // before the locks, a pool that progressed while the dump waited for an earlier
+                // pool's lock was stamped earlier than its progress, and its lockup seemed longer).
+                long now = System.nanoTime();
                 p.spliceInboxes();
                 if (p.workers.isEmpty() && p.worklist.isEmpty()) {
                     continue;

@@ -13,15 +13,15 @@ final class Monitor implements Runnable {
     /*
      * Implementation Overview
      *
-     * Every tick (half the CPU-intensive threshold, 5 ms by default; see the constructor) it visits each pool under
-     * its lock and:
+     * Every tick (a quarter of the CPU-intensive threshold, 2.5 ms by default; see the constructor) it visits each pool under
+     * its lock, reading the clock there (what it sees under the lock happened before that time), and:
      *
      *  1. takes long items out of concurrency management. A counted worker whose current item
-     *     started more than `cpuIntensiveNanos` ago stops counting in nr_running: as
+     *     was first seen by a scan more than `cpuIntensiveNanos` ago stops counting in nr_running: as
      *     CPU_INTENSIVE if its thread is RUNNABLE (kernel wq_worker_tick), as UNMANAGED_SLEEP if
      *     it is BLOCKED/WAITING outside a library wait (the kernel learns this from schedule();
      *     we sample Thread.getState). Either way the pool is kicked, so a pending item waits at
-     *     most threshold + one tick (15 ms by default) behind an item that blocks where the
+     *     most threshold + two ticks (15 ms by default) behind an item that blocks where the
      *     library cannot see it. Both flags are cleared when the item ends.
      *  2. samples CPU time: a RUNNABLE busy worker adds one tick to its queue's cpu_time, as
      *     the kernel samples at its tick (wq_monitor's CPUtime column is sampled too).
@@ -176,8 +176,14 @@ final class Monitor implements Runnable {
         parkedIdle = false;
     }
 
-    /** One tick over every pool; true if any pool has running or pending work. */
-    private boolean scan(long now, long elapsed) {
+    /**
+     * One tick over every pool; true if any pool has running or pending work. {@code scanStart}
+     * times the hung waits only: each pool is timed by a clock read under its lock, so that
+     * what the scan sees there (an item's start, progress) happened before the time it records
+     * (read before the locks, an item that started while the scan waited for them was timed
+     * from before its start, and progress stamped early).
+     */
+    private boolean scan(long scanStart, long elapsed) {
         WqRuntime.testHook("monitor.scan", runtime);
         boolean busy = false;
         boolean anyStarved = false;
@@ -188,6 +194,7 @@ final class Monitor implements Runnable {
             boolean create = false;
             p.lock.lock();
             try {
+                long now = System.nanoTime();
                 if (p.inboxHint != 0) {
                     // Items pushed lock-free behind a running (perhaps blocked) worker are pending
                     // work too: land them, and wake a worker if none runs, before the checks below
@@ -311,7 +318,7 @@ final class Monitor implements Runnable {
                 runtime.report(f);
             }
         }
-        List<String> hung = watchdogNanos > 0 ? runtime.hungWaits().check(runtime, now, watchdogNanos) : null;
+        List<String> hung = watchdogNanos > 0 ? runtime.hungWaits().check(runtime, scanStart, watchdogNanos) : null;
         if (hung != null) {
             for (String h : hung) {
                 runtime.report(h);

@@ -278,6 +278,7 @@ final class Worker implements Runnable {
                             p.landHintedInboxes(); // the next batch of lock-free pushes
                         }
                     } while (p.keepWorking());
+                    WqRuntime.testHook("worker.batchEnd", p); // lock held, not seeking yet
                     seek(true); // the batch is over: it looks at the hint again before it parks
                     setFlags(PREP);
                 }
