@@ -368,6 +368,10 @@ final class FlushColors {
                             synchronized (flushLock) {
                                 toFlush[c]++;
                             }
+                            // The flush will wait for these items: make sure a worker is coming for
+                            // them (a no-op when one runs or is woken), so that a wake-up an Error
+                            // cut short elsewhere (a producer's signal) never strands a flusher.
+                            pool.kick();
                         }
                         pwq.workColor = next;
                     }

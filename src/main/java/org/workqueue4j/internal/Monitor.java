@@ -195,10 +195,11 @@ final class Monitor implements Runnable {
             p.lock.lock();
             try {
                 long now = System.nanoTime();
-                if (p.inboxHint != 0) {
+                if (p.inboxHint != 0 || p.needMoreWorker()) {
                     // Items pushed lock-free behind a running (perhaps blocked) worker are pending
                     // work too: land them, and wake a worker if none runs, before the checks below
-                    // (concurrency management, mayday, watchdog) look at the worklist.
+                    // (concurrency management, mayday, watchdog) look at the worklist. Also the
+                    // safety net for a wake-up an Error cut short: pending items, no worker running.
                     p.kick();
                 }
                 if (!p.worklist.isEmpty()) {

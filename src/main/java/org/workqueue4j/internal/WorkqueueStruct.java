@@ -533,7 +533,10 @@ public final class WorkqueueStruct {
             try {
                 pool.wakeForInbox();
             } catch (Throwable again) {
-                e.addSuppressed(again); // the hint stays set: the next worker or monitor tick lands it
+                // The failed wake may have landed the inbox (clearing the hint) before it could wake
+                // anyone: set it again, so that the next seeking worker or monitor tick kicks the pool.
+                pool.inboxHint = 1;
+                e.addSuppressed(again);
             }
             runtime.uncaught(this, n, e);
         }
