@@ -161,6 +161,7 @@ public final class WorkerPool {
      */
     void acquire() {
         ReentrantLock l = lock;
+        stackProbe(0); // see stackProbe
         for (int i = 0; i < LOCK_SPINS; i++) {
             if (l.tryLock()) {
                 return;
@@ -168,6 +169,21 @@ public final class WorkerPool {
             Thread.onSpinWait();
         }
         l.lock();
+    }
+
+    /**
+     * Touches the stack a few frames below the caller's before it takes the lock. A
+     * StackOverflowError that strikes inside the JDK's lock acquisition is delivered when the
+     * acquisition returns (its reserved-stack section completes first), that is after the lock
+     * was taken: the caller's {@code try/finally} has not begun, and the lock would stay held for
+     * good. Overflowing here first, with nothing taken, is what a producer at the very end of its
+     * stack then sees instead (every method entry checks the same shadow zone below its frame).
+     */
+    private static int stackProbe(int depth) {
+        long a = depth;
+        long b = a * 31;
+        long c = b ^ a;
+        return depth >= 3 ? (int) (a + b + c) : stackProbe(depth + 1) + (int) c;
     }
 
     // ---------------------------------------------------------------- inbox (lock held)

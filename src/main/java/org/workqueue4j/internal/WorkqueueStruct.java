@@ -725,7 +725,7 @@ public final class WorkqueueStruct {
             return;
         }
         WorkqueueStruct owner = null;
-        pool.lock.lock();
+        pool.acquire(); // a queue() path: probes the stack before it locks (see WorkerPool.stackProbe)
         try {
             pool.landInboxesFor(n); // a node still in an inbox shows no pwq
             p = n.pwq;
