@@ -161,7 +161,6 @@ public final class WorkerPool {
      */
     void acquire() {
         ReentrantLock l = lock;
-        stackProbe(0); // see stackProbe
         for (int i = 0; i < LOCK_SPINS; i++) {
             if (l.tryLock()) {
                 return;
@@ -169,6 +168,12 @@ public final class WorkerPool {
             Thread.onSpinWait();
         }
         l.lock();
+    }
+
+    /** {@link #acquire()} for a caller's thread, not a worker's: probes the stack first (see {@link #stackProbe}). */
+    void acquireFromCaller() {
+        stackProbe(0);
+        acquire();
     }
 
     /**
@@ -263,7 +268,7 @@ public final class WorkerPool {
      * wakes one (kick). Called and returns without the lock.
      */
     void wakeForInbox() {
-        acquire();
+        acquireFromCaller();
         try {
             kick();
         } finally {

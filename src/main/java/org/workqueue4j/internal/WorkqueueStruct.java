@@ -591,7 +591,7 @@ public final class WorkqueueStruct {
                 if (last != null) {
                     last.lock.unlock();
                 }
-                pool.acquire();
+                pool.acquireFromCaller();
                 locked = pool;
             }
             int st = state;
@@ -651,7 +651,7 @@ public final class WorkqueueStruct {
             if (last == null) {
                 return null;
             }
-            last.acquire();
+            last.acquireFromCaller();
             if (n.poolAcquire() == last) {
                 return last;
             }
@@ -725,7 +725,7 @@ public final class WorkqueueStruct {
             return;
         }
         WorkqueueStruct owner = null;
-        pool.acquire(); // a queue() path: probes the stack before it locks (see WorkerPool.stackProbe)
+        pool.acquireFromCaller();
         try {
             pool.landInboxesFor(n); // a node still in an inbox shows no pwq
             p = n.pwq;
