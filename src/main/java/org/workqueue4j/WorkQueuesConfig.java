@@ -74,7 +74,7 @@ public final class WorkQueuesConfig {
         this.maxWorkers = defaultMaxWorkers(cpus);
         this.jmx = defaultJmx();
         this.validator = defaultValidator();
-        this.flushAnnotation = null;
+        this.flushAnnotation = defaultFlushAnnotation();
         this.cpuIntensiveNanos = DEFAULT_CPU_INTENSIVE_NANOS;
         this.watchdogNanos = DEFAULT_WATCHDOG_NANOS;
         this.reportListener = null;
@@ -90,7 +90,7 @@ public final class WorkQueuesConfig {
         this.maxWorkers = b.maxWorkers > 0 ? b.maxWorkers : defaultMaxWorkers(b.cpus);
         this.jmx = b.jmx;
         this.validator = b.validator != null ? b.validator : defaultValidator();
-        this.flushAnnotation = b.flushAnnotation;
+        this.flushAnnotation = b.flushAnnotation != null ? b.flushAnnotation : defaultFlushAnnotation();
         this.cpuIntensiveNanos = b.cpuIntensiveNanos;
         this.watchdogNanos = b.watchdogNanos;
         this.reportListener = b.reportListener;
@@ -102,6 +102,13 @@ public final class WorkQueuesConfig {
         this.closeTimeoutNanos = b.closeTimeoutNanos;
     }
 
+    /*
+     * defaultValidator() and defaultFlushAnnotation() are where a config that names no validator
+     * or flush policy gets one, whether built by defaults() or by a Builder. The lockdep agent
+     * (workqueue4j-agent) replaces both bodies as this class loads, to hand every such runtime
+     * its own validator and policy: keep their names, descriptors and static-ness.
+     */
+
     /** Lockdep when {@code -Dworkqueue4j.lockdep=true}, else null: disabled (see the field). */
     private static @Nullable LockDependencyValidator defaultValidator() {
         if (!Boolean.getBoolean("workqueue4j.lockdep")) {
@@ -111,6 +118,11 @@ public final class WorkQueuesConfig {
         // load the interface (to learn that it is one) whenever this class is loaded.
         Object lockdep = Lockdep.builder().build();
         return (LockDependencyValidator) lockdep;
+    }
+
+    /** Null: the default policy, {@link FlushAnnotation#DEFER_UNTIL_USED} (see the field). */
+    private static @Nullable FlushAnnotation defaultFlushAnnotation() {
+        return null;
     }
 
     /** {@return the validator the runtime's queues and items report to} */
@@ -125,9 +137,6 @@ public final class WorkQueuesConfig {
 
     /** {@return the defaults: one CPU per available processor, and the kernel's timeouts} */
     public static WorkQueuesConfig defaults() {
-        if (Boolean.getBoolean("workqueue4j.agent")) {
-            return builder().build(); // the agent sets its validator in the Builder's constructor
-        }
         return new WorkQueuesConfig();
     }
 

@@ -53,10 +53,10 @@ public final class Hooks {
     private Hooks() {
     }
 
-    // ---- the library's runtime configuration (called from WorkQueuesConfig.Builder's constructor)
+    // ---- the library's runtime configuration (WorkQueuesConfig.defaultValidator() and defaultFlushAnnotation() return these)
 
     /**
-     * Returns the validator every runtime's config builder starts with when the agent runs.
+     * Returns the validator of every runtime whose configuration names none, while the agent runs.
      *
      * @return the agent's validator
      */
@@ -65,7 +65,7 @@ public final class Hooks {
     }
 
     /**
-     * Returns the flush-annotation policy every runtime's config builder starts with.
+     * Returns the flush-annotation policy of every runtime whose configuration names none.
      *
      * @return the agent's {@code flush=} option
      */

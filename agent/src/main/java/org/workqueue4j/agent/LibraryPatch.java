@@ -7,8 +7,6 @@ import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.ClassNode;
-import org.objectweb.asm.tree.FieldInsnNode;
-import org.objectweb.asm.tree.FieldNode;
 import org.objectweb.asm.tree.FrameNode;
 import org.objectweb.asm.tree.InsnList;
 import org.objectweb.asm.tree.InsnNode;
@@ -23,11 +21,12 @@ import org.objectweb.asm.tree.VarInsnNode;
  * The two places where the agent changes the library as it loads (the library itself has no
  * agent-specific code, and its public API offers no JVM-wide default validator):
  * <ul>
- *   <li>{@code WorkQueuesConfig.Builder}: each constructor ends by setting the builder's
- *       {@code validator} and {@code flushAnnotation} fields to the agent's, so every runtime
- *       whose config does not name a validator (the global runtime included) uses the agent's
- *       validator, like {@code -Dworkqueue4j.lockdep=true} but shared with the application's
- *       locks. A config that sets a validator explicitly keeps it.</li>
+ *   <li>{@code WorkQueuesConfig}: its two default resolutions, {@code defaultValidator()} and
+ *       {@code defaultFlushAnnotation()}, return the agent's validator and flush policy, so
+ *       every runtime whose config does not name a validator (the global runtime and
+ *       {@code WorkQueuesConfig.defaults()} included) uses the agent's validator, like
+ *       {@code -Dworkqueue4j.lockdep=true} but shared with the application's locks. A config
+ *       that sets a validator or a policy explicitly keeps it.</li>
  *   <li>{@code lockdep.Frames.internal(String)}: returns true for the agent's classes, so a
  *       report's frames start at the application's line.</li>
  * </ul>
@@ -35,7 +34,7 @@ import org.objectweb.asm.tree.VarInsnNode;
  * on its report stream and goes on without the patch (the agent's tests then fail).
  */
 final class LibraryPatch {
-    static final String BUILDER = "org/workqueue4j/WorkQueuesConfig$Builder";
+    static final String CONFIG = "org/workqueue4j/WorkQueuesConfig";
     static final String FRAMES = "org/workqueue4j/lockdep/Frames";
 
     private static final String VALIDATOR_DESC = "Lorg/workqueue4j/lockdep/LockDependencyValidator;";
@@ -50,8 +49,8 @@ final class LibraryPatch {
      * @return the new bytes, or null when {@code className} is not patched
      */
     static byte[] patch(String className, byte[] bytes, Consumer<String> warn) {
-        if (className.equals(BUILDER)) {
-            return rewrite(bytes, cn -> builder(cn, warn));
+        if (className.equals(CONFIG)) {
+            return rewrite(bytes, cn -> config(cn, warn));
         }
         if (className.equals(FRAMES)) {
             return rewrite(bytes, cn -> frames(cn, warn));
@@ -74,32 +73,38 @@ final class LibraryPatch {
         return cw.toByteArray();
     }
 
-    private static boolean builder(ClassNode cn, Consumer<String> warn) {
-        if (!hasField(cn, "validator", VALIDATOR_DESC) || !hasField(cn, "flushAnnotation", FLUSH_DESC)) {
-            warn.accept("workqueue4j-agent: WorkQueuesConfig.Builder has no validator/flushAnnotation field;"
+    private static boolean config(ClassNode cn, Consumer<String> warn) {
+        MethodNode validator = staticMethod(cn, "defaultValidator", "()" + VALIDATOR_DESC);
+        MethodNode flush = staticMethod(cn, "defaultFlushAnnotation", "()" + FLUSH_DESC);
+        if (validator == null || flush == null) {
+            warn.accept("workqueue4j-agent: WorkQueuesConfig has no static defaultValidator()/defaultFlushAnnotation();"
                     + " the library's runtimes will not report to the agent's validator");
             return false;
         }
-        boolean changed = false;
+        returnHook(validator, "defaultValidator");
+        returnHook(flush, "defaultFlushAnnotation");
+        return true;
+    }
+
+    /** The static method {@code name} of descriptor {@code desc}, or null. */
+    private static MethodNode staticMethod(ClassNode cn, String name, String desc) {
         for (MethodNode mn : cn.methods) {
-            if (!mn.name.equals("<init>")) {
-                continue;
-            }
-            for (AbstractInsnNode n = mn.instructions.getFirst(); n != null; n = n.getNext()) {
-                if (n.getOpcode() == Opcodes.RETURN) {
-                    InsnList set = new InsnList();
-                    set.add(new VarInsnNode(Opcodes.ALOAD, 0));
-                    set.add(LockTransformer.hook("defaultValidator", "()" + VALIDATOR_DESC));
-                    set.add(new FieldInsnNode(Opcodes.PUTFIELD, cn.name, "validator", VALIDATOR_DESC));
-                    set.add(new VarInsnNode(Opcodes.ALOAD, 0));
-                    set.add(LockTransformer.hook("defaultFlushAnnotation", "()" + FLUSH_DESC));
-                    set.add(new FieldInsnNode(Opcodes.PUTFIELD, cn.name, "flushAnnotation", FLUSH_DESC));
-                    mn.instructions.insertBefore(n, set);
-                    changed = true;
-                }
+            if (mn.name.equals(name) && mn.desc.equals(desc) && (mn.access & Opcodes.ACC_STATIC) != 0) {
+                return mn;
             }
         }
-        return changed;
+        return null;
+    }
+
+    /** Replaces the body of {@code mn} (static, no arguments) by a call to the hook of that name and descriptor. */
+    private static void returnHook(MethodNode mn, String hook) {
+        mn.instructions.clear();
+        mn.tryCatchBlocks.clear();
+        if (mn.localVariables != null) {
+            mn.localVariables.clear();
+        }
+        mn.instructions.add(LockTransformer.hook(hook, mn.desc));
+        mn.instructions.add(new InsnNode(Opcodes.ARETURN));
     }
 
     private static boolean frames(ClassNode cn, Consumer<String> warn) {
@@ -130,15 +135,6 @@ final class LibraryPatch {
     private static boolean startsWithFrame(MethodNode mn) {
         for (AbstractInsnNode n = mn.instructions.getFirst(); n != null && n.getOpcode() < 0; n = n.getNext()) {
             if (n instanceof FrameNode) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean hasField(ClassNode cn, String name, String desc) {
-        for (FieldNode f : cn.fields) {
-            if (f.name.equals(name) && f.desc.equals(desc)) {
                 return true;
             }
         }

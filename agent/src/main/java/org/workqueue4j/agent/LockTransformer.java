@@ -72,8 +72,8 @@ final class LockTransformer implements ClassFileTransformer {
      * target is the synchronized-method handler, whose frame (the parameters, a Throwable on the
      * stack) is written by hand, so no class is loaded to compute frames. Max stack is recomputed.
      *
-     * Two library classes are patched as well: WorkQueuesConfig.Builder starts with the
-     * agent's validator and flush-annotation policy, so every runtime (the global one included)
+     * Two library classes are patched as well: WorkQueuesConfig resolves an unset validator and
+     * flush-annotation policy to the agent's, so every runtime (the global one included)
      * reports the library's flush, drain, destroy and cancel pseudo-locks to the same validator as
      * the application's locks; and lockdep.Frames treats the agent's frames as internal, so
      * reports name the application's line, not the hook's.

@@ -61,9 +61,6 @@ public final class LockdepAgent {
         ReportSink sink = new ReportSink(options.out);
         flush = options.flush;
         validator = Lockdep.builder().policy(options.policy).quiet().listener(r -> sink.write(r.text())).build();
-        // WorkQueuesConfig.defaults() goes through the Builder (whose constructor this agent
-        // patches) only while this property is set; without it, it builds no Builder at all.
-        System.setProperty("workqueue4j.agent", "true");
         openLocksPackage(inst, sink);
         LockTransformer transformer = new LockTransformer(options, sink::write, inst);
         inst.addTransformer(transformer, true);

@@ -55,15 +55,27 @@ class AgentSamplesIT {
 
     @Test
     void flushInsideAMonitorTheQueuesItemsTakeThrowsBeforeBlockingUnderThrow() throws Exception {
-        SampleRun r = SampleRun.run("samples.FlushUnderMonitorSample", "policy=THROW", List.of());
+        SampleRun r = secondFlushRefused("samples.FlushUnderMonitorSample", "cache-refresh");
+        assertThat(r.stderr).as(r.toString())
+                .contains("samples.FlushUnderMonitorSample.refreshWhileLocked(FlushUnderMonitorSample.java:29)");
+    }
+
+    @Test
+    void aRuntimeConfiguredThroughTheBuilderIsValidatedToo() throws Exception {
+        secondFlushRefused("samples.BuiltConfigSample", "app-refresh");
+    }
+
+    /** Runs a sample whose second flush, under the monitor its queue's item takes, must throw before blocking. */
+    private static SampleRun secondFlushRefused(String sample, String queue) throws Exception {
+        SampleRun r = SampleRun.run(sample, "policy=THROW", List.of());
         assertThat(r.stdout).contains("first refresh done").doesNotContain("second refresh done");
         assertThat(r.exitCode).as(r.toString()).isNotZero();
         assertThat(r.stderr).as(r.toString())
                 .contains(CIRCULAR)
-                .contains("(samples.FlushUnderMonitorSample.cacheLock)")
-                .contains("((wq_completion)cache-refresh)")
-                .contains("samples.FlushUnderMonitorSample.refreshWhileLocked(FlushUnderMonitorSample.java:29)")
+                .contains("(" + sample + ".cacheLock)")
+                .contains("((wq_completion)" + queue + ")")
                 .contains("Exception in thread \"main\" org.workqueue4j.lockdep.PotentialDeadlockException");
+        return r;
     }
 
     @Test
