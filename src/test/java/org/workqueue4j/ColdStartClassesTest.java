@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.workqueue4j.internal.TestHooks;
 
 /**
  * Issue 13, cold start: the first item's path (the {@code ColdStart} benchmark's sequence:
@@ -38,28 +39,65 @@ class ColdStartClassesTest {
         assertThat(loaded).doesNotContainAnyElementsOf(NOT_ON_THE_PATH);
     }
 
+    @Test
+    void theMonitorLoadsTheRestOfTheFirstItemsPathWhileTheFirstQueueIsBuilt() throws Exception {
+        // The first queue starts the monitor; the classes the first queue(), its item and its
+        // flush() need are loaded on the monitor's thread while the caller is still busy (the
+        // second core is otherwise idle then): by the time the caller queues, none is left.
+        List<String> loadedByTheItem = libraryClassesLoaded(ColdStartPreloadChild.class, ColdStartPreloadChild.QUEUEING);
+        assertThat(loadedByTheItem).as("library classes the first queue(), its item and its flush() loaded themselves")
+                .isEmpty();
+    }
+
+    @Test
+    void theMonitorLoadsOnlyClassesThatExistAndTheFirstItemNeeds() throws Exception {
+        List<String> path = libraryClassesLoadedByTheFirstItem();
+        for (String name : TestHooks.preloadedClasses()) {
+            if (name.startsWith("org.workqueue4j.")) {
+                assertThat(path).as("a preloaded class is on the first item's path").contains(name);
+            } else {
+                assertThat(Class.forName(name, false, getClass().getClassLoader())).as(name).isNotNull();
+            }
+        }
+    }
+
     /** The library classes the child loaded up to the first flush's return, in order. */
     private static List<String> libraryClassesLoadedByTheFirstItem() throws Exception {
+        return libraryClassesLoaded(ColdStartChild.class, null);
+    }
+
+    /**
+     * The library classes {@code child} loaded after printing {@code from} (from its start if null)
+     * up to the first flush's return, in order; the child's own classes (its lambdas) left out.
+     */
+    private static List<String> libraryClassesLoaded(Class<?> child, String from) throws Exception {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "-Xlog:class+load=info", "-cp", System.getProperty("java.class.path"),
-                ColdStartChild.class.getName()).redirectErrorStream(true).start();
+                child.getName()).redirectErrorStream(true).start();
         List<String> loaded = new ArrayList<>();
+        boolean started = from == null;
         boolean done = false;
+        List<String> output = new ArrayList<>();
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = in.readLine()) != null; ) {
                 if (line.equals(ColdStartChild.DONE)) {
                     done = true;
-                } else if (!done && line.contains("[class,load]")) {
+                } else if (line.equals(from)) {
+                    started = true;
+                } else if (started && !done && line.contains("[class,load]")) {
                     // [0.123s][info][class,load] org.workqueue4j.Work source: file:/...
                     String[] f = line.substring(line.indexOf("[class,load]") + "[class,load]".length()).trim().split(" ");
-                    if (f[0].startsWith("org.workqueue4j.") && !f[0].equals(ColdStartChild.class.getName())) {
+                    if (f[0].startsWith("org.workqueue4j.") && !f[0].startsWith(child.getName())) {
                         loaded.add(f[0]);
                     }
+                } else if (!line.contains("[class,load]")) {
+                    output.add(line);
                 }
             }
         }
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("child JVM ended").isTrue();
-        assertThat(p.exitValue()).as("child exit status").isZero();
+        assertThat(p.exitValue()).as("child exit status; its output: " + output).isZero();
+        assertThat(started).as("child printed " + from).isTrue();
         assertThat(done).as("child printed " + ColdStartChild.DONE).isTrue();
         return loaded;
     }

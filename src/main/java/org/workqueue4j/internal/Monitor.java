@@ -95,6 +95,50 @@ final class Monitor implements Runnable {
     }
 
 
+    /**
+     * The classes the runtime's first item needs after its queue's threads have started, in the
+     * order it needs them: the rest of the queue's build, the item's queueing, the worker that
+     * runs it and the flush that waits for it. Each costs about half a millisecond to load from
+     * the library jar while the JVM is cold; the calling thread is busy meanwhile (building the
+     * queue, creating the user's item), so the monitor loads them (preloadFirstItemPath).
+     */
+    static final String[] FIRST_ITEM_CLASSES = {
+        "org.workqueue4j.internal.FlushColors",
+        "org.workqueue4j.internal.Completion",
+        "org.workqueue4j.internal.PoolWorkqueue",
+        "org.workqueue4j.internal.PoolWorkqueue$1",
+        "org.workqueue4j.internal.WorkNode$AfterFiring",
+        "org.workqueue4j.Work",
+        "org.workqueue4j.internal.Worker",
+        "org.workqueue4j.internal.WorkEvents",
+        "jdk.jfr.FlightRecorder", // asked by WorkEvents; from the runtime image, not the archive
+        "org.workqueue4j.internal.HungWaits$Waiter",
+        "org.workqueue4j.internal.FlushColors$Flusher",
+    };
+
+    /**
+     * Loads, without initializing, the classes of FIRST_ITEM_CLASSES, on the monitor's thread as
+     * it starts (with the runtime's first queue, whose caller does not wait for this): on a
+     * machine with a second core, the first item then finds them loaded. Best effort, and it
+     * changes nothing else: a class that cannot be loaded here (no jdk.jfr in this runtime
+     * image) is loaded, or fails, where it is used, as before; a second runtime finds them loaded.
+     */
+    private void preloadFirstItemPath() {
+        ClassLoader loader = Monitor.class.getClassLoader();
+        try {
+            for (String name : FIRST_ITEM_CLASSES) {
+                try {
+                    Class.forName(name, false, loader);
+                } catch (ClassNotFoundException | LinkageError e) {
+                    // not loadable here (no jdk.jfr in this runtime image): its user meets that itself
+                }
+            }
+        } catch (RuntimeException | Error e) { // out of memory, say: the monitor's own work comes first
+            Log.log(System.Logger.Level.DEBUG, "workqueue: the monitor's class preload stopped", e);
+        }
+        WqRuntime.testHook("monitor.preloaded", runtime);
+    }
+
     /*
      * The wake-up protocol. The signals are the volatile fields, not the thread's permit:
      * noteBusy() clears `parkedIdle`, stop() sets `stopped`, and the monitor re-checks both
@@ -113,6 +157,7 @@ final class Monitor implements Runnable {
         if (!thread.checkIn()) {
             return; // started by the factory itself, not by this runtime (see OnDemandThread.checkIn)
         }
+        preloadFirstItemPath();
         idleWait(); // started idle (see parkedIdle): the first busy event wakes it
         tick();
         long last = System.nanoTime();

@@ -1,5 +1,7 @@
 package org.workqueue4j.internal;
 
+import java.util.List;
+
 /**
  * Named points inside engine operations where a test can hold the calling thread between two
  * steps, to replay an interleaving deterministically. No hook is installed outside tests: each
@@ -28,6 +30,11 @@ public final class TestHooks {
     /** Installs {@code h} (null removes it). */
     public static void install(Hook h) {
         WqRuntime.hook = h;
+    }
+
+    /** {@return the classes the monitor loads ahead of the runtime's first item, in order} */
+    public static List<String> preloadedClasses() {
+        return java.util.List.of(Monitor.FIRST_ITEM_CLASSES);
     }
 
     /** Runs the installed hook, if any (as {@link WqRuntime#testHook}). */
