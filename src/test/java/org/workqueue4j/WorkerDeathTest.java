@@ -74,13 +74,56 @@ class WorkerDeathTest {
         }
     }
 
+    @Test
+    void anInstanceHandedToTheDyingWorkerRunsOnAnother() throws Exception {
+        // Unbound: a second worker takes the next instance while the first worker still runs the
+        // item, and hands it to that worker (non-reentrancy, kernel find_worker_executing_work):
+        // it is on the first worker's scheduled list when the injected Error ends that worker.
+        AtomicBoolean armed = new AtomicBoolean();
+        CountDownLatch deadThreadSeen = new CountDownLatch(1);
+        CountDownLatch handed = new CountDownLatch(1);
+        ThreadGroupCapture capture = new ThreadGroupCapture(deadThreadSeen);
+        try (WorkQueues rt = runtimeKillingAWorker(capture, armed, point -> {
+            if (point.equals("pool.collision")) {
+                handed.countDown();
+            }
+        })) {
+            WorkQueue q = rt.queueBuilder("survives-unbound").unbound().build();
+            CountDownLatch started = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            AtomicInteger runs = new AtomicInteger();
+            Work item = new Work("handed-back", () -> {
+                if (runs.incrementAndGet() == 1) {
+                    started.countDown();
+                    FlushContractTest.awaitUninterruptibly(release);
+                }
+            });
+            armed.set(true);
+            assertThat(q.queue(item)).isTrue();
+            assertThat(started.await(20, TimeUnit.SECONDS)).as("the first instance runs").isTrue();
+            assertThat(q.queue(item)).as("queued again while it runs").isTrue();
+            assertThat(handed.await(20, TimeUnit.SECONDS)).as("another worker handed it to the running one").isTrue();
+            release.countDown();
+            assertThat(deadThreadSeen.await(20, TimeUnit.SECONDS)).as("the worker died").isTrue();
+            assertThat(q.flush(Duration.ofSeconds(20))).as("the flush returns: the handed instance was not lost with its worker").isTrue();
+            assertThat(runs).as("the handed instance ran on another worker").hasValue(2);
+            assertThat(item.isPending()).isFalse();
+        }
+    }
+
+    private static WorkQueues runtimeKillingAWorker(ThreadGroupCapture factory, AtomicBoolean armed) {
+        return runtimeKillingAWorker(factory, armed, point -> { });
+    }
+
     /**
      * A runtime whose worker passing the test point {@code worker.itemEnd} while {@code armed}
      * (once) is ended by an {@code OutOfMemoryError} there: after its item's function, before
-     * the item's accounting.
+     * the item's accounting; every point passed is shown to {@code otherPoints} first.
      */
-    private static WorkQueues runtimeKillingAWorker(ThreadGroupCapture factory, AtomicBoolean armed) {
+    private static WorkQueues runtimeKillingAWorker(ThreadGroupCapture factory, AtomicBoolean armed,
+            java.util.function.Consumer<String> otherPoints) {
         TestHooks.install((point, subject) -> {
+            otherPoints.accept(point);
             if (point.equals("worker.itemEnd") && armed.compareAndSet(true, false)) {
                 throw new OutOfMemoryError("injected: the worker dies after its item ran");
             }

@@ -266,11 +266,7 @@ final class Monitor implements Runnable {
                     if (w.currentWork == null) {
                         continue;
                     }
-                    if (w.runSeq != w.seenRunSeq) { // an item this scan sees first: timed from now (see Worker.runSeq)
-                        w.seenRunSeq = w.runSeq;
-                        w.runSeenNanos = now;
-                    }
-                    long start = w.runSeenNanos;
+                    long start = w.observeRun(now);
                     busy = true;
                     Thread.State st = w.thread.getState();
                     PoolWorkqueue pwq = w.currentPwq;

@@ -131,6 +131,9 @@ final class Rescuer {
             }
         } finally {
             endBatch(); // also when an item's Error ends the batch early (the next mayday must queue it)
+            // An Error that ends the batch early ends the rescuer's thread too: what was handed to
+            // it (a flush's barrier behind the item it ran) goes back to the pool, not with it.
+            pool.handBackScheduled(r);
             pool.lock.unlock();
         }
     }

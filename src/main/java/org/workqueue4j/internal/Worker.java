@@ -77,6 +77,18 @@ final class Worker implements Runnable {
     long runSeq;
     long seenRunSeq;
     long runSeenNanos;
+
+    /**
+     * Monitor, pool lock held: when the current item was first seen running; {@code now} if this
+     * scan is the first to see it (as WorkerPool.observeProgress turns progress into a time).
+     */
+    long observeRun(long now) {
+        if (runSeq != seenRunSeq) {
+            seenRunSeq = runSeq;
+            runSeenNanos = now;
+        }
+        return runSeenNanos;
+    }
     /**
      * A kick woke this idle worker and it has not left idle yet (one wake-up in flight).
      * Written under the pool lock; volatile because the spinning worker reads it without it.

@@ -493,13 +493,22 @@ public final class WorkerPool {
     /** A worker asked the manager for a spare (requestSpare); cleared by the manager's lacksWorker (lock). */
     private boolean wantSpare;
 
+    /**
+     * Lock held: moves what is left on {@code w}'s scheduled list (items and barriers handed to
+     * it while it ran an earlier instance, non-reentrancy) back to the worklist, in order, for
+     * another worker: {@code w} is ending without running them (an Error ended its loop).
+     */
+    void handBackScheduled(Worker w) {
+        for (WorkNode n; (n = w.scheduled.first()) != null; ) {
+            w.scheduled.moveLinked(n, worklist);
+        }
+    }
+
     void workerExited(Worker w) {
         // A worker that an Error ends in the middle of a batch still counts as running and may
         // hold items handed to it (non-reentrancy): un-count it, and give them back for another.
         w.setFlags(Worker.PREP);
-        for (WorkNode n; (n = w.scheduled.first()) != null; ) {
-            w.scheduled.moveLinked(n, worklist);
-        }
+        handBackScheduled(w);
         w.seek(false);
         if (workers.remove(w)) {
             runtime.workerLeaving(w.thread); // its slot is freed once the thread has ended
@@ -560,6 +569,7 @@ public final class WorkerPool {
         Worker collision = n.runningWorker;
         if (collision != null && collision != w && collision.pool == this) {
             worklist.moveLinked(n, collision.scheduled);
+            WqRuntime.testHook("pool.collision", n); // lock held: handed to the worker running it
             return false;
         }
         worklist.moveLinked(n, w.scheduled);

@@ -39,19 +39,25 @@ class RescuerAttackTest {
         final AtomicBoolean armed = new AtomicBoolean();
         final CountDownLatch factoryRelease = new CountDownLatch(1);
         final List<Throwable> errors = new CopyOnWriteArrayList<>();
+        /** What ended a thread of this runtime. */
+        final List<Throwable> threadDeaths = new CopyOnWriteArrayList<>();
         final AtomicInteger done = new AtomicInteger();
         final CountDownLatch allDone = new CountDownLatch(ITEMS);
         final CountDownLatch inBatch = new CountDownLatch(1);
         final CountDownLatch go = new CountDownLatch(1);
         final WqRuntime rt;
         final WorkqueueStruct q;
+        /** The first item, held until {@code go}. */
+        WorkNode first;
 
         Starved(Throwable firstThrows) {
             ThreadFactory f = r -> {
                 if (armed.get()) {
                     await(factoryRelease); // pool workers cannot be made: the pool stays starved
                 }
-                return new Thread(r);
+                Thread t = new Thread(r);
+                t.setUncaughtExceptionHandler((th, e) -> threadDeaths.add(e)); // not the test JVM's
+                return t;
             };
             rt = new WqRuntime("rescue-attack", 2, f, Thread.currentThread().getThreadGroup(), Duration.ofSeconds(300).toNanos(),
                     (wq, n, e) -> errors.add(e), Duration.ofMillis(10).toNanos(), Duration.ofSeconds(300).toNanos(), null,
@@ -71,6 +77,9 @@ class RescuerAttackTest {
                         }
                     }
                 });
+                if (first) {
+                    this.first = w;
+                }
                 assertThat(Pending.claim(w)).isTrue();
                 q.insertClaimed(0, w);
             }
@@ -90,6 +99,7 @@ class RescuerAttackTest {
 
         @Override
         public void close() {
+            TestHooks.install(null);
             go.countDown();
             factoryRelease.countDown();
             rt.close(Duration.ofSeconds(BOUND_S));
@@ -140,5 +150,60 @@ class RescuerAttackTest {
             assertThat(s.done).hasValue(ITEMS);
             assertThat(s.errors).isEmpty();
         }
+    }
+
+    /*
+     * A flush of the rescued item, made while it runs, puts its barrier on the rescuer's own
+     * scheduled list (as for any worker running the item). An Error that ends the rescuer's
+     * thread after the item (an allocation failure in the engine's accounting) must not take
+     * that barrier with it: it goes back to the pool's worklist, and the flush returns once the
+     * pool can make a worker again. Before the fix the barrier stayed on the dead rescuer's list
+     * and the flush never returned.
+     */
+    @Test
+    void aBarrierHandedToTheRescuerSurvivesTheRescuersDeath() throws Exception {
+        try (Starved s = new Starved(null)) {
+            WorkerPool pool0 = s.q.pwqs[0].pool;
+            Worker rescuer = s.q.rescuer.worker();
+            AtomicBoolean kill = new AtomicBoolean(true);
+            TestHooks.install((point, subject) -> {
+                if (point.equals("worker.itemEnd") && subject == s.first && kill.compareAndSet(true, false)) {
+                    throw new OutOfMemoryError("injected: the rescuer dies after its item ran");
+                }
+            });
+            AtomicReference<Object> flushed = new AtomicReference<>();
+            Thread flusher = new Thread(() -> {
+                try {
+                    flushed.set(Barrier.flushWork(s.first, false));
+                } catch (Throwable e) {
+                    flushed.set(e);
+                }
+            }, "flusher");
+            flusher.start();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).until(() -> {
+                pool0.lock.lock();
+                try {
+                    return rescuer.scheduled.first() instanceof Barrier;
+                } finally {
+                    pool0.lock.unlock();
+                }
+            });
+            s.go.countDown(); // the item ends; the injected Error ends the rescuer's thread
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(BOUND_S))
+                    .until(() -> !kill.get() && !rescuerAlive(s));
+            s.factoryRelease.countDown(); // the pool can make workers again
+            flusher.join(TimeUnit.SECONDS.toMillis(BOUND_S));
+            assertThat(flusher.isAlive()).as("the flush of the rescued item returned").isFalse();
+            assertThat(flushed.get()).isEqualTo(Boolean.TRUE);
+            assertThat(s.threadDeaths).singleElement().isInstanceOf(OutOfMemoryError.class);
+            await(s.allDone);
+            assertThat(s.done).hasValue(ITEMS);
+        }
+    }
+
+    /** Its thread, set before its first pool lock: read after one (the barrier seen under it). */
+    private static boolean rescuerAlive(Starved s) {
+        Thread t = s.q.rescuer.worker().thread;
+        return t != null && t.isAlive();
     }
 }
