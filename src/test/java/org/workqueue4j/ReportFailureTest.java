@@ -7,9 +7,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import org.junit.jupiter.api.Test;
 
@@ -20,32 +17,9 @@ import org.junit.jupiter.api.Test;
  * {@code System.err} as the last resort, never nowhere.
  */
 class ReportFailureTest {
-    /** A logging back end that fails on every record. */
-    private static final class ThrowingHandler extends Handler {
-        final AtomicInteger calls = new AtomicInteger();
-
-        @Override
-        public void publish(LogRecord r) {
-            calls.incrementAndGet();
-            throw new IllegalStateException("log back end down");
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     @Test
     void aDestroyWhoseReportsCannotBeLoggedStillEndsEveryArmedItem() throws Exception {
-        Logger jul = Logger.getLogger("org.workqueue4j");
-        ThrowingHandler h = new ThrowingHandler();
-        jul.addHandler(h);
-        boolean parent = jul.getUseParentHandlers();
-        jul.setUseParentHandlers(false);
+        LibraryLog h = LibraryLog.failing(); // a logging back end that fails on every record
         PrintStream err = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         AtomicInteger handled = new AtomicInteger();
@@ -73,8 +47,7 @@ class ReportFailureTest {
             }
         } finally {
             System.setErr(err);
-            jul.removeHandler(h);
-            jul.setUseParentHandlers(parent);
+            h.close();
         }
         String out = captured.toString(StandardCharsets.UTF_8);
         assertThat(out).as("each undeliverable report went to System.err")

@@ -10,9 +10,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,31 +40,8 @@ class ReportPathAttackTest {
         }
     }
 
-    /** Records what reaches the {@code org.workqueue4j} logger. */
-    private static final class Capture extends Handler {
-        final List<LogRecord> records = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void publish(LogRecord r) {
-            records.add(r);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-
-        boolean mentions(String text) {
-            return records.stream().anyMatch(r -> r.getMessage() != null && r.getMessage().contains(text));
-        }
-    }
-
-    private final Logger jul = Logger.getLogger("org.workqueue4j");
-    private final Capture log = new Capture();
-    private boolean parentHandlers;
+    /** What reaches the library's logger (the console formatter would trip on the exceptions too). */
+    private LibraryLog log;
     /** Everything that escaped a runtime thread (its uncaught-exception handler). */
     private final List<Throwable> escaped = new CopyOnWriteArrayList<>();
     private final ThreadFactory recording = r -> {
@@ -79,15 +53,12 @@ class ReportPathAttackTest {
 
     @BeforeEach
     void captureLog() {
-        parentHandlers = jul.getUseParentHandlers();
-        jul.setUseParentHandlers(false); // the console formatter would trip on the exceptions too
-        jul.addHandler(log);
+        log = LibraryLog.recording();
     }
 
     @AfterEach
     void restoreLog() {
-        jul.removeHandler(log);
-        jul.setUseParentHandlers(parentHandlers);
+        log.close();
     }
 
     /*

@@ -2,9 +2,6 @@ package org.workqueue4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -19,25 +16,7 @@ import org.junit.jupiter.api.Test;
 class UncaughtWorkLoggingTest {
     @Test
     void withNoHandlerAnItemsExceptionIsLoggedWithItsItemAndQueue() {
-        Logger jul = Logger.getLogger("org.workqueue4j");
-        List<LogRecord> records = new CopyOnWriteArrayList<>();
-        Handler h = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                records.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        jul.addHandler(h);
-        boolean parent = jul.getUseParentHandlers();
-        jul.setUseParentHandlers(false); // keep the expected stack trace out of the build log
+        LibraryLog log = LibraryLog.recording();
         IllegalArgumentException boom = new IllegalArgumentException("boom");
         try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2).build())) {
             WorkQueue q = rt.queueBuilder("logged").build();
@@ -50,11 +29,10 @@ class UncaughtWorkLoggingTest {
             q.flush();
             assertThat(ranAfter[0]).as("the pool still runs items").isTrue();
         } finally {
-            jul.removeHandler(h);
-            jul.setUseParentHandlers(parent);
+            log.close();
         }
-        assertThat(records).hasSize(1);
-        LogRecord r = records.get(0);
+        assertThat(log.records).hasSize(1);
+        LogRecord r = log.records.get(0);
         assertThat(r.getLevel()).isEqualTo(Level.SEVERE); // System.Logger's ERROR
         assertThat(r.getMessage()).contains("work 'thrower'").contains("queue 'logged'").contains("boom");
         assertThat(r.getThrown()).isSameAs(boom);
