@@ -45,19 +45,20 @@ class ColdStartClassesTest {
         // flush() need are loaded on the monitor's thread while the caller is still busy (the
         // second core is otherwise idle then): by the time the caller queues, none is left.
         List<String> loadedByTheItem = libraryClassesLoaded(ColdStartPreloadChild.class, ColdStartPreloadChild.QUEUEING);
+        // Left out: the queue's counters, which the monitor's own tick makes if it happens to
+        // sample the first item running (its CPU time): timing, and on the monitor's thread.
+        loadedByTheItem.remove("org.workqueue4j.internal.WqStats");
         assertThat(loadedByTheItem).as("library classes the first queue(), its item and its flush() loaded themselves")
                 .isEmpty();
     }
 
     @Test
-    void theMonitorLoadsOnlyClassesThatExistAndTheFirstItemNeeds() throws Exception {
-        List<String> path = libraryClassesLoadedByTheFirstItem();
+    void everyClassTheMonitorPreloadsExists() throws Exception {
+        // The preload skips a class it cannot load without a word (jdk.jfr may be absent): a
+        // renamed class would silently fall back on the caller's thread.
+        assertThat(TestHooks.preloadedClasses()).isNotEmpty();
         for (String name : TestHooks.preloadedClasses()) {
-            if (name.startsWith("org.workqueue4j.")) {
-                assertThat(path).as("a preloaded class is on the first item's path").contains(name);
-            } else {
-                assertThat(Class.forName(name, false, getClass().getClassLoader())).as(name).isNotNull();
-            }
+            assertThat(Class.forName(name, false, getClass().getClassLoader())).as(name).isNotNull();
         }
     }
 
