@@ -41,6 +41,9 @@ final class Monitor implements Runnable {
      *
      * When a scan finds no pool busy or pending, the thread parks until a worker starts an
      * item (noteBusy: one volatile read on that path) or for the watchdog threshold.
+     *
+     * As it starts (with the runtime's first queue), before its first park, it loads the classes
+     * the first item will need (FIRST_ITEM_CLASSES) while the caller is still building the queue.
      */
 
     private final WqRuntime runtime;
