@@ -346,7 +346,7 @@ public final class Barrier extends WorkNode {
                 }
             }
             if (pool != null) {
-                pool.lock.lock();
+                pool.acquireFromCaller();
                 // pwq and runningWorker are guarded by the lock of the pool the node is in. A node
                 // requeued to another pool meanwhile shows a pwq of that pool: follow it there
                 // (kernel start_flush_work checks pwq->pool == pool). A node in transit (PENDING

@@ -232,7 +232,7 @@ final class PoolWorkqueue {
 
     /** Pool lock held: closes the inbox (nested), landing what it held. */
     void closeInbox() {
-        if (inboxClosers++ == 0) {
+        if (inboxClosers == 0) {
             boolean wasEmpty = pool.worklist.isEmpty();
             if (takeAndLand(CLOSED)) {
                 if (wasEmpty) {
@@ -241,6 +241,10 @@ final class PoolWorkqueue {
                 pool.kick();
             }
         }
+        // Counted last: a throw above (a StackOverflowError in the kick, say) leaves the count as
+        // it was, so the caller's undo, which skips this pwq, leaves nothing closed for good. An
+        // inbox left CLOSED at count 0 only sends pushes to the locked insert until the next close.
+        inboxClosers++;
     }
 
     /** Pool lock held: undoes one closeInbox; the last reopens it (volatile store). */

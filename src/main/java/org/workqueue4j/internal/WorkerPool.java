@@ -177,6 +177,15 @@ public final class WorkerPool {
     }
 
     /**
+     * Takes another engine lock ({@code ReentrantLock}: a queue's mutex or flip mutex, the timer's
+     * heap lock) on a caller's thread: probes the stack first, as {@link #acquireFromCaller()}.
+     */
+    static void lockFromCaller(ReentrantLock l) {
+        stackProbe(0);
+        l.lock();
+    }
+
+    /**
      * Touches the stack a few frames below the caller's before it takes the lock. A
      * StackOverflowError that strikes inside the JDK's lock acquisition is delivered when the
      * acquisition returns (its reserved-stack section completes first), that is after the lock
@@ -184,7 +193,7 @@ public final class WorkerPool {
      * good. Overflowing here first, with nothing taken, is what a producer at the very end of its
      * stack then sees instead (every method entry checks the same shadow zone below its frame).
      */
-    private static int stackProbe(int depth) {
+    static int stackProbe(int depth) {
         long a = depth;
         long b = a * 31;
         long c = b ^ a;

@@ -1,0 +1,221 @@
+package org.workqueue4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import java.lang.reflect.Field;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A StackOverflowError that strikes inside the JDK's lock acquisition ({@code ReentrantLock}'s
+ * reserved-stack section) is delivered after the lock was taken, before the caller's
+ * {@code try}: every engine lock a caller's thread takes must be preceded by the stack probe
+ * (WorkerPool.stackProbe), not only queue()'s. Each operation is run at every depth of a
+ * thread's stack, on fresh threads of several stack sizes (each shifts where the overflow
+ * strikes); afterwards the thread must hold no engine lock and must have returned at all (an
+ * item left half-claimed makes the next attempt spin for ever), and the runtime must work.
+ *
+ * <p>On the code before the probes were added to these paths (the probe was only on queue()'s
+ * pool-lock acquisitions), this class failed 3 of 5: {@code flushLeavesNoLockHeld} found a pool
+ * lock held (FlushColors.markAndAdvance), {@code drainLeavesNoLockHeld} hung (a drain's flush
+ * waiting behind a leaked pool lock; with the probes alone it still hung, on a pwq inbox that a
+ * throw inside closeInbox left counted closed for good), {@code modDelayedLeavesNoItemHalfClaimed}
+ * hung in Pending.grab (an overflow in the TIMER clear after TimerQueue.cancel had taken the
+ * node off the heap: PENDING and TIMER set, on no heap or list). In a first, 40-sweep
+ * experiment {@code setMaxActive} left the queue mutex and a pool lock held in 3 of 40 sweeps;
+ * it and the item flush/cancel probe held in the recorded run and stay as guards.
+ */
+@Timeout(120)
+class StackProbeAttackTest {
+    /** Sweeps per operation; each runs the operation once per frame of a fresh thread's stack. */
+    private static final int SWEEPS = 60;
+    private static final Duration BOUND = Duration.ofSeconds(20);
+
+    private final TestRuntime t = new TestRuntime();
+
+    @AfterEach
+    void close() {
+        assertTimeoutPreemptively(BOUND, t::close, "close() blocked: a lock or a claim was left behind");
+    }
+
+    @Test
+    @DisplayName("a StackOverflowError anywhere inside a queue flush leaves no engine lock held")
+    void flushLeavesNoLockHeld() throws InterruptedException {
+        WorkQueue q = t.queue("soe-flush").build();
+        Work w = new Work("w", () -> { });
+        q.queue(w);
+        q.flush();
+        attack(q, i -> {
+            if ((i & 7) == 0) {
+                q.queue(w); // something in flight now and then: the flip marks a colour
+            }
+            q.flush();
+        });
+    }
+
+    @Test
+    @DisplayName("a StackOverflowError anywhere inside drain() leaves no engine lock held")
+    void drainLeavesNoLockHeld() throws InterruptedException {
+        WorkQueue q = t.queue("soe-drain").build();
+        q.drain();
+        attack(q, i -> q.drain());
+    }
+
+    @Test
+    @DisplayName("a StackOverflowError anywhere inside setMaxActive leaves no engine lock held")
+    void setMaxActiveLeavesNoLockHeld() throws InterruptedException {
+        WorkQueue q = t.queue("soe-max-active").build();
+        q.setMaxActive(2);
+        attack(q, i -> q.setMaxActive(1 + (i & 1)));
+    }
+
+    @Test
+    @DisplayName("a StackOverflowError anywhere inside modDelayed leaves the item neither half-claimed nor a lock held")
+    void modDelayedLeavesNoItemHalfClaimed() throws InterruptedException {
+        WorkQueue q = t.queue("soe-mod-delayed").build();
+        AtomicInteger runs = new AtomicInteger();
+        DelayedWork d = new DelayedWork("d", runs::incrementAndGet);
+        q.queueDelayed(d, Duration.ofHours(1));
+        q.modDelayed(d, Duration.ofHours(2));
+        attack(q, i -> q.modDelayed(d, Duration.ofHours(1)));
+        assertTimeoutPreemptively(BOUND, () -> {
+            d.cancel();
+            assertThat(d.isPending()).as("cancel takes it back wherever the overflow struck").isFalse();
+            assertThat(q.queueDelayed(d, Duration.ZERO)).isTrue();
+            d.flush();
+        }, "the delayed item was left in transit");
+        assertThat(runs).hasValue(1);
+    }
+
+    @Test
+    @DisplayName("a StackOverflowError anywhere inside an item's flush or cancelSync leaves no engine lock held")
+    void itemFlushAndCancelLeaveNoLockHeld() throws InterruptedException {
+        WorkQueue q = t.queue("soe-item").build();
+        Work w = new Work("w", () -> { });
+        q.queue(w);
+        w.flush();
+        attack(q, i -> {
+            switch (i % 3) {
+                case 0 -> w.flush();
+                case 1 -> w.cancelSync();
+                default -> w.busy();
+            }
+        });
+    }
+
+    /**
+     * Runs {@code op} at every depth on SWEEPS fresh threads, each with its own stack size;
+     * fails if a sweep leaves an engine lock held by its thread or does not return, then
+     * checks that another thread's flush and a new item still work.
+     */
+    private void attack(WorkQueue q, IntConsumer op) throws InterruptedException {
+        Map<String, ReentrantLock> locks = engineLocks(t.rt, q);
+        List<String> leaks = new ArrayList<>();
+        for (int s = 0; s < SWEEPS; s++) {
+            long stack = 192 * 1024 + s * 1032L; // not a multiple of the page: the overflow point moves
+            List<String> held = sweep(locks, op, stack);
+            if (!held.isEmpty()) {
+                leaks.add("sweep " + s + ": " + held);
+            }
+        }
+        assertThat(leaks).as("engine locks a StackOverflowError left held (released by the test afterwards)").isEmpty();
+        assertTimeoutPreemptively(BOUND, () -> {
+            Thread other = new Thread(q::flush, "other-flusher");
+            other.start();
+            other.join();
+            AtomicInteger ran = new AtomicInteger();
+            Work after = new Work("after", ran::incrementAndGet);
+            assertThat(q.queue(after)).isTrue();
+            after.flush();
+            assertThat(ran).hasValue(1);
+        }, "the queue does not work after the overflows");
+    }
+
+    /** The last overflow an attempt died of, over all sweeps (the one before a stuck attempt names the culprit). */
+    private static final AtomicReference<StackOverflowError> last = new AtomicReference<>();
+
+    /** One sweep on a fresh thread of {@code stackSize}; returns the locks it still held after it (then released). */
+    private static List<String> sweep(Map<String, ReentrantLock> locks, IntConsumer op, long stackSize)
+            throws InterruptedException {
+        List<String> held = new ArrayList<>();
+        int[] attempts = {0};
+        Thread th = new Thread(null, () -> {
+            descend(op, attempts, last);
+            locks.forEach((name, l) -> {
+                while (l.isHeldByCurrentThread()) {
+                    held.add(name);
+                    l.unlock(); // so that the next sweeps (and close) are not blocked by this one
+                }
+            });
+        }, "soe-prober", stackSize);
+        th.start();
+        th.join(BOUND.toMillis());
+        if (th.isAlive()) {
+            StackOverflowError e = last.get();
+            throw new AssertionError("a sweep did not return (stuck at " + Arrays.stream(th.getStackTrace())
+                    .filter(f -> !f.getMethodName().equals("descend")).map(String::valueOf).toList()
+                    + "); the overflow before it struck at "
+                    + (e == null ? "?" : Arrays.toString(Arrays.copyOf(e.getStackTrace(), 10))));
+        }
+        return held;
+    }
+
+    private static void descend(IntConsumer op, int[] attempts, AtomicReference<StackOverflowError> last) {
+        try {
+            descend(op, attempts, last);
+        } catch (StackOverflowError deepest) {
+            // the bottom: try the operation in every frame on the way back
+        }
+        try {
+            op.accept(attempts[0]++);
+        } catch (StackOverflowError struck) {
+            last.set(struck);
+        }
+    }
+
+    /** The engine's ReentrantLocks a caller's thread takes: every pool's, the timer's, the queue's mutexes. */
+    static Map<String, ReentrantLock> engineLocks(WorkQueues rt, WorkQueue q) {
+        Map<String, ReentrantLock> m = new LinkedHashMap<>();
+        Object engine = rt.engine();
+        for (Object pool : (Object[]) field(engine, "allPools")) {
+            m.put(String.valueOf(pool), (ReentrantLock) field(pool, "lock"));
+        }
+        Object timer = field(engine, "timer");
+        if (timer != null) {
+            m.put("timer", (ReentrantLock) field(timer, "lock"));
+        }
+        Object wq = q.engine();
+        m.put(q.name() + " mutex", (ReentrantLock) field(wq, "mutex"));
+        m.put(q.name() + " flip mutex", (ReentrantLock) field(field(wq, "flushColors"), "flipMutex"));
+        return m;
+    }
+
+    private static Object field(Object o, String name) {
+        for (Class<?> c = o.getClass(); c != null; c = c.getSuperclass()) {
+            try {
+                Field f = c.getDeclaredField(name);
+                f.setAccessible(true);
+                return f.get(o);
+            } catch (NoSuchFieldException e) {
+                // look in the superclass
+            } catch (IllegalAccessException e) {
+                throw new AssertionError(e);
+            }
+        }
+        throw new AssertionError("no field " + name + " in " + o.getClass());
+    }
+}
