@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
@@ -44,6 +45,7 @@ class StackProbeAttackTest {
     /** Sweeps per operation; each runs the operation once per frame of a fresh thread's stack. */
     private static final int SWEEPS = 60;
     private static final Duration BOUND = Duration.ofSeconds(20);
+    private static final long LOCK_BOUND_S = 5;
 
     private final TestRuntime t = new TestRuntime();
 
@@ -159,6 +161,17 @@ class StackProbeAttackTest {
                 while (l.isHeldByCurrentThread()) {
                     held.add(name);
                     l.unlock(); // so that the next sweeps (and close) are not blocked by this one
+                }
+                // An overflow between the acquisition's CAS and its owner store leaves the lock
+                // taken with no owner: nobody can release it. Workers hold pool locks briefly only.
+                try {
+                    if (l.tryLock(LOCK_BOUND_S, TimeUnit.SECONDS)) {
+                        l.unlock();
+                    } else {
+                        held.add(name + " (locked by no live holder for " + LOCK_BOUND_S + " s)");
+                    }
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
                 }
             });
         }, "soe-prober", stackSize);
