@@ -187,7 +187,8 @@ class StackProbeAttackTest {
         return held;
     }
 
-    private static void descend(IntConsumer op, int[] attempts, AtomicReference<StackOverflowError> last) {
+    /** Overflows the stack, then runs {@code op} once per frame on the way back (shared with SafetyNetAttackTest). */
+    static void descend(IntConsumer op, int[] attempts, AtomicReference<StackOverflowError> last) {
         try {
             descend(op, attempts, last);
         } catch (StackOverflowError deepest) {
