@@ -1,7 +1,5 @@
 package samples;
 
-import com.sun.tools.attach.VirtualMachine;
-
 import org.workqueue4j.WorkQueuesConfig;
 
 /**
@@ -17,12 +15,7 @@ public final class AttachConfigSample {
     public static void main(String[] args) throws Exception {
         WorkQueuesConfig early = WorkQueuesConfig.builder().name("before-attach").build();
         System.out.println("config loaded before the attach: " + early.name());
-        VirtualMachine vm = VirtualMachine.attach(String.valueOf(ProcessHandle.current().pid()));
-        try {
-            vm.loadAgent(args[0], args.length > 1 ? args[1] : "");
-        } finally {
-            vm.detach();
-        }
+        AttachSample.attachSelf(args);
         System.out.println("attached");
         Thread breaker = new Thread(() -> {
             try {
