@@ -39,6 +39,10 @@ import org.junit.jupiter.api.Timeout;
  * node off the heap: PENDING and TIMER set, on no heap or list). In a first, 40-sweep
  * experiment {@code setMaxActive} left the queue mutex and a pool lock held in 3 of 40 sweeps;
  * it and the item flush/cancel probe held in the recorded run and stay as guards.
+ * {@code delayedPathsLeaveNoItemHalfClaimed} (ErrorSafetyTest's by-hand delayed probe, here with
+ * the culprit named) hung in Pending.grab after an overflow struck the release of a slow-path
+ * claim ({@code clearState(PENDING)} in claimAndInsert's catch), until that claim and
+ * Pending.grab were preceded by the stack probe too.
  */
 @Timeout(120)
 class StackProbeAttackTest {
@@ -101,6 +105,23 @@ class StackProbeAttackTest {
             d.flush();
         }, "the delayed item was left in transit");
         assertThat(runs).hasValue(1);
+    }
+
+    @Test
+    @DisplayName("a StackOverflowError anywhere inside queueDelayed, modDelayed or cancel, in turn, leaves no item half-claimed")
+    void delayedPathsLeaveNoItemHalfClaimed() throws InterruptedException {
+        WorkQueue q = t.queue("soe-rotation").build();
+        DelayedWork d = new DelayedWork("d", () -> { });
+        q.queueDelayed(d, Duration.ofHours(1));
+        q.modDelayed(d, Duration.ofHours(2));
+        d.cancel();
+        attack(q, i -> {
+            switch (i % 3) {
+                case 0 -> q.queueDelayed(d, Duration.ofHours(1));
+                case 1 -> q.modDelayed(d, Duration.ofHours(1));
+                default -> d.cancel();
+            }
+        });
     }
 
     @Test

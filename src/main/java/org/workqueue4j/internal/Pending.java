@@ -42,8 +42,12 @@ public final class Pending {
     private Pending() {
     }
 
-    /** Grabs PENDING; see the overview. */
+    /**
+     * Grabs PENDING; see the overview. Probes the stack first (WorkerPool.stackProbe): the caller
+     * releases the grabbed PENDING in a finally at about this depth, which must not overflow.
+     */
     public static int grab(WorkNode n) {
+        WorkerPool.stackProbe(0);
         return grab(n, true);
     }
 
