@@ -42,7 +42,10 @@ import org.junit.jupiter.api.Timeout;
  * {@code delayedPathsLeaveNoItemHalfClaimed} (ErrorSafetyTest's by-hand delayed probe, here with
  * the culprit named) hung in Pending.grab after an overflow struck the release of a slow-path
  * claim ({@code clearState(PENDING)} in claimAndInsert's catch), until that claim and
- * Pending.grab were preceded by the stack probe too.
+ * Pending.grab were preceded by the stack probe too. {@code executorExecuteLeavesNoLockHeld}
+ * found no lock held but an executor view that never terminated after shutdown (a task left
+ * counted live, never queued, by an overflow in its accounting or in the catch that undoes it),
+ * until WorkQueueExecutorService.enqueue probed the stack first.
  */
 @Timeout(120)
 class StackProbeAttackTest {
@@ -125,6 +128,21 @@ class StackProbeAttackTest {
     }
 
     @Test
+    @DisplayName("a StackOverflowError anywhere inside an executor's execute leaves its lock and the queue's free")
+    void executorExecuteLeavesNoLockHeld() throws InterruptedException {
+        WorkQueue q = t.queue("soe-executor").build();
+        java.util.concurrent.ExecutorService ex = q.asExecutorService();
+        ex.execute(() -> { });
+        q.flush();
+        extraLocks.put("executor lock", (ReentrantLock) field(ex, "lock"));
+        AtomicInteger runs = new AtomicInteger();
+        Runnable task = runs::incrementAndGet; // linked here: a call site linked at the end of the stack fails for good
+        attack(q, i -> ex.execute(task));
+        ex.shutdown();
+        assertThat(ex.awaitTermination(BOUND.toSeconds(), TimeUnit.SECONDS)).as("the executor terminated").isTrue();
+    }
+
+    @Test
     @DisplayName("a StackOverflowError anywhere inside an item's flush or cancelSync leaves no engine lock held")
     void itemFlushAndCancelLeaveNoLockHeld() throws InterruptedException {
         WorkQueue q = t.queue("soe-item").build();
@@ -145,8 +163,12 @@ class StackProbeAttackTest {
      * fails if a sweep leaves an engine lock held by its thread or does not return, then
      * checks that another thread's flush and a new item still work.
      */
+    /** Locks of the object under attack beyond the engine's (an executor's). */
+    private final Map<String, ReentrantLock> extraLocks = new LinkedHashMap<>();
+
     private void attack(WorkQueue q, IntConsumer op) throws InterruptedException {
         Map<String, ReentrantLock> locks = engineLocks(t.rt, q);
+        locks.putAll(extraLocks);
         List<String> leaks = new ArrayList<>();
         for (int s = 0; s < SWEEPS; s++) {
             long stack = 192 * 1024 + s * 1032L; // not a multiple of the page: the overflow point moves

@@ -258,6 +258,14 @@ public final class WorkerPool {
         return acc;
     }
 
+    /**
+     * {@link #stackProbe} for the library's API classes (this package is not exported): before a
+     * state change whose undo, in the same frame, must not overflow.
+     */
+    public static void probeStack() {
+        stackProbe(0);
+    }
+
     private static final int PROBE_DEPTH = 6;
     /** The values each probe frame holds across its call (the v0..v23 of stackProbe). */
     static final int PROBE_SLOTS = 24;
