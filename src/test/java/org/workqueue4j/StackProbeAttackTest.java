@@ -45,7 +45,9 @@ import org.junit.jupiter.api.Timeout;
  * Pending.grab were preceded by the stack probe too. {@code executorExecuteLeavesNoLockHeld}
  * found no lock held but an executor view that never terminated after shutdown (a task left
  * counted live, never queued, by an overflow in its accounting or in the catch that undoes it),
- * until WorkQueueExecutorService.enqueue probed the stack first.
+ * until WorkQueueExecutorService.enqueue probed the stack first. {@code disableEnableLeaveTheItemUsable}
+ * and {@code flushAsyncLeavesNoLockHeld} held as written; with the probes taken out of Pending
+ * and FlushColors again both failed, 2 runs of 2.
  */
 @Timeout(120)
 class StackProbeAttackTest {
@@ -140,6 +142,52 @@ class StackProbeAttackTest {
         attack(q, i -> ex.execute(task));
         ex.shutdown();
         assertThat(ex.awaitTermination(BOUND.toSeconds(), TimeUnit.SECONDS)).as("the executor terminated").isTrue();
+    }
+
+    @Test
+    @DisplayName("a StackOverflowError anywhere inside disable, enable and queue, in turn, leaves the item usable")
+    void disableEnableLeaveTheItemUsable() throws InterruptedException {
+        WorkQueue q = t.queue("soe-disable").build();
+        AtomicInteger runs = new AtomicInteger();
+        Work w = new Work("w", runs::incrementAndGet);
+        q.queue(w);
+        w.flush();
+        w.disable();
+        w.enable();
+        attack(q, i -> {
+            switch (i % 3) {
+                case 0 -> w.disable();
+                case 1 -> w.enable();
+                default -> q.queue(w);
+            }
+        });
+        assertTimeoutPreemptively(BOUND, () -> {
+            while (w.disableDepth() > 0) {
+                w.enable();
+            }
+            w.cancelSync();
+            assertThat(w.isPending()).isFalse();
+            int before = runs.get();
+            assertThat(q.queue(w)).isTrue();
+            w.flush();
+            assertThat(runs.get()).isEqualTo(before + 1);
+        }, "the item was left disabled or in transit");
+    }
+
+    @Test
+    @DisplayName("a StackOverflowError anywhere inside flushAsync leaves later flushes working")
+    void flushAsyncLeavesNoLockHeld() throws InterruptedException {
+        WorkQueue q = t.queue("soe-flush-async").build();
+        Work w = new Work("w", () -> { });
+        q.queue(w);
+        q.flushAsync().join();
+        attack(q, i -> {
+            if ((i & 7) == 0) {
+                q.queue(w);
+            }
+            q.flushAsync();
+        });
+        assertThat(q.flushAsync()).as("a later async flush completes").succeedsWithin(BOUND);
     }
 
     @Test
