@@ -39,14 +39,19 @@ public final class AttachSample {
     public static void main(String[] args) throws Exception {
         Orders o = new Orders();
         o.leftThenRight();
+        attachSelf(args);
+        System.out.println("attached");
+        o.leftThenRight();
+        o.rightThenLeft();
+    }
+
+    /** Loads the agent jar {@code args[0]} with the options {@code args[1]} (if any) into this JVM. */
+    static void attachSelf(String[] args) throws Exception {
         VirtualMachine vm = VirtualMachine.attach(String.valueOf(ProcessHandle.current().pid()));
         try {
             vm.loadAgent(args[0], args.length > 1 ? args[1] : "");
         } finally {
             vm.detach();
         }
-        System.out.println("attached");
-        o.leftThenRight();
-        o.rightThenLeft();
     }
 }

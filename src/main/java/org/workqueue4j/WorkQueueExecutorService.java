@@ -291,6 +291,10 @@ class WorkQueueExecutorService extends AbstractExecutorService {
 
     /** Accepts {@code w} and queues it after {@code delayNanos}. */
     final void enqueue(TaskWork w, long delayNanos) {
+        // An overflow between `live.add` and the catch's finished(w) (or inside either) would
+        // leave the task counted live, never queued: the view would never terminate. Probed
+        // here, it strikes before anything changed.
+        org.workqueue4j.internal.WorkerPool.probeStack();
         lock.lock();
         try {
             if (shutdown) {

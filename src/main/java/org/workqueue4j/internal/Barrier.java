@@ -346,7 +346,7 @@ public final class Barrier extends WorkNode {
                 }
             }
             if (pool != null) {
-                pool.lock.lock();
+                pool.acquireFromCaller();
                 // pwq and runningWorker are guarded by the lock of the pool the node is in. A node
                 // requeued to another pool meanwhile shows a pwq of that pool: follow it there
                 // (kernel start_flush_work checks pwq->pool == pool). A node in transit (PENDING
@@ -381,7 +381,13 @@ public final class Barrier extends WorkNode {
             } else if (pwq == null && queuedInstance && n.isPendingBit()) {
                 return null; // armed, or landing: the caller fires the timer and looks again
             } else if (pwq != null) {
-                // Every call that can throw (the allocation, setPool) comes before the call-free list
+                // The flush will wait for this instance: make sure a worker is coming for it (a
+                // no-op when one runs or is woken), as a queue flush does for the pwqs it waits on:
+                // an Error that cut a wake-up short after the item landed (the locked insert's
+                // kick, a producer's wake) left it on the worklist with nobody woken and no hint,
+                // and the monitor may be parked idle for the watchdog threshold. Before the commit.
+                pool.kick();
+                // Every call that can throw (the kick, the allocation, setPool) comes before the call-free list
                 // insert, the commit point; only plain writes follow it (an Error leaves nothing half-linked).
                 target = pwq.wq;
                 b = new Barrier(n.name());

@@ -359,7 +359,7 @@ final class FlushColors {
         try {
             for (PoolWorkqueue pwq : wq.pwqs) {
                 WorkerPool pool = pwq.pool;
-                pool.acquire();
+                pool.acquireFromCaller();
                 try {
                     pwq.landInbox(); // lock-free pushes made before this flip count in the old colour
                     if (pwq.workColor == c) { // else done before an Error broke this flip
@@ -508,6 +508,7 @@ final class FlushColors {
      * and the holder's unpark cost.
      */
     private boolean lockMutex(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
+        WorkerPool.stackProbe(0); // an overflow inside the JDK's acquisition would keep the mutex (see stackProbe)
         for (int i = 0; i < MUTEX_SPINS; i++) {
             if (flipMutex.tryLock()) {
                 return true;
@@ -646,7 +647,11 @@ final class FlushColors {
                 f.future.complete(null);
                 f = next;
             }
-            if (!flip || !flipMutex.tryLock()) {
+            if (!flip) {
+                return;
+            }
+            WorkerPool.stackProbe(0); // see lockMutex
+            if (!flipMutex.tryLock()) {
                 return;
             }
             boolean flipped;

@@ -42,8 +42,12 @@ public final class Pending {
     private Pending() {
     }
 
-    /** Grabs PENDING; see the overview. */
+    /**
+     * Grabs PENDING; see the overview. Probes the stack first (WorkerPool.stackProbe): the caller
+     * releases the grabbed PENDING in a finally at about this depth, which must not overflow.
+     */
     public static int grab(WorkNode n) {
+        WorkerPool.stackProbe(0);
         return grab(n, true);
     }
 
@@ -65,12 +69,11 @@ public final class Pending {
             }
             TimerQueue timer;
             if ((s & WorkNode.TIMER) != 0 && (timer = n.armedTimer()) != null && timer.cancel(n)) {
-                n.clearState(WorkNode.TIMER);
-                return WAS_PENDING;
+                return WAS_PENDING; // cancel cleared TIMER
             }
             WorkerPool pool = n.poolAcquire();
             if (pool != null) {
-                pool.lock.lock();
+                pool.acquireFromCaller();
                 try {
                     pool.landInboxesFor(n); // in a pwq's lock-free inbox: land it, then take it back
                     PoolWorkqueue pwq = n.pwq;
@@ -215,7 +218,7 @@ public final class Pending {
         int r = n.isPendingBit() ? 1 : 0;
         WorkerPool pool = n.poolAcquire();
         if (pool != null) {
-            pool.lock.lock();
+            pool.acquireFromCaller();
             try {
                 if (n.runningWorker != null) {
                     r |= 2;

@@ -232,13 +232,20 @@ final class PoolWorkqueue {
 
     /** Pool lock held: closes the inbox (nested), landing what it held. */
     void closeInbox() {
-        if (inboxClosers++ == 0) {
-            boolean wasEmpty = pool.worklist.isEmpty();
-            if (takeAndLand(CLOSED)) {
-                if (wasEmpty) {
-                    pool.noteProgress();
+        if (inboxClosers++ == 0) { // counted first: the kick below lands the pool's open inboxes only
+            try {
+                boolean wasEmpty = pool.worklist.isEmpty();
+                if (takeAndLand(CLOSED)) {
+                    if (wasEmpty) {
+                        pool.noteProgress();
+                    }
+                    pool.kick();
                 }
-                pool.kick();
+            } catch (Throwable e) {
+                // A throw (a StackOverflowError in the kick, say): the caller's undo skips this
+                // pwq, so undo this close here, or the inbox stays counted closed for good.
+                reopenInbox();
+                throw e;
             }
         }
     }

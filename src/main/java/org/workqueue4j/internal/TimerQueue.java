@@ -86,7 +86,7 @@ public final class TimerQueue implements Runnable {
      * @return false (nothing armed) if {@code wq} is being or has been destroyed
      */
     public boolean arm(WorkNode n, WorkqueueStruct wq, int cpu, long delayNanos) {
-        lock.lock();
+        WorkerPool.lockFromCaller(lock); // a caller's thread: see WorkerPool.stackProbe
         try {
             if (wq.isDying()) {
                 return false;
@@ -125,13 +125,19 @@ public final class TimerQueue implements Runnable {
         }
     }
 
-    /** Removes an armed node; false if it is not armed (already fired or never armed). */
+    /**
+     * Removes an armed node and clears its TIMER bit; false if it is not armed (already fired or
+     * never armed). TIMER is cleared first, under the lock (as arm sets it): an Error there leaves
+     * the node armed, and a caller that sees true owns PENDING with nothing left to undo (clearing
+     * TIMER after a true, an overflow left the node on no heap with TIMER and PENDING set for good).
+     */
     public boolean cancel(WorkNode n) {
-        lock.lock();
+        WorkerPool.lockFromCaller(lock);
         try {
             if (n.heapIndex < 0) {
                 return false;
             }
+            n.clearState(WorkNode.TIMER);
             removeAt(n.heapIndex);
             n.timerWq = null; // a disarmed node keeps no queue reachable
             return true;
@@ -155,7 +161,7 @@ public final class TimerQueue implements Runnable {
     public boolean fireNow(WorkNode n, boolean wait) {
         WorkqueueStruct wq;
         int cpu;
-        lock.lock();
+        WorkerPool.lockFromCaller(lock);
         try {
             if (n.heapIndex < 0) {
                 wq = null;
@@ -196,7 +202,7 @@ public final class TimerQueue implements Runnable {
 
     /** The queue an armed node will go to, or null if it is not armed. */
     public WorkqueueStruct armedQueue(WorkNode n) {
-        lock.lock();
+        WorkerPool.lockFromCaller(lock);
         try {
             return n.heapIndex >= 0 ? n.timerWq : null;
         } finally {
@@ -217,7 +223,7 @@ public final class TimerQueue implements Runnable {
      */
     List<WorkNode> cancelAllFor(WorkqueueStruct wq) {
         List<WorkNode> out = new ArrayList<>();
-        lock.lock();
+        WorkerPool.lockFromCaller(lock);
         try {
             for (int i = 0; i < size; i++) {
                 if (heap[i].timerWq == wq) {
@@ -237,7 +243,7 @@ public final class TimerQueue implements Runnable {
 
     /** Number of armed nodes. */
     public int armed() {
-        lock.lock();
+        WorkerPool.lockFromCaller(lock);
         try {
             return size;
         } finally {

@@ -177,19 +177,99 @@ public final class WorkerPool {
     }
 
     /**
-     * Touches the stack a few frames below the caller's before it takes the lock. A
-     * StackOverflowError that strikes inside the JDK's lock acquisition is delivered when the
-     * acquisition returns (its reserved-stack section completes first), that is after the lock
-     * was taken: the caller's {@code try/finally} has not begun, and the lock would stay held for
-     * good. Overflowing here first, with nothing taken, is what a producer at the very end of its
-     * stack then sees instead (every method entry checks the same shadow zone below its frame).
+     * Takes another engine lock ({@code ReentrantLock}: a queue's mutex or flip mutex, the timer's
+     * heap lock) on a caller's thread: probes the stack first, as {@link #acquireFromCaller()}.
      */
-    private static int stackProbe(int depth) {
-        long a = depth;
-        long b = a * 31;
-        long c = b ^ a;
-        return depth >= 3 ? (int) (a + b + c) : stackProbe(depth + 1) + (int) c;
+    static void lockFromCaller(ReentrantLock l) {
+        stackProbe(0);
+        l.lock();
     }
+
+    /**
+     * Touches the stack well below the caller's before it takes a lock. A StackOverflowError
+     * that strikes inside the JDK's lock acquisition is delivered when the acquisition returns
+     * (its reserved-stack section completes first), that is after the lock was taken: the
+     * caller's {@code try/finally} has not begun, and the lock would stay held for good.
+     * Overflowing here first, with nothing taken, is what a producer at the very end of its
+     * stack then sees instead (every method entry checks the same shadow zone below its frame).
+     *
+     * <p>The probe must reach deeper than the whole acquisition (up to the park of a contended
+     * lock) in every compilation state, including a compiled probe (small frames, the recursion
+     * partly inlined) in front of an interpreted acquisition: PROBE_DEPTH frames, each keeping
+     * PROBE_SLOTS values loaded before its call and used after it, which compiled code must
+     * spill to its frame (no callee-saved registers) and the interpreter keeps in its locals,
+     * at least 8 * PROBE_SLOTS bytes a frame either way. Four frames of three longs (the first
+     * version) were seen not to be enough: StackProbeAttackTest caught a delayed overflow from
+     * {@code ReentrantLock.Sync.tryLock} behind a passed probe, the pool lock kept.
+     *
+     * @return a value of no meaning (returned so that no compiler drops the loads)
+     */
+    static long stackProbe(int depth) {
+        long[] s = PROBE_SEEDS; // plain loads of a shared array: none can move past the call below
+        long v0 = s[0] + depth;
+        long v1 = s[1] + depth;
+        long v2 = s[2] + depth;
+        long v3 = s[3] + depth;
+        long v4 = s[4] + depth;
+        long v5 = s[5] + depth;
+        long v6 = s[6] + depth;
+        long v7 = s[7] + depth;
+        long v8 = s[8] + depth;
+        long v9 = s[9] + depth;
+        long v10 = s[10] + depth;
+        long v11 = s[11] + depth;
+        long v12 = s[12] + depth;
+        long v13 = s[13] + depth;
+        long v14 = s[14] + depth;
+        long v15 = s[15] + depth;
+        long v16 = s[16] + depth;
+        long v17 = s[17] + depth;
+        long v18 = s[18] + depth;
+        long v19 = s[19] + depth;
+        long v20 = s[20] + depth;
+        long v21 = s[21] + depth;
+        long v22 = s[22] + depth;
+        long v23 = s[23] + depth;
+        long acc = depth >= PROBE_DEPTH - 1 ? depth : stackProbe(depth + 1);
+        acc += v0;
+        acc += v1;
+        acc += v2;
+        acc += v3;
+        acc += v4;
+        acc += v5;
+        acc += v6;
+        acc += v7;
+        acc += v8;
+        acc += v9;
+        acc += v10;
+        acc += v11;
+        acc += v12;
+        acc += v13;
+        acc += v14;
+        acc += v15;
+        acc += v16;
+        acc += v17;
+        acc += v18;
+        acc += v19;
+        acc += v20;
+        acc += v21;
+        acc += v22;
+        acc += v23;
+        return acc;
+    }
+
+    /**
+     * {@link #stackProbe} for the library's API classes (this package is not exported): before a
+     * state change whose undo, in the same frame, must not overflow.
+     */
+    public static void probeStack() {
+        stackProbe(0);
+    }
+
+    private static final int PROBE_DEPTH = 6;
+    /** The values each probe frame holds across its call (the v0..v23 of stackProbe). */
+    static final int PROBE_SLOTS = 24;
+    private static final long[] PROBE_SEEDS = new long[PROBE_SLOTS];
 
     // ---------------------------------------------------------------- inbox (lock held)
 

@@ -202,7 +202,7 @@ public final class WorkqueueStruct {
         }
         rescuer = memReclaim ? new Rescuer(this) : null; // a thread-creation failure fails the queue's creation
         for (PoolWorkqueue pwq : pwqs) {
-            pwq.pool.lock.lock();
+            pwq.pool.acquireFromCaller();
             try {
                 pwq.pool.pwqs.add(pwq);
             } finally {
@@ -231,7 +231,7 @@ public final class WorkqueueStruct {
 
     /** Kernel freeze_workqueues_begin for this queue: max_active 0, new items wait inactive. */
     void freeze() {
-        mutex.lock();
+        WorkerPool.lockFromCaller(mutex);
         try {
             frozen = true;
             applyMaxActive(0);
@@ -242,7 +242,7 @@ public final class WorkqueueStruct {
 
     /** Kernel thaw_workqueues: restore max_active and activate what waited. */
     void thaw() {
-        mutex.lock();
+        WorkerPool.lockFromCaller(mutex);
         try {
             frozen = false;
             applyMaxActive(maxActive);
@@ -254,7 +254,7 @@ public final class WorkqueueStruct {
     /** True while any item of this (frozen) queue is still active. */
     boolean freezeBusy() {
         for (PoolWorkqueue pwq : pwqs) {
-            pwq.pool.lock.lock();
+            pwq.pool.acquireFromCaller();
             try {
                 pwq.landInbox(); // pushed before the freeze: active, as a locked insert would be
                 if (pwq.nrActive > 0) {
@@ -302,7 +302,7 @@ public final class WorkqueueStruct {
         long total = 0;
         long max = 0;
         for (PoolWorkqueue pwq : pwqs) {
-            pwq.pool.lock.lock();
+            pwq.pool.acquireFromCaller();
             try {
                 pwq.landInbox();
                 started += pwq.started;
@@ -335,7 +335,7 @@ public final class WorkqueueStruct {
      * to the limit. Serialized with freeze and thaw by the queue's mutex.
      */
     public void setMaxActive(int n) {
-        mutex.lock();
+        WorkerPool.lockFromCaller(mutex);
         try {
             maxActive = n;
             if (!frozen) {
@@ -349,7 +349,7 @@ public final class WorkqueueStruct {
     private void applyMaxActive(int n) {
         WqRuntime.testHook("maxActive.apply", this);
         for (PoolWorkqueue pwq : pwqs) {
-            pwq.pool.lock.lock();
+            pwq.pool.acquireFromCaller();
             try {
                 pwq.landInbox(); // pushed before the new limit: landed under the old one, as if locked
                 pwq.maxActive = n;
@@ -370,7 +370,7 @@ public final class WorkqueueStruct {
         int[] out = new int[pwqs.length];
         for (int i = 0; i < pwqs.length; i++) {
             PoolWorkqueue pwq = pwqs[i];
-            pwq.pool.lock.lock();
+            pwq.pool.acquireFromCaller();
             try {
                 out[i] = pwq.maxActive;
             } finally {
@@ -485,6 +485,10 @@ public final class WorkqueueStruct {
         if ((s & (WorkNode.PENDING | WorkNode.DISABLE_MASK)) != 0 || n.poolAcquire() == null) {
             // Pending or disabled (the dedup path: the claim decides without a lock), or never
             // queued (nothing can be running it). A claim won here is checked under the lock.
+            // The stack probe first: the release below runs at this frame's depth, and an overflow
+            // there would leave the claim set on no list for good; probed, it strikes here instead,
+            // with nothing claimed (the fast path above, the common one, goes without).
+            WorkerPool.stackProbe(0);
             if (!Pending.claim(n)) {
                 return false;
             }
@@ -1032,7 +1036,7 @@ public final class WorkqueueStruct {
         try {
             for (; closed < k; closed++) {
                 PoolWorkqueue pwq = pwqs[closed];
-                pwq.pool.lock.lock();
+                pwq.pool.acquireFromCaller();
                 try {
                     pwq.closeInbox();
                 } finally {
@@ -1049,7 +1053,7 @@ public final class WorkqueueStruct {
     private void reopenInboxes(int k) {
         for (int i = 0; i < k; i++) {
             PoolWorkqueue pwq = pwqs[i];
-            pwq.pool.lock.lock();
+            pwq.pool.acquireFromCaller();
             try {
                 pwq.reopenInbox();
             } finally {
@@ -1060,7 +1064,7 @@ public final class WorkqueueStruct {
 
     private boolean allIdle() {
         for (PoolWorkqueue pwq : pwqs) {
-            pwq.pool.lock.lock();
+            pwq.pool.acquireFromCaller();
             try {
                 pwq.landInbox();
                 if (!pwq.isIdle()) {
@@ -1148,7 +1152,7 @@ public final class WorkqueueStruct {
             state = (state & ~DESTROYING) | DESTROYED;
         }
         for (PoolWorkqueue pwq : pwqs) {
-            pwq.pool.lock.lock();
+            pwq.pool.acquireFromCaller();
             try {
                 pwq.pool.pwqs.remove(pwq);
             } finally {

@@ -109,8 +109,13 @@ public final class LockdepAgent {
     private static void retransformLoaded(Instrumentation inst, AgentOptions options, ReportSink sink) {
         List<Class<?>> targets = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
+            String internalName = c.getName().replace('.', '/');
+            // The two patched library classes too (LibraryPatch): the instrumentation options
+            // exclude the library, but a WorkQueuesConfig loaded before the attach must still
+            // hand the runtimes built after it the agent's validator and flush policy.
+            boolean patched = internalName.equals(LibraryPatch.CONFIG) || internalName.equals(LibraryPatch.FRAMES);
             if (c.getClassLoader() != null && !c.isArray() && inst.isModifiableClass(c)
-                    && options.instruments(c.getName().replace('.', '/'))) {
+                    && (patched || options.instruments(internalName))) {
                 targets.add(c);
             }
         }

@@ -65,6 +65,21 @@ class AgentSamplesIT {
         secondFlushRefused("samples.BuiltConfigSample", "app-refresh");
     }
 
+    @Test
+    void aLateAttachValidatesARuntimeBuiltAfterItWhenTheLibraryWasLoadedBefore() throws Exception {
+        // WorkQueuesConfig is loaded before the attach: its default resolutions must be patched
+        // by retransformation, or every runtime built after the attach has no validator.
+        SampleRun r = SampleRun.runWithLibrary("samples.AttachConfigSample", List.of("-Djdk.attach.allowAttachSelf=true"),
+                SampleRun.agentJar(), "policy=THROW");
+        assertThat(r.stdout).as(r.toString()).contains("attached").contains("first refresh done")
+                .doesNotContain("second refresh done");
+        assertThat(r.stderr).as(r.toString())
+                .doesNotContain("deadlocked")
+                .contains(CIRCULAR)
+                .contains("(samples.BuiltConfigSample.cacheLock)")
+                .contains("Exception in thread \"main\" org.workqueue4j.lockdep.PotentialDeadlockException");
+    }
+
     /** Runs a sample whose second flush, under the monitor its queue's item takes, must throw before blocking. */
     private static SampleRun secondFlushRefused(String sample, String queue) throws Exception {
         SampleRun r = SampleRun.run(sample, "policy=THROW", List.of());

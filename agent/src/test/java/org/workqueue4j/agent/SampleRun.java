@@ -37,6 +37,21 @@ final class SampleRun {
      */
     static SampleRun run(String mainClass, String agentOptions, List<String> jvmArgs, String... args)
             throws IOException, InterruptedException {
+        return run(mainClass, agentOptions, jvmArgs, CLASSPATH, args);
+    }
+
+    /**
+     * As {@link #run(String, String, List, String...)} with the library on the application's own
+     * class path too (from the agent jar, as an application that uses it would have it), loaded
+     * before any agent attaches.
+     */
+    static SampleRun runWithLibrary(String mainClass, List<String> jvmArgs, String... args)
+            throws IOException, InterruptedException {
+        return run(mainClass, null, jvmArgs, CLASSPATH + java.io.File.pathSeparator + agentJar(), args);
+    }
+
+    private static SampleRun run(String mainClass, String agentOptions, List<String> jvmArgs, String classpath,
+                                 String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
@@ -44,7 +59,7 @@ final class SampleRun {
             cmd.add("-javaagent:" + agentJar() + (agentOptions.isEmpty() ? "" : "=" + agentOptions));
         }
         cmd.add("-cp");
-        cmd.add(CLASSPATH);
+        cmd.add(classpath);
         cmd.add(mainClass);
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile("sample-out", ".txt");
