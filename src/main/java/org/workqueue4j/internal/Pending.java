@@ -130,6 +130,10 @@ public final class Pending {
                 }
                 continue;
             }
+            // Probed from this frame, whose finally releases what the grab takes: an overflow
+            // there (the VarHandle's own frames, interpreted) would leave the item off every list
+            // with PENDING set for good; probed, it strikes here, with nothing grabbed.
+            WorkerPool.stackProbe(0);
             if (grab(n, false) == IDLE) {
                 continue; // it ran (or was cancelled) meanwhile: decide again
             }
@@ -166,6 +170,24 @@ public final class Pending {
             }
             if (n.casState(s, s - WorkNode.DISABLE_ONE)) {
                 return ((s - WorkNode.DISABLE_ONE) & WorkNode.DISABLE_MASK) == 0;
+            }
+        }
+    }
+
+    /**
+     * The refusing half of {@link #claim}: true if the node is pending already or disabled, at an
+     * ordered failure (the same CAS of the state word to itself as claim's, see there), claiming
+     * nothing; false if it could be claimed at the moment it was read (nothing changed). A queue
+     * attempt that this refuses has nothing to release, so it needs no stack probe.
+     */
+    public static boolean refuses(WorkNode n) {
+        while (true) {
+            long s = n.state();
+            if ((s & (WorkNode.PENDING | WorkNode.DISABLE_MASK)) == 0) {
+                return false;
+            }
+            if (n.casState(s, s)) { // ordered on failure, as in claim
+                return true;
             }
         }
     }

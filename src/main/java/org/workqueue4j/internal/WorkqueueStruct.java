@@ -485,9 +485,13 @@ public final class WorkqueueStruct {
         if ((s & (WorkNode.PENDING | WorkNode.DISABLE_MASK)) != 0 || n.poolAcquire() == null) {
             // Pending or disabled (the dedup path: the claim decides without a lock), or never
             // queued (nothing can be running it). A claim won here is checked under the lock.
-            // The stack probe first: the release below runs at this frame's depth, and an overflow
-            // there would leave the claim set on no list for good; probed, it strikes here instead,
-            // with nothing claimed (the fast path above, the common one, goes without).
+            // The stack probe before a claim: the release below runs at this frame's depth, and an
+            // overflow there would leave the claim set on no list for good; probed, it strikes here
+            // instead, with nothing claimed (the fast path above, the common one, goes without). An
+            // attempt refused outright (the dedup of a pending item) claims nothing: no probe.
+            if (Pending.refuses(n)) {
+                return false;
+            }
             WorkerPool.stackProbe(0);
             if (!Pending.claim(n)) {
                 return false;
