@@ -86,7 +86,10 @@ public final class TimerQueue implements Runnable {
      * @return false (nothing armed) if {@code wq} is being or has been destroyed
      */
     public boolean arm(WorkNode n, WorkqueueStruct wq, int cpu, long delayNanos) {
-        WorkerPool.lockFromCaller(lock); // a caller's thread: see WorkerPool.stackProbe
+        // No probe of its own: its callers own PENDING, claimed or grabbed behind a stack probe
+        // (claimAndInsert's slow path, Pending.grab) a frame or two above this one, which
+        // reaches deeper than this acquisition (StackProbeAttackTest.delayedPathsLeaveNoItemHalfClaimed).
+        lock.lock();
         try {
             if (wq.isDying()) {
                 return false;
@@ -132,7 +135,7 @@ public final class TimerQueue implements Runnable {
      * TIMER after a true, an overflow left the node on no heap with TIMER and PENDING set for good).
      */
     public boolean cancel(WorkNode n) {
-        WorkerPool.lockFromCaller(lock);
+        lock.lock(); // called by Pending.grab only, behind its caller's stack probe (as arm)
         try {
             if (n.heapIndex < 0) {
                 return false;
