@@ -98,6 +98,10 @@ public final class LazyQueueHolder {
     }
 
     private WorkQueue createUnderMutex() {
+        // A StackOverflowError inside the JDK's acquisition is delivered after the mutex was
+        // taken, before the try below: every later first get() would wait for good. Probed here,
+        // it strikes with nothing taken (see WorkerPool.stackProbe).
+        org.workqueue4j.internal.WorkerPool.probeStack();
         mutex.lock();
         try {
             WorkQueue q = (WorkQueue) QUEUE.getAcquire(this);

@@ -130,6 +130,27 @@ class StackProbeAttackTest {
     }
 
     @Test
+    @DisplayName("a StackOverflowError anywhere inside a lazy holder's first get() leaves its mutex free")
+    void lazyHolderCreationLeavesNoMutexHeld() throws Exception {
+        WorkQueue q = t.queue("soe-lazy").build();
+        java.util.function.Supplier<WorkQueue> factory = () -> q; // linked here, not at the end of a stack
+        List<LazyQueueHolder> holders = new ArrayList<>(); // written by each sweep's thread, read after its join
+        new LazyQueueHolder(LazyQueueHolder.Strategy.MUTEX, factory).get(); // links get() and its lock
+        attack(q, i -> {
+            LazyQueueHolder h = new LazyQueueHolder(LazyQueueHolder.Strategy.MUTEX, factory);
+            holders.add(h);
+            h.get();
+        });
+        List<Integer> stuck = new ArrayList<>();
+        for (int i = 0; i < holders.size(); i++) {
+            if (((ReentrantLock) field(holders.get(i), "mutex")).isLocked()) {
+                stuck.add(i); // its thread has ended: every later first get() would wait for good
+            }
+        }
+        assertThat(stuck).as("holders whose mutex a StackOverflowError left held, of " + holders.size()).isEmpty();
+    }
+
+    @Test
     @DisplayName("a StackOverflowError anywhere inside an executor's execute leaves its lock and the queue's free")
     void executorExecuteLeavesNoLockHeld() throws InterruptedException {
         WorkQueue q = t.queue("soe-executor").build();
