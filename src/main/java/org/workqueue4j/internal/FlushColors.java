@@ -508,7 +508,7 @@ final class FlushColors {
      * and the holder's unpark cost.
      */
     private boolean lockMutex(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
-        WorkerPool.stackProbe(0); // an overflow inside the JDK's acquisition would keep the mutex (see stackProbe)
+        WorkerPool.probeStack(); // an overflow inside the JDK's acquisition would keep the mutex (see stackProbe)
         for (int i = 0; i < MUTEX_SPINS; i++) {
             if (flipMutex.tryLock()) {
                 return true;
@@ -650,7 +650,7 @@ final class FlushColors {
             if (!flip) {
                 return;
             }
-            WorkerPool.stackProbe(0); // see lockMutex
+            WorkerPool.probeStack(); // see lockMutex
             if (!flipMutex.tryLock()) {
                 return;
             }

@@ -47,7 +47,7 @@ public final class Pending {
      * releases the grabbed PENDING in a finally at about this depth, which must not overflow.
      */
     public static int grab(WorkNode n) {
-        WorkerPool.stackProbe(0);
+        WorkerPool.probeStack();
         return grab(n, true);
     }
 
@@ -133,7 +133,7 @@ public final class Pending {
             // Probed from this frame, whose finally releases what the grab takes: an overflow
             // there (the VarHandle's own frames, interpreted) would leave the item off every list
             // with PENDING set for good; probed, it strikes here, with nothing grabbed.
-            WorkerPool.stackProbe(0);
+            WorkerPool.probeStack();
             if (grab(n, false) == IDLE) {
                 continue; // it ran (or was cancelled) meanwhile: decide again
             }
@@ -176,35 +176,15 @@ public final class Pending {
 
     /**
      * The refusing half of {@link #claim}: true if the node is pending already or disabled, at an
-     * ordered failure (the same CAS of the state word to itself as claim's, see there), claiming
-     * nothing; false if it could be claimed at the moment it was read (nothing changed). A queue
-     * attempt that this refuses has nothing to release, so it needs no stack probe.
+     * ordered failure, claiming nothing; false if it could be claimed at the moment it was read
+     * (nothing changed). A queue attempt that this refuses has nothing to release, so it needs no
+     * stack probe.
      */
     public static boolean refuses(WorkNode n) {
         while (true) {
             long s = n.state();
             if ((s & (WorkNode.PENDING | WorkNode.DISABLE_MASK)) == 0) {
                 return false;
-            }
-            if (n.casState(s, s)) { // ordered on failure, as in claim
-                return true;
-            }
-        }
-    }
-
-    /**
-     * Claims PENDING for a queue attempt: false if pending already or disabled. Ordered either
-     * way: everything the caller did before happens-before the start of some run that begins
-     * after the call (see the comment in the body).
-     */
-    public static boolean claim(WorkNode n) {
-        while (true) {
-            long s = n.state();
-            if ((s & (WorkNode.PENDING | WorkNode.DISABLE_MASK)) == 0) {
-                if (n.casState(s, s | WorkNode.PENDING)) {
-                    return true; // the run this claim queues starts after the CAS: happens-before
-                }
-                continue;
             }
             /*
              * Ordered on failure (the kernel's 2022 "Make test_and_*_bit() ordered on failure",
@@ -230,7 +210,24 @@ public final class Pending {
              * test_and_set_bit always do its atomic RMW); measured by RequeueBenchmark.queueAlreadyPending(Contended).
              */
             if (n.casState(s, s)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Claims PENDING for a queue attempt: false if pending already or disabled. Ordered either
+     * way: everything the caller did before happens-before the start of some run that begins
+     * after the call (a failure is {@link #refuses}'s, see there).
+     */
+    public static boolean claim(WorkNode n) {
+        while (true) {
+            if (refuses(n)) {
                 return false;
+            }
+            long s = n.state();
+            if ((s & (WorkNode.PENDING | WorkNode.DISABLE_MASK)) == 0 && n.casState(s, s | WorkNode.PENDING)) {
+                return true; // the run this claim queues starts after the CAS: happens-before
             }
         }
     }

@@ -172,7 +172,7 @@ public final class WorkerPool {
 
     /** {@link #acquire()} for a caller's thread, not a worker's: probes the stack first (see {@link #stackProbe}). */
     void acquireFromCaller() {
-        stackProbe(0);
+        probeStack();
         acquire();
     }
 
@@ -181,7 +181,7 @@ public final class WorkerPool {
      * heap lock) on a caller's thread: probes the stack first, as {@link #acquireFromCaller()}.
      */
     static void lockFromCaller(ReentrantLock l) {
-        stackProbe(0);
+        probeStack();
         l.lock();
     }
 
@@ -204,7 +204,7 @@ public final class WorkerPool {
      *
      * @return a value of no meaning (returned so that no compiler drops the loads)
      */
-    static long stackProbe(int depth) {
+    private static long stackProbe(int depth) {
         long[] s = PROBE_SEEDS; // plain loads of a shared array: none can move past the call below
         long v0 = s[0] + depth;
         long v1 = s[1] + depth;
@@ -259,8 +259,9 @@ public final class WorkerPool {
     }
 
     /**
-     * {@link #stackProbe} for the library's API classes (this package is not exported): before a
-     * state change whose undo, in the same frame, must not overflow.
+     * Probes the stack ({@link #stackProbe}): before a lock acquisition on a caller's thread, or
+     * a state change whose undo, in the same frame, must not overflow. Public for the library's
+     * API classes (this package is not exported).
      */
     public static void probeStack() {
         stackProbe(0);

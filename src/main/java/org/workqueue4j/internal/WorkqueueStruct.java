@@ -492,7 +492,7 @@ public final class WorkqueueStruct {
             if (Pending.refuses(n)) {
                 return false;
             }
-            WorkerPool.stackProbe(0);
+            WorkerPool.probeStack();
             if (!Pending.claim(n)) {
                 return false;
             }
