@@ -137,13 +137,7 @@ class ErrorSafetyTest {
                 default -> d.cancel();
             }
         });
-        assertTimeoutPreemptively(BOUND, () -> {
-            d.cancel();
-            assertThat(d.isPending()).as("cancel takes it back wherever the overflow struck").isFalse();
-            assertThat(q.queueDelayed(d, Duration.ZERO)).isTrue();
-            d.flush();
-        }, "the delayed item was left in transit");
-        assertThat(runs).hasValue(1);
+        assertDelayedItemRecovers(q, d, runs, BOUND);
         assertQueueStillWorks(q);
     }
 
@@ -280,6 +274,20 @@ class ErrorSafetyTest {
     }
 
     /** Queue, flush and cancel at normal depth complete in bounded time. */
+    /**
+     * After overflows struck {@code d}'s operations at every depth (it never ran): a cancel takes
+     * it back wherever it was left, and queued at once it runs, exactly once.
+     */
+    static void assertDelayedItemRecovers(WorkQueue q, DelayedWork d, AtomicInteger runs, Duration bound) {
+        assertTimeoutPreemptively(bound, () -> {
+            d.cancel();
+            assertThat(d.isPending()).as("cancel takes it back wherever the overflow struck").isFalse();
+            assertThat(q.queueDelayed(d, Duration.ZERO)).isTrue();
+            d.flush();
+        }, "the delayed item was left in transit");
+        assertThat(runs).hasValue(1);
+    }
+
     private static void assertQueueStillWorks(WorkQueue q) {
         AtomicInteger ran = new AtomicInteger();
         Work probe = new Work("still-works", ran::incrementAndGet);
