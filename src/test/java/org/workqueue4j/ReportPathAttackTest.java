@@ -51,6 +51,11 @@ class ReportPathAttackTest {
         return t;
     };
 
+    /** A one-CPU runtime on the recording thread factory, with the default handler. */
+    private WorkQueues recordingRuntime() {
+        return WorkQueues.create(WorkQueuesConfig.builder().cpus(1).threadFactory(recording).build());
+    }
+
     @BeforeEach
     void captureLog() {
         log = LibraryLog.recording();
@@ -87,6 +92,38 @@ class ReportPathAttackTest {
         }), () -> {
             throw new IllegalArgumentException("plain failure");
         });
+    }
+
+    /*
+     * The same Error while building the report of an item that threw, on its worker: it escaped
+     * uncaught() and ended the worker thread (the recording factory saw it), and the item's
+     * failure was reported nowhere. Fails on that code with the escape recorded.
+     */
+    @Test
+    @DisplayName("an Error while building a report on a worker is logged as a fallback and kills no worker")
+    void errorBuildingAReportOnAWorkerKillsNoWorker() throws Exception {
+        try (WorkQueues rt = recordingRuntime()) {
+            WorkQueue q = rt.queueBuilder("q").build();
+            Work fails = new Work("fails", () -> {
+                throw new IllegalArgumentException("plain failure");
+            });
+            TestHooks.install((point, subject) -> {
+                if (point.equals("runtime.uncaught") && subject == fails.node) {
+                    throw new OutOfMemoryError("simulated: no memory to build the report");
+                }
+            });
+            try {
+                assertThat(q.queue(fails)).isTrue();
+                assertThat(fails.flush(Duration.ofSeconds(30))).isTrue();
+            } finally {
+                TestHooks.install(null);
+            }
+            CountDownLatch after = new CountDownLatch(1);
+            assertThat(q.queue(new Work("after", after::countDown))).isTrue();
+            assertThat(after.await(30, TimeUnit.SECONDS)).as("a later item still runs").isTrue();
+            assertThat(escaped).as("nothing escaped a runtime thread").isEmpty();
+            assertThat(log.mentions("could not be reported in full")).as("a fallback report was logged").isTrue();
+        }
     }
 
     /**
@@ -220,6 +257,93 @@ class ReportPathAttackTest {
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
                     .until(() -> log.mentions("uncaught-work handler failed (java.lang.StackOverflowError") && log.mentions("'refused'"));
             assertThat(escaped).isEmpty();
+        }
+    }
+
+    /*
+     * An Error while the report itself is built (an allocation failure making its message), on
+     * the timer thread: it escaped uncaught() and the fire's catch-all, and only the timer's
+     * "survived an error" line, naming the Error, was logged; the refused expiry of the item
+     * was reported nowhere. Simulated by the test point "runtime.uncaught", which throws
+     * OutOfMemoryError for the refused item's reports. Fails on that code with no fallback
+     * report in the log (the timer itself lived on).
+     */
+    @Test
+    @DisplayName("an Error while building a report on the timer thread leaves the timer alive and the failure logged")
+    void errorBuildingAReportOnTheTimerThreadLeavesTheTimerAlive() throws Exception {
+        try (WorkQueues rt = recordingRuntime()) {
+            WorkQueue dies = rt.queueBuilder("dies").build();
+            WorkQueue lives = rt.queueBuilder("lives").build();
+            DelayedWork refused = new DelayedWork("refused", () -> { });
+            AtomicInteger reportsFailed = new AtomicInteger();
+            CountDownLatch popped = new CountDownLatch(1);
+            CountDownLatch destroyed = new CountDownLatch(1);
+            TestHooks.install((point, subject) -> {
+                if (subject != refused.node) {
+                    return;
+                }
+                if (point.equals("timer.fire") && popped.getCount() == 1) {
+                    popped.countDown();
+                    WorkQueueCoreTest.await(destroyed); // the insert is then refused
+                } else if (point.equals("runtime.uncaught")) {
+                    reportsFailed.incrementAndGet();
+                    throw new OutOfMemoryError("simulated: no memory to build the report");
+                }
+            });
+            try {
+                assertThat(dies.queueDelayed(refused, Duration.ofMillis(1))).isTrue();
+                WorkQueueCoreTest.await(popped);
+                dies.destroy();
+                destroyed.countDown();
+                CountDownLatch next = new CountDownLatch(1);
+                assertThat(lives.queueDelayed(new DelayedWork("next", next::countDown), Duration.ofMillis(1))).isTrue();
+                assertThat(next.await(30, TimeUnit.SECONDS)).as("the timer fired the next item").isTrue();
+            } finally {
+                destroyed.countDown();
+                TestHooks.install(null);
+            }
+            assertThat(reportsFailed.get()).as("the report was attempted and failed").isPositive();
+            assertThat(log.mentions("could not be reported in full")).as("a fallback report was logged").isTrue();
+            assertThat(escaped).as("nothing escaped a runtime thread").isEmpty();
+        }
+    }
+
+    /*
+     * An Error in the monitor's own scan (an allocation failure making a report, say): it ended
+     * the monitor thread, silently for the library's log, and with it the mayday timer that
+     * memReclaim() queues' forward progress rests on, the watchdog, the hung-wait reports and
+     * the safety net for stranded items. Simulated by throwing OutOfMemoryError from the test
+     * point "monitor.scan" once. Fails on that code with the Error escaped and no later scan.
+     */
+    @Test
+    @DisplayName("an Error in the monitor's scan leaves the monitor scanning, and is logged")
+    void errorInTheMonitorsScanLeavesTheMonitorAlive() throws Exception {
+        try (WorkQueues rt = recordingRuntime()) {
+            WorkQueue q = rt.queueBuilder("q").build();
+            AtomicInteger scans = new AtomicInteger();
+            CountDownLatch thrown = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            TestHooks.install((point, subject) -> {
+                if (point.equals("monitor.scan")) {
+                    scans.incrementAndGet();
+                    if (thrown.getCount() == 1) {
+                        thrown.countDown();
+                        throw new OutOfMemoryError("simulated: in the monitor's scan");
+                    }
+                }
+            });
+            try {
+                // A running item keeps the monitor scanning, tick after tick.
+                assertThat(q.queue(new Work("holds", () -> WorkQueueCoreTest.await(release)))).isTrue();
+                assertThat(thrown.await(30, TimeUnit.SECONDS)).as("the monitor scanned").isTrue();
+                int after = scans.get();
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> scans.get() > after + 1);
+            } finally {
+                release.countDown();
+                TestHooks.install(null);
+            }
+            assertThat(log.mentions("monitor thread survived an error")).as("the Error was logged").isTrue();
+            assertThat(escaped).as("nothing escaped a runtime thread").isEmpty();
         }
     }
 

@@ -47,7 +47,8 @@ import org.junit.jupiter.api.Timeout;
  * counted live, never queued, by an overflow in its accounting or in the catch that undoes it),
  * until WorkQueueExecutorService.enqueue probed the stack first. {@code disableEnableLeaveTheItemUsable}
  * and {@code flushAsyncLeavesNoLockHeld} held as written; with the probes taken out of Pending
- * and FlushColors again both failed, 2 runs of 2.
+ * and FlushColors again both failed, 2 runs of 2. {@code dumpsLeaveNoLockHeld} found a pool lock
+ * left held by {@code dump()} (1 run of 2) until the dumps' pool locks were probed too.
  */
 @Timeout(120)
 class StackProbeAttackTest {
@@ -75,6 +76,23 @@ class StackProbeAttackTest {
                 q.queue(w); // something in flight now and then: the flip marks a colour
             }
             q.flush();
+        });
+    }
+
+    @Test
+    @DisplayName("a StackOverflowError anywhere inside the runtime's dumps leaves no engine lock held")
+    void dumpsLeaveNoLockHeld() throws InterruptedException {
+        WorkQueue q = t.queue("soe-dump").build();
+        Work w = new Work("w", () -> { });
+        attack(q, i -> {
+            if ((i & 7) == 0) {
+                q.queue(w); // something in a pool now and then: the dump looks at it
+            }
+            if ((i & 1) == 0) {
+                t.rt.dump();
+            } else {
+                t.rt.dumpData();
+            }
         });
     }
 

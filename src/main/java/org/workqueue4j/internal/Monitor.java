@@ -165,23 +165,35 @@ final class Monitor implements Runnable {
         tick();
         long last = System.nanoTime();
         while (!stopped) {
-            long now = System.nanoTime();
-            boolean busy = scan(now, now - last);
-            last = now;
-            Thread.interrupted(); // a report listener may leave one: parkNanos would return at once, forever
-            if (busy) {
-                tick();
-            } else {
-                parkedIdle = true;
-                Runnable hook = idleRecheckHook;
-                if (hook != null) {
-                    hook.run();
-                }
-                if (!scan(System.nanoTime(), 0)) { // re-check: a worker may have started meanwhile
-                    idleWait();
+            try {
+                long now = System.nanoTime();
+                boolean busy = scan(now, now - last);
+                last = now;
+                Thread.interrupted(); // a report listener may leave one: parkNanos would return at once, forever
+                if (busy) {
                     tick();
+                } else {
+                    parkedIdle = true;
+                    Runnable hook = idleRecheckHook;
+                    if (hook != null) {
+                        hook.run();
+                    }
+                    if (!scan(System.nanoTime(), 0)) { // re-check: a worker may have started meanwhile
+                        idleWait();
+                        tick();
+                    }
+                    parkedIdle = false;
+                    last = System.nanoTime();
                 }
+            } catch (Throwable e) {
+                // An Error in the monitor's own work (an allocation failure building a report, say;
+                // each pool lock is released by its finally): the monitor must outlive it, or the
+                // mayday timer, the watchdog, the hung-wait reports and the safety net for stranded
+                // items stop for good. Logged (Log.log never throws), then the next scan a tick later,
+                // so that an Error that recurs on every scan does not spin.
                 parkedIdle = false;
+                Log.log(System.Logger.Level.ERROR, "workqueue: monitor thread survived an error", e);
+                tick();
                 last = System.nanoTime();
             }
         }

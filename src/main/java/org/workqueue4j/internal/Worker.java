@@ -48,8 +48,6 @@ final class Worker implements Runnable {
     static final int UNMANAGED_SLEEP = 1 << 3;
     static final int NOT_RUNNING = PREP | CPU_INTENSIVE | UNBOUND | UNMANAGED_SLEEP;
 
-    private static final ThreadLocal<Worker> CURRENT = new ThreadLocal<>();
-
     /** The pool served; a rescuer re-attaches to the pool it rescues (read by others under its lock). */
     volatile WorkerPool pool;
     /** The rescuer this worker is the thread of, or null for a pool worker. */
@@ -126,7 +124,7 @@ final class Worker implements Runnable {
 
     /** The worker the calling thread is, or null. */
     static Worker current() {
-        return CURRENT.get();
+        return WorkerPool.CURRENT_WORKER.get();
     }
 
     void wake() {
@@ -243,12 +241,12 @@ final class Worker implements Runnable {
             // OnDemandThread never recorded it): the rescuer's loop would wait here for ever.
             return;
         }
-        CURRENT.set(this);
+        WorkerPool.CURRENT_WORKER.set(this);
         if (rescuerOf != null) {
             try {
                 rescuerOf.loop(this);
             } finally {
-                CURRENT.remove();
+                WorkerPool.CURRENT_WORKER.remove();
             }
             return;
         }
@@ -262,7 +260,7 @@ final class Worker implements Runnable {
             // cap, never woken (wake() unparks `thread`), never stopped or joined by close().
             // `thread` and `workers` are written by createWorker under this lock: read here under it.
             p.lock.unlock();
-            CURRENT.remove();
+            WorkerPool.CURRENT_WORKER.remove();
             return;
         }
         try {
@@ -337,7 +335,7 @@ final class Worker implements Runnable {
                 }
             } finally {
                 p.lock.unlock();
-                CURRENT.remove();
+                WorkerPool.CURRENT_WORKER.remove();
                 signalFlushers();
             }
         }

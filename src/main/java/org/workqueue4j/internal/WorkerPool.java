@@ -84,6 +84,15 @@ public final class WorkerPool {
 
     static final int MAX_IDLE_WORKERS_RATIO = 4;
 
+    /**
+     * The worker running on the current thread (see {@link Worker#current}). Here, not in
+     * Worker: a class's first initialization that a StackOverflowError strikes marks the class
+     * failed for the JVM's life (JVMS 5.5), and a caller's first queue() asks for the current
+     * worker, perhaps at the end of its stack. This class is initialized when a runtime is built,
+     * and Worker has no static initializer code left to fail (FirstUseOverflowTest).
+     */
+    static final ThreadLocal<Worker> CURRENT_WORKER = new ThreadLocal<>();
+
     final int id;
     /** CPU index, or -1 for an unbound pool. */
     final int cpu;

@@ -663,21 +663,33 @@ public final class WqRuntime {
         // Never throws: its callers (a worker after an item, the timer, a destroy) carry on after
         // it. The user's exceptions are described through Log.describe, as their toString() is
         // user code too (a throwing one killed the worker, the failure reported nowhere).
-        Object w = n == null ? null : n.item();
-        UncaughtWorkHandler h = handler;
-        if (h != null) {
-            try {
-                h.uncaught((WorkQueue) wq.api(), (Work) w, t);
-                return;
-            } catch (Throwable t2) {
-                Log.log(Level.ERROR, "workqueue: uncaught-work handler failed (" + Log.describe(t2) + ") reporting work '"
-                        + (w == null ? "?" : ((Work) w).name()) + "' on queue '" + wq.name() + "' which threw " + Log.describe(t), t);
-                return;
+        try {
+            testHook("runtime.uncaught", n);
+            Object w = n == null ? null : n.item();
+            UncaughtWorkHandler h = handler;
+            if (h != null) {
+                try {
+                    h.uncaught((WorkQueue) wq.api(), (Work) w, t);
+                    return;
+                } catch (Throwable t2) {
+                    Log.log(Level.ERROR, "workqueue: uncaught-work handler failed (" + Log.describe(t2) + ") reporting work '"
+                            + (w == null ? "?" : ((Work) w).name()) + "' on queue '" + wq.name() + "' which threw " + Log.describe(t), t);
+                    return;
+                }
             }
+            Log.log(Level.ERROR, "workqueue: work '" + (w == null ? "?" : ((Work) w).name())
+                    + "' on queue '" + wq.name() + "' threw " + Log.describe(t), t);
+        } catch (Throwable reportFailed) {
+            // An Error while building the report (an allocation failure making its message, an
+            // overflow of a deep stack): a message that needs building no more, with the item's
+            // own failure attached (Log.log never throws).
+            Log.log(Level.ERROR, REPORT_FAILED, t);
         }
-        Log.log(Level.ERROR, "workqueue: work '" + (w == null ? "?" : ((Work) w).name())
-                + "' on queue '" + wq.name() + "' threw " + Log.describe(t), t);
     }
+
+    /** The report of an item's failure when building its full report failed (see {@link #uncaught}). */
+    private static final String REPORT_FAILED =
+            "workqueue: a work item's failure could not be reported in full (building the report failed); the failure:";
 
     /**
      * The runtime's timer, made on first use. Under timerLock against {@link #stopTimer()}: a
@@ -841,7 +853,7 @@ public final class WqRuntime {
         List<Worker> busy = new ArrayList<>();
         List<String> what = new ArrayList<>();
         for (WorkerPool p : allPools()) {
-            p.lock.lock();
+            WorkerPool.lockFromCaller(p.lock); // close() runs on a caller's thread, perhaps at the end of its stack
             try {
                 for (Worker w : p.workers) {
                     if (w.currentWork != null) {
@@ -860,7 +872,7 @@ public final class WqRuntime {
                 if (p == null) {
                     continue;
                 }
-                p.lock.lock();
+                WorkerPool.lockFromCaller(p.lock);
                 try {
                     if (r.currentWork != null && r.pool == p) {
                         busy.add(r);
