@@ -6,6 +6,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
+import org.workqueue4j.lockdep.LockClassKey;
+import org.workqueue4j.lockdep.Lockdep;
+import org.workqueue4j.lockdep.ValidatedLock;
+import org.workqueue4j.lockdep.ValidatedReadWriteLock;
+
 /**
  * {@link FirstUseOverflowTest}'s child JVM: builds a runtime and a queue, then calls
  * each operation ({@code queue()}, the flushes, cancels, the delayed paths, drain, dump) at every
@@ -20,6 +25,14 @@ final class FirstUseOverflowChild {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("lockdep")) {
+            lockdep();
+            return;
+        }
+        if (args.length > 0 && args[0].equals("lockdep-cycle")) {
+            lockdepCycle();
+            return;
+        }
         try (WorkQueues rt = WorkQueues.create()) {
             WorkQueue q = rt.queueBuilder("first-use").build();
             Work w = new Work("w", () -> { });
@@ -37,19 +50,7 @@ final class FirstUseOverflowChild {
                     i -> d.cancel(),
                     i -> q.drain(),
                     i -> rt.dump());
-            for (IntConsumer op : ops) {
-                Thread th = new Thread(null, () -> StackProbeAttackTest.descend(i -> {
-                    try {
-                        op.accept(i);
-                    } catch (StackOverflowError expected) {
-                        throw expected;
-                    } catch (Throwable e) {
-                        unexpected.compareAndSet(null, e);
-                    }
-                }, new int[1], new AtomicReference<>()), "deep-first-use", 256 * 1024);
-                th.start();
-                th.join();
-            }
+            runDeep(ops, unexpected);
             d.cancel();
             AtomicInteger ran = new AtomicInteger();
             Work after = new Work("after", ran::incrementAndGet);
@@ -59,14 +60,138 @@ final class FirstUseOverflowChild {
             } catch (Throwable e) {
                 unexpected.compareAndSet(null, e);
             }
-            if (unexpected.get() != null || ran.get() != 1) {
-                System.out.println("FAILED: ran " + ran.get() + ", first unexpected throwable: " + unexpected.get());
-                if (unexpected.get() != null) {
-                    unexpected.get().printStackTrace(System.out);
-                }
-                System.exit(1);
-            }
-            System.out.println(OK);
+            finish(unexpected, ran.get(), 1);
         }
+    }
+
+    /**
+     * The validated locks' first uses at the end of a stack, on a validator built at a normal
+     * depth: plain, nested, try, interruptible, read-write and condition waits, each with locks
+     * of its own (an overflow delivered as lock() returns leaves that lock held by its ended
+     * thread, as a plain ReentrantLock's would be); then locks of the same validator still work.
+     */
+    private static void lockdep() throws Exception {
+        Lockdep v = Lockdep.builder().build();
+        AtomicReference<Throwable> unexpected = new AtomicReference<>();
+        List<IntConsumer> ops = new java.util.ArrayList<>();
+        for (int op = 0; op < 5; op++) {
+            ValidatedLock a = new ValidatedLock("a" + op, new LockClassKey("a" + op), v);
+            ValidatedLock b = new ValidatedLock("b" + op, new LockClassKey("b" + op), v);
+            ValidatedReadWriteLock rw = ValidatedReadWriteLock.builder("rw" + op, new LockClassKey("rw" + op), v).build();
+            java.util.concurrent.locks.Condition c = a.newCondition();
+            ops.add(List.<IntConsumer>of(
+                    i -> {
+                        a.lock();
+                        try {
+                            b.lock();
+                            b.unlock();
+                        } finally {
+                            a.unlock();
+                        }
+                    },
+                    i -> {
+                        if (b.tryLock()) {
+                            b.unlock();
+                        }
+                    },
+                    i -> {
+                        try {
+                            a.lockInterruptibly();
+                            a.unlock();
+                        } catch (InterruptedException e) {
+                            unexpected.compareAndSet(null, e);
+                        }
+                    },
+                    i -> {
+                        rw.readLock().lock();
+                        rw.readLock().unlock();
+                        rw.writeLock().lock();
+                        rw.writeLock().unlock();
+                    },
+                    i -> {
+                        a.lock();
+                        try {
+                            c.await(0, java.util.concurrent.TimeUnit.NANOSECONDS);
+                        } catch (InterruptedException e) {
+                            unexpected.compareAndSet(null, e);
+                        } finally {
+                            a.unlock();
+                        }
+                    }).get(op));
+        }
+        runDeep(ops, unexpected);
+        ValidatedLock a = new ValidatedLock("after-a", new LockClassKey("after-a"), v);
+        ValidatedLock b = new ValidatedLock("after-b", new LockClassKey("after-b"), v);
+        try {
+            a.lock();
+            b.lock();
+            b.unlock();
+            a.unlock();
+        } catch (Throwable e) {
+            unexpected.compareAndSet(null, e);
+        }
+        finish(unexpected, 1, 1);
+    }
+
+    /**
+     * A cycle met first at the end of a stack: with a -> b learnt, b -> a is taken at every depth
+     * on a fresh thread; the validator (WARN_ONCE) must have reported it once, and its graph lock
+     * must be free.
+     */
+    private static void lockdepCycle() throws Exception {
+        Lockdep v = Lockdep.builder().build();
+        ValidatedLock a = new ValidatedLock("a", new LockClassKey("a"), v);
+        ValidatedLock b = new ValidatedLock("b", new LockClassKey("b"), v);
+        a.lock();
+        b.lock();
+        b.unlock();
+        a.unlock();
+        AtomicReference<Throwable> unexpected = new AtomicReference<>();
+        runDeep(List.of(i -> {
+            b.lock();
+            try {
+                a.lock();
+                a.unlock();
+            } finally {
+                b.unlock();
+            }
+        }), unexpected);
+        java.lang.reflect.Field f = Lockdep.class.getDeclaredField("graphLock");
+        f.setAccessible(true);
+        java.util.concurrent.locks.ReentrantLock graphLock = (java.util.concurrent.locks.ReentrantLock) f.get(v);
+        boolean free = graphLock.tryLock(5, java.util.concurrent.TimeUnit.SECONDS);
+        if (!free) {
+            unexpected.compareAndSet(null, new AssertionError("the validator's graph lock was left held"));
+        }
+        finish(unexpected, v.reports().size(), 1);
+    }
+
+    /** Runs each of {@code ops} at every depth of a fresh thread's stack, in turn. */
+    private static void runDeep(List<IntConsumer> ops, AtomicReference<Throwable> unexpected) throws InterruptedException {
+        for (IntConsumer op : ops) {
+            Thread th = new Thread(null, () -> StackProbeAttackTest.descend(i -> {
+                try {
+                    op.accept(i);
+                } catch (StackOverflowError expected) {
+                    throw expected;
+                } catch (Throwable e) {
+                    unexpected.compareAndSet(null, e);
+                }
+            }, new int[1], new AtomicReference<>()), "deep-first-use", 256 * 1024);
+            th.start();
+            th.join();
+        }
+    }
+
+    /** Prints {@link #OK}, or what failed and exits 1. */
+    private static void finish(AtomicReference<Throwable> unexpected, int ran, int expected) {
+        if (unexpected.get() != null || ran != expected) {
+            System.out.println("FAILED: ran " + ran + " of " + expected + ", first unexpected throwable: " + unexpected.get());
+            if (unexpected.get() != null) {
+                unexpected.get().printStackTrace(System.out);
+            }
+            System.exit(1);
+        }
+        System.out.println(OK);
     }
 }

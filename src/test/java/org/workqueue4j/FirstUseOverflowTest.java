@@ -6,6 +6,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.DisplayName;
@@ -20,15 +22,50 @@ import org.junit.jupiter.api.Test;
  * again. The engine classes an operation on a built runtime initializes on the caller's thread
  * now run no static initializer code. Checked in a fresh JVM ({@link FirstUseOverflowChild}), as
  * this one has initialized every class long before. Failed before the fix with the child's
- * {@code NoClassDefFoundError: Could not initialize class org.workqueue4j.internal.Worker}.
+ * {@code NoClassDefFoundError: Could not initialize class org.workqueue4j.internal.Worker}. The
+ * lock validator's first uses likewise (its classes, and its first report).
  */
 class FirstUseOverflowTest {
     @Test
     @DisplayName("an overflow at a queue's first use of the engine classes leaves the library usable")
     void anOverflowAtTheFirstUseLeavesTheLibraryUsable() throws Exception {
+        runChild();
+    }
+
+    /*
+     * The same for the lock validator: a validated lock's first lock() on a thread initialized
+     * HeldLocks (its VarHandles), then Frames; at the end of a stack the overflow struck there,
+     * and every validated lock of the JVM threw NoClassDefFoundError from then on. Lockdep's
+     * builder initializes them now. Failed before with "Could not initialize class
+     * org.workqueue4j.lockdep.HeldLocks" in the child.
+     */
+    @Test
+    @DisplayName("an overflow at a validated lock's first use of the validator's classes leaves every validated lock usable")
+    void anOverflowAtAValidatedLocksFirstUseLeavesTheValidatorUsable() throws Exception {
+        runChild("lockdep");
+    }
+
+    /*
+     * A lock-order cycle met first at the end of a stack (a -> b learnt, then b -> a at every
+     * depth): the validator's slow path learnt b -> a and cached the chain, then the report's
+     * first use of its classes overflowed, and the report was lost for good, every later b -> a
+     * being a cache hit. Failed before with "ran 0 of 1" (no report; 118 cache misses and both
+     * edges learnt in the run looked at). The slow path now probes the stack deep enough for the
+     * check and its report before it changes anything (and a report that still cannot be
+     * formatted is made short); the graph lock is taken behind the engine's stack probe.
+     */
+    @Test
+    @DisplayName("a lock-order cycle first met at the end of a stack is still reported")
+    void aCycleFirstMetAtTheEndOfAStackIsStillReported() throws Exception {
+        runChild("lockdep-cycle");
+    }
+
+    private static void runChild(String... args) throws Exception {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-Xss1m", "-cp", System.getProperty("java.class.path"),
-                FirstUseOverflowChild.class.getName()).redirectErrorStream(true).start();
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xss1m", "-XX:MaxJavaStackTraceDepth=64", "-cp", System.getProperty("java.class.path"),
+                FirstUseOverflowChild.class.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (InputStream in = p.getInputStream()) {
             in.transferTo(out);

@@ -213,7 +213,7 @@ public final class WorkerPool {
      *
      * @return a value of no meaning (returned so that no compiler drops the loads)
      */
-    private static long stackProbe(int depth) {
+    private static long stackProbe(int depth, int frames) {
         long[] s = PROBE_SEEDS; // plain loads of a shared array: none can move past the call below
         long v0 = s[0] + depth;
         long v1 = s[1] + depth;
@@ -239,7 +239,7 @@ public final class WorkerPool {
         long v21 = s[21] + depth;
         long v22 = s[22] + depth;
         long v23 = s[23] + depth;
-        long acc = depth >= PROBE_DEPTH - 1 ? depth : stackProbe(depth + 1);
+        long acc = depth >= frames - 1 ? depth : stackProbe(depth + 1, frames);
         acc += v0;
         acc += v1;
         acc += v2;
@@ -273,7 +273,19 @@ public final class WorkerPool {
      * API classes (this package is not exported).
      */
     public static void probeStack() {
-        stackProbe(0);
+        stackProbe(0, PROBE_DEPTH);
+    }
+
+    /**
+     * Probes {@code frames} probe frames deep (each at least 24 longs; {@link #probeStack()}
+     * probes {@value #PROBE_DEPTH}): for a slow path whose own work goes deeper than a lock
+     * acquisition, and whose half-done state an overflow would leave (the lock validator's
+     * graph update and report, for one).
+     *
+     * @param frames the probe frames, at least 1
+     */
+    public static void probeStack(int frames) {
+        stackProbe(0, frames);
     }
 
     private static final int PROBE_DEPTH = 6;

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
+import org.workqueue4j.internal.WorkerPool;
 
 /**
  * The lock dependency validator: the Linux kernel's lockdep for Java.
@@ -169,6 +170,26 @@ public final class Lockdep implements LockDependencyValidator {
         this.maxChains = b.maxChains;
         this.lockStat = b.lockStat;
         this.graph = new DependencyGraph(lockStat);
+        initializeFirstUseClasses();
+    }
+
+    /**
+     * The classes a lock operation would otherwise first initialize on a user's thread, perhaps
+     * at the very end of its stack: initialized here, on the builder's thread. A
+     * StackOverflowError that strikes a class's initialization marks the class failed for the
+     * JVM's life (JVMS 5.5), and with it every validated lock (LockdepFirstUseOverflowTest).
+     */
+    private static final Class<?>[] FIRST_USE_CLASSES = {HeldLocks.class, Frames.class};
+
+    private static void initializeFirstUseClasses() {
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        for (Class<?> c : FIRST_USE_CLASSES) {
+            try {
+                lookup.ensureInitialized(c);
+            } catch (IllegalAccessException e) {
+                throw new AssertionError(e); // classes of this package, to this package's lookup
+            }
+        }
     }
 
     /** {@return a builder with the kernel's defaults: WARN_ONCE, 8191 classes, 32768 edges, 65536 chains} */
@@ -334,7 +355,7 @@ public final class Lockdep implements LockDependencyValidator {
             return List.of();
         }
         List<LockStat> out = new ArrayList<>();
-        graphLock.lock();
+        lockGraph();
         try {
             for (LockClass c : graph.liveClasses()) {
                 LockStatCounters st = c.stat;
@@ -626,7 +647,7 @@ public final class Lockdep implements LockDependencyValidator {
      */
     public LockdepSnapshot snapshot() {
         LockdepStats s = stats();
-        graphLock.lock();
+        lockGraph();
         try {
             DependencyGraph g = graph;
             List<LockdepSnapshot.ClassInfo> classes = new ArrayList<>();
@@ -678,7 +699,7 @@ public final class Lockdep implements LockDependencyValidator {
      * are re-created in the new graph on the holder's next acquire or release.
      */
     public void reset() {
-        graphLock.lock();
+        lockGraph();
         try {
             graph = new DependencyGraph(lockStat);
             reported.clear();
@@ -705,7 +726,7 @@ public final class Lockdep implements LockDependencyValidator {
     @Override
     public void unregisterKey(LockClassKey key) {
         Objects.requireNonNull(key, "key");
-        graphLock.lock();
+        lockGraph();
         try {
             graph.unregister(key);
         } finally {
@@ -718,7 +739,7 @@ public final class Lockdep implements LockDependencyValidator {
         prune();
         long hits = retiredHits.get();
         long misses = retiredMisses.get();
-        graphLock.lock();
+        lockGraph();
         try {
             DependencyGraph g = graph;
             for (HeldLocks t : threads) {
@@ -797,7 +818,7 @@ public final class Lockdep implements LockDependencyValidator {
         if (c != null && c.graph == g && !c.zapped) {
             return c;
         }
-        graphLock.lock();
+        lockGraph();
         try {
             c = g.classFor(map.key(), subclass, maxClasses);
             if (c == null) {
@@ -820,7 +841,7 @@ public final class Lockdep implements LockDependencyValidator {
             return c;
         }
         LockdepReport overflow = null;
-        graphLock.lock();
+        lockGraph();
         try {
             c = g.classFor(map.key(), map.subclass(), maxClasses);
             if (c == null) {
@@ -850,7 +871,11 @@ public final class Lockdep implements LockDependencyValidator {
     private List<LockdepReport> validateMiss(HeldLocks h, int depth, DependencyGraph g, LockClass cls,
                                        AcquireMode mode, boolean trylock, long key, boolean fromAcquire,
                                        @Nullable LockMap nest) {
-        graphLock.lock();
+        // Deep enough for the whole check and its report: an overflow inside them would leave
+        // the chain cached and its dependencies learnt with the report never made, and the next
+        // acquisition, a cache hit, would never check again (LockdepOverflowTest).
+        WorkerPool.probeStack(SLOW_PATH_PROBE_FRAMES);
+        lockGraph();
         try {
             if (!validating || graph != g || cls.zapped || g.chains.contains(key)) {
                 return List.of(); // (a zapped class: a lock of a queue being destroyed; nothing to learn)
@@ -876,24 +901,50 @@ public final class Lockdep implements LockDependencyValidator {
             if (vs.isEmpty()) {
                 return List.of();
             }
-            ReportFormatter f = new ReportFormatter(g, h, depth);
             List<LockdepReport> out = new ArrayList<>(vs.size());
-            for (DependencyGraph.Violation v : vs) {
-                switch (v.kind) {
-                    case CIRCULAR:
-                        out.add(f.circular(cls, mode, v));
-                        break;
-                    case RECURSIVE:
-                        out.add(f.recursive(cls, mode, v));
-                        break;
-                    default:
-                        out.add(f.capacity(Objects.requireNonNull(v.limit, "capacity violation names its limit"), maxEdges));
+            try {
+                ReportFormatter f = new ReportFormatter(g, h, depth);
+                for (DependencyGraph.Violation v : vs) {
+                    switch (v.kind) {
+                        case CIRCULAR:
+                            out.add(f.circular(cls, mode, v));
+                            break;
+                        case RECURSIVE:
+                            out.add(f.recursive(cls, mode, v));
+                            break;
+                        default:
+                            out.add(f.capacity(Objects.requireNonNull(v.limit, "capacity violation names its limit"), maxEdges));
+                    }
+                }
+            } catch (RuntimeException | Error formatting) {
+                // The check is done and learnt: a report that cannot be formatted in full (an
+                // Error the probe above did not forestall, a failing toString) is still made,
+                // short, or the violation would be lost for good (the chain is cached now).
+                out.clear();
+                for (DependencyGraph.Violation v : vs) {
+                    out.add(ReportFormatter.unformatted(v.kind, cls, formatting));
                 }
             }
             return out;
         } finally {
             graphLock.unlock();
         }
+    }
+
+    /**
+     * Probe frames before the slow path of an acquisition (about 200 bytes each, compiled, and
+     * several times that interpreted): the dependency check, its BFS and its report.
+     */
+    private static final int SLOW_PATH_PROBE_FRAMES = 128;
+
+    /**
+     * Takes graphLock behind the engine's stack probe: a StackOverflowError delivered as the
+     * JDK's acquisition returns (after the lock was taken, before the caller's try) would leave
+     * the graph locked for good, and every later validation waiting for it.
+     */
+    private void lockGraph() {
+        WorkerPool.probeStack();
+        graphLock.lock();
     }
 
     private void depthExceeded(HeldLocks h, DependencyGraph g) {
@@ -904,7 +955,7 @@ public final class Lockdep implements LockDependencyValidator {
 
     private LockdepReport format(DependencyGraph g, HeldLocks h, int depth,
                                  java.util.function.Function<ReportFormatter, LockdepReport> how) {
-        graphLock.lock();
+        lockGraph();
         try {
             return how.apply(new ReportFormatter(g, h, depth));
         } finally {

@@ -182,6 +182,20 @@ final class ReportFormatter {
                 heldLines, thread, sb.toString());
     }
 
+    /**
+     * The short report of a violation whose full report could not be formatted ({@code why}):
+     * its kind and the class being acquired, with no traces.
+     */
+    static LockdepReport unformatted(LockdepReport.Kind kind, LockClass next, Throwable why) {
+        String title = kind == LockdepReport.Kind.CIRCULAR ? "WARNING: possible circular locking dependency detected"
+                : kind == LockdepReport.Kind.RECURSIVE ? "WARNING: possible recursive locking detected"
+                : "BUG: lockdep capacity exceeded";
+        String thread = Thread.currentThread().getName();
+        return new LockdepReport(kind, title, List.of(next.name), List.of(), thread,
+                title + "\n" + thread + " is trying to acquire lock (" + next.name + "); the full report could not be made ("
+                        + why.getClass().getName() + ")\n");
+    }
+
     LockdepReport capacity(String limit, long value) {
         String title = "BUG: " + limit + " too low!";
         StringBuilder sb = new StringBuilder();
