@@ -385,6 +385,19 @@ class LockdepScenarioTableTest {
                     x2.unlock();
                     x1.unlock();
                 })),
+                row("reset() while X/0 and X/1 (lockNested) are held, then another X as X/1", Verdict.RECURSIVE, c -> c.on(() -> {
+                    LockClassKey x = new LockClassKey("X");
+                    ValidatedLock x1 = new ValidatedLock("X1", x, c.lockdep);
+                    ValidatedLock x2 = new ValidatedLock("X2", x, c.lockdep);
+                    ValidatedLock x3 = new ValidatedLock("X3", x, c.lockdep);
+                    x1.lock();
+                    x2.lockNested(1);
+                    c.lockdep.reset(); // the selftest's reset_locks(): held locks keep the classes they were taken as
+                    x3.lockNested(1);
+                    x3.unlock();
+                    x2.unlock();
+                    x1.unlock();
+                })),
                 row("initialize held (LockMap)", Verdict.INIT_HELD, c -> c.on(() -> {
                     LockMap m = new LockMap("A", new LockClassKey("A"));
                     c.lockdep.acquire(m);
@@ -754,6 +767,10 @@ class LockdepScenarioTableTest {
                     q.queue(new Work("leaks-m", m::lock));
                     q.flush();
                 }),
+                row("flush of a never-used Q holding X2 as X/1 (lockNested), then an item of Q takes an X as X/1 (default policy)",
+                        Verdict.CIRCULAR, c -> latentWaitUnderSubclass(c, 1)),
+                row("flush of a never-used Q holding X2 as X/1 (lockNested), then an item of Q takes an X as X/0 (default policy)",
+                        Verdict.NONE, c -> latentWaitUnderSubclass(c, 0)),
                 decided("destroy of a never-used Q under M (default policy); Q's own class", Verdict.NONE, Verdict.NONE,
                         null, c -> {
                             WorkQueue q = c.rt(FlushAnnotation.DEFER_UNTIL_USED).queueBuilder("q").build();
@@ -957,6 +974,32 @@ class LockdepScenarioTableTest {
                     first.queue(new Work("flushes-plain", plain::flush));
                     first.flush();
                 }));
+    }
+
+    /**
+     * DEFER_UNTIL_USED: a thread holding X2 taken as subclass 1 for this acquisition (its map's
+     * is 0) flushes a never-used Q (kept latent), then Q's first item takes another X as
+     * {@code itemSubclass}. The latent wait must be replayed with the classes the locks were
+     * held as: X/1 -> Q, so an item taking X/1 closes a cycle and one taking X/0 does not.
+     */
+    private static void latentWaitUnderSubclass(Ctx c, int itemSubclass) throws Exception {
+        WorkQueue q = c.rt(FlushAnnotation.DEFER_UNTIL_USED).queueBuilder("q").build();
+        LockClassKey x = new LockClassKey("X");
+        ValidatedLock x2 = new ValidatedLock("X2", x, c.lockdep);
+        ValidatedLock x3 = new ValidatedLock("X3", x, c.lockdep);
+        c.on(() -> {
+            x2.lockNested(1);
+            try {
+                q.flush();
+            } finally {
+                x2.unlock();
+            }
+        });
+        q.queue(new Work("takes-x3", () -> {
+            x3.lockNested(itemSubclass);
+            x3.unlock();
+        }));
+        q.flush();
     }
 
     static void underLock(Lock m, ThrowingRunnable r) throws Exception {
