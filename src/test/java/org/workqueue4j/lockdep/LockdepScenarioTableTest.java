@@ -42,7 +42,7 @@ class LockdepScenarioTableTest {
 
     /** A row's verdict: no report, or the kind of the first report. */
     enum Verdict {
-        NONE, RECURSIVE, CIRCULAR, RELEASE_NOT_HELD, INIT_HELD, LEAKED_LOCK,
+        NONE, RECURSIVE, CIRCULAR, RELEASE_NOT_HELD, INIT_HELD, LEAKED_LOCK, CAPACITY,
         /** Not lockdep's: the workqueue's check_flush_dependency() WARN, "WQ_MEM_RECLAIM q:fn is flushing !WQ_MEM_RECLAIM". */
         FLUSH_DEPENDENCY;
 
@@ -53,6 +53,7 @@ class LockdepScenarioTableTest {
                 case RELEASE_NOT_HELD -> RELEASE_NOT_HELD;
                 case INIT_HELD -> INIT_HELD;
                 case LEAKED_LOCK -> LEAKED_LOCK;
+                case CAPACITY -> CAPACITY;
                 default -> throw new AssertionError("unexpected report kind " + k);
             };
         }
@@ -596,6 +597,121 @@ class LockdepScenarioTableTest {
         };
     }
 
+    /** Every way a validated lock is taken or released, and the graph search's corner cases. */
+    static Stream<Row> waysToLock() {
+        return Stream.of(
+                row("A-B-B-A with lockInterruptibly (mutex_lock_interruptible)", Verdict.CIRCULAR, c -> {
+                    ValidatedLock a = c.mutex("A");
+                    ValidatedLock b = c.mutex("B");
+                    c.nest(a, b);
+                    c.on(() -> {
+                        b.lockInterruptibly();
+                        a.lockInterruptibly();
+                        a.unlock();
+                        b.unlock();
+                    });
+                }),
+                row("A-B-B-A with a timed tryLock (it can wait)", Verdict.CIRCULAR, c -> {
+                    ValidatedLock a = c.mutex("A");
+                    ValidatedLock b = c.mutex("B");
+                    c.nest(a, b);
+                    c.on(() -> {
+                        b.lock();
+                        assertThat(a.tryLock(30, TimeUnit.SECONDS)).isTrue();
+                        a.unlock();
+                        b.unlock();
+                    });
+                }),
+                row("A-B-B-A on read-write locks' write sides, the second order through a timed tryLock", Verdict.CIRCULAR, c -> {
+                    ValidatedReadWriteLock a = new ValidatedReadWriteLock("A", new LockClassKey("A"), c.lockdep);
+                    ValidatedReadWriteLock b = new ValidatedReadWriteLock("B", new LockClassKey("B"), c.lockdep);
+                    c.nest(a.writeLock(), b.readLock());
+                    c.on(() -> {
+                        b.writeLock().lock();
+                        assertThat(a.readLock().tryLock(30, TimeUnit.SECONDS)).isTrue();
+                        a.readLock().unlock();
+                        b.writeLock().unlock();
+                    });
+                }),
+                row("two instances nested as the same subclass", Verdict.RECURSIVE, c -> c.on(() -> {
+                    LockClassKey x = new LockClassKey("X");
+                    ValidatedLock x1 = new ValidatedLock("X1", x, c.lockdep);
+                    ValidatedLock x2 = new ValidatedLock("X2", x, c.lockdep);
+                    x1.lockNested(1);
+                    x2.lockNested(1);
+                    x2.unlock();
+                    x1.unlock();
+                })),
+                row("unlock of the other instance of a held class", Verdict.RELEASE_NOT_HELD, c -> c.on(() -> {
+                    LockClassKey x = new LockClassKey("X");
+                    ValidatedLock x1 = new ValidatedLock("X1", x, c.lockdep);
+                    ValidatedLock x2 = new ValidatedLock("X2", x, c.lockdep);
+                    x1.lock();
+                    try {
+                        assertThatThrownBy(x2::unlock).isInstanceOf(IllegalMonitorStateException.class);
+                    } finally {
+                        x1.unlock();
+                    }
+                })),
+                row("instances under a nest lock released in any order, then the nest lock", Verdict.NONE, c -> c.on(() -> {
+                    ValidatedLock outer = c.mutex("outer");
+                    LockClassKey x = new LockClassKey("X");
+                    ValidatedLock x1 = new ValidatedLock("X1", x, c.lockdep);
+                    ValidatedLock x2 = new ValidatedLock("X2", x, c.lockdep);
+                    ValidatedLock x3 = new ValidatedLock("X3", x, c.lockdep);
+                    outer.lock();
+                    x1.lockNestLock(outer);
+                    x2.lockNestLock(outer);
+                    x3.lockNestLock(outer);
+                    x1.unlock();
+                    x3.unlock();
+                    x2.unlock();
+                    outer.unlock();
+                    assertThat(c.lockdep.isHeld(x2.map())).isFalse();
+                })),
+                row("49 locks held at once (MAX_LOCK_DEPTH 48)", Verdict.CAPACITY, c -> {
+                    Lock[] l = new Lock[49];
+                    for (int i = 0; i < l.length; i++) {
+                        l[i] = c.mutex("L" + i);
+                    }
+                    c.nest(l);
+                }),
+                throwing("downgraded X, then its write lock again (upgrade)", Verdict.RECURSIVE, c -> c.on(() -> {
+                    ValidatedReadWriteLock x = new ValidatedReadWriteLock("X", new LockClassKey("X"), c.lockdep);
+                    x.writeLock().lock();
+                    x.readLock().lock();
+                    x.writeLock().unlock();
+                    try {
+                        x.writeLock().lock(); // blocks for good in ReentrantReadWriteLock: refused before
+                        x.writeLock().unlock();
+                    } finally {
+                        x.readLock().unlock();
+                    }
+                })),
+                decided("a strong path the kernel's one-visit search misses: N -(ER)-> C first, N -(EN)-> D -(EN)-> C -(SN)-> P; then P -> N",
+                        Verdict.NONE, Verdict.CIRCULAR, "DependencyGraph.strongPath visits a class once per kind of edge"
+                        + " that reached it; the kernel's __bfs marks a class visited the first time, through -(ER)-> here,"
+                        + " and never follows -(SN)-> out of it (a real four-thread deadlock)", c -> {
+                            ValidatedLock n = c.mutex("N");
+                            ValidatedLock d = c.mutex("D");
+                            ValidatedLock p = c.mutex("P");
+                            ValidatedReadWriteLock x = ValidatedReadWriteLock.builder("C", new LockClassKey("C"), c.lockdep)
+                                    .recursiveReaders(true).build();
+                            c.nest(n, x.readLock());   // N -(ER)-> C, first in N's list
+                            c.nest(n, d);              // N -(EN)-> D
+                            c.nest(d, x.writeLock());  // D -(EN)-> C
+                            c.nest(x.readLock(), p);   // C -(SN)-> P
+                            c.nest(p, n);              // P -> N closes P -> N -> D -> C -> P
+                        }),
+                row("an item returns holding a read lock", Verdict.LEAKED_LOCK, c -> {
+                    WorkQueue q = c.queue("q");
+                    ValidatedReadWriteLock x = new ValidatedReadWriteLock("X", new LockClassKey("X"), c.lockdep);
+                    q.queue(new Work("leaks-x", x.readLock()::lock));
+                    q.flush();
+                    c.nest(x.writeLock()); // the worker released it: a writer gets in
+                }));
+    }
+
     // -------------------------------------------------------------------------- workqueue.c
 
     static Stream<Row> workqueue() {
@@ -1087,7 +1203,8 @@ class LockdepScenarioTableTest {
     }
 
     static Stream<Row> rows() {
-        return Stream.of(selftestFamilies(), nesting(), readWrite(), trylock(), workqueue(), workqueueWaits(), flushDependency())
+        return Stream.of(selftestFamilies(), nesting(), readWrite(), trylock(), waysToLock(), workqueue(), workqueueWaits(),
+                        flushDependency())
                 .flatMap(s -> s);
     }
 
