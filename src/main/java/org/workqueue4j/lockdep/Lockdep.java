@@ -375,7 +375,12 @@ public final class Lockdep implements LockDependencyValidator {
         }
         HeldLocks h = held.get();
         DependencyGraph g = current(h);
-        LockMap nest = nestLock != null && h.findHolding(nestLock) >= 0 ? nestLock : null; // not held: no nesting
+        LockMap nest = nestLock != null && h.findHolding(nestLock) >= 0 ? nestLock : null;
+        if (nestLock != null && nest == null && validating) {
+            // Kernel __lock_acquire: "Nested lock was not taken". Misuse, reported (never thrown);
+            // the acquisition goes on as a plain one.
+            emit(format(g, h, h.depth, f -> f.nestLockNotHeld(map, nestLock)), false);
+        }
         LockClass cls = classAs(map, subclass, g);
         int top = h.depth - 1;
         if (nest != null && top >= 0 && h.nestedUnder(top, cls, nest)) {

@@ -42,7 +42,7 @@ class LockdepScenarioTableTest {
 
     /** A row's verdict: no report, or the kind of the first report. */
     enum Verdict {
-        NONE, RECURSIVE, CIRCULAR, RELEASE_NOT_HELD, INIT_HELD, LEAKED_LOCK, CAPACITY,
+        NONE, RECURSIVE, CIRCULAR, RELEASE_NOT_HELD, INIT_HELD, LEAKED_LOCK, CAPACITY, NEST_LOCK_NOT_HELD,
         /** Not lockdep's: the workqueue's check_flush_dependency() WARN, "WQ_MEM_RECLAIM q:fn is flushing !WQ_MEM_RECLAIM". */
         FLUSH_DEPENDENCY;
 
@@ -54,6 +54,7 @@ class LockdepScenarioTableTest {
                 case INIT_HELD -> INIT_HELD;
                 case LEAKED_LOCK -> LEAKED_LOCK;
                 case CAPACITY -> CAPACITY;
+                case NEST_LOCK_NOT_HELD -> NEST_LOCK_NOT_HELD;
                 default -> throw new AssertionError("unexpected report kind " + k);
             };
         }
@@ -376,7 +377,7 @@ class LockdepScenarioTableTest {
                     }
                     outer.unlock();
                 })),
-                row("two instances of one class without the nest lock held", Verdict.RECURSIVE, c -> c.on(() -> {
+                row("lockNestLock while the nest lock is not held (\"Nested lock was not taken\")", Verdict.NEST_LOCK_NOT_HELD, c -> c.on(() -> {
                     ValidatedLock outer = c.mutex("outer");
                     LockClassKey x = new LockClassKey("X");
                     ValidatedLock x1 = new ValidatedLock("X1", x, c.lockdep);
