@@ -476,11 +476,7 @@ class LockdepScenarioTableTest {
                     c.nest(y, x.readLock());
                     c.nest(y, x.writeLock());   // the cached L(Y) -> RL(X) chain must not hide L(Y) -> WL(X)
                 }),
-                row("rlock W1R2/W2R3/W3R1", Verdict.CIRCULAR, c -> threeCycle(c, "WR", "WR", "WR")),
-                row("rlock W1W2/R2R3/W3R1", Verdict.CIRCULAR, c -> threeCycle(c, "WW", "RR", "WR")),
-                row("rlock W1W2/R2R3/R3W1", Verdict.NONE, c -> threeCycle(c, "WW", "RR", "RW")),
-                row("rlock W1R2/R2R3/W3W1", Verdict.NONE, c -> threeCycle(c, "WR", "RR", "WW")),
-                row("rsem W1R2/R2R3/W3W1 (non-recursive readers block)", Verdict.CIRCULAR, c -> threeCycleOf(c, false, "WR", "RR", "WW")),
+                row("rsem W1R2/R2R3/W3W1 (non-recursive readers block)", Verdict.CIRCULAR, c -> threeCycleOf(c, false, new int[] {0, 1, 2}, "WR", "RR", "WW")),
                 decided("A held, recursive read R, then B; B then A elsewhere", Verdict.NONE, Verdict.CIRCULAR,
                         "ours adds A -> B too (a real deadlock: A is held while B is waited for); the kernel stops"
                         + " at the first non-trylock entry, R, and A -(ER)-> R -(SN)-> B -(EN)-> A is not strong", c -> {
@@ -492,6 +488,23 @@ class LockdepScenarioTableTest {
                         }));
     }
 
+    /** The selftest's four W/R three-cycles with recursive readers, each in all six orders of its three steps. */
+    static Stream<Row> threeCycles() {
+        String[][] families = {{"WR", "WR", "WR"}, {"WW", "RR", "WR"}, {"WW", "RR", "RW"}, {"WR", "RR", "WW"}};
+        Verdict[] kernel = {Verdict.CIRCULAR, Verdict.CIRCULAR, Verdict.NONE, Verdict.NONE};
+        int[][] orders = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+        List<Row> rows = new ArrayList<>();
+        for (int f = 0; f < families.length; f++) {
+            String[] p = families[f];
+            String name = "rlock " + p[0].charAt(0) + "1" + p[0].charAt(1) + "2/" + p[1].charAt(0) + "2" + p[1].charAt(1) + "3/"
+                    + p[2].charAt(0) + "3" + p[2].charAt(1) + "1";
+            for (int[] o : orders) {
+                rows.add(row(name + "/" + (o[0] + 1) + (o[1] + 1) + (o[2] + 1), kernel[f], c -> threeCycleOf(c, true, o, p)));
+            }
+        }
+        return rows.stream();
+    }
+
     /** RL(X) -> L(Y) on one thread, then L(Y) -> WL(X) (or RL(X)) on another. */
     private static void readLockAbba(Ctx c, Kind reader, boolean thenWrite) throws InterruptedException {
         ValidatedReadWriteLock x = ValidatedReadWriteLock.builder("X1", new LockClassKey("X"), c.lockdep)
@@ -501,19 +514,18 @@ class LockdepScenarioTableTest {
         c.nest(y, thenWrite ? x.writeLock() : x.readLock());
     }
 
-    private static void threeCycle(Ctx c, String first, String second, String third) throws InterruptedException {
-        threeCycleOf(c, true, first, second, third);
-    }
-
-    /** X, Y, Z read-write locks; "WR" for the first pair means WL(X) then RL(Y), and so on round the cycle. */
-    private static void threeCycleOf(Ctx c, boolean recursive, String... pairs) throws InterruptedException {
+    /**
+     * X, Y, Z read-write locks; "WR" for the first pair means WL(X) then RL(Y), and so on round
+     * the cycle; the pairs are taken in {@code order}.
+     */
+    private static void threeCycleOf(Ctx c, boolean recursive, int[] order, String... pairs) throws InterruptedException {
         ValidatedReadWriteLock[] l = new ValidatedReadWriteLock[3];
         String[] names = {"X", "Y", "Z"};
         for (int i = 0; i < 3; i++) {
             l[i] = ValidatedReadWriteLock.builder(names[i], new LockClassKey(names[i]), c.lockdep)
                     .recursiveReaders(recursive).build();
         }
-        for (int i = 0; i < 3; i++) {
+        for (int i : order) {
             ValidatedReadWriteLock a = l[i];
             ValidatedReadWriteLock b = l[(i + 1) % 3];
             c.nest(pairs[i].charAt(0) == 'W' ? a.writeLock() : a.readLock(),
@@ -750,6 +762,15 @@ class LockdepScenarioTableTest {
                     WorkQueue q = c.queue("q");
                     q.queue(new Work("destroyer", q::destroy));
                     q.flush();
+                }),
+                row("close() of Q under M; an item of Q took M", Verdict.CIRCULAR, c -> queueWaitUnderLock(c, WorkQueue::close)),
+                throwing("flush_delayed_work(DW) from an item of an ordered queue, DW armed for that queue", Verdict.RECURSIVE, c -> {
+                    WorkQueue q = c.rt().queueBuilder("ordered").ordered().build();
+                    org.workqueue4j.DelayedWork dw = new org.workqueue4j.DelayedWork("dw", () -> { });
+                    q.queueDelayed(dw, java.time.Duration.ofHours(1));
+                    q.queue(new Work("flushes-dw", dw::flush)); // fires dw behind itself, then would wait for it
+                    q.flush();
+                    assertThat(c.thrown).singleElement().isInstanceOf(PotentialDeadlockException.class);
                 }),
                 row("timed flush of Q under M; an item of Q takes M", Verdict.CIRCULAR,
                         c -> queueWaitUnderLock(c, q -> q.flush(java.time.Duration.ofSeconds(30)))),
@@ -1039,14 +1060,20 @@ class LockdepScenarioTableTest {
                     reclaim.queue(new Work("drains-plain", plain::drain));
                     reclaim.flush();
                 }),
-                row("an item of a WQ_MEM_RECLAIM queue flushes a work queued on a !WQ_MEM_RECLAIM queue", Verdict.FLUSH_DEPENDENCY, c -> {
+                row("an item of a WQ_MEM_RECLAIM queue flushes a work running on a !WQ_MEM_RECLAIM queue", Verdict.FLUSH_DEPENDENCY, c -> {
                     WorkQueue reclaim = c.rt().queueBuilder("reclaim").memReclaim().build();
                     WorkQueue plain = c.rt().queueBuilder("plain").unbound().build();
-                    Work target = new Work("target", () -> { });
-                    reclaim.queue(new Work("flushes-target", () -> {
-                        plain.queue(target);
-                        target.flush();
-                    }));
+                    CountDownLatch release = new CountDownLatch(1);
+                    Work target = new Work("target", () -> await(release));
+                    plain.queue(target);
+                    reclaim.queue(new Work("flushes-target", target::flush));
+                    try { // the check comes before the wait: the target runs until it is reported (or 30 s)
+                        Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> !c.runtimeReports.isEmpty());
+                    } catch (org.awaitility.core.ConditionTimeoutException e) {
+                        // not reported: the verdict below says so
+                    } finally {
+                        release.countDown();
+                    }
                     reclaim.flush();
                 }),
                 row("an item of a WQ_MEM_RECLAIM queue flushes an idle work (nothing waited for)", Verdict.NONE, c -> {
@@ -1204,7 +1231,7 @@ class LockdepScenarioTableTest {
     }
 
     static Stream<Row> rows() {
-        return Stream.of(selftestFamilies(), nesting(), readWrite(), trylock(), waysToLock(), workqueue(), workqueueWaits(),
+        return Stream.of(selftestFamilies(), nesting(), readWrite(), threeCycles(), trylock(), waysToLock(), workqueue(), workqueueWaits(),
                         flushDependency())
                 .flatMap(s -> s);
     }
