@@ -805,9 +805,10 @@ class LockdepScenarioTableTest {
                 row("flush_work(W2) from W1 of one class (INIT_WORK at one site)", Verdict.RECURSIVE, c -> {
                     WorkQueue q = c.queue("q");
                     Work w2 = sameSiteItem("w2", () -> { });
-                    q.queue(w2);
-                    q.flush();
-                    q.queue(sameSiteItem("w1", w2::flush));
+                    q.queue(sameSiteItem("w1", () -> {
+                        q.queue(w2);
+                        w2.flush(); // w2 queued (or running on another worker): the kernel touches its map
+                    }));
                     q.flush();
                 }),
                 row("flush_work(W) uses the queue W is on now (was on an ordered queue, now on a plain one)", Verdict.NONE, c -> {
@@ -909,6 +910,12 @@ class LockdepScenarioTableTest {
                         Verdict.CIRCULAR, c -> latentWaitUnderSubclass(c, 1)),
                 row("flush of a never-used Q holding X2 as X/1 (lockNested), then an item of Q takes an X as X/0 (default policy)",
                         Verdict.NONE, c -> latentWaitUnderSubclass(c, 0)),
+                row("flush of a never-used Q under RL(X), recursive readers; then an item of Q takes RL(X) (default policy)",
+                        Verdict.NONE, c -> latentWaitUnderRead(c, true)),
+                row("flush of a never-used Q under RL(X), non-recursive readers; then an item of Q takes RL(X) (default policy)",
+                        Verdict.CIRCULAR, c -> latentWaitUnderRead(c, false)),
+                row("cancel_work_sync(W) under M on a WQ_MEM_RECLAIM queue another of whose items takes M (no wq map)", Verdict.NONE,
+                        c -> runningUnderLock(c, c.rt().queueBuilder("reclaim").memReclaim().build(), false, Work::cancelSync)),
                 decided("destroy of a never-used Q under M (default policy); Q's own class", Verdict.NONE, Verdict.NONE,
                         null, c -> {
                             WorkQueue q = c.rt(FlushAnnotation.DEFER_UNTIL_USED).queueBuilder("q").build();
@@ -1143,6 +1150,16 @@ class LockdepScenarioTableTest {
             x3.lockNested(itemSubclass);
             x3.unlock();
         }));
+        q.flush();
+    }
+
+    /** DEFER_UNTIL_USED: the latent wait keeps the mode X was held in (a reader), and the replay uses it. */
+    private static void latentWaitUnderRead(Ctx c, boolean recursive) throws Exception {
+        WorkQueue q = c.rt(FlushAnnotation.DEFER_UNTIL_USED).queueBuilder("q").build();
+        ValidatedReadWriteLock x = ValidatedReadWriteLock.builder("X", new LockClassKey("X"), c.lockdep)
+                .recursiveReaders(recursive).build();
+        c.on(() -> underLock(x.readLock(), q::flush));
+        q.queue(new Work("reads-x", taking(x.readLock())));
         q.flush();
     }
 
