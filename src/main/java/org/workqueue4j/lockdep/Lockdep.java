@@ -82,7 +82,9 @@ public final class Lockdep implements LockDependencyValidator {
      * -(xR)-> edge directly followed by an -(Sx)-> edge, which by lockdep-design's lemmas is
      * exactly when a cycle can deadlock - then adds the edge with its dependency bits, or ORs
      * the bits into an existing edge, or skips it when an at-least-as-strong path already
-     * exists (check_redundant). Only when all checks are done is the chain key inserted into
+     * exists (check_redundant; the skipped dependency is kept, indexed under that path's
+     * classes, and becomes an edge if freeing one of them leaves nothing implying it:
+     * DependencyGraph.Implied). Only when all checks are done is the chain key inserted into
      * the cache, so a concurrent fast-path hit never skips checks that have not happened yet.
      * Stack traces are captured only here, once per new chain and new edge.
      *

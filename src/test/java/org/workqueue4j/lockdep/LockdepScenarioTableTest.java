@@ -890,6 +890,20 @@ class LockdepScenarioTableTest {
                     again.flush();
                     c.on(() -> underLock(m, again::flush));
                 }),
+                row("A -> B learnt while A -> Q -> B existed; Q destroyed; then B -> A", Verdict.CIRCULAR, c -> {
+                    // The kernel adds every direct dependency (check_redundant() is LOCKDEP_SMALL only),
+                    // so A -> B outlives Q's class; an edge skipped as redundant must come back when
+                    // the path that implied it goes.
+                    WorkQueue q = c.queue("q");
+                    ValidatedLock a = c.mutex("A");
+                    ValidatedLock b = c.mutex("B");
+                    q.queue(new Work("takes-b", taking(b)));
+                    q.flush();                          // Q -> B
+                    c.on(() -> underLock(a, q::flush)); // A -> Q
+                    c.nest(a, b);                       // A -> B, implied by A -> Q -> B
+                    q.destroy();                        // Q's class and its edges are freed
+                    c.nest(b, a);
+                }),
                 row("destroying one queue of a shared lock class keeps the class's dependencies", Verdict.CIRCULAR, c -> {
                     LockClassKey shared = new LockClassKey("(wq_completion)shared");
                     ValidatedLock m = c.mutex("M");
