@@ -904,6 +904,21 @@ class LockdepScenarioTableTest {
                     q.destroy();                        // Q's class and its edges are freed
                     c.nest(b, a);
                 }),
+                row("A -> B implied by A -> Q1 -> B and A -> Q2 -> B; Q1, then Q2 destroyed; then B -> A", Verdict.CIRCULAR, c -> {
+                    WorkQueue q1 = c.queue("q1");
+                    WorkQueue q2 = c.queue("q2");
+                    ValidatedLock a = c.mutex("A");
+                    ValidatedLock b = c.mutex("B");
+                    for (WorkQueue q : List.of(q1, q2)) {
+                        q.queue(new Work("takes-b", taking(b)));
+                        q.flush();
+                        c.on(() -> underLock(a, q::flush));
+                    }
+                    c.nest(a, b);
+                    q1.destroy();                       // A -> Q2 -> B still implies A -> B
+                    q2.destroy();                       // nothing does now
+                    c.nest(b, a);
+                }),
                 row("destroying one queue of a shared lock class keeps the class's dependencies", Verdict.CIRCULAR, c -> {
                     LockClassKey shared = new LockClassKey("(wq_completion)shared");
                     ValidatedLock m = c.mutex("M");
