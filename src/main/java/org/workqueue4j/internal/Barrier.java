@@ -431,6 +431,9 @@ public final class Barrier extends WorkNode {
             throw new IllegalStateException("work '" + n.name() + "' cannot " + (fromCancel ? "cancel-and-wait for" : "flush")
                     + " itself: it would wait for itself");
         }
+        if (!fromCancel && async == null) {
+            target.checkFlushDependency(n); // kernel start_flush_work: once the item is found queued or running
+        }
         if (workMap != null) {
             if (fromCancel) {
                 v.touch(workMap); // cancel path: only the work's map, only for a running item

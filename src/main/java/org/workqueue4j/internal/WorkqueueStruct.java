@@ -145,6 +145,12 @@ public final class WorkqueueStruct {
     /** The rescuer (memReclaim queues), else null. */
     final Rescuer rescuer;
     /**
+     * A flush by one of this (memReclaim) queue's items of a queue without a rescuer was
+     * reported ({@link #checkFlushDependency}). Plain, written racily, as the kernel's
+     * WARN_ONCE flag: two first flushes at once may both report, none is missed.
+     */
+    private boolean flushDependencyWarned;
+    /**
      * Kernel wq->mutex: freeze, thaw and setMaxActive each decide the limit and apply it to
      * every pwq under it, so none of them can apply a limit another has already overtaken.
      * Taken before any pool lock, never under one.
@@ -907,6 +913,7 @@ public final class WorkqueueStruct {
 
     private boolean flush(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
         annotateAndRefuseSelfWait("flush");
+        checkFlushDependency(null);
         Object ev = WorkEvents.beginFlush(); // before the record: nothing may throw between it and the try
         HungWaits.Waiter waiting = runtime.hungWaits().begin("flush_workqueue", this, null);
         try {
@@ -960,6 +967,40 @@ public final class WorkqueueStruct {
             throw new IllegalStateException("work '" + self.currentWork.name() + "' cannot " + operation
                     + " its own queue '" + name + "': it would wait for itself");
         }
+    }
+
+    /**
+     * Kernel check_flush_dependency(): the calling thread runs an item of a {@code memReclaim()}
+     * queue (on a pool worker or on its rescuer) and is about to wait for this queue, which has
+     * no rescuer. The rescuer is there so that its queue goes on when no worker thread can be
+     * made; an item that waits for a queue needing a new worker gives that guarantee away, and
+     * under exactly those conditions both queues stop. Reported once per flushing queue (the
+     * kernel's WARN_ONCE), on the runtime's report path, with or without a validator: it is a
+     * workqueue check, not lockdep's. Not called on the cancel path (kernel 6.13, commit
+     * de35994ecd2d: cancelling a reclaim item's work from anywhere must stay allowed). Called
+     * with no engine lock held.
+     *
+     * @param target the item waited for, or null for a flush, drain or destroy of the queue
+     */
+    void checkFlushDependency(WorkNode target) {
+        if (memReclaim) {
+            return;
+        }
+        Worker self = Worker.current();
+        PoolWorkqueue cur = self == null ? null : self.currentPwq; // the calling worker's own fields
+        if (cur == null || !cur.wq.memReclaim || cur.wq.flushDependencyWarned) {
+            return;
+        }
+        cur.wq.flushDependencyWarned = true;
+        WorkNode running = self.currentWork;
+        StringBuilder sb = new StringBuilder("workqueue: WQ_MEM_RECLAIM ").append(cur.wq.name).append(':')
+                .append(running == null ? "?" : running.name()).append(" is flushing !WQ_MEM_RECLAIM ").append(name)
+                .append(':').append(target == null ? "0x0" : target.name())
+                .append(" (the rescuer's forward-progress guarantee does not reach this queue)\n");
+        for (StackTraceElement e : Thread.currentThread().getStackTrace()) {
+            sb.append("    at ").append(e).append('\n');
+        }
+        runtime.report(sb.toString());
     }
 
     /** Flushes until every pwq is idle; meanwhile only chained work may queue (kernel drain_workqueue). */

@@ -21,6 +21,8 @@ import org.jspecify.annotations.Nullable;
  * contains it when its key is unregistered (a destroyed queue) or collected (polled from a
  * reference queue on the next class lookup). Freed slots are reused for the BFS arrays, but
  * chain keys hash the never-reused {@link LockClass#uid}, so a stale chain can never match.
+ * A dependency skipped as redundant survives the free of a class on the path that implied it
+ * ({@link Implied}).
  */
 final class DependencyGraph {
 
@@ -43,6 +45,41 @@ final class DependencyGraph {
 
         static Violation capacity(String limit) {
             return new Violation(LockdepReport.Kind.CAPACITY, -1, List.of(), limit);
+        }
+    }
+
+    /**
+     * A dependency {@link #check} did not add because a path at least as strong already implied
+     * it (the kernel's {@code check_redundant()}, which today's kernel keeps for
+     * {@code CONFIG_LOCKDEP_SMALL} only and otherwise adds every direct dependency). Kept,
+     * indexed under its two ends and the classes of the implying path, because that path can go
+     * away: when a class on it is freed (a destroyed queue, a collected key) the dependency is
+     * checked again and becomes an edge if nothing implies it any more. Otherwise a cycle through
+     * it, closed after the free, would be missed (A -> Q -> B implied A -> B; Q destroyed; B -> A).
+     * Guarded by the graph lock.
+     */
+    static final class Implied {
+        final LockClass from;
+        final LockClass to;
+        final int dep;
+        final List<String> trace;
+        /** The search's flags for {@link #strongPath}: prev held exclusively; next a recursive read. */
+        final boolean fromExclusive;
+        final boolean toRecursive;
+        /** Superseded (re-indexed under another path), added as an edge, or an end was freed. */
+        boolean dead;
+
+        Implied(LockClass from, LockClass to, int dep, List<String> trace, boolean fromExclusive, boolean toRecursive) {
+            this.from = from;
+            this.to = to;
+            this.dep = dep;
+            this.trace = trace;
+            this.fromExclusive = fromExclusive;
+            this.toRecursive = toRecursive;
+        }
+
+        Implied copy() {
+            return new Implied(from, to, dep, trace, fromExclusive, toRecursive);
         }
     }
 
@@ -196,6 +233,18 @@ final class DependencyGraph {
         }
         c.after.clear();
         c.before.clear();
+        List<Implied> implied = c.implied;
+        c.implied = null;
+        if (implied != null) {
+            for (Implied im : implied) {
+                if (!im.dead) {
+                    im.dead = true;
+                    if (im.from != c && im.to != c) {
+                        reimply(im.copy()); // c was on the path that implied it
+                    }
+                }
+            }
+        }
         for (Long key : c.chains) {
             chains.remove(key);
             Chain ch = chainInfo.remove(key);
@@ -227,6 +276,55 @@ final class DependencyGraph {
             }
         }
         chains.add(key);
+    }
+
+    /**
+     * Keeps {@code im} under the path that implies it now, or, with none left, adds it as an
+     * edge (OR-ing its bits into an edge that exists meanwhile). Caller holds the graph lock.
+     */
+    private void reimply(Implied im) {
+        List<LockDependency> path = strongPath(im.from, im.fromExclusive, im.to, im.toRecursive);
+        if (path != null) {
+            keepImplied(im, path);
+            return;
+        }
+        LockDependency existing = im.from.edgeTo(im.to);
+        if (existing != null) {
+            existing.dep |= im.dep;
+        } else {
+            addEdge(new LockDependency(im.from, im.to, im.dep, im.trace));
+        }
+    }
+
+    /** Indexes {@code im} under its ends and the inner classes of {@code path}, unless its ends hold it already. */
+    private void keepImplied(Implied im, List<LockDependency> path) {
+        List<Implied> atFrom = im.from.implied;
+        if (atFrom != null) {
+            atFrom.removeIf(x -> x.dead);
+            for (Implied x : atFrom) {
+                if (x.to == im.to && x.dep == im.dep && x.fromExclusive == im.fromExclusive && x.toRecursive == im.toRecursive) {
+                    return; // the same dependency, implied already
+                }
+            }
+        }
+        index(im.from, im);
+        index(im.to, im);
+        for (int i = 0; i < path.size() - 1; i++) {
+            index(path.get(i).to, im);
+        }
+    }
+
+    private static void index(LockClass c, Implied im) {
+        List<Implied> list = c.implied;
+        if (list == null) {
+            list = new ArrayList<>(2);
+            c.implied = list;
+        }
+        int n = list.size();
+        if (n >= 8 && (n & (n - 1)) == 0) {
+            list.removeIf(x -> x.dead); // entries left by re-indexing or a freed end: amortized, so a long-lived class's list stays small
+        }
+        list.add(im);
     }
 
     /** Adds an edge; caller holds the graph lock. */
@@ -310,9 +408,16 @@ final class DependencyGraph {
                 }
                 int dep = LockDependency.calcDep(prevMode, mode);
                 LockDependency existing = prev.edgeTo(next);
+                List<LockDependency> implying;
                 if (existing != null) {
                     existing.dep |= dep;
-                } else if (path != null || !redundant(prev, prevMode, next, mode)) {
+                } else if (path == null && (implying = redundant(prev, prevMode, next, mode)) != null) {
+                    if (trace == null) {
+                        trace = held.trace != null ? held.trace : Frames.capture();
+                    }
+                    keepImplied(new Implied(prev, next, dep, trace, prevMode == AcquireMode.EXCLUSIVE,
+                            mode == AcquireMode.RECURSIVE_READ), implying);
+                } else {
                     if (edges >= maxEdges) {
                         found.add(Violation.capacity("MAX_LOCKDEP_ENTRIES"));
                         return found;
@@ -338,10 +443,10 @@ final class DependencyGraph {
      * {@code next} at least as strong as the new edge? It must start with an exclusive-holder
      * edge if {@code prev} is held exclusively (the root's "only *R" flag masks -(S*)-> on the
      * first step), and end with a non-recursive acquirer unless {@code next} is a recursive read.
+     * Returns that path (kept with the skipped dependency: {@link Implied}), or null.
      */
-    private boolean redundant(LockClass prev, AcquireMode prevMode, LockClass next, AcquireMode mode) {
-        return strongPath(prev, prevMode == AcquireMode.EXCLUSIVE, next,
-                mode == AcquireMode.RECURSIVE_READ) != null;
+    private @Nullable List<LockDependency> redundant(LockClass prev, AcquireMode prevMode, LockClass next, AcquireMode mode) {
+        return strongPath(prev, prevMode == AcquireMode.EXCLUSIVE, next, mode == AcquireMode.RECURSIVE_READ);
     }
 
     /**

@@ -12,6 +12,8 @@ import java.util.List;
  */
 public final class LatentWait {
     final LockMap[] maps;
+    /** The subclass each lock was held as (a {@code lockNested} acquisition's, else its map's). */
+    final int[] subclasses;
     final AcquireMode[] modes;
     final boolean[] trylocks;
     final List<String> trace;
@@ -19,8 +21,10 @@ public final class LatentWait {
     /** Identity of the held stack, to keep one latent wait per distinct stack. */
     final long heldKey;
 
-    LatentWait(LockMap[] maps, AcquireMode[] modes, boolean[] trylocks, List<String> trace, String thread, long heldKey) {
+    LatentWait(LockMap[] maps, int[] subclasses, AcquireMode[] modes, boolean[] trylocks, List<String> trace, String thread,
+               long heldKey) {
         this.maps = maps;
+        this.subclasses = subclasses;
         this.modes = modes;
         this.trylocks = trylocks;
         this.trace = trace;

@@ -31,6 +31,11 @@ final class LockClass {
     final List<LockDependency> after = new ArrayList<>();
     /** Incoming edges, {@code earlier -> this}, so that freeing the class can unlink them. Guarded by the graph lock. */
     final List<LockDependency> before = new ArrayList<>();
+    /**
+     * Dependencies from or to this class, or implied through it, that were skipped as redundant
+     * ({@link DependencyGraph.Implied}); null until there is one. Guarded by the graph lock.
+     */
+    @Nullable List<DependencyGraph.Implied> implied;
     /** Keys of the cached chains that contain this class, dropped with it. Guarded by the graph lock. */
     final Set<Long> chains = new HashSet<>();
     /**

@@ -40,7 +40,9 @@ public interface LockDependencyValidator {
      * ({@code mutex_lock_nest_lock}): while the calling thread holds {@code nestLock}, further
      * instances of the same class taken under it are not recursive locking and share one held
      * entry (so sorted locking of any number of instances validates, with no subclass per
-     * instance and no held-depth limit). A {@code nestLock} the thread does not hold is ignored.
+     * instance and no held-depth limit). A {@code nestLock} the thread does not hold is reported
+     * ({@link LockdepReport.Kind#NEST_LOCK_NOT_HELD}, the kernel's "Nested lock was not taken";
+     * never thrown) and otherwise ignored.
      * By default a plain {@link #acquire(LockMap, AcquireMode, boolean)}.
      *
      * @param map the lock instance

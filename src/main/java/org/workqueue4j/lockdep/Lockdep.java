@@ -83,7 +83,9 @@ public final class Lockdep implements LockDependencyValidator {
      * -(xR)-> edge directly followed by an -(Sx)-> edge, which by lockdep-design's lemmas is
      * exactly when a cycle can deadlock - then adds the edge with its dependency bits, or ORs
      * the bits into an existing edge, or skips it when an at-least-as-strong path already
-     * exists (check_redundant). Only when all checks are done is the chain key inserted into
+     * exists (check_redundant; the skipped dependency is kept, indexed under that path's
+     * classes, and becomes an edge if freeing one of them leaves nothing implying it:
+     * DependencyGraph.Implied). Only when all checks are done is the chain key inserted into
      * the cache, so a concurrent fast-path hit never skips checks that have not happened yet.
      * Stack traces are captured only here, once per new chain and new edge.
      *
@@ -396,8 +398,13 @@ public final class Lockdep implements LockDependencyValidator {
         }
         HeldLocks h = held.get();
         DependencyGraph g = current(h);
-        LockMap nest = nestLock != null && h.findHolding(nestLock) >= 0 ? nestLock : null; // not held: no nesting
-        LockClass cls = subclass == map.subclass() ? classOf(map, g) : classOf(map, subclass, g);
+        LockMap nest = nestLock != null && h.findHolding(nestLock) >= 0 ? nestLock : null;
+        if (nestLock != null && nest == null && validating) {
+            // Kernel __lock_acquire: "Nested lock was not taken". Misuse, reported (never thrown);
+            // the acquisition goes on as a plain one.
+            emit(format(g, h, h.depth, f -> f.nestLockNotHeld(map, nestLock)), false);
+        }
+        LockClass cls = classAs(map, subclass, g);
         int top = h.depth - 1;
         if (nest != null && top >= 0 && h.nestedUnder(top, cls, nest)) {
             // The kernel's reference merge: one held entry for all the instances, so sorted
@@ -542,7 +549,11 @@ public final class Lockdep implements LockDependencyValidator {
             return null; // nothing held: waiting on the queue adds no dependency
         }
         current(h);
-        return new LatentWait(java.util.Arrays.copyOf(h.maps, d), java.util.Arrays.copyOf(h.modes, d),
+        int[] subclasses = new int[d];
+        for (int i = 0; i < d; i++) {
+            subclasses[i] = heldSubclass(h, i);
+        }
+        return new LatentWait(java.util.Arrays.copyOf(h.maps, d), subclasses, java.util.Arrays.copyOf(h.modes, d),
                 java.util.Arrays.copyOf(h.trylocks, d), Frames.capture(), Thread.currentThread().getName(), h.keys[d - 1]);
     }
 
@@ -558,7 +569,7 @@ public final class Lockdep implements LockDependencyValidator {
             HeldLocks replay = new HeldLocks(w.thread, w.trace);
             replay.graph = g;
             for (int i = 0; i < w.maps.length; i++) {
-                LockClass c = classOf(w.maps[i], g);
+                LockClass c = classAs(w.maps[i], w.subclasses[i], g);
                 replay.push(w.maps[i], c, w.modes[i], w.trylocks[i],
                         HeldLocks.iterateChainKey(replay.topKey(), c, w.modes[i], w.trylocks[i]));
             }
@@ -800,7 +811,7 @@ public final class Lockdep implements LockDependencyValidator {
         DependencyGraph g = graph;
         if (h.graph != g) {
             for (int i = 0; i < h.depth; i++) {
-                h.classes[i] = classOf(h.maps[i], g);
+                h.classes[i] = classAs(h.maps[i], heldSubclass(h, i), g);
             }
             h.rehash(0);
             h.clearAbove();
@@ -809,6 +820,25 @@ public final class Lockdep implements LockDependencyValidator {
             h.graph = g;
         }
         return g;
+    }
+
+    /**
+     * The subclass held entry {@code i} was taken as: a {@code lockNested()} entry's is not its
+     * map's. An entry of the overflow class (the class table was full) counts as its map's own.
+     */
+    private static int heldSubclass(HeldLocks h, int i) {
+        LockClass c = h.classes[i];
+        return c == c.graph.overflow ? h.maps[i].subclass() : c.subclass;
+    }
+
+    /**
+     * The class of {@code map} taken as {@code subclass}: its own class for its own subclass,
+     * else the per-acquisition one (lockNested). Whoever re-resolves a held entry (a new
+     * generation, a latent wait's replay) passes the subclass the entry was taken as, not the
+     * map's: X/1 -&gt; Q is another dependency than X/0 -&gt; Q.
+     */
+    private LockClass classAs(LockMap map, int subclass, DependencyGraph g) {
+        return subclass == map.subclass() ? classOf(map, g) : classOf(map, subclass, g);
     }
 
     /** The class of {@code map} taken as {@code subclass} for one acquisition (lockNested). */

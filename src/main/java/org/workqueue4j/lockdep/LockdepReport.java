@@ -35,7 +35,13 @@ public final class LockdepReport {
         /** "is exiting with locks still held!": a thread ended holding validated locks, which stay locked. */
         HELD_AT_EXIT,
         /** A failed {@code lockdep_assert_held*()} ({@link LockDependencyValidator#assertHeld}). */
-        ASSERTION
+        ASSERTION,
+        /**
+         * "WARNING: Nested lock was not taken": a lock taken under a nest lock
+         * ({@code lockNestLock}, {@link LockDependencyValidator#acquireNested}) that the thread
+         * does not hold. The acquisition is then validated as a plain one.
+         */
+        NEST_LOCK_NOT_HELD
     }
 
     private final Kind kind;

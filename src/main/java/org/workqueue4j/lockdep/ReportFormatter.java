@@ -78,6 +78,20 @@ final class ReportFormatter {
         return new LockdepReport(LockdepReport.Kind.ASSERTION, title, List.of(className(map)), heldLines, thread, sb.toString());
     }
 
+    /** The kernel's print_lock_nested_lock_not_held(): {@code map} taken under {@code nest}, which is not held. */
+    LockdepReport nestLockNotHeld(LockMap map, LockMap nest) {
+        String title = "WARNING: Nested lock was not taken";
+        StringBuilder sb = header(title);
+        sb.append(thread).append(" is trying to lock:\n");
+        sb.append(lock(className(map), Frames.caller())).append("\n\n");
+        sb.append("but this task is not holding:\n");
+        sb.append(className(nest)).append("\n\nother info that might help us debug this:\n");
+        List<String> heldLines = heldLocks(sb);
+        backtrace(sb);
+        return new LockdepReport(LockdepReport.Kind.NEST_LOCK_NOT_HELD, title, List.of(className(map), className(nest)),
+                heldLines, thread, sb.toString());
+    }
+
     /** The kernel's debug_check_no_locks_held() at exit, for a thread that ended (no backtrace: it is gone). */
     LockdepReport heldAtExit() {
         String title = "WARNING: " + thread + " is exiting with locks still held!";

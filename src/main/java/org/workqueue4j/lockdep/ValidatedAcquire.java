@@ -229,7 +229,8 @@ abstract class ValidatedAcquire implements Lock {
      * taken (in an order the nest lock makes safe, e.g. sorted by address) without a
      * recursive-locking report and without one held-stack slot per instance.
      *
-     * @param nestLock the outer lock, held by the caller; not null
+     * @param nestLock the outer lock, held by the caller (if not, that is reported as
+     *     {@link LockdepReport.Kind#NEST_LOCK_NOT_HELD} and the lock is validated as by {@code lock()}); not null
      * @throws PotentialDeadlockException under {@link ReportPolicy#THROW}, before blocking
      */
     public void lockNestLock(ValidatedLock nestLock) {

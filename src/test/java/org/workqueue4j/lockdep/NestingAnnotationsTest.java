@@ -61,10 +61,13 @@ class NestingAnnotationsTest {
         ValidatedLock b = inode("b");
         ValidatedLock notHeld = new ValidatedLock("other", new LockClassKey("other"), lockdep);
         a.lock();
-        b.lockNestLock(notHeld); // a nest lock the thread does not hold is no nest lock
+        b.lockNestLock(notHeld); // a nest lock the thread does not hold is reported, then no nest lock
         b.unlock();
         a.unlock();
-        assertThat(lockdep.reports()).singleElement().extracting(LockdepReport::kind).isEqualTo(LockdepReport.Kind.RECURSIVE);
+        assertThat(lockdep.reports()).extracting(LockdepReport::kind)
+                .containsExactly(LockdepReport.Kind.NEST_LOCK_NOT_HELD, LockdepReport.Kind.RECURSIVE);
+        assertThat(lockdep.reports().get(0).text()).contains("WARNING: Nested lock was not taken", "but this task is not holding:",
+                "other");
     }
 
     @Test
