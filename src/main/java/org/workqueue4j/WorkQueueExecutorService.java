@@ -436,15 +436,20 @@ class WorkQueueExecutorService extends AbstractExecutorService {
 
     /**
      * Refuses new tasks. Tasks already accepted run, delayed ones at their time; periodic tasks
-     * are cancelled (ScheduledThreadPoolExecutor's default policies). The queue itself is
-     * destroyed only by a view that owns it, once the last task finished.
+     * are cancelled (ScheduledThreadPoolExecutor's default policies): a waiting one at once, a
+     * running one once its current run has ended (its future is not done before). The queue
+     * itself is destroyed only by a view that owns it, once the last task finished.
      */
     @Override
     public void shutdown() {
         if (markShutdown()) {
             for (TaskWork w : live) {
-                if (w.future != null && w.future.isPeriodic()) {
-                    w.future.cancel(false);
+                ViewFuture<?> f = w.future;
+                if (f != null && f.isPeriodic() && w.casPhase(WAITING, TAKEN)) {
+                    // A running one is the worker's: afterRun reads `shutdown` and cancels it.
+                    w.cancel();
+                    f.cancel(false);
+                    finished(w);
                 }
             }
         }
