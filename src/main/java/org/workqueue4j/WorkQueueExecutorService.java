@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
+import org.workqueue4j.internal.TestHooks;
 
 /**
  * {@link java.util.concurrent.ExecutorService} over a {@link WorkQueue}: each task is a one-shot
@@ -57,7 +58,13 @@ class WorkQueueExecutorService extends AbstractExecutorService {
      * Periodic tasks (the scheduled view) go back to WAITING and re-arm their own DelayedWork
      * after each run. shutdown() sets `shutdown`, then takes every WAITING periodic task; the
      * worker sets WAITING, then reads `shutdown`: both are volatile, so at least one of them sees
-     * the other (Dekker), and the task is taken by whichever CAS wins.
+     * the other (Dekker), and the task is taken by whichever CAS wins. A running periodic task
+     * is left to its worker (its future is not done before the run ends, as in
+     * ScheduledThreadPoolExecutor).
+     *
+     * Whoever takes a task (WAITING -> TAKEN) cancels its item; an arming (enqueue, the periodic
+     * re-arm) that the taker's cancel preceded re-reads the phase afterwards and cancels the item
+     * itself (disarmIfTaken), so no taken task stays armed on the timer.
      *
      * Futures made by newTaskFor are remembered per thread until execute() receives them or a
      * wrapper of them (ExecutorCompletionService, and so invokeAny, wraps the future it got from
@@ -306,7 +313,9 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             lock.unlock();
         }
         try {
+            TestHooks.at("executor.accepted", w);
             queue.queueDelayedNanos(-1, w, delayNanos);
+            disarmIfTaken(w); // a shutdownNow since live.add returned it: it cancelled nothing yet
         } catch (Throwable e) { // IllegalStateException: the queue was destroyed under the view
             if (!w.casPhase(WAITING, TAKEN)) {
                 return; // a concurrent shutdownNow took it back and returned it
@@ -354,6 +363,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         boolean armed = false;
         if (!shutdown) {
             try {
+                TestHooks.at("executor.rearm", w);
                 queue.queueDelayedNanos(-1, w, f.delayNanos()); // re-armed in place: no allocation
                 armed = true;
             } catch (Throwable destroyedOrWorse) { // IllegalStateException: the queue was destroyed
@@ -365,6 +375,23 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             if (!f.isDone()) {
                 f.cancel(false); // not run again because of shutdown: cancelled, as ScheduledThreadPoolExecutor does
             }
+        }
+        if (armed) {
+            disarmIfTaken(w); // a cancel or shutdown between WAITING and the arming cancelled nothing yet
+        }
+    }
+
+    /**
+     * After arming {@code w}'s item: whoever took {@code w} back (WAITING -> TAKEN) cancels the
+     * item, but if it did so before this arming, the item would stay armed for its whole delay,
+     * holding the task (and an owning view's destroy would report it). Volatile read after the
+     * arming's volatile claim of the item: either it sees TAKEN, or the taker's CAS comes after
+     * it and the taker's cancel sees the item armed (Dekker). A TAKEN task never runs again, so
+     * a second cancel is harmless.
+     */
+    private static void disarmIfTaken(TaskWork w) {
+        if ((int) PHASE.getVolatile(w) == TAKEN) {
+            w.cancel();
         }
     }
 
