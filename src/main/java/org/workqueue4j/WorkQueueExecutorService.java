@@ -20,6 +20,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import org.workqueue4j.internal.TestHooks;
+import org.workqueue4j.internal.WorkerPool;
 
 /**
  * {@link java.util.concurrent.ExecutorService} over a {@link WorkQueue}: each task is a one-shot
@@ -236,8 +237,14 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             setException(t);
         }
 
+        /** Completes the future as cancelled, without interrupt and without taking the task back: the caller took it. */
+        void cancelTaken() {
+            super.cancel(false);
+        }
+
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
+            probeAtEntry(); // before the future's state changes: takeBack takes the lock below
             boolean r = super.cancel(mayInterruptIfRunning);
             if (r) {
                 takeBack(work);
@@ -301,7 +308,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         // An overflow between `live.add` and the catch's finished(w) (or inside either) would
         // leave the task counted live, never queued: the view would never terminate. Probed
         // here, it strikes before anything changed.
-        org.workqueue4j.internal.WorkerPool.probeStack();
+        WorkerPool.probeStack();
         lock.lock();
         try {
             if (shutdown) {
@@ -395,6 +402,33 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         }
     }
 
+    /**
+     * Takes the view's lock on a caller's thread: probes the stack first, as the engine's
+     * caller-side locks do (WorkerPool.lockFromCaller). A StackOverflowError inside the JDK's
+     * acquisition is delivered after the lock was taken, before the caller's {@code try}: the
+     * lock would stay held by a thread that never releases it, and every later shutdown,
+     * awaitTermination or task end of this view would wait for it for good. Only at the entry
+     * of an operation, before it changed anything: on the way from a state change to its
+     * commit or undo (finished, tryTerminate) a probe would itself throw half-way (see
+     * {@link #probeAtEntry}).
+     */
+    private void lockFromCaller() {
+        WorkerPool.probeStack();
+        lock.lock();
+    }
+
+    /**
+     * The stack probe at the entry of a caller-side operation that changes a task's phase or
+     * the run state and then takes the lock a frame or two deeper (finished, markShutdown): an
+     * overflow strikes here, with nothing changed, rather than between the change and the
+     * release. What is left half-way by an overflow that still strikes later (in the engine's
+     * own, deeper probes inside {@code Work.cancel}) is a task TAKEN but still counted live:
+     * the next shutdown or shutdownNow finishes it ({@link #finishTaken}).
+     */
+    private static void probeAtEntry() {
+        WorkerPool.probeStack();
+    }
+
     /** Takes a task that has not started (this period) back off the queue, if nobody else did. */
     private void takeBack(TaskWork w) {
         if (w.casPhase(WAITING, TAKEN)) {
@@ -403,6 +437,21 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         }
     }
 
+    /**
+     * Cancels the item of, and stops counting, every TAKEN task still counted live: the ones
+     * this caller took, and any that a taker cut short by an overflow left behind (a taker
+     * that is merely slower does the same: both steps are idempotent).
+     */
+    private void finishTaken() {
+        for (TaskWork w : live) {
+            if ((int) PHASE.getVolatile(w) == TAKEN) {
+                w.cancel();
+                finished(w);
+            }
+        }
+    }
+
+    /** The lock is taken without a probe: this is the commit or undo of a change (see lockFromCaller). */
     private void finished(TaskWork w) {
         lock.lock();
         try {
@@ -414,29 +463,41 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         }
     }
 
-    /** Lock held. An owned queue is destroyed from a system queue's worker: never from its own item. */
+    /**
+     * Lock held. An owned queue is destroyed from a system queue's worker: never from its own
+     * item. Nothing here probes or takes another lock of this view: a throw (an overflow in
+     * the system queue's {@code queue}) leaves {@code terminating} unset, and the next
+     * shutdown, shutdownNow or awaitTermination tries again.
+     */
     private void tryTerminate() {
         if (!shutdown || !live.isEmpty() || terminating) {
             return;
         }
-        terminating = true;
         if (ownsQueue && !queue.isSystem() && !queue.isDestroyed()) {
             WorkQueue sys = queue.runtime().systemUnbound();
             if (sys != queue && !queue.runtime().isClosing()) {
+                Work destroy = new Work("destroy/" + queue.name(), () -> {
+                    queue.destroy();
+                    markTerminated();
+                });
+                terminating = true;
                 try {
-                    sys.queue(new Work("destroy/" + queue.name(), () -> {
-                        queue.destroy();
-                        markTerminated();
-                    }));
+                    sys.queue(destroy);
                     return;
                 } catch (IllegalStateException closing) {
                     // runtime closing: it destroys the queue itself
+                } catch (Throwable e) {
+                    terminating = false; // queued nothing (queue() fails before it changes anything)
+                    throw e;
                 }
             }
         }
-        markTerminated();
+        terminating = true;
+        terminated = true;
+        terminatedCond.signalAll();
     }
 
+    /** On the system queue's worker, once the owned queue is destroyed. */
     private void markTerminated() {
         lock.lock();
         try {
@@ -447,7 +508,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         }
     }
 
-    /** Sets the shutdown state; false if it was set already. */
+    /** Sets the shutdown state; false if it was set already. The caller probed the stack. */
     private boolean markShutdown() {
         lock.lock();
         try {
@@ -461,6 +522,16 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         }
     }
 
+    /** tryTerminate under the lock; the caller probed the stack. */
+    private void lockAndTryTerminate() {
+        lock.lock();
+        try {
+            tryTerminate();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /**
      * Refuses new tasks. Tasks already accepted run, delayed ones at their time; periodic tasks
      * are cancelled (ScheduledThreadPoolExecutor's default policies): a waiting one at once, a
@@ -469,23 +540,18 @@ class WorkQueueExecutorService extends AbstractExecutorService {
      */
     @Override
     public void shutdown() {
+        probeAtEntry();
         if (markShutdown()) {
             for (TaskWork w : live) {
                 ViewFuture<?> f = w.future;
                 if (f != null && f.isPeriodic() && w.casPhase(WAITING, TAKEN)) {
                     // A running one is the worker's: afterRun reads `shutdown` and cancels it.
-                    w.cancel();
-                    f.cancel(false);
-                    finished(w);
+                    f.cancelTaken(); // no probe between the take and finishTaken below
                 }
             }
         }
-        lock.lock();
-        try {
-            tryTerminate();
-        } finally {
-            lock.unlock();
-        }
+        finishTaken();
+        lockAndTryTerminate();
     }
 
     /**
@@ -497,29 +563,20 @@ class WorkQueueExecutorService extends AbstractExecutorService {
      */
     @Override
     public List<Runnable> shutdownNow() {
+        probeAtEntry();
         stopping = true; // first: from now on no task starts
         markShutdown();
         List<Runnable> never = new ArrayList<>();
-        List<TaskWork> taken = new ArrayList<>();
         for (TaskWork w : live) {
             if (w.casPhase(WAITING, TAKEN)) {
                 never.add(w.body);
-                taken.add(w);
-                w.cancel();
             }
         }
         for (TaskWork w : live) {
             w.interruptIfRunning();
         }
-        for (TaskWork w : taken) {
-            finished(w);
-        }
-        lock.lock();
-        try {
-            tryTerminate();
-        } finally {
-            lock.unlock();
-        }
+        finishTaken();
+        lockAndTryTerminate();
         return never;
     }
 
@@ -530,7 +587,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
 
     @Override
     public boolean isTerminated() {
-        lock.lock();
+        lockFromCaller();
         try {
             return terminated;
         } finally {
@@ -546,8 +603,9 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     @Override
     public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
         long nanos = unit.toNanos(timeout);
-        lock.lock();
+        lockFromCaller();
         try {
+            tryTerminate(); // completes a termination an overflow cut short (see tryTerminate)
             while (!terminated) {
                 if (nanos <= 0) {
                     return false;
