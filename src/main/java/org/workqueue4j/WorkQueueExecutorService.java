@@ -309,13 +309,18 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         // leave the task counted live, never queued: the view would never terminate. Probed
         // here, it strikes before anything changed.
         WorkerPool.probeStack();
+        TestHooks.at("executor.enqueue", w);
         lock.lock();
         try {
             if (shutdown) {
                 throw new RejectedExecutionException("executor of queue '" + queue.name() + "' is shut down; task '"
                         + w.name() + "' rejected");
             }
-            live.add(w);
+            // Under the lock, against a concurrent execute() of the same future: its check in
+            // execute() is advisory; this one decides. A task runs at most once.
+            if ((int) PHASE.getVolatile(w) != WAITING || !live.add(w)) {
+                return; // accepted already, or over (run or taken back)
+            }
         } finally {
             lock.unlock();
         }
@@ -324,10 +329,13 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             queue.queueDelayedNanos(-1, w, delayNanos);
             disarmIfTaken(w); // a shutdownNow since live.add returned it: it cancelled nothing yet
         } catch (Throwable e) { // IllegalStateException: the queue was destroyed under the view
-            if (!w.casPhase(WAITING, TAKEN)) {
+            boolean mine = w.casPhase(WAITING, TAKEN);
+            if (!mine && stopping) {
                 return; // a concurrent shutdownNow took it back and returned it
             }
-            finished(w); // accepted, then not queued: never left in `live`
+            if (mine) {
+                finished(w); // accepted, then not queued: never left in `live`
+            } // else a shutdown that found the queue destroyed took it (failStranded): it is refused here
             if (e instanceof IllegalStateException) {
                 throw rejected((IllegalStateException) e);
             }
@@ -536,12 +544,18 @@ class WorkQueueExecutorService extends AbstractExecutorService {
      * Refuses new tasks. Tasks already accepted run, delayed ones at their time; periodic tasks
      * are cancelled (ScheduledThreadPoolExecutor's default policies): a waiting one at once, a
      * running one once its current run has ended (its future is not done before). The queue
-     * itself is destroyed only by a view that owns it, once the last task finished.
+     * itself is destroyed only by a view that owns it, once the last task finished. If the queue
+     * was destroyed under this view, the tasks it stranded (armed when it was destroyed) fail
+     * with an {@link IllegalStateException}.
      */
     @Override
     public void shutdown() {
         probeAtEntry();
-        if (markShutdown()) {
+        boolean first = markShutdown();
+        if (queue.isDestroyed()) {
+            failStranded();
+        }
+        if (first) {
             for (TaskWork w : live) {
                 ViewFuture<?> f = w.future;
                 if (f != null && f.isPeriodic() && w.casPhase(WAITING, TAKEN)) {
@@ -552,6 +566,21 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         }
         finishTaken();
         lockAndTryTerminate();
+    }
+
+    /**
+     * The queue was destroyed under this view (a view never destroys a queue it does not own):
+     * a task still waiting can never run, its armed item having been cancelled and reported by
+     * the destroy. Its future fails, so that neither its getters nor this view's termination
+     * wait for it for good; finishTaken then stops counting it.
+     */
+    private void failStranded() {
+        for (TaskWork w : live) {
+            if (w.casPhase(WAITING, TAKEN) && w.future != null) {
+                w.future.fail(new IllegalStateException("queue '" + queue.name() + "' was destroyed while task '"
+                        + w.name() + "' waited to run; it never ran"));
+            }
+        }
     }
 
     /**

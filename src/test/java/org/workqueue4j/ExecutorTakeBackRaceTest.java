@@ -90,6 +90,33 @@ class ExecutorTakeBackRaceTest {
         assertNothingLeftArmed(q, e, f);
     }
 
+    /**
+     * execute() of a future of this view that another thread executes at the same time: the
+     * second call's "accepted already, or over?" check ran before the first accepted it, and it
+     * accepts the task once the first run has ended. The task must not be counted live again
+     * (it would never run, the view would never terminate).
+     */
+    @Test
+    void aFutureExecutedTwiceAtOnceRunsOnceAndLetsTheViewTerminate() throws Exception {
+        WorkQueue q = t.queue("execute-twice").build();
+        java.util.concurrent.ExecutorService e = q.asExecutorService();
+        AtomicInteger runs = new AtomicInteger();
+        java.util.concurrent.RunnableFuture<Integer> f = ((WorkQueueExecutorService) e).newTaskFor(runs::incrementAndGet);
+        holdAt("executor.enqueue");
+        Thread second = new Thread(() -> e.execute(f), "second-execute");
+        second.start();
+        WorkQueueCoreTest.await(atPoint); // past its check, not yet accepted
+        e.execute(f); // the hook is spent: this one goes through
+        assertThat(f.get(LONG, SECONDS)).isEqualTo(1);
+        go.countDown();
+        second.join(SECONDS.toMillis(LONG));
+        assertThat(second.isAlive()).isFalse();
+        q.flush();
+        e.shutdown();
+        assertThat(e.awaitTermination(LONG, SECONDS)).as("terminated: the task is not counted live twice").isTrue();
+        assertThat(runs).hasValue(1);
+    }
+
     @Test
     void aDelayedTaskReturnedByShutdownNowBeforeItsScheduleArmedItIsNotLeftArmed() throws Exception {
         WorkQueue q = t.queue("accept-shutdown-now").build();

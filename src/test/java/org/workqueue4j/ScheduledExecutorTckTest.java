@@ -358,6 +358,29 @@ class ScheduledExecutorTckTest {
         assertThat(waitingRuns).hasValue(0);
     }
 
+    /**
+     * A queue destroyed under a view with tasks still armed (the caller's fault: destroy reports
+     * each armed item): those tasks can never run, so the view's shutdown fails their futures
+     * instead of waiting for them for good, and the view terminates.
+     */
+    @Test
+    void tasksStrandedByTheDestroyOfTheirQueueFailAtShutdownAndTheViewTerminates() throws Exception {
+        WorkQueue q = t.queue("tck-doomed").build();
+        ScheduledExecutorService e = q.asScheduledExecutorService();
+        AtomicInteger ran = new AtomicInteger();
+        ScheduledFuture<?> delayed = e.schedule(ran::incrementAndGet, 1, HOURS);
+        ScheduledFuture<?> periodic = e.scheduleWithFixedDelay(ran::incrementAndGet, 1, 1, HOURS);
+        q.destroy();
+        assertThat(t.errors).as("destroy reported both armed items").hasSize(2);
+        e.shutdown();
+        assertTerminates(e);
+        for (ScheduledFuture<?> f : List.of(delayed, periodic)) {
+            assertThatThrownBy(() -> f.get(0, SECONDS)).isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(IllegalStateException.class).hasMessageContaining("tck-doomed");
+        }
+        assertThat(ran).hasValue(0);
+    }
+
     @Test
     void aViewShutDownWithAFarDelayedTaskTerminatesOnlyWhenThatTaskIsGone() throws Exception {
         ScheduledExecutorService e = executor();
