@@ -707,6 +707,36 @@ class ExecutorTckTest {
                 .hasCauseInstanceOf(InterruptedException.class);
     }
 
+    // ------------------------------------------------------------------ ExecutorCompletionService
+
+    /** ExecutorCompletionServiceTest: take, timed poll, and a mix of callables and runnables with results. */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aCompletionServiceOverTheViewHandsBackEveryCompletedTask(Kind kind) throws Exception {
+        ExecutorService e = executor(kind);
+        java.util.concurrent.CompletionService<String> cs = new java.util.concurrent.ExecutorCompletionService<>(e);
+        assertThat(cs.poll()).isNull();
+        assertThat(cs.poll(1, MILLISECONDS)).as("nothing submitted: a timed poll times out").isNull();
+        List<Future<String>> submitted = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            String v = "v" + i;
+            submitted.add((i & 1) == 0 ? cs.submit(() -> v) : cs.submit(() -> { }, v));
+        }
+        List<String> results = new ArrayList<>();
+        List<Future<String>> completed = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Future<String> f = i < 2 ? cs.take() : cs.poll(LONG, SECONDS);
+            assertThat(f).isNotNull();
+            completed.add(f);
+            results.add(f.get(0, SECONDS));
+        }
+        assertThat(results).containsExactlyInAnyOrder("v0", "v1", "v2", "v3");
+        assertThat(completed).containsExactlyInAnyOrderElementsOf(submitted);
+        assertThat(cs.poll()).isNull();
+        e.shutdown();
+        assertTerminates(e);
+    }
+
     // ------------------------------------------------------------------ futures of the scheduled view
 
     @ParameterizedTest
