@@ -3,6 +3,7 @@ package org.workqueue4j;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -10,6 +11,7 @@ import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Delayed;
+import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.RunnableFuture;
@@ -271,6 +273,26 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     private <T> ViewFuture<T> remember(ViewFuture<T> f) {
         UNQUEUED.set(f);
         return f;
+    }
+
+    /**
+     * As {@link AbstractExecutorService}'s; then forgets the future made last on this thread.
+     * This variant makes every future before it executes any, and one that the deadline (or a
+     * null task, or a rejection) leaves unexecuted would otherwise stay reachable from the
+     * calling thread, and with it this view, its queue and its runtime.
+     *
+     * @throws InterruptedException if interrupted while waiting (unfinished tasks are cancelled)
+     * @throws NullPointerException if {@code tasks}, any of its elements, or {@code unit} is null
+     * @throws java.util.concurrent.RejectedExecutionException if any task cannot be accepted
+     */
+    @Override
+    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException {
+        try {
+            return super.invokeAll(tasks, timeout, unit);
+        } finally {
+            UNQUEUED.remove();
+        }
     }
 
     /**

@@ -382,6 +382,28 @@ class ExecutorTckTest {
         }
     }
 
+    /**
+     * Timed invokeAll makes every task's future (newTaskFor) before it executes any; one the
+     * deadline leaves unexecuted must not stay reachable from the calling thread (through the
+     * per-thread slot where the view keeps the future it made last, for ExecutorCompletionService).
+     */
+    @org.junit.jupiter.api.Test
+    void aTimedInvokeAllPastItsDeadlineLeavesTheViewCollectable() throws Exception {
+        WorkQueue q = t.queue("tck-collectable").build();
+        java.lang.ref.WeakReference<ExecutorService> view = viewAfterAnExpiredInvokeAll(q);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> {
+            System.gc();
+            return view.get() == null;
+        });
+    }
+
+    private static java.lang.ref.WeakReference<ExecutorService> viewAfterAnExpiredInvokeAll(WorkQueue q)
+            throws InterruptedException {
+        ExecutorService e = q.asExecutorService();
+        assertThat(e.invokeAll(List.of(() -> "x", () -> "y"), 0, SECONDS)).allMatch(Future::isCancelled);
+        return new java.lang.ref.WeakReference<>(e);
+    }
+
     // ------------------------------------------------------------------ interrupted callers
 
     @ParameterizedTest
