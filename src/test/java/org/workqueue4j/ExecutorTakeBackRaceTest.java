@@ -22,7 +22,8 @@ import org.workqueue4j.internal.TestHooks;
  * item must not stay armed afterwards (it would hold the task on the timer for its whole delay,
  * and a destroy of the queue would report it as abandoned delayed work). Each interleaving is
  * replayed with a test hook that holds the arming thread between its decision to arm and the
- * arming.
+ * arming. {@link #aFutureExecutedTwiceAtOnceRunsOnceAndLetsTheViewTerminate} is a check-then-act of
+ * the same kind: two execute() calls of one future.
  */
 class ExecutorTakeBackRaceTest {
     private static final long LONG = 30;
