@@ -638,8 +638,9 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * a periodic task (no allocation per period); {@code ScheduledFuture.cancel} cancels the
      * item (its timer too). Shutdown policy as {@link java.util.concurrent.ScheduledThreadPoolExecutor}'s
      * defaults: after {@code shutdown} delayed one-shot tasks still run at their time and
-     * periodic tasks are cancelled; {@code shutdownNow} returns every task not running at that
-     * moment (periodic ones included, not cancelled). A periodic task that throws runs no more
+     * periodic tasks are cancelled (a running one once its current run has ended);
+     * {@code shutdownNow} returns every task not running at that moment (periodic ones
+     * included, not cancelled). A periodic task that throws runs no more
      * and its future completes with the exception. Negative and zero delays mean "now".
      *
      * <p>Thread-safe.

@@ -3,6 +3,7 @@ package org.workqueue4j;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -10,6 +11,7 @@ import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Delayed;
+import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.RunnableFuture;
@@ -19,6 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
+import org.workqueue4j.internal.TestHooks;
+import org.workqueue4j.internal.WorkerPool;
 
 /**
  * {@link java.util.concurrent.ExecutorService} over a {@link WorkQueue}: each task is a one-shot
@@ -57,7 +61,13 @@ class WorkQueueExecutorService extends AbstractExecutorService {
      * Periodic tasks (the scheduled view) go back to WAITING and re-arm their own DelayedWork
      * after each run. shutdown() sets `shutdown`, then takes every WAITING periodic task; the
      * worker sets WAITING, then reads `shutdown`: both are volatile, so at least one of them sees
-     * the other (Dekker), and the task is taken by whichever CAS wins.
+     * the other (Dekker), and the task is taken by whichever CAS wins. A running periodic task
+     * is left to its worker (its future is not done before the run ends, as in
+     * ScheduledThreadPoolExecutor).
+     *
+     * Whoever takes a task (WAITING -> TAKEN) cancels its item; an arming (enqueue, the periodic
+     * re-arm) that the taker's cancel preceded re-reads the phase afterwards and cancels the item
+     * itself (disarmIfTaken), so no taken task stays armed on the timer.
      *
      * Futures made by newTaskFor are remembered per thread until execute() receives them or a
      * wrapper of them (ExecutorCompletionService, and so invokeAny, wraps the future it got from
@@ -229,8 +239,14 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             setException(t);
         }
 
+        /** Completes the future as cancelled, without interrupt and without taking the task back: the caller took it. */
+        void cancelTaken() {
+            super.cancel(false);
+        }
+
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
+            probeAtEntry(); // before the future's state changes: takeBack takes the lock below
             boolean r = super.cancel(mayInterruptIfRunning);
             if (r) {
                 takeBack(work);
@@ -257,6 +273,26 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     private <T> ViewFuture<T> remember(ViewFuture<T> f) {
         UNQUEUED.set(f);
         return f;
+    }
+
+    /**
+     * As {@link AbstractExecutorService}'s; then forgets the future made last on this thread.
+     * This variant makes every future before it executes any, and one that the deadline (or a
+     * null task, or a rejection) leaves unexecuted would otherwise stay reachable from the
+     * calling thread, and with it this view, its queue and its runtime.
+     *
+     * @throws InterruptedException if interrupted while waiting (unfinished tasks are cancelled)
+     * @throws NullPointerException if {@code tasks}, any of its elements, or {@code unit} is null
+     * @throws java.util.concurrent.RejectedExecutionException if any task cannot be accepted
+     */
+    @Override
+    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException {
+        try {
+            return super.invokeAll(tasks, timeout, unit);
+        } finally {
+            UNQUEUED.remove();
+        }
     }
 
     /**
@@ -294,24 +330,34 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         // An overflow between `live.add` and the catch's finished(w) (or inside either) would
         // leave the task counted live, never queued: the view would never terminate. Probed
         // here, it strikes before anything changed.
-        org.workqueue4j.internal.WorkerPool.probeStack();
+        WorkerPool.probeStack();
+        TestHooks.at("executor.enqueue", w);
         lock.lock();
         try {
             if (shutdown) {
                 throw new RejectedExecutionException("executor of queue '" + queue.name() + "' is shut down; task '"
                         + w.name() + "' rejected");
             }
-            live.add(w);
+            // Under the lock, against a concurrent execute() of the same future: its check in
+            // execute() is advisory; this one decides. A task runs at most once.
+            if ((int) PHASE.getVolatile(w) != WAITING || !live.add(w)) {
+                return; // accepted already, or over (run or taken back)
+            }
         } finally {
             lock.unlock();
         }
         try {
+            TestHooks.at("executor.accepted", w);
             queue.queueDelayedNanos(-1, w, delayNanos);
+            disarmIfTaken(w); // a shutdownNow since live.add returned it: it cancelled nothing yet
         } catch (Throwable e) { // IllegalStateException: the queue was destroyed under the view
-            if (!w.casPhase(WAITING, TAKEN)) {
+            boolean mine = w.casPhase(WAITING, TAKEN);
+            if (!mine && stopping) {
                 return; // a concurrent shutdownNow took it back and returned it
             }
-            finished(w); // accepted, then not queued: never left in `live`
+            if (mine) {
+                finished(w); // accepted, then not queued: never left in `live`
+            } // else a shutdown that found the queue destroyed took it (failStranded): it is refused here
             if (e instanceof IllegalStateException) {
                 throw rejected((IllegalStateException) e);
             }
@@ -354,6 +400,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         boolean armed = false;
         if (!shutdown) {
             try {
+                TestHooks.at("executor.rearm", w);
                 queue.queueDelayedNanos(-1, w, f.delayNanos()); // re-armed in place: no allocation
                 armed = true;
             } catch (Throwable destroyedOrWorse) { // IllegalStateException: the queue was destroyed
@@ -366,6 +413,50 @@ class WorkQueueExecutorService extends AbstractExecutorService {
                 f.cancel(false); // not run again because of shutdown: cancelled, as ScheduledThreadPoolExecutor does
             }
         }
+        if (armed) {
+            disarmIfTaken(w); // a cancel or shutdown between WAITING and the arming cancelled nothing yet
+        }
+    }
+
+    /**
+     * After arming {@code w}'s item: whoever took {@code w} back (WAITING -> TAKEN) cancels the
+     * item, but if it did so before this arming, the item would stay armed for its whole delay,
+     * holding the task (and an owning view's destroy would report it). Volatile read after the
+     * arming's volatile claim of the item: either it sees TAKEN, or the taker's CAS comes after
+     * it and the taker's cancel sees the item armed (Dekker). A TAKEN task never runs again, so
+     * a second cancel is harmless.
+     */
+    private static void disarmIfTaken(TaskWork w) {
+        if ((int) PHASE.getVolatile(w) == TAKEN) {
+            w.cancel();
+        }
+    }
+
+    /**
+     * Takes the view's lock on a caller's thread: probes the stack first, as the engine's
+     * caller-side locks do (WorkerPool.lockFromCaller). A StackOverflowError inside the JDK's
+     * acquisition is delivered after the lock was taken, before the caller's {@code try}: the
+     * lock would stay held by a thread that never releases it, and every later shutdown,
+     * awaitTermination or task end of this view would wait for it for good. Only at the entry
+     * of an operation, before it changed anything: on the way from a state change to its
+     * commit or undo (finished, tryTerminate) a probe would itself throw half-way (see
+     * {@link #probeAtEntry}).
+     */
+    private void lockFromCaller() {
+        WorkerPool.probeStack();
+        lock.lock();
+    }
+
+    /**
+     * The stack probe at the entry of a caller-side operation that changes a task's phase or
+     * the run state and then takes the lock a frame or two deeper (finished, markShutdown): an
+     * overflow strikes here, with nothing changed, rather than between the change and the
+     * release. What is left half-way by an overflow that still strikes later (in the engine's
+     * own, deeper probes inside {@code Work.cancel}) is a task TAKEN but still counted live:
+     * the next shutdown or shutdownNow finishes it ({@link #finishTaken}).
+     */
+    private static void probeAtEntry() {
+        WorkerPool.probeStack();
     }
 
     /** Takes a task that has not started (this period) back off the queue, if nobody else did. */
@@ -376,6 +467,21 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         }
     }
 
+    /**
+     * Cancels the item of, and stops counting, every TAKEN task still counted live: the ones
+     * this caller took, and any that a taker cut short by an overflow left behind (a taker
+     * that is merely slower does the same: both steps are idempotent).
+     */
+    private void finishTaken() {
+        for (TaskWork w : live) {
+            if ((int) PHASE.getVolatile(w) == TAKEN) {
+                w.cancel();
+                finished(w);
+            }
+        }
+    }
+
+    /** The lock is taken without a probe: this is the commit or undo of a change (see lockFromCaller). */
     private void finished(TaskWork w) {
         lock.lock();
         try {
@@ -387,29 +493,41 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         }
     }
 
-    /** Lock held. An owned queue is destroyed from a system queue's worker: never from its own item. */
+    /**
+     * Lock held. An owned queue is destroyed from a system queue's worker: never from its own
+     * item. Nothing here probes or takes another lock of this view: a throw (an overflow in
+     * the system queue's {@code queue}) leaves {@code terminating} unset, and the next
+     * shutdown, shutdownNow or awaitTermination tries again.
+     */
     private void tryTerminate() {
         if (!shutdown || !live.isEmpty() || terminating) {
             return;
         }
-        terminating = true;
         if (ownsQueue && !queue.isSystem() && !queue.isDestroyed()) {
             WorkQueue sys = queue.runtime().systemUnbound();
             if (sys != queue && !queue.runtime().isClosing()) {
+                Work destroy = new Work("destroy/" + queue.name(), () -> {
+                    queue.destroy();
+                    markTerminated();
+                });
+                terminating = true;
                 try {
-                    sys.queue(new Work("destroy/" + queue.name(), () -> {
-                        queue.destroy();
-                        markTerminated();
-                    }));
+                    sys.queue(destroy);
                     return;
                 } catch (IllegalStateException closing) {
                     // runtime closing: it destroys the queue itself
+                } catch (Throwable e) {
+                    terminating = false; // queued nothing (queue() fails before it changes anything)
+                    throw e;
                 }
             }
         }
-        markTerminated();
+        terminating = true;
+        terminated = true;
+        terminatedCond.signalAll();
     }
 
+    /** On the system queue's worker, once the owned queue is destroyed. */
     private void markTerminated() {
         lock.lock();
         try {
@@ -420,7 +538,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         }
     }
 
-    /** Sets the shutdown state; false if it was set already. */
+    /** Sets the shutdown state; false if it was set already. The caller probed the stack. */
     private boolean markShutdown() {
         lock.lock();
         try {
@@ -434,25 +552,56 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         }
     }
 
-    /**
-     * Refuses new tasks. Tasks already accepted run, delayed ones at their time; periodic tasks
-     * are cancelled (ScheduledThreadPoolExecutor's default policies). The queue itself is
-     * destroyed only by a view that owns it, once the last task finished.
-     */
-    @Override
-    public void shutdown() {
-        if (markShutdown()) {
-            for (TaskWork w : live) {
-                if (w.future != null && w.future.isPeriodic()) {
-                    w.future.cancel(false);
-                }
-            }
-        }
+    /** tryTerminate under the lock; the caller probed the stack. */
+    private void lockAndTryTerminate() {
         lock.lock();
         try {
             tryTerminate();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Refuses new tasks. Tasks already accepted run, delayed ones at their time; periodic tasks
+     * are cancelled (ScheduledThreadPoolExecutor's default policies): a waiting one at once, a
+     * running one once its current run has ended (its future is not done before). The queue
+     * itself is destroyed only by a view that owns it, once the last task finished. If the queue
+     * was destroyed under this view, the tasks it stranded (armed when it was destroyed) fail
+     * with an {@link IllegalStateException}.
+     */
+    @Override
+    public void shutdown() {
+        probeAtEntry();
+        boolean first = markShutdown();
+        if (queue.isDestroyed()) {
+            failStranded();
+        }
+        if (first) {
+            for (TaskWork w : live) {
+                ViewFuture<?> f = w.future;
+                if (f != null && f.isPeriodic() && w.casPhase(WAITING, TAKEN)) {
+                    // A running one is the worker's: afterRun reads `shutdown` and cancels it.
+                    f.cancelTaken(); // no probe between the take and finishTaken below
+                }
+            }
+        }
+        finishTaken();
+        lockAndTryTerminate();
+    }
+
+    /**
+     * The queue was destroyed under this view (a view never destroys a queue it does not own):
+     * a task still waiting can never run, its armed item having been cancelled and reported by
+     * the destroy. Its future fails, so that neither its getters nor this view's termination
+     * wait for it for good; finishTaken then stops counting it.
+     */
+    private void failStranded() {
+        for (TaskWork w : live) {
+            if (w.casPhase(WAITING, TAKEN) && w.future != null) {
+                w.future.fail(new IllegalStateException("queue '" + queue.name() + "' was destroyed while task '"
+                        + w.name() + "' waited to run; it never ran"));
+            }
         }
     }
 
@@ -465,29 +614,20 @@ class WorkQueueExecutorService extends AbstractExecutorService {
      */
     @Override
     public List<Runnable> shutdownNow() {
+        probeAtEntry();
         stopping = true; // first: from now on no task starts
         markShutdown();
         List<Runnable> never = new ArrayList<>();
-        List<TaskWork> taken = new ArrayList<>();
         for (TaskWork w : live) {
             if (w.casPhase(WAITING, TAKEN)) {
                 never.add(w.body);
-                taken.add(w);
-                w.cancel();
             }
         }
         for (TaskWork w : live) {
             w.interruptIfRunning();
         }
-        for (TaskWork w : taken) {
-            finished(w);
-        }
-        lock.lock();
-        try {
-            tryTerminate();
-        } finally {
-            lock.unlock();
-        }
+        finishTaken();
+        lockAndTryTerminate();
         return never;
     }
 
@@ -498,7 +638,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
 
     @Override
     public boolean isTerminated() {
-        lock.lock();
+        lockFromCaller();
         try {
             return terminated;
         } finally {
@@ -514,8 +654,9 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     @Override
     public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
         long nanos = unit.toNanos(timeout);
-        lock.lock();
+        lockFromCaller();
         try {
+            tryTerminate(); // completes a termination an overflow cut short (see tryTerminate)
             while (!terminated) {
                 if (nanos <= 0) {
                     return false;

@@ -49,6 +49,17 @@ import org.junit.jupiter.api.Timeout;
  * and {@code flushAsyncLeavesNoLockHeld} held as written; with the probes taken out of Pending
  * and FlushColors again both failed, 2 runs of 2. {@code dumpsLeaveNoLockHeld} found a pool lock
  * left held by {@code dump()} (1 run of 2) until the dumps' pool locks were probed too.
+ *
+ * <p>{@code executorQueriesAndCancelLeaveNoLockHeld} and
+ * {@code executorShutdownLeavesNoLockHeldAndTerminates} (the executor view's caller-side
+ * operations) failed as first written: the view's lock held by an ended thread, and about 930
+ * of 7680 views that never terminated after a struck shutdown/shutdownNow (a task taken back
+ * but still counted live, or {@code terminating} set with nothing queued to finish it). With a
+ * probe in front of every acquisition of the view's lock no lock was left held, but 196 views
+ * still never terminated and {@code executorExecuteLeavesNoLockHeld} failed too: a probe on the
+ * commit or undo path (finished, markTerminated) threw after the change it was to commit. They
+ * pass since the view probes once at each operation's entry, finishes the tasks a struck taker
+ * left TAKEN on the next shutdown or shutdownNow, and lets a struck termination be retried.
  */
 @Timeout(120)
 class StackProbeAttackTest {
@@ -178,6 +189,101 @@ class StackProbeAttackTest {
     }
 
     @Test
+    @DisplayName("a StackOverflowError anywhere inside an executor's run-state queries and Future.cancel leaves its lock free and lets it terminate")
+    void executorQueriesAndCancelLeaveNoLockHeld() throws InterruptedException {
+        WorkQueue q = t.queue("soe-executor-cancel").build();
+        java.util.concurrent.ScheduledExecutorService ex = q.asScheduledExecutorService();
+        Runnable task = () -> { }; // linked here
+        ex.schedule(task, 1, TimeUnit.HOURS).cancel(false);
+        ex.isTerminated();
+        ex.awaitTermination(0, TimeUnit.NANOSECONDS);
+        extraLocks.put("executor lock", (ReentrantLock) field(ex, "lock"));
+        attack(q, i -> {
+            try {
+                switch (i % 3) {
+                    case 0 -> ex.isTerminated();
+                    case 1 -> ex.awaitTermination(0, TimeUnit.NANOSECONDS);
+                    default -> ex.schedule(task, 1, TimeUnit.HOURS).cancel(false);
+                }
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        ex.shutdownNow(); // returns what a struck cancel left waiting
+        assertThat(ex.awaitTermination(BOUND.toSeconds(), TimeUnit.SECONDS))
+                .as("terminated: no task left taken back but counted live").isTrue();
+    }
+
+    @Test
+    @DisplayName("a StackOverflowError anywhere inside an executor's shutdown, shutdownNow or awaitTermination leaves its lock free and lets it terminate")
+    void executorShutdownLeavesNoLockHeldAndTerminates() throws InterruptedException {
+        WorkQueue q = t.queue("soe-executor-shutdown").build();
+        Runnable task = () -> { }; // linked here
+        java.util.function.IntFunction<java.util.concurrent.ScheduledExecutorService> view = i -> {
+            java.util.concurrent.ScheduledExecutorService v = q.asScheduledExecutorService();
+            if ((i & 1) == 0) {
+                v.schedule(task, 1, TimeUnit.HOURS); // something for shutdownNow to take back
+                v.scheduleAtFixedRate(task, 1, 1, TimeUnit.HOURS); // and for shutdown to cancel
+            }
+            return v;
+        };
+        for (int i = 0; i < 4; i++) { // links every path below
+            java.util.concurrent.ScheduledExecutorService v = view.apply(i);
+            v.shutdown();
+            v.awaitTermination(0, TimeUnit.NANOSECONDS);
+            v.shutdownNow();
+            v.isTerminated();
+        }
+        // A fresh view per attempt (a run state changes once), made at a shallow depth before
+        // each sweep: the deepest PER_SWEEP attempts, where the overflow strikes, each get one.
+        int perSweep = 128;
+        List<java.util.concurrent.ScheduledExecutorService> views = new ArrayList<>();
+        List<java.util.concurrent.ScheduledExecutorService> sweepViews = new ArrayList<>();
+        attack(q, i -> {
+            if (i >= sweepViews.size()) {
+                return;
+            }
+            java.util.concurrent.ScheduledExecutorService v = sweepViews.get(i);
+            try {
+                switch (i % 3) {
+                    case 0 -> v.shutdown();
+                    case 1 -> v.shutdownNow();
+                    default -> {
+                        v.shutdown();
+                        v.awaitTermination(0, TimeUnit.NANOSECONDS);
+                    }
+                }
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }, () -> {
+            sweepViews.clear();
+            for (int i = 0; i < perSweep; i++) {
+                sweepViews.add(view.apply(i));
+            }
+            views.addAll(sweepViews);
+        });
+        List<String> stuck = new ArrayList<>();
+        List<Integer> live = new ArrayList<>();
+        for (int i = 0; i < views.size(); i++) {
+            java.util.concurrent.ScheduledExecutorService v = views.get(i);
+            if (((ReentrantLock) field(v, "lock")).isLocked()) {
+                stuck.add(i + ": lock held by an ended thread");
+            } else {
+                v.shutdownNow(); // what a struck call left behind, as a user would retry
+                live.add(i);
+            }
+        }
+        long deadline = System.nanoTime() + BOUND.toNanos();
+        for (int i : live) {
+            if (!views.get(i).awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                stuck.add(i + ": never terminates (" + views.get(i) + ")");
+            }
+        }
+        assertThat(stuck).as("views a StackOverflowError left locked or unable to terminate, of " + views.size()).isEmpty();
+    }
+
+    @Test
     @DisplayName("a StackOverflowError anywhere inside disable, enable and queue, in turn, leaves the item usable")
     void disableEnableLeaveTheItemUsable() throws InterruptedException {
         WorkQueue q = t.queue("soe-disable").build();
@@ -248,10 +354,16 @@ class StackProbeAttackTest {
     private final Map<String, ReentrantLock> extraLocks = new LinkedHashMap<>();
 
     private void attack(WorkQueue q, IntConsumer op) throws InterruptedException {
+        attack(q, op, () -> { });
+    }
+
+    /** As {@link #attack(WorkQueue, IntConsumer)}, running {@code beforeSweep} on the test's thread before each sweep. */
+    private void attack(WorkQueue q, IntConsumer op, Runnable beforeSweep) throws InterruptedException {
         Map<String, ReentrantLock> locks = engineLocks(t.rt, q);
         locks.putAll(extraLocks);
         List<String> leaks = new ArrayList<>();
         for (int s = 0; s < SWEEPS; s++) {
+            beforeSweep.run();
             long stack = 192 * 1024 + s * 1032L; // not a multiple of the page: the overflow point moves
             List<String> held = sweep(locks, op, stack);
             if (!held.isEmpty()) {
