@@ -66,7 +66,14 @@ class LedgerTest {
     @Test
     void ledgerHoldsEveryDocumentedGuarantee() throws Exception {
         long seed = Long.getLong("workqueue4j.ledger.seed", System.nanoTime());
-        new Ledger(seed, Integer.getInteger("workqueue4j.ledger.ops", 30_000), 20_000).run();
+        new Ledger(seed, Integer.getInteger("workqueue4j.ledger.ops", 25_000), 20_000, false).run();
+    }
+
+    /** The same, with {@code WorkQueues.close()} called by a producer half-way, the others going on. */
+    @Test
+    void ledgerHoldsAcrossACloseInTheMiddle() throws Exception {
+        long seed = Long.getLong("workqueue4j.ledger.seed", System.nanoTime());
+        new Ledger(seed, Integer.getInteger("workqueue4j.ledger.ops", 25_000) / 2, 20_000, true).run();
     }
 
     @Test
@@ -75,7 +82,7 @@ class LedgerTest {
         long base = Long.getLong("workqueue4j.ledger.seed", System.nanoTime());
         int rounds = Integer.getInteger("workqueue4j.ledger.rounds", 20);
         for (int i = 0; i < rounds; i++) {
-            new Ledger(base + i, Integer.getInteger("workqueue4j.ledger.ops", 40_000), 120_000).run();
+            new Ledger(base + i, Integer.getInteger("workqueue4j.ledger.ops", 40_000), 120_000, i % 4 == 3).run();
         }
     }
 
@@ -181,8 +188,11 @@ class LedgerTest {
         final AtomicLong exclusiveCancels = new AtomicLong();
         final AtomicLong disabledHolds = new AtomicLong();
 
-        Ledger(long seed, int opsPerProducer, long maxMillis) {
+        final boolean closeMidRun;
+
+        Ledger(long seed, int opsPerProducer, long maxMillis, boolean closeMidRun) {
             this.seed = seed;
+            this.closeMidRun = closeMidRun;
             this.opsPerProducer = opsPerProducer;
             this.maxMillis = maxMillis;
             this.rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2)
@@ -283,7 +293,7 @@ class LedgerTest {
             if (it.disabledHeld) {
                 violation(it.work.name() + " started while disabled");
             }
-            if (it.slot.freezable && frozenHeld) {
+            if (it.slot.freezable && frozenHeld && !closing) { // close() ends a freeze (README)
                 violation(it.work.name() + " started while its queue was frozen");
             }
             if (it.clock) {
@@ -374,7 +384,7 @@ class LedgerTest {
                 if (it.clock) {
                     it.deadlines.pollLast();
                 }
-                if (!fromOwnRun && !q.isDestroyed() && it.delayed == null && drainsRunning == 0
+                if (!fromOwnRun && !closing && !q.isDestroyed() && it.delayed == null && drainsRunning == 0
                         && it.slot.drainStarts.get() == drainStarts) {
                     violation(it.work.name() + " refused by " + q + " with no drain or destroy under way: " + e);
                 }
@@ -388,7 +398,7 @@ class LedgerTest {
             if (!m.contains(it.work.name()) || !m.contains("'" + it.slot.name + "'")) {
                 violation("refusal names neither item nor queue: " + e);
             }
-            if (fromOwnRun && !it.slot.q.isDestroyed() && it.delayed == null) {
+            if (fromOwnRun && !closing && !it.slot.q.isDestroyed() && it.delayed == null) {
                 violation(it.work.name() + " refused its own re-queue on a live queue: " + e);
             }
         }
@@ -407,6 +417,12 @@ class LedgerTest {
             }
             for (int n = 0; n < opsPerProducer && System.nanoTime() - end < 0; n++) {
                 ops.incrementAndGet();
+                if (closeMidRun && p == 0 && n == opsPerProducer / 2) {
+                    closing = true;
+                    rt.close(); // the other producers go on: every queue refuses from now on
+                    closed = true;
+                    continue;
+                }
                 if (!mine.isEmpty() && r.nextInt(4) == 0) {
                     owned(mine.get(r.nextInt(mine.size())), r);
                 } else {
@@ -468,7 +484,13 @@ class LedgerTest {
             } else if (c < 82) {
                 int n = 1 + r.nextInt(3);
                 if (it.slot.name.equals("reclaim")) {
-                    it.slot.q.setMaxActive(n);
+                    try {
+                        it.slot.q.setMaxActive(n);
+                    } catch (IllegalStateException e) {
+                        if (!closing) {
+                            violation("setMaxActive refused by a live queue: " + e);
+                        }
+                    }
                 }
             } else if (c < 86) {
                 badInput(it, q, r);
@@ -517,9 +539,11 @@ class LedgerTest {
                     boolean done;
                     try {
                         if (r.nextBoolean()) {
+                            boolean set = maybeInterrupt(r, true);
                             if (it.work.cancelSync()) {
                                 it.cancels.incrementAndGet();
                             }
+                            checkInterrupt(set, false, it.work.name() + " cancelSync()");
                             done = true;
                         } else {
                             // a bounded wait that cannot time out here: the items never block
@@ -579,9 +603,11 @@ class LedgerTest {
             try {
                 it.cancelsInFlight.incrementAndGet();
                 try {
+                    boolean set = maybeInterrupt(r, true);
                     if (it.work.disableSync()) {
                         it.cancels.incrementAndGet();
                     }
+                    checkInterrupt(set, false, it.work.name() + " disableSync()");
                 } finally {
                     it.cancelsInFlight.decrementAndGet();
                 }
@@ -602,10 +628,36 @@ class LedgerTest {
             }
         }
 
-        private void itemFlush(Item it, Random r) throws InterruptedException {
+        /**
+         * Sets the caller's interrupt status now and then before a wait: an uninterruptible wait
+         * must return with it still set; an interruptible one either throws
+         * {@code InterruptedException} (status cleared) or returns with it still set.
+         */
+        private boolean maybeInterrupt(Random r, boolean allowed) {
+            if (allowed && r.nextInt(8) == 0) {
+                Thread.currentThread().interrupt();
+                return true;
+            }
+            return false;
+        }
+
+        private void checkInterrupt(boolean set, boolean threw, String what) {
+            boolean now = Thread.interrupted(); // clears it for the next operation
+            if (threw && !set) {
+                violation(what + " threw InterruptedException with no interrupt");
+            } else if (threw && now) {
+                violation(what + " threw InterruptedException and left the status set");
+            } else if (set && !threw && !now) {
+                violation(what + " returned normally and lost the caller's interrupt status");
+            }
+        }
+
+        private void itemFlush(Item it, Random r) {
             long before = it.credits.get();
             int how = r.nextInt(4);
-            boolean complete;
+            boolean complete = false;
+            boolean set = maybeInterrupt(r, how != 2);
+            boolean threw = false;
             try {
                 if (how == 0) {
                     it.work.flush();
@@ -615,12 +667,15 @@ class LedgerTest {
                 } else if (how == 2) {
                     complete = it.work.flushAsync().get(30, TimeUnit.SECONDS) != null;
                 } else {
-                    complete = it.work.flushInterruptibly() || true;
+                    it.work.flushInterruptibly();
+                    complete = true;
                 }
+            } catch (InterruptedException e) {
+                threw = true;
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 violation(it.work.name() + ": flushAsync failed or took 30 s: " + e);
-                return;
             }
+            checkInterrupt(set, threw, it.work.name() + " flush variant " + how);
             if (complete) {
                 flushChecks.incrementAndGet();
                 long fin = it.finishedOrTaking();
@@ -631,27 +686,32 @@ class LedgerTest {
             }
         }
 
-        private void queueFlush(Slot s, Random r) throws InterruptedException {
+        private void queueFlush(Slot s, Random r) {
             long[] before = snapshot(s);
             WorkQueue q = s.q;
             int how = r.nextInt(4);
-            boolean complete;
-            if (how == 0) {
-                q.flush();
-                complete = true;
-            } else if (how == 1) {
-                complete = q.flush(Duration.ofMillis(r.nextInt(3)));
-            } else if (how == 2) {
-                try {
+            boolean complete = false;
+            boolean set = maybeInterrupt(r, how != 2);
+            boolean threw = false;
+            try {
+                if (how == 0) {
+                    q.flush();
+                    complete = true;
+                } else if (how == 1) {
+                    complete = q.flush(Duration.ofMillis(r.nextInt(3)));
+                } else if (how == 2) {
                     q.flushAsync().get(30, TimeUnit.SECONDS);
-                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                    violation(q + ": flushAsync failed or took 30 s: " + e);
+                    complete = true;
+                } else {
+                    q.flushInterruptibly();
+                    complete = true;
                 }
-                complete = true;
-            } else {
-                q.flushInterruptibly();
-                complete = true;
+            } catch (InterruptedException e) {
+                threw = true;
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                violation(q + ": flushAsync failed or took 30 s: " + e);
             }
+            checkInterrupt(set, threw, q + " flush variant " + how);
             if (complete) {
                 checkFlushed(s, before, "flush variant " + how + " of " + q);
             }
@@ -680,23 +740,31 @@ class LedgerTest {
             }
         }
 
-        private void drain(Slot s, Random r) throws InterruptedException {
+        private void drain(Slot s, Random r) {
             long[] before = snapshot(s);
             WorkQueue q = s.q;
             s.drainStarts.incrementAndGet();
-            boolean complete;
+            boolean complete = false;
+            boolean timed = r.nextBoolean();
+            boolean set = maybeInterrupt(r, true);
+            boolean threw = false;
             try {
-                if (r.nextBoolean()) {
+                if (!timed) {
                     q.drain();
                     complete = true;
                 } else {
                     complete = q.drain(Duration.ofMillis(r.nextInt(5)));
                 }
+            } catch (InterruptedException e) {
+                threw = true;
             } catch (IllegalStateException e) {
-                complete = false; // a destroyed queue: drained already
+                if (!q.isDestroyed() && !closing) {
+                    violation("drain of live " + q + " refused: " + e);
+                }
             } finally {
                 s.drainEnds.incrementAndGet();
             }
+            checkInterrupt(set, threw, "drain" + (timed ? "(Duration)" : "()") + " of " + q);
             if (complete) {
                 checkFlushed(s, before, "drain of " + q);
             }
@@ -730,7 +798,7 @@ class LedgerTest {
                     violation("bad input " + c + " refused without naming the queue: " + e);
                 }
             } catch (IllegalStateException e) {
-                if (!q.isDestroyed()) {
+                if (!q.isDestroyed() && !closing) {
                     violation("bad input " + c + " refused with an ISE by a live queue: " + e);
                 }
             }
@@ -759,7 +827,13 @@ class LedgerTest {
                         }
                     }
                 }
-                s.q = s.kind.apply(rt.queueBuilder(s.name)).build();
+                try {
+                    s.q = s.kind.apply(rt.queueBuilder(s.name)).build();
+                } catch (IllegalStateException e) {
+                    if (!closing) {
+                        violation("queue build refused by a live runtime: " + e);
+                    }
+                }
             } finally {
                 s.life.writeLock().unlock();
             }
@@ -773,6 +847,11 @@ class LedgerTest {
             }
             try {
                 freezeHoldLocked(r);
+            } catch (IllegalStateException e) {
+                frozenHeld = false;
+                if (!closing) {
+                    violation("freeze refused by a live runtime: " + e);
+                }
             } finally {
                 freezeLock.unlock();
             }
@@ -858,7 +937,8 @@ class LedgerTest {
                     + ", queued=" + credits + ", runs=" + runs + ", cancelled=" + cancels + ", reported=" + reports
                     + ", booms=" + booms + ", refusals=" + refusals + ", flush checks=" + flushChecks
                     + ", exclusive cancelSyncs=" + exclusiveCancels + ", disabled holds=" + disabledHolds
-                    + ", delay checks=" + earlyChecks + ", fifo runs=" + fifoRan.size() + " -> violations="
+                    + ", delay checks=" + earlyChecks + ", fifo runs=" + fifoRan.size()
+                    + (closeMidRun ? ", closed half-way" : "") + " -> violations="
                     + violations.size());
             assertThat(thrown).as("seed %d: producers threw", seed).isEmpty();
             assertThat(violations).as("seed %d (rerun with -Dworkqueue4j.ledger.seed=%d)", seed, seed).isEmpty();
