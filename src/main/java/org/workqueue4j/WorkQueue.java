@@ -193,7 +193,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * Queues {@code work} on the calling thread's CPU (kernel {@code queue_work}).
      *
      * @param work the item to queue; not null
-     * @return false if the item was already pending on this queue (or is disabled), true if it
+     * @return false if the item was already pending on this queue (or is disabled, which
+     *         includes while a {@link Work#cancelSync()} of it is in progress), true if it
      *         was queued
      * @throws IllegalStateException if this queue is destroyed, or draining and the caller is
      *                               not one of its own items (the item is then not pending); if

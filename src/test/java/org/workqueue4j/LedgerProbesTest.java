@@ -51,4 +51,36 @@ class LedgerProbesTest {
         assertThat(t.errors).as("reported instead of run").isEmpty();
         assertThat(runs.get()).isEqualTo(1);
     }
+
+    /**
+     * While {@code cancelSync()} waits for a running instance, the item counts as disabled (the
+     * kernel's cancel_work_sync): a {@code queue} from another thread returns false and queues
+     * nothing, so no run follows it. The javadoc's "a false return found an instance that had
+     * not started yet, and it is that run" must say so; this pins the behaviour it describes.
+     */
+    @Test
+    void queueRacingCancelSyncReturnsFalseAndNoRunFollows() throws Exception {
+        WorkQueue q = t.queue("q").build();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger runs = new AtomicInteger();
+        Work w = new Work("w", () -> {
+            if (runs.incrementAndGet() == 1) {
+                started.countDown();
+                WorkQueueCoreTest.await(release);
+            }
+        });
+        assertThat(q.queue(w)).isTrue();
+        WorkQueueCoreTest.await(started);
+        Thread canceller = TestRuntime.startAndAwaitParked("canceller", w::cancelSync);
+        assertThat(w.disableDepth()).as("disabled while cancelSync waits").isEqualTo(1);
+        assertThat(q.queue(w)).isFalse();
+        assertThat(w.isPending()).isFalse();
+        release.countDown();
+        canceller.join(30_000);
+        assertThat(canceller.isAlive()).isFalse();
+        assertThat(w.disableDepth()).isZero();
+        q.flush();
+        assertThat(runs.get()).isEqualTo(1);
+    }
 }
