@@ -68,6 +68,24 @@ class LedgerProbesTest {
         assertThat(runs.get()).isEqualTo(1);
     }
 
+    /** As above, for the other way a timer expires: a flush that fires an armed item now, mid-drain. */
+    @Test
+    void delayedItemFlushedDuringADrainRunsAndIsNotReported() throws Exception {
+        WorkQueue q = t.queue("q").unbound().build();
+        CountDownLatch release = new CountDownLatch(1);
+        runGate(q, release);
+        Thread drainer = TestRuntime.startAndAwaitParked("drainer", q::drain);
+        AtomicInteger runs = new AtomicInteger();
+        DelayedWork dw = new DelayedWork("flushed-while-draining", runs::incrementAndGet);
+        assertThat(q.queueDelayed(dw, Duration.ofHours(1))).isTrue();
+        assertThat(dw.flush(Duration.ofSeconds(30))).isTrue(); // fires it now: unbound, it runs beside the gate
+        assertThat(t.errors).as("reported instead of run").isEmpty();
+        assertThat(runs.get()).isEqualTo(1);
+        release.countDown();
+        drainer.join(30_000);
+        assertThat(drainer.isAlive()).isFalse();
+    }
+
     /**
      * While {@code cancelSync()} waits for a running instance, the item counts as disabled (the
      * kernel's cancel_work_sync): a {@code queue} from another thread returns false and queues
