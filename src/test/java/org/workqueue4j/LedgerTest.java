@@ -51,6 +51,10 @@ import org.junit.jupiter.api.Test;
  *       with an {@code IllegalStateException} naming queue and item, and the item is not pending;</li>
  *   <li><b>bad input</b> (unknown CPU, negative delay, null) throws the documented exception
  *       naming the queue, and changes nothing;</li>
+ *   <li><b>reports</b>: an armed delayed item reaches the uncaught-work handler only when its
+ *       queue is destroyed (a drain must not drop it), and the report names it;</li>
+ *   <li><b>interrupts</b>: an uninterruptible wait returns with the caller's interrupt status
+ *       still set; an interruptible one throws with it cleared or returns with it set;</li>
  *   <li><b>close</b>: after {@code WorkQueues.close()} nothing runs, every item is accounted for
  *       and no thread of the runtime is alive.</li>
  * </ul>
