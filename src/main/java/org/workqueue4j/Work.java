@@ -40,7 +40,11 @@ import org.jspecify.annotations.Nullable;
  *       begins after the call. A true return queued that run; a false return found an
  *       instance that had not started yet, and it is that run (the same holds for
  *       {@code queueOn}, {@code queueDelayed} and {@code modDelayed}). So a producer may
- *       write plain fields and then queue, and the item sees the writes.</li>
+ *       write plain fields and then queue, and the item sees the writes. The exception is a
+ *       disabled item: {@link #disable()}, and also a {@link #cancelSync()} or
+ *       {@link #disableSync()} in progress on another thread (the item counts as disabled
+ *       until it returns, as the kernel's cancel_work_sync), make every queue attempt
+ *       return false and queue nothing: no run follows such a false return.</li>
  *   <li><b>interrupts</b>: an interrupt aimed at a worker thread interrupts the item running on
  *       it, only; the worker clears its thread's interrupt status after every item (and
  *       before it parks), so an item that ends with the status set (the usual
@@ -298,7 +302,8 @@ public class Work {
 
     /**
      * {@link #cancelSync()} with a bounded wait: cancels a pending instance, then waits up to
-     * {@code timeout} for a running one. At the timeout (or an interrupt) it stops waiting; the
+     * {@code timeout} for a running one (the item counts as disabled while it waits, as for
+     * {@code cancelSync()}). At the timeout (or an interrupt) it stops waiting; the
      * running instance completes on its own and the item can be queued again as usual.
      * Interruptible.
      *
@@ -334,7 +339,9 @@ public class Work {
     /**
      * Cancels and waits for a running instance to finish (kernel {@code cancel_work_sync}).
      * Correct for items that requeue themselves: on return the item is neither pending nor
-     * running, unless another thread queued it again meanwhile. Not interruptible: an interrupt does not end the wait; the
+     * running, unless another thread queued it again after the return. While it waits the
+     * item counts as disabled: a queue attempt meanwhile (from its own function or another
+     * thread) returns false and queues nothing. Not interruptible: an interrupt does not end the wait; the
      * interrupt status is kept and set again on return.
      *
      * @return true if it was pending
@@ -373,8 +380,8 @@ public class Work {
      *
      * @return true if it was pending
      * @throws IllegalStateException if the count would overflow, or if called from this item's
-     *                               own function while it runs (it would wait for itself; the
-     *                               item stays disabled)
+     *                               own function while it runs (it would wait for itself;
+     *                               refused before anything changes: the count is unchanged)
      *                               (recorded first; under THROW the report is thrown instead)
      * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link org.workqueue4j.lockdep.ReportPolicy#THROW},
      *                               before it waits, if the wait could deadlock (nothing is waited for)

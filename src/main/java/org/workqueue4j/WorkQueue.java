@@ -193,7 +193,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * Queues {@code work} on the calling thread's CPU (kernel {@code queue_work}).
      *
      * @param work the item to queue; not null
-     * @return false if the item was already pending on this queue (or is disabled), true if it
+     * @return false if the item was already pending on this queue (or is disabled, which
+     *         includes while a {@link Work#cancelSync()} of it is in progress), true if it
      *         was queued
      * @throws IllegalStateException if this queue is destroyed, or draining and the caller is
      *                               not one of its own items (the item is then not pending); if
@@ -533,7 +534,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
     /**
      * Flushes until the queue is empty (kernel {@code drain_workqueue}). Meanwhile only this
      * queue's own items may queue to it (chained work); other callers get an
-     * {@link IllegalStateException}. Not interruptible: an interrupt does not end the wait; the
+     * {@link IllegalStateException}. A delayed item armed for this queue whose timer expires
+     * meanwhile is queued as usual (and waited for): it was accepted when it was armed. Not interruptible: an interrupt does not end the wait; the
      * interrupt status is kept and set again on return.
      *
      * @throws IllegalStateException if called from one of this queue's own items

@@ -342,14 +342,14 @@ public final class TimerQueue implements Runnable {
         try {
             n.clearState(WorkNode.TIMER);
             WqRuntime.testHook("timer.fire", n); // off the timer, not yet on its queue
-            wq.insertClaimed(cpu, n);
+            wq.insertFired(cpu, n); // a drain accepts it; a destroy refuses it
         } catch (Throwable e) {
             n.clearState(WorkNode.TIMER | WorkNode.PENDING);
             if (!(e instanceof IllegalStateException)) {
                 throw e;
             }
             // The queue died with the timer armed (the caller's duty to cancel, kernel rule):
-            // never silently lost, the handler hears of it.
+            // never silently lost, the handler hears of it. (A draining queue accepts it.)
             runtime.uncaught(wq, n, e);
         }
     }
