@@ -70,9 +70,10 @@ public final class WorkqueueStruct {
      * volatile by maxActive().
      *
      * State: DRAINING while drain() runs (only chained work, queued by this queue's own items,
-     * and expired timers armed for it, insertFired, are accepted), DESTROYING from destroy() on, DESTROYED when destroy() finished. Written under
-     * stateLock, read volatile; the insert path reads it under the pool lock, so a drain that
-     * found every pwq idle under those same locks cannot miss an item accepted before it.
+     * and expired timers armed for it, insertFired, are accepted), DESTROYING from destroy() on,
+     * DESTROYED when destroy() finished. Written under stateLock, read volatile; the insert path
+     * reads it under the pool lock, so a drain that found every pwq idle under those same locks
+     * cannot miss an item accepted before it.
      */
 
     static final int DRAINING = 1;
@@ -442,7 +443,7 @@ public final class WorkqueueStruct {
      * @throws IllegalStateException if the queue does not accept the item, or the item runs on
      *                               another queue
      */
-        public void insertClaimed(int cpu, WorkNode n) {
+    public void insertClaimed(int cpu, WorkNode n) {
         insert(cpu, n, true, true, false);
     }
 
