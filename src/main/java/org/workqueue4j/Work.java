@@ -76,6 +76,15 @@ public class Work {
 
     private static final VarHandle MAP;
     /**
+     * Initializes the lock-class holder, and the JDK's ClassValue machinery behind it, now (see
+     * {@link WorkQueues#initialize}): for a runtime that validates, whose items' first validated
+     * flush would otherwise do it on a user's thread.
+     */
+    static void initializeHolders() {
+        FunctionKeys.FUNCTION_KEYS.get(Runnable.class);
+    }
+
+    /**
      * The lock class of items without an explicit key, per function class (kernel INIT_WORK's
      * static per-site key). A ClassValue: a few nanoseconds, looked up only when a validator
      * first asks for the item's map, never at construction, and it lets the function's class

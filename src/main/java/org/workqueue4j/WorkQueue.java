@@ -56,6 +56,15 @@ public final class WorkQueue implements Executor, AutoCloseable {
     private final Object maxActiveLock = new Object();
     /** Numbers the tasks of execute() and the executor views that have no name of their own. */
     private final AtomicLong taskSeq = new AtomicLong();
+    /**
+     * Initializes the task-naming holder, and the JDK's ClassValue machinery behind it, now (see
+     * {@link WorkQueues#initialize}): for an executor view, whose first task would otherwise do
+     * it on a user's thread.
+     */
+    static void initializeHolders() {
+        Named.NAMED.get(Runnable.class);
+    }
+
     /** Whether a class overrides Object.toString (a lambda or a plain class does not). */
     private static final class Named { // a holder: only task names need it, not every queue's start-up
         static final ClassValue<Boolean> NAMED = new ClassValue<>() {

@@ -110,6 +110,10 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     WorkQueueExecutorService(WorkQueue queue, boolean ownsQueue) {
         this.queue = queue;
         this.ownsQueue = ownsQueue;
+        // What a first execute/submit/schedule initializes (FutureTask and DelayedWork behind
+        // them, the task-naming holder): here, not on a caller at the end of its stack.
+        WorkQueues.initialize(TaskWork.class, ViewFuture.class);
+        WorkQueue.initializeHolders();
     }
 
     /**

@@ -74,10 +74,31 @@ public final class WorkQueues implements AutoCloseable {
                 config.cpuIntensiveNanos, config.watchdogNanos, config.reportListener,
                 config.validator, config.flushAnnotation, config.maxWorkers);
         try {
+            if (config.validator != null && config.validator.isEnabled()) {
+                Work.initializeHolders(); // an item's lock map, made at its first validated flush
+            }
             jmxName = config.jmx ? registerMxBean(engine.name()) : null;
         } catch (Throwable e) {
             engine.abandon(); // a failed create leaves no thread behind
             throw e;
+        }
+    }
+
+    /**
+     * Initializes {@code classes} of this package now, on this thread. For the classes an
+     * operation would otherwise first initialize on a user's thread, perhaps at the very end of
+     * its stack: a StackOverflowError that strikes a class's initialization marks the class
+     * failed for the JVM's life (JVMS 5.5), and every later use of it throws
+     * NoClassDefFoundError (FirstUseOverflowTest).
+     */
+    static void initialize(Class<?>... classes) {
+        java.lang.invoke.MethodHandles.Lookup lookup = java.lang.invoke.MethodHandles.lookup();
+        for (Class<?> c : classes) {
+            try {
+                lookup.ensureInitialized(c);
+            } catch (IllegalAccessException e) {
+                throw new AssertionError(e); // classes of this package, to this package's lookup
+            }
         }
     }
 

@@ -37,6 +37,9 @@ final class FirstUseOverflowChild {
             WorkQueue q = rt.queueBuilder("first-use").build();
             Work w = new Work("w", () -> { });
             DelayedWork d = new DelayedWork("d", () -> { });
+            Runnable task = () -> { }; // made here: a lambda's first linkage at the end of a stack fails in the JDK
+            java.util.concurrent.ExecutorService executor = q.asExecutorService();
+            java.util.concurrent.ScheduledExecutorService scheduled = q.asScheduledExecutorService();
             AtomicReference<Throwable> unexpected = new AtomicReference<>();
             // Each operation's first uses at the end of a fresh thread's stack, in turn.
             List<IntConsumer> ops = List.of(
@@ -49,7 +52,9 @@ final class FirstUseOverflowChild {
                     i -> q.modDelayed(d, Duration.ofHours(1)),
                     i -> d.cancel(),
                     i -> q.drain(),
-                    i -> rt.dump());
+                    i -> rt.dump(),
+                    i -> executor.execute(task),
+                    i -> scheduled.schedule(task, 1, java.util.concurrent.TimeUnit.HOURS).cancel(false));
             runDeep(ops, unexpected);
             d.cancel();
             AtomicInteger ran = new AtomicInteger();
@@ -119,7 +124,15 @@ final class FirstUseOverflowChild {
                         }
                     }).get(op));
         }
-        runDeep(ops, unexpected);
+        try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().validator(v).build())) {
+            WorkQueue q = rt.queueBuilder("validated").build();
+            Work w = new Work("w", () -> { });
+            ops.add(i -> { // an item's first validated flush makes its lock map (its function's class key)
+                q.queue(w);
+                w.flush();
+            });
+            runDeep(ops, unexpected);
+        }
         ValidatedLock a = new ValidatedLock("after-a", new LockClassKey("after-a"), v);
         ValidatedLock b = new ValidatedLock("after-b", new LockClassKey("after-b"), v);
         try {
