@@ -3,6 +3,8 @@ package org.workqueue4j;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -62,5 +64,32 @@ class ConcurrentDestroyTest {
         assertThat(second.isAlive()).isFalse();
         assertThat(seenOnReturn.get()).as("what the second destroyer saw when its close() returned")
                 .isEqualTo("destroyed=true itemFinished=true");
+    }
+
+    /*
+     * The uncaught-work handler told by destroy() of delayed work left armed runs on the
+     * destroying thread; a destroy() of the same queue from it returns at once (it would wait for
+     * the destroy that called it), as before the second destroy() began to wait.
+     */
+    @Test
+    void aDestroyFromTheHandlerOfTheDestroyingThreadReturnsAtOnce() throws InterruptedException {
+        List<String> handled = new CopyOnWriteArrayList<>();
+        WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2).uncaughtWorkHandler((q, w, e) -> {
+            q.destroy(); // on the destroying thread, inside its destroy()
+            handled.add(w.name() + " destroyed=" + q.isDestroyed());
+        }).build());
+        try {
+            WorkQueue q = rt.queueBuilder("armed-at-destroy").build();
+            DelayedWork d = new DelayedWork("armed", () -> { });
+            assertThat(q.queueDelayed(d, Duration.ofHours(1))).isTrue();
+            Thread destroyer = new Thread(q::destroy, "destroyer");
+            destroyer.start();
+            destroyer.join(TimeUnit.SECONDS.toMillis(20));
+            assertThat(destroyer.isAlive()).as("destroy() returned").isFalse();
+            assertThat(q.isDestroyed()).isTrue();
+            assertThat(handled).containsExactly("armed destroyed=false");
+        } finally {
+            rt.close();
+        }
     }
 }

@@ -161,11 +161,13 @@ public final class WorkqueueStruct {
     /** A destroy is closing the inboxes before it sets DESTROYING; guarded by stateLock. */
     private boolean destroyClosing;
     /**
-     * A destroy() or destroyUntil() is under way, from its beginDestroy to its end (destroyed,
-     * undone, or given up at its deadline); guarded by stateLock, whose notifyAll announces the
-     * end to the destroy() calls waiting for it (awaitOtherDestroy).
+     * The thread of the destroy() or destroyUntil() under way, from its beginDestroy to its end
+     * (destroyed, undone, or given up at its deadline), else null; guarded by stateLock, whose
+     * notifyAll announces the end to the destroy() calls waiting for it (awaitOtherDestroy).
+     * A destroy() on that thread itself (the uncaught-work handler told of armed delayed work
+     * by beginDestroy) returns at once, as before: it would wait for itself.
      */
-    private boolean destroyRunning;
+    private Thread destroyRunner;
     private volatile int maxActive;
 
     /*
@@ -1160,7 +1162,7 @@ public final class WorkqueueStruct {
         HungWaits.Waiter waiting = runtime.hungWaits().begin("destroy_workqueue", this, null);
         try {
             synchronized (stateLock) {
-                while (destroyRunning || destroyClosing) {
+                while (destroyRunner != null || destroyClosing) {
                     try {
                         stateLock.wait();
                     } catch (InterruptedException e) {
@@ -1182,8 +1184,8 @@ public final class WorkqueueStruct {
     /** The destroy this thread ran has ended (idempotent): wakes the destroy() calls waiting for it. */
     private void endDestroyRun() {
         synchronized (stateLock) {
-            if (destroyRunning) {
-                destroyRunning = false;
+            if (destroyRunner == Thread.currentThread()) {
+                destroyRunner = null;
                 stateLock.notifyAll();
             }
         }
@@ -1256,21 +1258,23 @@ public final class WorkqueueStruct {
      */
     private int beginDestroy(boolean run) {
         synchronized (stateLock) {
-            if (destroyRunning || destroyClosing) {
-                return run ? DESTROY_BUSY : DESTROY_DONE;
+            if (destroyRunner != null || destroyClosing) {
+                return run && destroyRunner != Thread.currentThread() ? DESTROY_BUSY : DESTROY_DONE;
             }
             if ((state & (DESTROYING | DESTROYED)) != 0) {
                 return DESTROY_DONE;
             }
             destroyClosing = true; // one destroyer closes the inboxes, once
-            destroyRunning = run;
+            destroyRunner = run ? Thread.currentThread() : null;
         }
         try {
             closeInboxes(pwqs.length); // before DESTROYING, never reopened unless destroy is undone
         } catch (Throwable e) {
             synchronized (stateLock) {
                 destroyClosing = false;
-                destroyRunning = false;
+                if (run) {
+                    destroyRunner = null;
+                }
                 stateLock.notifyAll();
             }
             throw e;
