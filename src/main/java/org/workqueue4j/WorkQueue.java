@@ -561,7 +561,8 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * {@link IllegalStateException} (kernel {@code destroy_workqueue}). Delayed work whose timer
      * is still armed is the caller's duty to cancel first; if any is left it is cancelled and
      * reported to the uncaught-work handler, never dropped silently. Calling it again does
-     * nothing. Not interruptible: an interrupt does not end the wait; the
+     * nothing; a call made while another thread's {@code destroy()} runs waits for that one to
+     * end, and returns once the queue is destroyed. Not interruptible: an interrupt does not end the wait; the
      * interrupt status is kept and set again on return.
      *
      * @throws IllegalStateException if this is a system queue, or if called from one of this

@@ -73,9 +73,14 @@ final class Rescuer {
         lock.lock();
         try {
             if (!pwq.mayday && pwq != rescuing) {
-                pwq.mayday = true;
-                maydays.addLast(pwq);
+                // Counted first: the count may allocate (WqStats on first use, a LongAdder cell),
+                // and an Error between the mark and the signal would leave the pwq marked with
+                // the rescuer asleep, every later mayday dropped by the mark. Thrown here, it
+                // changes nothing, and the next mayday (the monitor's timer) is queued afresh.
+                WqRuntime.testHook("rescuer.mayday", pwq);
                 wq.stats().mayday.increment();
+                maydays.addLast(pwq); // before the mark: a growing ArrayDeque allocates before it changes
+                pwq.mayday = true;
                 wake.signal();
             }
         } finally {

@@ -213,7 +213,18 @@ final class Worker implements Runnable {
         pool.lock.lock();
         try {
             if (sleepDepth++ == 0 && (flags & NOT_RUNNING) == 0) {
-                pool.workerSleeping(this);
+                // All or nothing: the caller calls running() only if this returns. The counts are
+                // plain and volatile field writes here (no call between them), and an Error from
+                // the wake-up (its statistics allocate) undoes both: left counted asleep, the
+                // worker would never count in nrRunning again.
+                pool.nrRunning--; // volatile store, then the inboxHint read in wakeForSleeper: the producers' handshake
+                try {
+                    pool.wakeForSleeper(this);
+                } catch (Throwable e) {
+                    sleepDepth--;
+                    pool.nrRunning++;
+                    throw e;
+                }
             }
         } finally {
             pool.lock.unlock();
@@ -225,7 +236,7 @@ final class Worker implements Runnable {
         pool.lock.lock();
         try {
             if (--sleepDepth == 0 && (flags & NOT_RUNNING) == 0) {
-                pool.workerRunning();
+                pool.nrRunning++; // inline, no call: nothing can come between the two counts
             }
         } finally {
             pool.lock.unlock();

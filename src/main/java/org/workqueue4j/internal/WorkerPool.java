@@ -316,7 +316,7 @@ public final class WorkerPool {
     /**
      * Lands every pwq's inbox if the hint says so, waking no one: for the worker loop (the
      * calling worker looks at the worklist next, so it is the worker a wake-up would be for)
-     * and for kick() and workerSleeping(), which wake one right after.
+     * and for kick() and wakeForSleeper(), which wake one right after.
      */
     void landHintedInboxes() {
         if (inboxHint != 0) {
@@ -678,21 +678,19 @@ public final class WorkerPool {
         return true;
     }
 
-    /** Worker leaves the running set (blocked in a library wait); kernel wq_worker_sleeping. */
-    void workerSleeping(Worker w) {
-        nrRunning--; // volatile store, then the inboxHint read: the producers' handshake
+    /**
+     * Worker {@code w} has left the running set (blocked in a library wait; Worker.sleeping has
+     * decremented nrRunning): wakes another if work is pending (kernel wq_worker_sleeping).
+     */
+    void wakeForSleeper(Worker w) {
         landHintedInboxes(); // the kick below wakes a worker for them
         if (needMoreWorker()) {
+            WqRuntime.testHook("pool.wakeForSleeper", w); // where the count (an allocation) may throw
             if (w.currentPwq != null) {
                 w.currentPwq.wq.stats().cmWakeup.increment();
             }
             kick();
         }
-    }
-
-    /** Worker is back from a library wait; kernel wq_worker_running. */
-    void workerRunning() {
-        nrRunning++;
     }
 
     // ---------------------------------------------------------------- lifecycle

@@ -167,6 +167,14 @@ public final class WorkqueueStruct {
     private int nrDrainers;
     /** A destroy is closing the inboxes before it sets DESTROYING; guarded by stateLock. */
     private boolean destroyClosing;
+    /**
+     * The thread of the destroy() or destroyUntil() under way, from its beginDestroy to its end
+     * (destroyed, undone, or given up at its deadline), else null; guarded by stateLock, whose
+     * notifyAll announces the end to the destroy() calls waiting for it (awaitOtherDestroy).
+     * A destroy() on that thread itself (the uncaught-work handler told of armed delayed work
+     * by beginDestroy) returns at once, as before: it would wait for itself.
+     */
+    private Thread destroyRunner;
     private volatile int maxActive;
 
     /*
@@ -1161,12 +1169,23 @@ public final class WorkqueueStruct {
      */
     boolean destroyUntil(long deadline) throws InterruptedException {
         annotateAndRefuseSelfWait("destroy");
-        return !beginDestroy() || finishDestroy(true, deadline);
+        if (beginDestroy(true) != DESTROY_BEGUN) {
+            return true; // destroyed, or another destroy runs (close does not wait for it)
+        }
+        try {
+            return finishDestroy(true, deadline);
+        } finally {
+            endDestroyRun(); // also at the deadline: the queue stays dying, and waiting destroy() calls return
+        }
     }
 
     private boolean destroy(boolean timed, long deadline) throws InterruptedException {
         annotateAndRefuseSelfWait("destroy");
-        if (!beginDestroy()) {
+        int begun;
+        while ((begun = beginDestroy(true)) == DESTROY_BUSY) {
+            awaitOtherDestroy(); // returns once that destroy ended: destroyed, undone (then this one begins), or given up
+        }
+        if (begun != DESTROY_BEGUN) {
             return false;
         }
         try {
@@ -1174,6 +1193,59 @@ public final class WorkqueueStruct {
         } catch (RuntimeException | Error e) {
             undoDestroying(); // an Error mid-way: the queue lives on, and destroy() can be called again
             throw e;
+        } finally {
+            endDestroyRun();
+        }
+    }
+
+    /** beginDestroy: this call began the destroy (and, if asked, runs it). */
+    private static final int DESTROY_BEGUN = 0;
+    /** beginDestroy: destroyed, or dying with no destroy running (a close gave up): nothing to do or wait for. */
+    private static final int DESTROY_DONE = 1;
+    /** beginDestroy(true): another destroy() or destroyUntil() runs now. */
+    private static final int DESTROY_BUSY = 2;
+
+    /**
+     * Waits (not interruptibly; the status is kept and set again) until no destroy runs: a second
+     * destroy() returns only once the queue is destroyed, as the runtime's close() does (issue 13).
+     * A library wait (a worker calling it counts as sleeping), reported as a hung destroy. The
+     * caller, never an item of this queue (refused before), then looks again.
+     */
+    private void awaitOtherDestroy() {
+        Worker w = Worker.current();
+        if (w != null) {
+            w.sleeping();
+        }
+        boolean interrupted = false;
+        HungWaits.Waiter waiting = runtime.hungWaits().begin("destroy_workqueue", this, null);
+        try {
+            synchronized (stateLock) {
+                while (destroyRunner != null || destroyClosing) {
+                    try {
+                        stateLock.wait();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+            }
+        } finally {
+            runtime.hungWaits().end(waiting);
+            if (w != null) {
+                w.running();
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** The destroy this thread ran has ended (idempotent): wakes the destroy() calls waiting for it. */
+    private void endDestroyRun() {
+        synchronized (stateLock) {
+            if (destroyRunner == Thread.currentThread()) {
+                destroyRunner = null;
+                stateLock.notifyAll();
+            }
         }
     }
 
@@ -1234,25 +1306,41 @@ public final class WorkqueueStruct {
         return true;
     }
 
-    /** Marks the queue dying and takes back its armed timers (reported); false if already dying. */
-    private boolean beginDestroy() {
+    /**
+     * Marks the queue dying and takes back its armed timers (reported).
+     *
+     * @param run the caller will run the destroy (drain and unlink) and end it with endDestroyRun;
+     *            false for refuseAll, which only marks
+     * @return DESTROY_BEGUN; DESTROY_DONE if already dying with no destroy running; DESTROY_BUSY if
+     *         another destroy runs (with {@code run}; without, DESTROY_DONE)
+     */
+    private int beginDestroy(boolean run) {
         synchronized (stateLock) {
-            if ((state & (DESTROYING | DESTROYED)) != 0 || destroyClosing) {
-                return false;
+            if (destroyRunner != null || destroyClosing) {
+                return run && destroyRunner != Thread.currentThread() ? DESTROY_BUSY : DESTROY_DONE;
+            }
+            if ((state & (DESTROYING | DESTROYED)) != 0) {
+                return DESTROY_DONE;
             }
             destroyClosing = true; // one destroyer closes the inboxes, once
+            destroyRunner = run ? Thread.currentThread() : null;
         }
         try {
             closeInboxes(pwqs.length); // before DESTROYING, never reopened unless destroy is undone
         } catch (Throwable e) {
             synchronized (stateLock) {
                 destroyClosing = false;
+                if (run) {
+                    destroyRunner = null;
+                }
+                stateLock.notifyAll();
             }
             throw e;
         }
         synchronized (stateLock) {
             destroyClosing = false;
             state |= DESTROYING;
+            stateLock.notifyAll(); // a refuseAll's close has ended (a running destroy notifies at its end)
         }
         TimerQueue timer = runtime.timerIfMade(); // none made: nothing was ever armed (see timerIfMade)
         List<WorkNode> taken;
@@ -1260,6 +1348,7 @@ public final class WorkqueueStruct {
             taken = timer == null ? List.of() : timer.cancelAllFor(this);
         } catch (Throwable e) {
             undoDestroying();
+            endDestroyRun();
             throw e;
         }
         // Armed delayed work is the caller's duty (kernel rule); it is reported, never lost silently.
@@ -1286,17 +1375,18 @@ public final class WorkqueueStruct {
         }
         if (failure != null) {
             undoDestroying();
+            endDestroyRun();
             if (failure instanceof Error) {
                 throw (Error) failure;
             }
             throw (RuntimeException) failure;
         }
-        return true;
+        return DESTROY_BEGUN;
     }
 
     /** A close that ran out of time: refuse every new item from now on (no drain, no wait). */
     void refuseAll() {
-        beginDestroy();
+        beginDestroy(false);
     }
 
     /** Asks the rescuer, if any, to end; its thread (to join), or null. */

@@ -370,16 +370,26 @@ public final class WqRuntime {
             }
         }
         HungWaits.Waiter waiting = hungWaits.begin("freeze", null, null); // reported like a hung flush
+        boolean interrupted = false;
         try {
             for (WorkqueueStruct wq : queues) {
                 // Like the kernel's freezer, poll: the wait is rare and bounded by running items.
                 // A thaw meanwhile ends it: the thawed queues run on, and would keep it waiting.
                 while (frozen && wq.freezable && wq.freezeBusy()) {
+                    // Not interruptible: never park with an interrupt pending (parkNanos would return
+                    // at once, and the poll spin for as long as the items run); set again on return.
+                    if (Thread.interrupted()) {
+                        interrupted = true;
+                    }
+                    testHook("freeze.poll", wq);
                     java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
                 }
             }
         } finally {
             hungWaits.end(waiting);
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
