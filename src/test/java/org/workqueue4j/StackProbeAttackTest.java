@@ -107,6 +107,69 @@ class StackProbeAttackTest {
         });
     }
 
+    /*
+     * A managed wait inside an item (WorkQueues.managedBlock here; an item's flush or any
+     * library wait takes the same path) tells its pool the worker sleeps: Worker.sleeping()
+     * takes the pool lock on the worker, at whatever depth the item's code is. Each sweep runs
+     * one item on a worker of its own stack size that makes the wait at every depth, then looks
+     * at the locks the worker holds.
+     */
+    @Test
+    @DisplayName("a StackOverflowError anywhere inside an item's managed wait leaves its pool's lock free")
+    void managedWaitInsideAnItemLeavesThePoolLockFree() throws Exception {
+        List<String> leaks = new ArrayList<>();
+        for (int s = 0; s < SWEEPS; s++) {
+            long stack = 192 * 1024 + s * 1032L;
+            java.util.concurrent.ThreadFactory small = r -> {
+                Thread th = new Thread(null, r, "small-stack", stack);
+                th.setDaemon(true);
+                return th;
+            };
+            try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(1).threadFactory(small).build())) {
+                WorkQueue q = rt.queueBuilder("managed").build();
+                Map<String, ReentrantLock> locks = engineLocks(rt, q);
+                List<String> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+                java.util.concurrent.ForkJoinPool.ManagedBlocker blocker = new java.util.concurrent.ForkJoinPool.ManagedBlocker() {
+                    @Override
+                    public boolean block() {
+                        return true;
+                    }
+
+                    @Override
+                    public boolean isReleasable() {
+                        return false;
+                    }
+                };
+                Work deep = new Work("deep", () -> {
+                    descend(i -> {
+                        try {
+                            WorkQueues.managedBlock(blocker);
+                        } catch (InterruptedException e) {
+                            throw new AssertionError(e);
+                        }
+                    }, new int[1], last);
+                    locks.forEach((name, l) -> {
+                        while (l.isHeldByCurrentThread()) {
+                            held.add(name);
+                            l.unlock(); // so that the queue goes on and close() returns
+                        }
+                    });
+                });
+                assertThat(q.queue(deep)).isTrue();
+                assertThat(deep.flush(BOUND)).as("sweep " + s + ": the item ended").isTrue();
+                if (!held.isEmpty()) {
+                    leaks.add("sweep " + s + ": " + held);
+                }
+                AtomicInteger ran = new AtomicInteger();
+                Work after = new Work("after", ran::incrementAndGet);
+                assertThat(q.queue(after)).isTrue();
+                assertThat(after.flush(BOUND)).isTrue();
+                assertThat(ran).hasValue(1);
+            }
+        }
+        assertThat(leaks).as("pool locks a StackOverflowError left held by the worker (released by the item afterwards)").isEmpty();
+    }
+
     @Test
     @DisplayName("a StackOverflowError anywhere inside drain() leaves no engine lock held")
     void drainLeavesNoLockHeld() throws InterruptedException {

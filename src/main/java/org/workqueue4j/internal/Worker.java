@@ -210,7 +210,10 @@ final class Worker implements Runnable {
      * pool wakes another worker if work is pending (kernel wq_worker_sleeping).
      */
     void sleeping() {
-        pool.lock.lock();
+        // Probed: called from an item's code (a managed wait, a library wait) at any depth of the
+        // worker's stack. running() takes the same lock from the same frame as its sleeping(), so
+        // this probe, reaching deeper, covers it too.
+        WorkerPool.lockFromCaller(pool.lock);
         try {
             if (sleepDepth++ == 0 && (flags & NOT_RUNNING) == 0) {
                 // All or nothing: the caller calls running() only if this returns. The counts are
