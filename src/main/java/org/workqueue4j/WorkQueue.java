@@ -544,8 +544,10 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * Flushes until the queue is empty (kernel {@code drain_workqueue}). Meanwhile only this
      * queue's own items may queue to it (chained work); other callers get an
      * {@link IllegalStateException}. A delayed item armed for this queue whose timer expires
-     * meanwhile is queued as usual (and waited for): it was accepted when it was armed. Not interruptible: an interrupt does not end the wait; the
-     * interrupt status is kept and set again on return.
+     * meanwhile (or that a flush fires) is refused as well, as the kernel's {@code __queue_work}
+     * refuses it, and reported to the uncaught-work handler naming the queue and the item:
+     * cancel delayed items before draining. Not interruptible: an interrupt does not end the
+     * wait; the interrupt status is kept and set again on return.
      *
      * @throws IllegalStateException if called from one of this queue's own items
      *                               (recorded first; under THROW the report is thrown instead)

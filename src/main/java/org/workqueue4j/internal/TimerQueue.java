@@ -342,14 +342,16 @@ public final class TimerQueue implements Runnable {
         try {
             n.clearState(WorkNode.TIMER);
             WqRuntime.testHook("timer.fire", n); // off the timer, not yet on its queue
-            wq.insertFired(cpu, n); // a drain accepts it; a destroy refuses it
+            wq.insertClaimed(cpu, n); // a drain refuses it, as the kernel's __queue_work (not chained work)
         } catch (Throwable e) {
             n.clearState(WorkNode.TIMER | WorkNode.PENDING);
             if (!(e instanceof IllegalStateException)) {
                 throw e;
             }
             // The queue died with the timer armed (the caller's duty to cancel, kernel rule):
-            // never silently lost, the handler hears of it. (A draining queue accepts it.)
+            // never silently lost, the handler hears of it. Likewise for a draining queue: only
+            // chained work may queue to it (kernel __queue_work WARNs and drops), and an expiry is
+            // not chained; accepting it let an outside thread keep a drain going with queueDelayed.
             runtime.uncaught(wq, n, e);
         }
     }

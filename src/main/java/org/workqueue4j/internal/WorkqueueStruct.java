@@ -70,8 +70,8 @@ public final class WorkqueueStruct {
      * volatile by maxActive().
      *
      * State: DRAINING while drain() runs (only chained work, queued by this queue's own items,
-     * and expired timers armed for it, insertFired, are accepted), DESTROYING from destroy() on,
-     * DESTROYED when destroy() finished. Written under stateLock, read volatile; the insert path
+     * is accepted; a timer expiring meanwhile is refused and reported, as the kernel drops it),
+     * DESTROYING from destroy() on, DESTROYED when destroy() finished. Written under stateLock, read volatile; the insert path
      * reads it under the pool lock, so a drain that found every pwq idle under those same locks
      * cannot miss an item accepted before it.
      */
@@ -452,18 +452,7 @@ public final class WorkqueueStruct {
      *                               another queue
      */
     public void insertClaimed(int cpu, WorkNode n) {
-        insert(cpu, n, true, true, false);
-    }
-
-    /**
-     * {@link #insertClaimed} for a timer that expired (the timer thread, or a flush firing it
-     * now): an item armed while the queue accepted it is accepted while the queue drains, as
-     * chained work is, and the drain waits for it. Only a destroy refuses it (then reported).
-     *
-     * @throws IllegalStateException as {@link #insertClaimed}, but not for a draining queue
-     */
-    public void insertFired(int cpu, WorkNode n) {
-        insert(cpu, n, true, true, true);
+        insert(cpu, n, true, true);
     }
 
     /**
@@ -592,11 +581,6 @@ public final class WorkqueueStruct {
      * @return false if the claim failed (the item is pending or disabled)
      */
     private boolean insert(int cpu, WorkNode n, boolean claimed, boolean now) {
-        return insert(cpu, n, claimed, now, false);
-    }
-
-    /** @param fired a timer expired: a drain does not refuse it (see {@link #insertFired}) */
-    private boolean insert(int cpu, WorkNode n, boolean claimed, boolean now, boolean fired) {
         boolean ownClaim = false; // this call claimed PENDING and must release it unless the node lands
         boolean firstUse = false; // this insert set `used`: DEFER_UNTIL_USED's latent waits are replayed
         WorkerPool locked = null;
@@ -634,7 +618,7 @@ public final class WorkqueueStruct {
                 locked = pool;
             }
             int st = state;
-            if (fired ? (st & (DESTROYING | DESTROYED)) != 0 : refuses(st, true)) {
+            if (refuses(st, true)) {
                 throw new IllegalStateException(rejection(st, n));
             }
             if (trackUsed && (int) USED.getOpaque(this) == 0) {
