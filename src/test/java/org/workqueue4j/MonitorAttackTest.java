@@ -71,4 +71,48 @@ class MonitorAttackTest {
             q.flush();
         }
     }
+
+    /*
+     * A thread waits too long in a flush; the first hung-wait report fails to build (test point
+     * hungWaits.report). The wait was marked reported before its report was built: it must
+     * still be reported while it lasts.
+     */
+    @Test
+    @DisplayName("a hung wait whose report cannot be built is still reported")
+    void aHungWaitWhoseReportFailsIsStillReported() throws InterruptedException {
+        log = LibraryLog.recording();
+        try (TestRuntime t = new TestRuntime(2, b -> b.watchdogThreshold(Duration.ofMillis(200))
+                .cpuIntensiveThreshold(Duration.ofHours(1)))) {
+            WorkQueue q = t.queue("slow").build();
+            AtomicInteger struck = new AtomicInteger();
+            TestHooks.install((point, subject) -> {
+                if (point.equals("hungWaits.report") && struck.getAndIncrement() == 0) {
+                    throw new OutOfMemoryError("simulated: no memory for the hung-wait report");
+                }
+            });
+            CountDownLatch gate = new CountDownLatch(1);
+            CountDownLatch started = new CountDownLatch(1);
+            Work stuck = new Work("stuck-item", () -> {
+                started.countDown();
+                try {
+                    gate.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            q.queue(stuck);
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            Thread flusher = new Thread(stuck::flush, "hung-flusher");
+            flusher.start();
+            try {
+                await().atMost(Duration.ofSeconds(20)).until(() -> struck.get() > 0);
+                await().atMost(Duration.ofSeconds(20))
+                        .until(() -> t.reports.stream().anyMatch(r -> r.contains("'hung-flusher' blocked for more than")));
+            } finally {
+                gate.countDown();
+                flusher.join(30_000);
+            }
+            assertThat(flusher.isAlive()).isFalse();
+        }
+    }
 }
