@@ -22,6 +22,29 @@ import org.workqueue4j.internal.TestHooks;
 class MonitorAttackTest {
     private LibraryLog log;
 
+    /** Throws a simulated OutOfMemoryError at {@code testPoint} the first time it is reached; counts the visits. */
+    private static AtomicInteger strikeOnce(String testPoint) {
+        AtomicInteger struck = new AtomicInteger();
+        TestHooks.install((point, subject) -> {
+            if (point.equals(testPoint) && struck.getAndIncrement() == 0) {
+                throw new OutOfMemoryError("simulated: no memory at " + testPoint);
+            }
+        });
+        return struck;
+    }
+
+    /** An item that counts {@code started} down, then waits for {@code gate}. */
+    private static Work blocker(CountDownLatch started, CountDownLatch gate) {
+        return new Work("stuck-item", () -> {
+            started.countDown();
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
     @AfterEach
     void restore() {
         TestHooks.install(null);
@@ -43,22 +66,10 @@ class MonitorAttackTest {
         try (TestRuntime t = new TestRuntime(2, b -> b.watchdogThreshold(Duration.ofMillis(200))
                 .cpuIntensiveThreshold(Duration.ofHours(1)))) {
             WorkQueue q = t.queue("stalled").build();
-            AtomicInteger struck = new AtomicInteger();
-            TestHooks.install((point, subject) -> {
-                if (point.equals("monitor.stallReport") && struck.getAndIncrement() == 0) {
-                    throw new OutOfMemoryError("simulated: no memory for the lockup report's dump");
-                }
-            });
+            AtomicInteger struck = strikeOnce("monitor.stallReport");
             CountDownLatch gate = new CountDownLatch(1);
             CountDownLatch started = new CountDownLatch(1);
-            q.queueOn(0, new Work("stuck-item", () -> {
-                started.countDown();
-                try {
-                    gate.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }));
+            q.queueOn(0, blocker(started, gate));
             q.queueOn(0, new Work("waiting-item", () -> { }));
             try {
                 assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
@@ -84,22 +95,10 @@ class MonitorAttackTest {
         try (TestRuntime t = new TestRuntime(2, b -> b.watchdogThreshold(Duration.ofMillis(200))
                 .cpuIntensiveThreshold(Duration.ofHours(1)))) {
             WorkQueue q = t.queue("slow").build();
-            AtomicInteger struck = new AtomicInteger();
-            TestHooks.install((point, subject) -> {
-                if (point.equals("hungWaits.report") && struck.getAndIncrement() == 0) {
-                    throw new OutOfMemoryError("simulated: no memory for the hung-wait report");
-                }
-            });
+            AtomicInteger struck = strikeOnce("hungWaits.report");
             CountDownLatch gate = new CountDownLatch(1);
             CountDownLatch started = new CountDownLatch(1);
-            Work stuck = new Work("stuck-item", () -> {
-                started.countDown();
-                try {
-                    gate.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+            Work stuck = blocker(started, gate);
             q.queue(stuck);
             assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
             Thread flusher = new Thread(stuck::flush, "hung-flusher");
