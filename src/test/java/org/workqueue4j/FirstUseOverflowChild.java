@@ -33,6 +33,10 @@ final class FirstUseOverflowChild {
             lockdepCycle();
             return;
         }
+        if (args.length > 0 && args[0].equals("more")) {
+            more();
+            return;
+        }
         try (WorkQueues rt = WorkQueues.create()) {
             WorkQueue q = rt.queueBuilder("first-use").build();
             Work w = new Work("w", () -> { });
@@ -177,6 +181,108 @@ final class FirstUseOverflowChild {
             unexpected.compareAndSet(null, new AssertionError("the validator's graph lock was left held"));
         }
         finish(unexpected, v.reports().size(), 1);
+    }
+
+    /**
+     * The operations the main mode leaves out (disable/enable, timed and async waits, queueOn,
+     * setMaxActive, freeze/thaw, destroy, the executor views' submit, cancel and shutdown), each
+     * first used at the end of a stack; then the library still works.
+     */
+    private static void more() throws Exception {
+        try (WorkQueues rt = WorkQueues.create()) {
+            WorkQueue q = rt.queueBuilder("first-use-more").freezable().build();
+            Work w = new Work("w", () -> { });
+            DelayedWork d = new DelayedWork("d", () -> { });
+            java.util.concurrent.ExecutorService ex = q.asExecutorService();
+            java.util.concurrent.ScheduledExecutorService sx = q.asScheduledExecutorService();
+            java.util.concurrent.ExecutorService owning = rt.queueBuilder("owned").buildExecutorService();
+            AtomicReference<Throwable> unexpected = new AtomicReference<>();
+            Runnable nothing = () -> { }; // linked here: a lambda's first linkage at the end of a stack is the JDK's to fail
+            nothing.run();
+            List<IntConsumer> ops = List.of(
+                    i -> q.queueOn(0, w),
+                    i -> disableEnable(w, false),
+                    i -> disableEnable(w, true),
+                    i -> w.flushAsync(),
+                    i -> flushTimed(w),
+                    i -> cancelTimed(w),
+                    i -> drainTimed(q),
+                    i -> q.setMaxActive(4),
+                    i -> rt.freeze(),
+                    i -> rt.thaw(),
+                    i -> ex.submit(nothing).cancel(true),
+                    i -> sx.schedule(nothing, 1, java.util.concurrent.TimeUnit.HOURS).cancel(false),
+                    i -> owning.submit(nothing),
+                    i -> rt.queueBuilder("made-" + i).build().destroy());
+            String only = System.getProperty("firstuse.only");
+            runDeep(only == null ? ops : List.of(ops.get(Integer.parseInt(only))), unexpected);
+            rt.thaw();
+            for (Work u; (u = undo.poll()) != null; ) {
+                u.enable();
+            }
+            AtomicInteger ran = new AtomicInteger();
+            try {
+                ex.submit(ran::incrementAndGet).get();
+                sx.schedule(ran::incrementAndGet, 1, java.util.concurrent.TimeUnit.MILLISECONDS).get();
+                owning.submit(ran::incrementAndGet).get();
+                Work after = new Work("after", ran::incrementAndGet);
+                q.queue(after);
+                q.flush();
+                owning.shutdown();
+                if (!owning.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new AssertionError("the owning view did not terminate");
+                }
+            } catch (Throwable e) {
+                unexpected.compareAndSet(null, e);
+            }
+            finish(unexpected, ran.get(), 4);
+        }
+    }
+
+    /** Disables (or disableSync) and enables again; an overflow between them leaves it disabled, undone here. */
+    private static void disableEnable(Work w, boolean sync) {
+        boolean disabled = false;
+        try {
+            if (sync) {
+                w.disableSync();
+            } else {
+                w.disable();
+            }
+            disabled = true;
+            w.enable();
+            disabled = false;
+        } finally {
+            if (disabled) {
+                undo.add(w);
+            }
+        }
+    }
+
+    /** Items an overflow left disabled between the two calls (enabled again on a normal stack). */
+    private static final java.util.concurrent.ConcurrentLinkedQueue<Work> undo = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private static void flushTimed(Work w) {
+        try {
+            w.flush(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void cancelTimed(Work w) {
+        try {
+            w.cancelSync(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void drainTimed(WorkQueue q) {
+        try {
+            q.drain(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
     }
 
     /** Runs each of {@code ops} at every depth of a fresh thread's stack, in turn. */

@@ -60,6 +60,20 @@ class FirstUseOverflowTest {
         runChild("lockdep-cycle");
     }
 
+    /*
+     * The operations the first child leaves out (disable/enable, timed and async waits, queueOn,
+     * setMaxActive, freeze/thaw, destroy, the executor views), first used at the end of a stack.
+     * Hung before (the child killed after 100 s): flushAsync's first CompletableFuture failed
+     * its class initialization and ForkJoinPool's, for the JVM's life; every Condition wait of
+     * the JVM then threw out with its lock released (the timer thread logged
+     * IllegalMonitorStateException on every tick). Building a runtime initializes both now.
+     */
+    @Test
+    @DisplayName("an overflow at the first use of the other operations and of the executor views leaves the library usable")
+    void anOverflowAtTheFirstUseOfTheOtherOperationsLeavesTheLibraryUsable() throws Exception {
+        runChild("more");
+    }
+
     private static void runChild(String... args) throws Exception {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xss1m", "-XX:MaxJavaStackTraceDepth=64", "-cp", System.getProperty("java.class.path"),

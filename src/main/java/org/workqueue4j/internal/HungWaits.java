@@ -117,11 +117,11 @@ final class HungWaits {
             if (w.seq != stamp || now - start <= thresholdNanos) {
                 continue; // ended (or reused) meanwhile, or not long enough yet
             }
-            w.reportedSeq = stamp;
             if (out == null) {
                 out = new ArrayList<>();
             }
             out.add(report(rt, w.thread, op, wq, work, now - start));
+            w.reportedSeq = stamp; // once built: an Error building it (the monitor survives) leaves it to the next scan
         }
         return out;
     }
@@ -134,6 +134,7 @@ final class HungWaits {
 
     private static String report(WqRuntime rt, Thread thread, String op, @org.jspecify.annotations.Nullable WorkqueueStruct wq,
                                  @org.jspecify.annotations.Nullable WorkNode work, long waitedNanos) {
+        WqRuntime.testHook("hungWaits.report", thread);
         StringBuilder sb = new StringBuilder("INFO: workqueue: task '").append(thread.getName())
                 .append("' blocked for more than ").append(TimeUnit.NANOSECONDS.toSeconds(waitedNanos))
                 .append("s in ").append(what(op, wq, work)).append('\n');

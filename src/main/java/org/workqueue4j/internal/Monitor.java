@@ -336,11 +336,11 @@ final class Monitor implements Runnable {
                 p.observeProgress(now);
                 if (watchdogNanos > 0 && !p.worklist.isEmpty() && !p.stallReported
                         && now - p.lastProgressNanos > watchdogNanos) {
-                    p.stallReported = true;
                     if (stalls == null) {
                         stalls = new ArrayList<>();
                     }
                     stalls.add(stallHeader(p, now) + runtime.exitedThreadsHoldingSlots());
+                    p.stallReported = true; // after the header is built: an Error building it leaves it to the next scan
                 }
                 if (p.creationFailureReport != null) {
                     if (failures == null) {
@@ -383,7 +383,17 @@ final class Monitor implements Runnable {
         }
         if (stalls != null) {
             for (String header : stalls) {
-                runtime.report(header + "\n" + Dump.showAllWorkqueues(runtime) + Dump.busyWorkerStacks(runtime));
+                String text = header;
+                try {
+                    WqRuntime.testHook("monitor.stallReport", runtime);
+                    text = header + "\n" + Dump.showAllWorkqueues(runtime) + Dump.busyWorkerStacks(runtime);
+                } catch (Throwable e) {
+                    // The pool is marked reported already and a stall stays reported while it
+                    // lasts: an Error building the dump (an allocation failure) must not lose the
+                    // lockup, which is reported with its header alone (built before).
+                    Log.log(System.Logger.Level.ERROR, "workqueue: the dump of a lockup report could not be built", e);
+                }
+                runtime.report(text);
             }
         }
         return busy;

@@ -1000,7 +1000,6 @@ public final class WorkqueueStruct {
         if (cur == null || !cur.wq.memReclaim || cur.wq.flushDependencyWarned) {
             return;
         }
-        cur.wq.flushDependencyWarned = true;
         WorkNode running = self.currentWork;
         StringBuilder sb = new StringBuilder("workqueue: WQ_MEM_RECLAIM ").append(cur.wq.name).append(':')
                 .append(running == null ? "?" : running.name()).append(" is flushing !WQ_MEM_RECLAIM ").append(name)
@@ -1009,7 +1008,11 @@ public final class WorkqueueStruct {
         for (StackTraceElement e : Thread.currentThread().getStackTrace()) {
             sb.append("    at ").append(e).append('\n');
         }
-        runtime.report(sb.toString());
+        String text = sb.toString();
+        // Spent only once the report is built: an overflow or allocation failure building it
+        // (a flush at the end of a stack) must leave the report to the next flush, not lose it.
+        cur.wq.flushDependencyWarned = true;
+        runtime.report(text);
     }
 
     /** Flushes until every pwq is idle; meanwhile only chained work may queue (kernel drain_workqueue). */

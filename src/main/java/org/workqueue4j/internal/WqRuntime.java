@@ -107,6 +107,15 @@ public final class WqRuntime {
         this.idleTimeoutNanos = idleTimeoutNanos;
         this.maxWorkers = maxWorkers;
         this.handler = handler;
+        // JDK classes a caller's operation would otherwise first initialize, perhaps at the end
+        // of its stack: Work.flushAsync's CompletableFuture, which initializes ForkJoinPool (its
+        // async pool). An overflow there marks both failed for the JVM's life (JVMS 5.5): every
+        // later flushAsync threw NoClassDefFoundError, and so did every Condition.await and
+        // awaitUninterruptibly of the JVM (the JDK's AQS blocks through ForkJoinPool.managedBlock),
+        // out of the wait with its lock released: the timer thread's wait then failed with
+        // IllegalMonitorStateException on every tick (FirstUseOverflowTest's "more" child hung).
+        java.util.concurrent.ForkJoinPool.getCommonPoolParallelism();
+        java.util.concurrent.CompletableFuture.completedFuture(Boolean.FALSE);
         cpuPools = new WorkerPool[cpus * 2];
         for (int cpu = 0; cpu < cpus; cpu++) {
             cpuPools[cpu * 2] = new WorkerPool(this, cpu * 2, cpu, false);

@@ -139,8 +139,29 @@ final class DependencyGraph {
     final LockClass overflow;
 
     DependencyGraph(boolean lockStat) {
+        this(lockStat, Integer.MAX_VALUE);
+    }
+
+    /** @param maxEdges the edge bound {@link #check} is given, also for implied dependencies that become edges */
+    DependencyGraph(boolean lockStat, int maxEdges) {
         this.lockStat = lockStat;
+        this.maxEdges = maxEdges;
         this.overflow = new LockClass(0, 0, "<overflow>", 0, this);
+    }
+
+    /** MAX_LOCKDEP_ENTRIES, for {@link #reimply} (check() is passed it). */
+    private final int maxEdges;
+    /**
+     * An implied dependency that had to become an edge found the graph full ({@link #reimply}):
+     * the validator reports MAX_LOCKDEP_ENTRIES ({@link #takeEdgeLimitHit}). Guarded by the graph lock.
+     */
+    private boolean edgeLimitHit;
+
+    /** {@return whether an implied dependency was dropped at the edge bound since the last call} Caller holds the graph lock. */
+    boolean takeEdgeLimitHit() {
+        boolean hit = edgeLimitHit;
+        edgeLimitHit = false;
+        return hit;
     }
 
     private final ReferenceQueue<LockClassKey> collectedKeys = new ReferenceQueue<>();
@@ -291,6 +312,8 @@ final class DependencyGraph {
         LockDependency existing = im.from.edgeTo(im.to);
         if (existing != null) {
             existing.dep |= im.dep;
+        } else if (edges >= maxEdges) {
+            edgeLimitHit = true; // as check() at the bound: reported as MAX_LOCKDEP_ENTRIES, which ends validation
         } else {
             addEdge(new LockDependency(im.from, im.to, im.dep, im.trace));
         }

@@ -171,7 +171,7 @@ public final class Lockdep implements LockDependencyValidator {
         this.maxEdges = b.maxEdges;
         this.maxChains = b.maxChains;
         this.lockStat = b.lockStat;
-        this.graph = new DependencyGraph(lockStat);
+        this.graph = new DependencyGraph(lockStat, maxEdges);
         initializeFirstUseClasses();
     }
 
@@ -712,7 +712,7 @@ public final class Lockdep implements LockDependencyValidator {
     public void reset() {
         lockGraph();
         try {
-            graph = new DependencyGraph(lockStat);
+            graph = new DependencyGraph(lockStat, maxEdges);
             reported.clear();
             reports.clear();
             retiredHits.set(0);
@@ -737,11 +737,29 @@ public final class Lockdep implements LockDependencyValidator {
     @Override
     public void unregisterKey(LockClassKey key) {
         Objects.requireNonNull(key, "key");
+        boolean full;
         lockGraph();
         try {
             graph.unregister(key);
+            full = graph.takeEdgeLimitHit();
         } finally {
             graphLock.unlock();
+        }
+        if (full) {
+            edgeLimitHit(); // the dependencies its classes implied became edges, and the graph filled up
+        }
+    }
+
+    /**
+     * Reports MAX_LOCKDEP_ENTRIES for an implied dependency that freeing a class turned into an
+     * edge when the graph was full (DependencyGraph.reimply dropped it): as when check() meets
+     * the bound, the report ends validation. Called with no lock held; never thrown.
+     */
+    private void edgeLimitHit() {
+        if (validating) {
+            HeldLocks h = held.get();
+            DependencyGraph g = current(h);
+            emit(format(g, h, h.depth, f -> f.capacity("MAX_LOCKDEP_ENTRIES", maxEdges)), false);
         }
     }
 
@@ -916,6 +934,10 @@ public final class Lockdep implements LockDependencyValidator {
             String at = h.trace == null ? Frames.caller() : h.trace.isEmpty() ? "?" : h.trace.get(0);
             boolean learnAll = policy != ReportPolicy.THROW || !fromAcquire;
             List<DependencyGraph.Violation> vs = trylock ? List.of() : g.check(h, depth, cls, mode, maxEdges, learnAll, nest);
+            if (g.takeEdgeLimitHit()) { // a collected key's classes freed on a lookup: their implied dependencies found the graph full
+                vs = new ArrayList<>(vs);
+                vs.add(DependencyGraph.Violation.capacity("MAX_LOCKDEP_ENTRIES"));
+            }
             boolean capacity = vs.stream().anyMatch(v -> v.kind == LockdepReport.Kind.CAPACITY);
             if (vs.isEmpty() || (!capacity && learnAll)) {
                 // Only now, and only with every dependency of the chain learnt: a fast-path hit

@@ -1,0 +1,117 @@
+package org.workqueue4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.workqueue4j.internal.TestHooks;
+
+/**
+ * Attacks on the monitor thread outliving an Error in its scan (Monitor.run): surviving is not
+ * enough, what the scan was about to report must still be reported.
+ */
+@Timeout(120)
+class MonitorAttackTest {
+    private LibraryLog log;
+
+    /** Throws a simulated OutOfMemoryError at {@code testPoint} the first time it is reached; counts the visits. */
+    private static AtomicInteger strikeOnce(String testPoint) {
+        AtomicInteger struck = new AtomicInteger();
+        TestHooks.install((point, subject) -> {
+            if (point.equals(testPoint) && struck.getAndIncrement() == 0) {
+                throw new OutOfMemoryError("simulated: no memory at " + testPoint);
+            }
+        });
+        return struck;
+    }
+
+    /** An item that counts {@code started} down, then waits for {@code gate}. */
+    private static Work blocker(CountDownLatch started, CountDownLatch gate) {
+        return new Work("stuck-item", () -> {
+            started.countDown();
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    @AfterEach
+    void restore() {
+        TestHooks.install(null);
+        if (log != null) {
+            log.close();
+        }
+    }
+
+    /*
+     * A pool stalls; the first lockup report's dump fails to build (an allocation failure,
+     * injected at the test point monitor.stallReport). The pool is marked reported before the
+     * report is built, and stays stalled: the lockup must still be reported (with its header at
+     * least), not lost for as long as the stall lasts.
+     */
+    @Test
+    @DisplayName("a lockup whose report's dump cannot be built is still reported")
+    void aLockupWhoseDumpFailsIsStillReported() throws InterruptedException {
+        log = LibraryLog.recording();
+        try (TestRuntime t = new TestRuntime(2, b -> b.watchdogThreshold(Duration.ofMillis(200))
+                .cpuIntensiveThreshold(Duration.ofHours(1)))) {
+            WorkQueue q = t.queue("stalled").build();
+            AtomicInteger struck = strikeOnce("monitor.stallReport");
+            CountDownLatch gate = new CountDownLatch(1);
+            CountDownLatch started = new CountDownLatch(1);
+            q.queueOn(0, blocker(started, gate));
+            q.queueOn(0, new Work("waiting-item", () -> { }));
+            try {
+                assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+                await().atMost(Duration.ofSeconds(20)).until(() -> struck.get() > 0);
+                await().atMost(Duration.ofSeconds(20))
+                        .until(() -> t.reports.stream().anyMatch(r -> r.contains("BUG: workqueue lockup - pool cpus=0")));
+            } finally {
+                gate.countDown();
+            }
+            q.flush();
+        }
+    }
+
+    /*
+     * A thread waits too long in a flush; the first hung-wait report fails to build (test point
+     * hungWaits.report). The wait was marked reported before its report was built: it must
+     * still be reported while it lasts.
+     */
+    @Test
+    @DisplayName("a hung wait whose report cannot be built is still reported")
+    void aHungWaitWhoseReportFailsIsStillReported() throws InterruptedException {
+        log = LibraryLog.recording();
+        try (TestRuntime t = new TestRuntime(2, b -> b.watchdogThreshold(Duration.ofMillis(200))
+                .cpuIntensiveThreshold(Duration.ofHours(1)))) {
+            WorkQueue q = t.queue("slow").build();
+            AtomicInteger struck = strikeOnce("hungWaits.report");
+            CountDownLatch gate = new CountDownLatch(1);
+            CountDownLatch started = new CountDownLatch(1);
+            Work stuck = blocker(started, gate);
+            q.queue(stuck);
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            Thread flusher = new Thread(stuck::flush, "hung-flusher");
+            flusher.start();
+            try {
+                await().atMost(Duration.ofSeconds(20)).until(() -> struck.get() > 0);
+                await().atMost(Duration.ofSeconds(20))
+                        .until(() -> t.reports.stream().anyMatch(r -> r.contains("'hung-flusher' blocked for more than")));
+            } finally {
+                gate.countDown();
+                flusher.join(30_000);
+            }
+            assertThat(flusher.isAlive()).isFalse();
+        }
+    }
+}
