@@ -214,7 +214,7 @@ public class DelayedWork extends Work {
      */
     @Override
     public CompletableFuture<Boolean> flushAsync() {
-        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        CompletableFuture<Boolean> f = org.workqueue4j.internal.WqRuntime.newFuture();
         flushAsyncInto(f, false, Thread.currentThread());
         return f;
     }

@@ -309,7 +309,7 @@ public final class Barrier extends WorkNode {
      * @return the future: true once the instance finished, false (complete) if it was idle
      */
     public static CompletableFuture<Boolean> flushWorkAsync(WorkNode n) {
-        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        CompletableFuture<Boolean> f = WqRuntime.newFuture();
         if (startFlushWork(n, false, false, f) == null) {
             f.complete(Boolean.FALSE);
         }

@@ -615,7 +615,7 @@ final class FlushColors {
      * (see "Async flushes" above).
      */
     CompletableFuture<Void> flushAsync() {
-        CompletableFuture<Void> f = new CompletableFuture<>();
+        CompletableFuture<Void> f = WqRuntime.newFuture();
         register(new Flusher(f));
         runAsyncWork();
         return f;

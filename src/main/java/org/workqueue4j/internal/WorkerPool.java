@@ -277,16 +277,18 @@ public final class WorkerPool {
     }
 
     /**
-     * Probes {@code frames} probe frames deep (each at least 24 longs; {@link #probeStack()}
-     * probes {@value #PROBE_DEPTH}): for a slow path whose own work goes deeper than a lock
-     * acquisition, and whose half-done state an overflow would leave (the lock validator's
-     * graph update and report, for one).
-     *
-     * @param frames the probe frames, at least 1
+     * Probes {@value #DEEP_PROBE_DEPTH} probe frames deep (each at least 24 longs; {@link
+     * #probeStack()} probes {@value #PROBE_DEPTH}): before a rare path whose own work goes far
+     * deeper than a lock acquisition, on a caller's thread at any depth, and whose half-done
+     * state, or a JDK class it first initializes, an overflow would leave broken: the lock
+     * validator's check and report, the first CompletableFuture of the JVM, a report built on
+     * an item's thread. 64 frames were found enough for the validator's first report, 48 not.
      */
-    public static void probeStack(int frames) {
-        stackProbe(0, frames);
+    public static void probeStackDeep() {
+        stackProbe(0, DEEP_PROBE_DEPTH);
     }
+
+    private static final int DEEP_PROBE_DEPTH = 128;
 
     private static final int PROBE_DEPTH = 6;
     /** The values each probe frame holds across its call (the v0..v23 of stackProbe). */

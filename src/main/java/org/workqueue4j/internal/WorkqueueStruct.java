@@ -1000,6 +1000,10 @@ public final class WorkqueueStruct {
         if (cur == null || !cur.wq.memReclaim || cur.wq.flushDependencyWarned) {
             return;
         }
+        // Built on the item's thread, at whatever depth its code is: the first report of the JVM
+        // also first initializes JDK classes (StackTraceElement's formatting), which an overflow
+        // would leave failed for the JVM's life (FlushDependencyAttackTest, run alone).
+        WorkerPool.probeStackDeep();
         WorkNode running = self.currentWork;
         StringBuilder sb = new StringBuilder("workqueue: WQ_MEM_RECLAIM ").append(cur.wq.name).append(':')
                 .append(running == null ? "?" : running.name()).append(" is flushing !WQ_MEM_RECLAIM ").append(name)

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +33,32 @@ public final class WqRuntime {
     static volatile TestHooks.Hook hook;
 
     /** Runs the installed test hook, if any, at {@code point} (see {@link TestHooks}). */
+    /** CompletableFuture (and ForkJoinPool behind it) initialized; see {@link #newFuture}. */
+    private static volatile boolean futuresReady;
+
+    /**
+     * A new future for a flushAsync. The first one in the JVM initializes CompletableFuture,
+     * which initializes ForkJoinPool (its async pool): behind a deep stack probe, since an
+     * overflow there marks both failed for the JVM's life (JVMS 5.5), and every later
+     * flushAsync would throw NoClassDefFoundError, as would every Condition.await of the JVM
+     * (the JDK's AQS blocks through ForkJoinPool.managedBlock), out of the wait with its lock
+     * released (FirstUseOverflowTest's "more" child hung on the timer thread's wait). Not done
+     * when a runtime is built: it costs about 5 ms, on the first item's path. After the first,
+     * one volatile read.
+     *
+     * @param <T> the future's type
+     * @return a new, incomplete future
+     */
+    public static <T> CompletableFuture<T> newFuture() {
+        if (!futuresReady) {
+            WorkerPool.probeStackDeep();
+            CompletableFuture<T> first = new CompletableFuture<>(); // initializes it, and ForkJoinPool
+            futuresReady = true; // volatile write: a thread that reads it true finds both initialized
+            return first;
+        }
+        return new CompletableFuture<>();
+    }
+
     static void testHook(String point, Object subject) {
         TestHooks.Hook h = hook;
         if (h != null) {
@@ -107,15 +134,6 @@ public final class WqRuntime {
         this.idleTimeoutNanos = idleTimeoutNanos;
         this.maxWorkers = maxWorkers;
         this.handler = handler;
-        // JDK classes a caller's operation would otherwise first initialize, perhaps at the end
-        // of its stack: Work.flushAsync's CompletableFuture, which initializes ForkJoinPool (its
-        // async pool). An overflow there marks both failed for the JVM's life (JVMS 5.5): every
-        // later flushAsync threw NoClassDefFoundError, and so did every Condition.await and
-        // awaitUninterruptibly of the JVM (the JDK's AQS blocks through ForkJoinPool.managedBlock),
-        // out of the wait with its lock released: the timer thread's wait then failed with
-        // IllegalMonitorStateException on every tick (FirstUseOverflowTest's "more" child hung).
-        java.util.concurrent.ForkJoinPool.getCommonPoolParallelism();
-        java.util.concurrent.CompletableFuture.completedFuture(Boolean.FALSE);
         cpuPools = new WorkerPool[cpus * 2];
         for (int cpu = 0; cpu < cpus; cpu++) {
             cpuPools[cpu * 2] = new WorkerPool(this, cpu * 2, cpu, false);

@@ -179,9 +179,11 @@ public final class Lockdep implements LockDependencyValidator {
      * The classes a lock operation would otherwise first initialize on a user's thread, perhaps
      * at the very end of its stack: initialized here, on the builder's thread. A
      * StackOverflowError that strikes a class's initialization marks the class failed for the
-     * JVM's life (JVMS 5.5), and with it every validated lock (LockdepFirstUseOverflowTest).
+     * JVM's life (JVMS 5.5), and with it every validated lock (FirstUseOverflowTest).
+     * WorkerPool: the slow path probes the stack through it, and a validator may be used with
+     * no runtime built.
      */
-    private static final Class<?>[] FIRST_USE_CLASSES = {HeldLocks.class, Frames.class};
+    private static final Class<?>[] FIRST_USE_CLASSES = {HeldLocks.class, Frames.class, WorkerPool.class};
 
     private static void initializeFirstUseClasses() {
         MethodHandles.Lookup lookup = MethodHandles.lookup();
@@ -922,7 +924,7 @@ public final class Lockdep implements LockDependencyValidator {
         // Deep enough for the whole check and its report: an overflow inside them would leave
         // the chain cached and its dependencies learnt with the report never made, and the next
         // acquisition, a cache hit, would never check again (LockdepOverflowTest).
-        WorkerPool.probeStack(SLOW_PATH_PROBE_FRAMES);
+        WorkerPool.probeStackDeep();
         lockGraph();
         try {
             if (!validating || graph != g || cls.zapped || g.chains.contains(key)) {
@@ -982,12 +984,6 @@ public final class Lockdep implements LockDependencyValidator {
             graphLock.unlock();
         }
     }
-
-    /**
-     * Probe frames before the slow path of an acquisition (about 200 bytes each, compiled, and
-     * several times that interpreted): the dependency check, its BFS and its report.
-     */
-    private static final int SLOW_PATH_PROBE_FRAMES = 128;
 
     /**
      * Takes graphLock behind the engine's stack probe: a StackOverflowError delivered as the
