@@ -71,9 +71,9 @@ public final class WorkqueueStruct {
      *
      * State: DRAINING while drain() runs (only chained work, queued by this queue's own items,
      * is accepted; a timer expiring meanwhile is refused and reported, as the kernel drops it),
-     * DESTROYING from destroy() on, DESTROYED when destroy() finished. Written under stateLock, read volatile; the insert path
-     * reads it under the pool lock, so a drain that found every pwq idle under those same locks
-     * cannot miss an item accepted before it.
+     * DESTROYING from destroy() on, DESTROYED when destroy() finished. Written under stateLock,
+     * read volatile; the insert path reads it under the pool lock, so a drain that found every
+     * pwq idle under those same locks cannot miss an item accepted before it.
      */
 
     static final int DRAINING = 1;
