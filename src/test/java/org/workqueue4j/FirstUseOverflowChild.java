@@ -25,6 +25,13 @@ final class FirstUseOverflowChild {
     }
 
     public static void main(String[] args) throws Exception {
+        // This class's own string concatenations (an invokedynamic, unlike the library's, which is
+        // compiled inline) link the JDK's StringConcatFactory on first use: here, at a normal
+        // depth, not inside an operation at the end of a stack (on JDK 25 nothing links it earlier).
+        String linked = "mode " + args.length;
+        if (linked.isEmpty()) {
+            throw new AssertionError(linked);
+        }
         if (args.length > 0 && args[0].equals("lockdep")) {
             lockdep();
             return;
