@@ -64,9 +64,10 @@ public final class LockdepAgent {
         openLocksPackage(inst, sink);
         LockTransformer transformer = new LockTransformer(options, sink::write, inst);
         inst.addTransformer(transformer, true);
-        if (attached) {
-            retransformLoaded(inst, options, sink);
-        }
+        // Attached late: every loaded class the options instrument. At start-up too, the patched
+        // library classes already loaded: the validator's builder above loads lockdep.Frames (it
+        // initializes the classes a first lock operation would), before this transformer existed.
+        retransformLoaded(inst, options, sink, !attached);
         if (options.stats) {
             Lockdep v = validator;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> sink.write(summary(v)), "workqueue4j-agent-stats"));
@@ -106,7 +107,11 @@ public final class LockdepAgent {
         }
     }
 
-    private static void retransformLoaded(Instrumentation inst, AgentOptions options, ReportSink sink) {
+    /**
+     * Retransforms the loaded classes the options instrument and the patched library classes
+     * ({@link LibraryPatch}), or with {@code patchedOnly} the patched library classes alone.
+     */
+    private static void retransformLoaded(Instrumentation inst, AgentOptions options, ReportSink sink, boolean patchedOnly) {
         List<Class<?>> targets = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
             String internalName = c.getName().replace('.', '/');
@@ -115,7 +120,7 @@ public final class LockdepAgent {
             // hand the runtimes built after it the agent's validator and flush policy.
             boolean patched = internalName.equals(LibraryPatch.CONFIG) || internalName.equals(LibraryPatch.FRAMES);
             if (c.getClassLoader() != null && !c.isArray() && inst.isModifiableClass(c)
-                    && (patched || options.instruments(internalName))) {
+                    && (patched || (!patchedOnly && options.instruments(internalName)))) {
                 targets.add(c);
             }
         }
