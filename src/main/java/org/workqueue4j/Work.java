@@ -77,7 +77,7 @@ public class Work {
     private static final VarHandle MAP;
     /**
      * Initializes the lock-class holder, and the JDK's ClassValue machinery behind it, now (see
-     * {@link WorkQueues#initialize}): for a runtime that validates, whose items' first validated
+     * FirstUseOverflowTest): for a runtime that validates, whose items' first validated
      * flush would otherwise do it on a user's thread.
      */
     static void initializeHolders() {

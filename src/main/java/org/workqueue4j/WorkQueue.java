@@ -58,7 +58,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
     private final AtomicLong taskSeq = new AtomicLong();
     /**
      * Initializes the task-naming holder, and the JDK's ClassValue machinery behind it, now (see
-     * {@link WorkQueues#initialize}): for an executor view, whose first task would otherwise do
+     * WorkQueueExecutorService#initialize): for an executor view, whose first task would otherwise do
      * it on a user's thread.
      */
     static void initializeHolders() {

@@ -112,8 +112,27 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         this.ownsQueue = ownsQueue;
         // What a first execute/submit/schedule initializes (FutureTask and DelayedWork behind
         // them, the task-naming holder): here, not on a caller at the end of its stack.
-        WorkQueues.initialize(TaskWork.class, ViewFuture.class);
+        initialize(TaskWork.class, ViewFuture.class);
         WorkQueue.initializeHolders();
+    }
+
+    /**
+     * Initializes {@code classes} of this package now, on this thread. For the classes an
+     * operation would otherwise first initialize on a user's thread, perhaps at the very end of
+     * its stack: a StackOverflowError that strikes a class's initialization marks the class
+     * failed for the JVM's life (JVMS 5.5), and every later use of it throws
+     * NoClassDefFoundError (FirstUseOverflowTest). Here, not in WorkQueues: its catch would make
+     * the verifier load two exception classes from the runtime image on every first create().
+     */
+    private static void initialize(Class<?>... classes) {
+        java.lang.invoke.MethodHandles.Lookup lookup = java.lang.invoke.MethodHandles.lookup();
+        for (Class<?> c : classes) {
+            try {
+                lookup.ensureInitialized(c);
+            } catch (IllegalAccessException e) {
+                throw new AssertionError(e); // classes of this package, to this package's lookup
+            }
+        }
     }
 
     /**

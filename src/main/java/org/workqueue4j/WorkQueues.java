@@ -85,24 +85,6 @@ public final class WorkQueues implements AutoCloseable {
     }
 
     /**
-     * Initializes {@code classes} of this package now, on this thread. For the classes an
-     * operation would otherwise first initialize on a user's thread, perhaps at the very end of
-     * its stack: a StackOverflowError that strikes a class's initialization marks the class
-     * failed for the JVM's life (JVMS 5.5), and every later use of it throws
-     * NoClassDefFoundError (FirstUseOverflowTest).
-     */
-    static void initialize(Class<?>... classes) {
-        java.lang.invoke.MethodHandles.Lookup lookup = java.lang.invoke.MethodHandles.lookup();
-        for (Class<?> c : classes) {
-            try {
-                lookup.ensureInitialized(c);
-            } catch (IllegalAccessException e) {
-                throw new AssertionError(e); // classes of this package, to this package's lookup
-            }
-        }
-    }
-
-    /**
      * Registers this runtime's MXBean under its name (made unique in the process when another
      * live runtime has it). {@code java.management} is optional ({@code requires static}): on a
      * runtime image without it the runtime works unregistered.
