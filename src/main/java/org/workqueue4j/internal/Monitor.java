@@ -109,8 +109,6 @@ final class Monitor implements Runnable {
         "org.workqueue4j.internal.FlushColors",
         "org.workqueue4j.internal.Completion",
         "org.workqueue4j.internal.PoolWorkqueue",
-        "org.workqueue4j.internal.PoolWorkqueue$1",
-        "org.workqueue4j.internal.WorkNode$AfterFiring",
         "org.workqueue4j.Work",
         "org.workqueue4j.internal.Worker",
         "org.workqueue4j.internal.WorkEvents",

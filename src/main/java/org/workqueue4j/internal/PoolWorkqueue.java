@@ -63,29 +63,17 @@ final class PoolWorkqueue {
 
     static {
         try {
-            INBOX = MethodHandles.lookup().findVarHandle(PoolWorkqueue.class, "inbox", WorkNode.class);
+            INBOX = MethodHandles.lookup().findVarHandle(PoolWorkqueue.class, "inbox", Object.class);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e); // the JVM wraps it in ExceptionInInitializerError (named here, the verifier would load it at start-up)
         }
     }
 
-    /** The head of a closed inbox; never on a list, never run. */
-    private static final WorkNode CLOSED = new WorkNode() {
-        @Override
-        public String name() {
-            return "INBOX-CLOSED";
-        }
-
-        @Override
-        protected void execute() {
-            throw new IllegalStateException("the closed-inbox sentinel never runs");
-        }
-
-        @Override
-        public org.workqueue4j.lockdep.LockMap lockMap() {
-            return null;
-        }
-    };
+    /**
+     * The head of a closed inbox: a plain object, never a node (a node subclass of its own would
+     * be one more class to load on every runtime's first queue).
+     */
+    private static final Object CLOSED = new Object();
 
     /** push(): the inbox was closed, nothing was pushed. */
     static final int PUSH_CLOSED = 0;
@@ -94,9 +82,9 @@ final class PoolWorkqueue {
     /** push(): pushed on a non-empty inbox: whoever made it non-empty signals. */
     static final int PUSH_MORE = 2;
 
-    /** Lock-free pushes, newest first; null (empty), CLOSED, or a node. Read and cleared directly (volatile), swapped through INBOX. */
+    /** Lock-free pushes, newest first; null (empty), CLOSED, or a WorkNode. Read and cleared directly (volatile), swapped through INBOX. */
     @SuppressWarnings("unused")
-    private volatile WorkNode inbox;
+    private volatile Object inbox;
     /** Nesting count of closeInbox (pool lock). */
     private int inboxClosers;
 
@@ -138,13 +126,13 @@ final class PoolWorkqueue {
      * @return PUSH_CLOSED (nothing done), PUSH_FIRST or PUSH_MORE
      */
     int push(WorkNode n) {
-        WorkNode h = inbox; // a first guess (volatile read of the field; the CAS decides): no VarHandle call site to link, see WorkNode.state()
+        Object h = inbox; // a first guess (volatile read of the field; the CAS decides): no VarHandle call site to link, see WorkNode.state()
         for (;;) {
             if (h == CLOSED) {
                 return PUSH_CLOSED;
             }
-            n.next = h; // plain: published by the CAS below
-            WorkNode w = (WorkNode) INBOX.compareAndExchange(this, h, n);
+            n.next = (WorkNode) h; // plain: published by the CAS below
+            Object w = INBOX.compareAndExchange(this, h, n);
             if (w == h) {
                 return h == null ? PUSH_FIRST : PUSH_MORE;
             }
@@ -173,13 +161,11 @@ final class PoolWorkqueue {
      * Takes the inbox (volatile getAndSet, replacing it with {@code replacement}: null, or CLOSED)
      * and lands every node in push order. No call between the take and the end of the loop.
      */
-    private boolean takeAndLand(WorkNode replacement) {
+    private boolean takeAndLand(@org.jspecify.annotations.Nullable Object replacement) {
         // Volatile getAndSet: acquires every taken node's fields and links (each pusher's CAS
         // released them); volatile so that it is ordered with the pushes' CAS in one total order.
-        WorkNode h = (WorkNode) INBOX.getAndSet(this, replacement);
-        if (h == CLOSED) {
-            h = null;
-        }
+        Object taken = INBOX.getAndSet(this, replacement);
+        WorkNode h = taken == CLOSED ? null : (WorkNode) taken;
         WorkNode fifo = null;
         while (h != null) { // reverse: producers pushed newest first
             WorkNode nx = h.next;

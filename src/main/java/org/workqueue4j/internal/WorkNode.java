@@ -73,7 +73,7 @@ public abstract class WorkNode {
             STATE = l.findVarHandle(WorkNode.class, "state", long.class);
             POOL = l.findVarHandle(WorkNode.class, "pool", WorkerPool.class);
             FIRING_BY = l.findVarHandle(WorkNode.class, "firingBy", Object.class);
-            AFTER_FIRING = l.findVarHandle(WorkNode.class, "afterFiring", AfterFiring[].class);
+            AFTER_FIRING = l.findVarHandle(WorkNode.class, "afterFiring", Object[].class);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e); // the JVM wraps it in ExceptionInInitializerError (named here, the verifier would load it at start-up)
         }
@@ -129,10 +129,12 @@ public abstract class WorkNode {
      * Actions to run once no thread but their owner has this node off the timer any more
      * (non-blocking flushes waiting for a report, {@link #whenNotFiredElsewhere}); null when none.
      * Copy-on-write, changed by CAS (AFTER_FIRING, volatile semantics); only ever non-null on the
-     * rare path of a report under way.
+     * rare path of a report under way. Typed Object[] (each element an AfterFiring) so that this
+     * class's initializer, which makes the VarHandle, does not load AfterFiring: every item's
+     * first use would pay for a class only that rare path needs.
      */
     @SuppressWarnings("unused") // accessed through AFTER_FIRING
-    private volatile AfterFiring[] afterFiring;
+    private volatile Object[] afterFiring;
 
     /** An action of {@link #whenNotFiredElsewhere}: run once no thread other than {@code owner} has a mark. */
     private static final class AfterFiring {
@@ -208,8 +210,8 @@ public abstract class WorkNode {
     public final void whenNotFiredElsewhere(Thread owner, Runnable r) {
         AfterFiring w = new AfterFiring(owner, r);
         for (;;) {
-            AfterFiring[] a = (AfterFiring[]) AFTER_FIRING.getVolatile(this);
-            AfterFiring[] b = a == null ? new AfterFiring[] {w} : with(a, w);
+            Object[] a = (Object[]) AFTER_FIRING.getVolatile(this);
+            Object[] b = a == null ? new Object[] {w} : with(a, w);
             if (AFTER_FIRING.compareAndSet(this, a, b)) {
                 break;
             }
@@ -222,12 +224,12 @@ public abstract class WorkNode {
     /** Removes {@code w} from the pending actions; false if another thread took it already. */
     private boolean takeBack(AfterFiring w) {
         for (;;) {
-            AfterFiring[] a = (AfterFiring[]) AFTER_FIRING.getVolatile(this);
+            Object[] a = (Object[]) AFTER_FIRING.getVolatile(this);
             int i = a == null ? -1 : Arrays.asList(a).indexOf(w);
             if (i < 0) {
                 return false;
             }
-            AfterFiring[] b = a.length > 1 ? without(a, i) : null;
+            Object[] b = a.length > 1 ? without(a, i) : null;
             if (AFTER_FIRING.compareAndSet(this, a, b)) {
                 return true;
             }
@@ -236,11 +238,12 @@ public abstract class WorkNode {
 
     /** A mark is gone: runs (on this thread) every action no longer waiting for another thread's mark. */
     private void runAfterFiring() {
-        AfterFiring[] a = (AfterFiring[]) AFTER_FIRING.getVolatile(this);
+        Object[] a = (Object[]) AFTER_FIRING.getVolatile(this);
         if (a == null) {
             return; // the common case: no non-blocking flush is waiting
         }
-        for (AfterFiring w : a) {
+        for (Object o : a) {
+            AfterFiring w = (AfterFiring) o;
             if (!firedOtherThan(w.owner) && takeBack(w)) {
                 w.action.run(); // completes or re-runs its own flush, and handles its own failures
             }
