@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
@@ -112,6 +113,80 @@ class MonitorAttackTest {
                 flusher.join(30_000);
             }
             assertThat(flusher.isAlive()).isFalse();
+        }
+    }
+
+    /*
+     * Two threads wait too long and are first seen so in one scan; building the second one's
+     * report fails (test point hungWaits.report, the second visit of a scan). The first wait
+     * was marked reported and its report built into a list that the monitor would have
+     * reported after the loop: the Error dropped the list, and the first wait was never
+     * reported while it lasted. Fails on that code (one of the two flushers never named).
+     * The monitor is held at the start of a scan while both flushes begin, so that the next
+     * scan is the first to see either of them, and sees both (1 ms threshold, ticks of 1 ms).
+     */
+    @Test
+    @DisplayName("an Error building one hung-wait report loses no other report of the same scan")
+    void anErrorBuildingOneHungWaitReportLosesNoOther() throws InterruptedException {
+        log = LibraryLog.recording();
+        try (TestRuntime t = new TestRuntime(2, b -> b.watchdogThreshold(Duration.ofMillis(1))
+                .cpuIntensiveThreshold(Duration.ofHours(1)))) {
+            WorkQueue q = t.queue("slow").build();
+            CountDownLatch gate = new CountDownLatch(1);
+            CountDownLatch started = new CountDownLatch(2);
+            Work first = blocker(started, gate);
+            Work second = blocker(started, gate);
+            q.queueOn(0, first);
+            q.queueOn(1, second);
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            AtomicBoolean hold = new AtomicBoolean(true);
+            CountDownLatch held = new CountDownLatch(1);
+            CountDownLatch go = new CountDownLatch(1);
+            AtomicInteger builtThisScan = new AtomicInteger();
+            AtomicInteger struck = new AtomicInteger();
+            TestHooks.install((point, subject) -> {
+                if (point.equals("monitor.scan")) {
+                    builtThisScan.set(0);
+                    if (hold.compareAndSet(true, false)) {
+                        held.countDown();
+                        awaitQuietly(go);
+                    }
+                } else if (point.equals("hungWaits.report") && builtThisScan.incrementAndGet() == 2
+                        && struck.getAndIncrement() == 0) {
+                    throw new OutOfMemoryError("simulated: building the second hung-wait report of a scan");
+                }
+            });
+            Thread f1 = new Thread(first::flush, "hung-flusher-1");
+            Thread f2 = new Thread(second::flush, "hung-flusher-2");
+            try {
+                assertThat(held.await(30, TimeUnit.SECONDS)).as("the monitor is held at a scan's start").isTrue();
+                f1.start();
+                f2.start();
+                await().atMost(Duration.ofSeconds(20)).until(() -> parked(f1) && parked(f2));
+                go.countDown();
+                await().atMost(Duration.ofSeconds(20)).until(() -> struck.get() > 0);
+                await().atMost(Duration.ofSeconds(20)).until(() -> t.reports.stream().anyMatch(r -> r.contains("'hung-flusher-1' blocked for more than"))
+                        && t.reports.stream().anyMatch(r -> r.contains("'hung-flusher-2' blocked for more than")));
+            } finally {
+                go.countDown();
+                gate.countDown();
+                f1.join(30_000);
+                f2.join(30_000);
+            }
+            assertThat(f1.isAlive() || f2.isAlive()).isFalse();
+        }
+    }
+
+    private static boolean parked(Thread t) {
+        Thread.State s = t.getState();
+        return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING;
+    }
+
+    private static void awaitQuietly(CountDownLatch l) {
+        try {
+            l.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

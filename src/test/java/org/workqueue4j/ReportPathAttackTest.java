@@ -347,6 +347,50 @@ class ReportPathAttackTest {
         }
     }
 
+    /*
+     * The monitor takes a pool's pending report (a worker-creation failure, the cap's report) out
+     * of the pool under its lock and delivers it after visiting every pool. An Error later in the
+     * same scan (here: thrown once, just after the report was taken) ended the scan with the
+     * report taken and never delivered: the factory failed once, the retry a second later
+     * succeeded, and the failure was reported nowhere. Fails on that code (no report within 30 s).
+     */
+    @Test
+    @DisplayName("an Error in the monitor's scan after it took a pool's report does not lose the report")
+    void errorLaterInTheScanDoesNotLoseATakenReport() throws Exception {
+        List<String> reports = new CopyOnWriteArrayList<>();
+        AtomicInteger calls = new AtomicInteger();
+        ThreadFactory failsOnce = r -> {
+            // 1: the manager, 2: the monitor (the first queue starts both), 3: the first worker
+            if (calls.incrementAndGet() == 3) {
+                throw new IllegalStateException("factory failure #3");
+            }
+            return recording.newThread(r);
+        };
+        AtomicInteger thrown = new AtomicInteger();
+        CountDownLatch ran = new CountDownLatch(1);
+        WorkQueuesConfig config = WorkQueuesConfig.builder().cpus(1).threadFactory(failsOnce).reportListener(reports::add).build();
+        try (WorkQueues rt = WorkQueues.create(config)) {
+            WorkQueue q = rt.queueBuilder("q").build();
+            TestHooks.install((point, subject) -> {
+                if (point.equals("monitor.reportsTaken") && thrown.getAndIncrement() == 0) {
+                    throw new OutOfMemoryError("simulated: in the monitor's scan, after it took a report");
+                }
+            });
+            try {
+                assertThat(q.queue(new Work("needs a worker", ran::countDown))).isTrue();
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                        .until(() -> reports.stream().anyMatch(r -> r.contains("factory failure #3")));
+                assertThat(thrown.get()).as("the Error was thrown after the report was taken").isPositive();
+                assertThat(ran.await(30, TimeUnit.SECONDS)).as("the retry made a worker, the item ran").isTrue();
+            } finally {
+                TestHooks.install(null);
+            }
+            assertThat(reports.stream().filter(r -> r.contains("factory failure #3")).count()).as("reported once").isEqualTo(1);
+            assertThat(log.mentions("monitor thread survived an error")).as("the Error was logged").isTrue();
+            assertThat(escaped).as("nothing escaped a runtime thread").isEmpty();
+        }
+    }
+
     private static int recurse(int depth) {
         return recurse(depth + 1) + 1;
     }

@@ -94,10 +94,15 @@ final class HungWaits {
         }
     }
 
-    /** Monitor: the report for every wait longer than {@code thresholdNanos} not reported yet. */
-    @org.jspecify.annotations.Nullable
-    List<String> check(WqRuntime rt, long now, long thresholdNanos) {
-        List<String> out = null;
+    /**
+     * Monitor: reports (through {@code rt.report}, as it goes) every wait longer than
+     * {@code thresholdNanos} not reported yet. Each report goes out as soon as it is built, so
+     * an Error building a later one loses none taken before it (a list handed back at the end
+     * was dropped with such an Error, its waits already marked reported). A report that cannot
+     * be built goes out with its first line only; if even that fails, the wait stays unmarked
+     * and the next scan tries again.
+     */
+    void check(WqRuntime rt, long now, long thresholdNanos) {
         for (Waiter w : waiters.values()) {
             int stamp = w.seq;
             if ((stamp & 1) == 0) {
@@ -117,13 +122,26 @@ final class HungWaits {
             if (w.seq != stamp || now - start <= thresholdNanos) {
                 continue; // ended (or reused) meanwhile, or not long enough yet
             }
-            if (out == null) {
-                out = new ArrayList<>();
+            String text;
+            try {
+                text = report(rt, w.thread, op, wq, work, now - start);
+            } catch (Throwable e) { // an allocation failure building the stacks, say
+                try {
+                    Log.log(System.Logger.Level.ERROR, "workqueue: a hung-wait report could not be built", e);
+                    text = firstLine(w.thread, op, wq, work, now - start) + "  (its stacks are left out: the report could not be built)\n";
+                } catch (Throwable again) {
+                    continue; // not marked: the next scan tries again
+                }
             }
-            out.add(report(rt, w.thread, op, wq, work, now - start));
-            w.reportedSeq = stamp; // once built: an Error building it (the monitor survives) leaves it to the next scan
+            w.reportedSeq = stamp; // once built
+            rt.report(text);
         }
-        return out;
+    }
+
+    private static String firstLine(Thread thread, String op, @org.jspecify.annotations.Nullable WorkqueueStruct wq,
+                                    @org.jspecify.annotations.Nullable WorkNode work, long waitedNanos) {
+        return "INFO: workqueue: task '" + thread.getName() + "' blocked for more than "
+                + TimeUnit.NANOSECONDS.toSeconds(waitedNanos) + "s in " + what(op, wq, work) + "\n";
     }
 
     private static String what(String op, @org.jspecify.annotations.Nullable WorkqueueStruct wq,
@@ -135,9 +153,7 @@ final class HungWaits {
     private static String report(WqRuntime rt, Thread thread, String op, @org.jspecify.annotations.Nullable WorkqueueStruct wq,
                                  @org.jspecify.annotations.Nullable WorkNode work, long waitedNanos) {
         WqRuntime.testHook("hungWaits.report", thread);
-        StringBuilder sb = new StringBuilder("INFO: workqueue: task '").append(thread.getName())
-                .append("' blocked for more than ").append(TimeUnit.NANOSECONDS.toSeconds(waitedNanos))
-                .append("s in ").append(what(op, wq, work)).append('\n');
+        StringBuilder sb = new StringBuilder(firstLine(thread, op, wq, work, waitedNanos));
         StackTraceElement[] own = thread.getStackTrace();
         for (StackTraceElement e : own) {
             sb.append("    at ").append(e).append('\n');

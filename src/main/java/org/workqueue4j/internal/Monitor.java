@@ -248,136 +248,150 @@ final class Monitor implements Runnable {
         boolean capHeld = runtime.workerCapHeld();
         List<String> stalls = null;
         List<String> failures = null;
-        for (WorkerPool p : runtime.allPools()) {
-            boolean create = false;
-            p.lock.lock();
-            try {
-                long now = System.nanoTime();
-                if (p.inboxHint != 0 || p.needMoreWorker()) {
-                    // Items pushed lock-free behind a running (perhaps blocked) worker are pending
-                    // work too: land them, and wake a worker if none runs, before the checks below
-                    // (concurrency management, mayday, watchdog) look at the worklist. Also the
-                    // safety net for a wake-up an Error cut short: pending items, no worker running.
-                    p.kick();
-                }
-                if (!p.worklist.isEmpty()) {
-                    busy = true;
-                }
-                p.reapDeadWorkers(now);
-                for (int i = 0, n = p.pwqs.size(); i < n; i++) { // indexed: a tick allocates no iterator
-                    PoolWorkqueue pwq = p.pwqs.get(i);
-                    String dead = pwq.wq.rescuer == null ? null : pwq.wq.rescuer.deadThreadReport();
-                    if (dead != null) {
+        boolean visitedAll = false;
+        try {
+            for (WorkerPool p : runtime.allPools()) {
+                boolean create = false;
+                p.lock.lock();
+                try {
+                    long now = System.nanoTime();
+                    if (p.inboxHint != 0 || p.needMoreWorker()) {
+                        // Items pushed lock-free behind a running (perhaps blocked) worker are pending
+                        // work too: land them, and wake a worker if none runs, before the checks below
+                        // (concurrency management, mayday, watchdog) look at the worklist. Also the
+                        // safety net for a wake-up an Error cut short: pending items, no worker running.
+                        p.kick();
+                    }
+                    if (!p.worklist.isEmpty()) {
+                        busy = true;
+                    }
+                    p.reapDeadWorkers(now);
+                    for (int i = 0, n = p.pwqs.size(); i < n; i++) { // indexed: a tick allocates no iterator
+                        PoolWorkqueue pwq = p.pwqs.get(i);
+                        String dead = pwq.wq.rescuer == null ? null : pwq.wq.rescuer.deadThreadReport();
+                        if (dead != null) {
+                            if (failures == null) {
+                                failures = new ArrayList<>();
+                            }
+                            failures.add(dead);
+                        }
+                    }
+                    for (int i = 0, n = p.workers.size(); i < n; i++) {
+                        Worker w = p.workers.get(i);
+                        if (w.currentWork == null) {
+                            continue;
+                        }
+                        long start = w.observeRun(now);
+                        busy = true;
+                        Thread.State st = w.thread.getState();
+                        PoolWorkqueue pwq = w.currentPwq;
+                        if (st == Thread.State.RUNNABLE && pwq != null) {
+                            pwq.wq.stats().cpuTimeNanos.add(elapsed);
+                        }
+                        if (p.concurrencyManaged && (w.flags & Worker.NOT_RUNNING) == 0 && w.sleepDepth == 0
+                                && now - start > cpuIntensiveNanos) {
+                            if (st == Thread.State.RUNNABLE) {
+                                w.setFlags(Worker.CPU_INTENSIVE);
+                                if (pwq != null) {
+                                    pwq.wq.stats().cpuIntensive.increment();
+                                }
+                            } else {
+                                w.setFlags(Worker.UNMANAGED_SLEEP);
+                                if (pwq != null) {
+                                    pwq.wq.stats().cmWakeup.increment();
+                                }
+                            }
+                            p.kick();
+                        }
+                    }
+                    boolean starved = !p.dying && p.needMoreWorker() && p.idle.isEmpty();
+                    if (starved && p.nrCreating == 0) {
+                        create = true;
+                    }
+                    if (!starved) {
+                        p.starvedSinceNanos = 0;
+                    } else {
+                        anyStarved = true;
+                        if (p.starvedSinceNanos == 0) {
+                            p.starvedSinceNanos = now | 1;
+                        }
+                        // Kernel mayday timer: MAYDAY_INITIAL_TIMEOUT after the pool first lacked a
+                        // worker, then every MAYDAY_INTERVAL while it still lacks one.
+                        if (now - p.starvedSinceNanos >= WorkerPool.MAYDAY_INITIAL_TIMEOUT_NANOS
+                                && (p.lastMaydayNanos == 0 || now - p.lastMaydayNanos >= WorkerPool.MAYDAY_INTERVAL_NANOS)) {
+                            p.lastMaydayNanos = now | 1;
+                            p.sendMaydays();
+                        }
+                    }
+                    if (capHeld) {
+                        p.retireIdleWorker();
+                    }
+                    if (p.capReport != null) {
                         if (failures == null) {
                             failures = new ArrayList<>();
                         }
-                        failures.add(dead);
+                        failures.add(p.capReport);
+                        p.capReport = null;
                     }
-                }
-                for (int i = 0, n = p.workers.size(); i < n; i++) {
-                    Worker w = p.workers.get(i);
-                    if (w.currentWork == null) {
-                        continue;
-                    }
-                    long start = w.observeRun(now);
-                    busy = true;
-                    Thread.State st = w.thread.getState();
-                    PoolWorkqueue pwq = w.currentPwq;
-                    if (st == Thread.State.RUNNABLE && pwq != null) {
-                        pwq.wq.stats().cpuTimeNanos.add(elapsed);
-                    }
-                    if (p.concurrencyManaged && (w.flags & Worker.NOT_RUNNING) == 0 && w.sleepDepth == 0
-                            && now - start > cpuIntensiveNanos) {
-                        if (st == Thread.State.RUNNABLE) {
-                            w.setFlags(Worker.CPU_INTENSIVE);
-                            if (pwq != null) {
-                                pwq.wq.stats().cpuIntensive.increment();
-                            }
-                        } else {
-                            w.setFlags(Worker.UNMANAGED_SLEEP);
-                            if (pwq != null) {
-                                pwq.wq.stats().cmWakeup.increment();
-                            }
+                    p.observeProgress(now);
+                    if (watchdogNanos > 0 && !p.worklist.isEmpty() && !p.stallReported
+                            && now - p.lastProgressNanos > watchdogNanos) {
+                        if (stalls == null) {
+                            stalls = new ArrayList<>();
                         }
-                        p.kick();
+                        stalls.add(stallHeader(p, now) + runtime.exitedThreadsHoldingSlots());
+                        p.stallReported = true; // after the header is built: an Error building it leaves it to the next scan
                     }
-                }
-                boolean starved = !p.dying && p.needMoreWorker() && p.idle.isEmpty();
-                if (starved && p.nrCreating == 0) {
-                    create = true;
-                }
-                if (!starved) {
-                    p.starvedSinceNanos = 0;
-                } else {
-                    anyStarved = true;
-                    if (p.starvedSinceNanos == 0) {
-                        p.starvedSinceNanos = now | 1;
+                    if (p.creationFailureReport != null) {
+                        if (failures == null) {
+                            failures = new ArrayList<>();
+                        }
+                        failures.add(p.creationFailureReport);
+                        p.creationFailureReport = null;
+                        busy = true;
                     }
-                    // Kernel mayday timer: MAYDAY_INITIAL_TIMEOUT after the pool first lacked a
-                    // worker, then every MAYDAY_INTERVAL while it still lacks one.
-                    if (now - p.starvedSinceNanos >= WorkerPool.MAYDAY_INITIAL_TIMEOUT_NANOS
-                            && (p.lastMaydayNanos == 0 || now - p.lastMaydayNanos >= WorkerPool.MAYDAY_INTERVAL_NANOS)) {
-                        p.lastMaydayNanos = now | 1;
-                        p.sendMaydays();
-                    }
+                } finally {
+                    p.lock.unlock();
                 }
-                if (capHeld) {
-                    p.retireIdleWorker();
+                if (failures != null) {
+                    WqRuntime.testHook("monitor.reportsTaken", runtime);
                 }
-                if (p.capReport != null) {
-                    if (failures == null) {
-                        failures = new ArrayList<>();
-                    }
-                    failures.add(p.capReport);
-                    p.capReport = null;
-                }
-                p.observeProgress(now);
-                if (watchdogNanos > 0 && !p.worklist.isEmpty() && !p.stallReported
-                        && now - p.lastProgressNanos > watchdogNanos) {
-                    if (stalls == null) {
-                        stalls = new ArrayList<>();
-                    }
-                    stalls.add(stallHeader(p, now) + runtime.exitedThreadsHoldingSlots());
-                    p.stallReported = true; // after the header is built: an Error building it leaves it to the next scan
-                }
-                if (p.creationFailureReport != null) {
-                    if (failures == null) {
-                        failures = new ArrayList<>();
-                    }
-                    failures.add(p.creationFailureReport);
-                    p.creationFailureReport = null;
+                if (create) {
                     busy = true;
-                }
-            } finally {
-                p.lock.unlock();
-            }
-            if (create) {
-                busy = true;
-                startManager();
-                if (managerDead()) {
-                    // Nothing else creates a pool's first worker: the monitor does, with no lock
-                    // held (a slow factory then delays its ticks, which beats no worker at all).
-                    if (p.lacksWorker()) {
-                        p.createWorker();
+                    startManager();
+                    if (managerDead()) {
+                        // Nothing else creates a pool's first worker: the monitor does, with no lock
+                        // held (a slow factory then delays its ticks, which beats no worker at all).
+                        if (p.lacksWorker()) {
+                            p.createWorker();
+                        }
+                    } else {
+                        runtime.manager().request(); // the manager thread calls the factory, with no pool lock held
                     }
-                } else {
-                    runtime.manager().request(); // the manager thread calls the factory, with no pool lock held
+                }
+            }
+            visitedAll = true;
+        } finally {
+            // What the visits took out of the pools is delivered even when a later visit threw
+            // (an Error): each report was cleared from its pool, each stall marked reported, as
+            // it was taken, and nothing else would ever report them. A stall taken before such
+            // an Error goes out with its header only.
+            if (failures != null) {
+                for (String f : failures) {
+                    runtime.report(f);
+                }
+            }
+            if (!visitedAll && stalls != null) {
+                for (String header : stalls) {
+                    runtime.report(header);
                 }
             }
         }
         if (capHeld && !anyStarved) {
             runtime.workerCapEpisodeOver();
         }
-        if (failures != null) {
-            for (String f : failures) {
-                runtime.report(f);
-            }
-        }
-        List<String> hung = watchdogNanos > 0 ? runtime.hungWaits().check(runtime, scanStart, watchdogNanos) : null;
-        if (hung != null) {
-            for (String h : hung) {
-                runtime.report(h);
-            }
+        if (watchdogNanos > 0) {
+            runtime.hungWaits().check(runtime, scanStart, watchdogNanos);
         }
         if (stalls != null) {
             for (String header : stalls) {
