@@ -434,4 +434,42 @@ class WorkerCreationTest {
             Thread.currentThread().setPriority(Thread.NORM_PRIORITY);
         }
     }
+
+    /*
+     * An Error (an allocation failure) making the Worker object, after the creation was claimed
+     * (nrCreating counted, a worker id and a cap slot reserved) and before the factory call: it
+     * was thrown outside the try that gives the claim back, so the pool counted a creation in
+     * flight for ever, neither the manager nor the monitor ever made it a worker again, and the
+     * manager thread died of it. Fails on that code: the item never runs.
+     */
+    @Test
+    void anErrorMakingTheWorkerObjectGivesTheCreationBack() throws Exception {
+        List<String> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Throwable> escaped = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ThreadFactory recording = r -> {
+            Thread th = new Thread(r);
+            th.setDaemon(true);
+            th.setUncaughtExceptionHandler((x, e) -> escaped.add(e));
+            return th;
+        };
+        AtomicInteger struck = new AtomicInteger();
+        TestHooks.install((point, subject) -> {
+            if (point.equals("pool.newWorker") && struck.getAndIncrement() == 0) {
+                throw new OutOfMemoryError("simulated: making a Worker");
+            }
+        });
+        try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(1).threadFactory(recording)
+                .reportListener(reports::add).build())) {
+            WorkQueue q = rt.queueBuilder("q").build();
+            CountDownLatch ran = new CountDownLatch(1);
+            assertThat(q.queue(new Work("needs a worker", ran::countDown))).isTrue();
+            assertThat(ran.await(BOUND_S, TimeUnit.SECONDS)).as("the item ran (a later creation made its worker)").isTrue();
+            assertThat(struck.get()).as("the first creation was struck").isPositive();
+            assertThat(reports).as("the failed creation was reported")
+                    .anyMatch(r -> r.contains("failed to create a worker") && r.contains("simulated: making a Worker"));
+            assertThat(escaped).as("nothing escaped a runtime thread").isEmpty();
+        } finally {
+            TestHooks.install(null);
+        }
+    }
 }

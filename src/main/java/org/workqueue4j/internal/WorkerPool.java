@@ -501,10 +501,12 @@ public final class WorkerPool {
         } finally {
             lock.unlock();
         }
-        Worker w = new Worker(this, wid);
+        Worker w = null;
         Thread t = null;
         Throwable failure = null;
         try {
+            WqRuntime.testHook("pool.newWorker", this); // claimed: nrCreating, the id and the cap slot are this call's
+            w = new Worker(this, wid); // allocates (its name, its lists): inside the try, as the factory
             t = runtime.newThread(w, w.name);
             if (highPri) {
                 t.setPriority(Thread.MAX_PRIORITY);
@@ -515,11 +517,11 @@ public final class WorkerPool {
         acquire();
         try {
             nrCreating--;
-            if (failure == null && !dying) {
-                workers.add(w);
-                w.thread = t;
-                w.enterIdle();
+            if (failure == null && !dying && w != null && t != null) {
                 try {
+                    workers.add(w); // may throw (an allocation): undone below, as a failed start
+                    w.thread = t;
+                    w.enterIdle();
                     t.start();
                     createFailedNanos = 0;
                     return true;
