@@ -46,6 +46,11 @@ final class ItemNode extends WorkNode {
     }
 
     @Override
+    protected void neverRuns(Throwable reason) {
+        work.neverRuns(reason);
+    }
+
+    @Override
     public LockMap lockMap() {
         return work.lockMap();
     }

@@ -204,6 +204,14 @@ public class Work {
         function.run();
     }
 
+    /**
+     * The engine will never run this item's armed instance (its queue was destroyed with it
+     * armed, or refused its expiry); the report to the uncaught-work handler follows. Nothing
+     * here: an executor view's task fails its future.
+     */
+    void neverRuns(Throwable reason) {
+    }
+
     /** The timer the item was last armed on (only a {@link DelayedWork} is ever armed). */
     @Nullable TimerQueue armedTimer() {
         return null;

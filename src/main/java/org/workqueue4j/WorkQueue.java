@@ -655,7 +655,11 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * periodic tasks are cancelled (a running one once its current run has ended);
      * {@code shutdownNow} returns every task not running at that moment (periodic ones
      * included, not cancelled). A periodic task that throws runs no more
-     * and its future completes with the exception. Negative and zero delays mean "now".
+     * and its future completes with the exception. Negative and zero delays mean "now". A task
+     * the queue will never run (the queue destroyed while the task is armed, which
+     * {@link #destroy()} reports as it reports any armed item, or its expiry refused while the
+     * queue drains) has its future fail with an {@link IllegalStateException} naming the queue
+     * and the task, at that moment.
      *
      * <p>Thread-safe.
      *

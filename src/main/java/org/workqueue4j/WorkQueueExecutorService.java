@@ -172,6 +172,24 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             runTask(this);
         }
 
+        /**
+         * The engine will never run this task (its queue was destroyed with it armed, or refused
+         * its expiry): taken as {@link #failStranded} takes a stranded task, its future fails
+         * with the refusal, and the view stops counting it (so a shut-down view terminates).
+         * On the reporting thread (a destroyer, the timer), no engine lock held.
+         */
+        @Override
+        void neverRuns(Throwable reason) {
+            if (!casPhase(WAITING, TAKEN)) {
+                return; // taken back, cancelled or running elsewhere: its owner finishes it
+            }
+            if (future != null) {
+                future.fail(new IllegalStateException("queue '" + queue.name() + "' never ran task '" + name() + "': "
+                        + reason.getMessage(), reason));
+            }
+            finished(this); // the item is idle already: nothing to take back from the queue
+        }
+
         synchronized void setRunner(@Nullable Thread t) {
             runner = t;
         }
@@ -589,9 +607,11 @@ class WorkQueueExecutorService extends AbstractExecutorService {
      * Refuses new tasks. Tasks already accepted run, delayed ones at their time; periodic tasks
      * are cancelled (ScheduledThreadPoolExecutor's default policies): a waiting one at once, a
      * running one once its current run has ended (its future is not done before). The queue
-     * itself is destroyed only by a view that owns it, once the last task finished. If the queue
-     * was destroyed under this view, the tasks it stranded (armed when it was destroyed) fail
-     * with an {@link IllegalStateException}.
+     * itself is destroyed only by a view that owns it, once the last task finished. A task that
+     * its queue will never run (the queue destroyed under this view while the task was armed, or
+     * its expiry refused by a draining or closed queue) fails with an
+     * {@link IllegalStateException} when that happens, whether before or after this call, and
+     * no longer keeps the view from terminating.
      */
     @Override
     public void shutdown() {
@@ -617,7 +637,8 @@ class WorkQueueExecutorService extends AbstractExecutorService {
      * The queue was destroyed under this view (a view never destroys a queue it does not own):
      * a task still waiting can never run, its armed item having been cancelled and reported by
      * the destroy. Its future fails, so that neither its getters nor this view's termination
-     * wait for it for good; finishTaken then stops counting it.
+     * wait for it for good; finishTaken then stops counting it. The destroy has failed each
+     * such task already ({@link TaskWork#neverRuns}); this catches one whose failing threw.
      */
     private void failStranded() {
         for (TaskWork w : live) {

@@ -381,6 +381,76 @@ class ScheduledExecutorTckTest {
         assertThat(ran).hasValue(0);
     }
 
+    /**
+     * The same stranding after the view's shutdown, which waits for the far delayed task: the
+     * destroy of the queue then takes the task's armed item off the timer (and reports it), so
+     * the task can never run. Its future fails at that moment and the view terminates. Before,
+     * only shutdown looked for stranded tasks: the future never completed and the view never
+     * terminated (awaitTermination false after 30 s).
+     */
+    @Test
+    void aTaskStrandedAfterShutdownFailsThenAndTheViewTerminates() throws Exception {
+        WorkQueue q = t.queue("tck-doomed-later").build();
+        ScheduledExecutorService e = q.asScheduledExecutorService();
+        AtomicInteger ran = new AtomicInteger();
+        ScheduledFuture<?> delayed = e.schedule(ran::incrementAndGet, 1, HOURS);
+        e.shutdown();
+        q.destroy();
+        assertThat(t.errors).as("destroy reported the armed item").hasSize(1);
+        assertTerminates(e);
+        assertThatThrownBy(() -> delayed.get(0, SECONDS)).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(IllegalStateException.class).hasMessageContaining("tck-doomed-later");
+        assertThat(ran).hasValue(0);
+    }
+
+    /**
+     * Without a shutdown: the future of a task whose queue is destroyed while it is armed fails
+     * then, naming the queue. Before, {@code get()} waited for ever (here: 30 s, then timed out).
+     */
+    @Test
+    void theFutureOfATaskStrandedByADestroyFailsAtOnce() throws Exception {
+        WorkQueue q = t.queue("tck-doomed-now").build();
+        ScheduledExecutorService e = q.asScheduledExecutorService();
+        ScheduledFuture<?> delayed = e.schedule(() -> { }, 1, HOURS);
+        ScheduledFuture<?> periodic = e.scheduleAtFixedRate(() -> { }, 1, 1, HOURS);
+        q.destroy();
+        for (ScheduledFuture<?> f : List.of(delayed, periodic)) {
+            assertThatThrownBy(() -> f.get(LONG, SECONDS)).isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(IllegalStateException.class).hasMessageContaining("tck-doomed-now");
+        }
+    }
+
+    /**
+     * A task whose timer expires while its queue drains: the expiry is refused, as any delayed
+     * item's is (not chained work; the kernel's __queue_work), and reported, so the task never
+     * runs; its future fails with the refusal. Before, it never completed (30 s, then timed out).
+     */
+    @Test
+    void theFutureOfATaskWhoseExpiryADrainRefusedFails() throws Exception {
+        WorkQueue q = t.queue("tck-draining").unbound().build();
+        ScheduledExecutorService e = q.asScheduledExecutorService();
+        CountDownLatch started = new CountDownLatch(1);
+        q.queue(new Work("gate", () -> {
+            started.countDown();
+            await(release);
+        }));
+        await(started);
+        Thread drainer = TestRuntime.startAndAwaitParked("drainer", q::drain); // draining: the gate still runs
+        AtomicInteger ran = new AtomicInteger();
+        ScheduledFuture<?> refused = e.schedule(ran::incrementAndGet, 1, MILLISECONDS);
+        try {
+            assertThatThrownBy(() -> refused.get(LONG, SECONDS)).isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(IllegalStateException.class).hasMessageContaining("tck-draining");
+        } finally {
+            release.countDown();
+            drainer.join(LONG * 1000);
+        }
+        assertThat(drainer.isAlive()).isFalse();
+        assertThat(ran).hasValue(0);
+        e.shutdown();
+        assertTerminates(e);
+    }
+
     @Test
     void aViewShutDownWithAFarDelayedTaskTerminatesOnlyWhenThatTaskIsGone() throws Exception {
         ScheduledExecutorService e = executor();

@@ -325,6 +325,7 @@ public final class TimerQueue implements Runnable {
         } catch (Throwable e) {
             // An Error while firing (fire has made the item idle again): the timer lives on,
             // and the handler hears of the expiry that could not be queued.
+            due.tellNeverRuns(e);
             runtime.uncaught(dueWq, due, e);
         } finally {
             due.endFiring();
@@ -352,6 +353,7 @@ public final class TimerQueue implements Runnable {
             // never silently lost, the handler hears of it. Likewise for a draining queue: only
             // chained work may queue to it (kernel __queue_work WARNs and drops), and an expiry is
             // not chained; accepting it let an outside thread keep a drain going with queueDelayed.
+            n.tellNeverRuns(e);
             runtime.uncaught(wq, n, e);
         }
     }

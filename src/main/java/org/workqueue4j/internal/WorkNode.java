@@ -329,6 +329,28 @@ public abstract class WorkNode {
     protected abstract void execute();
 
     /**
+     * This node's armed instance will never run: a destroy of its queue took it off the timer,
+     * or its queue refused the expiry (destroyed, draining, closed). Called with no engine lock
+     * held, on the thread that is about to report it to the uncaught-work handler, the node idle
+     * again. The engine's nodes and plain items do nothing; an executor view's task fails its
+     * future here (a future whose task can never run must not be waited for in vain). The
+     * caller catches whatever it throws and adds it to that report.
+     *
+     * @param reason the refusal, as reported
+     */
+    protected void neverRuns(Throwable reason) {
+    }
+
+    /** {@link #neverRuns} for the engine: what it throws goes with {@code report} (suppressed), never instead of it. */
+    final void tellNeverRuns(Throwable report) {
+        try {
+            neverRuns(report);
+        } catch (Throwable e) {
+            report.addSuppressed(e);
+        }
+    }
+
+    /**
      * The user's item this node runs (the {@code Work}), for the uncaught-work handler; null for
      * the engine's own nodes (barriers, flush steps).
      */

@@ -1354,8 +1354,10 @@ public final class WorkqueueStruct {
         Throwable failure = null;
         for (WorkNode n : taken) {
             try {
-                runtime.uncaught(this, n, new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
-                        + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)"));
+                IllegalStateException report = new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
+                        + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)");
+                n.tellNeverRuns(report);
+                runtime.uncaught(this, n, report);
             } catch (RuntimeException | Error e) { // uncaught() does not throw; an Error building the report can
                 if (failure == null) {
                     failure = e;
