@@ -346,7 +346,9 @@ public abstract class WorkNode {
         try {
             neverRuns(report);
         } catch (Throwable e) {
-            report.addSuppressed(e);
+            if (e != report) { // a rethrown reason is in the report already (and cannot suppress itself)
+                report.addSuppressed(e);
+            }
         }
     }
 
