@@ -501,10 +501,16 @@ public final class WorkerPool {
         } finally {
             lock.unlock();
         }
-        Worker w = new Worker(this, wid);
+        Worker w = null;
         Thread t = null;
         Throwable failure = null;
         try {
+            // Claimed above (nrCreating, the id, the cap's slot): from here every throw, making
+            // the Worker included (an allocation failure), is a failed creation that undoes the
+            // claim below; thrown past it, the pool counted a creation in flight for good and
+            // never asked for its worker again.
+            WqRuntime.testHook("pool.createWorker", this);
+            w = new Worker(this, wid);
             t = runtime.newThread(w, w.name);
             if (highPri) {
                 t.setPriority(Thread.MAX_PRIORITY);
@@ -515,7 +521,7 @@ public final class WorkerPool {
         acquire();
         try {
             nrCreating--;
-            if (failure == null && !dying) {
+            if (failure == null && w != null && !dying) {
                 workers.add(w);
                 w.thread = t;
                 w.enterIdle();
