@@ -486,4 +486,44 @@ class Breaker9AttackTest {
                     .anyMatch(r -> r.contains("failed to create a worker") && r.contains("simulated: making a worker"));
         }
     }
+
+    /*
+     * The worker cap refuses a worker and opens an episode (reported once per episode); building
+     * that report fails (an allocation failure; test point runtime.capReport). The episode was
+     * opened before the report was built: while it lasted (items waiting at the cap) no later
+     * refusal reported it, so the cap was never reported. Fails on that code with no report
+     * within 30 s.
+     */
+    @Test
+    @DisplayName("an Error building the worker cap's report leaves the episode to the next refusal, which reports it")
+    void errorBuildingTheCapReportDoesNotLoseTheEpisode() throws Exception {
+        log = LibraryLog.recording();
+        AtomicInteger struck = new AtomicInteger();
+        CountDownLatch release = new CountDownLatch(1);
+        try (TestRuntime t = new TestRuntime(2, b -> b.maxWorkers(2).cpuIntensiveThreshold(Duration.ofHours(1)))) {
+            WorkQueue q = t.queue("capped").unbound().build();
+            TestHooks.install((point, subject) -> {
+                if (point.equals("runtime.capReport") && struck.getAndIncrement() == 0) {
+                    throw new OutOfMemoryError("simulated: building the cap's report");
+                }
+            });
+            AtomicInteger ran = new AtomicInteger();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    assertThat(q.queue(new Work("b" + i, () -> {
+                        awaitQuietly(release);
+                        ran.incrementAndGet();
+                    }))).isTrue();
+                }
+                await().atMost(Duration.ofSeconds(30)).until(() -> struck.get() > 0);
+                await().atMost(Duration.ofSeconds(30)).until(() -> t.reports.stream().anyMatch(r -> r.contains("worker cap reached")));
+                assertThat(t.reports.stream().filter(r -> r.contains("worker cap reached"))).as("once for the episode").hasSize(1);
+            } finally {
+                release.countDown();
+                TestHooks.install(null);
+            }
+            q.flush();
+            assertThat(ran).hasValue(4);
+        }
+    }
 }
