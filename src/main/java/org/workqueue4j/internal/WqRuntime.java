@@ -32,7 +32,6 @@ public final class WqRuntime {
      */
     static volatile TestHooks.Hook hook;
 
-    /** Runs the installed test hook, if any, at {@code point} (see {@link TestHooks}). */
     /** CompletableFuture (and ForkJoinPool behind it) initialized; see {@link #newFuture}. */
     private static volatile boolean futuresReady;
 
@@ -59,6 +58,7 @@ public final class WqRuntime {
         return new CompletableFuture<>();
     }
 
+    /** Runs the installed test hook, if any, at {@code point} (see {@link TestHooks}). */
     static void testHook(String point, Object subject) {
         TestHooks.Hook h = hook;
         if (h != null) {
