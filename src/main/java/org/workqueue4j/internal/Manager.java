@@ -69,15 +69,24 @@ final class Manager implements Runnable {
                 continue;
             }
             requested = false;
-            for (WorkerPool p : runtime.allPools()) {
-                if (stopped) {
-                    return;
+            try {
+                for (WorkerPool p : runtime.allPools()) {
+                    if (stopped) {
+                        return;
+                    }
+                    if (p.lacksWorker()) {
+                        p.createWorker();
+                    }
                 }
-                if (p.lacksWorker()) {
-                    p.createWorker();
-                }
+                WqRuntime.testHook("manager.scanned", runtime);
+            } catch (Throwable e) {
+                // An Error in the manager's own work (an allocation failure at the cap's refusal,
+                // say; each pool lock is released by its finally): the manager must outlive it,
+                // as the timer and the monitor do, or the monitor finds its thread ended and
+                // reports the user's ThreadFactory for it. Logged (Log.log never throws); the
+                // monitor asks again on its next tick for a pool still lacking a worker.
+                Log.log(System.Logger.Level.ERROR, "workqueue: worker manager thread survived an error", e);
             }
-            WqRuntime.testHook("manager.scanned", runtime);
         }
     }
 }

@@ -32,7 +32,6 @@ public final class WqRuntime {
      */
     static volatile TestHooks.Hook hook;
 
-    /** Runs the installed test hook, if any, at {@code point} (see {@link TestHooks}). */
     /** CompletableFuture (and ForkJoinPool behind it) initialized; see {@link #newFuture}. */
     private static volatile boolean futuresReady;
 
@@ -59,6 +58,7 @@ public final class WqRuntime {
         return new CompletableFuture<>();
     }
 
+    /** Runs the installed test hook, if any, at {@code point} (see {@link TestHooks}). */
     static void testHook(String point, Object subject) {
         TestHooks.Hook h = hook;
         if (h != null) {
@@ -260,10 +260,18 @@ public final class WqRuntime {
     /** The cap refused a worker for {@code pool} (its lock held): open an episode, report it once. */
     void workerCapHit(WorkerPool pool) {
         if (capHeld.compareAndSet(0, 1)) {
-            pool.capReport = "workqueue: worker cap reached: " + maxWorkers + " workers in runtime '" + name + "'; "
-                    + pool + " has " + pool.worklist.size() + " item(s) waiting for a worker (idle workers of other pools"
-                    + " are retired to make room; memReclaim queues go on through their rescuers; raise"
-                    + " WorkQueuesConfig.Builder.maxWorkers if this is the steady state)" + exitedThreadsHoldingSlots();
+            // The episode is open before its report exists: an Error building it (an allocation
+            // failure) closes it again, or no later refusal of the episode would report it.
+            try {
+                testHook("runtime.capReport", pool);
+                pool.capReport = "workqueue: worker cap reached: " + maxWorkers + " workers in runtime '" + name + "'; "
+                        + pool + " has " + pool.worklist.size() + " item(s) waiting for a worker (idle workers of other pools"
+                        + " are retired to make room; memReclaim queues go on through their rescuers; raise"
+                        + " WorkQueuesConfig.Builder.maxWorkers if this is the steady state)" + exitedThreadsHoldingSlots();
+            } catch (Throwable e) {
+                capHeld.set(0);
+                throw e;
+            }
             monitor.noteBusy();
         }
     }
