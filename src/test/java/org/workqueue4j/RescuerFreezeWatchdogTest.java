@@ -19,6 +19,7 @@ import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
+import org.workqueue4j.internal.TestHooks;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,6 +59,45 @@ class RescuerFreezeWatchdogTest {
             await().atMost(Duration.ofSeconds(20))
                     .until(() -> t.reports.stream().anyMatch(r -> r.contains("failed to create a worker")));
             failing.set(false);
+        }
+    }
+
+    /*
+     * An Error in the rescuer's own work (an allocation failure in the engine while it rescues,
+     * not an item's failure, which goes to the handler): it ended the rescuer's thread, so the
+     * memReclaim queue lost its forward-progress guarantee for good, and the monitor reported
+     * the dead thread as a ThreadFactory that does not run its Runnable. Fails on that code: the
+     * flush, with no worker to be had, does not complete within 30 s.
+     */
+    @Test
+    void anErrorInTheRescuersOwnWorkLeavesTheRescuerAlive() throws InterruptedException {
+        AtomicBoolean failing = new AtomicBoolean();
+        LibraryLog log = LibraryLog.recording();
+        AtomicInteger struck = new AtomicInteger();
+        try (TestRuntime t = new TestRuntime(2, b -> { }, failingWhile(failing))) {
+            WorkQueue q = t.queue("dio/sdb").memReclaim().build(); // its rescuer exists now
+            failing.set(true);
+            TestHooks.install((point, subject) -> {
+                if (point.equals("rescuer.rescue") && struck.getAndIncrement() == 0) {
+                    throw new OutOfMemoryError("simulated: in the rescuer's own work");
+                }
+            });
+            LongAdder ran = new LongAdder();
+            for (int i = 0; i < 100; i++) {
+                q.queue(new Work("io-" + i, ran::increment));
+            }
+            try {
+                assertThat(q.flush(Duration.ofSeconds(30))).as("rescued after the Error").isTrue();
+            } finally {
+                TestHooks.install(null);
+                failing.set(false);
+            }
+            assertThat(struck.get()).as("the Error was thrown").isPositive();
+            assertThat(ran.sum()).isEqualTo(100);
+            assertThat(log.mentions("rescuer thread of memReclaim queue 'dio/sdb' survived an error")).as("logged").isTrue();
+            assertThat(t.reports).noneMatch(r -> r.contains("has ended without being stopped"));
+        } finally {
+            log.close();
         }
     }
 

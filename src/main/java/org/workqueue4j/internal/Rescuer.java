@@ -107,7 +107,18 @@ final class Rescuer {
             } finally {
                 lock.unlock();
             }
-            rescue(r, pwq);
+            try {
+                rescue(r, pwq);
+            } catch (Throwable e) {
+                // An Error in the engine's own work while rescuing (an allocation failure; an
+                // item's failure goes to the handler, not here). rescue() ended its batch and
+                // handed back what was scheduled to it; the rescuer must outlive it, as the
+                // timer, the monitor and the manager do: a memReclaim queue's forward progress
+                // rests on this one thread, which nothing replaces. The pwq, still starved, is
+                // sent again by the monitor's mayday timer. Logged (Log.log never throws).
+                Log.log(System.Logger.Level.ERROR, "workqueue: rescuer thread of memReclaim queue '" + wq.name()
+                        + "' survived an error", e);
+            }
         }
     }
 
@@ -116,6 +127,7 @@ final class Rescuer {
         r.pool = pool;
         pool.lock.lock();
         try {
+            WqRuntime.testHook("rescuer.rescue", pwq); // pool lock held, the batch begun
             pool.takeInboxes(); // lock-free pushes are the pwq's items too
             WorkNode n;
             int taken = 0;
@@ -135,9 +147,9 @@ final class Rescuer {
                 pool.sendMaydays();
             }
         } finally {
-            endBatch(); // also when an item's Error ends the batch early (the next mayday must queue it)
-            // An Error that ends the batch early ends the rescuer's thread too: what was handed to
-            // it (a flush's barrier behind the item it ran) goes back to the pool, not with it.
+            endBatch(); // also when an engine Error ends the batch early (the next mayday must queue it)
+            // What was handed to the rescuer (a flush's barrier behind the item it ran) goes back
+            // to the pool when an Error ends the batch early (the loop logs it and goes on).
             pool.handBackScheduled(r);
             pool.lock.unlock();
         }
@@ -183,6 +195,11 @@ final class Rescuer {
         if (t == null || t.getState() != Thread.State.TERMINATED) {
             return null;
         }
+        // Built before it is marked made: an Error building it (an allocation failure) leaves it
+        // to the next scan instead of losing it.
+        String report = "workqueue: the rescuer thread '" + t.getName() + "' of memReclaim queue '" + wq.name()
+                + "' has ended without being stopped (does the ThreadFactory run the Runnable it is given?):"
+                + " the queue's items are not rescued when their pool cannot get a worker";
         lock.lock();
         try {
             if (stop || deadReported) {
@@ -192,9 +209,7 @@ final class Rescuer {
         } finally {
             lock.unlock();
         }
-        return "workqueue: the rescuer thread '" + t.getName() + "' of memReclaim queue '" + wq.name()
-                + "' has ended without being stopped (does the ThreadFactory run the Runnable it is given?):"
-                + " the queue's items are not rescued when their pool cannot get a worker";
+        return report;
     }
 
     /** Asks the rescuer to end once nothing is left to rescue; does not wait. */

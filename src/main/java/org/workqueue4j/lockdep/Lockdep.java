@@ -191,7 +191,7 @@ public final class Lockdep implements LockDependencyValidator {
             try {
                 lookup.ensureInitialized(c);
             } catch (IllegalAccessException e) {
-                throw new AssertionError(e); // classes of this package, to this package's lookup
+                throw new AssertionError(e); // this package's classes, and WorkerPool, public in a package this module reads: all accessible to this lookup
             }
         }
     }
