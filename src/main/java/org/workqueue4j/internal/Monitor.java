@@ -426,9 +426,10 @@ final class Monitor implements Runnable {
             return false;
         }
         if (!managerDeadReported) {
-            managerDeadReported = true;
-            runtime.report("workqueue: the worker manager thread '" + t.getName() + "' has ended without being stopped"
-                    + " (does the ThreadFactory run the Runnable it is given?): the monitor creates workers instead");
+            String report = "workqueue: the worker manager thread '" + t.getName() + "' has ended without being stopped"
+                    + " (does the ThreadFactory run the Runnable it is given?): the monitor creates workers instead";
+            managerDeadReported = true; // once built: an Error building it leaves it to the next scan
+            runtime.report(report);
         }
         return true;
     }
