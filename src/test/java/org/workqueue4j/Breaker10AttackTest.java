@@ -242,4 +242,76 @@ class Breaker10AttackTest {
         assertThat(reports).as("close ended everything in time (no timeout report)").isEmpty();
         assertThat(made).as("threads the factory made").isNotEmpty().allMatch(th -> !th.isAlive());
     }
+
+    /*
+     * The uncaught-work handler shuts the view down while the destroy reports the view's first
+     * armed task (user code calling back into the view from the destroyer's report path): the
+     * other task, off the timer already and not yet told, is taken by the shutdown (a periodic
+     * one, cancelled) or told afterwards (a one-shot one, failed). Both futures complete, the
+     * view terminates, and the handler's call neither throws nor blocks.
+     */
+    @Test
+    void theHandlerShuttingTheViewDownDuringTheDestroysReportsLeavesNothingPending() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<ScheduledExecutorService> view = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.List<Throwable> reported = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<Throwable> handlerFailures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(1).uncaughtWorkHandler((q, w, e) -> {
+            reported.add(e);
+            try {
+                view.get().shutdown();
+            } catch (Throwable x) {
+                handlerFailures.add(x);
+            }
+        }).build())) {
+            WorkQueue q = rt.queueBuilder("b10-handler-shutdown").build();
+            ScheduledExecutorService e = q.asScheduledExecutorService();
+            view.set(e);
+            ScheduledFuture<?> oneShot = e.schedule(() -> { }, 1, java.util.concurrent.TimeUnit.HOURS);
+            ScheduledFuture<?> periodic = e.scheduleWithFixedDelay(() -> { }, 1, 1, java.util.concurrent.TimeUnit.HOURS);
+            q.destroy();
+            assertThat(handlerFailures).isEmpty();
+            assertThat(reported).as("both armed items reported").hasSize(2);
+            assertThat(e.awaitTermination(LONG, SECONDS)).as("the view terminated").isTrue();
+            assertThat(oneShot.isDone()).isTrue();
+            assertThat(periodic.isDone()).isTrue();
+            assertThatThrownBy(() -> oneShot.get(0, SECONDS)).isInstanceOf(ExecutionException.class);
+        }
+    }
+
+    /*
+     * A periodic task held at its re-arm (test point executor.rearm, the task WAITING again but
+     * not yet armed) while its queue's destroy begins and waits for the running item: the re-arm
+     * is refused, the future fails with the refusal, the destroy ends, and a shut-down view
+     * terminates. The task ran exactly once.
+     */
+    @Test
+    void aPeriodicTaskReArmedWhileItsQueueIsDestroyedFailsAndTheViewTerminates() throws Exception {
+        WorkQueue q = t.queue("b10-rearm-destroy").build();
+        ScheduledExecutorService e = q.asScheduledExecutorService();
+        java.util.concurrent.CountDownLatch atRearm = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        TestHooks.install((point, subject) -> {
+            if (point.equals("executor.rearm") && subject instanceof Work w && w.name().equals("b10-rearmed")) {
+                atRearm.countDown();
+                try {
+                    go.await(LONG, SECONDS);
+                } catch (InterruptedException x) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        AtomicInteger ran = new AtomicInteger();
+        ScheduledFuture<?> f = e.scheduleAtFixedRate(ExecutorShutdownNowTest.named("b10-rearmed", ran::incrementAndGet),
+                0, 1, java.util.concurrent.TimeUnit.HOURS);
+        assertThat(atRearm.await(LONG, SECONDS)).isTrue();
+        Thread destroyer = TestRuntime.startAndAwaitParked("b10-destroyer", q::destroy); // waits for the running item
+        go.countDown();
+        destroyer.join(LONG * 1000);
+        assertThat(destroyer.isAlive()).as("the destroy ended").isFalse();
+        assertThatThrownBy(() -> f.get(LONG, SECONDS)).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(IllegalStateException.class);
+        assertThat(ran).hasValue(1);
+        e.shutdown();
+        assertThat(e.awaitTermination(LONG, SECONDS)).isTrue();
+    }
 }
