@@ -147,6 +147,15 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         return new RejectedExecutionException(refusal.getMessage(), refusal);
     }
 
+    /** {@code t.getMessage()}, or its class name if that throws (a user's exception, an injected Error). */
+    static @Nullable String messageOf(Throwable t) {
+        try {
+            return t.getMessage();
+        } catch (Throwable e) {
+            return t.getClass().getName() + " (its getMessage() threw " + e.getClass().getName() + ")";
+        }
+    }
+
     /** The item of one task. */
     final class TaskWork extends DelayedWork {
         /** What runs: the user's runnable, the future, or a wrapper of the future. Set before queueing. */
@@ -176,18 +185,29 @@ class WorkQueueExecutorService extends AbstractExecutorService {
          * The engine will never run this task (its queue was destroyed with it armed, or refused
          * its expiry): taken as {@link #failStranded} takes a stranded task, its future fails
          * with the refusal, and the view stops counting it (so a shut-down view terminates).
-         * On the reporting thread (a destroyer, the timer), no engine lock held.
+         * On the reporting thread (a destroyer, the timer), no engine lock held. The failure is
+         * built before the take: once TAKEN, nothing else completes the future (failStranded
+         * takes WAITING tasks only), so nothing that can throw comes between the take and the
+         * future's completion, and the view stops counting the task whatever happens.
          */
         @Override
         void neverRuns(Throwable reason) {
+            Throwable failure = reason; // the refusal itself if its description cannot be built
+            try {
+                failure = new IllegalStateException("queue '" + queue.name() + "' never ran task '" + name() + "': "
+                        + messageOf(reason), reason);
+            } catch (Throwable cannotBuild) { // an allocation failure, an overflow: the future fails with the reason
+            }
             if (!casPhase(WAITING, TAKEN)) {
                 return; // taken back, cancelled or running elsewhere: its owner finishes it
             }
-            if (future != null) {
-                future.fail(new IllegalStateException("queue '" + queue.name() + "' never ran task '" + name() + "': "
-                        + reason.getMessage(), reason));
+            try {
+                if (future != null) {
+                    future.fail(failure);
+                }
+            } finally {
+                finished(this); // the item is idle already: nothing to take back from the queue
             }
-            finished(this); // the item is idle already: nothing to take back from the queue
         }
 
         synchronized void setRunner(@Nullable Thread t) {

@@ -29,7 +29,7 @@ class ExecutorShutdownNowTest {
     private static final long LONG = 30;
 
     /** A runnable with a readable name (it becomes the item's name). */
-    private static Runnable named(String name, Runnable body) {
+    static Runnable named(String name, Runnable body) {
         return new Runnable() {
             @Override
             public void run() {

@@ -1306,6 +1306,12 @@ public final class WorkqueueStruct {
      *         another destroy runs (with {@code run}; without, DESTROY_DONE)
      */
     private int beginDestroy(boolean run) {
+        // Deep, before anything changes: what follows on this frame's depth (closing the inboxes
+        // and its undo, the armed items' reports, each task told it never runs, the drain) must
+        // not overflow half-way. Struck in closeInboxes' own shallow probe, the catch below
+        // overflowed again and left destroyClosing set: every later destroy() of the queue
+        // waited for ever (Breaker10AttackTest.aDestroyAtTheEndOfAStackLeavesNoTaskStranded).
+        WorkerPool.probeStackDeep();
         synchronized (stateLock) {
             if (destroyRunner != null || destroyClosing) {
                 return run && destroyRunner != Thread.currentThread() ? DESTROY_BUSY : DESTROY_DONE;
