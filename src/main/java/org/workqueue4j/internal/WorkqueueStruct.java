@@ -658,7 +658,19 @@ public final class WorkqueueStruct {
                 runtime.uncaught(this, n, afterLanding);
             }
             if (firstUse) {
-                addLatentWaits(); // outside the pool lock: it may report, and listeners are user code
+                try {
+                    WqRuntime.testHook("queue.firstUse", this);
+                    addLatentWaits(); // outside the pool lock: it may report, and listeners are user code
+                } catch (Throwable e) {
+                    // After the item landed (an allocation failure, the validator's deep stack
+                    // probe at the end of a stack): not this insert's failure, since the item is
+                    // queued and runs, so never thrown to its caller, whose undo would take a
+                    // landed item for an idle one (the timer's refused expiry clears PENDING and
+                    // reports it). The waits recorded before the queue's first use are lost to the
+                    // validator: said in the log.
+                    Log.log(System.Logger.Level.ERROR, "workqueue: queue '" + name + "': the waits recorded"
+                            + " before its first use could not be given to the lock validator", e);
+                }
             }
         }
     }
