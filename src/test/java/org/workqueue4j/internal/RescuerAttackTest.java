@@ -169,7 +169,7 @@ class RescuerAttackTest {
             AtomicBoolean kill = new AtomicBoolean(true);
             TestHooks.install((point, subject) -> {
                 if (point.equals("worker.itemEnd") && subject == s.first && kill.compareAndSet(true, false)) {
-                    throw new OutOfMemoryError("injected: the rescuer dies after its item ran");
+                    throw new OutOfMemoryError("injected: the rescue batch ends after its item ran");
                 }
             });
             AtomicReference<Object> flushed = new AtomicReference<>();
