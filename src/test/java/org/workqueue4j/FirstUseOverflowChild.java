@@ -44,6 +44,10 @@ final class FirstUseOverflowChild {
             more();
             return;
         }
+        if (args.length > 0 && args[0].equals("log")) {
+            log();
+            return;
+        }
         try (WorkQueues rt = WorkQueues.create()) {
             WorkQueue q = rt.queueBuilder("first-use").build();
             Work w = new Work("w", () -> { });
@@ -244,6 +248,46 @@ final class FirstUseOverflowChild {
             }
             finish(unexpected, ran.get(), 4);
         }
+    }
+
+    /**
+     * The library's first log record of the JVM written at the end of a stack: a destroy that
+     * reports an armed item to the default uncaught-work handler, which logs it, at every depth
+     * (nothing of the library has logged before). Then the logger still works: a record made at
+     * a normal depth reaches it, not System.err as "logging failed" (records the logger could
+     * not take during the sweep may have gone there: not lost, and not looked at).
+     */
+    private static void log() throws Exception {
+        java.io.ByteArrayOutputStream errBytes = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream err = System.err;
+        System.setErr(new java.io.PrintStream(errBytes, true, "UTF-8"));
+        AtomicReference<Throwable> unexpected = new AtomicReference<>();
+        try (WorkQueues rt = WorkQueues.create()) {
+            runDeep(List.of(i -> {
+                WorkQueue q = rt.queueBuilder("logs-" + i).build();
+                q.queueDelayed(new DelayedWork("armed-" + i, () -> { }), Duration.ofHours(1));
+                q.destroy(); // reports the armed item: the default handler logs it
+            }), unexpected);
+            // A record the logger could not take during the sweep went to System.err (not lost);
+            // what matters is that logging works from here on.
+            errBytes.reset();
+            try {
+                org.workqueue4j.internal.Log.get(); // poisoned, it throws NoClassDefFoundError
+                WorkQueue q = rt.queueBuilder("logs-after").build();
+                q.queueDelayed(new DelayedWork("armed-after", () -> { }), Duration.ofHours(1));
+                q.destroy();
+            } catch (Throwable e) {
+                unexpected.compareAndSet(null, e);
+            }
+        } finally {
+            System.setErr(err);
+        }
+        String written = errBytes.toString("UTF-8");
+        if (written.contains("logging failed")) {
+            unexpected.compareAndSet(null, new AssertionError("a record went to System.err: "
+                    + written.substring(written.indexOf("logging failed"), Math.min(written.length(), written.indexOf("logging failed") + 300))));
+        }
+        finish(unexpected, 1, 1);
     }
 
     /** Disables (or disableSync) and enables again; an overflow between them leaves it disabled, undone here. */

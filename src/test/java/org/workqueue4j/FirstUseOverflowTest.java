@@ -74,6 +74,19 @@ class FirstUseOverflowTest {
         runChild("more");
     }
 
+    /*
+     * The library's first log record written at the end of a stack (the default uncaught-work
+     * handler logging an armed item that a destroy reports): the logger's holder looks up the
+     * JDK's LoggerFinder and sets up java.util.logging in its class initialization, far deeper
+     * than the caller; the overflow struck there and marked the holder failed for the JVM's life,
+     * every later record going to System.err as "logging failed (NoClassDefFoundError ...)".
+     */
+    @Test
+    @DisplayName("an overflow at the library's first log record leaves the logger usable")
+    void anOverflowAtTheFirstLogRecordLeavesTheLoggerUsable() throws Exception {
+        runChild("log");
+    }
+
     private static void runChild(String... args) throws Exception {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xss1m", "-XX:MaxJavaStackTraceDepth=64", "-cp", System.getProperty("java.class.path"),

@@ -11,6 +11,26 @@ public final class Log {
     private Log() {
     }
 
+    /**
+     * Set once a record went through the logger (volatile: a plain flag would do, as a stale
+     * false only costs one more probe; volatile keeps the check honest across threads).
+     */
+    private static volatile boolean published;
+
+    /**
+     * Until a record has gone through the logger, probes the stack deep first: the first record
+     * initializes the JDK's logging (the LoggerFinder, java.util.logging, the formatter's locale
+     * providers) far deeper than the caller, and an overflow inside those initializations marks
+     * the JDK's classes failed for the JVM's life, so that every later record of every library
+     * fails (FirstUseOverflowTest). Struck here, the overflow sends this one record to
+     * System.err, and the next record, made at a normal depth, initializes the logging.
+     */
+    private static void probeBeforeFirstRecord() {
+        if (!published) {
+            WorkerPool.probeStackForFirstLog();
+        }
+    }
+
     /** Initialized on the first call of {@link #get()} (class initialization is the lock). */
     private static final class Holder {
         static final System.Logger LOG = System.getLogger("org.workqueue4j");
@@ -34,11 +54,13 @@ public final class Log {
      */
     public static void log(System.Logger.Level level, String message, Throwable thrown) {
         try {
+            probeBeforeFirstRecord();
             if (thrown == null) {
                 get().log(level, message);
             } else {
                 get().log(level, message, thrown);
             }
+            published = true;
         } catch (Throwable failure) {
             toStandardError(level + " " + message, thrown, failure);
         }
@@ -54,7 +76,9 @@ public final class Log {
      */
     public static void logFormat(System.Logger.Level level, String format, Object... params) {
         try {
+            probeBeforeFirstRecord();
             get().log(level, format, params);
+            published = true;
         } catch (Throwable failure) {
             toStandardError(level + " " + format + " " + java.util.Arrays.toString(params), null, failure);
         }

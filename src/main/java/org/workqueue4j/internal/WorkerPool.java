@@ -290,6 +290,19 @@ public final class WorkerPool {
 
     private static final int DEEP_PROBE_DEPTH = 128;
 
+    /**
+     * Probes {@value #FIRST_LOG_PROBE_DEPTH} probe frames deep, before the library's first log
+     * record of the JVM ({@link Log}): that record looks up the JDK's LoggerFinder, sets up
+     * java.util.logging and formats with the JDK's locale providers, all first initialized then
+     * and far deeper than {@link #probeStackDeep()} reaches; an overflow inside those
+     * initializations marks the JDK's classes failed for the JVM's life (JVMS 5.5).
+     */
+    static void probeStackForFirstLog() {
+        stackProbe(0, FIRST_LOG_PROBE_DEPTH);
+    }
+
+    private static final int FIRST_LOG_PROBE_DEPTH = 512;
+
     private static final int PROBE_DEPTH = 6;
     /** The values each probe frame holds across its call (the v0..v23 of stackProbe). */
     static final int PROBE_SLOTS = 24;
