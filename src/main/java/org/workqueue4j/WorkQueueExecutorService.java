@@ -658,7 +658,8 @@ class WorkQueueExecutorService extends AbstractExecutorService {
      * a task still waiting can never run, its armed item having been cancelled and reported by
      * the destroy. Its future fails, so that neither its getters nor this view's termination
      * wait for it for good; finishTaken then stops counting it. The destroy has failed each
-     * such task already ({@link TaskWork#neverRuns}); this catches one whose failing threw.
+     * such task as it reports it ({@link TaskWork#neverRuns}); this shutdown-time check stays
+     * for a task that was not told.
      */
     private void failStranded() {
         for (TaskWork w : live) {

@@ -195,6 +195,14 @@ final class Rescuer {
         if (t == null || t.getState() != Thread.State.TERMINATED) {
             return null;
         }
+        lock.lock();
+        try {
+            if (stop || deadReported) {
+                return null; // nothing to build on every later tick
+            }
+        } finally {
+            lock.unlock();
+        }
         // Built before it is marked made: an Error building it (an allocation failure) leaves it
         // to the next scan instead of losing it.
         String report = "workqueue: the rescuer thread '" + t.getName() + "' of memReclaim queue '" + wq.name()
