@@ -177,6 +177,46 @@ class MonitorAttackTest {
         }
     }
 
+    /*
+     * A lockup the scan took (the pool marked reported, which it stays while the stall lasts),
+     * then an Error later in the same scan, after the pools were visited: in the hung-wait check
+     * (test point monitor.hungCheck; an allocation failure there). The lockup's report was made
+     * after that check, so it went with the Error and was never made while the stall lasted.
+     * Every scan's check is struck here. Fails on that code (no lockup report within 20 s).
+     */
+    @Test
+    @DisplayName("an Error after the pools were visited does not lose a lockup the scan took")
+    void anErrorAfterThePoolVisitsDoesNotLoseATakenLockup() throws InterruptedException {
+        log = LibraryLog.recording();
+        try (TestRuntime t = new TestRuntime(2, b -> b.watchdogThreshold(Duration.ofMillis(200))
+                .cpuIntensiveThreshold(Duration.ofHours(1)))) {
+            WorkQueue q = t.queue("stalled-then-struck").build();
+            CountDownLatch gate = new CountDownLatch(1);
+            CountDownLatch started = new CountDownLatch(1);
+            q.queueOn(0, blocker(started, gate));
+            q.queueOn(0, new Work("waiting-item", () -> { }));
+            AtomicInteger struck = new AtomicInteger();
+            AtomicBoolean striking = new AtomicBoolean(true);
+            TestHooks.install((point, subject) -> {
+                // Every scan's check is struck, the one that takes the lockup included.
+                if (point.equals("monitor.hungCheck") && striking.get()) {
+                    struck.incrementAndGet();
+                    throw new OutOfMemoryError("simulated: in the hung-wait check");
+                }
+            });
+            try {
+                assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+                await().atMost(Duration.ofSeconds(20)).until(() -> struck.get() > 0);
+                await().atMost(Duration.ofSeconds(20))
+                        .until(() -> t.reports.stream().anyMatch(r -> r.contains("BUG: workqueue lockup - pool cpus=0")));
+            } finally {
+                striking.set(false);
+                gate.countDown();
+            }
+            q.flush();
+        }
+    }
+
     private static boolean parked(Thread t) {
         Thread.State s = t.getState();
         return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING;

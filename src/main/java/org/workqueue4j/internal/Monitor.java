@@ -387,12 +387,8 @@ final class Monitor implements Runnable {
                 }
             }
         }
-        if (capHeld && !anyStarved) {
-            runtime.workerCapEpisodeOver();
-        }
-        if (watchdogNanos > 0) {
-            runtime.hungWaits().check(runtime, scanStart, watchdogNanos);
-        }
+        // The lockups first: each pool is marked reported already, so nothing that can throw
+        // (the hung-wait check below) may come between the scan and their reports.
         if (stalls != null) {
             for (String header : stalls) {
                 String text = header;
@@ -407,6 +403,13 @@ final class Monitor implements Runnable {
                 }
                 runtime.report(text);
             }
+        }
+        if (capHeld && !anyStarved) {
+            runtime.workerCapEpisodeOver();
+        }
+        if (watchdogNanos > 0) {
+            WqRuntime.testHook("monitor.hungCheck", runtime);
+            runtime.hungWaits().check(runtime, scanStart, watchdogNanos);
         }
         return busy;
     }
