@@ -34,6 +34,11 @@ class MonitorAttackTest {
         return struck;
     }
 
+    /** A 2-CPU runtime whose watchdog threshold is {@code threshold}, with no item ever CPU-intensive. */
+    private static TestRuntime watchdogRuntime(Duration threshold) {
+        return new TestRuntime(2, b -> b.watchdogThreshold(threshold).cpuIntensiveThreshold(Duration.ofHours(1)));
+    }
+
     /** An item that counts {@code started} down, then waits for {@code gate}. */
     private static Work blocker(CountDownLatch started, CountDownLatch gate) {
         return new Work("stuck-item", () -> {
@@ -64,8 +69,7 @@ class MonitorAttackTest {
     @DisplayName("a lockup whose report's dump cannot be built is still reported")
     void aLockupWhoseDumpFailsIsStillReported() throws InterruptedException {
         log = LibraryLog.recording();
-        try (TestRuntime t = new TestRuntime(2, b -> b.watchdogThreshold(Duration.ofMillis(200))
-                .cpuIntensiveThreshold(Duration.ofHours(1)))) {
+        try (TestRuntime t = watchdogRuntime(Duration.ofMillis(200))) {
             WorkQueue q = t.queue("stalled").build();
             AtomicInteger struck = strikeOnce("monitor.stallReport");
             CountDownLatch gate = new CountDownLatch(1);
@@ -93,8 +97,7 @@ class MonitorAttackTest {
     @DisplayName("a hung wait whose report cannot be built is still reported")
     void aHungWaitWhoseReportFailsIsStillReported() throws InterruptedException {
         log = LibraryLog.recording();
-        try (TestRuntime t = new TestRuntime(2, b -> b.watchdogThreshold(Duration.ofMillis(200))
-                .cpuIntensiveThreshold(Duration.ofHours(1)))) {
+        try (TestRuntime t = watchdogRuntime(Duration.ofMillis(200))) {
             WorkQueue q = t.queue("slow").build();
             AtomicInteger struck = strikeOnce("hungWaits.report");
             CountDownLatch gate = new CountDownLatch(1);
@@ -129,8 +132,7 @@ class MonitorAttackTest {
     @DisplayName("an Error building one hung-wait report loses no other report of the same scan")
     void anErrorBuildingOneHungWaitReportLosesNoOther() throws InterruptedException {
         log = LibraryLog.recording();
-        try (TestRuntime t = new TestRuntime(2, b -> b.watchdogThreshold(Duration.ofMillis(1))
-                .cpuIntensiveThreshold(Duration.ofHours(1)))) {
+        try (TestRuntime t = watchdogRuntime(Duration.ofMillis(1))) {
             WorkQueue q = t.queue("slow").build();
             CountDownLatch gate = new CountDownLatch(1);
             CountDownLatch started = new CountDownLatch(2);
@@ -188,8 +190,7 @@ class MonitorAttackTest {
     @DisplayName("an Error after the pools were visited does not lose a lockup the scan took")
     void anErrorAfterThePoolVisitsDoesNotLoseATakenLockup() throws InterruptedException {
         log = LibraryLog.recording();
-        try (TestRuntime t = new TestRuntime(2, b -> b.watchdogThreshold(Duration.ofMillis(200))
-                .cpuIntensiveThreshold(Duration.ofHours(1)))) {
+        try (TestRuntime t = watchdogRuntime(Duration.ofMillis(200))) {
             WorkQueue q = t.queue("stalled-then-struck").build();
             CountDownLatch gate = new CountDownLatch(1);
             CountDownLatch started = new CountDownLatch(1);
