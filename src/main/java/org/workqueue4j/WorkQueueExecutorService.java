@@ -656,16 +656,15 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     /**
      * The queue was destroyed under this view (a view never destroys a queue it does not own):
      * a task still waiting can never run, its armed item having been cancelled and reported by
-     * the destroy. Its future fails, so that neither its getters nor this view's termination
-     * wait for it for good; finishTaken then stops counting it. The destroy has failed each
-     * such task as it reports it ({@link TaskWork#neverRuns}); this shutdown-time check stays
-     * for a task that was not told.
+     * the destroy. It is told so as the destroy tells it ({@link TaskWork#neverRuns}: its
+     * future fails and the view stops counting it), so that neither its getters nor this view's
+     * termination wait for it for good. The destroy has told each such task already; this
+     * shutdown-time check stays for a task that was not told.
      */
     private void failStranded() {
         for (TaskWork w : live) {
-            if (w.casPhase(WAITING, TAKEN) && w.future != null) {
-                w.future.fail(new IllegalStateException("queue '" + queue.name() + "' was destroyed while task '"
-                        + w.name() + "' waited to run; it never ran"));
+            if ((int) PHASE.getVolatile(w) == WAITING) { // a filter only: neverRuns takes it by CAS
+                w.neverRuns(new IllegalStateException("queue '" + queue.name() + "' was destroyed while the task waited to run"));
             }
         }
     }
