@@ -327,7 +327,8 @@ public class Work {
      * @param timeout how long to wait at most for a running instance; zero or negative: do
      *                not wait
      * @return true if on return the item is neither pending nor running (unless queued again
-     *         meanwhile), false if the timeout elapsed while it still ran
+     *         meanwhile), false if the timeout elapsed while it still ran, or while another
+     *         thread still reported an expiry of it that its queue refused (see {@link #cancelSync()})
      * @throws InterruptedException  if interrupted while waiting (the status is then cleared)
      * @throws IllegalStateException if called from this item's own function
      * @throws NullPointerException  if {@code timeout} is null
@@ -337,7 +338,8 @@ public class Work {
         Barrier.refuseSelfCancelWait(node, "cancelSync(Duration)");
         Pending.cancel(node, true);
         try {
-            return Barrier.flushWorkUntil(node, true, deadline);
+            return Barrier.flushWorkUntil(node, true, deadline)
+                    && node.awaitNotFiredElsewhereUntil("cancel_work_sync", deadline);
         } finally {
             Pending.enable(node);
         }
@@ -358,7 +360,12 @@ public class Work {
      * Correct for items that requeue themselves: on return the item is neither pending nor
      * running, unless another thread queued it again after the return. While it waits the
      * item counts as disabled: a queue attempt meanwhile (from its own function or another
-     * thread) returns false and queues nothing. Not interruptible: an interrupt does not end the wait; the
+     * thread) returns false and queues nothing. A delayed item's expiry that its queue refused
+     * (destroyed, or draining) ends with its report to the uncaught-work handler, delivered by
+     * the thread that fired it: this waits for that report too (as the kernel's
+     * {@code del_timer_sync} waits for a running timer callback), so on return every instance
+     * queued before the call ran, was cancelled, or was reported; a call from that handler does
+     * not wait for its own report. Not interruptible: an interrupt does not end the wait; the
      * interrupt status is kept and set again on return.
      *
      * @return true if it was pending
@@ -373,6 +380,7 @@ public class Work {
         boolean was = Pending.cancel(node, true);
         try {
             Barrier.flushWork(node, true);
+            node.awaitNotFiredElsewhere("cancel_work_sync"); // an earlier expiry's report under way (see below)
         } finally {
             Pending.enable(node);
         }
@@ -391,8 +399,8 @@ public class Work {
     }
 
     /**
-     * {@link #disable()}, then waits for a running instance (kernel {@code disable_work_sync}).
-     * Not interruptible: an interrupt does not end the wait; the
+     * {@link #disable()}, then waits for a running instance (kernel {@code disable_work_sync}),
+     * and for the report of a refused expiry, as {@link #cancelSync()}. Not interruptible: an interrupt does not end the wait; the
      * interrupt status is kept and set again on return.
      *
      * @return true if it was pending
@@ -407,6 +415,7 @@ public class Work {
         Barrier.refuseSelfCancelWait(node, "disableSync()");
         boolean was = disable();
         Barrier.flushWork(node, true);
+        node.awaitNotFiredElsewhere("disable_work_sync");
         return was;
     }
 

@@ -280,6 +280,10 @@ class EngineRacesTest {
             CountDownLatch fire = new CountDownLatch(1);
             CountDownLatch f2Retrying = new CountDownLatch(1);
             TestHooks.install((point, subject) -> {
+                if (point.equals("timer.awaitTransit")) {
+                    fire.countDown(); // the destroy began: f1's insert is refused, the instance released and reported
+                    return;
+                }
                 if (subject != dw && subject != dw.node) {
                     return;
                 }
@@ -294,8 +298,11 @@ class EngineRacesTest {
             Thread f1 = new Thread(dw::flush, "f1");
             f1.start();
             WorkQueueCoreTest.await(offTimer);
-            q.destroy(); // the instance is on no timer and no list: nothing for destroy to take back
-            fire.countDown(); // f1's insert is refused: the instance is released and reported
+            // The instance is on no timer and no list: nothing for destroy to take back; the
+            // destroy waits until f1 has released it (ExpiryInTransitTest), not for its report.
+            Thread destroyer = new Thread(q::destroy, "destroyer");
+            destroyer.start();
+            destroyer.join();
             WorkQueueCoreTest.await(reportEntered);
             java.util.concurrent.atomic.AtomicInteger reportsWhenF2Returned = new java.util.concurrent.atomic.AtomicInteger(-1);
             Thread f2 = new Thread(() -> {

@@ -217,12 +217,17 @@ class FlushAsyncAttackTest {
                 if (subject == dw.node && point.equals("timer.fire") && popped.getCount() == 1) {
                     popped.countDown(); // off the timer, not yet on its queue
                     WorkQueueCoreTest.await(destroyed);
+                } else if (point.equals("timer.awaitTransit")) {
+                    destroyed.countDown(); // the destroy began: the insert is refused, released, reported (held)
                 }
             });
             assertThat(dies.queueDelayed(dw, Duration.ofMillis(1))).isTrue();
             WorkQueueCoreTest.await(popped);
-            dies.destroy(); // nothing armed for it any more: the timer thread holds the instance
-            destroyed.countDown(); // its insert is refused: released, reported on the timer thread (held)
+            // Nothing armed for it any more: the timer thread holds the instance, and the destroy
+            // waits for it to be released (ExpiryInTransitTest), not for its report.
+            Thread destroyer = new Thread(dies::destroy, "destroyer");
+            destroyer.start();
+            destroyer.join();
             WorkQueueCoreTest.await(reportEntered);
             assertThat(lives.queue(new Work("blocker", () -> WorkQueueCoreTest.await(releaseBlocker)))).isTrue();
             assertThat(lives.queue(dw)).isTrue(); // pending on lives, behind the blocker

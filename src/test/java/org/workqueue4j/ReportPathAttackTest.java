@@ -209,8 +209,9 @@ class ReportPathAttackTest {
 
     /**
      * Makes the timer thread report a refused expiry of {@code dw}: armed on {@code dies} with a
-     * 1 ms delay, popped by the timer thread, which is held (test hook) until {@code dies} is
-     * destroyed, so its insert is refused and the item reported on the timer thread.
+     * 1 ms delay, popped by the timer thread, which is held (test hook) until the destroy of
+     * {@code dies} has begun (and waits for it), so its insert is refused and the item reported
+     * on the timer thread.
      */
     private static void refuseAnExpiry(WorkQueue dies, DelayedWork dw) {
         CountDownLatch popped = new CountDownLatch(1);
@@ -219,6 +220,8 @@ class ReportPathAttackTest {
             if (subject == dw.node && point.equals("timer.fire") && popped.getCount() == 1) {
                 popped.countDown();
                 WorkQueueCoreTest.await(destroyed);
+            } else if (point.equals("timer.awaitTransit")) {
+                destroyed.countDown(); // the destroy began and waits for the held expiry: its insert is refused
             }
         });
         try {
@@ -279,6 +282,10 @@ class ReportPathAttackTest {
             CountDownLatch popped = new CountDownLatch(1);
             CountDownLatch destroyed = new CountDownLatch(1);
             TestHooks.install((point, subject) -> {
+                if (point.equals("timer.awaitTransit")) {
+                    destroyed.countDown(); // the destroy began and waits for the held expiry: its insert is refused
+                    return;
+                }
                 if (subject != refused.node) {
                     return;
                 }

@@ -39,6 +39,21 @@ public final class TimerQueue implements Runnable {
      * an instance fired into a queue destroyed since it was armed ends with its report, which
      * comes after PENDING is released, and a flush must not return before that end.
      *
+     * Every node off the heap on its way to a queue is also listed, under `lock`, with that
+     * queue and its firer (the transit list: arrays that only grow, so listing allocates
+     * nothing), from the moment it leaves the heap until it has landed or been released (its
+     * PENDING bit cleared after a refusal; the report comes after). A destroy() that begins
+     * while the timer thread or a flusher has one of its queue's nodes in transit would
+     * otherwise miss it: cancelAllFor sees only the heap, the destroy would drain and return,
+     * and the refused insert would release the node after the return (an item pending after its
+     * queue's destroy() returned). cancelAllFor waits, on `landed`, until no other thread has a
+     * node in transit to the queue: the firer's insert is refused (destroy marked the queue
+     * dying first) or lands before the drain; neither runs user code before its end of transit
+     * except after a landing (a first use's latent waits, whose listeners may run). The wait
+     * is not for the report, which is user code: a handler that destroys the same queue waits
+     * for this destroy, which must not wait for it. The caller's own nodes in transit (a
+     * listener or handler on the timer thread destroying a queue) are not waited for.
+     *
      * arm() refuses a queue whose destroy() has begun, checked under `lock`: destroy() sets
      * that state first and then empties the heap of the queue's nodes under `lock`, so no node
      * can be armed for a dead queue behind its back. The thread checks `stopped` under `lock`
@@ -51,6 +66,15 @@ public final class TimerQueue implements Runnable {
     private final Condition tick = lock.newCondition();
     private WorkNode[] heap = new WorkNode[16];
     private int size;
+    /** Signalled (under lock) as a node leaves transit while a destroy waits for its queue's. */
+    private final Condition landed = lock.newCondition();
+    /** The nodes in transit, each with its queue and its firer (all guarded by lock; see the overview). */
+    private WorkNode[] transit = new WorkNode[4];
+    private WorkqueueStruct[] transitWq = new WorkqueueStruct[4];
+    private Thread[] transitBy = new Thread[4];
+    private int transitCount;
+    /** Destroys waiting on {@link #landed} (guarded by lock): a node leaving transit signals only if any. */
+    private int transitWaiters;
     /** Started by the first delayed item armed (see {@link #start()}). */
     private final OnDemandThread thread;
     private volatile boolean stopped;
@@ -172,7 +196,7 @@ public final class TimerQueue implements Runnable {
             } else {
                 wq = n.timerWq;
                 cpu = n.timerCpu;
-                n.beginFiring(); // first: a throw leaves the node armed
+                beginTransit(n, wq); // first: a throw leaves the node armed
                 removeAt(n.heapIndex);
                 n.timerWq = null;
             }
@@ -223,11 +247,43 @@ public final class TimerQueue implements Runnable {
      * <em>up</em>, which moves a parent into a slot a single walk over the array has already
      * passed (that node would stay armed for a dead queue). Each node knows its own slot
      * (heapIndex), so removing the collected nodes one by one is exact.
+     *
+     * @param awaitTransit first wait until no other thread has a node in transit to {@code wq}
+     *                     (a destroy; see the overview); false for a close that ran out of time,
+     *                     which must not wait (a transit may be running a user's thread factory)
+     * @param timed        whether that wait ends at {@code deadline} or an interrupt (a close's
+     *                     bounded destroy; the interrupt status is then set again)
+     * @param deadline     {@code System.nanoTime()} deadline, if {@code timed}
      */
-    List<WorkNode> cancelAllFor(WorkqueueStruct wq) {
+    List<WorkNode> cancelAllFor(WorkqueueStruct wq, boolean awaitTransit, boolean timed, long deadline) {
         List<WorkNode> out = new ArrayList<>();
         WorkerPool.lockFromCaller(lock);
         try {
+            // First, with nothing taken yet (an Error in the wait leaves all as it was): the
+            // other threads' nodes in transit to wq land or are released (see the overview).
+            // No node of wq can enter transit meanwhile: arm refuses a dying queue, and the
+            // heap's nodes for wq leave it only here or by firing, which lists them first.
+            Thread me = Thread.currentThread();
+            while (awaitTransit && inTransitTo(wq, me)) {
+                WqRuntime.testHook("timer.awaitTransit", wq);
+                long left = timed ? deadline - System.nanoTime() : 0;
+                if (timed && left <= 0) {
+                    break; // a close out of time: its own deadline check gives up next (the node is refused and reported by its firer)
+                }
+                transitWaiters++;
+                try {
+                    if (timed) {
+                        landed.awaitNanos(left);
+                    } else {
+                        landed.awaitUninterruptibly();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // a close interrupted: it gives up right after this
+                    break;
+                } finally {
+                    transitWaiters--;
+                }
+            }
             for (int i = 0; i < size; i++) {
                 if (heap[i].timerWq == wq) {
                     out.add(heap[i]);
@@ -265,6 +321,11 @@ public final class TimerQueue implements Runnable {
             lock.unlock();
         }
         return t;
+    }
+
+    /** {@return the runtime this timer belongs to} */
+    WqRuntime runtime() {
+        return runtime;
     }
 
     /** {@return the timer thread once started, else null} */
@@ -312,7 +373,7 @@ public final class TimerQueue implements Runnable {
             due = heap[0];
             dueWq = due.timerWq;
             dueCpu = due.timerCpu;
-            due.beginFiring(); // first: a throw leaves the node armed
+            beginTransit(due, dueWq); // first: a throw leaves the node armed
             removeAt(0);
             due.timerWq = null; // a fired node keeps no destroyed queue reachable
         } catch (InterruptedException e) {
@@ -340,14 +401,26 @@ public final class TimerQueue implements Runnable {
      * read under the lock when it was taken off the heap (the node no longer references them).
      */
     private void fire(WorkNode n, WorkqueueStruct wq, int cpu) {
+        Throwable refused = null;
         try {
-            n.clearState(WorkNode.TIMER);
-            WqRuntime.testHook("timer.fire", n); // off the timer, not yet on its queue
-            wq.insertClaimed(cpu, n); // a drain refuses it, as the kernel's __queue_work (not chained work)
-        } catch (Throwable e) {
-            n.clearState(WorkNode.TIMER | WorkNode.PENDING);
+            try {
+                n.clearState(WorkNode.TIMER);
+                WqRuntime.testHook("timer.fire", n); // off the timer, not yet on its queue
+                wq.insertClaimed(cpu, n); // a drain refuses it, as the kernel's __queue_work (not chained work)
+            } catch (Throwable e) {
+                n.clearState(WorkNode.TIMER | WorkNode.PENDING);
+                refused = e;
+            }
+        } finally {
+            endTransit(n); // landed or released: a destroy waiting for it goes on (the report is not waited for)
+        }
+        if (refused != null) {
+            Throwable e = refused;
             if (!(e instanceof IllegalStateException)) {
-                throw e;
+                if (e instanceof Error) {
+                    throw (Error) e;
+                }
+                throw (RuntimeException) e; // insertClaimed declares no checked exception
             }
             // The queue died with the timer armed (the caller's duty to cancel, kernel rule):
             // never silently lost, the handler hears of it. Likewise for a draining queue: only
@@ -356,6 +429,69 @@ public final class TimerQueue implements Runnable {
             n.tellNeverRuns(e);
             runtime.uncaught(wq, n, e);
         }
+    }
+
+    // ---------------------------------------------------------------- transit
+
+    /**
+     * Under lock: marks {@code n} fired by this thread ({@link WorkNode#beginFiring}) and lists
+     * it in transit to {@code wq}. Grows the arrays before any change: a throw leaves nothing
+     * marked and the node armed.
+     */
+    private void beginTransit(WorkNode n, WorkqueueStruct wq) {
+        if (transitCount == transit.length) {
+            int len = transitCount * 2;
+            WorkNode[] t = Arrays.copyOf(transit, len);
+            WorkqueueStruct[] q = Arrays.copyOf(transitWq, len);
+            Thread[] by = Arrays.copyOf(transitBy, len);
+            transit = t;
+            transitWq = q;
+            transitBy = by;
+        }
+        n.beginFiring();
+        int i = transitCount++;
+        transit[i] = n;
+        transitWq[i] = wq;
+        transitBy[i] = Thread.currentThread();
+    }
+
+    /**
+     * {@code n}, fired by this thread, has landed or been released: off the transit list, and
+     * the waiting destroys (if any) look again. The lock never allocates here uncontended, and
+     * contended the JDK's lock spins instead of failing when it cannot allocate its queue node.
+     */
+    private void endTransit(WorkNode n) {
+        Thread me = Thread.currentThread();
+        lock.lock();
+        try {
+            for (int i = transitCount - 1; i >= 0; i--) {
+                if (transit[i] == n && transitBy[i] == me) {
+                    int last = --transitCount;
+                    transit[i] = transit[last];
+                    transitWq[i] = transitWq[last];
+                    transitBy[i] = transitBy[last];
+                    transit[last] = null; // nothing kept reachable: a destroyed queue, a dead firer
+                    transitWq[last] = null;
+                    transitBy[last] = null;
+                    break;
+                }
+            }
+            if (transitWaiters > 0) {
+                landed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under lock: does a thread other than {@code me} have a node in transit to {@code wq}? */
+    private boolean inTransitTo(WorkqueueStruct wq, Thread me) {
+        for (int i = 0; i < transitCount; i++) {
+            if (transitWq[i] == wq && transitBy[i] != me) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- heap

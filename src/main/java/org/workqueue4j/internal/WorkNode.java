@@ -299,6 +299,103 @@ public abstract class WorkNode {
         return o != null && o != me;
     }
 
+    /**
+     * Waits until no thread other than the caller has this node off the timer: each such
+     * instance has landed on its queue, or ended with its report (an expiry refused by a
+     * destroyed or draining queue; the report is how that instance ends). A cancel-and-wait
+     * calls it after its own wait, as the kernel's {@code del_timer_sync} waits for a running
+     * timer callback: on return every instance queued before it ran, was cancelled, or was
+     * reported. Not interruptible: the interrupt status is kept and set again on return. The
+     * caller's own marks are not waited for (a handler cancelling the item it is told about).
+     * Parks (a report is the user's handler and may take any time); registered as a hung wait.
+     *
+     * @param op the caller's operation, for a hung-wait report
+     */
+    public final void awaitNotFiredElsewhere(String op) {
+        if (!firedElsewhere()) {
+            return; // the common case: no allocation, no registration
+        }
+        Landing l = new Landing();
+        HungWaits.Waiter waiting = beginHungWait(op);
+        boolean interrupted = false;
+        try {
+            WqRuntime.testHook("cancel.awaitFiring", this);
+            whenNotFiredElsewhere(l.waiter, l);
+            while (!l.done) {
+                java.util.concurrent.locks.LockSupport.park(this);
+                interrupted |= Thread.interrupted();
+            }
+        } finally {
+            endHungWait(waiting);
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * {@link #awaitNotFiredElsewhere(String)} until {@code deadline} ({@code System.nanoTime()}).
+     * Giving up leaves the other threads' landings and reports to end on their own.
+     *
+     * @return true if no other thread has this node off the timer (any more), false at the deadline
+     * @throws InterruptedException if interrupted while waiting (the status is then cleared)
+     */
+    public final boolean awaitNotFiredElsewhereUntil(String op, long deadline) throws InterruptedException {
+        if (!firedElsewhere()) {
+            return true;
+        }
+        if (deadline - System.nanoTime() <= 0) {
+            return false;
+        }
+        Landing l = new Landing();
+        HungWaits.Waiter waiting = beginHungWait(op);
+        try {
+            WqRuntime.testHook("cancel.awaitFiring", this);
+            whenNotFiredElsewhere(l.waiter, l);
+            while (!l.done) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException(op + " of work '" + name() + "' interrupted");
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false; // the action stays registered: it runs later and unparks no one waiting
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(this, left);
+            }
+            return true;
+        } finally {
+            endHungWait(waiting);
+        }
+    }
+
+    private HungWaits.@org.jspecify.annotations.Nullable Waiter beginHungWait(String op) {
+        TimerQueue t = armedTimer(); // set: only a node armed once can have been fired
+        return t == null ? null : t.runtime().hungWaits().begin(op, null, this);
+    }
+
+    private void endHungWait(HungWaits.@org.jspecify.annotations.Nullable Waiter w) {
+        TimerQueue t = armedTimer();
+        if (t != null) {
+            t.runtime().hungWaits().end(w);
+        }
+    }
+
+    /**
+     * A parked caller of {@link #awaitNotFiredElsewhere}: run by whichever thread removes the
+     * last other mark (or at once), it sets {@code done} (volatile) and then unparks the
+     * waiter, which re-reads {@code done} after every return from park.
+     */
+    private static final class Landing implements Runnable {
+        final Thread waiter = Thread.currentThread();
+        volatile boolean done;
+
+        @Override
+        public void run() {
+            done = true;
+            java.util.concurrent.locks.LockSupport.unpark(waiter);
+        }
+    }
+
     /** {@return true while {@code t} (not null) has this node off the timer, see {@link #beginFiring}} */
     final boolean firedBy(Thread t) {
         Object o = firingBy;

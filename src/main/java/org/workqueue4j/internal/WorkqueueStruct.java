@@ -1172,7 +1172,7 @@ public final class WorkqueueStruct {
      */
     boolean destroyUntil(long deadline) throws InterruptedException {
         annotateAndRefuseSelfWait("destroy");
-        if (beginDestroy(true) != DESTROY_BEGUN) {
+        if (beginDestroy(true, true, deadline) != DESTROY_BEGUN) {
             return true; // destroyed, or another destroy runs (close does not wait for it)
         }
         try {
@@ -1185,7 +1185,7 @@ public final class WorkqueueStruct {
     private boolean destroy(boolean timed, long deadline) throws InterruptedException {
         annotateAndRefuseSelfWait("destroy");
         int begun;
-        while ((begun = beginDestroy(true)) == DESTROY_BUSY) {
+        while ((begun = beginDestroy(true, timed, deadline)) == DESTROY_BUSY) {
             awaitOtherDestroy(); // returns once that destroy ended: destroyed, undone (then this one begins), or given up
         }
         if (begun != DESTROY_BEGUN) {
@@ -1313,11 +1313,15 @@ public final class WorkqueueStruct {
      * Marks the queue dying and takes back its armed timers (reported).
      *
      * @param run the caller will run the destroy (drain and unlink) and end it with endDestroyRun;
-     *            false for refuseAll, which only marks
+     *            false for refuseAll, which only marks (and does not wait for an expiry in
+     *            transit to this queue: a destroy that runs does, see TimerQueue)
+     * @param timed whether the wait for an expiry in transit ends at {@code deadline} or an
+     *              interrupt (a close's bounded destroy)
+     * @param deadline {@code System.nanoTime()} deadline, if {@code timed}
      * @return DESTROY_BEGUN; DESTROY_DONE if already dying with no destroy running; DESTROY_BUSY if
      *         another destroy runs (with {@code run}; without, DESTROY_DONE)
      */
-    private int beginDestroy(boolean run) {
+    private int beginDestroy(boolean run, boolean timed, long deadline) {
         // Deep, before anything changes: what follows on this frame's depth (closing the inboxes
         // and its undo, the armed items' reports, each task told it never runs, the drain) must
         // not overflow half-way. Struck in closeInboxes' own shallow probe, the catch below
@@ -1354,7 +1358,7 @@ public final class WorkqueueStruct {
         TimerQueue timer = runtime.timerIfMade(); // none made: nothing was ever armed (see timerIfMade)
         List<WorkNode> taken;
         try {
-            taken = timer == null ? List.of() : timer.cancelAllFor(this);
+            taken = timer == null ? List.of() : timer.cancelAllFor(this, run, timed, deadline);
         } catch (Throwable e) {
             undoDestroying();
             endDestroyRun();
@@ -1397,7 +1401,7 @@ public final class WorkqueueStruct {
 
     /** A close that ran out of time: refuse every new item from now on (no drain, no wait). */
     void refuseAll() {
-        beginDestroy(false);
+        beginDestroy(false, false, 0);
     }
 
     /** Asks the rescuer, if any, to end; its thread (to join), or null. */
