@@ -472,4 +472,32 @@ class WorkerCreationTest {
             TestHooks.install(null);
         }
     }
+    /*
+     * An Error taking a worker id (the pool's id bitmap grows past 64 workers: an allocation)
+     * came after the creation had taken its slot under the worker cap, outside the undo: each
+     * such failure kept a slot for ever. With the cap at its smallest (2), two failures left no
+     * slot, and no worker was ever made again (test point pool.workerId, struck five times).
+     * Fails on that code: the items never run.
+     */
+    @Test
+    void anErrorTakingAWorkerIdGivesTheCapSlotBack() throws Exception {
+        AtomicInteger struck = new AtomicInteger();
+        TestHooks.install((point, subject) -> {
+            if (point.equals("pool.workerId") && struck.getAndIncrement() < 5) {
+                throw new OutOfMemoryError("simulated: growing the worker ids");
+            }
+        });
+        try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(1).maxWorkers(2).build())) {
+            WorkQueue bound = rt.queueBuilder("bound").build();
+            WorkQueue unbound = rt.queueBuilder("unbound").unbound().build();
+            CountDownLatch ran = new CountDownLatch(2);
+            assertThat(bound.queue(new Work("bound-item", ran::countDown))).isTrue();
+            assertThat(unbound.queue(new Work("unbound-item", ran::countDown))).isTrue();
+            assertThat(ran.await(BOUND_S, TimeUnit.SECONDS)).as("both items ran once creation worked again").isTrue();
+            assertThat(struck.get()).as("creations were struck").isGreaterThanOrEqualTo(5);
+            assertThat(rt.engine().workerCount()).as("the cap counts live workers only").isLessThanOrEqualTo(2);
+        } finally {
+            TestHooks.install(null);
+        }
+    }
 }

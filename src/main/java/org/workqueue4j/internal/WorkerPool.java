@@ -509,7 +509,15 @@ public final class WorkerPool {
                 sendMaydays();
                 return false;
             }
-            wid = reserveWorkerId(); // reserved: a concurrent creation takes another id
+            try {
+                wid = reserveWorkerId(); // reserved: a concurrent creation takes another id
+            } catch (Throwable e) {
+                // An allocation failure growing the id bitmap: the slot under the cap goes back
+                // (kept, each failure lost a slot for good). Nothing else was claimed yet; the
+                // caller (manager or monitor) outlives the Error, and the monitor asks again.
+                runtime.releaseWorker();
+                throw e;
+            }
             nrCreating++;
         } finally {
             lock.unlock();
@@ -565,6 +573,7 @@ public final class WorkerPool {
 
     /** Lock held: takes the lowest free worker id. */
     private int reserveWorkerId() {
+        WqRuntime.testHook("pool.workerId", this); // an allocation failure growing the bitmap, simulated
         long[] ids = workerIds;
         for (int i = 0; ; i++) {
             if (i == ids.length) {
