@@ -1326,7 +1326,7 @@ public final class WorkqueueStruct {
         // and its undo, the armed items' reports, each task told it never runs, the drain) must
         // not overflow half-way. Struck in closeInboxes' own shallow probe, the catch below
         // overflowed again and left destroyClosing set: every later destroy() of the queue
-        // waited for ever (Breaker10AttackTest.aDestroyAtTheEndOfAStackLeavesNoTaskStranded).
+        // waited for ever (NeverRunsAndCreationAttackTest.aDestroyAtTheEndOfAStackLeavesNoTaskStranded).
         WorkerPool.probeStackDeep();
         synchronized (stateLock) {
             if (destroyRunner != null || destroyClosing) {

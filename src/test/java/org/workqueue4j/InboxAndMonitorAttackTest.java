@@ -28,7 +28,7 @@ import org.workqueue4j.internal.TestHooks;
  * throws (HungWaits reporting as it goes).
  */
 @Timeout(120)
-class Breaker9AttackTest {
+class InboxAndMonitorAttackTest {
     private LibraryLog log;
 
     @AfterEach

@@ -24,7 +24,7 @@ import org.workqueue4j.internal.WorkNode;
  * and on the worker creation's give-back of a claimed creation (WorkerPool.createWorker).
  * Every wait is bounded by {@link #LONG} seconds.
  */
-class Breaker10AttackTest {
+class NeverRunsAndCreationAttackTest {
     private static final long LONG = 30;
 
     private final TestRuntime t = new TestRuntime();
@@ -58,17 +58,17 @@ class Breaker10AttackTest {
      */
     @Test
     void aTaskWhoseFiringFailsWithAnIndescribableErrorStillHasItsFutureFail() throws Exception {
-        WorkQueue q = t.queue("b10-indescribable").build();
+        WorkQueue q = t.queue("indescribable").build();
         ScheduledExecutorService e = q.asScheduledExecutorService();
         AtomicInteger ran = new AtomicInteger();
         AtomicBoolean thrown = new AtomicBoolean();
         TestHooks.install((point, subject) -> {
-            if (point.equals("timer.fire") && subject instanceof WorkNode n && n.name().equals("b10-doomed")
+            if (point.equals("timer.fire") && subject instanceof WorkNode n && n.name().equals("doomed")
                     && thrown.compareAndSet(false, true)) {
                 throw new IndescribableError();
             }
         });
-        ScheduledFuture<?> f = e.schedule(ExecutorShutdownNowTest.named("b10-doomed", ran::incrementAndGet), 1, MILLISECONDS);
+        ScheduledFuture<?> f = e.schedule(ExecutorShutdownNowTest.named("doomed", ran::incrementAndGet), 1, MILLISECONDS);
         assertThatThrownBy(() -> f.get(LONG, SECONDS)).isInstanceOf(ExecutionException.class)
                 .hasRootCauseInstanceOf(IndescribableError.class);
         assertThat(ran).hasValue(0);
@@ -101,7 +101,7 @@ class Breaker10AttackTest {
         for (int s = 0; s < sweeps; s++) {
             java.util.List<WorkQueue> qs = new java.util.ArrayList<>();
             for (int i = 0; i < perSweep; i++) {
-                WorkQueue q = t.queue("b10-deep-" + s + "-" + i).build();
+                WorkQueue q = t.queue("deep-" + s + "-" + i).build();
                 ScheduledExecutorService v = q.asScheduledExecutorService();
                 if (i == 0 && s == 0) {
                     v.schedule(task, 1, java.util.concurrent.TimeUnit.HOURS).cancel(false); // links the paths below
@@ -116,7 +116,7 @@ class Breaker10AttackTest {
                 if (i < qs.size()) {
                     qs.get(i).destroy();
                 }
-            }, attempts, last), "b10-deep-destroyer", 192 * 1024 + s * 1032L);
+            }, attempts, last), "deep-destroyer", 192 * 1024 + s * 1032L);
             th.start();
             th.join(LONG * 1000);
             assertThat(th.isAlive()).as("sweep " + s + " returned").isFalse();
@@ -129,7 +129,7 @@ class Breaker10AttackTest {
                 continue;
             }
             if (!all.get(i).isDestroyed()) {
-                Thread retry = new Thread(all.get(i)::destroy, "b10-retry"); // as a user would after the overflow
+                Thread retry = new Thread(all.get(i)::destroy, "retry"); // as a user would after the overflow
                 retry.start();
                 retry.join(5_000);
                 if (retry.isAlive()) {
@@ -168,8 +168,8 @@ class Breaker10AttackTest {
             }
         });
         try (TestRuntime capped = new TestRuntime(1, b -> b.maxWorkers(2))) {
-            WorkQueue bound = capped.queue("b10-cap-bound").build();
-            WorkQueue unbound = capped.queue("b10-cap-unbound").unbound().build();
+            WorkQueue bound = capped.queue("cap-bound").build();
+            WorkQueue unbound = capped.queue("cap-unbound").unbound().build();
             java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(2);
             assertThat(bound.queue(new Work("bound-item", ran::countDown))).isTrue();
             assertThat(unbound.queue(new Work("unbound-item", ran::countDown))).isTrue();
@@ -192,7 +192,7 @@ class Breaker10AttackTest {
                 throw new OutOfMemoryError("simulated: no Worker ever");
             }
         });
-        WorkQueue reclaim = t.queue("b10-reclaim").memReclaim().build();
+        WorkQueue reclaim = t.queue("reclaim").memReclaim().build();
         java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(3);
         for (int i = 0; i < 3; i++) {
             assertThat(reclaim.queue(new Work("rescued-" + i, ran::countDown))).isTrue();
@@ -233,7 +233,7 @@ class Breaker10AttackTest {
                 stopped.countDown();
             }
         });
-        WorkQueue q = rt.queueBuilder("b10-close-race").build();
+        WorkQueue q = rt.queueBuilder("close-race").build();
         Work needy = new Work("needs a worker", () -> { });
         q.queue(needy);
         assertThat(claimed.await(LONG, SECONDS)).as("a creation was claimed").isTrue();
@@ -263,7 +263,7 @@ class Breaker10AttackTest {
                 handlerFailures.add(x);
             }
         }).build())) {
-            WorkQueue q = rt.queueBuilder("b10-handler-shutdown").build();
+            WorkQueue q = rt.queueBuilder("handler-shutdown").build();
             ScheduledExecutorService e = q.asScheduledExecutorService();
             view.set(e);
             ScheduledFuture<?> oneShot = e.schedule(() -> { }, 1, java.util.concurrent.TimeUnit.HOURS);
@@ -286,12 +286,12 @@ class Breaker10AttackTest {
      */
     @Test
     void aPeriodicTaskReArmedWhileItsQueueIsDestroyedFailsAndTheViewTerminates() throws Exception {
-        WorkQueue q = t.queue("b10-rearm-destroy").build();
+        WorkQueue q = t.queue("rearm-destroy").build();
         ScheduledExecutorService e = q.asScheduledExecutorService();
         java.util.concurrent.CountDownLatch atRearm = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
         TestHooks.install((point, subject) -> {
-            if (point.equals("executor.rearm") && subject instanceof Work w && w.name().equals("b10-rearmed")) {
+            if (point.equals("executor.rearm") && subject instanceof Work w && w.name().equals("rearmed")) {
                 atRearm.countDown();
                 try {
                     go.await(LONG, SECONDS);
@@ -301,10 +301,10 @@ class Breaker10AttackTest {
             }
         });
         AtomicInteger ran = new AtomicInteger();
-        ScheduledFuture<?> f = e.scheduleAtFixedRate(ExecutorShutdownNowTest.named("b10-rearmed", ran::incrementAndGet),
+        ScheduledFuture<?> f = e.scheduleAtFixedRate(ExecutorShutdownNowTest.named("rearmed", ran::incrementAndGet),
                 0, 1, java.util.concurrent.TimeUnit.HOURS);
         assertThat(atRearm.await(LONG, SECONDS)).isTrue();
-        Thread destroyer = TestRuntime.startAndAwaitParked("b10-destroyer", q::destroy); // waits for the running item
+        Thread destroyer = TestRuntime.startAndAwaitParked("destroyer", q::destroy); // waits for the running item
         go.countDown();
         destroyer.join(LONG * 1000);
         assertThat(destroyer.isAlive()).as("the destroy ended").isFalse();
