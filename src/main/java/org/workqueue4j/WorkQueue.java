@@ -562,7 +562,11 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * Drains the queue, then refuses every later {@code queue} with an
      * {@link IllegalStateException} (kernel {@code destroy_workqueue}). Delayed work whose timer
      * is still armed is the caller's duty to cancel first; if any is left it is cancelled and
-     * reported to the uncaught-work handler, never dropped silently. Calling it again does
+     * reported to the uncaught-work handler, never dropped silently. A timer that expired just
+     * before the call (its item off the timer, not yet queued, on the timer thread or a
+     * flusher's) is waited for: the item lands in time to be drained and run, or is refused,
+     * and is no longer pending when this returns (its report to the handler comes from that
+     * thread, possibly after the return). Calling it again does
      * nothing; a call made while another thread's {@code destroy()} runs waits for that one to
      * end, and returns once the queue is destroyed. Not interruptible: an interrupt does not end the wait; the
      * interrupt status is kept and set again on return.
