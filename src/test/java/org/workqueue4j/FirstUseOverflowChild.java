@@ -48,6 +48,10 @@ final class FirstUseOverflowChild {
             log();
             return;
         }
+        if (args.length > 0 && args[0].equals("work")) {
+            firstItem();
+            return;
+        }
         try (WorkQueues rt = WorkQueues.create()) {
             WorkQueue q = rt.queueBuilder("first-use").build();
             Work w = new Work("w", () -> { });
@@ -337,6 +341,29 @@ final class FirstUseOverflowChild {
     }
 
     /** Runs each of {@code ops} at every depth of a fresh thread's stack, in turn. */
+    /**
+     * The JVM's first {@code new Work} and {@code new DelayedWork} made at the end of a stack,
+     * before any runtime exists (an item held in a static field, made by a deep caller); then
+     * items made at a normal depth run on a runtime built afterwards.
+     */
+    private static void firstItem() throws Exception {
+        Runnable body = () -> { }; // linked here: a lambda's first linkage at the end of a stack fails in the JDK
+        AtomicReference<Throwable> unexpected = new AtomicReference<>();
+        runDeep(List.of(
+                i -> new Work("deep", body).isPending(),
+                i -> new DelayedWork("deep-d", body).isTimerArmed()), unexpected);
+        AtomicInteger ran = new AtomicInteger();
+        try (WorkQueues rt = WorkQueues.create()) {
+            WorkQueue q = rt.queueBuilder("after").build();
+            q.queue(new Work("after", ran::incrementAndGet));
+            q.queueDelayed(new DelayedWork("after-d", ran::incrementAndGet), Duration.ZERO);
+            q.flush();
+        } catch (Throwable e) {
+            unexpected.compareAndSet(null, e);
+        }
+        finish(unexpected, ran.get(), 2);
+    }
+
     private static void runDeep(List<IntConsumer> ops, AtomicReference<Throwable> unexpected) throws InterruptedException {
         for (IntConsumer op : ops) {
             Thread th = new Thread(null, () -> StackProbeAttackTest.descend(i -> {

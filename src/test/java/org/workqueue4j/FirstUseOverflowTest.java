@@ -87,6 +87,16 @@ class FirstUseOverflowTest {
         runChild("log");
     }
 
+    /*
+     * The JVM's first Work and DelayedWork made by a caller at the end of its stack, before any
+     * runtime exists: the overflow must not strike inside an engine class's initialization.
+     */
+    @Test
+    @DisplayName("an overflow at the JVM's first new Work leaves the library usable")
+    void anOverflowAtTheFirstNewWorkLeavesTheLibraryUsable() throws Exception {
+        runChild("work");
+    }
+
     private static void runChild(String... args) throws Exception {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xss1m", "-XX:MaxJavaStackTraceDepth=64", "-cp", System.getProperty("java.class.path"),
