@@ -157,4 +157,80 @@ class HungWaiterTest {
                     .anySatisfy(r -> assertThat(r).contains("'h1'"));
         }
     }
+    /*
+     * A destroy waiting for an expiry another thread has off the timer (held here at the test
+     * point timer.fire; in life, a firer running a user's thread factory) and a cancelSync
+     * waiting for the report of a refused expiry (the handler held) are reported as hung waits.
+     */
+    @Test
+    void aDestroyWaitingForAnExpiryInTransitIsReported() throws Exception {
+        CountDownLatch inTransit = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        org.workqueue4j.internal.TestHooks.install((point, subject) -> {
+            if (point.equals("timer.fire") && Thread.currentThread().getName().contains("timer")) {
+                inTransit.countDown();
+                await(release);
+            }
+        });
+        try (TestRuntime t = runtime()) {
+            WorkQueue q = t.queue("transit").build();
+            assertThat(q.queueDelayed(new DelayedWork("d", () -> { }), Duration.ofMillis(1))).isTrue();
+            await(inTransit);
+            Thread destroyer = new Thread(q::destroy, "destroyer");
+            destroyer.start();
+            try {
+                Awaitility.await().atMost(Duration.ofSeconds(LifecycleTest.BOUND_S)).until(() ->
+                        t.reports.stream().anyMatch(r -> r.contains("blocked for more than")));
+                assertThat(t.reports).anySatisfy(r -> assertThat(r).contains("in destroy_workqueue(queue 'transit')")
+                        .contains("destroyer"));
+            } finally {
+                release.countDown();
+                destroyer.join(LifecycleTest.BOUND_S * 1000);
+            }
+        } finally {
+            org.workqueue4j.internal.TestHooks.install(null);
+        }
+    }
+
+    @Test
+    void aCancelSyncWaitingForTheReportOfARefusedExpiryIsReported() throws Exception {
+        CountDownLatch reporting = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        java.util.List<String> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2).watchdogThreshold(Duration.ofSeconds(1))
+                .closeTimeout(Duration.ofSeconds(1)).reportListener(reports::add).uncaughtWorkHandler((q, w, e) -> {
+                    reporting.countDown(); // TestRuntime's handler would replace this one
+                    await(release);
+                }).build())) {
+            WorkQueue q = rt.queueBuilder("dies").build();
+            DelayedWork d = new DelayedWork("d", () -> { });
+            CountDownLatch inTransit = new CountDownLatch(1);
+            CountDownLatch goOn = new CountDownLatch(1);
+            org.workqueue4j.internal.TestHooks.install((point, subject) -> {
+                if (point.equals("timer.fire") && Thread.currentThread().getName().contains("timer")) {
+                    inTransit.countDown();
+                    await(goOn);
+                } else if (point.equals("timer.awaitTransit")) {
+                    goOn.countDown(); // the destroy began: the held expiry is refused and reported (held)
+                }
+            });
+            assertThat(q.queueDelayed(d, Duration.ofMillis(1))).isTrue();
+            await(inTransit);
+            q.destroy();
+            await(reporting);
+            Thread canceller = new Thread(d::cancelSync, "canceller");
+            canceller.start();
+            try {
+                Awaitility.await().atMost(Duration.ofSeconds(LifecycleTest.BOUND_S)).until(() ->
+                        reports.stream().anyMatch(r -> r.contains("blocked for more than")));
+                assertThat(reports).anySatisfy(r -> assertThat(r).contains("in cancel_work_sync(work 'd')")
+                        .contains("canceller"));
+            } finally {
+                release.countDown();
+                canceller.join(LifecycleTest.BOUND_S * 1000);
+            }
+        } finally {
+            org.workqueue4j.internal.TestHooks.install(null);
+        }
+    }
 }

@@ -270,6 +270,9 @@ public final class TimerQueue implements Runnable {
                 if (timed && left <= 0) {
                     break; // a close out of time: its own deadline check gives up next (the node is refused and reported by its firer)
                 }
+                // A hung wait like the rest of destroy (the firer may be running a user's thread
+                // factory or listener); HungWaits takes no engine lock.
+                HungWaits.Waiter waiting = runtime.hungWaits().begin("destroy_workqueue", wq, null);
                 transitWaiters++;
                 try {
                     if (timed) {
@@ -282,6 +285,7 @@ public final class TimerQueue implements Runnable {
                     break;
                 } finally {
                     transitWaiters--;
+                    runtime.hungWaits().end(waiting);
                 }
             }
             for (int i = 0; i < size; i++) {
