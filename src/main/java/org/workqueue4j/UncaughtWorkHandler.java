@@ -14,10 +14,12 @@ import org.jspecify.annotations.Nullable;
  * still armed when their queue is destroyed, on the thread calling {@code destroy()} or
  * {@code close()}. Implementations must be thread-safe: several reports can run at once.
  *
- * <p>A reported delayed item ends when the handler returns: a flush of that item waits until
- * then. So a handler must not wait for another thread's flush of the item it is told about
- * (that flush waits for the handler: a deadlock); flushing it on the handler's own thread
- * returns at once. A handler that blocks on the timer thread delays every timer of the runtime.
+ * <p>A reported delayed item ends when the handler returns: a flush, {@code cancelSync} or
+ * {@code disableSync} of that item waits until then. So a handler must not wait for another
+ * thread's flush or cancel of the item it is told about (that call waits for the handler: a
+ * deadlock); flushing or cancelling it on the handler's own thread does not wait for this
+ * report. A {@code destroy()} does not wait for the report of an expiry it made another
+ * thread's insert refuse (that report may come after {@code destroy()} returned). A handler that blocks on the timer thread delays every timer of the runtime.
  *
  * <p>If the handler throws, its failure is logged with the report it was given; if the logger
  * fails too, both go to {@code System.err}. Nothing the handler does stops the engine's work.
