@@ -11,6 +11,8 @@ import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.II_Result;
+import org.workqueue4j.DelayedWork;
 import org.workqueue4j.Work;
 import org.workqueue4j.WorkQueue;
 
@@ -112,6 +114,45 @@ public class DestroyTest {
         @Arbiter
         public void arbiter(III_Result r) {
             check(r);
+        }
+    }
+    /**
+     * {@code destroy} against a delayed item's flush, which takes the armed item off the timer
+     * and only then inserts it into its queue (as the timer thread does when it expires). A
+     * destroy that began in between found nothing armed and, before the timer kept a list of
+     * the items in transit, could return with the item still pending: the flusher's insert was
+     * refused a moment later. Result: (pending when destroy returned; runs).
+     */
+    @JCStressTest
+    @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "The flush queued it before destroy began; destroy's drain ran it.")
+    @Outcome(id = "0, 0", expect = ACCEPTABLE,
+            desc = "destroy took it off the timer, or refused the flush's insert: reported, never run.")
+    @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "Pending after destroy returned: an expiry in transit was missed.")
+    @Outcome(expect = FORBIDDEN, desc = "Ran more than once.")
+    @State
+    public static class DestroyVsDelayedFlush {
+        final AtomicInteger runs = new AtomicInteger();
+        final DelayedWork work = new DelayedWork("destroy-vs-flush", runs::incrementAndGet);
+        final WorkQueue queue = SharedRuntime.Quiet.RUNTIME.queueBuilder("destroy-vs-flush").build();
+
+        public DestroyVsDelayedFlush() {
+            queue.queueDelayed(work, SharedRuntime.LONG);
+        }
+
+        @Actor
+        public void flusher() {
+            work.flush();
+        }
+
+        @Actor
+        public void destroyer(II_Result r) {
+            queue.destroy();
+            r.r1 = work.isPending() ? 1 : 0;
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r2 = runs.get();
         }
     }
 }

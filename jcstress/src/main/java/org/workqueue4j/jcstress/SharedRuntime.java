@@ -35,6 +35,23 @@ final class SharedRuntime {
     }
 
     /**
+     * A runtime whose uncaught-work handler counts instead of logging, for the tests whose
+     * states end in a report (a destroy refusing a delayed item's expiry): the default handler
+     * would log one record per state. A holder class: its threads start only in the VMs of the
+     * tests that touch it.
+     */
+    static final class Quiet {
+        static final java.util.concurrent.atomic.LongAdder REPORTS = new java.util.concurrent.atomic.LongAdder();
+
+        static final WorkQueues RUNTIME = WorkQueues.create(WorkQueuesConfig.builder().cpus(2)
+                .uncaughtWorkHandler((q, w, e) -> REPORTS.increment())
+                .build());
+
+        private Quiet() {
+        }
+    }
+
+    /**
      * A second runtime, with the lock validator on (WARN, quiet), for the tests of what only
      * validation maintains (the per-queue {@code used} flag). A holder class: its threads start
      * only in the VMs of the tests that touch it.
