@@ -517,7 +517,8 @@ class StackProbeAttackTest {
         return m;
     }
 
-    private static Object field(Object o, String name) {
+    /** A field of {@code o} or of one of its superclasses, read by reflection. */
+    static Object field(Object o, String name) {
         for (Class<?> c = o.getClass(); c != null; c = c.getSuperclass()) {
             try {
                 Field f = c.getDeclaredField(name);

@@ -49,7 +49,8 @@ public final class TimerQueue implements Runnable {
      * queue's destroy() returned). cancelAllFor waits, on `landed`, until no other thread has a
      * node in transit to the queue: the firer's insert is refused (destroy marked the queue
      * dying first) or lands before the drain; neither runs user code before its end of transit
-     * except after a landing (a first use's latent waits, whose listeners may run). The wait
+     * (a landing ends it right after the pool lock is released, before a first use's latent
+     * waits reach the validator's listeners, WorkqueueStruct.insertFired). The wait
      * is not for the report, which is user code: a handler that destroys the same queue waits
      * for this destroy, which must not wait for it. The caller's own nodes in transit (a
      * listener or handler on the timer thread destroying a queue) are not waited for.
@@ -519,13 +520,16 @@ public final class TimerQueue implements Runnable {
             try {
                 n.clearState(WorkNode.TIMER);
                 WqRuntime.testHook("timer.fire", n); // off the timer, not yet on its queue
-                wq.insertClaimed(cpu, n); // a drain refuses it, as the kernel's __queue_work (not chained work)
+                wq.insertFired(cpu, n, this); // a drain refuses it, as the kernel's __queue_work (not chained work)
             } catch (Throwable e) {
                 n.clearState(WorkNode.TIMER | WorkNode.PENDING);
                 refused = e;
             }
         } finally {
-            endTransit(n); // landed or released: a destroy waiting for it goes on (the report is not waited for)
+            // Released (or an Error): a destroy waiting for it goes on (the report is not waited
+            // for). Landed, insertFired ended the transit already, before any user code after
+            // the landing; a second end finds nothing to remove.
+            endTransit(n);
         }
         if (refused != null) {
             Throwable e = refused;
@@ -576,7 +580,7 @@ public final class TimerQueue implements Runnable {
      * the waiting destroys (if any) look again. The lock never allocates here uncontended, and
      * contended the JDK's lock spins instead of failing when it cannot allocate its queue node.
      */
-    private void endTransit(WorkNode n) {
+    void endTransit(WorkNode n) {
         Thread me = Thread.currentThread();
         lock.lock();
         try {

@@ -452,7 +452,19 @@ public final class WorkqueueStruct {
      *                               another queue
      */
     public void insertClaimed(int cpu, WorkNode n) {
-        insert(cpu, n, true, true);
+        insert(cpu, n, true, true, null);
+    }
+
+    /**
+     * {@link #insertClaimed} for a node {@code timer} has in transit (see TimerQueue): once the
+     * node has landed and the pool lock is released, its transit ends here, before the user
+     * code an insert may run after a landing (a first use's latent waits, whose validator
+     * listeners may run; the report of an Error after the landing). A destroy waiting for the
+     * transit then goes on; it must not wait for that code (a listener destroying the queue
+     * waits for that destroy). A throw still ends the transit in the caller.
+     */
+    void insertFired(int cpu, WorkNode n, TimerQueue timer) {
+        insert(cpu, n, true, true, timer);
     }
 
     /**
@@ -485,7 +497,7 @@ public final class WorkqueueStruct {
                 try { // this frame claimed: it releases the claim if the node does not land
                     pushed = push(pwq, n);
                     if (pushed == PoolWorkqueue.PUSH_CLOSED) {
-                        return insert(cpu, n, true, true); // draining or destroyed: the locked rules
+                        return insert(cpu, n, true, true, null); // draining or destroyed: the locked rules
                     }
                 } catch (Throwable e) {
                     n.clearState(WorkNode.PENDING);
@@ -512,13 +524,13 @@ public final class WorkqueueStruct {
                 return false;
             }
             try { // this frame claimed: it releases the claim if the node does not land
-                return insert(cpu, n, true, now);
+                return insert(cpu, n, true, now, null);
             } catch (Throwable e) {
                 n.clearState(WorkNode.PENDING);
                 throw e;
             }
         }
-        return insert(cpu, n, false, now);
+        return insert(cpu, n, false, now, null);
     }
 
     /**
@@ -580,8 +592,9 @@ public final class WorkqueueStruct {
      *
      * @return false if the claim failed (the item is pending or disabled)
      */
-    private boolean insert(int cpu, WorkNode n, boolean claimed, boolean now) {
+    private boolean insert(int cpu, WorkNode n, boolean claimed, boolean now, @org.jspecify.annotations.Nullable TimerQueue fired) {
         boolean ownClaim = false; // this call claimed PENDING and must release it unless the node lands
+        boolean landed = false; // the node is on a list: a timer's transit of it ends after the unlock
         boolean firstUse = false; // this insert set `used`: DEFER_UNTIL_USED's latent waits are replayed
         WorkerPool locked = null;
         Throwable afterLanding = null;
@@ -630,6 +643,7 @@ public final class WorkqueueStruct {
             n.setPool(pool); // harmless if what follows throws: readers re-check pwq under the lock
             boolean active = pwq.land(n); // commit (WorkList.addLast); only plain writes after it
             ownClaim = false; // landed: the worker owns PENDING from here
+            landed = true;
             // Queue-to-start latency: one clock read serves JFR and the runtime's statistics,
             // taken only while either wants it (plain writes, guarded by the pool lock).
             boolean stats = runtime.latencyStats();
@@ -653,6 +667,9 @@ public final class WorkqueueStruct {
             }
             if (ownClaim) {
                 n.clearState(WorkNode.PENDING); // claimed here, never landed: idle again
+            }
+            if (landed && fired != null) {
+                fired.endTransit(n); // before the user code below (see insertFired)
             }
             if (afterLanding != null) {
                 runtime.uncaught(this, n, afterLanding);
