@@ -99,8 +99,15 @@ public class DelayedWork extends Work {
                 acted = true;
                 continue; // cancelled, or re-armed and perhaps running already: look again, never just at PENDING
             }
-            if (idleAfterNotLinked()) {
-                return acted;
+            if (notBusyAfterNotLinked()) {
+                if (!node.firedElsewhere()) {
+                    return acted; // idle (see idleAfterNotLinked)
+                }
+                // Another thread's report of an earlier instance is under way (the user's
+                // handler: it may take any time): park until it has ended, then look again.
+                TestHooks.at("delayedFlush.retry", this); // it looks again, after the park
+                node.awaitNotFiredElsewhere("flush_work");
+                continue;
             }
             lookAgain(spins);
         }
@@ -133,8 +140,15 @@ public class DelayedWork extends Work {
             if (r == Barrier.TIMED_OUT) {
                 return false;
             }
-            if (r == Barrier.NOT_LINKED && idleAfterNotLinked()) {
-                return true; // idle: not pending, not running (TARGET_TAKEN looks again, see flush())
+            if (r != Barrier.TARGET_TAKEN && notBusyAfterNotLinked()) { // TARGET_TAKEN looks again, see flush()
+                if (!node.firedElsewhere()) {
+                    return true; // idle: not pending, not running, no report under way
+                }
+                TestHooks.at("delayedFlush.retry", this); // it looks again, after the park
+                if (!node.awaitNotFiredElsewhereUntil("flush_work", deadline)) {
+                    return false; // the deadline passed while another thread's report was under way
+                }
+                continue;
             }
             if (Thread.interrupted()) {
                 throw new InterruptedException("flush of delayed work '" + name() + "' interrupted");
@@ -298,8 +312,13 @@ public class DelayedWork extends Work {
                 return true; // and no earlier instance's report under way (see idleAfterNotLinked)
             }
             fired |= r != Barrier.NOT_LINKED; // TARGET_TAKEN, or FINISHED while a report is under way
-            if (r == Barrier.NOT_LINKED && idleAfterNotLinked()) {
-                return fired; // idle: not pending, not running (TARGET_TAKEN looks again, see flush())
+            if (r != Barrier.TARGET_TAKEN && notBusyAfterNotLinked()) { // TARGET_TAKEN looks again, see flush()
+                if (!node.firedElsewhere()) {
+                    return fired; // idle: not pending, not running, no report under way
+                }
+                TestHooks.at("delayedFlush.retry", this); // it looks again, after the park
+                node.awaitNotFiredElsewhereInterruptibly("flush_work"); // another thread's report: park until it ends
+                continue;
             }
             if (Thread.interrupted()) {
                 throw new InterruptedException("flush of delayed work '" + name() + "' interrupted");

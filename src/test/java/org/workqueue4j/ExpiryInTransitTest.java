@@ -63,7 +63,7 @@ class ExpiryInTransitTest {
      * Holds the timer thread once it has taken {@code d} off the timer, before it queues it
      * ({@code timer.fire}), until {@code goOn} opens; {@code inTransit} opens when it gets there.
      * A thread that reaches {@code waitFor} opens {@code goOn}, and one that reaches
-     * {@code cancel.awaitFiring} opens a held report (the waits the fix adds).
+     * {@code node.awaitFiring} opens a held report (the waits the fix adds).
      */
     private void holdTheTimer(CountDownLatch inTransit, CountDownLatch goOn, String waitFor) {
         TestHooks.install((point, subject) -> {
@@ -72,7 +72,7 @@ class ExpiryInTransitTest {
                 FlushContractTest.awaitUninterruptibly(goOn);
             } else if (point.equals(waitFor)) {
                 goOn.countDown();
-            } else if (point.equals("cancel.awaitFiring")) {
+            } else if (point.equals("node.awaitFiring")) {
                 reportGoOn.countDown(); // a cancel waits for the held report (the wait the fix adds): let it end
             }
         });

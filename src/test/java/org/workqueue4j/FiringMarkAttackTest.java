@@ -184,6 +184,8 @@ class FiringMarkAttackTest {
                     } else if (retries.get() == 100) {
                         releaseReport.countDown(); // many looks after the interrupt: let the report end
                     }
+                } else if (point.equals("node.awaitFiring") && retries.get() > 0 && Thread.currentThread().getName().equals("f")) {
+                    releaseReport.countDown(); // parked for the report after the interrupt: let the report end
                 }
             });
             AtomicInteger reportsWhenReturned = new AtomicInteger(-1);

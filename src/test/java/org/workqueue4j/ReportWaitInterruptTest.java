@@ -86,7 +86,7 @@ class ReportWaitInterruptTest {
         AtomicBoolean statusAtReturn = new AtomicBoolean();
         CountDownLatch waiting = new CountDownLatch(1);
         TestHooks.install((point, subject) -> {
-            if (point.equals("cancel.awaitFiring")) {
+            if (point.equals("node.awaitFiring")) {
                 waiting.countDown();
             }
         });
@@ -121,7 +121,7 @@ class ReportWaitInterruptTest {
         AtomicBoolean statusAfter = new AtomicBoolean(true);
         CountDownLatch waiting = new CountDownLatch(1);
         TestHooks.install((point, subject) -> {
-            if (point.equals("cancel.awaitFiring")) {
+            if (point.equals("node.awaitFiring")) {
                 waiting.countDown();
             }
         });

@@ -324,21 +324,10 @@ public abstract class WorkNode {
         if (!firedElsewhere()) {
             return; // the common case: no allocation, no registration
         }
-        Landing l = new Landing();
-        HungWaits.Waiter waiting = beginHungWait(op);
-        boolean interrupted = false;
         try {
-            WqRuntime.testHook("cancel.awaitFiring", this);
-            whenNotFiredElsewhere(l.waiter, l);
-            while (!l.done) {
-                java.util.concurrent.locks.LockSupport.park(this);
-                interrupted |= Thread.interrupted();
-            }
-        } finally {
-            endHungWait(waiting);
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            park(op, false, false, 0);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e); // not thrown by an uninterruptible park
         }
     }
 
@@ -356,24 +345,63 @@ public abstract class WorkNode {
         if (deadline - System.nanoTime() <= 0) {
             return false;
         }
+        return park(op, true, true, deadline);
+    }
+
+    /** {@link #awaitNotFiredElsewhere(String)}, given up when interrupted. */
+    public final void awaitNotFiredElsewhereInterruptibly(String op) throws InterruptedException {
+        if (firedElsewhere()) {
+            park(op, true, false, 0);
+        }
+    }
+
+    /**
+     * Parks until no other thread has this node off the timer. A worker counts as sleeping
+     * meanwhile (its pool may wake another), as in every library wait; the wait is a hung wait.
+     *
+     * @param interruptible whether an interrupt ends it (with InterruptedException, the status
+     *                      cleared); if not, it waits on and sets the status again on return
+     * @return false at the deadline (if {@code timed}), else true
+     */
+    private boolean park(String op, boolean interruptible, boolean timed, long deadline) throws InterruptedException {
         Landing l = new Landing();
         HungWaits.Waiter waiting = beginHungWait(op);
+        Worker w = null;
+        boolean interrupted = false;
         try {
-            WqRuntime.testHook("cancel.awaitFiring", this);
+            Worker me = Worker.current();
+            if (me != null) {
+                me.sleeping(); // all or nothing: running() below only if this returned
+                w = me;
+            }
+            WqRuntime.testHook("node.awaitFiring", this);
             whenNotFiredElsewhere(l.waiter, l);
             while (!l.done) {
                 if (Thread.interrupted()) {
-                    throw new InterruptedException(op + " of work '" + name() + "' interrupted");
+                    if (interruptible) {
+                        throw new InterruptedException(op + " of work '" + name() + "' interrupted");
+                    }
+                    interrupted = true;
                 }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false; // the action stays registered: it runs later and unparks no one waiting
+                if (timed) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false; // the action stays registered: it runs later and unparks no one waiting
+                    }
+                    java.util.concurrent.locks.LockSupport.parkNanos(this, left);
+                } else {
+                    java.util.concurrent.locks.LockSupport.park(this);
                 }
-                java.util.concurrent.locks.LockSupport.parkNanos(this, left);
             }
             return true;
         } finally {
+            if (w != null) {
+                w.running();
+            }
             endHungWait(waiting);
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
