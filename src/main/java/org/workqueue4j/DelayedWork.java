@@ -118,7 +118,8 @@ public class DelayedWork extends Work {
      * waits up to {@code timeout} for it (and any instance armed, queued or running before the
      * call) to finish. At the timeout it stops waiting; the item stays queued and runs as usual.
      * Interruptible. If the queue refuses the early fire (destroyed or draining meanwhile), the
-     * report to the uncaught-work handler is delivered by the timer thread, not by this call.
+     * refusal is reported to the uncaught-work handler on this thread, as for {@link #flush()}:
+     * the call returns after the handler, also past the timeout.
      *
      * @param timeout how long to wait at most; zero or negative: fire the timer, do not wait
      * @return true if every instance armed, queued or running before the call has finished (or
@@ -220,9 +221,9 @@ public class DelayedWork extends Work {
      * {@link Work#flushAsync()} for where dependents run and for lock validation; one more place:
      * when an earlier instance, fired into a queue destroyed since it was armed, is being
      * reported to the uncaught-work handler, the future completes (or the flush looks again) on
-     * the thread that delivered that report, once it has. An early fire of its own that the
-     * queue refuses (destroyed or draining meanwhile) is reported by the timer thread, not by
-     * this call, which never runs the handler. As with {@link #flush()}, a report the
+     * the thread that delivered that report, once it has. The one wait it may make: an early
+     * fire that the queue refuses (destroyed or draining meanwhile) is reported to the
+     * uncaught-work handler on this thread before the call returns. As with {@link #flush()}, a report the
      * calling thread is delivering itself (a call from the uncaught-work handler) is not waited
      * for: that future completes once the other threads' reports have ended.
      *
@@ -290,8 +291,9 @@ public class DelayedWork extends Work {
 
     /**
      * {@link #flush()} that gives up waiting when interrupted; the timer, if armed, has fired
-     * by then (the item is queued and runs as usual). See {@link Work#flushInterruptibly()}. A
-     * refused early fire is reported by the timer thread, as for {@link #flush(Duration)}.
+     * by then (the item is queued and runs as usual). See {@link Work#flushInterruptibly()}. An
+     * early fire that the queue refuses is reported to the uncaught-work handler on this thread,
+     * which an interrupt does not cut short.
      *
      * @return true if it fired the timer or waited for a queued or running instance
      * @throws InterruptedException  if interrupted while waiting (the interrupt status is then

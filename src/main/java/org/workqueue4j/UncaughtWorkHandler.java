@@ -10,9 +10,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Where it is called: on the worker that ran the item; for a {@link DelayedWork} whose timer
  * fired into a queue that no longer accepts it, on the thread that fired it (the runtime's timer
- * thread, or a thread whose {@code flush()} fired it early; a bounded or non-blocking flush,
- * {@code flush(Duration)}, {@code flushInterruptibly()} or {@code flushAsync()}, that fired it
- * early hands the report to the timer thread instead, so it never waits for a handler); for delayed items
+ * thread, or a thread whose {@code flush} fired it early); for delayed items
  * still armed when their queue is destroyed, on the thread calling {@code destroy()} or
  * {@code close()}. Implementations must be thread-safe: several reports can run at once.
  *

@@ -31,15 +31,12 @@ class ExpiryInTransitTest {
     /** The handler holds the report until this opens (when a test wants it held). */
     private final CountDownLatch reportGoOn = new CountDownLatch(1);
     private volatile boolean holdReport;
-    /** The thread the last report was delivered on. */
-    private final AtomicReference<String> reportThread = new AtomicReference<>();
 
     private WorkQueue start(String queue) {
         rt = WorkQueues.create(WorkQueuesConfig.builder()
                 .cpus(1)
                 .validator(LockDependencyValidator.disabled())
                 .uncaughtWorkHandler((q, w, e) -> {
-                    reportThread.set(Thread.currentThread().getName());
                     reportBegun.countDown();
                     if (holdReport) {
                         FlushContractTest.awaitUninterruptibly(reportGoOn);
@@ -261,95 +258,6 @@ class ExpiryInTransitTest {
             reportGoOn.countDown();
         }
         assertThat(result).as("the refused instance has not ended (its report is under way)").isFalse();
-        d.flush();
-        assertThat(reports.get()).isEqualTo(1);
-    }
-    /** The flush variants that must not run the uncaught-work handler on their caller. */
-    private enum BoundedFlush { TIMED, INTERRUPTIBLE, ASYNC }
-
-    @Test
-    @DisplayName("flush(Duration) whose own early fire is refused (the queue destroyed meanwhile): returns within its deadline while the handler is held; the report runs on the timer thread")
-    void aTimedFlushDoesNotRunTheHandlerOfItsRefusedFire() throws Exception {
-        refusedEarlyFire(BoundedFlush.TIMED);
-    }
-
-    @Test
-    @DisplayName("flushInterruptibly() whose own early fire is refused: interruptible while the handler is held")
-    void anInterruptibleFlushDoesNotRunTheHandlerOfItsRefusedFire() throws Exception {
-        refusedEarlyFire(BoundedFlush.INTERRUPTIBLE);
-    }
-
-    @Test
-    @DisplayName("flushAsync() whose own early fire is refused: returns while the handler is held; the future completes after the report")
-    void anAsyncFlushDoesNotRunTheHandlerOfItsRefusedFire() throws Exception {
-        refusedEarlyFire(BoundedFlush.ASYNC);
-    }
-
-    /**
-     * A flush on thread "F" fires {@code d} early (takes it off the timer) and is held before the
-     * insert (test point {@code timer.fire}); a destroy of its queue begins, waits for that
-     * expiry in transit and so lets F go on: F's insert is refused. The report is the user's
-     * handler, held here: a flush that is bounded (a deadline, an interrupt) or non-blocking
-     * must not run it on its caller, which would wait as long as the handler does. The report
-     * goes to the timer thread; the flush's variant ends as its contract says, and a later
-     * flush returns after that report.
-     */
-    private void refusedEarlyFire(BoundedFlush variant) throws Exception {
-        WorkQueue q = start("transit");
-        holdReport = true;
-        DelayedWork d = new DelayedWork("d", () -> { });
-        CountDownLatch inTransit = new CountDownLatch(1);
-        CountDownLatch goOn = new CountDownLatch(1);
-        TestHooks.install((point, subject) -> {
-            if (point.equals("timer.fire") && Thread.currentThread().getName().equals("F")) {
-                inTransit.countDown();
-                FlushContractTest.awaitUninterruptibly(goOn);
-            } else if (point.equals("timer.awaitTransit")) {
-                goOn.countDown();
-            }
-        });
-        assertThat(q.queueDelayed(d, Duration.ofHours(1))).isTrue();
-        AtomicReference<Object> outcome = new AtomicReference<>();
-        Thread f = new Thread(() -> {
-            try {
-                switch (variant) {
-                    case TIMED -> outcome.set(d.flush(Duration.ofMillis(200)));
-                    case INTERRUPTIBLE -> outcome.set(d.flushInterruptibly());
-                    default -> outcome.set(d.flushAsync());
-                }
-            } catch (InterruptedException e) {
-                outcome.set(e);
-            }
-        }, "F");
-        f.start();
-        boolean ended;
-        try {
-            assertThat(inTransit.await(30, TimeUnit.SECONDS)).as("F took d off the timer").isTrue();
-            Thread destroyer = new Thread(q::destroy, "destroyer");
-            destroyer.start();
-            destroyer.join(30_000);
-            goOn.countDown(); // without the destroy's wait F is still held
-            assertThat(reportBegun.await(30, TimeUnit.SECONDS)).as("the refused fire is being reported").isTrue();
-            if (variant == BoundedFlush.INTERRUPTIBLE) {
-                f.interrupt();
-            }
-            f.join(10_000);
-            ended = !f.isAlive();
-        } finally {
-            reportGoOn.countDown(); // let the report end either way
-            f.join(30_000);
-        }
-        assertThat(ended).as("F returned while the handler was held").isTrue();
-        assertThat(reportThread.get()).as("the report's thread").contains("timer");
-        switch (variant) {
-            case TIMED -> assertThat(outcome.get()).as("timed out: the instance's report was under way").isEqualTo(Boolean.FALSE);
-            case INTERRUPTIBLE -> assertThat(outcome.get()).isInstanceOf(InterruptedException.class);
-            default -> {
-                @SuppressWarnings("unchecked")
-                java.util.concurrent.CompletableFuture<Boolean> future = (java.util.concurrent.CompletableFuture<Boolean>) outcome.get();
-                assertThat(future.get(30, TimeUnit.SECONDS)).as("completed after the report").isTrue();
-            }
-        }
         d.flush();
         assertThat(reports.get()).isEqualTo(1);
     }

@@ -55,16 +55,6 @@ public final class TimerQueue implements Runnable {
      * for this destroy, which must not wait for it. The caller's own nodes in transit (a
      * listener or handler on the timer thread destroying a queue) are not waited for.
      *
-     * The report of an expiry refused by its queue is the user's handler. The timer thread
-     * delivers its own; a flusher that fired the node early delivers it on its own thread only
-     * if that flush blocks without bound (flush(); documented). A bounded or non-blocking one
-     * (flush(Duration), flushInterruptibly, flushAsync: fireNow with wait false) must not wait
-     * for a handler: it hands the report over to the timer thread (handOff, under `lock`: the
-     * node is marked fired by the timer thread before the flusher removes its own mark, so a
-     * flush of the item still waits for the report), and the timer delivers it before its next
-     * wait, or after its loop has ended if the runtime is closing. Refused by a stopped timer,
-     * or when the hand-over cannot be recorded (an allocation failure), the flusher delivers it.
-     *
      * arm() refuses a queue whose destroy() has begun, checked under `lock`: destroy() sets
      * that state first and then empties the heap of the queue's nodes under `lock`, so no node
      * can be armed for a dead queue behind its back. The thread checks `stopped` under `lock`
@@ -86,11 +76,6 @@ public final class TimerQueue implements Runnable {
     private int transitCount;
     /** Destroys waiting on {@link #landed} (guarded by lock): a node leaving transit signals only if any. */
     private int transitWaiters;
-    /** Reports handed over to the timer thread (guarded by lock; see the overview): node, queue, refusal. */
-    private WorkNode[] handedNodes = new WorkNode[0];
-    private WorkqueueStruct[] handedWq = new WorkqueueStruct[0];
-    private Throwable[] handedWhy = new Throwable[0];
-    private int handedCount;
     /** Started by the first delayed item armed (see {@link #start()}). */
     private final OnDemandThread thread;
     private volatile boolean stopped;
@@ -198,9 +183,6 @@ public final class TimerQueue implements Runnable {
      * interruptible flush must not spend here (their own loops look again at an item in transit
      * and wait for a report through WorkNode.firedElsewhere, within their bounds).
      *
-     * <p>A refused insert is reported on this thread only if {@code wait}; otherwise the report
-     * is handed over to the timer thread (see the overview).
-     *
      * @param wait whether to wait for the timer thread's landing or report of {@code n}
      * @return true if this call queued it
      */
@@ -224,7 +206,7 @@ public final class TimerQueue implements Runnable {
         }
         if (wq != null) {
             try {
-                fire(n, wq, cpu, wait); // a bounded or non-blocking flush hands a refusal's report over
+                fire(n, wq, cpu);
             } finally {
                 n.endFiring();
             }
@@ -366,87 +348,6 @@ public final class TimerQueue implements Runnable {
                 Log.log(System.Logger.Level.ERROR, "workqueue: timer thread survived an error", e);
             }
         }
-        // Stopped: the reports handed over before (handOff refuses from now on, see stop()) are
-        // still delivered, or their items would stay marked and their flushes wait for ever.
-        for (;;) {
-            try {
-                if (!deliverHandedReport()) {
-                    return;
-                }
-            } catch (Throwable e) {
-                Log.log(System.Logger.Level.ERROR, "workqueue: timer thread survived an error", e);
-            }
-        }
-    }
-
-    /**
-     * Under no lock, from a flusher whose early fire of {@code n} its queue refused: hands the
-     * report over to the timer thread (see the overview). The caller still holds its own mark;
-     * the timer thread's is added first.
-     *
-     * @return false if the caller must deliver the report itself (the timer stopped, or the
-     *         hand-over could not be recorded)
-     */
-    private boolean handOff(WorkNode n, WorkqueueStruct wq, Throwable why) {
-        Thread timerThread = thread.thread();
-        if (timerThread == null || timerThread == Thread.currentThread()) {
-            return false; // the timer thread's own flush (a handler's flushAsync): it may as well report now
-        }
-        lock.lock();
-        try {
-            if (stopped) {
-                return false;
-            }
-            if (handedCount == handedNodes.length) {
-                int len = Math.max(4, handedCount * 2);
-                WorkNode[] a = Arrays.copyOf(handedNodes, len);
-                WorkqueueStruct[] b = Arrays.copyOf(handedWq, len);
-                Throwable[] c = Arrays.copyOf(handedWhy, len);
-                handedNodes = a;
-                handedWq = b;
-                handedWhy = c;
-            }
-            n.beginFiringFor(timerThread); // before the caller's endFiring: no unmarked moment
-            int i = handedCount++;
-            handedNodes[i] = n;
-            handedWq[i] = wq;
-            handedWhy[i] = why;
-            tick.signal();
-            return true;
-        } catch (Throwable e) {
-            return false; // an allocation failure: nothing recorded, the caller reports
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** On the timer thread: delivers one handed-over report, if any. */
-    private boolean deliverHandedReport() {
-        WorkNode n;
-        WorkqueueStruct wq;
-        Throwable why;
-        lock.lock();
-        try {
-            if (handedCount == 0) {
-                return false;
-            }
-            int i = --handedCount;
-            n = handedNodes[i];
-            wq = handedWq[i];
-            why = handedWhy[i];
-            handedNodes[i] = null; // nothing kept reachable
-            handedWq[i] = null;
-            handedWhy[i] = null;
-        } finally {
-            lock.unlock();
-        }
-        try {
-            n.tellNeverRuns(why);
-            runtime.uncaught(wq, n, why);
-        } finally {
-            n.endFiring(); // the mark handOff made for this thread: the item's flushes may return now
-        }
-        return true;
     }
 
     /** One wait-or-fire step of the timer thread's loop. */
@@ -457,16 +358,10 @@ public final class TimerQueue implements Runnable {
         // An interrupt is meaningless here (only stop() ends the timer) and a handler or
         // thread factory run by fire() may leave one: never wait with it pending.
         Thread.interrupted();
-        if (deliverHandedReport()) {
-            return; // before any wait: a flusher's report handed over (see the overview)
-        }
         lock.lock();
         try {
             if (stopped) {
                 return;
-            }
-            if (handedCount != 0) {
-                return; // handed over since the look above: deliver it first
             }
             if (size == 0) {
                 sleepingUntil = System.nanoTime() + Long.MAX_VALUE / 2;
@@ -492,7 +387,7 @@ public final class TimerQueue implements Runnable {
             lock.unlock();
         }
         try {
-            fire(due, dueWq, dueCpu, true);
+            fire(due, dueWq, dueCpu);
         } catch (Throwable e) {
             // An Error while firing (fire has made the item idle again): the timer lives on,
             // and the handler hears of the expiry that could not be queued.
@@ -509,12 +404,8 @@ public final class TimerQueue implements Runnable {
      * before the node lands; TIMER may still be set if the throw came before its clear, and
      * no one else sets it while we own PENDING). The queue and CPU are those it was armed for,
      * read under the lock when it was taken off the heap (the node no longer references them).
-     *
-     * @param reportHere whether a refusal is reported on this thread (the timer's own expiries,
-     *                   a blocking flush's early fire); else it is handed over to the timer
-     *                   thread where it can be (see the overview)
      */
-    private void fire(WorkNode n, WorkqueueStruct wq, int cpu, boolean reportHere) {
+    private void fire(WorkNode n, WorkqueueStruct wq, int cpu) {
         Throwable refused = null;
         try {
             try {
@@ -543,9 +434,6 @@ public final class TimerQueue implements Runnable {
             // never silently lost, the handler hears of it. Likewise for a draining queue: only
             // chained work may queue to it (kernel __queue_work WARNs and drops), and an expiry is
             // not chained; accepting it let an outside thread keep a drain going with queueDelayed.
-            if (!reportHere && handOff(n, wq, e)) {
-                return; // the timer thread reports it: a bounded or non-blocking flush does not wait for a handler
-            }
             n.tellNeverRuns(e);
             runtime.uncaught(wq, n, e);
         }

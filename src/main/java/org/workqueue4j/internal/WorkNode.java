@@ -152,16 +152,7 @@ public abstract class WorkNode {
      * thread (a throw here, an OutOfMemoryError on overlapping firings, leaves it armed).
      */
     final void beginFiring() {
-        beginFiringFor(Thread.currentThread());
-    }
-
-    /**
-     * {@link #beginFiring} on behalf of {@code me}, which will call {@link #endFiring} itself: a
-     * firer handing the report of a refused expiry over to the timer thread marks the node for
-     * that thread before it removes its own mark, so a flush never sees the node unmarked
-     * between the two (see TimerQueue's overview).
-     */
-    final void beginFiringFor(Thread me) {
+        Thread me = Thread.currentThread();
         for (;;) {
             Object o = firingBy;
             Object n;
