@@ -2,7 +2,6 @@ package org.workqueue4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -61,7 +60,7 @@ class RefusedFireOverflowTest {
             first.flushAsync().get(30, TimeUnit.SECONDS); // one refused early fire, reported by the timer thread
             assertThat(reports.get("first")).hasValue(1);
 
-            ReentrantLock timerLock = (ReentrantLock) field(field(rt.engine(), "timer"), "lock");
+            ReentrantLock timerLock = (ReentrantLock) StackProbeAttackTest.field(StackProbeAttackTest.field(rt.engine(), "timer"), "lock");
             List<String> held = new CopyOnWriteArrayList<>();
             List<DelayedWork> items = new CopyOnWriteArrayList<>();
             for (int s = 0; s < SWEEPS; s++) {
@@ -137,20 +136,5 @@ class RefusedFireOverflowTest {
                 held.add("sweep " + sweep + " attempt " + i + ": " + Arrays.toString(Arrays.copyOf(struck.getStackTrace(), 8)));
             }
         }
-    }
-
-    private static Object field(Object o, String name) {
-        for (Class<?> c = o.getClass(); c != null; c = c.getSuperclass()) {
-            try {
-                Field f = c.getDeclaredField(name);
-                f.setAccessible(true);
-                return f.get(o);
-            } catch (NoSuchFieldException e) {
-                // look in the superclass
-            } catch (IllegalAccessException e) {
-                throw new AssertionError(e);
-            }
-        }
-        throw new AssertionError("no field " + name + " in " + o.getClass());
     }
 }
