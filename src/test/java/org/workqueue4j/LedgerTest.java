@@ -9,6 +9,7 @@ import java.util.Queue;
 import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -91,6 +92,151 @@ class LedgerTest {
         }
     }
 
+    /**
+     * The ledger's own bookkeeping against a flush check: a timed {@code cancelSync(Duration)}
+     * that took the pending instance, between its return and the count of that cancel, while
+     * another producer's flush of the item (nothing left to wait for) checks it. The instance
+     * must be counted as taken (in flight or cancelled) all along, or the check reads one
+     * instance short and reports a flush-contract violation that the library did not commit.
+     */
+    @Test
+    void aTimedCancelSyncIsCountedFromTheCancelToItsCount() throws Exception {
+        Ledger l = new Ledger(1, 0, 10_000, false);
+        l.build();
+        Item it = l.items.get(20);
+        assertThat(it.work.name()).isEqualTo("L20@freezable");
+        CountDownLatch inWindow = new CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
+        l.probe = (point, i) -> {
+            if (point.equals("cancelSync.returned") && i == it) {
+                inWindow.countDown();
+                awaitQuietly(go);
+            }
+        };
+        Thread canceller = new Thread(() -> {
+            try {
+                l.exclusiveCancelSync(it, new Script(false, 0)); // cancelSync(Duration), no yields
+            } catch (InterruptedException e) {
+                l.violation("canceller interrupted");
+            }
+        }, "ledger-canceller");
+        try {
+            l.rt.freeze(); // the queued instance stays pending
+            l.queueOp(it, new Script(true), false); // queue(work)
+            assertThat(it.credits.get()).isEqualTo(1);
+            canceller.start();
+            assertThat(inWindow.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(it.work.isPending()).isFalse();
+            l.itemFlush(it, new Script(2)); // flushAsync().get(30 s): the item is idle
+            go.countDown();
+            canceller.join(10_000);
+            assertThat(canceller.isAlive()).isFalse();
+        } finally {
+            go.countDown();
+            l.rt.thaw();
+            l.rt.close();
+        }
+        assertThat(l.violations).isEmpty();
+        assertThat(it.credits.get()).isEqualTo(it.cancels.get());
+    }
+
+    /**
+     * The same for a plain {@code cancel()} that ends (counted, out of flight) while the flush
+     * check reads the item's counters: read in the wrong order, neither the cancel nor the
+     * cancel in flight is seen.
+     */
+    @Test
+    void aCancelEndingWhileTheFlushCheckReadsIsCounted() throws Exception {
+        Ledger l = new Ledger(1, 0, 10_000, false);
+        l.build();
+        Item it = l.items.get(30);
+        assertThat(it.work.name()).isEqualTo("L30@disposable");
+        CountDownLatch taken = new CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
+        Thread[] canceller = new Thread[1];
+        Thread checker = Thread.currentThread();
+        l.probe = (point, i) -> {
+            if (point.equals("cancel.taken") && i == it) {
+                taken.countDown();
+                awaitQuietly(go);
+            } else if (point.equals("fin.between") && i == it && Thread.currentThread() == checker && go.getCount() > 0) {
+                go.countDown(); // the cancel is counted and leaves flight between the two reads
+                try {
+                    canceller[0].join(10_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        canceller[0] = new Thread(() -> {
+            try {
+                l.op(it, new Script(40)); // cancel()
+            } catch (InterruptedException e) {
+                l.violation("canceller interrupted");
+            }
+        }, "ledger-canceller");
+        WorkQueue q = it.slot.q;
+        CountDownLatch unblock = new CountDownLatch(1);
+        Work blocker = new Work("blocker", () -> awaitQuietly(unblock));
+        try {
+            q.setMaxActive(1);
+            q.queue(blocker); // holds the only active slot: the item's instance stays pending
+            l.queueOp(it, new Script(true), false); // queue(work)
+            assertThat(it.credits.get()).isEqualTo(1);
+            canceller[0].start();
+            assertThat(taken.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(it.work.isPending()).isFalse();
+            unblock.countDown();
+            l.queueFlush(it.slot, new Script(3, 1)); // flushInterruptibly(), no interrupt: waits for the blocker only
+        } finally {
+            unblock.countDown();
+            go.countDown();
+            canceller[0].join(10_000);
+            l.rt.close();
+        }
+        assertThat(l.violations).isEmpty();
+        assertThat(it.credits.get()).isEqualTo(it.cancels.get());
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            if (!latch.await(10, TimeUnit.SECONDS)) {
+                throw new AssertionError("latch not released");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Answers the ledger's random choices from a script, in order. */
+    static final class Script extends Random {
+        private static final long serialVersionUID = 1L;
+        private final java.util.ArrayDeque<Object> answers = new java.util.ArrayDeque<>();
+
+        Script(Object... answers) {
+            super(0);
+            this.answers.addAll(List.of(answers));
+        }
+
+        @Override
+        public int nextInt(int bound) {
+            Object a = answers.poll();
+            if (!(a instanceof Integer i) || i < 0 || i >= bound) {
+                throw new AssertionError("scripted nextInt(" + bound + ") answered " + a);
+            }
+            return i;
+        }
+
+        @Override
+        public boolean nextBoolean() {
+            Object a = answers.poll();
+            if (!(a instanceof Boolean b)) {
+                throw new AssertionError("scripted nextBoolean() answered " + a);
+            }
+            return b;
+        }
+    }
+
     /** What made an item's instance; what the ledger knows of one item. */
     static final class Item {
         final int id;
@@ -116,9 +262,11 @@ class LedgerTest {
         volatile boolean quiet; // an exclusive cancelSync returned and the gate is still held
         volatile boolean disabledHeld; // between disableSync()'s return and enable()
         final ConcurrentLinkedDeque<Long> deadlines = new ConcurrentLinkedDeque<>();
+        final Ledger ledger;
 
         Item(int id, Slot slot, boolean delayed, int owner, boolean clock, boolean fifo, Ledger l) {
             this.id = id;
+            this.ledger = l;
             this.slot = slot;
             this.owner = owner;
             this.clock = clock;
@@ -131,7 +279,9 @@ class LedgerTest {
 
         /** Instances finished (ended, cancelled, reported) plus what a cancel in flight may take. */
         long finishedOrTaking() {
-            return ends.get() + cancels.get() + reports.get() + ambiguous.get() + cancelsInFlight.get();
+            long done = ends.get() + cancels.get() + reports.get() + ambiguous.get();
+            ledger.probe.accept("fin.between", this);
+            return done + cancelsInFlight.get();
         }
     }
 
@@ -194,6 +344,8 @@ class LedgerTest {
         final AtomicLong disabledHolds = new AtomicLong();
 
         final boolean closeMidRun;
+        /** A point in the ledger's own bookkeeping, for tests of the ledger itself; a no-op otherwise. */
+        volatile java.util.function.BiConsumer<String, Item> probe = (point, item) -> { };
 
         Ledger(long seed, int opsPerProducer, long maxMillis, boolean closeMidRun) {
             this.seed = seed;
@@ -473,6 +625,7 @@ class LedgerTest {
                 it.cancelsInFlight.incrementAndGet();
                 try {
                     if (it.work.cancel()) {
+                        probe.accept("cancel.taken", it);
                         it.cancels.incrementAndGet();
                     }
                 } finally {
@@ -568,6 +721,7 @@ class LedgerTest {
                         return;
                     }
                     exclusiveCancels.incrementAndGet();
+                    probe.accept("cancelSync.returned", it);
                     settleCancelledCount(it, timed);
                     it.quiet = true;
                     if (it.work.isPending() || it.running.get() != 0 || (it.work.busy() & Work.BUSY_RUNNING) != 0) {
