@@ -678,6 +678,9 @@ class LedgerTest {
             }
             it.slot.life.readLock().lock();
             it.gate.readLock().lock();
+            // a refused call may have taken the pending instance back: in flight as a cancel
+            // until counted as ambiguous
+            it.cancelsInFlight.incrementAndGet();
             try {
                 int depth = it.work.disableDepth();
                 boolean was = it.slot.q.modDelayed(it.delayed, Duration.ofNanos(r.nextInt(400_000)));
@@ -688,6 +691,7 @@ class LedgerTest {
                 it.ambiguous.incrementAndGet();
                 checkRefusal(it, e, false);
             } finally {
+                it.cancelsInFlight.decrementAndGet();
                 it.gate.readLock().unlock();
                 it.slot.life.readLock().unlock();
                 it.opLock.unlock();
