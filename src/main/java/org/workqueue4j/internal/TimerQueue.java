@@ -35,9 +35,10 @@ public final class TimerQueue implements Runnable {
      * (WorkNode.beginFiring, under `lock`) until it has landed or its report has been delivered
      * (kernel: the running timer callback that del_timer_sync waits for). fireNow, which finds
      * the node gone from the heap under `lock`, waits for the timer thread's before it returns,
-     * and a delayed-work flush that finds the item idle waits for anyone's (WorkNode.firedElsewhere):
+     * and a delayed-work flush that finds the item idle waits for anyone's (WorkNode.firedElsewhere),
+     * as do cancelSync and disableSync after their own wait (parked: WorkNode.awaitNotFiredElsewhere):
      * an instance fired into a queue destroyed since it was armed ends with its report, which
-     * comes after PENDING is released, and a flush must not return before that end.
+     * comes after PENDING is released, and neither may return before that end.
      *
      * Every node off the heap on its way to a queue is also listed, under `lock`, with that
      * queue and its firer (the transit list: arrays that only grow, so listing allocates
