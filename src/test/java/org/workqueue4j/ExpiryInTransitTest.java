@@ -261,4 +261,26 @@ class ExpiryInTransitTest {
         d.flush();
         assertThat(reports.get()).isEqualTo(1);
     }
+    @Test
+    @DisplayName("cancelSync(Duration) that times out waiting for another thread's report leaves no wake-up registered on the item")
+    void aTimedOutCancelSyncLeavesNoWakeUpBehind() throws Exception {
+        WorkQueue q = start("transit");
+        holdReport = true;
+        DelayedWork d = new DelayedWork("d", () -> { });
+        assertThat(destroyWithTheExpiryInTransit(q, d).isAlive()).as("destroy() returned").isFalse();
+        Object left;
+        boolean result;
+        try {
+            assertThat(reportBegun.await(30, TimeUnit.SECONDS)).isTrue();
+            TestHooks.install(null); // the report stays held while the cancel waits (no release at node.awaitFiring)
+            result = d.cancelSync(Duration.ofMillis(20)); // it parks, then times out
+            left = StackProbeAttackTest.field(d.node, "afterFiring");
+        } finally {
+            reportGoOn.countDown();
+        }
+        assertThat(result).as("timed out while the report was held").isFalse();
+        assertThat(left).as("the wake-up actions left on the item").isNull();
+        d.flush();
+        assertThat(reports.get()).isEqualTo(1);
+    }
 }

@@ -208,6 +208,11 @@ public abstract class WorkNode {
      * @param r the action; it handles its own failures
      */
     public final void whenNotFiredElsewhere(Thread owner, Runnable r) {
+        registerAfterFiring(owner, r);
+    }
+
+    /** {@link #whenNotFiredElsewhere}, returning the registration (for {@link #takeBack}). */
+    private AfterFiring registerAfterFiring(Thread owner, Runnable r) {
         AfterFiring w = new AfterFiring(owner, r);
         for (;;) {
             Object[] a = (Object[]) AFTER_FIRING.getVolatile(this);
@@ -219,6 +224,7 @@ public abstract class WorkNode {
         if (!firedOtherThan(owner) && takeBack(w)) {
             r.run();
         }
+        return w;
     }
 
     /** Removes {@code w} from the pending actions; false if another thread took it already. */
@@ -358,6 +364,7 @@ public abstract class WorkNode {
         Landing l = new Landing();
         HungWaits.Waiter waiting = beginHungWait(op);
         Worker w = null;
+        AfterFiring registered = null;
         boolean interrupted = false;
         try {
             Worker me = Worker.current();
@@ -366,7 +373,7 @@ public abstract class WorkNode {
                 w = me;
             }
             WqRuntime.testHook("node.awaitFiring", this);
-            whenNotFiredElsewhere(l.waiter, l);
+            registered = registerAfterFiring(l.waiter, l);
             while (!l.done) {
                 if (Thread.interrupted()) {
                     if (interruptible) {
@@ -377,7 +384,7 @@ public abstract class WorkNode {
                 if (timed) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0) {
-                        return false; // the action stays registered: it runs later and unparks no one waiting
+                        return false; // the action is taken back below
                     }
                     java.util.concurrent.locks.LockSupport.parkNanos(this, left);
                 } else {
@@ -386,6 +393,9 @@ public abstract class WorkNode {
             }
             return true;
         } finally {
+            if (registered != null && !l.done) {
+                takeBack(registered); // given up (deadline, interrupt): no wake-up left behind for later
+            }
             if (w != null) {
                 w.running();
             }
