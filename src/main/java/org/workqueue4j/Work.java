@@ -380,7 +380,7 @@ public class Work {
         boolean was = Pending.cancel(node, true);
         try {
             Barrier.flushWork(node, true);
-            node.awaitNotFiredElsewhere("cancel_work_sync"); // an earlier expiry's report under way (see below)
+            node.awaitNotFiredElsewhere("cancel_work_sync"); // the report of a refused expiry, if under way (see the javadoc)
         } finally {
             Pending.enable(node);
         }
