@@ -401,35 +401,23 @@ public final class TimerQueue implements Runnable {
 
     /**
      * Queues a due node (its PENDING bit is still owned). Whatever is thrown, the node is left
-     * consistent: queued, or idle with TIMER and PENDING released (insertClaimed throws only
+     * consistent: queued, or idle with TIMER and PENDING released (insertFired throws only
      * before the node lands; TIMER may still be set if the throw came before its clear, and
      * no one else sets it while we own PENDING). The queue and CPU are those it was armed for,
      * read under the lock when it was taken off the heap (the node no longer references them).
      */
     private void fire(WorkNode n, WorkqueueStruct wq, int cpu) {
-        Throwable refused = null;
         try {
-            try {
-                n.clearState(WorkNode.TIMER);
-                WqRuntime.testHook("timer.fire", n); // off the timer, not yet on its queue
-                wq.insertFired(cpu, n, this); // a drain refuses it, as the kernel's __queue_work (not chained work)
-            } catch (Throwable e) {
-                n.clearState(WorkNode.TIMER | WorkNode.PENDING);
-                refused = e;
-            }
-        } finally {
-            // Released (or an Error): a destroy waiting for it goes on (the report is not waited
-            // for). Landed, insertFired ended the transit already, before any user code after
-            // the landing; a second end finds nothing to remove.
-            endTransit(n);
-        }
-        if (refused != null) {
-            Throwable e = refused;
+            n.clearState(WorkNode.TIMER);
+            WqRuntime.testHook("timer.fire", n); // off the timer, not yet on its queue
+            // Landed, the transit has ended in insertFired (once, before any user code after the
+            // landing). A drain refuses it, as the kernel's __queue_work (not chained work).
+            wq.insertFired(cpu, n, this);
+        } catch (Throwable e) {
+            n.clearState(WorkNode.TIMER | WorkNode.PENDING);
+            endTransit(n); // released: a destroy waiting for it goes on (the report below is not waited for)
             if (!(e instanceof IllegalStateException)) {
-                if (e instanceof Error) {
-                    throw (Error) e;
-                }
-                throw (RuntimeException) e; // insertClaimed declares no checked exception
+                throw e;
             }
             // The queue died with the timer armed (the caller's duty to cancel, kernel rule):
             // never silently lost, the handler hears of it. Likewise for a draining queue: only
