@@ -92,7 +92,7 @@ public class DelayedWork extends Work {
             if (r == Barrier.FINISHED) {
                 acted = true;
                 if (!node.firedElsewhere()) {
-                    return true; // and no earlier instance's report under way (see idleAfterNotLinked)
+                    return true; // and no earlier instance's report under way (see notBusyAfterNotLinked)
                 }
             }
             if (r == Barrier.TARGET_TAKEN) {
@@ -101,7 +101,7 @@ public class DelayedWork extends Work {
             }
             if (notBusyAfterNotLinked()) {
                 if (!node.firedElsewhere()) {
-                    return acted; // idle (see idleAfterNotLinked)
+                    return acted; // idle (see notBusyAfterNotLinked)
                 }
                 // Another thread's report of an earlier instance is under way (the user's
                 // handler: it may take any time): park until it has ended, then look again.
@@ -136,7 +136,7 @@ public class DelayedWork extends Work {
             fireArmedTimer(false); // no wait for the timer thread's report beyond the deadline
             int r = Barrier.flushQueuedInstanceUntil(node, deadline);
             if (r == Barrier.FINISHED && !node.firedElsewhere()) {
-                return true; // and no earlier instance's report under way (see idleAfterNotLinked)
+                return true; // and no earlier instance's report under way (see notBusyAfterNotLinked)
             }
             if (r == Barrier.TIMED_OUT) {
                 return false;
@@ -162,7 +162,7 @@ public class DelayedWork extends Work {
     }
 
     /**
-     * After a flush step linked nothing: is the item idle, neither pending nor running? PENDING
+     * After a flush step linked nothing: is the item neither pending nor running? PENDING
      * alone does not say so: the step linked nothing because the instance was pending on no list
      * (armed, or between the timer and its queue), and since then it may have started (a worker
      * clears PENDING as it starts) or been cancelled while an older instance, running when the
@@ -172,22 +172,18 @@ public class DelayedWork extends Work {
      * the caller looks again, and its next step links behind the running instance.
      *
      * <p>Not pending and not running is not yet idle while another thread that took the
-     * instance off the timer has not finished with it ({@code firedElsewhere}, read after
-     * PENDING): an instance fired into a queue destroyed since it was armed is released, then
-     * reported to the uncaught-work handler, and that report is how it ends. The firer releases
-     * PENDING before it clears its mark, so a flush that saw PENDING clear and then no mark
-     * returns after the report.
+     * instance off the timer has not finished with it ({@code firedElsewhere}, read by the
+     * caller after this): an instance fired into a queue destroyed since it was armed is
+     * released, then reported to the uncaught-work handler, and that report is how it ends. The
+     * firer releases PENDING before it clears its mark, so a flush that saw PENDING clear and
+     * then no mark returns after the report; with a mark, the caller parks until the report has
+     * ended ({@code awaitNotFiredElsewhere}) and looks again.
      *
      * <p>The same holds after a flush step waited behind a later instance (FINISHED): that
      * instance's end says nothing about the report of an earlier one, which runs on no worker
      * (the item was queued or re-armed again on a live queue once the reporter released it), so
      * the flush variants return FINISHED only without a mark, and otherwise look again.
      */
-    private boolean idleAfterNotLinked() {
-        return notBusyAfterNotLinked() && !node.firedElsewhere();
-    }
-
-    /** The first half of {@link #idleAfterNotLinked}: neither pending nor running. */
     private boolean notBusyAfterNotLinked() {
         TestHooks.at("delayedFlush.notLinked", this);
         return busy() == 0;
@@ -257,7 +253,7 @@ public class DelayedWork extends Work {
                     return;
                 }
                 // Another thread's report of an earlier instance is under way (see
-                // idleAfterNotLinked): never wait for it here, a non-blocking call; look again on
+                // notBusyAfterNotLinked): never wait for it here, a non-blocking call; look again on
                 // the thread that ends it (or now, if it has ended meanwhile).
                 boolean actedSoFar = acted;
                 node.whenNotFiredElsewhere(caller, () -> {
@@ -311,7 +307,7 @@ public class DelayedWork extends Work {
             fired |= fireArmedTimer(false); // an interrupt must end the wait for the timer thread's report too
             int r = Barrier.flushQueuedInstanceInterruptibly(node);
             if (r == Barrier.FINISHED && !node.firedElsewhere()) {
-                return true; // and no earlier instance's report under way (see idleAfterNotLinked)
+                return true; // and no earlier instance's report under way (see notBusyAfterNotLinked)
             }
             fired |= r != Barrier.NOT_LINKED; // TARGET_TAKEN, or FINISHED while a report is under way
             if (r != Barrier.TARGET_TAKEN && notBusyAfterNotLinked()) { // TARGET_TAKEN looks again, see flush()
