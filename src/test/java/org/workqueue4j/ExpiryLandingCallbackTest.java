@@ -100,26 +100,10 @@ class ExpiryLandingCallbackTest {
         start(() -> queue.get().destroy());
         WorkQueue late = lateQueueWithALatentCycle();
         queue.set(late);
-        CountDownLatch destroyWaitsOrEnded = new CountDownLatch(1);
-        TestHooks.install((point, subject) -> {
-            if (point.equals("timer.awaitTransit")) {
-                destroyWaitsOrEnded.countDown();
-            }
-        });
         DelayedWork d = new DelayedWork("d", () -> { });
         assertThat(late.queueDelayed(d, Duration.ofMillis(1))).isTrue();
         assertThat(inListener.await(30, TimeUnit.SECONDS)).as("the landing's report reached the listener on the timer thread").isTrue();
-
-        Thread destroyer = new Thread(() -> {
-            try {
-                late.destroy();
-            } finally {
-                destroyWaitsOrEnded.countDown();
-            }
-        }, "destroyer");
-        destroyer.setDaemon(true);
-        destroyer.start();
-        assertThat(destroyWaitsOrEnded.await(30, TimeUnit.SECONDS)).isTrue();
+        Thread destroyer = startDestroyer(late, null);
         listenerGo.countDown(); // the listener now destroys the queue too
 
         boolean listenerDone = listenerReturned.await(30, TimeUnit.SECONDS);
@@ -145,27 +129,9 @@ class ExpiryLandingCallbackTest {
         });
         WorkQueue late = lateQueueWithALatentCycle();
         DelayedWork d = new DelayedWork("d", () -> { });
-        CountDownLatch destroyWaitsOrEnded = new CountDownLatch(1);
-        TestHooks.install((point, subject) -> {
-            if (point.equals("timer.awaitTransit")) {
-                destroyWaitsOrEnded.countDown();
-            }
-        });
         assertThat(late.queueDelayed(d, Duration.ofMillis(1))).isTrue();
         assertThat(inListener.await(30, TimeUnit.SECONDS)).isTrue();
-
-        Thread destroyer = new Thread(() -> {
-            synchronized (registry) {
-                try {
-                    late.destroy();
-                } finally {
-                    destroyWaitsOrEnded.countDown();
-                }
-            }
-        }, "destroyer");
-        destroyer.setDaemon(true);
-        destroyer.start();
-        assertThat(destroyWaitsOrEnded.await(30, TimeUnit.SECONDS)).isTrue();
+        Thread destroyer = startDestroyer(late, registry);
         listenerGo.countDown();
 
         destroyer.join(30_000);
@@ -173,5 +139,38 @@ class ExpiryLandingCallbackTest {
                 java.util.Arrays.toString(destroyer.getStackTrace())).isFalse();
         assertThat(listenerReturned.await(30, TimeUnit.SECONDS)).isTrue();
         assertThat(late.isDestroyed()).isTrue();
+    }
+    /**
+     * Destroys {@code late} on a daemon thread "destroyer" (inside {@code synchronized (lock)}
+     * if {@code lock} is not null) and returns once that destroy waits for the expiry in
+     * transit ({@code timer.awaitTransit}) or has ended.
+     */
+    private static Thread startDestroyer(WorkQueue late, Object lock) throws InterruptedException {
+        CountDownLatch destroyWaitsOrEnded = new CountDownLatch(1);
+        TestHooks.install((point, subject) -> {
+            if (point.equals("timer.awaitTransit")) {
+                destroyWaitsOrEnded.countDown();
+            }
+        });
+        Runnable destroy = () -> {
+            try {
+                late.destroy();
+            } finally {
+                destroyWaitsOrEnded.countDown();
+            }
+        };
+        Thread destroyer = new Thread(() -> {
+            if (lock == null) {
+                destroy.run();
+            } else {
+                synchronized (lock) {
+                    destroy.run();
+                }
+            }
+        }, "destroyer");
+        destroyer.setDaemon(true);
+        destroyer.start();
+        assertThat(destroyWaitsOrEnded.await(30, TimeUnit.SECONDS)).isTrue();
+        return destroyer;
     }
 }
