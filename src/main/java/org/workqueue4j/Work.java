@@ -227,7 +227,16 @@ public class Work {
         return ItemNode.workOf(WqRuntime.currentWork());
     }
 
-    /** {@return true while the item is pending (queued, or its timer armed), not yet started} */
+    /**
+     * Whether the item is pending (queued, or its timer armed), not yet started (kernel
+     * {@code work_pending}). It stays true for a moment after a pending instance has been taken
+     * off its queue by {@link #cancel()}, {@link #cancelSync()}, {@link #disable()} or
+     * {@link #disableSync()}: the canceller holds the pending bit until it has finished taking
+     * the instance back (kernel {@code try_to_grab_pending}), so a queue attempt meanwhile
+     * returns false, as for a pending item. A snapshot: it may be stale when it returns.
+     *
+     * @return true if the item is pending, or a canceller is taking its pending instance back
+     */
     public final boolean isPending() {
         return node.isPendingBit();
     }

@@ -103,9 +103,7 @@ class LedgerTest {
     @Test
     void aTimedCancelSyncIsCountedFromTheCancelToItsCount() throws Exception {
         Ledger l = new Ledger(1, 0, 10_000, false);
-        l.build();
-        Item it = l.items.get(20);
-        assertThat(it.work.name()).isEqualTo("L20@freezable");
+        Item it = builtItem(l, 20, "L20@freezable");
         CountDownLatch inWindow = new CountDownLatch(1);
         CountDownLatch go = new CountDownLatch(1);
         l.probe = (point, i) -> {
@@ -149,9 +147,7 @@ class LedgerTest {
     @Test
     void aCancelEndingWhileTheFlushCheckReadsIsCounted() throws Exception {
         Ledger l = new Ledger(1, 0, 10_000, false);
-        l.build();
-        Item it = l.items.get(30);
-        assertThat(it.work.name()).isEqualTo("L30@disposable");
+        Item it = builtItem(l, 30, "L30@disposable");
         CountDownLatch taken = new CountDownLatch(1);
         CountDownLatch go = new CountDownLatch(1);
         Thread[] canceller = new Thread[1];
@@ -176,14 +172,9 @@ class LedgerTest {
                 l.violation("canceller interrupted");
             }
         }, "ledger-canceller");
-        WorkQueue q = it.slot.q;
         CountDownLatch unblock = new CountDownLatch(1);
-        Work blocker = new Work("blocker", () -> awaitQuietly(unblock));
         try {
-            q.setMaxActive(1);
-            q.queue(blocker); // holds the only active slot: the item's instance stays pending
-            l.queueOp(it, new Script(true), false); // queue(work)
-            assertThat(it.credits.get()).isEqualTo(1);
+            queueBehindABlocker(l, it, unblock);
             canceller[0].start();
             assertThat(taken.await(10, TimeUnit.SECONDS)).isTrue();
             assertThat(it.work.isPending()).isFalse();
@@ -197,6 +188,66 @@ class LedgerTest {
         }
         assertThat(l.violations).isEmpty();
         assertThat(it.credits.get()).isEqualTo(it.cancels.get());
+    }
+
+    /**
+     * The ledger's own check after a destroy: a {@code disableSync()} that took the pending
+     * instance off its list holds PENDING until it has counted the disable (kernel
+     * try_to_grab_pending steals the bit, the canceller clears it). The queue has nothing left
+     * then, so a destroy may drain and return inside that window, and the item reads pending.
+     * The disable holds no gate, so only its count of cancels in flight tells the check that
+     * the bit is a canceller's, not a queued instance's.
+     */
+    @Test
+    void aDisableHoldingThePendingBitWhenADestroyReturnsIsNoViolation() throws Exception {
+        Ledger l = new Ledger(1, 0, 10_000, false);
+        Item it = builtItem(l, 30, "L30@disposable");
+        CountDownLatch grabbed = new CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
+        org.workqueue4j.internal.TestHooks.install((point, subject) -> {
+            if (point.equals("cancel.grabbed") && subject == it.work.node) {
+                grabbed.countDown();
+                awaitQuietly(go);
+            }
+        });
+        Thread disabler = new Thread(() -> l.disabledHold(it, new Script(7, 0)), "ledger-disabler"); // no interrupt, no yields
+        CountDownLatch unblock = new CountDownLatch(1);
+        try {
+            queueBehindABlocker(l, it, unblock);
+            disabler.start();
+            assertThat(grabbed.await(10, TimeUnit.SECONDS)).isTrue();
+            unblock.countDown();
+            l.replace(it.slot); // drains the blocker; the item, off its list, reads pending all along
+            assertThat(it.work.isPending()).isTrue(); // still inside the window
+        } finally {
+            unblock.countDown();
+            go.countDown();
+            disabler.join(10_000);
+            org.workqueue4j.internal.TestHooks.install(null);
+            l.rt.close();
+        }
+        assertThat(l.violations).isEmpty();
+        assertThat(it.cancels.get()).isEqualTo(1);
+    }
+
+    /** Builds {@code l} (no producers run) and returns its item {@code id}, checked by name. */
+    private static Item builtItem(Ledger l, int id, String name) {
+        l.build();
+        Item it = l.items.get(id);
+        assertThat(it.work.name()).isEqualTo(name);
+        return it;
+    }
+
+    /**
+     * Queues {@code it} (counted) behind a blocker that holds the only active slot of its queue
+     * until {@code unblock}: the item's instance stays pending until then.
+     */
+    private static void queueBehindABlocker(Ledger l, Item it, CountDownLatch unblock) {
+        WorkQueue q = it.slot.q;
+        q.setMaxActive(1);
+        q.queue(new Work("blocker", () -> awaitQuietly(unblock)));
+        l.queueOp(it, new Script(true), false); // queue(work)
+        assertThat(it.credits.get()).isEqualTo(1);
     }
 
     private static void awaitQuietly(CountDownLatch latch) {
@@ -996,7 +1047,11 @@ class LedgerTest {
                     // a queue call in flight holds PENDING for a moment before it is refused
                     if (it.gate.writeLock().tryLock()) {
                         try {
-                            if (it.work.isPending()) {
+                            // A disableSync() holds no gate, and the PENDING bit it took off a list
+                            // stays set until it has counted the disable: its cancel in flight, read
+                            // first, tells. One that begins after this read can only take a bit that
+                            // a queued instance had set already.
+                            if (it.cancelsInFlight.get() == 0 && it.work.isPending()) {
                                 violation(it.work.name() + " pending after its queue's destroy() returned");
                             }
                         } finally {

@@ -138,6 +138,7 @@ public final class Pending {
                 continue; // it ran (or was cancelled) meanwhile: decide again
             }
             try {
+                WqRuntime.testHook("cancel.grabbed", n); // off every list, PENDING still ours
                 if (disable) {
                     checkDisableRoom(n, n.state());
                     n.addState(WorkNode.DISABLE_ONE); // before releasing PENDING: no queue slips between
