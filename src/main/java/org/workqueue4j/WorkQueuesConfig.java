@@ -282,8 +282,12 @@ public final class WorkQueuesConfig {
         }
 
         /**
-         * Also receives every runtime report (lockups, worker-creation failures) besides the
-         * log. Called on the reporting thread; keep it short.
+         * Also receives every runtime report (lockups, hung waits, worker-creation failures,
+         * the worker cap holding work back) besides the log. Called on the thread that makes the
+         * report, most often the runtime's monitor thread, which meanwhile neither watches for
+         * lockups and hung waits nor calls the rescuers of {@code memReclaim()} queues: keep it
+         * short, and never wait in it for the runtime's own work (a flush, a drain, a lock an
+         * item holds), or those checks stop until it returns.
          *
          * @param listener the listener; not null
          * @return this builder

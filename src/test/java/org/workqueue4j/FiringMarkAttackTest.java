@@ -216,16 +216,17 @@ class FiringMarkAttackTest {
     @DisplayName("flushAsync() does not block its caller while a destroy reports an instance armed before it, and completes after the report")
     void asyncFlushDoesNotBlockWhileAReportIsUnderWay() throws Exception {
         AtomicReference<java.util.concurrent.CompletableFuture<Boolean>> future = new AtomicReference<>();
+        AtomicReference<java.util.concurrent.CompletableFuture<Boolean>> observed = new AtomicReference<>();
         AtomicInteger reportsAtCompletion = new AtomicInteger(-1);
         withHeldDestroyReport((runtime, dw, reports) -> {
             Thread f = new Thread(() -> future.set(dw.flushAsync()), "f");
             f.start();
             f.join(Duration.ofSeconds(10).toMillis());
             assertThat(f.isAlive()).as("flushAsync() returned while the report is held").isFalse();
-            future.get().whenComplete((v, e) -> reportsAtCompletion.set(reports.get()));
+            observed.set(future.get().whenComplete((v, e) -> reportsAtCompletion.set(reports.get())));
             assertThat(future.get()).isNotDone();
         });
-        future.get().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        observed.get().get(30, java.util.concurrent.TimeUnit.SECONDS); // the dependent: done once the action ran
         assertThat(reportsAtCompletion).as("the future completed after the report").hasValue(1);
     }
 
@@ -239,6 +240,7 @@ class FiringMarkAttackTest {
     @DisplayName("flushAsync() linked behind a later instance does not complete while the destroy still reports one armed before it")
     void asyncFlushBehindALaterInstanceCompletesAfterTheReport() throws Exception {
         AtomicReference<java.util.concurrent.CompletableFuture<Boolean>> future = new AtomicReference<>();
+        AtomicReference<java.util.concurrent.CompletableFuture<Boolean>> observed = new AtomicReference<>();
         AtomicInteger reportsAtCompletion = new AtomicInteger(-1);
         withHeldDestroyReport((runtime, dw, reports) -> {
             WorkQueue lives = runtime.queueBuilder("lives").ordered().build();
@@ -247,13 +249,13 @@ class FiringMarkAttackTest {
             assertThat(lives.queue(new Work("hold", () -> WorkQueueCoreTest.await(releaseI2)))).isTrue();
             assertThat(lives.queue(dw)).isTrue(); // I2, behind the hold on the ordered queue
             future.set(dw.flushAsync()); // links behind I2
-            future.get().whenComplete((v, e) -> reportsAtCompletion.set(reports.get()));
+            observed.set(future.get().whenComplete((v, e) -> reportsAtCompletion.set(reports.get())));
             assertThat(lives.queue(new Work("probe", probeRan::countDown))).isTrue();
             releaseI2.countDown();
             WorkQueueCoreTest.await(probeRan); // I2 ran, then the barrier, then the probe
             assertThat(future.get()).as("completed while the report is held").isNotDone();
         });
-        future.get().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        observed.get().get(30, java.util.concurrent.TimeUnit.SECONDS); // the dependent: done once the action ran
         assertThat(reportsAtCompletion).as("the future completed after the report").hasValue(1);
     }
 

@@ -71,8 +71,10 @@ class FlushAsyncAttackTest {
         AtomicReference<CompletableFuture<Boolean>> future = new AtomicReference<>();
         Map<String, AtomicInteger> reported = whileAnotherItemsReportIsHeld(second -> future.set(second.flushAsync()));
         AtomicInteger secondReportsAtCompletion = new AtomicInteger(-1);
-        future.get().whenComplete((v, e) -> secondReportsAtCompletion.set(count(reported, "dies/second")));
-        future.get().get(30, TimeUnit.SECONDS);
+        // Waited for through the dependent: get() on the future itself may return before the
+        // completing thread has run the action (its waiter is the newer dependent, woken first).
+        future.get().whenComplete((v, e) -> secondReportsAtCompletion.set(count(reported, "dies/second")))
+                .get(30, TimeUnit.SECONDS);
         assertThat(secondReportsAtCompletion).as("completed after the second item's report").hasValue(1);
     }
 
@@ -147,9 +149,9 @@ class FlushAsyncAttackTest {
         AtomicReference<CompletableFuture<Boolean>> future = new AtomicReference<>();
         whileTheTimerThreadsReportIsHeld(dw -> future.set(dw.flushAsync()), (runs, reports, releaseBlocker) -> {
             AtomicInteger runsAtCompletion = new AtomicInteger(-1);
-            future.get().whenComplete((v, e) -> runsAtCompletion.set(runs.get()));
+            CompletableFuture<Boolean> observed = future.get().whenComplete((v, e) -> runsAtCompletion.set(runs.get()));
             releaseBlocker.countDown();
-            assertThat(future.get().get(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(observed.get(30, TimeUnit.SECONDS)).isTrue(); // the dependent: completed after the action ran
             assertThat(runsAtCompletion).as("completed after the instance queued on lives ran").hasValue(1);
             assertThat(reports.getAsInt()).isEqualTo(1);
         });
@@ -267,8 +269,9 @@ class FlushAsyncAttackTest {
                 return;
             }
             WorkQueueCoreTest.await(twoEntered); // I2's report is under way on d2
-            CompletableFuture<Boolean> f = ((DelayedWork) work).flushAsync();
-            f.whenComplete((v, x) -> twoReportsAtCompletion.set(count(reported, "two/dw")));
+            // the dependent: its get() returns only after the action ran
+            CompletableFuture<Boolean> f = ((DelayedWork) work).flushAsync()
+                    .whenComplete((v, x) -> twoReportsAtCompletion.set(count(reported, "two/dw")));
             releaseTwo.countDown(); // I2's report ends; this one's does not until we return
             try {
                 outcome.set(f.get(30, TimeUnit.SECONDS));
@@ -307,13 +310,12 @@ class FlushAsyncAttackTest {
                 Thread c = new Thread(() -> {
                     WorkQueueCoreTest.await(start);
                     for (int i = 0; i < each; i++) {
-                        CompletableFuture<Boolean> f = dw.flushAsync();
-                        f.whenComplete((v, e) -> {
+                        // the dependents are collected: each is done only once its action has run
+                        futures.add(dw.flushAsync().whenComplete((v, e) -> {
                             if (count(reported, "one/dw") + count(reported, "two/dw") < 2) {
                                 early.incrementAndGet();
                             }
-                        });
-                        futures.add(f);
+                        }));
                     }
                 }, "caller-" + t);
                 callers.add(c);
