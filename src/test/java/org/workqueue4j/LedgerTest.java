@@ -64,8 +64,7 @@ import org.junit.jupiter.api.Test;
  * <p>A failure prints the seed; rerun with {@code -Dworkqueue4j.ledger.seed=<seed>} (the
  * operations are replayed, the interleaving is the machine's; {@code -Dworkqueue4j.ledger.widen=true}
  * widens the ledger's own counting windows, to check its bookkeeping; {@code
- * -Dworkqueue4j.ledger.chaos=true} widens the engine's, yielding or parking now and then at
- * every test point of the engine). Fast run: in every
+ * -Dworkqueue4j.chaos=true} widens the engine's, see {@link ChaosHooks}). Fast run: in every
  * {@code mvn test}. Long run, by hand:
  * {@code mvn test -Dgroups=long -DexcludedGroups=none -Dtest='LedgerTest#ledgerLong'}.
  */
@@ -1103,30 +1102,8 @@ class LedgerTest {
 
         void run() throws Exception {
             build();
-            boolean chaos = Boolean.getBoolean("workqueue4j.ledger.chaos");
-            if (chaos) {
-                // the engine's own windows made wide: every test point now and then yields or
-                // spins (up to 100 us) the thread passing it. Never parks: a park there would
-                // take the permit of a wake-up meant for the engine's own park that follows.
-                org.workqueue4j.internal.TestHooks.install((point, subject) -> {
-                    ThreadLocalRandom r = ThreadLocalRandom.current();
-                    int c = r.nextInt(16);
-                    if (c == 0) {
-                        long until = System.nanoTime() + r.nextInt(100_000);
-                        while (System.nanoTime() - until < 0) {
-                            Thread.yield();
-                        }
-                    } else if (c < 4) {
-                        Thread.yield();
-                    }
-                });
-            }
-            try {
+            try (ChaosHooks chaos = ChaosHooks.installIfAsked()) {
                 runProducersAndClose();
-            } finally {
-                if (chaos) {
-                    org.workqueue4j.internal.TestHooks.install(null);
-                }
             }
         }
 

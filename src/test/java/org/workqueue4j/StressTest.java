@@ -381,6 +381,12 @@ class StressTest {
     // ------------------------------------------------------------------------------- the run
 
     private static Ledger run(long totalOps) throws Exception {
+        try (ChaosHooks chaos = ChaosHooks.installIfAsked()) { // -Dworkqueue4j.chaos=true
+            return runLedger(totalOps);
+        }
+    }
+
+    private static Ledger runLedger(long totalOps) throws Exception {
         Ledger l = new Ledger();
         int nslots = SLOTS;
         for (int s = 0; s < nslots; s++) {
