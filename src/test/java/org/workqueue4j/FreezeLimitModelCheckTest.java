@@ -4,6 +4,8 @@ import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
 import org.jetbrains.lincheck.datastructures.Validate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,6 +25,16 @@ import org.junit.jupiter.api.Timeout;
 @Param(name = "limit", gen = IntGen.class, conf = "1:2")
 public class FreezeLimitModelCheckTest {
     private final ModelCheckedQueue s = new ModelCheckedQueue();
+
+    @BeforeAll
+    static void quietLogging() {
+        ModelCheckedQueue.quietLogging(); // again, for a JVM where another model-check class restored it
+    }
+
+    @AfterAll
+    static void restoreLogging() {
+        ModelCheckedQueue.restoreLogging(); // a SEVERE level left behind hides the warnings later classes assert on
+    }
 
     @Operation
     public boolean queue(@Param(name = "item") int i) {

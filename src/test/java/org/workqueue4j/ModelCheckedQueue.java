@@ -32,16 +32,28 @@ final class ModelCheckedQueue {
     /**
      * The library's warnings (setMaxActive clamping, for one) stay unformatted: the model checker
      * would otherwise explore the JDK's logging and time-zone initialisation. Held here so the
-     * level setting is not collected.
+     * level setting is not collected; the model-check classes restore it when done
+     * ({@link #restoreLogging()}), as later test classes in the JVM expect the library's warnings.
      */
     private static final java.util.logging.Logger QUIET = java.util.logging.Logger.getLogger("org.workqueue4j");
+    private static final java.util.logging.Level LEVEL_BEFORE = QUIET.getLevel();
 
     static {
-        QUIET.setLevel(java.util.logging.Level.SEVERE);
+        quietLogging();
         // The JVM's first flushAsync future is made behind a deep stack probe (WqRuntime.newFuture):
         // thousands of array reads the model checker would count as a livelock. Made here, once,
         // before any scenario; the scenarios' futures then cost one volatile read.
         org.workqueue4j.internal.WqRuntime.newFuture();
+    }
+
+    /** Raises the library's logger to SEVERE (see {@link #QUIET}). */
+    static void quietLogging() {
+        QUIET.setLevel(java.util.logging.Level.SEVERE);
+    }
+
+    /** Gives the library's logger back the level it had before {@link #quietLogging()}. */
+    static void restoreLogging() {
+        QUIET.setLevel(LEVEL_BEFORE);
     }
 
     final WorkQueues rt;

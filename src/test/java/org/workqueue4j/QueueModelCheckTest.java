@@ -5,6 +5,8 @@ import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
 import org.jetbrains.lincheck.datastructures.Validate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,6 +34,16 @@ public class QueueModelCheckTest {
     static final int INITIAL_MAX_ACTIVE = 1;
 
     private final ModelCheckedQueue s = new ModelCheckedQueue();
+
+    @BeforeAll
+    static void quietLogging() {
+        ModelCheckedQueue.quietLogging(); // again, for a JVM where another model-check class restored it
+    }
+
+    @AfterAll
+    static void restoreLogging() {
+        ModelCheckedQueue.restoreLogging(); // a SEVERE level left behind hides the warnings later classes assert on
+    }
 
     @Operation
     public boolean queue(@Param(name = "item") int i) {
