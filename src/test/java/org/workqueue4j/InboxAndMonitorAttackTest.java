@@ -305,9 +305,9 @@ class InboxAndMonitorAttackTest {
                 // hint is set), which counts as progress; hold a later scan, and let it look only
                 // once the stall is older than the threshold.
                 assertThat(q.queueOn(0, new Work("waits-behind", () -> { }))).isTrue();
-                long queuedAt = System.nanoTime();
                 int seen = scans.get();
                 await().atMost(Duration.ofSeconds(30)).until(() -> scans.get() > seen + 1);
+                long landedBy = System.nanoTime(); // the landing scan (its progress) began before this, however late the monitor ran
                 hold.set(true);
                 assertThat(held.await(30, TimeUnit.SECONDS)).as("the monitor is held at a scan's start").isTrue();
                 failNext.set(true);
@@ -315,7 +315,7 @@ class InboxAndMonitorAttackTest {
                 assertThat(q.queueOn(1, new Work("needs-a-worker", other::countDown))).isTrue();
                 await().atMost(Duration.ofSeconds(30)).until(() -> factoryFailures.get() == 1);
                 // The stall is older than the threshold by the time the held scan looks.
-                await().atMost(Duration.ofSeconds(30)).until(() -> System.nanoTime() - queuedAt > TimeUnit.MILLISECONDS.toNanos(1200));
+                await().atMost(Duration.ofSeconds(30)).until(() -> System.nanoTime() - landedBy > TimeUnit.MILLISECONDS.toNanos(1200));
                 go.countDown();
                 await().atMost(Duration.ofSeconds(30)).until(() -> struck.get() > 0);
                 assertThat(other.await(30, TimeUnit.SECONDS)).as("the retry made a worker").isTrue();
