@@ -469,10 +469,12 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             }
         }
         if (!armed || shutdown || f.isDone()) {
-            takeBack(w);
+            // Cancelled first, then no longer counted: the count's end may terminate the view,
+            // and a caller whose awaitTermination() returned true must find the future done.
             if (!f.isDone()) {
-                f.cancel(false); // not run again because of shutdown: cancelled, as ScheduledThreadPoolExecutor does
+                f.cancel(false); // not run again because of shutdown: cancelled (and taken back), as ScheduledThreadPoolExecutor does
             }
+            takeBack(w); // failed or cancelled elsewhere: only taken back here (a no-op if the cancel did)
         }
         if (armed) {
             disarmIfTaken(w); // a cancel or shutdown between WAITING and the arming cancelled nothing yet

@@ -158,9 +158,16 @@ final class Monitor implements Runnable {
         if (!thread.checkIn()) {
             return; // started by the factory itself, not by this runtime (see OnDemandThread.checkIn)
         }
-        preloadFirstItemPath();
-        idleWait(); // started idle (see parkedIdle): the first busy event wakes it
-        tick();
+        try {
+            preloadFirstItemPath();
+            idleWait(); // started idle (see parkedIdle): the first busy event wakes it
+            tick();
+        } catch (Throwable e) {
+            // As in the loop below: the monitor outlives an Error at its start, or nothing would
+            // ever watch this runtime. The loop's first scan then starts at once.
+            parkedIdle = false;
+            Log.log(System.Logger.Level.ERROR, "workqueue: monitor thread survived an error", e);
+        }
         long last = System.nanoTime();
         while (!stopped) {
             try {

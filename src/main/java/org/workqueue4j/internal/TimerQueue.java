@@ -190,6 +190,10 @@ public final class TimerQueue implements Runnable {
     public boolean fireNow(WorkNode n, boolean wait) {
         WorkqueueStruct wq;
         int cpu;
+        // Deep, before the node is taken: the insert below (its pool lock's own probe) runs
+        // frames deeper than this lock's probe, and an overflow there would strike with the
+        // node off the timer. Struck here, the item stays armed and fires on time.
+        WorkerPool.probeStackDeep();
         WorkerPool.lockFromCaller(lock);
         try {
             if (n.heapIndex < 0) {
@@ -208,6 +212,12 @@ public final class TimerQueue implements Runnable {
         if (wq != null) {
             try {
                 fire(n, wq, cpu);
+            } catch (Throwable e) {
+                // As on the timer thread: fire() has made the item idle again, and the handler
+                // hears of the expiry that could not be queued; the flush that fired it fails.
+                n.tellNeverRuns(e);
+                runtime.uncaught(wq, n, e);
+                throw e;
             } finally {
                 n.endFiring();
             }

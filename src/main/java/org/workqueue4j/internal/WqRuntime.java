@@ -708,12 +708,14 @@ public final class WqRuntime {
         // Never throws: its callers (a worker after an item, the timer, a destroy) carry on after
         // it. The user's exceptions are described through Log.describe, as their toString() is
         // user code too (a throwing one killed the worker, the failure reported nowhere).
+        UncaughtWorkHandler h = handler;
+        boolean handed = false; // the handler was called (its own failure is logged below)
         try {
             testHook("runtime.uncaught", n);
             Object w = n == null ? null : n.item();
-            UncaughtWorkHandler h = handler;
             if (h != null) {
                 try {
+                    handed = true;
                     h.uncaught((WorkQueue) wq.api(), (Work) w, t);
                     return;
                 } catch (Throwable t2) {
@@ -726,8 +728,24 @@ public final class WqRuntime {
                     + "' on queue '" + wq.name() + "' threw " + Log.describe(t), t);
         } catch (Throwable reportFailed) {
             // An Error while building the report (an allocation failure making its message, an
-            // overflow of a deep stack): a message that needs building no more, with the item's
-            // own failure attached (Log.log never throws).
+            // overflow of a deep stack): the handler, if it was not called yet, is called once
+            // more with nothing to build (it may be how the item's end is counted: an armed item
+            // a destroy reports never ran); then a message that needs building no more, with the
+            // item's own failure and, suppressed in it, the report's (Log.log never throws).
+            if (h != null && !handed) {
+                try {
+                    h.uncaught((WorkQueue) wq.api(), n == null ? null : (Work) n.item(), t);
+                } catch (Throwable again) {
+                    // the log line below stands for it
+                }
+            }
+            try {
+                if (t != null && reportFailed != t) {
+                    t.addSuppressed(reportFailed);
+                }
+            } catch (Throwable ignored) {
+                // the item's failure is logged without it
+            }
             Log.log(Level.ERROR, REPORT_FAILED, t);
         }
     }
@@ -834,15 +852,21 @@ public final class WqRuntime {
             }
             wq.refuseAll(); // not drained: refuse new items, report armed timers
         }
-        List<Thread> threads = stopRuntimeThreads(); // those never started never will
-        WqRuntime.testHook("close.stopped", this);
-        for (WorkerPool p : allPools()) {
-            p.stop();
-        }
-        for (WorkqueueStruct wq : queues()) {
-            Thread r = wq.requestRescuerStop();
-            if (r != null) {
-                threads.add(r);
+        List<Thread> threads = new ArrayList<>();
+        try {
+            threads.addAll(stopRuntimeThreads()); // those never started never will
+            WqRuntime.testHook("close.stopped", this);
+        } finally {
+            // Also when the above threw (an Error): every worker and rescuer is told to stop, or
+            // they would run for good, since a later close() returns at once.
+            for (WorkerPool p : allPools()) {
+                p.stop();
+            }
+            for (WorkqueueStruct wq : queues()) {
+                Thread r = wq.requestRescuerStop();
+                if (r != null) {
+                    threads.add(r);
+                }
             }
         }
         for (WorkerPool p : allPools()) {
