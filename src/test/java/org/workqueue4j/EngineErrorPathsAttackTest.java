@@ -643,4 +643,45 @@ class EngineErrorPathsAttackTest {
         assertThat(secondCloseThrew).as("struck %s", struck[0]).isEmpty();
         assertThat(alive).as("threads alive after a close that overflowed and a second close (struck %s)", struck[0]).isEmpty();
     }
+
+    /**
+     * A throw in close() while it destroys the queues (before it stops the runtime's threads):
+     * a second close() must still stop them, or they run for good. Fails: the first close()
+     * claimed the close, the second returns at once, and the manager, monitor, timer and
+     * workers stay alive (only a throw after the runtime threads were stopped is covered).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"flush.flip", "flush.registered"})
+    void closeThrowingWhileItDestroysTheQueuesThenCloseAgainEndsEveryThread(String point) throws Exception {
+        start();
+        WorkQueue q = rt.queueBuilder("q").build();
+        q.queue(new Work("w", () -> { }));
+        q.flush();
+        q.queueDelayed(new DelayedWork("armed", () -> { }), Duration.ofHours(1));
+        AtomicBoolean armed = throwOnceAt(point);
+        Throwable first = null;
+        try {
+            rt.close();
+        } catch (Throwable e) {
+            first = e;
+        }
+        TestHooks.install(null);
+        org.junit.jupiter.api.Assumptions.assumeTrue(first != null, "close() did not throw at " + point + " (reached: " + !armed.get() + ")");
+        CompletableFuture<Throwable> second = CompletableFuture.supplyAsync(() -> {
+            try {
+                rt.close();
+                return null;
+            } catch (Throwable e) {
+                return e;
+            }
+        });
+        assertThat(second.get(30, TimeUnit.SECONDS)).isNull();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (Thread t : threads) {
+            t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime())));
+        }
+        assertThat(threads.stream().filter(Thread::isAlive).map(Thread::getName).toList())
+                .as("threads alive after close() threw %s and a second close() returned", first).isEmpty();
+        rt = null;
+    }
 }
