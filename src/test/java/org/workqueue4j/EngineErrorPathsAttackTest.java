@@ -684,4 +684,33 @@ class EngineErrorPathsAttackTest {
                 .as("threads alive after close() threw %s and a second close() returned", first).isEmpty();
         rt = null;
     }
+
+    /**
+     * An item that throws one shared throwable (a preallocated instance) every run, each
+     * report failing to be built: the handler hears of each, and the shared throwable does not
+     * grow by one suppressed report failure per run (it is kept for the JVM's life).
+     */
+    @Test
+    void repeatedFailedReportsDoNotGrowASharedThrowable() {
+        start();
+        WorkQueue q = rt.queueBuilder("shared-throwable").build();
+        Error shared = new Error("preallocated");
+        TestHooks.install((pt, s) -> {
+            if (pt.equals("runtime.uncaught")) {
+                throw new Injected("report fails");
+            }
+        });
+        int n = 200;
+        try (LibraryLog log = LibraryLog.recording()) {
+            for (int i = 0; i < n; i++) {
+                q.queue(new Work("w" + i, () -> {
+                    throw shared;
+                }));
+                q.flush();
+            }
+        }
+        TestHooks.install(null);
+        assertThat(reports).hasSize(n);
+        assertThat(shared.getSuppressed().length).as("report failures attached to the shared throwable").isLessThanOrEqualTo(1);
+    }
 }
