@@ -420,6 +420,9 @@ public final class WorkQueues implements AutoCloseable {
     @Override
     public void close() {
         engine.refuseFromOwnThread("close()");
+        // Deep, before anything changes: an overflow near the end of the caller's stack strikes
+        // here, with nothing claimed, and a later close() does the whole work.
+        org.workqueue4j.internal.WorkerPool.probeStackDeep();
         boolean claimed;
         synchronized (lock) {
             claimed = !closeClaimed;

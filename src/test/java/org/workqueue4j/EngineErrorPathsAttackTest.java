@@ -302,7 +302,8 @@ class EngineErrorPathsAttackTest {
                 flushThrew.incrementAndGet();
             }
             // settled: reported by one firer
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> !d.isPending());
+            org.awaitility.Awaitility.await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+                    .atMost(Duration.ofSeconds(30)).until(() -> !d.isPending());
         }
         TestHooks.install(null);
         q.flush();

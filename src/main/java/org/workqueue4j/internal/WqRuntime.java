@@ -730,25 +730,24 @@ public final class WqRuntime {
             // An Error while building the report (an allocation failure making its message, an
             // overflow of a deep stack): the handler, if it was not called yet, is called once
             // more with nothing to build (it may be how the item's end is counted: an armed item
-            // a destroy reports never ran); then a message that needs building no more, with the
-            // item's own failure and, suppressed in it, the report's (Log.log never throws).
+            // a destroy reports never ran); then messages that need building no more, one with
+            // the item's own failure, one with the report's (never attached to the item's
+            // throwable, which may be shared and kept: it would grow by one per report). Log.log
+            // never throws.
             if (h != null && !handed) {
                 try {
                     h.uncaught((WorkQueue) wq.api(), n == null ? null : (Work) n.item(), t);
                 } catch (Throwable again) {
-                    // the log line below stands for it
+                    // the log lines below stand for it
                 }
-            }
-            try {
-                if (t != null && reportFailed != t) {
-                    t.addSuppressed(reportFailed);
-                }
-            } catch (Throwable ignored) {
-                // the item's failure is logged without it
             }
             Log.log(Level.ERROR, REPORT_FAILED, t);
+            Log.log(Level.ERROR, REPORT_FAILED_BY, reportFailed);
         }
     }
+
+    /** The second line of {@link #REPORT_FAILED}: what building the report failed with. */
+    private static final String REPORT_FAILED_BY = "workqueue: building that report failed with:";
 
     /** The report of an item's failure when building its full report failed (see {@link #uncaught}). */
     private static final String REPORT_FAILED =
@@ -836,29 +835,53 @@ public final class WqRuntime {
     private boolean closeUntil(Duration timeout, long deadline) {
         boolean interrupted = false;
         boolean timedOut = false;
-        // Closing ends a freeze: items accepted by frozen queues run (or are reported at the
-        // timeout) instead of waiting, unseen, for a thaw that can no longer come.
-        thaw();
-        for (WorkqueueStruct wq : queues()) {
-            if (!timedOut) {
-                try {
-                    if (wq.destroyUntil(deadline)) {
-                        continue;
-                    }
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-                timedOut = true;
-            }
-            wq.refuseAll(); // not drained: refuse new items, report armed timers
-        }
         List<Thread> threads = new ArrayList<>();
+        boolean runtimeStopped = false;
         try {
+            try {
+                // Closing ends a freeze: items accepted by frozen queues run (or are reported at
+                // the timeout) instead of waiting, unseen, for a thaw that can no longer come.
+                thaw();
+                for (WorkqueueStruct wq : queues()) {
+                    if (!timedOut) {
+                        try {
+                            if (wq.destroyUntil(deadline)) {
+                                continue;
+                            }
+                        } catch (InterruptedException e) {
+                            interrupted = true;
+                        }
+                        timedOut = true;
+                    }
+                    wq.refuseAll(); // not drained: refuse new items, report armed timers
+                }
+            } catch (Throwable e) {
+                // An Error while destroying the queues (close() throws it): as at the timeout,
+                // every queue refuses new items and reports its armed ones; below, every runtime
+                // thread is told to stop (items already queued still run before the workers end).
+                try {
+                    for (WorkqueueStruct wq : queues()) {
+                        wq.refuseAll();
+                    }
+                } catch (Throwable again) {
+                    e.addSuppressed(again);
+                }
+                throw e;
+            }
             threads.addAll(stopRuntimeThreads()); // those never started never will
+            runtimeStopped = true;
             WqRuntime.testHook("close.stopped", this);
         } finally {
-            // Also when the above threw (an Error): every worker and rescuer is told to stop, or
-            // they would run for good, since a later close() returns at once.
+            // Also when the above threw (an Error): every thread of the runtime is told to stop,
+            // or they would run for good, since a later close() returns at once. The first
+            // failure is the one close() throws.
+            if (!runtimeStopped) {
+                try {
+                    threads.addAll(stopRuntimeThreads());
+                } catch (Throwable again) {
+                    // best effort: the failure already on its way out is the one reported
+                }
+            }
             for (WorkerPool p : allPools()) {
                 p.stop();
             }
