@@ -2,6 +2,7 @@ package org.workqueue4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.workqueue4j.InjectedThrows.throwOnceAt;
 
 import java.time.Duration;
 import java.util.List;
@@ -15,11 +16,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.workqueue4j.InjectedThrows.Injected;
 import org.workqueue4j.internal.TestHooks;
 
 /**
@@ -29,12 +30,6 @@ import org.workqueue4j.internal.TestHooks;
  */
 @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class EngineErrorPathsAttackTest {
-    static final class Injected extends Error {
-        Injected(String m) {
-            super(m);
-        }
-    }
-
     final List<Thread> threads = new CopyOnWriteArrayList<>();
     final List<String> reports = new CopyOnWriteArrayList<>();
     final List<Throwable> reported = new CopyOnWriteArrayList<>();
@@ -67,16 +62,6 @@ class EngineErrorPathsAttackTest {
         if (rt != null) {
             rt.close();
         }
-    }
-
-    private static AtomicBoolean throwOnceAt(String point) {
-        AtomicBoolean armed = new AtomicBoolean(true);
-        TestHooks.install((p, s) -> {
-            if (p.equals(point) && armed.compareAndSet(true, false)) {
-                throw new Injected("injected at " + p);
-            }
-        });
-        return armed;
     }
 
     interface Flusher {
@@ -480,11 +465,15 @@ class EngineErrorPathsAttackTest {
             }
         });
         int[] attempts = {0};
-        descend(i -> {
+        StackProbeAttackTest.descend(i -> {
             if (i < n) {
-                items.get(i).flush();
+                try {
+                    items.get(i).flush();
+                } catch (Injected expected) {
+                    // the fire failed as injected: reported, or still armed
+                }
             }
-        }, attempts);
+        }, attempts, new AtomicReference<>());
         TestHooks.install(null);
         for (DelayedWork d : items) {
             d.flush();
@@ -500,19 +489,6 @@ class EngineErrorPathsAttackTest {
             }
         }
         assertThat(bad).as("attempts %s", attempts[0]).isEmpty();
-    }
-
-    private static void descend(java.util.function.IntConsumer op, int[] attempts) {
-        try {
-            descend(op, attempts);
-        } catch (StackOverflowError deepest) {
-            // the bottom
-        }
-        try {
-            op.accept(attempts[0]++);
-        } catch (StackOverflowError | Injected expected) {
-            // struck inside the library, or the injected failure
-        }
     }
 
     /**
@@ -594,7 +570,7 @@ class EngineErrorPathsAttackTest {
         }
         int[] attempts = {0};
         int[] struck = {0};
-        descend(i -> {
+        StackProbeAttackTest.descend(i -> {
             if (i < n) {
                 try {
                     rts.get(i).close();
@@ -604,7 +580,7 @@ class EngineErrorPathsAttackTest {
                     throw e;
                 }
             }
-        }, attempts);
+        }, attempts, new AtomicReference<>());
         java.util.List<String> secondCloseThrew = new java.util.ArrayList<>();
         for (int i = 0; i < n; i++) {
             int k = i;

@@ -2,6 +2,7 @@ package org.workqueue4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.workqueue4j.InjectedThrows.throwOnceAt;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,12 +13,12 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.IntConsumer;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.workqueue4j.InjectedThrows.Injected;
 import org.workqueue4j.internal.TestHooks;
 
 /**
@@ -30,12 +31,6 @@ import org.workqueue4j.internal.TestHooks;
  */
 @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class InjectedThrowFindingsTest {
-    static final class Injected extends Error {
-        Injected(String m) {
-            super(m);
-        }
-    }
-
     private final TestRuntime t = new TestRuntime(2, b -> b.watchdogThreshold(Duration.ofMillis(400))
             .cpuIntensiveThreshold(Duration.ofHours(1)));
 
@@ -43,17 +38,6 @@ class InjectedThrowFindingsTest {
     void close() {
         TestHooks.install(null);
         t.close();
-    }
-
-    /** Throws {@link Injected} the first time {@code point} is reached; returns the armed flag. */
-    private static AtomicBoolean throwOnceAt(String point) {
-        AtomicBoolean armed = new AtomicBoolean(true);
-        TestHooks.install((p, s) -> {
-            if (p.equals(point) && armed.compareAndSet(true, false)) {
-                throw new Injected("injected at " + p);
-            }
-        });
-        return armed;
     }
 
     @Test
@@ -104,7 +88,7 @@ class InjectedThrowFindingsTest {
         }
         int[] attempts = {0};
         StackOverflowError[] struck = new StackOverflowError[n];
-        descend(i -> {
+        StackProbeAttackTest.descend(i -> {
             if (i < n) {
                 try {
                     items.get(i).flush();
@@ -113,7 +97,7 @@ class InjectedThrowFindingsTest {
                     throw e;
                 }
             }
-        }, attempts);
+        }, attempts, new java.util.concurrent.atomic.AtomicReference<>());
         for (DelayedWork d : items) {
             d.flush(); // an instance still armed runs now
         }
@@ -129,19 +113,6 @@ class InjectedThrowFindingsTest {
             }
         }
         assertThat(lost).as("armed items (queueDelayed returned true) that neither ran nor were reported").isEmpty();
-    }
-
-    private static void descend(IntConsumer op, int[] attempts) {
-        try {
-            descend(op, attempts);
-        } catch (StackOverflowError deepest) {
-            // the bottom
-        }
-        try {
-            op.accept(attempts[0]++);
-        } catch (StackOverflowError expected) {
-            // struck inside the library
-        }
     }
 
     /**

@@ -486,7 +486,7 @@ class StackProbeAttackTest {
         return held;
     }
 
-    /** Overflows the stack, then runs {@code op} once per frame on the way back (shared with SafetyNetAttackTest). */
+    /** Overflows the stack, then runs {@code op} once per frame on the way back (shared with the other every-depth tests). */
     static void descend(IntConsumer op, int[] attempts, AtomicReference<StackOverflowError> last) {
         try {
             descend(op, attempts, last);
