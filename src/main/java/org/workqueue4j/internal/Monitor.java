@@ -163,10 +163,7 @@ final class Monitor implements Runnable {
             idleWait(); // started idle (see parkedIdle): the first busy event wakes it
             tick();
         } catch (Throwable e) {
-            // As in the loop below: the monitor outlives an Error at its start, or nothing would
-            // ever watch this runtime. The loop's first scan then starts at once.
-            parkedIdle = false;
-            Log.log(System.Logger.Level.ERROR, "workqueue: monitor thread survived an error", e);
+            survived(e); // as in the loop below; the loop's first scan then starts at once
         }
         long last = System.nanoTime();
         while (!stopped) {
@@ -191,17 +188,22 @@ final class Monitor implements Runnable {
                     last = System.nanoTime();
                 }
             } catch (Throwable e) {
-                // An Error in the monitor's own work (an allocation failure building a report, say;
-                // each pool lock is released by its finally): the monitor must outlive it, or the
-                // mayday timer, the watchdog, the hung-wait reports and the safety net for stranded
-                // items stop for good. Logged (Log.log never throws), then the next scan a tick later,
-                // so that an Error that recurs on every scan does not spin.
-                parkedIdle = false;
-                Log.log(System.Logger.Level.ERROR, "workqueue: monitor thread survived an error", e);
-                tick();
+                survived(e);
+                tick(); // the next scan a tick later, so that an Error that recurs on every scan does not spin
                 last = System.nanoTime();
             }
         }
+    }
+
+    /**
+     * An Error in the monitor's own work, at its start or in a scan (an allocation failure
+     * building a report, say; each pool lock is released by its finally): the monitor must
+     * outlive it, or the mayday timer, the watchdog, the hung-wait reports and the safety net
+     * for stranded items stop for good. Logged (Log.log never throws).
+     */
+    private void survived(Throwable e) {
+        parkedIdle = false;
+        Log.log(System.Logger.Level.ERROR, "workqueue: monitor thread survived an error", e);
     }
 
     /**

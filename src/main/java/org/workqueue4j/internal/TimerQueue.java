@@ -220,13 +220,7 @@ public final class TimerQueue implements Runnable {
         }
         if (wq != null) {
             try {
-                fire(n, wq, cpu);
-            } catch (Throwable e) {
-                // As on the timer thread: fire() has made the item idle again, and the handler
-                // hears of the expiry that could not be queued; the flush that fired it fails.
-                n.tellNeverRuns(e);
-                runtime.uncaught(wq, n, e);
-                throw e;
+                fire(n, wq, cpu); // a failure other than a refusal is reported there, then fails this flush
             } finally {
                 n.endFiring();
             }
@@ -409,10 +403,7 @@ public final class TimerQueue implements Runnable {
         try {
             fire(due, dueWq, dueCpu);
         } catch (Throwable e) {
-            // An Error while firing (fire has made the item idle again): the timer lives on,
-            // and the handler hears of the expiry that could not be queued.
-            due.tellNeverRuns(e);
-            runtime.uncaught(dueWq, due, e);
+            // An Error while firing, already reported by fire() (the item is idle again): the timer lives on.
         } finally {
             due.endFiring();
         }
@@ -422,7 +413,9 @@ public final class TimerQueue implements Runnable {
      * Queues a due node (its PENDING bit is still owned). Whatever is thrown, the node is left
      * consistent: queued, or idle with TIMER and PENDING released (insertFired throws only
      * before the node lands; TIMER may still be set if the throw came before its clear, and
-     * no one else sets it while we own PENDING). The queue and CPU are those it was armed for,
+     * no one else sets it while we own PENDING), and then reported to the uncaught-work handler
+     * (the release, endTransit and the report throw nothing): a refusal is not thrown further,
+     * anything else is, after its report. The queue and CPU are those it was armed for,
      * read under the lock when it was taken off the heap (the node no longer references them).
      */
     private void fire(WorkNode n, WorkqueueStruct wq, int cpu) {
@@ -435,15 +428,17 @@ public final class TimerQueue implements Runnable {
         } catch (Throwable e) {
             n.clearState(WorkNode.TIMER | WorkNode.PENDING);
             endTransit(n); // released: a destroy waiting for it goes on (the report below is not waited for)
+            // Never silently lost: the handler hears of every expiry that could not be queued.
+            // A refusal: the queue died with the timer armed (the caller's duty to cancel, kernel
+            // rule), or it drains (only chained work may queue to it, kernel __queue_work WARNs and
+            // drops, and an expiry is not chained; accepting it let an outside thread keep a drain
+            // going with queueDelayed). Anything else (an Error on the way) is reported the same
+            // and then thrown to the firer: the timer thread lives on, a flush that fired it fails.
+            n.tellNeverRuns(e);
+            runtime.uncaught(wq, n, e);
             if (!(e instanceof IllegalStateException)) {
                 throw e;
             }
-            // The queue died with the timer armed (the caller's duty to cancel, kernel rule):
-            // never silently lost, the handler hears of it. Likewise for a draining queue: only
-            // chained work may queue to it (kernel __queue_work WARNs and drops), and an expiry is
-            // not chained; accepting it let an outside thread keep a drain going with queueDelayed.
-            n.tellNeverRuns(e);
-            runtime.uncaught(wq, n, e);
         }
     }
 
