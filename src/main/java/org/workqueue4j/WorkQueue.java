@@ -312,8 +312,10 @@ public final class WorkQueue implements Executor, AutoCloseable {
      *                                  nothing changes. Only when a destroy or drain begins
      *                                  during the call, or a run on another queue begins
      *                                  during it, can the exception come after a pending
-     *                                  instance was taken back: the item is then idle, as
-     *                                  after {@link Work#cancel()}.
+     *                                  instance was taken back: the item is then idle, and that
+     *                                  instance is reported to the uncaught-work handler with
+     *                                  this exception (an executor task's future fails), as a
+     *                                  destroy reports an armed item; nothing is lost silently.
      */
     public boolean modDelayed(DelayedWork work, Duration delay) {
         if (work == null) {
@@ -323,22 +325,28 @@ public final class WorkQueue implements Executor, AutoCloseable {
         wq.checkAccepting(work.node, nanos == 0);
         wq.checkNotRunningElsewhere(work.node); // before taking a pending instance back
         startTimerFor(nanos);
-        int r = Pending.grab(work.node);
-        boolean armed = false;
+        WorkqueueStruct takenFrom = Pending.grab(work.node); // null: it was idle
         try {
+            Pending.grabbedForRearm(work.node);
             if (work.node.disableCount() == 0) {
                 if (nanos != 0) {
                     wq.checkNotRunningElsewhere(work.node); // a run that began meanwhile (the insert checks a zero delay)
                 }
                 arm(-1, work, nanos);
-                armed = true;
+                return takenFrom != null;
             }
-        } finally {
-            if (!armed) { // disabled, refused, or arm threw: the item is idle
-                work.node.clearState(WorkNode.PENDING);
+        } catch (Throwable e) {
+            // Refused (a destroy or drain that began meanwhile, a run elsewhere) or an Error on
+            // the way: the item is idle. An instance taken back is reported, as a destroy reports
+            // an armed item: the call throws, so it cannot say what became of that instance.
+            work.node.clearState(WorkNode.PENDING);
+            if (takenFrom != null) {
+                Pending.reportTakenBack(takenFrom, work.node, e);
             }
+            throw e;
         }
-        return r == Pending.WAS_PENDING;
+        work.node.clearState(WorkNode.PENDING); // disabled: not queued
+        return false;
     }
 
     /**

@@ -15,7 +15,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.workqueue4j.InjectedThrows.Injected;
@@ -52,7 +51,10 @@ class InjectedThrowFindingsTest {
      * call that says so, or be reported to the handler.
      */
     private void armedItemRunsOrIsReportedAfterAThrowAt(String queue, String point, java.util.function.Consumer<DelayedWork> call) {
-        WorkQueue q = t.queue(queue).build();
+        armedItemRunsOrIsReportedAfterAThrowAt(t.queue(queue).build(), point, call);
+    }
+
+    private void armedItemRunsOrIsReportedAfterAThrowAt(WorkQueue q, String point, java.util.function.Consumer<DelayedWork> call) {
         AtomicInteger runs = new AtomicInteger();
         DelayedWork d = new DelayedWork("armed", runs::incrementAndGet);
         assertThat(q.queueDelayed(d, Duration.ofHours(1))).isTrue();
@@ -116,16 +118,84 @@ class InjectedThrowFindingsTest {
     }
 
     /**
-     * Open: a throw between a cancel's grab and its release of PENDING (reachable only by an
-     * asynchronous Error; the test point stands for one) leaves the taken instance neither run
-     * nor reported, and the call throws instead of returning true. The grab would have to hand
-     * the instance's queue to its caller, which then reports it to the handler.
+     * A throw between a cancel's grab and its release of PENDING (reachable only by an
+     * asynchronous Error; the test point stands for one): the call throws, so it cannot say it
+     * cancelled; the instance it took must be reported, not lost.
      */
-    @Disabled("open: a throw after a cancel's grab loses the taken instance (see the javadoc)")
     @Test
     void aThrowAfterCancelTookAnItemLosesTheItem() {
         // cancel() threw, so it did not say it cancelled: the instance must still run (or be reported)
         armedItemRunsOrIsReportedAfterAThrowAt("cancel-grabbed", "cancel.grabbed", DelayedWork::cancel);
+    }
+
+    /** As above for a disable of an armed item, which also counts the disable in that window. */
+    @Test
+    void aThrowAfterDisableTookAnItemLosesTheItem() {
+        armedItemRunsOrIsReportedAfterAThrowAt("disable-grabbed", "cancel.grabbed", DelayedWork::disable);
+    }
+
+    /** As above for a plain item taken off its queue's worklist (behind a running blocker). */
+    @Test
+    void aThrowAfterCancelTookAQueuedItemLosesTheItem() {
+        WorkQueue q = t.queue("cancel-queued").maxActive(1).build();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        q.queue(new Work("blocker", () -> {
+            started.countDown();
+            WorkQueueCoreTest.await(release);
+        }));
+        WorkQueueCoreTest.await(started);
+        AtomicInteger runs = new AtomicInteger();
+        Work w = new Work("queued", runs::incrementAndGet);
+        assertThat(q.queue(w)).isTrue();
+        AtomicBoolean armed = throwOnceAt("cancel.grabbed");
+        try {
+            assertThatThrownBy(w::cancel).isInstanceOf(Injected.class);
+        } finally {
+            release.countDown();
+        }
+        assertThat(armed).isFalse();
+        TestHooks.install(null);
+        q.flush();
+        assertThat(w.isPending()).as("pending").isFalse();
+        assertThat(runs.get() + t.errorWork.size())
+                .as("the accepted instance ran or was reported (runs %s, reports %s)", runs.get(), t.errorWork)
+                .isEqualTo(1);
+        assertThat(q.queue(w)).as("the item is usable again").isTrue();
+        q.flush();
+    }
+
+    /**
+     * modDelayed takes the pending instance back before it re-arms; a destroy that begins in
+     * between refuses the re-arm. The call throws, so the instance it took must be reported (as the
+     * destroy would have reported it armed), not left idle with no word.
+     */
+    @Test
+    void aDestroyBetweenModDelayedsGrabAndItsArmReportsTheInstanceItTook() {
+        WorkQueue q = t.queue("mod-destroyed").build();
+        AtomicInteger runs = new AtomicInteger();
+        DelayedWork d = new DelayedWork("armed", runs::incrementAndGet);
+        assertThat(q.queueDelayed(d, Duration.ofHours(1))).isTrue();
+        AtomicBoolean once = new AtomicBoolean(true);
+        TestHooks.install((p, s) -> {
+            if (p.equals("modDelayed.grabbed") && once.compareAndSet(true, false)) {
+                q.destroy(); // nothing armed or queued now: returns at once
+            }
+        });
+        assertThatThrownBy(() -> q.modDelayed(d, Duration.ofHours(2)))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("mod-destroyed");
+        TestHooks.install(null);
+        assertThat(once).isFalse();
+        assertThat(d.isPending()).as("pending").isFalse();
+        assertThat(runs.get()).isZero();
+        assertThat(t.errorWork).as("the instance modDelayed took back is reported").containsExactly("mod-destroyed/armed");
+    }
+
+    /** As above with an Error thrown in that window: the instance is reported, the Error thrown. */
+    @Test
+    void aThrowBetweenModDelayedsGrabAndItsArmLosesTheItem() {
+        WorkQueue q = t.queue("mod-grabbed").build();
+        armedItemRunsOrIsReportedAfterAThrowAt(q, "modDelayed.grabbed", d -> q.modDelayed(d, Duration.ofHours(2)));
     }
 
     @Test

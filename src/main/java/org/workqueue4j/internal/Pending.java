@@ -36,40 +36,42 @@ public final class Pending {
      * null and would spin until the timer fired (an hour later, for an hour's delay).
      */
 
-    public static final int IDLE = 0;
-    public static final int WAS_PENDING = 1;
-
     private Pending() {
     }
 
     /**
      * Grabs PENDING; see the overview. Probes the stack first (WorkerPool.stackProbe): the caller
      * releases the grabbed PENDING in a finally at about this depth, which must not overflow.
+     *
+     * @return the queue the pending instance was taken from (the caller reports that instance
+     *         with {@link #reportTakenBack} if it cannot go on: nothing else knows of it now), or
+     *         null if the item was idle; the caller owns PENDING either way
      */
-    public static int grab(WorkNode n) {
+    public static WorkqueueStruct grab(WorkNode n) {
         WorkerPool.probeStack();
         return grab(n, true);
     }
 
     /**
      * As {@link #grab(WorkNode)}; with {@code claimIdle} false an idle item is left alone and
-     * IDLE is returned without the caller owning PENDING.
+     * null is returned without the caller owning PENDING.
      */
-    private static int grab(WorkNode n, boolean claimIdle) {
+    private static WorkqueueStruct grab(WorkNode n, boolean claimIdle) {
         for (int spins = 0; ; spins++) {
             long s = n.state();
             if ((s & WorkNode.PENDING) == 0) {
                 if (!claimIdle) {
-                    return IDLE;
+                    return null;
                 }
                 if (n.casState(s, s | WorkNode.PENDING)) {
-                    return IDLE;
+                    return null;
                 }
                 continue;
             }
             TimerQueue timer;
-            if ((s & WorkNode.TIMER) != 0 && (timer = n.armedTimer()) != null && timer.cancel(n)) {
-                return WAS_PENDING; // cancel cleared TIMER
+            WorkqueueStruct armedFor;
+            if ((s & WorkNode.TIMER) != 0 && (timer = n.armedTimer()) != null && (armedFor = timer.cancel(n)) != null) {
+                return armedFor; // cancel cleared TIMER
             }
             WorkerPool pool = n.poolAcquire();
             if (pool != null) {
@@ -96,7 +98,7 @@ public final class Pending {
                             // nothing more): wake one, or their flushers wait for an unrelated item.
                             pool.kick();
                         }
-                        return WAS_PENDING;
+                        return pwq.wq;
                     }
                 } finally {
                     pool.lock.unlock();
@@ -134,20 +136,49 @@ public final class Pending {
             // there (the VarHandle's own frames, interpreted) would leave the item off every list
             // with PENDING set for good; probed, it strikes here, with nothing grabbed.
             WorkerPool.probeStack();
-            if (grab(n, false) == IDLE) {
+            WorkqueueStruct takenFrom = grab(n, false);
+            if (takenFrom == null) {
                 continue; // it ran (or was cancelled) meanwhile: decide again
             }
             try {
                 WqRuntime.testHook("cancel.grabbed", n); // off every list, PENDING still ours
                 if (disable) {
-                    checkDisableRoom(n, n.state());
                     n.addState(WorkNode.DISABLE_ONE); // before releasing PENDING: no queue slips between
                 }
-            } finally {
-                n.clearState(WorkNode.PENDING); // also when the above throws (too many disables, or an Error)
+            } catch (Throwable e) {
+                // Only an asynchronous Error can strike here (a pending item's disable count is
+                // zero: every disable of a pending item takes it back first). The call throws, so
+                // it cannot say it cancelled: the instance it took is reported instead of lost.
+                n.clearState(WorkNode.PENDING);
+                reportTakenBack(takenFrom, n, e);
+                throw e;
             }
+            n.clearState(WorkNode.PENDING);
             return true;
         }
+    }
+
+    /**
+     * Reports a pending instance that a caller took back ({@link #grab}) and then could not
+     * cancel or re-arm, because it threw: to the item (an executor task's future fails) and to
+     * the runtime's uncaught-work handler with the throwable, as a destroy reports an armed item.
+     * The caller has released PENDING (a handler may queue the item again). Throws nothing
+     * ({@link WqRuntime#uncaught} throws nothing; tellNeverRuns only completes a future).
+     */
+    public static void reportTakenBack(WorkqueueStruct takenFrom, WorkNode n, Throwable why) {
+        try {
+            n.tellNeverRuns(why);
+        } finally {
+            takenFrom.runtime.uncaught(takenFrom, n, why);
+        }
+    }
+
+    /**
+     * A test point between a re-arm's grab and its arm ({@code WorkQueue.modDelayed}), which is
+     * outside this package.
+     */
+    public static void grabbedForRearm(WorkNode n) {
+        WqRuntime.testHook("modDelayed.grabbed", n);
     }
 
     private static void checkDisableRoom(WorkNode n, long s) {

@@ -155,21 +155,22 @@ public final class TimerQueue implements Runnable {
     }
 
     /**
-     * Removes an armed node and clears its TIMER bit; false if it is not armed (already fired or
-     * never armed). TIMER is cleared first, under the lock (as arm sets it): an Error there leaves
-     * the node armed, and a caller that sees true owns PENDING with nothing left to undo (clearing
-     * TIMER after a true, an overflow left the node on no heap with TIMER and PENDING set for good).
+     * Removes an armed node and clears its TIMER bit; returns the queue it was armed for, or null
+     * if it is not armed (already fired or never armed). TIMER is cleared first, under the lock (as arm sets it): an Error there leaves
+     * the node armed, and a caller that sees a queue owns PENDING with nothing left to undo (clearing
+     * TIMER after a return, an overflow left the node on no heap with TIMER and PENDING set for good).
      */
-    public boolean cancel(WorkNode n) {
+    public WorkqueueStruct cancel(WorkNode n) {
         lock.lock(); // called by Pending.grab only, behind its caller's stack probe (as arm)
         try {
             if (n.heapIndex < 0) {
-                return false;
+                return null;
             }
+            WorkqueueStruct armedFor = n.timerWq;
             n.clearState(WorkNode.TIMER);
             removeAt(n.heapIndex);
             n.timerWq = null; // a disarmed node keeps no queue reachable
-            return true;
+            return armedFor;
         } finally {
             lock.unlock();
         }
