@@ -366,6 +366,11 @@ public final class Barrier extends WorkNode {
                     break;
                 }
             }
+            // In transit: another thread owns PENDING between two steps of engine code that run
+            // no user code (a queue's claim and insert, the timer's pop and landing, a cancel's
+            // or modDelayed's grab and release or re-arm, each taking at most a pool or timer
+            // lock on the way), so it lands or is released within a lock hand-off: spin, then
+            // yield to it (preempted, it needs this CPU), rather than park with a wake-up to wire.
             if (spins > 64) {
                 Thread.yield();
             } else {
