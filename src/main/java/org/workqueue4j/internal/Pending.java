@@ -70,8 +70,11 @@ public final class Pending {
             }
             TimerQueue timer;
             WorkqueueStruct armedFor;
-            if ((s & WorkNode.TIMER) != 0 && (timer = n.armedTimer()) != null && (armedFor = timer.cancel(n)) != null) {
-                return armedFor; // cancel cleared TIMER
+            if ((s & WorkNode.TIMER) != 0 && (timer = n.armedTimer()) != null) {
+                WqRuntime.testHook("grab.timerRead", n); // the binding read: a re-arm elsewhere may move the node now
+                if ((armedFor = timer.cancel(n)) != null) { // null if the node is not in that timer's heap (any more)
+                    return armedFor; // cancel cleared TIMER
+                }
             }
             WorkerPool pool = n.poolAcquire();
             if (pool != null) {

@@ -26,7 +26,9 @@ public final class TimerQueue implements Runnable {
      * node, and queues it with its PENDING bit still owned (the TIMER bit is cleared first; the
      * node is then "in transit" for cancel, which spins until it lands on a list).
      *
-     * Everything is guarded by `lock`. A node is in the heap iff heapIndex >= 0, and references
+     * Everything is guarded by `lock`. A node is in some timer's heap iff heapIndex >= 0 (in this
+     * one iff heap[heapIndex] is the node, see holds(): an item may be re-armed from one
+     * runtime's timer onto another's while a caller holds its old binding), and references
      * the queue it is armed for (timerWq) only while it is: every removal clears it, so a
      * cancelled or fired item keeps no (destroyed) queue reachable.
      *
@@ -138,7 +140,7 @@ public final class TimerQueue implements Runnable {
                 if ((n.state() & WorkNode.TIMER) != 0) {
                     n.clearState(WorkNode.TIMER);
                 }
-                if (n.heapIndex >= 0) {
+                if (holds(n)) {
                     removeAt(n.heapIndex);
                 }
                 throw e;
@@ -163,7 +165,7 @@ public final class TimerQueue implements Runnable {
     public WorkqueueStruct cancel(WorkNode n) {
         lock.lock(); // called by Pending.grab only, behind its caller's stack probe (as arm)
         try {
-            if (n.heapIndex < 0) {
+            if (!holds(n)) {
                 return null;
             }
             WorkqueueStruct armedFor = n.timerWq;
@@ -206,7 +208,7 @@ public final class TimerQueue implements Runnable {
         int cpu;
         WorkerPool.lockFromCaller(lock);
         try {
-            if (n.heapIndex < 0) {
+            if (!holds(n)) {
                 wq = null;
                 cpu = -1;
             } else {
@@ -247,7 +249,7 @@ public final class TimerQueue implements Runnable {
     public WorkqueueStruct armedQueue(WorkNode n) {
         WorkerPool.lockFromCaller(lock);
         try {
-            return n.heapIndex >= 0 ? n.timerWq : null;
+            return holds(n) ? n.timerWq : null;
         } finally {
             lock.unlock();
         }
@@ -507,6 +509,18 @@ public final class TimerQueue implements Runnable {
     }
 
     // ---------------------------------------------------------------- heap
+
+    /**
+     * Under {@code lock}: whether {@code n} is in this heap. Its index alone does not say: the
+     * caller found this timer through the item's binding, which a re-arm onto another runtime's
+     * timer (modDelayed) changes, and the index may then be the node's place in that other heap,
+     * written under that timer's lock (a racy read here, used only as a guess checked against
+     * this heap's own slot: a node in this heap has its index written under this lock only).
+     */
+    private boolean holds(WorkNode n) {
+        int i = n.heapIndex;
+        return i >= 0 && i < size && heap[i] == n;
+    }
 
     private void removeAt(int i) {
         WorkNode n = heap[i];
