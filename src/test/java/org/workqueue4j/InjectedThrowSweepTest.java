@@ -64,7 +64,7 @@ import org.workqueue4j.lockdep.Lockdep;
 @Timeout(value = 240, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class InjectedThrowSweepTest {
     static final List<String> POINTS = List.of(
-            "queue.pushedFirst", "queue.firstUse", "cancel.grabbed", "modDelayed.grabbed", "maxActive.apply",
+            "queue.pushedFirst", "queue.firstUse", "cancel.grabbed", "modDelayed.grabbed", "grab.timerRead", "maxActive.apply",
             "flush.registered", "flush.flip", "flush.barrierLinked", "flush.barrierPassed",
             "worker.batchEnd", "worker.idleHandshake", "worker.park", "worker.spin", "worker.itemEnd",
             "timer.fire", "timer.awaitTransit", "node.awaitFiring",
