@@ -52,6 +52,25 @@ public class DelayedWork extends Work {
         super(name, lockClass, function);
     }
 
+    /** See {@link #timerLockMap()}; made on first use (a race makes two maps of one class: either serves). */
+    private volatile org.workqueue4j.lockdep.@Nullable LockMap timerMap;
+
+    /**
+     * The map of the item's timer (kernel {@code timer->lockdep_map}): the item's own lock class
+     * at subclass 1, so a report of an expiry that never runs and the waits for it are told apart
+     * from the item's runs and their waits.
+     */
+    @Override
+    org.workqueue4j.lockdep.LockMap timerLockMap() {
+        org.workqueue4j.lockdep.LockMap m = timerMap;
+        if (m == null) {
+            org.workqueue4j.lockdep.LockMap w = lockMap();
+            m = new org.workqueue4j.lockdep.LockMap("(timer)" + name(), w.key(), 1);
+            timerMap = m;
+        }
+        return m;
+    }
+
     void bindTimer(TimerQueue t) {
         this.timer = t;
     }

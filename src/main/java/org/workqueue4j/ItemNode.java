@@ -56,6 +56,11 @@ final class ItemNode extends WorkNode {
     }
 
     @Override
+    public @Nullable LockMap timerLockMap() {
+        return work.timerLockMap();
+    }
+
+    @Override
     protected @Nullable TimerQueue armedTimer() {
         return work.armedTimer();
     }

@@ -190,6 +190,11 @@ public class Work {
         return m;
     }
 
+    /** The lock map of the item's timer (kernel {@code timer->lockdep_map}); null: only a {@link DelayedWork} has a timer. */
+    org.workqueue4j.lockdep.@Nullable LockMap timerLockMap() {
+        return null;
+    }
+
     /**
      * The item's name, as given to the constructor.
      *

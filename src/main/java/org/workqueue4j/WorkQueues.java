@@ -301,12 +301,16 @@ public final class WorkQueues implements AutoCloseable {
 
     /**
      * Freezes every {@code freezable()} queue (kernel freeze_workqueues_begin): they keep
-     * accepting items but hold them; returns once their running items have finished.
+     * accepting items but hold them; returns once their running items have finished. Not
+     * interruptible: an interrupt does not end the wait; the interrupt status is kept and set
+     * again on return. With lock validation on, the wait is recorded on each freezable queue's
+     * map first, as a flush of that queue is.
      *
      * @throws IllegalStateException if called from an item of a freezable queue of this
      *                               runtime (it would wait for itself); nothing is frozen then
-     * Not interruptible: an interrupt does not end the wait; the
-     * interrupt status is kept and set again on return.
+     * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link
+     *                               org.workqueue4j.lockdep.ReportPolicy#THROW}, if the wait could
+     *                               deadlock; nothing is frozen then
      */
     public void freeze() {
         engine.freeze();

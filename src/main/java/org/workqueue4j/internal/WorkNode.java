@@ -318,6 +318,7 @@ public abstract class WorkNode {
      * @param op the caller's operation, for a hung-wait report
      */
     public final void awaitNotFiredElsewhere(String op) {
+        touchTimerMap();
         if (!firedElsewhere()) {
             return; // the common case: no allocation, no registration
         }
@@ -336,6 +337,7 @@ public abstract class WorkNode {
      * @throws InterruptedException if interrupted while waiting (the status is then cleared)
      */
     public final boolean awaitNotFiredElsewhereUntil(String op, long deadline) throws InterruptedException {
+        touchTimerMap();
         if (!firedElsewhere()) {
             return true;
         }
@@ -347,6 +349,7 @@ public abstract class WorkNode {
 
     /** {@link #awaitNotFiredElsewhere(String)}, given up when interrupted. */
     public final void awaitNotFiredElsewhereInterruptibly(String op) throws InterruptedException {
+        touchTimerMap();
         if (firedElsewhere()) {
             park(op, true, false, 0);
         }
@@ -500,6 +503,35 @@ public abstract class WorkNode {
      * annotated (barriers). Asked only while validation is on.
      */
     public abstract org.workqueue4j.lockdep.LockMap lockMap();
+
+    /**
+     * The lockdep map of the item's timer (kernel timer->lockdep_map), or null for a node that is
+     * never armed. Held by whoever reports an expiry of the item that will never run
+     * ({@link WqRuntime#uncaughtFromTimer}), and touched by the waits for such a report
+     * ({@link #awaitNotFiredElsewhere}), as the kernel's timer callback runs under the timer's
+     * map and del_timer_sync acquires it. Asked only while validation is on.
+     */
+    public org.workqueue4j.lockdep.@org.jspecify.annotations.Nullable LockMap timerLockMap() {
+        return null;
+    }
+
+    /**
+     * Records a wait for the reports of this item's expiries on its timer's map (see {@link
+     * #timerLockMap}), with validation on: a no-op for an item never armed (no report can come)
+     * and on a thread that reports an expiry of it itself (it never waits for its own report).
+     * May throw PotentialDeadlockException under THROW, before anything waits.
+     */
+    private void touchTimerMap() {
+        TimerQueue t = armedTimer();
+        if (t == null || firedBy(Thread.currentThread())) {
+            return;
+        }
+        org.workqueue4j.lockdep.LockDependencyValidator v = t.runtime().validator();
+        org.workqueue4j.lockdep.LockMap m;
+        if (v.isEnabled() && (m = timerLockMap()) != null) {
+            v.touch(m);
+        }
+    }
 
     // ---- state word ----
 

@@ -992,6 +992,16 @@ public final class WorkqueueStruct {
     }
 
     /**
+     * A freeze is about to wait for this freezable queue's running items: touches the queue's
+     * map with validation on, as a flush does (may throw PotentialDeadlockException under THROW).
+     */
+    void annotateFreezeWait() {
+        if (runtime.validating()) {
+            annotateWait(runtime.validator());
+        }
+    }
+
+    /**
      * Touches the queue's map ("waiting for Q waits for every item of Q"), before blocking, then
      * refuses a wait from one of this queue's own items: it would wait for itself (lockdep has
      * reported the recursive acquisition by then, when it is on).
@@ -1396,7 +1406,7 @@ public final class WorkqueueStruct {
                 IllegalStateException report = new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
                         + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)");
                 n.tellNeverRuns(report);
-                runtime.uncaught(this, n, report);
+                runtime.uncaughtFromTimer(this, n, report);
             } catch (RuntimeException | Error e) { // uncaught() does not throw; an Error building the report can
                 if (failure == null) {
                     failure = e;

@@ -396,6 +396,13 @@ public final class WqRuntime {
                         + " this one included (the kernel's freezer never runs on a workqueue)");
             }
         }
+        // The wait below is for the freezable queues' running items, as a flush's: recorded on
+        // each queue's map first, so that under THROW a predicted deadlock throws with nothing frozen.
+        for (WorkqueueStruct wq : queues) {
+            if (wq.freezable) {
+                wq.annotateFreezeWait();
+            }
+        }
         synchronized (freezer) {
             frozen = true;
             for (WorkqueueStruct wq : queues) {
@@ -658,8 +665,7 @@ public final class WqRuntime {
      */
     void execute(WorkqueueStruct wq, WorkNode n) {
         LockDependencyValidator v = validator;
-        LockMap workMap;
-        if (v == null || !v.isEnabled() || (workMap = n.lockMap()) == null) {
+        if (v == null || !v.isEnabled()) {
             try {
                 n.execute();
             } catch (Throwable t) {
@@ -667,13 +673,20 @@ public final class WqRuntime {
             }
             return;
         }
+        // The engine's own nodes (flush barriers, a queue flush's async steps) have no map of
+        // their own and hold only the queue's, as the kernel's barrier works run under
+        // wq->lockdep_map: what they run (a flushAsync() future's dependent actions) is then
+        // seen running in the queue, whose flush waits for it.
+        LockMap workMap = n.lockMap();
         boolean wqHeld = false;
         boolean workHeld = false;
         try {
             v.acquire(wq.lockMap());
             wqHeld = true;
-            v.acquire(workMap);
-            workHeld = true;
+            if (workMap != null) {
+                v.acquire(workMap);
+                workHeld = true;
+            }
         } catch (Throwable e) { // THROW policy (PotentialDeadlockException), or a validator's own Error: report, still run
             uncaught(wq, n, e);
         }
@@ -696,6 +709,47 @@ public final class WqRuntime {
                 }
             } catch (Throwable t) {
                 uncaught(wq, n, t);
+            }
+        }
+    }
+
+    /**
+     * {@link #uncaught} for an expiry of a delayed item that will never run, told by the thread
+     * that took it off the timer (a refused expiry, an item armed at its queue's destroy): with
+     * validation on, the item's timer map is held around the report, as the kernel's timer
+     * callback runs under timer->lockdep_map, so a cancelSync or flush that waits for this
+     * report (WorkNode.awaitNotFiredElsewhere touches that map) is validated against the locks
+     * the handler takes. Throws nothing: a THROW-policy report at the acquisition is reported
+     * too, and the report still goes out.
+     */
+    void uncaughtFromTimer(WorkqueueStruct wq, WorkNode n, Throwable t) {
+        LockDependencyValidator v = validator;
+        LockMap m;
+        try {
+            m = v != null && v.isEnabled() ? n.timerLockMap() : null;
+        } catch (Throwable e) { // an allocation failure making the map: the report goes out unannotated
+            m = null;
+        }
+        if (m == null) {
+            uncaught(wq, n, t);
+            return;
+        }
+        boolean held = false;
+        try {
+            v.acquire(m);
+            held = true;
+        } catch (Throwable e) {
+            uncaught(wq, n, e);
+        }
+        try {
+            uncaught(wq, n, t);
+        } finally {
+            if (held) {
+                try {
+                    v.release(m);
+                } catch (Throwable e) {
+                    uncaught(wq, n, e);
+                }
             }
         }
     }

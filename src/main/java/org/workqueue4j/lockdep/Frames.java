@@ -13,7 +13,8 @@ final class Frames {
     private static final String PACKAGE = "org.workqueue4j.lockdep.";
     private static final Set<String> INTERNAL = Set.of(
             "Lockdep", "LockDependencyValidator", "DependencyGraph", "HeldLocks", "Frames",
-            "ValidatedLock", "ValidatedReadWriteLock", "ReportFormatter", "DisabledValidator");
+            "ValidatedLock", "ValidatedReadWriteLock", "ValidatedAcquire", "ChainCache", "ReportFormatter",
+            "DisabledValidator");
     private static final StackWalker WALKER = StackWalker.getInstance();
 
     private Frames() {

@@ -178,9 +178,15 @@ class LockdepScenarioTableTest {
             }, "scenario");
             t.start();
             if (release != null) {
+                // Parked in the scenario's wait, not on a lock on the way there (a pool lock the
+                // worker holds for a moment: released then, the running item could end before
+                // the wait began, and the scenario would test an idle item instead)
                 Awaitility.await().atMost(30, TimeUnit.SECONDS).pollInterval(java.time.Duration.ofMillis(1)).until(() -> {
                     Thread.State s = t.getState();
-                    return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.TERMINATED;
+                    return (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING)
+                            && !(java.util.concurrent.locks.LockSupport.getBlocker(t)
+                                    instanceof java.util.concurrent.locks.AbstractQueuedSynchronizer)
+                            || s == Thread.State.TERMINATED;
                 });
                 release.countDown();
             }
