@@ -11,6 +11,7 @@ import org.workqueue4j.lockdep.LockMap;
 import org.workqueue4j.internal.Barrier;
 import org.workqueue4j.internal.Pending;
 import org.workqueue4j.internal.TimerQueue;
+import org.workqueue4j.internal.WorkqueueStruct;
 import org.workqueue4j.internal.WqRuntime;
 import org.jspecify.annotations.Nullable;
 
@@ -350,12 +351,26 @@ public class Work {
     public boolean cancelSync(java.time.Duration timeout) throws InterruptedException {
         long deadline = org.workqueue4j.internal.Blocking.deadlineAfter(timeout);
         Barrier.refuseSelfCancelWait(node, "cancelSync(Duration)");
-        Pending.cancel(node, true);
+        WorkqueueStruct taken = Pending.cancelTaking(node, true);
         try {
             return Barrier.flushWorkUntil(node, true, deadline)
                     && node.awaitNotFiredElsewhereUntil("cancel_work_sync", deadline);
+        } catch (RuntimeException | Error e) {
+            reportTakenIfAny(taken, e);
+            throw e;
         } finally {
             Pending.enable(node);
+        }
+    }
+
+    /**
+     * A cancel-and-wait that took a pending instance back and then throws (a validator's
+     * PotentialDeadlockException under THROW, before it waits) no longer says that it cancelled
+     * it: the instance is reported, as the faults table promises for every cancel that throws.
+     */
+    private void reportTakenIfAny(@Nullable WorkqueueStruct taken, Throwable e) {
+        if (taken != null) {
+            Pending.reportTakenBack(taken, node, e);
         }
     }
 
@@ -391,14 +406,17 @@ public class Work {
      */
     public boolean cancelSync() {
         Barrier.refuseSelfCancelWait(node, "cancelSync()");
-        boolean was = Pending.cancel(node, true);
+        WorkqueueStruct taken = Pending.cancelTaking(node, true);
         try {
             Barrier.flushWork(node, true);
             node.awaitNotFiredElsewhere("cancel_work_sync"); // the report of a refused expiry, if under way (see the javadoc)
+        } catch (RuntimeException | Error e) {
+            reportTakenIfAny(taken, e);
+            throw e;
         } finally {
             Pending.enable(node);
         }
-        return was;
+        return taken != null;
     }
 
     /**
@@ -427,10 +445,15 @@ public class Work {
      */
     public boolean disableSync() {
         Barrier.refuseSelfCancelWait(node, "disableSync()");
-        boolean was = disable();
-        Barrier.flushWork(node, true);
-        node.awaitNotFiredElsewhere("disable_work_sync");
-        return was;
+        WorkqueueStruct taken = Pending.cancelTaking(node, true);
+        try {
+            Barrier.flushWork(node, true);
+            node.awaitNotFiredElsewhere("disable_work_sync");
+        } catch (RuntimeException | Error e) {
+            reportTakenIfAny(taken, e);
+            throw e;
+        }
+        return taken != null;
     }
 
     /**

@@ -210,6 +210,13 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             }
         }
 
+        /** A task this view took (TAKEN) whose cancel threw: its future fails with that throw. */
+        void failTaken(Throwable why) {
+            if (future != null) {
+                future.fail(why);
+            }
+        }
+
         synchronized void setRunner(@Nullable Thread t) {
             runner = t;
         }
@@ -536,11 +543,29 @@ class WorkQueueExecutorService extends AbstractExecutorService {
      * that is merely slower does the same: both steps are idempotent).
      */
     private void finishTaken() {
+        Throwable failure = null;
         for (TaskWork w : live) {
             if ((int) PHASE.getVolatile(w) == TAKEN) {
-                w.cancel();
-                finished(w);
+                try {
+                    w.cancel();
+                } catch (RuntimeException | Error e) {
+                    // The caller gets this throw, not the list of tasks that never started: each
+                    // such task's future fails with it (its taker, this call, finishes it), and
+                    // the loop goes on, so every other taken task is still cancelled and counted.
+                    w.failTaken(e);
+                    if (failure == null) {
+                        failure = e;
+                    }
+                } finally {
+                    finished(w);
+                }
             }
+        }
+        if (failure instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failure != null) {
+            throw (Error) failure;
         }
     }
 

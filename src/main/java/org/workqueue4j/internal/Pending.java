@@ -121,17 +121,27 @@ public final class Pending {
      * @return true if the item was pending
      */
     public static boolean cancel(WorkNode n, boolean disable) {
+        return cancelTaking(n, disable) != null;
+    }
+
+    /**
+     * {@link #cancel}, returning the queue the pending instance was taken from (null if the item
+     * was not pending): a caller that goes on to wait and then throws (a validator's
+     * PotentialDeadlockException under THROW) reports that instance with {@link #reportTakenBack},
+     * since it cannot say any more that it cancelled it.
+     */
+    public static WorkqueueStruct cancelTaking(WorkNode n, boolean disable) {
         while (true) {
             long s = n.state();
             if ((s & WorkNode.PENDING) == 0) {
                 // Idle: never claim PENDING just to release it, or a queue racing this cancel
                 // would return false ("already pending") for an instance that never runs.
                 if (!disable) {
-                    return false;
+                    return null;
                 }
                 checkDisableRoom(n, s);
                 if (n.casState(s, s + WorkNode.DISABLE_ONE)) { // volatile CAS: ordered with every claim
-                    return false;
+                    return null;
                 }
                 continue;
             }
@@ -157,7 +167,7 @@ public final class Pending {
                 throw e;
             }
             n.clearState(WorkNode.PENDING);
-            return true;
+            return takenFrom;
         }
     }
 

@@ -100,6 +100,8 @@ public final class WorkqueueStruct {
      * latentLock, read volatile: a map seen is fully built, and every caller gets the same one.
      */
     private volatile LockMap lockMap;
+    /** The map the engine's own nodes run under (see stepMap()), made on first use. */
+    private volatile LockMap stepMap;
     /** The caller's shared lock class, or null: the queue's own, made with its map. */
     private final LockClassKey lockClass;
     /** DEFER_UNTIL_USED: at most this many distinct latent waits per queue; more are counted as dropped. */
@@ -857,6 +859,30 @@ public final class WorkqueueStruct {
         }
     }
 
+    /**
+     * The map the engine's own nodes (flush barriers, a queue flush's async steps) run under:
+     * the queue's lock class at subclass 1. A queue's flush, drain and destroy wait for them
+     * (they count in the queue's in flight), so those waits touch it too, and a flushAsync()
+     * future's dependent action that runs on the worker is seen as waited for by them; a
+     * sibling flush on a maxActive(1) queue touches only the queue's map, since a barrier
+     * holds no active slot and blocks no sibling.
+     */
+    LockMap stepMap() {
+        LockMap m = stepMap;
+        if (m != null) {
+            return m;
+        }
+        LockMap q = lockMap();
+        synchronized (latentLock) {
+            m = stepMap;
+            if (m == null) {
+                m = new LockMap("(wq_flush)" + name, q.key(), 1);
+                stepMap = m;
+            }
+            return m;
+        }
+    }
+
     /** True if a flush, drain or destroy must touch the queue's map now (the `used` policy). */
     boolean annotateFlush() {
         return runtime.flushAnnotation() == FlushAnnotation.ALWAYS || (int) USED.getAcquire(this) != 0;
@@ -868,9 +894,12 @@ public final class WorkqueueStruct {
      * addLatentWaits(): a wait added before the first use's take is replayed by it, one added
      * after sees `used` and is recorded directly, so none is lost.
      */
-    private void annotateWait(LockDependencyValidator v) {
+    private void annotateWait(LockDependencyValidator v, boolean engineNodesToo) {
         if (annotateFlush()) {
             v.touch(lockMap());
+            if (engineNodesToo) {
+                v.touch(stepMap()); // the barriers and async steps in flight are waited for too
+            }
             return;
         }
         if (runtime.flushAnnotation() != FlushAnnotation.DEFER_UNTIL_USED) {
@@ -897,7 +926,7 @@ public final class WorkqueueStruct {
             }
         }
         if (recordNow) {
-            v.touch(lockMap()); // raced with the first use: an ordinary wait now
+            v.touch(lockMap()); // raced with the first use: an ordinary wait now (no engine node ran before it)
         }
     }
 
@@ -997,7 +1026,7 @@ public final class WorkqueueStruct {
      */
     void annotateFreezeWait() {
         if (runtime.validating()) {
-            annotateWait(runtime.validator());
+            annotateWait(runtime.validator(), false); // a freeze waits for running items only
         }
     }
 
@@ -1008,7 +1037,7 @@ public final class WorkqueueStruct {
      */
     private void annotateAndRefuseSelfWait(String operation) {
         if (runtime.validating()) {
-            annotateWait(runtime.validator());
+            annotateWait(runtime.validator(), true);
         }
         Worker self = Worker.current();
         if (self != null && self.currentPwq != null && self.currentPwq.wq == this) {

@@ -674,14 +674,16 @@ public final class WqRuntime {
             return;
         }
         // The engine's own nodes (flush barriers, a queue flush's async steps) have no map of
-        // their own and hold only the queue's, as the kernel's barrier works run under
-        // wq->lockdep_map: what they run (a flushAsync() future's dependent actions) is then
-        // seen running in the queue, whose flush waits for it.
+        // their own and run under the queue's step map (WorkqueueStruct.stepMap), as the
+        // kernel's barrier works run under wq->lockdep_map: what they run (a flushAsync()
+        // future's dependent actions) is then seen waited for by the queue's flush, drain and
+        // destroy, and not by a sibling flush (a barrier holds no active slot).
         LockMap workMap = n.lockMap();
+        LockMap wqMap = workMap != null ? wq.lockMap() : wq.stepMap();
         boolean wqHeld = false;
         boolean workHeld = false;
         try {
-            v.acquire(wq.lockMap());
+            v.acquire(wqMap);
             wqHeld = true;
             if (workMap != null) {
                 v.acquire(workMap);
@@ -705,7 +707,7 @@ public final class WqRuntime {
             }
             try {
                 if (wqHeld) {
-                    v.release(wq.lockMap());
+                    v.release(wqMap);
                 }
             } catch (Throwable t) {
                 uncaught(wq, n, t);
@@ -736,7 +738,10 @@ public final class WqRuntime {
         }
         boolean held = false;
         try {
-            v.acquire(m);
+            // A recursive reader: reports of the item's class run side by side and wait for no
+            // one (a reporter holding a lock L while another's handler takes L is no cycle),
+            // while a wait for a report touches the map exclusively, as a writer would wait.
+            v.acquire(m, org.workqueue4j.lockdep.AcquireMode.RECURSIVE_READ, false);
             held = true;
         } catch (Throwable e) {
             uncaught(wq, n, e);
