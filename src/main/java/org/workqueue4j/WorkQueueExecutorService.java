@@ -544,15 +544,13 @@ class WorkQueueExecutorService extends AbstractExecutorService {
      */
     private void finishTaken() {
         Throwable failure = null;
+        List<TaskWork> taken = new ArrayList<>();
         for (TaskWork w : live) {
             if ((int) PHASE.getVolatile(w) == TAKEN) {
+                taken.add(w);
                 try {
                     w.cancel();
                 } catch (RuntimeException | Error e) {
-                    // The caller gets this throw, not the list of tasks that never started: each
-                    // such task's future fails with it (its taker, this call, finishes it), and
-                    // the loop goes on, so every other taken task is still cancelled and counted.
-                    w.failTaken(e);
                     if (failure == null) {
                         failure = e;
                     }
@@ -561,12 +559,20 @@ class WorkQueueExecutorService extends AbstractExecutorService {
                 }
             }
         }
+        if (failure == null) {
+            return;
+        }
+        // The caller gets this throw, not the list of tasks that never started: every task this
+        // call took has its future failed with it (its taker, this call, finishes them all; a
+        // future cancelled or done already stays as it is), each taken task still cancelled and
+        // counted above.
+        for (TaskWork w : taken) {
+            w.failTaken(failure);
+        }
         if (failure instanceof RuntimeException r) {
             throw r;
         }
-        if (failure != null) {
-            throw (Error) failure;
-        }
+        throw (Error) failure;
     }
 
     /** The lock is taken without a probe: this is the commit or undo of a change (see lockFromCaller). */

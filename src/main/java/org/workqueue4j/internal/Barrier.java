@@ -446,6 +446,12 @@ public final class Barrier extends WorkNode {
                 // Kernel start_flush_work: saved_max_active == 1 || wq->rescuer, with the current
                 // limit. One active slot (ordered or not) or a stalled rescuer: an earlier item blocks ours.
                 v.touch(target.lockMap());
+                if (target.rescuer != null) {
+                    // The rescuer, one thread, runs barriers and their dependent actions too: one
+                    // there blocks ours as an item does (a barrier holds no active slot, so on a
+                    // maxActive(1) queue's workers it blocks no sibling)
+                    v.touch(target.stepMap());
+                }
             }
         }
         return b;
