@@ -897,8 +897,11 @@ public final class WorkqueueStruct {
     private void annotateWait(LockDependencyValidator v, boolean engineNodesToo) {
         if (annotateFlush()) {
             v.touch(lockMap());
-            if (engineNodesToo) {
-                v.touch(stepMap()); // the barriers and async steps in flight are waited for too
+            if (engineNodesToo && (int) USED.getAcquire(this) != 0) {
+                // The barriers and async steps in flight are waited for too; a queue never used
+                // has run none (a barrier is linked behind an item, a step queued by a flush of
+                // a used queue), so its flush adds no edge for them (flush ALWAYS: one edge)
+                v.touch(stepMap());
             }
             return;
         }
