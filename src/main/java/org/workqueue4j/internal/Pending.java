@@ -8,13 +8,15 @@ public final class Pending {
     /*
      * Implementation Overview
      *
-     * grab() returns with the caller owning PENDING, whatever the item was doing:
-     *   - idle: a CAS sets PENDING (so no queue can slip in) -> IDLE;
-     *   - timer armed: the timer entry is removed under the timer lock -> WAS_PENDING;
+     * grab() returns with the caller owning PENDING, whatever the item was doing, and says
+     * which queue the pending instance was taken from (null if there was none):
+     *   - idle: a CAS sets PENDING (so no queue can slip in) -> null;
+     *   - timer armed: the timer entry is removed under the timer lock (only by the timer whose
+     *     heap holds it: TimerQueue.holds) -> the queue it was armed for;
      *   - on a list: under the pool lock it is unlinked (activated first if inactive, so that
      *     barriers linked behind it stay queued and their flushers complete; the pool is then
      *     kicked, as nothing else would wake a worker for them) and its colour count dropped
-     *     -> WAS_PENDING. The barriers linked behind it lose their target (Barrier.releaseLinked):
+     *     -> its queue. The barriers linked behind it lose their target (Barrier.releaseLinked):
      *     each is marked so that a delayed-work flush whose instance was re-armed flushes again,
      *     and if an older instance of the item runs in this pool they move to its worker's
      *     scheduled list, as a barrier linked to a running item is: a flush that began while that
@@ -24,7 +26,8 @@ public final class Pending {
      *     pool lock every inbox of the pool is landed first, then it is on a list, as above;
      *   - in transit (PENDING claimed by a queuer or a firing timer that has not inserted yet):
      *     spin until it lands; the window is a few instructions long.
-     * The caller then releases PENDING (cancel) or reuses it (modDelayed).
+     * The caller then releases PENDING (cancel) or reuses it (modDelayed). A caller that took
+     * an instance and then cannot say so (it throws) reports that instance (reportTakenBack).
      *
      * cancel() and disable() never claim an idle item's PENDING: a queue racing them would
      * see it set, return false ("already pending"), and the instance it counted on would never
