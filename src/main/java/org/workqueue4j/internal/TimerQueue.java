@@ -437,8 +437,7 @@ public final class TimerQueue implements Runnable {
             // drops, and an expiry is not chained; accepting it let an outside thread keep a drain
             // going with queueDelayed). Anything else (an Error on the way) is reported the same
             // and then thrown to the firer: the timer thread lives on, a flush that fired it fails.
-            n.tellNeverRuns(e);
-            runtime.uncaughtFromTimer(wq, n, e); // under the item's timer map (waits for this report are validated)
+            runtime.reportExpiryNeverRuns(wq, n, e); // under the item's timer map (waits for this report are validated)
             if (!(e instanceof IllegalStateException)) {
                 throw e;
             }

@@ -507,7 +507,7 @@ public abstract class WorkNode {
     /**
      * The lockdep map of the item's timer (kernel timer->lockdep_map), or null for a node that is
      * never armed. Held by whoever reports an expiry of the item that will never run
-     * ({@link WqRuntime#uncaughtFromTimer}), and touched by the waits for such a report
+     * ({@link WqRuntime#reportExpiryNeverRuns}), and touched by the waits for such a report
      * ({@link #awaitNotFiredElsewhere}), as the kernel's timer callback runs under the timer's
      * map and del_timer_sync acquires it. Asked only while validation is on.
      */

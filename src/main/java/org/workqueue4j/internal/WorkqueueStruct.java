@@ -1437,8 +1437,7 @@ public final class WorkqueueStruct {
             try {
                 IllegalStateException report = new IllegalStateException("queue '" + name + "' destroyed while delayed work '"
                         + n.name() + "' was armed; the timer was cancelled (cancel delayed work before destroying its queue)");
-                n.tellNeverRuns(report);
-                runtime.uncaughtFromTimer(this, n, report);
+                runtime.reportExpiryNeverRuns(this, n, report);
             } catch (RuntimeException | Error e) { // uncaught() does not throw; an Error building the report can
                 if (failure == null) {
                     failure = e;

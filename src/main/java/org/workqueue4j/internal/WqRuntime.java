@@ -716,15 +716,17 @@ public final class WqRuntime {
     }
 
     /**
-     * {@link #uncaught} for an expiry of a delayed item that will never run, told by the thread
-     * that took it off the timer (a refused expiry, an item armed at its queue's destroy): with
-     * validation on, the item's timer map is held around the report, as the kernel's timer
+     * Reports an expiry of a delayed item that will never run, from the thread that took it off
+     * the timer (a refused expiry, an item armed at its queue's destroy): tells the item first
+     * (an executor task's future fails), then {@link #uncaught}; with validation on, the item's
+     * timer map is held around that report, as the kernel's timer
      * callback runs under timer->lockdep_map, so a cancelSync or flush that waits for this
      * report (WorkNode.awaitNotFiredElsewhere touches that map) is validated against the locks
      * the handler takes. Throws nothing: a THROW-policy report at the acquisition is reported
      * too, and the report still goes out.
      */
-    void uncaughtFromTimer(WorkqueueStruct wq, WorkNode n, Throwable t) {
+    void reportExpiryNeverRuns(WorkqueueStruct wq, WorkNode n, Throwable t) {
+        n.tellNeverRuns(t);
         LockDependencyValidator v = validator;
         LockMap m;
         try {

@@ -437,48 +437,7 @@ class LockdepAttackProbesTest {
      */
     @Test
     void flushUnderALockThatAFlushAsyncCallbackTakesThrowsBeforeBlocking() throws Exception {
-        WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.ALWAYS).queueBuilder("q").build();
-        ValidatedLock m = mutex("M");
-        CountDownLatch started = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        q.queue(new Work("a", () -> {
-            started.countDown();
-            await(release);
-        }));
-        await(started);
-        AtomicReference<Thread> cbThread = new AtomicReference<>();
-        CountDownLatch inCallback = new CountDownLatch(1);
-        CountDownLatch callbackDone = new CountDownLatch(1);
-        q.flushAsync().thenRun(() -> {
-            cbThread.set(Thread.currentThread());
-            inCallback.countDown();
-            m.lock();
-            m.unlock();
-            callbackDone.countDown();
-        });
-        Boolean flushed = null;
-        PotentialDeadlockException thrown = null;
-        m.lock();
-        try {
-            release.countDown();
-            await(inCallback);
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (cbThread.get().getState() != Thread.State.WAITING && System.nanoTime() < end) {
-                Thread.onSpinWait(); // the callback is blocked on M
-            }
-            try {
-                flushed = q.flush(Duration.ofSeconds(5));
-            } catch (PotentialDeadlockException e) {
-                thrown = e;
-            }
-        } finally {
-            m.unlock();
-        }
-        await(callbackDone);
-        assertThat(thrown)
-                .as("flush of q under M while a flushAsync callback of q waits for M: expected a PotentialDeadlockException"
-                        + " before blocking; flush(5 s) returned %s (false = it waited, deadlocked, until the bound)", flushed)
-                .isNotNull();
+        flushUnderALockThatAnAsyncCallbackTakes((q, a) -> q.flushAsync(), "a flushAsync callback of q");
     }
 
     /**
@@ -490,6 +449,17 @@ class LockdepAttackProbesTest {
      */
     @Test
     void flushUnderALockThatAWorkFlushAsyncCallbackTakesThrowsBeforeBlocking() throws Exception {
+        flushUnderALockThatAnAsyncCallbackTakes((q, a) -> a.flushAsync(), "a Work.flushAsync callback (on q's worker)");
+    }
+
+    /**
+     * Queues an item that blocks q's worker, chains an action that takes M on the future
+     * {@code async} returns, then, holding M while the action waits for it, flushes q (bounded at
+     * 5 s as a guard): under THROW the flush must throw before it blocks.
+     */
+    private void flushUnderALockThatAnAsyncCallbackTakes(
+            java.util.function.BiFunction<WorkQueue, Work, java.util.concurrent.CompletableFuture<?>> async,
+            String callback) throws Exception {
         WorkQueue q = runtime(ReportPolicy.THROW, FlushAnnotation.ALWAYS).queueBuilder("q").build();
         ValidatedLock m = mutex("M");
         CountDownLatch started = new CountDownLatch(1);
@@ -503,7 +473,7 @@ class LockdepAttackProbesTest {
         AtomicReference<Thread> cbThread = new AtomicReference<>();
         CountDownLatch inCallback = new CountDownLatch(1);
         CountDownLatch callbackDone = new CountDownLatch(1);
-        a.flushAsync().thenRun(() -> {
+        async.apply(q, a).thenRun(() -> {
             cbThread.set(Thread.currentThread());
             inCallback.countDown();
             m.lock();
@@ -530,8 +500,8 @@ class LockdepAttackProbesTest {
         }
         await(callbackDone);
         assertThat(thrown)
-                .as("flush of q under M while a Work.flushAsync callback (on q's worker) waits for M: expected a"
-                        + " PotentialDeadlockException before blocking; flush(5 s) returned %s (false = it waited until the bound)", flushed)
+                .as("flush of q under M while " + callback + " waits for M: expected a PotentialDeadlockException"
+                        + " before blocking; flush(5 s) returned %s (false = it waited, deadlocked, until the bound)", flushed)
                 .isNotNull();
     }
 
