@@ -75,7 +75,8 @@ public final class LazyQueueHolder {
      *
      * @param strategy how racing first users are resolved
      * @param factory  creates the queue; called at most once under MUTEX, once per racing
-     *                 thread under CAS_DISCARD
+     *                 thread under CAS_DISCARD (a loser's queue is destroyed unless it is the
+     *                 very queue that was published, as when the factory returns a shared queue)
      */
     public LazyQueueHolder(Strategy strategy, Supplier<WorkQueue> factory) {
         this.strategy = Objects.requireNonNull(strategy, "strategy");
@@ -121,10 +122,14 @@ public final class LazyQueueHolder {
         if (witness == null) {
             return mine;
         }
-        // Lost: use the winner's queue (acquire pairs with its release), free ours (never used).
+        // Lost: use the winner's queue (acquire pairs with its release), free ours (never used),
+        // unless the factory handed both of us one queue it did not make (a shared or system
+        // queue): that one is the winner's, published, and must live.
         WorkQueue winner = (WorkQueue) QUEUE.getAcquire(this);
-        discarded.increment();
-        mine.destroy();
+        if (mine != winner) {
+            discarded.increment();
+            mine.destroy();
+        }
         return winner;
     }
 
@@ -149,7 +154,7 @@ public final class LazyQueueHolder {
         return created.sum();
     }
 
-    /** {@return queues that lost the race and were destroyed (CAS_DISCARD only)} */
+    /** {@return queues that lost the race and were destroyed (CAS_DISCARD only; a loser handed the published queue itself destroys nothing)} */
     public long discarded() {
         return discarded.sum();
     }

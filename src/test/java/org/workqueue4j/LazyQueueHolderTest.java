@@ -78,6 +78,45 @@ class LazyQueueHolderTest {
         assertThat(t.rt.queues().stream().filter(q -> q.name().equals("c"))).hasSize(1);
     }
 
+    /**
+     * A factory that hands out a queue it did not make (a shared queue, a system queue): under
+     * CAS_DISCARD both racers get the same instance, so the loser's "own" queue is the winner's.
+     * It must not be destroyed (a shared queue would be dead for every user; a system queue's
+     * destroy throws, failing the loser's get()).
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void casDiscardNeverDestroysTheQueueItPublished(boolean system) throws Exception {
+        WorkQueue shared = system ? t.rt.system() : t.queue("shared").build();
+        CyclicBarrier bothAllocating = new CyclicBarrier(2);
+        LazyQueueHolder h = new LazyQueueHolder(LazyQueueHolder.Strategy.CAS_DISCARD, () -> {
+            meet(bothAllocating);
+            return shared;
+        });
+        AtomicReference<Object> other = new AtomicReference<>();
+        Thread th = new Thread(() -> {
+            try {
+                other.set(h.get());
+            } catch (RuntimeException | Error e) {
+                other.set(e);
+            }
+        });
+        th.start();
+        Object mine;
+        try {
+            mine = h.get();
+        } catch (RuntimeException | Error e) {
+            mine = e;
+        }
+        th.join();
+
+        assertThat(mine).as("this caller's get()").isSameAs(shared);
+        assertThat(other.get()).as("the other caller's get()").isSameAs(shared);
+        assertThat(shared.isDestroyed()).as("the published queue").isFalse();
+        assertThat(h.discarded()).as("nothing was discarded: both got the one queue").isZero();
+        assertThat(h.created()).as("factory calls").isEqualTo(2);
+    }
+
     static void meet(CyclicBarrier b) {
         try {
             b.await();
