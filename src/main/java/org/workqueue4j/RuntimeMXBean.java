@@ -2,10 +2,13 @@ package org.workqueue4j;
 
 import java.lang.management.ManagementFactory;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
+import javax.management.InstanceAlreadyExistsException;
 import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@link WorkQueuesMXBean} of one runtime, and its registration in the platform MBean
@@ -31,26 +34,38 @@ final class RuntimeMXBean implements WorkQueuesMXBean {
     }
 
     /**
-     * Registers the bean of {@code runtime}; a failure (no platform server, a clash) is logged and
-     * leaves the runtime usable without JMX.
+     * Registers the bean of {@code runtime} under {@code name}, or, while another bean has that
+     * name, under {@code name-<n>} with the next {@code n} of {@code suffixes}. The check and the
+     * registration are one step (the server refuses a taken name, and the next suffix is tried),
+     * so runtimes of one name created at once all register, a suffixed name that a runtime was
+     * configured with is skipped, and each runtime later unregisters only the name it holds.
+     * Another failure (no platform server) is logged and leaves the runtime usable without JMX.
+     *
+     * @return the name registered under, or null if none
      */
-    /** True if a runtime of this name is registered (another runtime took the name). */
-    static boolean isRegistered(String name) {
+    static @Nullable String register(WorkQueues runtime, String name, AtomicInteger suffixes) {
         try {
-            return ManagementFactory.getPlatformMBeanServer().isRegistered(objectName(name));
-        } catch (RuntimeException e) {
-            return false;
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            String n = name;
+            for (int tries = 1; ; tries++) {
+                try {
+                    server.registerMBean(new RuntimeMXBean(runtime, n), objectName(n));
+                    return n;
+                } catch (InstanceAlreadyExistsException taken) {
+                    if (tries == MAX_NAME_TRIES) {
+                        throw taken; // bounded: logged below
+                    }
+                    n = name + "-" + suffixes.incrementAndGet();
+                }
+            }
+        } catch (JMException | RuntimeException e) {
+            org.workqueue4j.internal.Log.log(System.Logger.Level.WARNING, "workqueue: runtime '" + name + "' not registered with JMX: " + e, e);
+            return null;
         }
     }
 
-    static void register(WorkQueues runtime, String name) {
-        try {
-            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-            server.registerMBean(new RuntimeMXBean(runtime, name), objectName(name));
-        } catch (JMException | RuntimeException e) {
-            org.workqueue4j.internal.Log.log(System.Logger.Level.WARNING, "workqueue: runtime '" + name + "' not registered with JMX: " + e, e);
-        }
-    }
+    /** Names tried by {@link #register} before it gives up (each try is a new suffix). */
+    private static final int MAX_NAME_TRIES = 1000;
 
     /** Unregisters the bean of runtime {@code name}, if registered. */
     static void unregister(String name) {

@@ -86,16 +86,14 @@ public final class WorkQueues implements AutoCloseable {
 
     /**
      * Registers this runtime's MXBean under its name (made unique in the process when another
-     * live runtime has it). {@code java.management} is optional ({@code requires static}): on a
-     * runtime image without it the runtime works unregistered.
+     * live runtime has it: {@link RuntimeMXBean#register}). {@code java.management} is optional
+     * ({@code requires static}): on a runtime image without it the runtime works unregistered.
      *
-     * @return the JMX name, or null when JMX is absent
+     * @return the JMX name registered, or null when JMX is absent or refused the bean
      */
     private @Nullable String registerMxBean(String name) {
         try {
-            String n = RuntimeMXBean.isRegistered(name) ? name + "-" + RUNTIMES.incrementAndGet() : name;
-            RuntimeMXBean.register(this, n);
-            return n;
+            return RuntimeMXBean.register(this, name, RUNTIMES);
         } catch (LinkageError noJmx) {
             return null;
         }
@@ -386,8 +384,8 @@ public final class WorkQueues implements AutoCloseable {
      * This runtime's name: {@link WorkQueuesConfig.Builder#name(String) the configured one},
      * {@code global} for {@link #global()}, else a number. Its threads are named
      * {@code wq-<name>/kworker/...}; its JMX object name is
-     * {@code org.workqueue4j:type=WorkQueues,name="<name>"} (with {@code -<n>} appended when
-     * another live runtime already has that name).
+     * {@code org.workqueue4j:type=WorkQueues,name="<name>"} (with {@code -<n>} appended, for the
+     * first {@code n} whose name is free, when another live runtime's bean already has that name).
      *
      * @return the name
      */

@@ -121,6 +121,48 @@ class OperationsTest {
         assertThat(server.isRegistered(name)).isFalse();
     }
 
+    /** The JMX names registered for runtimes whose name is {@code base} or starts with {@code base-}. */
+    private static java.util.Set<String> beansNamed(MBeanServer server, String base) throws Exception {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        for (ObjectName on : server.queryNames(new ObjectName("org.workqueue4j:type=WorkQueues,*"), null)) {
+            String n = ObjectName.unquote(on.getKeyProperty("name"));
+            if (n.equals(base) || n.startsWith(base + "-")) {
+                names.add(n);
+            }
+        }
+        return names;
+    }
+
+    /**
+     * A runtime whose name is taken gets a bean under another, free name, and its close()
+     * unregisters exactly that bean: never another runtime's, even when the suffixed name it
+     * first tries belongs to a runtime configured with that very name.
+     */
+    @Test
+    void aRuntimeClosesOnlyItsOwnMxBeanWhenItsSuffixedNameIsTaken() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        String base = "jmx-collision";
+        WorkQueuesConfig.Builder cfg = WorkQueuesConfig.builder().jmx(true).cpus(1);
+        try (WorkQueues a = WorkQueues.create(cfg.name(base).build());
+                WorkQueues b = WorkQueues.create(cfg.name(base).build())) {
+            java.util.Set<String> two = beansNamed(server, base);
+            assertThat(two).as("a and b each registered").hasSize(2).contains(base);
+            String bName = two.stream().filter(n -> !n.equals(base)).findFirst().orElseThrow();
+            int k = Integer.parseInt(bName.substring(base.length() + 1));
+            // A runtime configured with the name the next suffixed registration would pick.
+            String squatter = base + "-" + (k + 1);
+            try (WorkQueues c = WorkQueues.create(cfg.name(squatter).build())) {
+                assertThat(beansNamed(server, base)).as("c registered under its own name").contains(squatter).hasSize(3);
+                WorkQueues d = WorkQueues.create(cfg.name(base).build());
+                assertThat(beansNamed(server, base)).as("d registered too, under a free name").hasSize(4);
+                d.close();
+                assertThat(beansNamed(server, base)).as("d's close() left a's, b's and c's beans")
+                        .containsExactlyInAnyOrder(base, bName, squatter);
+            }
+        }
+        assertThat(beansNamed(server, base)).as("every bean gone once its runtime closed").isEmpty();
+    }
+
     @Test
     void dumpIsAvailableAsDataAndPrintsAsTheTextDump() {
         WorkQueue q = t.queue("dumped").ordered().build();
