@@ -592,6 +592,14 @@ public final class WorkQueue implements Executor, AutoCloseable {
         wq.destroy();
     }
 
+    /**
+     * Destroys the queue of an executor view that owns it, once the view has terminated (every
+     * task finished; see WorkqueueStruct.destroyUnannotated).
+     */
+    void destroyOwned() {
+        wq.destroyUnannotated();
+    }
+
     /** Destroys a system queue that lost the race to be published (it never had an item). */
     void discardUnused() {
         wq.destroy();

@@ -601,8 +601,11 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             WorkQueue sys = queue.runtime().systemUnbound();
             if (sys != queue && !queue.runtime().isClosing()) {
                 Work destroy = new Work("destroy/" + queue.name(), () -> {
-                    queue.destroy();
-                    markTerminated();
+                    try {
+                        queue.destroyOwned(); // not annotated: see WorkqueueStruct.destroyUnannotated
+                    } finally {
+                        markTerminated(); // every task has ended: a destroy that throws (reported as this item's) leaves the queue to close()
+                    }
                 });
                 terminating = true;
                 try {

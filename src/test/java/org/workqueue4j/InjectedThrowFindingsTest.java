@@ -275,4 +275,33 @@ class InjectedThrowFindingsTest {
         }
         assertThat(notDone).as("periodic futures not done when awaitTermination returned true, of 200").isZero();
     }
+
+    /**
+     * An owning executor view destroys its queue from a system_unbound item once terminated. An
+     * Error in that destroy (here at its drain's flush) is the item's failure, reported as any
+     * item's; the view is terminated all the same (every task ended). Before, the item's
+     * "destroy, then mark terminated" stopped at the throw, and awaitTermination never returned true.
+     */
+    @Test
+    void anErrorInAnOwnedViewsDestroyStillTerminatesTheView() throws Exception {
+        java.util.List<Throwable> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2)
+                .uncaughtWorkHandler((q, w, e) -> handled.add(e)).build())) {
+            java.util.concurrent.ExecutorService ex = rt.queueBuilder("owned").buildExecutorService();
+            ex.submit(() -> { }).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            TestHooks.install((p, s) -> {
+                Work w = Work.current();
+                if (p.equals("flush.registered") && w != null && w.name().startsWith("destroy/")) {
+                    throw new InjectedThrows.Injected("injected in the view's destroy");
+                }
+            });
+            try {
+                ex.shutdown();
+                assertThat(ex.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)).as("terminated").isTrue();
+            } finally {
+                TestHooks.install(null);
+            }
+            assertThat(handled).singleElement().isInstanceOf(InjectedThrows.Injected.class);
+        }
+    }
 }

@@ -1039,7 +1039,7 @@ public final class WorkqueueStruct {
      * reported the recursive acquisition by then, when it is on).
      */
     private void annotateAndRefuseSelfWait(String operation) {
-        if (runtime.validating()) {
+        if (runtime.validating() && !unannotatedDestroy) {
             annotateWait(runtime.validator(), true);
         }
         Worker self = Worker.current();
@@ -1207,6 +1207,33 @@ public final class WorkqueueStruct {
             }
         }
         return true;
+    }
+
+    /**
+     * Set for the run of {@link #destroyUnannotated()}: that destroy's own waits (its drain's
+     * flushes) touch no map. Volatile: read by annotateAndRefuseSelfWait on that thread (and,
+     * harmlessly, by any other waiter on this queue meanwhile, which then records nothing).
+     */
+    private volatile boolean unannotatedDestroy;
+
+    /**
+     * {@link #destroy()} whose waits are not annotated for the validator: the library's own
+     * destroy of a queue whose items have all finished and whose owner queues none any more (an
+     * executor view's own queue, destroyed from a system queue's item once the view has
+     * terminated). Annotated, it would record "that system queue waits for this queue", which,
+     * with a task of the view that flushed the system queue, makes a cycle that no run can
+     * close: the destroy is queued only after the last task ended. Every other check (a wait on
+     * the queue's own item is refused) stays.
+     *
+     * @return false if the queue was already destroyed
+     */
+    public boolean destroyUnannotated() {
+        unannotatedDestroy = true;
+        try {
+            return destroy();
+        } finally {
+            unannotatedDestroy = false;
+        }
     }
 
     /**
