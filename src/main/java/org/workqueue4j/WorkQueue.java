@@ -637,7 +637,13 @@ public final class WorkQueue implements Executor, AutoCloseable {
         }
     }
 
-    /** {@return a snapshot of this queue's counters (wq_monitor.py's columns)} */
+    /**
+     * A snapshot of this queue's counters (wq_monitor.py's columns). Items only: the engine's own
+     * flush barriers and steps are not counted. Counting the items that wait for an active slot
+     * walks their list, pool by pool, under the pool's lock.
+     *
+     * @return the snapshot
+     */
     public WorkQueueStats stats() {
         org.workqueue4j.internal.WqStats s = wq.stats();
         org.workqueue4j.internal.WqStats.Counts c = wq.counts();

@@ -45,4 +45,9 @@ final class AsyncFlushStep extends WorkNode {
     protected void execute() {
         wq.asyncFlushStep(roundDone);
     }
+
+    @Override
+    boolean isEngineNode() {
+        return true;
+    }
 }

@@ -466,4 +466,9 @@ public final class Barrier extends WorkNode {
         long s = n.state();
         return (s & WorkNode.PENDING) != 0 && (s & WorkNode.TIMER) == 0;
     }
+
+    @Override
+    boolean isEngineNode() {
+        return true;
+    }
 }

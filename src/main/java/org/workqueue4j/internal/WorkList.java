@@ -100,6 +100,17 @@ final class WorkList {
         }
     }
 
+    /** The user's items on the list: engine nodes (flush barriers, async flush steps) are not counted. Walks the list. */
+    int countItems() {
+        int c = 0;
+        for (WorkNode n = head; n != null; n = n.next) {
+            if (!n.isEngineNode()) {
+                c++;
+            }
+        }
+        return c;
+    }
+
     void forEach(Consumer<WorkNode> action) {
         for (WorkNode n = head; n != null; n = n.next) {
             action.accept(n);

@@ -499,6 +499,14 @@ public abstract class WorkNode {
     }
 
     /**
+     * True for the engine's own nodes (a flush barrier, an async flush step): no user's item,
+     * and none holds an active slot. Counted by no statistic of items.
+     */
+    boolean isEngineNode() {
+        return false;
+    }
+
+    /**
      * The item's lockdep map (kernel work->lockdep_map), or null for nodes that are not
      * annotated (barriers). Asked only while validation is on.
      */

@@ -326,13 +326,16 @@ public final class WorkqueueStruct {
                 completed += pwq.completed;
                 int run = 0;
                 for (Worker w : pwq.pool.workers) {
-                    if (w.currentPwq == pwq && w.currentWork != null) {
+                    if (runsItemOf(w, pwq)) {
                         run++;
                     }
                 }
+                if (rescuer != null && runsItemOf(rescuer.worker(), pwq)) {
+                    run++; // the rescuer is none of the pool's workers
+                }
                 running += run;
                 pending += Math.max(0, pwq.nrActive - run); // active = on a list or running
-                inactive += pwq.inactive.size();
+                inactive += pwq.inactive.countItems(); // barriers linked behind inactive items are no items
                 samples += pwq.latencySamples;
                 total += pwq.latencyTotalNanos;
                 max = Math.max(max, pwq.latencyMaxNanos);
@@ -341,6 +344,16 @@ public final class WorkqueueStruct {
             }
         }
         return new WqStats.Counts(started, completed, pending, inactive, running, samples, total, max);
+    }
+
+    /**
+     * True if {@code w} runs an item of {@code pwq}: a user's item, not an engine node (a flush
+     * barrier, an async flush step), which holds no active slot. Pool lock held (the rescuer
+     * sets its current item under the pool lock too).
+     */
+    private static boolean runsItemOf(Worker w, PoolWorkqueue pwq) {
+        WorkNode n = w.currentWork;
+        return w.currentPwq == pwq && n != null && !n.isEngineNode();
     }
 
     public int maxActive() {
