@@ -316,8 +316,15 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         public boolean cancel(boolean mayInterruptIfRunning) {
             probeAtEntry(); // before the future's state changes: takeBack takes the lock below
             boolean r = super.cancel(mayInterruptIfRunning);
-            if (r) {
-                takeBack(work);
+            if (r && takeBack(work)) {
+                Runnable wrapper = work.body;
+                if (wrapper != this) {
+                    // A wrapper of this future (ExecutorCompletionService's QueueingFuture) that
+                    // will now never run on a worker: run it here, as a ThreadPoolExecutor's
+                    // worker runs a cancelled task's wrapper. This future is done, so the run
+                    // only completes the wrapper: the completion service receives this future.
+                    wrapper.run();
+                }
             }
             return r;
         }
@@ -530,11 +537,13 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     }
 
     /** Takes a task that has not started (this period) back off the queue, if nobody else did. */
-    private void takeBack(TaskWork w) {
+    private boolean takeBack(TaskWork w) {
         if (w.casPhase(WAITING, TAKEN)) {
             w.cancel(); // off the worklist or the timer; false if a worker took it (it then runs nothing)
             finished(w);
+            return true;
         }
+        return false;
     }
 
     /**
