@@ -554,7 +554,9 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * {@link IllegalStateException}. A delayed item armed for this queue whose timer expires
      * meanwhile (or that a flush fires) is refused as well, as the kernel's {@code __queue_work}
      * refuses it, and reported to the uncaught-work handler naming the queue and the item:
-     * cancel delayed items before draining. Not interruptible: an interrupt does not end the
+     * cancel delayed items before draining. A frozen queue ({@link WorkQueues#freeze()}) holds
+     * its items, so its drain returns only after {@link WorkQueues#thaw()} (as the kernel's;
+     * {@link WorkQueues#close()} thaws first). Not interruptible: an interrupt does not end the
      * wait; the interrupt status is kept and set again on return.
      *
      * @throws IllegalStateException if called from one of this queue's own items
@@ -576,8 +578,9 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * and is no longer pending when this returns (its report to the handler comes from that
      * thread, possibly after the return). Calling it again does
      * nothing; a call made while another thread's {@code destroy()} runs waits for that one to
-     * end, and returns once the queue is destroyed. Not interruptible: an interrupt does not end the wait; the
-     * interrupt status is kept and set again on return.
+     * end, and returns once the queue is destroyed. A frozen queue's destroy drains it, so it
+     * returns only after {@link WorkQueues#thaw()} (see {@link #drain()}). Not interruptible: an
+     * interrupt does not end the wait; the interrupt status is kept and set again on return.
      *
      * @throws IllegalStateException if this is a system queue, or if called from one of this
      *                               queue's own items

@@ -305,7 +305,9 @@ public final class WorkQueues implements AutoCloseable {
      * map first, as a flush of that queue is.
      *
      * @throws IllegalStateException if called from an item of a freezable queue of this
-     *                               runtime (it would wait for itself); nothing is frozen then
+     *                               runtime (it would wait for itself), or once {@link #close()}
+     *                               has begun (it thaws, then drains every queue); nothing is
+     *                               frozen then
      * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link
      *                               org.workqueue4j.lockdep.ReportPolicy#THROW}, if the wait could
      *                               deadlock; nothing is frozen then

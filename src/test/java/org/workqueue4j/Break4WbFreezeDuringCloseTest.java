@@ -45,6 +45,7 @@ class Break4WbFreezeDuringCloseTest {
 
         CountDownLatch freezeApplied = new CountDownLatch(1);
         AtomicBoolean once = new AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicReference<RuntimeException> refused = new java.util.concurrent.atomic.AtomicReference<>();
         Thread[] freezer = new Thread[1];
         TestHooks.install((point, subject) -> {
             if (point.equals("freeze.poll")) {
@@ -53,10 +54,24 @@ class Break4WbFreezeDuringCloseTest {
             if (point.equals("flush.registered") && subject == q.engine()
                     && Thread.currentThread().getName().equals("closer") && once.compareAndSet(true, false)) {
                 // close() has thawed and now drains q: another thread freezes the runtime.
-                freezer[0] = new Thread(t.rt::freeze, "freezer");
+                freezer[0] = new Thread(() -> {
+                    try {
+                        t.rt.freeze();
+                    } catch (RuntimeException e) {
+                        refused.set(e);
+                    }
+                }, "freezer");
                 freezer[0].start();
-                WorkQueueCoreTest.await(freezeApplied);
-                aRelease.countDown(); // A ends; B stays inactive (limit 0)
+                // The freeze either applies (its first poll: every freezable queue has limit 0,
+                // and A still runs) or is refused at once; bounded either way.
+                try {
+                    for (int i = 0; i < 1000 && freezeApplied.getCount() > 0 && freezer[0].isAlive(); i++) {
+                        freezeApplied.await(10, TimeUnit.MILLISECONDS);
+                    }
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                aRelease.countDown(); // A ends; B stays inactive if the freeze applied (limit 0)
             }
         });
         Thread closer = new Thread(t.rt::close, "closer");
@@ -65,6 +80,7 @@ class Break4WbFreezeDuringCloseTest {
         TestHooks.install(null);
         assertTrue(!closer.isAlive(), "close returned (bounded by closeTimeout)");
         freezer[0].join(TimeUnit.SECONDS.toMillis(10));
+        assertTrue(refused.get() instanceof IllegalStateException, "the freeze that began during close() is refused: " + refused.get());
         assertEquals(1, bRuns.get(), "expected B (accepted before close) to run before close() returns, as close()"
                 + " ends a freeze (it is neither run nor reported); actual runs of B: " + bRuns.get() + "; reports: " + t.reports);
     }

@@ -404,6 +404,11 @@ public final class WqRuntime {
             }
         }
         synchronized (freezer) {
+            if (closed) {
+                // close() thaws under this lock after it set `closed`, then destroys every queue:
+                // a freeze now would hold the items close() drains (it would wait for its timeout).
+                throw new IllegalStateException("freeze() refused: runtime '" + name + "' is closing");
+            }
             frozen = true;
             for (WorkqueueStruct wq : queues) {
                 if (wq.freezable) {
