@@ -73,10 +73,17 @@ class Break4WbTimedFlushBoundTest {
         }, "timed-flusher");
         b.start();
         try {
+            // B's flush(50 ms) ends on its own (the step that completes A's future waits behind Y,
+            // so B's colour is still in flight: it times out), without having run A's dependent.
+            b.join(TimeUnit.SECONDS.toMillis(10));
+            assertTrue(!b.isAlive(), "B's timed flush returned");
+            Thread ranOn = depThread.get();
+            assertTrue(ranOn == null, "expected caller A's flushAsync dependent not to run inside B's"
+                    + " flush(50 ms); actual: it ran on thread '" + (ranOn == null ? "" : ranOn.getName())
+                    + "', so B's timed flush lasted as long as that user code");
+            yRelease.countDown(); // the step behind Y now runs, on a worker
             assertTrue(depEntered.await(10, TimeUnit.SECONDS), "A's dependent ran");
-            assertNotSame(b, depThread.get(), "expected caller A's flushAsync dependent not to run inside B's"
-                    + " flush(50 ms); actual: it runs on B's thread '" + depThread.get().getName()
-                    + "', so B's timed flush lasts as long as that user code (bounded here only by its own 5 s wait)");
+            assertNotSame(b, depThread.get(), "A's dependent ran on B's thread");
         } finally {
             depRelease.countDown();
             yRelease.countDown();
