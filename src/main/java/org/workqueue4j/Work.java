@@ -337,7 +337,10 @@ public class Work {
      * {@code timeout} for a running one (the item counts as disabled while it waits, as for
      * {@code cancelSync()}). At the timeout (or an interrupt) it stops waiting; the
      * running instance completes on its own and the item can be queued again as usual.
-     * Interruptible.
+     * Interruptible. The return value does not say whether a pending instance was cancelled:
+     * one that was, when the call then times out or is interrupted, is reported to the
+     * uncaught-work handler (with a {@link java.util.concurrent.TimeoutException} or the
+     * {@link InterruptedException}), so that no queued instance ends unaccounted for.
      *
      * @param timeout how long to wait at most for a running instance; zero or negative: do
      *                not wait
@@ -351,16 +354,23 @@ public class Work {
     public boolean cancelSync(java.time.Duration timeout) throws InterruptedException {
         long deadline = org.workqueue4j.internal.Blocking.deadlineAfter(timeout);
         Barrier.refuseSelfCancelWait(node, "cancelSync(Duration)");
-        WorkqueueStruct taken = Pending.cancelTaking(node, true);
+        boolean[] disabled = new boolean[1];
+        WorkqueueStruct taken = Pending.cancelTakingForWait(node, disabled);
+        boolean stopped;
         try {
-            return Barrier.flushWorkUntil(node, true, deadline)
+            stopped = Barrier.flushWorkUntil(node, true, deadline)
                     && node.awaitNotFiredElsewhereUntil("cancel_work_sync", deadline);
-        } catch (RuntimeException | Error e) {
+        } catch (InterruptedException | RuntimeException | Error e) {
             reportTakenIfAny(taken, e);
             throw e;
         } finally {
-            Pending.enable(node);
+            Pending.endWaitDisable(node, disabled[0]);
         }
+        if (!stopped && taken != null) {
+            // false says "still running", not "a pending instance was cancelled": reported instead
+            Pending.reportTakenThenTimedOut(taken, node, "cancelSync(Duration)");
+        }
+        return stopped;
     }
 
     /**
@@ -395,7 +405,10 @@ public class Work {
      * {@code del_timer_sync} waits for a running timer callback), so on return every instance
      * queued before the call ran, was cancelled, or was reported; a call from that handler does
      * not wait for its own report. Not interruptible: an interrupt does not end the wait; the
-     * interrupt status is kept and set again on return.
+     * interrupt status is kept and set again on return. The wait's disable is its own: on an
+     * item disabled to the limit already, nothing is added; an {@link #enable()} without a
+     * {@link #disable()} made meanwhile by another thread consumes it (logged as a warning; the
+     * item is then enabled again and can be queued before this returns).
      *
      * @return true if it was pending
      * @throws IllegalStateException if called from this item's own function while it runs (it
@@ -406,7 +419,8 @@ public class Work {
      */
     public boolean cancelSync() {
         Barrier.refuseSelfCancelWait(node, "cancelSync()");
-        WorkqueueStruct taken = Pending.cancelTaking(node, true);
+        boolean[] disabled = new boolean[1];
+        WorkqueueStruct taken = Pending.cancelTakingForWait(node, disabled);
         try {
             Barrier.flushWork(node, true);
             node.awaitNotFiredElsewhere("cancel_work_sync"); // the report of a refused expiry, if under way (see the javadoc)
@@ -414,7 +428,7 @@ public class Work {
             reportTakenIfAny(taken, e);
             throw e;
         } finally {
-            Pending.enable(node);
+            Pending.endWaitDisable(node, disabled[0]);
         }
         return taken != null;
     }

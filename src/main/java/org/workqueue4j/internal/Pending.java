@@ -134,12 +134,57 @@ public final class Pending {
      * since it cannot say any more that it cancelled it.
      */
     public static WorkqueueStruct cancelTaking(WorkNode n, boolean disable) {
+        return cancelTaking(n, disable, null);
+    }
+
+    /**
+     * {@link #cancelTaking cancelTaking(n, true)} for a cancel-and-wait ({@code cancelSync}),
+     * whose disable is its own and lasts for its wait only (kernel __cancel_work_sync). An idle
+     * item at the disable limit is refused by every queue attempt already: nothing is added then
+     * (the kernel warns and adds nothing), and {@code added[0]} is false; {@link #endWaitDisable}
+     * takes it.
+     */
+    public static WorkqueueStruct cancelTakingForWait(WorkNode n, boolean[] added) {
+        return cancelTaking(n, true, added);
+    }
+
+    /**
+     * Ends a cancel-and-wait's own disable ({@link #cancelTakingForWait}), if it added one. An
+     * {@code enable()} without its {@code disable()}, made by another thread during the wait,
+     * has consumed it: that is logged (the kernel's enable_work warns on the underflow) and the
+     * cancel-and-wait returns as usual, since what it cancelled stays cancelled.
+     */
+    public static void endWaitDisable(WorkNode n, boolean added) {
+        if (!added) {
+            return;
+        }
+        while (true) {
+            long s = n.state();
+            if ((s & WorkNode.DISABLE_MASK) == 0) {
+                Log.log(System.Logger.Level.WARNING, "workqueue: work '" + n.name() + "': an enable() without a"
+                        + " disable() consumed the disable of a cancel-and-wait while it waited", null);
+                return;
+            }
+            if (n.casState(s, s - WorkNode.DISABLE_ONE)) { // volatile CAS, as enable()
+                return;
+            }
+        }
+    }
+
+    private static WorkqueueStruct cancelTaking(WorkNode n, boolean disable, boolean[] added) {
+        if (added != null) {
+            added[0] = true;
+        }
         while (true) {
             long s = n.state();
             if ((s & WorkNode.PENDING) == 0) {
                 // Idle: never claim PENDING just to release it, or a queue racing this cancel
                 // would return false ("already pending") for an instance that never runs.
                 if (!disable) {
+                    return null;
+                }
+                if (added != null && ((s & WorkNode.DISABLE_MASK) >>> 32) == WorkNode.DISABLE_MAX) {
+                    added[0] = false; // disabled to the limit: refused by every queue attempt already
                     return null;
                 }
                 checkDisableRoom(n, s);
@@ -187,6 +232,15 @@ public final class Pending {
         } finally {
             takenFrom.runtime.uncaught(takenFrom, n, why);
         }
+    }
+
+    /**
+     * {@link #reportTakenBack} for a timed cancel-and-wait that took a pending instance back and
+     * then timed out: its false ("still running") cannot say that it cancelled that instance.
+     */
+    public static void reportTakenThenTimedOut(WorkqueueStruct takenFrom, WorkNode n, String op) {
+        reportTakenBack(takenFrom, n, new java.util.concurrent.TimeoutException(op + " of work '" + n.name()
+                + "' took back a pending instance and then timed out waiting for the running one"));
     }
 
     /**
