@@ -14,6 +14,12 @@ import org.jspecify.annotations.Nullable;
  * still armed when their queue is destroyed, on the thread calling {@code destroy()} or
  * {@code close()}. Implementations must be thread-safe: several reports can run at once.
  *
+ * <p>A work function's failure is reported on its worker as the last part of the item's run:
+ * flushes of the item, and of its queue, return only after the handler did. So from this handler
+ * a wait for that item ({@code flush}, {@code cancelSync}, {@code disableSync}) or for its queue
+ * would wait for itself, and is refused with {@link IllegalStateException}, as from the item's
+ * function; {@code cancel()} and {@code disable()}, which do not wait, work.
+ *
  * <p>A reported delayed item ends when the handler returns: a flush, {@code cancelSync} or
  * {@code disableSync} of that item waits until then. So a handler must not wait for another
  * thread's flush or cancel of the item it is told about (that call waits for the handler: a

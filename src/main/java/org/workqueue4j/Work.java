@@ -63,6 +63,14 @@ import org.jspecify.annotations.Nullable;
  * operations stay as cheap as the kernel's. A Java caller reads {@code cancelSync()} as "runs
  * nowhere now", and two overlapping runs of one item are almost always a bug in the caller.
  *
+ * <p>"Its own function", where a wait refuses to wait for itself ({@link #flush()},
+ * {@link #cancelSync()}, {@link #disableSync()} and their variants, and a wait for the item's
+ * queue), includes the {@link UncaughtWorkHandler} told that the function threw: that report is
+ * made on the item's worker as the last part of its run (a flush of the item returns only after
+ * it), so such a wait from the handler would wait for itself and is refused with
+ * {@link IllegalStateException} as from the function. {@link #cancel()} and {@link #disable()},
+ * which do not wait, work there.
+ *
  * <p>Thread-safe: every method may be called from any thread, concurrently with workers and the
  * timer; the item's engine state is one atomic word, so queueing allocates nothing and takes no
  * lock while the item is already pending.

@@ -172,7 +172,8 @@ public final class Barrier extends WorkNode {
             }
         }
         throw new IllegalStateException("work '" + n.name() + "' cannot " + operation
-                + " itself from its own function: it would wait for itself (nothing was changed)");
+                + " itself from its own function (or from the handler of its failure, the last part of its run):"
+                + " it would wait for itself (nothing was changed)");
     }
 
     /**
@@ -434,7 +435,8 @@ public final class Barrier extends WorkNode {
                 v.touch(workMap); // record first (recursive locking on the item), as flush does; may throw under THROW
             }
             throw new IllegalStateException("work '" + n.name() + "' cannot " + (fromCancel ? "cancel-and-wait for" : "flush")
-                    + " itself: it would wait for itself");
+                    + " itself from its own function (or from the handler of its failure, the last part of its run):"
+                    + " it would wait for itself");
         }
         if (!fromCancel && async == null) {
             target.checkFlushDependency(n); // kernel start_flush_work: once the item is found queued or running

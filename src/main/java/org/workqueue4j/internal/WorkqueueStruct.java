@@ -1058,7 +1058,7 @@ public final class WorkqueueStruct {
         Worker self = Worker.current();
         if (self != null && self.currentPwq != null && self.currentPwq.wq == this) {
             throw new IllegalStateException("work '" + self.currentWork.name() + "' cannot " + operation
-                    + " its own queue '" + name + "': it would wait for itself");
+                    + " its own queue '" + name + "' (from its function, or from the handler of its failure): it would wait for itself");
         }
     }
 
