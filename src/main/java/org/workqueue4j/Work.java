@@ -170,6 +170,15 @@ public class Work {
         this.lockClass = lockClass;
     }
 
+    /**
+     * The object whose class is this item's lock class when none was given: its function; for
+     * an executor view's task, the user's task (every task would otherwise share the view's
+     * wrapper class).
+     */
+    Object lockClassSource() {
+        return function;
+    }
+
     /** {@code pkg.Host$$Lambda$45/0x0000000800c0a230} reads as {@code Host$$Lambda$45}. */
     private static String displayName(Class<?> type) {
         String n = type.getName();
@@ -189,7 +198,7 @@ public class Work {
     public final LockMap lockMap() {
         LockMap m = (LockMap) map;
         if (m == null) {
-            LockClassKey k = lockClass != null ? lockClass : FunctionKeys.FUNCTION_KEYS.get(function.getClass());
+            LockClassKey k = lockClass != null ? lockClass : FunctionKeys.FUNCTION_KEYS.get(lockClassSource().getClass());
             m = new LockMap("(work_completion)" + name, k);
             LockMap won = (LockMap) MAP.compareAndExchange(this, null, m); // volatile CAS: exactly one map per item
             if (won != null) {

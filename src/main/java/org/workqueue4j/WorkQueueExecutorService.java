@@ -23,6 +23,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import org.workqueue4j.internal.TestHooks;
 import org.workqueue4j.internal.WorkerPool;
+import org.workqueue4j.internal.WorkqueueStruct;
 
 /**
  * {@link java.util.concurrent.ExecutorService} over a {@link WorkQueue}: each task is a one-shot
@@ -166,10 +167,19 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         private volatile int phase;
         private @Nullable Thread runner; // guarded by this
 
-        TaskWork(String name, Runnable body, @Nullable ViewFuture<?> future) {
+        /** The user's task (a Runnable or Callable): its class is this item's lock class. */
+        private final Object task;
+
+        TaskWork(String name, Object task, Runnable body, @Nullable ViewFuture<?> future) {
             super(name, body);
+            this.task = task;
             this.body = body;
             this.future = future;
+        }
+
+        @Override
+        Object lockClassSource() {
+            return task;
         }
 
         boolean casPhase(int expect, int update) {
@@ -245,14 +255,14 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             super(callable);
             this.time = System.nanoTime() + delayNanos;
             this.period = period;
-            this.work = new TaskWork(queue.taskName(task), this, this);
+            this.work = new TaskWork(queue.taskName(task), task, this, this);
         }
 
         ViewFuture(Runnable runnable, @Nullable V result, long delayNanos, long period) {
             super(runnable, result);
             this.time = System.nanoTime() + delayNanos;
             this.period = period;
-            this.work = new TaskWork(queue.taskName(runnable), this, this);
+            this.work = new TaskWork(queue.taskName(runnable), runnable, this, this);
         }
 
         WorkQueueExecutorService view() {
@@ -301,6 +311,29 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             } else {
                 super.run();
             }
+        }
+
+        /**
+         * As FutureTask's; a wait (the task not done yet) is first recorded for the validator as
+         * a flush of the task's item ({@link WorkqueueStruct#annotateItemWait}): a get() under a
+         * lock that the task takes is predicted, and under THROW refused before it blocks.
+         */
+        @Override
+        public V get() throws InterruptedException, java.util.concurrent.ExecutionException {
+            if (!isDone()) {
+                queue.engine().annotateItemWait(work.node);
+            }
+            return super.get();
+        }
+
+        /** As {@link #get()}, with FutureTask's bound. */
+        @Override
+        public V get(long timeout, TimeUnit unit)
+                throws InterruptedException, java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
+            if (!isDone()) {
+                queue.engine().annotateItemWait(work.node);
+            }
+            return super.get(timeout, unit);
         }
 
         void fail(Throwable t) {
@@ -395,7 +428,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             w = made.work; // a wrapper of our future (ExecutorCompletionService.QueueingFuture)
             w.body = command;
         } else {
-            w = new TaskWork(queue.taskName(command), command, null);
+            w = new TaskWork(queue.taskName(command), command, command, null);
         }
         enqueue(w, 0);
     }
@@ -763,6 +796,9 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     @Override
     public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
         long nanos = unit.toNanos(timeout);
+        if (!terminated && nanos > 0) { // a racy read: at worst one record too many, never a wait unrecorded
+            queue.engine().annotateItemsWait(); // waits for this view's tasks: items of the queue (see annotateItemsWait)
+        }
         lockFromCaller();
         try {
             tryTerminate(); // completes a termination an overflow cut short (see tryTerminate)

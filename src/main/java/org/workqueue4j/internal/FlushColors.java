@@ -617,7 +617,8 @@ final class FlushColors {
      * (see "Async flushes" above).
      */
     CompletableFuture<Void> flushAsync() {
-        CompletableFuture<Void> f = WqRuntime.newFuture();
+        WqRuntime.newFuture(); // CompletableFuture and ForkJoinPool initialized here, on a probed stack (see newFuture)
+        CompletableFuture<Void> f = new WaitRecordingFuture<>(wq);
         register(new Flusher(f));
         runAsyncWork();
         return f;

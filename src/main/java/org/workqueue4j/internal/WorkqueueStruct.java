@@ -1047,6 +1047,51 @@ public final class WorkqueueStruct {
     }
 
     /**
+     * Records, for the validator, a wait for item {@code n} of this queue that goes through no
+     * flush (an executor view's {@code Future.get()}), as {@code Work.flush()} records its own:
+     * the item's map, then the queue's when one earlier item can hold the item up (one active
+     * slot, or a rescuer: kernel start_flush_work). Before blocking: under THROW a predicted
+     * deadlock throws with nothing waited for. Nothing when validation is off.
+     */
+    public void annotateItemWait(WorkNode n) {
+        if (!runtime.validating()) {
+            return;
+        }
+        LockDependencyValidator v = runtime.validator();
+        LockMap workMap = n.lockMap();
+        if (workMap == null) {
+            return;
+        }
+        v.touch(workMap);
+        if ((maxActive == 1 || rescuer != null) && annotateFlush()) {
+            v.touch(lockMap());
+            if (rescuer != null) {
+                v.touch(stepMap()); // the rescuer runs barriers too (see Barrier.startFlushWork)
+            }
+        }
+    }
+
+    /**
+     * Records a thread's wait on this queue's {@code flushAsync()} future (its {@code get} or
+     * {@code join}) as {@link #flush()} records its own wait, and refuses it from one of the
+     * queue's own items (it would wait for itself).
+     */
+    void annotateAsyncGet() {
+        annotateAndRefuseSelfWait("wait on the flushAsync() future of");
+    }
+
+    /**
+     * Records, for the validator, a wait for some of this queue's items that goes through no
+     * flush (an executor view's {@code awaitTermination}): the queue's map, as a queue flush
+     * records it (every item runs under it). Nothing when validation is off.
+     */
+    public void annotateItemsWait() {
+        if (runtime.validating() && annotateFlush()) {
+            runtime.validator().touch(lockMap());
+        }
+    }
+
+    /**
      * Touches the queue's map ("waiting for Q waits for every item of Q"), before blocking, then
      * refuses a wait from one of this queue's own items: it would wait for itself (lockdep has
      * reported the recursive acquisition by then, when it is on).

@@ -1,0 +1,54 @@
+package org.workqueue4j.internal;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The future of a queue's {@code flushAsync()}: a thread that blocks on it ({@code get},
+ * {@code join}) waits for the queue's items as a {@code flush()} does, so that wait is first
+ * recorded for the validator as the flush records its own (WorkqueueStruct.annotateAsyncGet):
+ * under THROW a predicted deadlock is refused before the thread blocks, and a wait from one of
+ * the queue's own items is refused as a flush from there is. Dependent futures
+ * ({@code thenRun}, …) are plain ones: waiting on them is not recorded.
+ *
+ * @param <T> the result type
+ */
+final class WaitRecordingFuture<T> extends CompletableFuture<T> {
+    private final WorkqueueStruct wq;
+
+    WaitRecordingFuture(WorkqueueStruct wq) {
+        this.wq = wq;
+    }
+
+    private void recordWait() {
+        if (!isDone()) {
+            wq.annotateAsyncGet();
+        }
+    }
+
+    @Override
+    public T get() throws InterruptedException, ExecutionException {
+        recordWait();
+        return super.get();
+    }
+
+    @Override
+    public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+        recordWait();
+        return super.get(timeout, unit);
+    }
+
+    @Override
+    public T join() {
+        recordWait();
+        return super.join();
+    }
+
+    /** Dependents are plain futures: only a wait on this one is a wait for the queue. */
+    @Override
+    public <U> CompletableFuture<U> newIncompleteFuture() {
+        return new CompletableFuture<>();
+    }
+}
