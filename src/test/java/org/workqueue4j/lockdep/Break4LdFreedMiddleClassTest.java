@@ -113,7 +113,7 @@ class Break4LdFreedMiddleClassTest {
         assertThat(e)
                 .as("expected: B -> A refused (a thread held A while taking B: A -> B is a real dependency, as in Guava)"
                         + "; actual: no report after the class of the lock held in between was freed (graph: "
-                        + ld + ")")
+                        + String.valueOf(ld) + ")")
                 .isNotNull();
     }
 
@@ -134,7 +134,7 @@ class Break4LdFreedMiddleClassTest {
         PotentialDeadlockException e = bThenA(a, b);
         assertThat(e)
                 .as("expected: B -> A refused (A was held while B was taken); actual: no report once the"
-                        + " connection-scoped key in between was collected and its class freed (" + ld + ")")
+                        + " connection-scoped key in between was collected and its class freed (" + String.valueOf(ld) + ")")
                 .isNotNull();
     }
 
