@@ -17,7 +17,8 @@ import org.workqueue4j.WorkQueuesConfig;
 
 /**
  * The executor views wait for work items too: {@code awaitTermination} waits for every task of
- * the view (a drain), {@code Future.get()} for one task (a {@code work.flush()}). Under a lock
+ * the view (a drain), {@code Future.get()} for one task (a {@code work.flush()}), and so does a
+ * {@code get()} of a queue's {@code flushAsync()} future (a {@code flush()}). Under a lock
  * the task takes, each is a real deadlock; SPEC §1: deadlocks between locks and work items are
  * reported "the first time the dangerous order happens". The queue's own {@code drain()} and
  * {@code Work.flush()} in the same spot are refused under THROW before blocking (checked here as
@@ -121,6 +122,40 @@ class Break4LdExecutorViewWaitsTest {
             assertThat(outcome)
                     .as("expected: awaitTermination() under L, with a task that takes L still to run, refused under THROW"
                             + " before blocking (as drain() is); actual: %s", outcome)
+                    .isEqualTo("refused");
+        }
+    }
+    @Test
+    void flushAsyncGetUnderALockAnItemTakesIsPredicted() throws Exception {
+        Lockdep ld = Lockdep.builder().policy(ReportPolicy.THROW).quiet().build();
+        try (WorkQueues rt = runtime(ld)) {
+            WorkQueue q = rt.queueBuilder("q").build();
+            ValidatedLock l = new ValidatedLock("l", new LockClassKey("L"), ld);
+            Runnable takesL = () -> {
+                l.lock();
+                l.unlock();
+            };
+            q.queue(new Work("takes-l", takesL));
+            q.flush();
+            String outcome;
+            l.lock();
+            try {
+                q.queue(new Work("takes-l", takesL));
+                try {
+                    q.flushAsync().get(1, TimeUnit.SECONDS);
+                    outcome = "completed (the item got L?)";
+                } catch (PotentialDeadlockException e) {
+                    outcome = "refused";
+                } catch (TimeoutException e) {
+                    outcome = "blocked until the 1 s timeout, " + ld.reportCount() + " report(s)";
+                }
+            } finally {
+                l.unlock();
+            }
+            assertThat(outcome)
+                    .as("expected: q.flushAsync().get() under L, with an item that takes L queued, refused under THROW"
+                            + " before blocking (README: flushAsync() is flush() without a parked thread; flush() there is"
+                            + " refused); actual: %s", outcome)
                     .isEqualTo("refused");
         }
     }
