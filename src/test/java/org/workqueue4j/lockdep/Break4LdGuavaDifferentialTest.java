@@ -142,6 +142,17 @@ class Break4LdGuavaDifferentialTest {
     @ParameterizedTest
     @MethodSource("seeds")
     void firstInversionAgreesWithGuava(long seed) throws Exception {
+        check(seed, false);
+    }
+
+    /** The same with lock_stat on (no chain-cache fast path, no holder hint: every acquisition takes the slow path). */
+    @ParameterizedTest
+    @MethodSource("seeds")
+    void firstInversionAgreesWithGuavaWithLockStat(long seed) throws Exception {
+        check(seed, true);
+    }
+
+    private static void check(long seed, boolean lockStat) throws Exception {
         List<List<Op>> h = history(seed);
 
         List<Object> guava = new CopyOnWriteArrayList<>();
@@ -164,7 +175,7 @@ class Break4LdGuavaDifferentialTest {
             }
         }, guava::size);
 
-        Lockdep ld = Lockdep.builder().policy(ReportPolicy.WARN).quiet().build();
+        Lockdep ld = Lockdep.builder().policy(ReportPolicy.WARN).lockStat(lockStat).quiet().build();
         Lock[] op = new Lock[PLAIN];
         ReadWriteLock[] orw = new ReadWriteLock[RW];
         for (int i = 0; i < PLAIN; i++) {
