@@ -33,7 +33,7 @@ class Break4LdGuavaDifferentialTest {
     static final int RW = 2;
 
     static Stream<Long> seeds() {
-        return LongStream.rangeClosed(1, 400).boxed();
+        return LongStream.rangeClosed(1, 250).boxed();
     }
 
     /** One op: kind 0 lock, 1 read, 2 write, 3 unlock of held index. */
