@@ -100,12 +100,15 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
 
     /**
      * The kernel's {@code lockdep_assert_held_read()}: the calling thread holds the read lock (a
-     * downgraded write hold counts). Reports, and under THROW throws, otherwise.
+     * downgraded write hold counts, and so does a read lock taken while holding the write lock,
+     * in the middle of a downgrade: the validator then sees one write hold, and this asserts
+     * that it is held). Reports, and under THROW throws, otherwise.
      *
      * @throws IllegalStateException under THROW, if it does not hold it for reading
      */
     public void assertHeldRead() {
-        validator.assertHeld(map, LockAssertion.HELD_READ);
+        boolean midDowngrade = rw.isWriteLockedByCurrentThread() && rw.getReadHoldCount() > 0;
+        validator.assertHeld(map, midDowngrade ? LockAssertion.HELD : LockAssertion.HELD_READ);
     }
 
     /**
@@ -167,7 +170,11 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
             }
             int holds = rw.getReadHoldCount();
             if (holds == 0) {
-                validator.release(map);  // reported: not held by this thread
+                if (!rw.isWriteLockedByCurrentThread()) {
+                    validator.release(map); // reported: not held by this thread
+                }
+                // Else the thread holds the write side, which shares the map: the exception is
+                // the report, and the validator keeps the write hold (the real lock does too).
                 rw.readLock().unlock();  // throws IllegalMonitorStateException
                 return;
             }
@@ -204,7 +211,11 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
                 return;
             }
             if (!rw.isWriteLockedByCurrentThread()) {
-                validator.release(map);  // reported: not held by this thread
+                if (rw.getReadHoldCount() == 0) {
+                    validator.release(map); // reported: not held by this thread
+                }
+                // Else the thread holds the read side, which shares the map: the exception is
+                // the report, and the validator keeps the read hold (the real lock does too).
                 rw.writeLock().unlock(); // throws IllegalMonitorStateException
                 return;
             }
