@@ -8,12 +8,14 @@ import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * A {@link ReadWriteLock} whose acquisitions are validated; it wraps a
- * {@link ReentrantReadWriteLock}. Both sides share one {@link LockMap}: the write side
- * acquires it {@link AcquireMode#EXCLUSIVE}, the read side {@link AcquireMode#READ}
- * (non-recursive 'r', the default: a queued writer blocks new readers, as in
- * {@code ReentrantReadWriteLock}) or {@link AcquireMode#RECURSIVE_READ} ('R', by option, for
- * locks whose readers never wait behind writers).
+ * A {@link ReadWriteLock} whose acquisitions are validated. Both sides share one
+ * {@link LockMap}: the write side acquires it {@link AcquireMode#EXCLUSIVE}, the read side
+ * {@link AcquireMode#READ} (non-recursive 'r', the default: it wraps a
+ * {@link ReentrantReadWriteLock}, where a queued writer blocks new readers) or
+ * {@link AcquireMode#RECURSIVE_READ} ('R', by {@link Builder#recursiveReaders(boolean) option}:
+ * it then wraps a reader-preferring lock whose readers wait only while a writer holds it, never
+ * behind a queued writer, so that the validator's 'R' is what the lock does; writers can then
+ * be kept out by a steady stream of readers).
  *
  * <p>Java decisions (SPEC §5): re-entering the read or write side on the same instance is
  * legal and not reported again; taking the read lock while holding this instance's write
@@ -25,7 +27,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 public final class ValidatedReadWriteLock implements ReadWriteLock {
 
-    private final ReentrantReadWriteLock rw;
+    /** The real lock: a {@code ReentrantReadWriteLock}, or with recursive readers a {@link ReadWriteCore.ReaderPreferring}. */
+    private final ReadWriteCore rw;
     private final LockMap map;
     private final LockDependencyValidator validator;
     private final AcquireMode readMode;
@@ -47,7 +50,7 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
         this.map = map;
         this.validator = Objects.requireNonNull(validator, "validator");
         this.readMode = recursiveReaders ? AcquireMode.RECURSIVE_READ : AcquireMode.READ;
-        this.rw = new ReentrantReadWriteLock(fair);
+        this.rw = recursiveReaders ? new ReadWriteCore.ReaderPreferring(fair) : ReadWriteCore.of(new ReentrantReadWriteLock(fair));
         this.readLock = new ReadSide();
         this.writeLock = new WriteSide();
         map.leakRelease = () -> {
@@ -257,7 +260,12 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
         }
 
         /**
-         * Readers are recursive ('R', never wait for writers) instead of non-recursive ('r', default).
+         * Readers are recursive ('R') instead of non-recursive ('r', default). The lock is then
+         * reader-preferring: a reader waits only while another thread holds the write lock,
+         * never behind a writer that is waiting (which a {@code ReentrantReadWriteLock} reader
+         * does, and which would make the validator's 'R' a lie); a writer waits until no thread
+         * holds the read lock, and can be kept out by readers that keep overlapping. Fairness
+         * ({@link #fair(boolean)}) then orders only the lock's internal state changes.
          *
          * @param recursiveReaders true for recursive readers
          * @return this builder
