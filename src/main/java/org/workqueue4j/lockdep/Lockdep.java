@@ -100,7 +100,9 @@ public final class Lockdep implements LockDependencyValidator {
      * so listeners and loggers may themselves take validated locks. Under WARN_ONCE the
      * first report turns validation off with a compare-and-set on `validating` (the kernel's
      * debug_locks_off(): exactly one thread prints); held locks stay tracked so isHeld()
-     * keeps working. Capacity limits turn validation off the same way, with one report.
+     * keeps working. Capacity limits turn validation off the same way, with one report. A
+     * failed assertion and a leaked lock do not (turnsOff): the kernel's are a WARN_ON and a
+     * pr_err, not lockdep splats.
      *
      * Learning under WARN. check() adds every dependency an acquisition makes, also after (and
      * including) a reported one: the acquisition goes ahead, so the edge is real, and a later
@@ -118,7 +120,15 @@ public final class Lockdep implements LockDependencyValidator {
      *
      * Nesting. acquireNested() takes a subclass per acquisition; under a held nest lock, an
      * instance of the top entry's class is merged into that entry (refs, the kernel's
-     * hlock->references) and released one by one.
+     * hlock->references, plus the list of merged instances, HeldLocks.members, which the
+     * kernel does not keep) and released one by one. Assertions, releases and a leak's release
+     * find an instance through that list (findHolding), so each instance is held exactly while
+     * it is.
+     *
+     * Deeper held locks. check() adds edges only down to the first non-trylock entry; the
+     * dependencies on the entries below it are implied by the path through it, and are kept
+     * as DependencyGraph.Implied (on a miss only), so that freeing a class on that path does
+     * not lose them.
      */
 
     /** Default class limit, the kernel's {@code MAX_LOCKDEP_KEYS}. */

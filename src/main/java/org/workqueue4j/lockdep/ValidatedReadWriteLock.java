@@ -21,7 +21,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * legal and not reported again; taking the read lock while holding this instance's write
  * lock is a legal downgrade (when the write lock is then released the validator sees a read
  * hold). Taking the write lock while holding only the read lock (an upgrade, which blocks
- * forever in {@code ReentrantReadWriteLock}) is reported as recursive locking.
+ * forever in {@code ReentrantReadWriteLock}) is reported as recursive locking. Unlocking the
+ * side the thread does not hold while it holds the other throws
+ * {@code IllegalMonitorStateException} from the real lock, and the validator keeps the hold of
+ * the side it has (both sides share the map); with neither side held, it is reported as a
+ * release of a lock not held, then thrown.
  *
  * <p>Thread-safe, as any {@link java.util.concurrent.locks.ReadWriteLock}.
  */
