@@ -86,9 +86,14 @@ interface ReadWriteCore {
         private final ReentrantLock guard;
         /** Signalled (all) when the write lock is released or the last read hold goes. */
         private final Condition changed;
-        /** Guarded by {@link #guard}. */
-        private @Nullable Thread writer;
-        /** Guarded by {@link #guard}. */
+        /**
+         * The write holder. Written under {@link #guard}; volatile so that a thread may ask
+         * "is it me?" without the guard ({@link #isWriteLockedByCurrentThread}, on every read
+         * acquisition of the validated lock): only a thread's own write can make it equal
+         * that thread, and that write is in its own program order.
+         */
+        private volatile @Nullable Thread writer;
+        /** Guarded by {@link #guard}; also read without it by the holder, its only writer while it holds. */
         private int writeHolds;
         /** Read holds of all threads; guarded by {@link #guard}. */
         private int readers;
@@ -120,22 +125,12 @@ interface ReadWriteCore {
 
         @Override
         public int getWriteHoldCount() {
-            guard.lock();
-            try {
-                return writer == Thread.currentThread() ? writeHolds : 0;
-            } finally {
-                guard.unlock();
-            }
+            return writer == Thread.currentThread() ? writeHolds : 0; // the holder reads what it wrote
         }
 
         @Override
         public boolean isWriteLockedByCurrentThread() {
-            guard.lock();
-            try {
-                return writer == Thread.currentThread();
-            } finally {
-                guard.unlock();
-            }
+            return writer == Thread.currentThread();
         }
 
         @Override
