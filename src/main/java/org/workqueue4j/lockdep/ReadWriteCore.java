@@ -17,8 +17,10 @@ import org.jspecify.annotations.Nullable;
  */
 interface ReadWriteCore {
 
+    /** {@return the read side} */
     Lock readLock();
 
+    /** {@return the write side} */
     Lock writeLock();
 
     /** {@return the calling thread's read holds} */
@@ -27,6 +29,7 @@ interface ReadWriteCore {
     /** {@return the calling thread's write holds} */
     int getWriteHoldCount();
 
+    /** {@return whether the calling thread holds the write side} */
     boolean isWriteLockedByCurrentThread();
 
     /** {@return a {@code ReentrantReadWriteLock}, as the lock of non-recursive readers} */
