@@ -22,7 +22,8 @@ import org.jspecify.annotations.Nullable;
  * reference queue on the next class lookup). Freed slots are reused for the BFS arrays, but
  * chain keys hash the never-reused {@link LockClass#uid}, so a stale chain can never match.
  * A dependency skipped as redundant survives the free of a class on the path that implied it
- * ({@link Implied}).
+ * ({@link Implied}), and so does one on a lock held below the entry where {@link #check} stops
+ * walking the held stack (A, C, B held: A -&gt; B is kept as implied by A -&gt; C -&gt; B).
  */
 final class DependencyGraph {
 
@@ -455,10 +456,50 @@ final class DependencyGraph {
             // kernel we also look past recursive readers: A -(ER)-> R -(SN)-> B is not a strong
             // path, so without a direct A -> B the A/B inversion behind a recursive read is lost.
             if (!held.trylocks[i] && prevMode != AcquireMode.RECURSIVE_READ) {
+                trace = keepDeeper(held, i, next, mode, trace);
                 break;
             }
         }
         return found;
+    }
+
+    /**
+     * The entries below {@code stop} (where {@link #check} stopped walking) were held while
+     * {@code next} was taken, too: each such dependency is implied by the path through the
+     * held entry at {@code stop}, so it is not an edge (as in the kernel), but it is kept as an
+     * {@link Implied} under that path. When a class on the path is freed (the lock held in
+     * between belonged to a destroyed queue or a collected key), {@link #zap} turns it into an
+     * edge, so that B -&gt; A after A, C, B held and C freed is still a cycle. Costs a search per
+     * deeper entry on a chain-cache miss only (a hit never gets here); an entry whose direct
+     * edge already carries the dependency, or which no strong path reaches (nothing was
+     * learnt from it in this generation, e.g. held across a reset), is skipped.
+     *
+     * @return the trace, captured here if it was not yet
+     */
+    private @Nullable List<String> keepDeeper(HeldLocks held, int stop, LockClass next, AcquireMode mode,
+                                              @Nullable List<String> trace) {
+        for (int j = stop - 1; j >= 0; j--) {
+            LockClass prev = held.classes[j];
+            if (prev == next || prev.zapped || prev == overflow) {
+                continue;
+            }
+            AcquireMode prevMode = held.modes[j];
+            int dep = LockDependency.calcDep(prevMode, mode);
+            LockDependency existing = prev.edgeTo(next);
+            if (existing != null && (existing.dep & dep) != 0) {
+                continue; // already a direct dependency: survives any free but of its ends
+            }
+            List<LockDependency> implying = redundant(prev, prevMode, next, mode);
+            if (implying == null) {
+                continue;
+            }
+            if (trace == null) {
+                trace = held.trace != null ? held.trace : Frames.capture();
+            }
+            keepImplied(new Implied(prev, next, dep, trace, prevMode == AcquireMode.EXCLUSIVE,
+                    mode == AcquireMode.RECURSIVE_READ), implying);
+        }
+        return trace;
     }
 
     /**

@@ -61,6 +61,16 @@ final class HeldLocks {
      * the entry's class were merged into it under a held nest lock (released one by one).
      */
     final int[] refs = new int[MAX_DEPTH];
+    /**
+     * The instances merged into an entry with {@link #refs} &gt; 0, one element per hold (the
+     * entry's own {@link #maps} element among them), so that an assertion, a release and a
+     * leak's release can tell which instances of the class the thread really holds (the
+     * kernel, keeping only a count, matches any instance of the class). Null for an entry with
+     * no references, so for every entry at or above {@link #depth}; allocated only by a merge
+     * (a nest-lock acquisition, never on the chain-cache fast path). A released instance is
+     * removed, so a merged entry keeps no map reachable that the thread no longer holds.
+     */
+    final @Nullable List<LockMap>[] members = newMembers();
     /** lock_stat: when each entry was acquired (System.nanoTime), only while statistics are on. */
     final long[] since = new long[MAX_DEPTH];
     /** {@code keys[i]}: chain key of the stack {@code [0..i]}, the kernel's per-hlock chain key. */
@@ -103,11 +113,17 @@ final class HeldLocks {
         push(map, cls, mode, trylock, key, null);
     }
 
+    @SuppressWarnings("unchecked")
+    private static @Nullable List<LockMap>[] newMembers() {
+        return (List<LockMap>[]) new List<?>[MAX_DEPTH];
+    }
+
     void push(LockMap map, LockClass cls, AcquireMode mode, boolean trylock, long key, @Nullable LockMap nest) {
         int d = depth;
         fill(d, cls, mode, trylock, key);
         nests[d] = nest;
         refs[d] = 0;
+        members[d] = null;
         maps[d] = map;
         depth = d + 1;
     }
@@ -228,21 +244,76 @@ final class HeldLocks {
 
     /**
      * Returns the index of an entry that holds {@code map}: the instance itself, or else an entry
-     * of {@code map}'s class into which acquisitions under a nest lock were merged (the kernel's
-     * match_held_lock() by class when {@code references} is set); -1 if none.
+     * into which acquisitions of {@code map} under a nest lock were merged (the kernel's
+     * match_held_lock() matches such an entry by class; the {@link #members} make the match
+     * exact, so an instance of the class that the thread does not hold is not found); -1 if none.
      */
     int findHolding(LockMap map) {
         int i = find(map);
-        if (i >= 0) {
+        if (i >= 0 && (refs[i] == 0 || holdsMember(i, map))) {
             return i;
         }
-        LockClass c = map.classCache;
         for (int j = depth - 1; j >= 0; j--) {
-            if (refs[j] > 0 && c != null && classes[j] == c) {
+            if (refs[j] > 0 && holdsMember(j, map)) {
                 return j;
             }
         }
         return -1;
+    }
+
+    private boolean holdsMember(int i, LockMap map) {
+        List<LockMap> m = members[i];
+        if (m == null) {
+            return maps[i] == map;
+        }
+        for (int k = 0; k < m.size(); k++) {
+            if (m.get(k) == map) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Records one more hold of {@code map} merged into entry {@code i} (refs already counted by the caller). */
+    void merge(int i, LockMap map) {
+        List<LockMap> m = members[i];
+        if (m == null) {
+            m = new java.util.ArrayList<>(4);
+            m.add(maps[i]);
+            members[i] = m;
+        }
+        m.add(map);
+    }
+
+    /**
+     * Drops one merged hold of {@code map} from entry {@code i} (whose references the caller
+     * decremented, and which stays held); if the entry was named after that instance and it is
+     * no longer held, renames it after one that is.
+     */
+    void unmerge(int i, LockMap map) {
+        List<LockMap> m = members[i];
+        if (m == null) {
+            return;
+        }
+        m.remove(map);
+        if (maps[i] == map && !m.contains(map) && !m.isEmpty()) {
+            maps[i] = m.get(0);
+        }
+    }
+
+    /** {@return the distinct instances entry {@code i} holds: its map, or every merged one} */
+    List<LockMap> instances(int i) {
+        List<LockMap> m = members[i];
+        if (m == null) {
+            return List.of(maps[i]);
+        }
+        List<LockMap> out = new java.util.ArrayList<>(m.size());
+        for (LockMap x : m) {
+            if (!out.contains(x)) {
+                out.add(x);
+            }
+        }
+        return out;
     }
 
     /** True if entry {@code i} is of class {@code next} and {@code nest} is a held nest lock for both. */
@@ -270,10 +341,12 @@ final class HeldLocks {
             trylocks[j] = trylocks[j + 1];
             nests[j] = nests[j + 1];
             refs[j] = refs[j + 1];
+            members[j] = members[j + 1];
             since[j] = since[j + 1];
         }
         nests[last] = null;
         refs[last] = 0;
+        members[last] = null;
         maps[last] = null;
         classes[last] = null;
         modes[last] = null;

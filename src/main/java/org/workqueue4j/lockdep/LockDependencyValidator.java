@@ -127,8 +127,11 @@ public interface LockDependencyValidator {
      * The kernel's {@code lockdep_assert_held*()}: checks what the calling thread holds. A failed
      * assertion is reported ({@link LockdepReport.Kind#ASSERTION}) and, under
      * {@link ReportPolicy#THROW}, thrown as an {@link IllegalStateException}. Silent once the
-     * validator has stopped validating (as the kernel's, after {@code debug_locks_off()}); a
-     * no-op for the disabled validator.
+     * validator has stopped validating (as the kernel's, after {@code debug_locks_off()}), and
+     * never stops it (under {@link ReportPolicy#WARN_ONCE} too: the kernel's is a
+     * {@code WARN_ON}); a no-op for the disabled validator. An instance merged into one held
+     * entry under a nest lock is held exactly while it is (the kernel matches such an entry by
+     * class).
      *
      * @param map the lock instance
      * @param expected what must be true
@@ -151,7 +154,8 @@ public interface LockDependencyValidator {
      * {@code process_one_work}): every lock the thread acquired after {@code base} and still
      * holds is reported (item, queue, lock and where it was taken), then dropped from the
      * thread's held stack and released: a {@link ValidatedLock} or
-     * {@link ValidatedReadWriteLock} is fully unlocked (every hold) by the worker, a bare
+     * {@link ValidatedReadWriteLock} is fully unlocked (every hold, and every instance merged
+     * into one held entry under a nest lock) by the worker, a bare
      * {@link LockMap} is forgotten. So the next item on that worker starts with no lock held and
      * other threads are not blocked forever; the critical section the item left open is the
      * bug the report names. No-op by default.

@@ -100,7 +100,9 @@ public final class Lockdep implements LockDependencyValidator {
      * so listeners and loggers may themselves take validated locks. Under WARN_ONCE the
      * first report turns validation off with a compare-and-set on `validating` (the kernel's
      * debug_locks_off(): exactly one thread prints); held locks stay tracked so isHeld()
-     * keeps working. Capacity limits turn validation off the same way, with one report.
+     * keeps working. Capacity limits turn validation off the same way, with one report. A
+     * failed assertion and a leaked lock do not (turnsOff): the kernel's are a WARN_ON and a
+     * pr_err, not lockdep splats.
      *
      * Learning under WARN. check() adds every dependency an acquisition makes, also after (and
      * including) a reported one: the acquisition goes ahead, so the edge is real, and a later
@@ -118,7 +120,15 @@ public final class Lockdep implements LockDependencyValidator {
      *
      * Nesting. acquireNested() takes a subclass per acquisition; under a held nest lock, an
      * instance of the top entry's class is merged into that entry (refs, the kernel's
-     * hlock->references) and released one by one.
+     * hlock->references, plus the list of merged instances, HeldLocks.members, which the
+     * kernel does not keep) and released one by one. Assertions, releases and a leak's release
+     * find an instance through that list (findHolding), so each instance is held exactly while
+     * it is.
+     *
+     * Deeper held locks. check() adds edges only down to the first non-trylock entry; the
+     * dependencies on the entries below it are implied by the path through it, and are kept
+     * as DependencyGraph.Implied (on a miss only), so that freeing a class on that path does
+     * not lose them.
      */
 
     /** Default class limit, the kernel's {@code MAX_LOCKDEP_KEYS}. */
@@ -412,6 +422,7 @@ public final class Lockdep implements LockDependencyValidator {
             // The kernel's reference merge: one held entry for all the instances, so sorted
             // multi-instance locking needs no subclass per instance and no held-stack slot per lock.
             h.refs[top] = (h.refs[top] == 0 ? 1 : h.refs[top]) + 1;
+            h.merge(top, map); // which instances: for assertions, releases and a leak's release (HeldLocks.members)
             return;
         }
         if (h.depth >= HeldLocks.MAX_DEPTH) {
@@ -474,6 +485,7 @@ public final class Lockdep implements LockDependencyValidator {
         DependencyGraph g = current(h);
         int i = h.findHolding(map);
         if (i >= 0 && h.refs[i] > 0 && --h.refs[i] > 0) {
+            h.unmerge(i, map);
             return; // one of several instances merged under a nest lock: the entry stays
         }
         if (lockStat && i >= 0 && h.classes[i].stat != null) {
@@ -604,10 +616,14 @@ public final class Lockdep implements LockDependencyValidator {
         DependencyGraph g = current(h);
         LockdepReport r = validating ? format(g, h, h.depth, f -> f.leaked(i + 1, function, queue)) : null;
         while (h.depth > i + 1) {
-            LockMap m = h.maps[h.depth - 1];
+            // Every instance the entry holds: one merged under a nest lock is as leaked as the one
+            // the entry is named after (README: the worker releases every hold).
+            List<LockMap> leaked = h.instances(h.depth - 1);
             h.remove(h.depth - 1); // forgotten first: the real unlock below must not report it as not held
-            if (m.leakRelease != null && h.find(m) < 0) {
-                m.leakRelease.run();
+            for (LockMap m : leaked) {
+                if (m.leakRelease != null && h.findHolding(m) < 0) {
+                    m.leakRelease.run();
+                }
             }
         }
         if (r != null) {
@@ -623,7 +639,11 @@ public final class Lockdep implements LockDependencyValidator {
             return;
         }
         HeldLocks h = held.get();
-        int i = h.find(map);
+        // The held entry of map itself, or of the nest-lock merge it is one of (the kernel's
+        // match_held_lock(); exact per instance here, see HeldLocks.members): an instance taken
+        // under a nest lock is held while it is, and a released one is not, whichever instance
+        // the merged entry is named after.
+        int i = h.findHolding(map);
         boolean ok;
         switch (expected) {
             case NOT_HELD:
@@ -1011,12 +1031,25 @@ public final class Lockdep implements LockDependencyValidator {
         }
     }
 
+    /**
+     * Whether a report of {@code kind} turns validation off under {@link ReportPolicy#WARN_ONCE}:
+     * the kernel's reports that call {@code debug_locks_off()} (dependency and balance splats,
+     * capacity). A failed {@code lockdep_assert_held*()} (a plain {@code WARN_ON}) and a work
+     * item's leaked lock (a {@code pr_err} in {@code process_one_work}) do not.
+     */
+    private static boolean turnsOff(LockdepReport.Kind kind) {
+        return kind != LockdepReport.Kind.ASSERTION && kind != LockdepReport.Kind.LEAKED_LOCK;
+    }
+
     /** Publishes a report per the policy; under THROW, throws for deadlocks found by acquire(). */
     private void emit(LockdepReport r, boolean fromAcquire) {
         boolean capacity = r.kind() == LockdepReport.Kind.CAPACITY;
         boolean publish;
-        if (policy == ReportPolicy.WARN_ONCE) {
+        if (policy == ReportPolicy.WARN_ONCE && turnsOff(r.kind())) {
             publish = VALIDATING.compareAndSet(this, true, false); // debug_locks_off(): one winner
+        } else if (policy == ReportPolicy.WARN_ONCE) {
+            // A warning that leaves validation on: once per signature, and none once it is off.
+            publish = validating && reported.add(r.signature());
         } else {
             publish = reported.add(r.signature());
             if (capacity) {

@@ -9,6 +9,10 @@ public enum ReportPolicy {
     /**
      * The kernel's default: log the first report, then stop validating (like
      * {@code debug_locks_off()}) until {@link Lockdep#reset()}. Held locks are still tracked.
+     * A failed assertion ({@link LockdepReport.Kind#ASSERTION}) and a work item's leaked lock
+     * ({@link LockdepReport.Kind#LEAKED_LOCK}) are warnings that leave validation on, as in the
+     * kernel (a {@code WARN_ON}, a {@code pr_err}): each is logged once per signature while
+     * validation is on.
      */
     WARN_ONCE,
     /**

@@ -18,7 +18,8 @@ import org.jspecify.annotations.Nullable;
  * the two have different subclasses. With {@link Builder#reentrant(boolean) reentrant(false)}
  * every acquisition is validated, so re-locking the same instance is reported too.
  *
- * <p>{@link #tryLock()} is recorded as a trylock (held, but adds no dependencies);
+ * <p>{@link #tryLock()} is recorded as a trylock (held, but adds no dependencies; by the holder
+ * of a non-reentrant lock it fails);
  * {@link #tryLock(long, TimeUnit)} can wait and is validated like {@link #lock()}. With
  * {@link LockDependencyValidator#disabled()} each operation costs one predictable branch over
  * the plain {@code ReentrantLock}. Waiting on a {@link #newCondition() condition} does not
@@ -60,6 +61,23 @@ public final class ValidatedLock extends ValidatedAcquire {
     @Override
     boolean nested() {
         return reentrant && lock.isHeldByCurrentThread();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>With {@link Builder#reentrant(boolean) reentrant(false)}, a {@code tryLock()} by the
+     * thread that holds this lock fails (returns false, nothing recorded), whatever the
+     * validator: the lock is taken, and a trylock of a held mutex fails (the kernel's
+     * {@code mutex_trylock()}, which lockdep does not check for recursion either). A blocking
+     * re-lock ({@code lock()}, a timed {@code tryLock}) is validated and reported instead.
+     */
+    @Override
+    public boolean tryLock() {
+        if (!reentrant && lock.isHeldByCurrentThread()) {
+            return false;
+        }
+        return super.tryLock();
     }
 
     @Override

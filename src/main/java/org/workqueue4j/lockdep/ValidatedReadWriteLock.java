@@ -8,24 +8,31 @@ import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * A {@link ReadWriteLock} whose acquisitions are validated; it wraps a
- * {@link ReentrantReadWriteLock}. Both sides share one {@link LockMap}: the write side
- * acquires it {@link AcquireMode#EXCLUSIVE}, the read side {@link AcquireMode#READ}
- * (non-recursive 'r', the default: a queued writer blocks new readers, as in
- * {@code ReentrantReadWriteLock}) or {@link AcquireMode#RECURSIVE_READ} ('R', by option, for
- * locks whose readers never wait behind writers).
+ * A {@link ReadWriteLock} whose acquisitions are validated. Both sides share one
+ * {@link LockMap}: the write side acquires it {@link AcquireMode#EXCLUSIVE}, the read side
+ * {@link AcquireMode#READ} (non-recursive 'r', the default: it wraps a
+ * {@link ReentrantReadWriteLock}, where a queued writer blocks new readers) or
+ * {@link AcquireMode#RECURSIVE_READ} ('R', by {@link Builder#recursiveReaders(boolean) option}:
+ * it then wraps a reader-preferring lock whose readers wait only while a writer holds it, never
+ * behind a queued writer, so that the validator's 'R' is what the lock does; writers can then
+ * be kept out by a steady stream of readers).
  *
  * <p>Java decisions (SPEC §5): re-entering the read or write side on the same instance is
  * legal and not reported again; taking the read lock while holding this instance's write
  * lock is a legal downgrade (when the write lock is then released the validator sees a read
  * hold). Taking the write lock while holding only the read lock (an upgrade, which blocks
- * forever in {@code ReentrantReadWriteLock}) is reported as recursive locking.
+ * forever in {@code ReentrantReadWriteLock}) is reported as recursive locking. Unlocking the
+ * side the thread does not hold while it holds the other throws
+ * {@code IllegalMonitorStateException} from the real lock, and the validator keeps the hold of
+ * the side it has (both sides share the map); with neither side held, it is reported as a
+ * release of a lock not held, then thrown.
  *
  * <p>Thread-safe, as any {@link java.util.concurrent.locks.ReadWriteLock}.
  */
 public final class ValidatedReadWriteLock implements ReadWriteLock {
 
-    private final ReentrantReadWriteLock rw;
+    /** The real lock: a {@code ReentrantReadWriteLock}, or with recursive readers a {@link ReadWriteCore.ReaderPreferring}. */
+    private final ReadWriteCore rw;
     private final LockMap map;
     private final LockDependencyValidator validator;
     private final AcquireMode readMode;
@@ -47,7 +54,7 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
         this.map = map;
         this.validator = Objects.requireNonNull(validator, "validator");
         this.readMode = recursiveReaders ? AcquireMode.RECURSIVE_READ : AcquireMode.READ;
-        this.rw = new ReentrantReadWriteLock(fair);
+        this.rw = recursiveReaders ? new ReadWriteCore.ReaderPreferring(fair) : ReadWriteCore.of(new ReentrantReadWriteLock(fair));
         this.readLock = new ReadSide();
         this.writeLock = new WriteSide();
         map.leakRelease = () -> {
@@ -100,12 +107,15 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
 
     /**
      * The kernel's {@code lockdep_assert_held_read()}: the calling thread holds the read lock (a
-     * downgraded write hold counts). Reports, and under THROW throws, otherwise.
+     * downgraded write hold counts, and so does a read lock taken while holding the write lock,
+     * in the middle of a downgrade: the validator then sees one write hold, and this asserts
+     * that it is held). Reports, and under THROW throws, otherwise.
      *
      * @throws IllegalStateException under THROW, if it does not hold it for reading
      */
     public void assertHeldRead() {
-        validator.assertHeld(map, LockAssertion.HELD_READ);
+        boolean midDowngrade = rw.isWriteLockedByCurrentThread() && rw.getReadHoldCount() > 0;
+        validator.assertHeld(map, midDowngrade ? LockAssertion.HELD : LockAssertion.HELD_READ);
     }
 
     /**
@@ -167,7 +177,11 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
             }
             int holds = rw.getReadHoldCount();
             if (holds == 0) {
-                validator.release(map);  // reported: not held by this thread
+                if (!rw.isWriteLockedByCurrentThread()) {
+                    validator.release(map); // reported: not held by this thread
+                }
+                // Else the thread holds the write side, which shares the map: the exception is
+                // the report, and the validator keeps the write hold (the real lock does too).
                 rw.readLock().unlock();  // throws IllegalMonitorStateException
                 return;
             }
@@ -204,7 +218,11 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
                 return;
             }
             if (!rw.isWriteLockedByCurrentThread()) {
-                validator.release(map);  // reported: not held by this thread
+                if (rw.getReadHoldCount() == 0) {
+                    validator.release(map); // reported: not held by this thread
+                }
+                // Else the thread holds the read side, which shares the map: the exception is
+                // the report, and the validator keeps the read hold (the real lock does too).
                 rw.writeLock().unlock(); // throws IllegalMonitorStateException
                 return;
             }
@@ -246,7 +264,12 @@ public final class ValidatedReadWriteLock implements ReadWriteLock {
         }
 
         /**
-         * Readers are recursive ('R', never wait for writers) instead of non-recursive ('r', default).
+         * Readers are recursive ('R') instead of non-recursive ('r', default). The lock is then
+         * reader-preferring: a reader waits only while another thread holds the write lock,
+         * never behind a writer that is waiting (which a {@code ReentrantReadWriteLock} reader
+         * does, and which would make the validator's 'R' a lie); a writer waits until no thread
+         * holds the read lock, and can be kept out by readers that keep overlapping. Fairness
+         * ({@link #fair(boolean)}) then orders only the lock's internal state changes.
          *
          * @param recursiveReaders true for recursive readers
          * @return this builder
