@@ -94,4 +94,79 @@ class Break4AgentIT {
                 .as("expected the same exceptions as without the agent:\n" + plain.stdout + "actual:\n" + r.stdout)
                 .isEqualTo(plain.stdout);
     }
+
+    // README rule 1 again, for a lock built by code the agent does not instrument and first
+    // taken with a timed tryLock (its call site is not searched for the field it reads).
+    @Test
+    void aLockFirstTakenWithATimedTryLockIsNamedAfterItsField() throws Exception {
+        SampleRun r = SampleRun.run("samples.TimedTryLockSample", "policy=THROW,exclude=samples.excluded", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout.lines().toList())
+                .as("expected the cycle to name the field class samples.TimedTryLockSample.store; actual:\n" + r)
+                .contains("timed-trylock-field: refused CIRCULAR samples.TimedTryLockSample.store"
+                        + " -> samples.TimedTryLockSample.index");
+    }
+
+    // A class with one method near the 64 KB limit: the instrumentation of that method no longer
+    // fits, but the class's other methods (an ABBA) must still be seen.
+    @Test
+    void aMethodNearThe64KbLimitDoesNotHideTheRestOfItsClass() throws Exception {
+        SampleRun r = SampleRun.run("samples.BigMethodSample", "policy=WARN", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout).contains("done, count 2202");
+        assertThat(r.stderr)
+                .as("expected the LEFT/RIGHT ABBA of leftThenRight/rightThenLeft to be reported; actual:\n" + r)
+                .contains(CIRCULAR)
+                .contains("samples.BigMethodSample.rightThenLeft(BigMethodSample.java:");
+    }
+
+    // Behaviour preservation and held-lock balance: a StackOverflowError thrown through
+    // synchronized methods must reach the caller as a StackOverflowError (the JVM releases an
+    // ACC_SYNCHRONIZED method's monitor on any exit), and main, which holds nothing afterwards,
+    // must not be reported as holding the class monitor. Intermittent: the error has to strike
+    // inside the rewritten method's exit path.
+    @Test
+    void aStackOverflowThroughSynchronizedMethodsStaysAStackOverflowAndLeavesNothingHeld() throws Exception {
+        SampleRun plain = SampleRun.run("samples.DeepRecursionSample", null, List.of("-Xss512k"));
+        SampleRun r = SampleRun.run("samples.DeepRecursionSample", "policy=WARN", List.of("-Xss512k"));
+        assertThat(plain.stdout).doesNotContain("IllegalMonitorStateException");
+        assertThat(r.stdout)
+                .as("expected only StackOverflowError, as without the agent; actual:\n" + r)
+                .isEqualTo(plain.stdout);
+        assertThat(r.stderr)
+                .as("expected no report (main holds no monitor after the overflow); actual:\n" + r)
+                .doesNotContain("WARNING");
+    }
+
+    // ---- what held (regression checks)
+
+    @Test
+    void synchronizedShapesBehaveAsWithoutTheAgentAndAreSilent() throws Exception {
+        SampleRun plain = SampleRun.run("samples.ShapesSample", null, List.of());
+        SampleRun r = SampleRun.run("samples.ShapesSample", "policy=WARN,stats=true", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout).as(r.toString()).isEqualTo(plain.stdout);
+        assertThat(r.stderr).as(r.toString()).doesNotContain("WARNING").doesNotContain("uninstrumented");
+        assertThat(r.stats()[0]).as("classes seen").isGreaterThan(5);
+    }
+
+    @Test
+    void failedInterruptedAndWaitingAcquisitionsKeepTheHeldLocksBalanced() throws Exception {
+        SampleRun plain = SampleRun.run("samples.JucBookkeepingSample", null, List.of());
+        SampleRun r = SampleRun.run("samples.JucBookkeepingSample", "policy=WARN,stats=true", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout).as(r.toString()).isEqualTo(plain.stdout);
+        assertThat(r.stderr).as(r.toString()).doesNotContain("WARNING");
+        assertThat(r.stats()[1]).as("edges: b -> a, b -> rw, b -> mon").isEqualTo(3);
+    }
+
+    @Test
+    void aThreeClassRingClosedByALateLoadedClassIsReported() throws Exception {
+        SampleRun r = SampleRun.run("samples.CycleSample", "policy=WARN", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stderr).as(r.toString())
+                .contains(CIRCULAR)
+                .contains("samples.CycleSample$Alpha --> samples.CycleSample$Beta --> samples.CycleGamma")
+                .contains("samples.CycleGamma.toAlpha(CycleSample.java:59)");
+    }
 }
