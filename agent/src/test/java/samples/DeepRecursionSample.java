@@ -20,13 +20,22 @@ public final class DeepRecursionSample {
         return deeper(x + 1.0) * 2.0;
     }
 
+    /** Calls {@code r} from {@code n} frames deeper, so that the overflow strikes at another point each round. */
+    static void pad(int n, Runnable r) {
+        if (n == 0) {
+            r.run();
+        } else {
+            pad(n - 1, r);
+        }
+    }
+
     static final class Registry {
     }
 
     public static void main(String[] args) throws Exception {
-        for (int round = 0; round < 10; round++) {
+        for (int round = 0; round < 40; round++) {
             try {
-                down(0);
+                pad(round, () -> down(0));
                 System.out.println("static: returned");
             } catch (StackOverflowError e) {
                 System.out.println("static: StackOverflowError");
@@ -36,9 +45,9 @@ public final class DeepRecursionSample {
         }
         System.out.println("class monitor held after: " + Thread.holdsLock(DeepRecursionSample.class));
         DeepRecursionSample s = new DeepRecursionSample();
-        for (int round = 0; round < 10; round++) {
+        for (int round = 0; round < 40; round++) {
             try {
-                s.deeper(0);
+                pad(round, () -> s.deeper(0));
                 System.out.println("instance: returned");
             } catch (StackOverflowError e) {
                 System.out.println("instance: StackOverflowError");

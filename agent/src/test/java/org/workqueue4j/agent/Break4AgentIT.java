@@ -2,6 +2,8 @@ package org.workqueue4j.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -136,6 +138,41 @@ class Break4AgentIT {
         assertThat(r.stderr)
                 .as("expected no report (main holds no monitor after the overflow); actual:\n" + r)
                 .doesNotContain("WARNING");
+    }
+
+    // A class with a synchronized method, instrumented as it loaded, is retransformed by the
+    // program's own tooling (profiler, mocking library, debugger hot swap): without the agent it
+    // works; with it, the re-run transformer hands back the original ACC_SYNCHRONIZED flag.
+    @Test
+    void aClassWithASynchronizedMethodCanStillBeRetransformed() throws Exception {
+        List<String> jvm = List.of("-Djdk.attach.allowAttachSelf=true");
+        SampleRun plain = SampleRun.run("samples.RetransformSample", null, jvm);
+        SampleRun r = SampleRun.run("samples.RetransformSample", "", jvm);
+        assertThat(plain.stdout).as(plain.toString()).contains("retransformed");
+        assertThat(r.stdout)
+                .as("expected the retransformation to succeed as without the agent; actual:\n" + r)
+                .contains("retransformed")
+                .doesNotContain("retransform failed");
+    }
+
+    // Behaviour preservation: removing ACC_SYNCHRONIZED (README: Modifier.isSynchronized reads
+    // false) also changes the default serialVersionUID of a Serializable class, so data
+    // serialized by a JVM without the agent no longer deserializes in one with it.
+    @Test
+    void dataSerializedWithoutTheAgentStillDeserializesWithIt() throws Exception {
+        Path file = Files.createTempFile("session", ".ser");
+        try {
+            SampleRun writer = SampleRun.run("samples.SerialSample", null, List.of(), "write", file.toString());
+            assertThat(writer.stdout).as(writer.toString()).contains("written");
+            SampleRun reader = SampleRun.run("samples.SerialSample", "", List.of(), "read", file.toString());
+            assertThat(reader.stdout)
+                    .as("expected the same serialVersionUID and a successful read; without the agent:\n"
+                            + writer.stdout + "with it:\n" + reader)
+                    .contains("read, hits 2")
+                    .contains(writer.stdout.lines().findFirst().orElseThrow());
+        } finally {
+            Files.deleteIfExists(file);
+        }
     }
 
     // ---- what held (regression checks)
