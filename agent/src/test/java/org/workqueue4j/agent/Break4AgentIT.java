@@ -175,6 +175,21 @@ class Break4AgentIT {
         }
     }
 
+    // README: include= names "package prefixes to instrument"; the default is "every class
+    // outside the JDK". javax.* packages that ship as class-path jars (javax.servlet,
+    // javax.inject, ...) are not the JDK, yet an explicit include of one is silently ignored.
+    @Test
+    void anExplicitlyIncludedJavaxLibraryOnTheClassPathIsInstrumented() throws Exception {
+        SampleRun r = SampleRun.run("samples.JavaxLibrarySample", "include=javax.demoapi,policy=WARN", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout).contains("poll 2");
+        assertThat(r.stderr)
+                .as("expected the Registry/Listener ABBA to be reported (or the include refused at start-up);"
+                        + " actual:\n" + r)
+                .contains(CIRCULAR)
+                .contains("javax.demoapi.Registry$Listener");
+    }
+
     // ---- what held (regression checks)
 
     @Test
