@@ -231,6 +231,20 @@ class Break4AgentIT {
         }
     }
 
+    // As above at a third of the limit: a 23 KB method whose loop and branch span it. The class
+    // is left uninstrumented ("LimitExceededException: Too many operations" while ASM widens the
+    // jumps), so the ABBA of its two small methods is not seen.
+    @Test
+    void aMethodWithABranchSpanning23KbDoesNotHideTheRestOfItsClass() throws Exception {
+        SampleRun r = SampleRun.run("samples.FarBranchSample", "policy=WARN", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout).contains("done, count 1602");
+        assertThat(r.stderr)
+                .as("expected the LEFT/RIGHT ABBA of leftThenRight/rightThenLeft to be reported; actual:\n" + r)
+                .contains(CIRCULAR)
+                .contains("samples.FarBranchSample.rightThenLeft(FarBranchSample.java:");
+    }
+
     // ---- what held (regression checks)
 
     @Test
@@ -261,5 +275,21 @@ class Break4AgentIT {
                 .contains(CIRCULAR)
                 .contains("samples.CycleSample$Alpha --> samples.CycleSample$Beta --> samples.CycleGamma")
                 .contains("samples.CycleGamma.toAlpha(CycleSample.java:59)");
+    }
+
+    @Test
+    void aStackOverflowThroughASynchronizedBlockStaysAStackOverflow() throws Exception {
+        SampleRun r = SampleRun.run("samples.BlockOverflowSample", "policy=WARN", List.of());
+        assertThat(r.stdout).as(r.toString())
+                .contains("rounds ........................................")
+                .contains("lock held after: false")
+                .contains("done");
+    }
+
+    @Test
+    void aTryLockOnAStripeOfTheSameClassIsNotRefusedUnderThrow() throws Exception {
+        SampleRun r = SampleRun.run("samples.TryLockThrowSample", "policy=THROW", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout).as(r.toString()).contains("trylock: taken").contains("stripe 1 held after: false, hold count 0");
     }
 }
