@@ -75,6 +75,19 @@ class Break4AgentIT {
         assertThat(r.stderr).contains("stats=yes");
     }
 
+    // The same for include=: a glob (include=samples.*, as many tools spell package filters)
+    // is no package prefix; it is accepted and instruments nothing, silently.
+    @Test
+    void anIncludeThatIsAGlobIsRefusedOrMatchesThePackage() throws Exception {
+        SampleRun r = SampleRun.run("samples.AbbaSample", "include=samples.*,stats=true", List.of());
+        boolean refused = r.exitCode != 0 && r.stderr.contains("samples.*");
+        boolean seen = r.stderr.contains(CIRCULAR);
+        assertThat(refused || seen)
+                .as("expected include=samples.* to be refused at start-up naming it, or to instrument package"
+                        + " samples (the ABBA reported); actual:\n" + r)
+                .isTrue();
+    }
+
     // Held-lock bookkeeping: the lock-guard idiom releases through a method reference
     // (l::unlock). Main never holds two locks; a report naming 'stock' as held by main is false.
     @Test
