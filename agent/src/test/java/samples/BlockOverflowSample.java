@@ -26,7 +26,7 @@ public final class BlockOverflowSample {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 40;
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         StringBuilder results = new StringBuilder();
         Thread t = new Thread(null, () -> {
             for (int round = 0; round < rounds; round++) {
