@@ -9,7 +9,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * Failed and interrupted acquisitions, downgrade, and waits must leave the thread's held locks
  * as the JVM has them. Each scenario first leaves 'a' NOT held (failed or finished), then takes
- * b alone on main; a helper thread takes b then a. If 'a' were still counted as held on main,
+ * b alone on main; a worker thread takes b then a. If 'a' were still counted as held on main,
  * main's b would close a false a -> b -> a cycle. Expected: no report at all (policy=WARN).
  */
 public final class JucBookkeepingSample {
@@ -20,7 +20,7 @@ public final class JucBookkeepingSample {
     private final Condition aCond = a.newCondition();
     private final Condition rwCond = rw.writeLock().newCondition();
 
-    void helperTakesBThenA() throws InterruptedException {
+    void workerTakesBThenA() throws InterruptedException {
         Thread t = new Thread(() -> {
             b.lock();
             try {
@@ -34,7 +34,7 @@ public final class JucBookkeepingSample {
             } finally {
                 b.unlock();
             }
-        }, "helper");
+        }, "worker");
         t.start();
         t.join();
     }
@@ -66,7 +66,7 @@ public final class JucBookkeepingSample {
 
     public static void main(String[] args) throws Exception {
         JucBookkeepingSample s = new JucBookkeepingSample();
-        s.helperTakesBThenA();
+        s.workerTakesBThenA();
 
         // 1. lockInterruptibly interrupted before it starts
         Thread.currentThread().interrupt();
@@ -151,7 +151,7 @@ public final class JucBookkeepingSample {
             System.out.println("unlock not held: IllegalMonitorStateException");
         }
         s.mainTakesB("bad-unlock");
-        s.helperTakesBThenA();
+        s.workerTakesBThenA();
         System.out.println("done");
     }
 }

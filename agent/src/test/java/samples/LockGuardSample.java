@@ -6,7 +6,7 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The lock-guard idiom: {@code locked(l)} takes the lock and returns a method reference
  * {@code l::unlock} that try-with-resources calls. The program only ever holds one lock at a
- * time on main, and a helper thread takes 'orders' then 'stock'. There is no lock order that can
+ * time on main, and a worker thread takes 'orders' then 'stock'. There is no lock order that can
  * deadlock: expected verdict with the agent, silent.
  */
 public final class LockGuardSample {
@@ -32,7 +32,7 @@ public final class LockGuardSample {
         }
         // stock is free now (the program checks it)
         System.out.println("stock held after the guard: " + s.stock.isHeldByCurrentThread());
-        Thread helper = new Thread(() -> {
+        Thread worker = new Thread(() -> {
             s.orders.lock();
             try {
                 s.stock.lock();
@@ -41,9 +41,9 @@ public final class LockGuardSample {
             } finally {
                 s.orders.unlock();
             }
-        }, "helper");
-        helper.start();
-        helper.join();
+        }, "worker");
+        worker.start();
+        worker.join();
         s.orders.lock(); // main holds nothing else
         s.level++;
         s.orders.unlock();

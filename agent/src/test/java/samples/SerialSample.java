@@ -11,12 +11,12 @@ import java.nio.file.Path;
 
 /**
  * A Serializable class without an explicit serialVersionUID that has a synchronized method
- * (common: a session object, a cached value). "write FILE" serializes one to FILE; "read FILE"
+ * (common: a shopping cart, a cached value). "write FILE" serializes one to FILE; "read FILE"
  * deserializes it (data written by another JVM, e.g. one running without the agent). Both print
  * the class's default serialVersionUID.
  */
 public final class SerialSample {
-    static final class Session implements Serializable {
+    static final class Cart implements Serializable {
         private int hits;
 
         synchronized void hit() {
@@ -29,10 +29,10 @@ public final class SerialSample {
     }
 
     public static void main(String[] args) throws Exception {
-        System.out.println("serialVersionUID " + ObjectStreamClass.lookup(Session.class).getSerialVersionUID());
+        System.out.println("serialVersionUID " + ObjectStreamClass.lookup(Cart.class).getSerialVersionUID());
         Path file = Path.of(args[1]);
         if (args[0].equals("write")) {
-            Session s = new Session();
+            Cart s = new Cart();
             s.hit();
             s.hit();
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -43,7 +43,7 @@ public final class SerialSample {
             System.out.println("written");
         } else {
             try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(Files.readAllBytes(file)))) {
-                Session s = (Session) in.readObject();
+                Cart s = (Cart) in.readObject();
                 System.out.println("read, hits " + s.hits());
             } catch (Exception e) {
                 System.out.println("read failed: " + e);

@@ -194,7 +194,7 @@ class Break4AgentIT {
     // serialized by a JVM without the agent no longer deserializes in one with it.
     @Test
     void dataSerializedWithoutTheAgentStillDeserializesWithIt() throws Exception {
-        Path file = Files.createTempFile("session", ".ser");
+        Path file = Files.createTempFile("cart", ".ser");
         try {
             SampleRun writer = SampleRun.run("samples.SerialSample", null, List.of(), "write", file.toString());
             assertThat(writer.stdout).as(writer.toString()).contains("written");
