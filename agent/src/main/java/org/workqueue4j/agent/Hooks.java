@@ -89,8 +89,12 @@ public final class Hooks {
         Held h = HELD.get();
         int i = h.findMonitor(monitor);
         if (i >= 0) {
-            h.counts[i]++;
-            return;
+            if (Thread.holdsLock(monitor)) {
+                h.counts[i]++;
+                return;
+            }
+            h.counts[i] = 1; // not held any more: its exit hooks were lost to Errors thrown in them
+            exit(h, i);
         }
         Site s = Sites.get(site);
         LockMap m = !s.hasField() ? LockNames.ofMonitor(monitor)
@@ -101,14 +105,22 @@ public final class Hooks {
     }
 
     /**
-     * Before {@code monitorexit} (and on every way out of a synchronized method). Never throws.
+     * After {@code monitorexit} (and on every way out of a synchronized method), outside the
+     * exception ranges that would exit the monitor again. Throws nothing of its own; a
+     * StackOverflowError can still strike it, and its exit is then lost: the thread's count of
+     * the monitor is corrected from {@link Thread#holdsLock} at the next exit or entry of the
+     * same monitor.
      *
      * @param monitor the monitor
      */
     public static void monitorExit(Object monitor) {
         if (monitor != null) {
             Held h = HELD.get();
-            exit(h, h.findMonitor(monitor));
+            int i = h.findMonitor(monitor);
+            if (i >= 0 && h.counts[i] > 1 && !Thread.holdsLock(monitor)) {
+                h.counts[i] = 1; // released by the JVM: exits were lost to Errors thrown in this hook
+            }
+            exit(h, i);
         }
     }
 

@@ -7,6 +7,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,9 +23,11 @@ import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.ClassNode;
 import org.objectweb.asm.tree.FieldInsnNode;
+import org.objectweb.asm.tree.FieldNode;
 import org.objectweb.asm.tree.FrameNode;
 import org.objectweb.asm.tree.InsnList;
 import org.objectweb.asm.tree.InsnNode;
+import org.objectweb.asm.tree.JumpInsnNode;
 import org.objectweb.asm.tree.LabelNode;
 import org.objectweb.asm.tree.LdcInsnNode;
 import org.objectweb.asm.tree.LineNumberNode;
@@ -45,14 +48,22 @@ final class LockTransformer implements ClassFileTransformer {
      * What is rewritten (call sites in the application's classes, never the JDK's own code,
      * so locks taken inside the JDK are not seen; see the README for why):
      *  - monitorenter gets dup; ldc site; invokestatic Hooks.monitorEnter before
-     *    it, monitorexit gets dup; invokestatic Hooks.monitorExit before it. javac
+     *    it, monitorexit gets dup before it and invokestatic Hooks.monitorExit after it. javac
      *    compiles every synchronized block with a second monitorexit in its
-     *    catch-any handler, so exits by exception are seen by the same rewrite.
+     *    catch-any handler, so exits by exception are seen by the same rewrite. The exit hook is
+     *    taken out of that handler's ranges (the handler covers itself): an Error thrown by the
+     *    hook, a StackOverflowError on a nearly full stack, leaves the method instead of
+     *    running the handler's monitorexit again and again.
      *  - A synchronized method loses ACC_SYNCHRONIZED and gets the equivalent explicit
      *    code: enter the monitor (this or the class) in a prologue, exit it before every
-     *    return and in a catch-any handler around the whole body, which re-throws. Done only when
-     *    a class is first loaded: retransformation may not change modifiers, so the synchronized
-     *    methods of classes loaded before a late attach are not seen.
+     *    return and in a catch-any handler around the body, which re-throws; the exit hooks
+     *    after the returns' monitorexit lie outside every range, the handler outside its own.
+     *    Done when a class is first loaded, and again when a class so rewritten is retransformed
+     *    (retransformation may not change modifiers, so the synchronized methods of classes
+     *    loaded before a late attach are not seen). A Serializable class without a
+     *    serialVersionUID gets its original default one, which the flag change would alter.
+     *  - A method whose rewrite exceeds the class-file limits is left unrewritten, the rest of its
+     *    class rewritten.
      *  - lock, lockInterruptibly, tryLock and unlock called on
      *    Lock, ReentrantLock or the read/write views of
      *    ReentrantReadWriteLock, Object.wait and Condition.await* become
@@ -69,7 +80,7 @@ final class LockTransformer implements ClassFileTransformer {
      * line of the method's first statement.
      *
      * Stack map frames are kept (classes are read with expanded frames); the only new branch
-     * target is the synchronized-method handler, whose frame (the parameters, a Throwable on the
+     * target is the synchronized-method handler, whose frame (this, a Throwable on the
      * stack) is written by hand, so no class is loaded to compute frames. Max stack is recomputed.
      *
      * Two library classes are patched as well: WorkQueuesConfig resolves an unset validator and
@@ -100,6 +111,11 @@ final class LockTransformer implements ClassFileTransformer {
     private final Module agentModule = LockTransformer.class.getModule();
     /** Per class loader: whether its classes can link to the hooks (weak keys: loaders may go). */
     private final Map<ClassLoader, Boolean> loaders = new WeakHashMap<>();
+    /**
+     * Per class loader: the classes whose synchronized methods lost ACC_SYNCHRONIZED as they
+     * loaded, so that a retransformation does the same (weak keys; guarded by its monitor).
+     */
+    private final Map<ClassLoader, Set<String>> stripped = new WeakHashMap<>();
 
     LockTransformer(AgentOptions options, Consumer<String> warn, Instrumentation inst) {
         this.options = options;
@@ -172,8 +188,11 @@ final class LockTransformer implements ClassFileTransformer {
     }
 
     /**
-     * Instruments one class.
+     * Instruments one class. A method whose rewrite no longer fits the class-file limits (a method
+     * near 64 KB, jumps that must be widened) is left as it is and the rest of the class rewritten.
      *
+     * @param retransforming whether the class is already loaded: its synchronized methods are then
+     *     rewritten only if they were when it loaded (retransformation may not change modifiers)
      * @return the new bytes, or null when the class has no lock operation
      */
     byte[] instrument(ClassLoader loader, String className, byte[] bytes, boolean retransforming) {
@@ -181,18 +200,88 @@ final class LockTransformer implements ClassFileTransformer {
         if (!mayLock(cr)) {
             return null; // most classes: one light pass, no tree, no rewrite
         }
-        ClassNode cn = new ClassNode();
-        cr.accept(cn, ClassReader.EXPAND_FRAMES);
-        boolean changed = false;
-        for (MethodNode mn : cn.methods) {
-            changed |= new MethodRewrite(cn, mn, loader, retransforming).run();
+        boolean strip = !retransforming || wasStripped(loader, className);
+        Set<String> left = new HashSet<>();
+        while (true) {
+            ClassNode cn = new ClassNode();
+            cr.accept(cn, ClassReader.EXPAND_FRAMES);
+            Long suid = strip ? SerialVersions.defaultToKeep(cn, loader) : null; // of the original class
+            boolean changed = false;
+            boolean stripped = false;
+            for (MethodNode mn : cn.methods) {
+                if (left.contains(mn.name + mn.desc)) {
+                    continue;
+                }
+                stripped |= strip && (mn.access & Opcodes.ACC_SYNCHRONIZED) != 0
+                        && (mn.access & (Opcodes.ACC_ABSTRACT | Opcodes.ACC_NATIVE)) == 0;
+                changed |= new MethodRewrite(cn, mn, loader, strip).run();
+            }
+            if (!changed) {
+                return null;
+            }
+            if (stripped && suid != null) {
+                cn.fields.add(new FieldNode(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC | Opcodes.ACC_FINAL,
+                        "serialVersionUID", "J", null, suid));
+            }
+            try {
+                byte[] out = write(cn);
+                if (stripped && !retransforming) {
+                    markStripped(loader, className);
+                }
+                return out;
+            } catch (RuntimeException e) {
+                List<String> failing = failingMethods(cn, left);
+                if (failing.isEmpty()) {
+                    throw e;
+                }
+                left.addAll(failing);
+                warn.accept("workqueue4j-agent: left " + failing + " of " + className.replace('/', '.')
+                        + " uninstrumented: " + e);
+            }
         }
-        if (!changed) {
-            return null;
-        }
+    }
+
+    private static byte[] write(ClassNode cn) {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
         cn.accept(cw);
         return cw.toByteArray();
+    }
+
+    /** The rewritten methods of {@code cn} that cannot be written, each tried alone in an empty class. */
+    private static List<String> failingMethods(ClassNode cn, Set<String> left) {
+        List<String> failing = new ArrayList<>();
+        for (MethodNode mn : cn.methods) {
+            if (left.contains(mn.name + mn.desc)) {
+                continue;
+            }
+            ClassNode one = new ClassNode();
+            one.version = cn.version;
+            one.access = cn.access;
+            one.name = cn.name;
+            one.superName = cn.superName;
+            one.methods.add(mn);
+            try {
+                write(one);
+            } catch (RuntimeException e) {
+                failing.add(mn.name + mn.desc);
+            }
+        }
+        return failing;
+    }
+
+    /** Records that the synchronized methods of a class were rewritten when it loaded. */
+    private void markStripped(ClassLoader loader, String className) {
+        synchronized (stripped) {
+            stripped.computeIfAbsent(loader, l -> new HashSet<>()).add(className);
+        }
+    }
+
+    /** Whether the synchronized methods of a loaded class were rewritten when it loaded. */
+    private boolean wasStripped(ClassLoader loader, String className) {
+        synchronized (stripped) {
+            Set<String> names = stripped.get(loader);
+            return names != null && names.contains(className);
+        }
     }
 
     /** A pass without debug info or frames that says whether the class has anything to rewrite. */
@@ -229,14 +318,16 @@ final class LockTransformer implements ClassFileTransformer {
         private final ClassNode cn;
         private final MethodNode mn;
         private final ClassLoader loader;
-        private final boolean retransforming;
+        private final boolean stripSynchronized;
+        /** Exit hooks to take out of exception ranges: {from, to, non-null for every range}. */
+        private final List<LabelNode[]> exitHooks = new ArrayList<>();
         private boolean changed;
 
-        MethodRewrite(ClassNode cn, MethodNode mn, ClassLoader loader, boolean retransforming) {
+        MethodRewrite(ClassNode cn, MethodNode mn, ClassLoader loader, boolean stripSynchronized) {
             this.cn = cn;
             this.mn = mn;
             this.loader = loader;
-            this.retransforming = retransforming;
+            this.stripSynchronized = stripSynchronized;
         }
 
         boolean run() {
@@ -256,7 +347,8 @@ final class LockTransformer implements ClassFileTransformer {
                             hook("monitorEnter", "(Ljava/lang/Object;I)V")));
                     changed = true;
                 } else if (op == Opcodes.MONITOREXIT) {
-                    insns.insertBefore(n, list(new InsnNode(Opcodes.DUP), hook("monitorExit", "(Ljava/lang/Object;)V")));
+                    insns.insertBefore(n, new InsnNode(Opcodes.DUP));
+                    n = afterExit(n, false);
                     changed = true;
                 } else if (op == Opcodes.NEW && CONSTRUCTED.contains(((TypeInsnNode) n).desc)) {
                     AbstractInsnNode next = nextReal(n);
@@ -268,10 +360,94 @@ final class LockTransformer implements ClassFileTransformer {
                     n = call((MethodInsnNode) n);
                 }
             }
-            if ((mn.access & Opcodes.ACC_SYNCHRONIZED) != 0 && !retransforming) {
+            if ((mn.access & Opcodes.ACC_SYNCHRONIZED) != 0 && stripSynchronized) {
                 wrapSynchronized(returns);
             }
+            excludeExitHooks();
             return changed;
+        }
+
+        /**
+         * Inserts the exit hook after the {@code monitorexit} {@code exit} (the monitor, duplicated
+         * before it, is on the stack) and remembers it for {@link #excludeExitHooks}; returns the
+         * last node inserted. The hook runs once the monitor is released, so an Error thrown by
+         * the hook itself (a StackOverflowError when the stack is nearly full) cannot make a
+         * handler exit the monitor a second time.
+         */
+        private AbstractInsnNode afterExit(AbstractInsnNode exit, boolean allRanges) {
+            LabelNode from = new LabelNode();
+            LabelNode to = new LabelNode();
+            mn.instructions.insert(exit, list(from, hook("monitorExit", "(Ljava/lang/Object;)V"), to));
+            exitHooks.add(new LabelNode[] {from, to, allRanges ? to : null});
+            return to;
+        }
+
+        /**
+         * Takes the exit hooks out of the exception ranges that would run a {@code monitorexit}
+         * of the same monitor again: javac's catch-any handler of a synchronized block (it covers
+         * the block's exits and itself), and, for the exits of a rewritten synchronized method,
+         * every range (the JVM releases the monitor of a synchronized method after the return,
+         * where no handler of the method applies). A range is split in two around the hook;
+         * pieces without an instruction are dropped.
+         */
+        private void excludeExitHooks() {
+            if (exitHooks.isEmpty()) {
+                return;
+            }
+            InsnList insns = mn.instructions;
+            for (LabelNode[] h : exitHooks) {
+                int from = insns.indexOf(h[0]);
+                int to = insns.indexOf(h[1]);
+                List<TryCatchBlockNode> out = new ArrayList<>(mn.tryCatchBlocks.size() + 1);
+                for (TryCatchBlockNode t : mn.tryCatchBlocks) {
+                    boolean covers = insns.indexOf(t.start) <= from && to <= insns.indexOf(t.end);
+                    if (!covers || (h[2] == null && !exitsMonitor(t))) {
+                        out.add(t);
+                        continue;
+                    }
+                    if (hasCode(t.start, h[0])) {
+                        out.add(new TryCatchBlockNode(t.start, h[0], t.handler, t.type));
+                    }
+                    if (hasCode(h[1], t.end)) {
+                        out.add(new TryCatchBlockNode(h[1], t.end, t.handler, t.type));
+                    }
+                }
+                mn.tryCatchBlocks.clear();
+                mn.tryCatchBlocks.addAll(out);
+            }
+        }
+
+        /** Whether a catch-any handler starts by exiting a monitor (javac: astore t; aload m; monitorexit). */
+        private static boolean exitsMonitor(TryCatchBlockNode t) {
+            if (t.type != null) {
+                return false;
+            }
+            AbstractInsnNode p = t.handler;
+            for (int seen = 0; p != null && seen < 6; p = p.getNext()) {
+                int op = p.getOpcode();
+                if (op < 0) {
+                    continue;
+                }
+                seen++;
+                if (op == Opcodes.MONITOREXIT) {
+                    return true;
+                }
+                if (op == Opcodes.MONITORENTER || op == Opcodes.ATHROW || p instanceof JumpInsnNode
+                        || (op >= Opcodes.IRETURN && op <= Opcodes.RETURN)) {
+                    return false;
+                }
+            }
+            return false;
+        }
+
+        /** Whether an instruction lies between the labels {@code from} and {@code to}. */
+        private static boolean hasCode(LabelNode from, LabelNode to) {
+            for (AbstractInsnNode p = from; p != null && p != to; p = p.getNext()) {
+                if (p.getOpcode() >= 0) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /** After {@code new ReentrantLock(..)}: record the lock's construction site; returns the last node handled. */
@@ -367,7 +543,12 @@ final class LockTransformer implements ClassFileTransformer {
             insns.insert(pro);
 
             for (AbstractInsnNode r : returns) {
-                insns.insertBefore(r, exitCode(isStatic));
+                InsnList exit = monitor(isStatic);
+                exit.add(new InsnNode(Opcodes.DUP));
+                AbstractInsnNode monitorExit = new InsnNode(Opcodes.MONITOREXIT);
+                exit.add(monitorExit);
+                insns.insertBefore(r, exit);
+                afterExit(monitorExit, true);
             }
 
             InsnList tail = new InsnList();
@@ -376,7 +557,10 @@ final class LockTransformer implements ClassFileTransformer {
             if ((cn.version & 0xFFFF) >= Opcodes.V1_6) {
                 tail.add(handlerFrame(isStatic));
             }
-            tail.add(exitCode(isStatic));
+            tail.add(monitor(isStatic));
+            tail.add(new InsnNode(Opcodes.DUP));
+            tail.add(new InsnNode(Opcodes.MONITOREXIT)); // the handler is outside its own range
+            tail.add(hook("monitorExit", "(Ljava/lang/Object;)V"));
             tail.add(new InsnNode(Opcodes.ATHROW));
             insns.add(tail);
             mn.tryCatchBlocks.add(new TryCatchBlockNode(start, end, handler, null));
@@ -384,48 +568,31 @@ final class LockTransformer implements ClassFileTransformer {
             changed = true;
         }
 
-        private InsnList exitCode(boolean isStatic) {
-            return list(monitor(isStatic), new InsnNode(Opcodes.DUP),
-                    hook("monitorExit", "(Ljava/lang/Object;)V"), new InsnNode(Opcodes.MONITOREXIT));
-        }
-
-        private AbstractInsnNode monitor(boolean isStatic) {
-            return isStatic ? new LdcInsnNode(Type.getObjectType(cn.name)) : new VarInsnNode(Opcodes.ALOAD, 0);
-        }
-
-        /** The frame at the catch-any handler: the parameters as locals, the exception on the stack. */
-        private FrameNode handlerFrame(boolean isStatic) {
-            List<Object> locals = new ArrayList<>();
+        /**
+         * The instructions pushing the monitor of the synchronized method: {@code this}, or the
+         * class; a class file older than Java 5 cannot {@code ldc} a class, so it asks
+         * {@code Class.forName}, which resolves the name through the caller's (this class's) loader.
+         */
+        private InsnList monitor(boolean isStatic) {
             if (!isStatic) {
-                locals.add(cn.name);
+                return list(new VarInsnNode(Opcodes.ALOAD, 0));
             }
-            for (Type t : Type.getArgumentTypes(mn.desc)) {
-                switch (t.getSort()) {
-                    case Type.BOOLEAN:
-                    case Type.CHAR:
-                    case Type.BYTE:
-                    case Type.SHORT:
-                    case Type.INT:
-                        locals.add(Opcodes.INTEGER);
-                        break;
-                    case Type.FLOAT:
-                        locals.add(Opcodes.FLOAT);
-                        break;
-                    case Type.LONG:
-                        locals.add(Opcodes.LONG);
-                        break;
-                    case Type.DOUBLE:
-                        locals.add(Opcodes.DOUBLE);
-                        break;
-                    case Type.ARRAY:
-                        locals.add(t.getDescriptor());
-                        break;
-                    default:
-                        locals.add(t.getInternalName());
-                        break;
-                }
+            if ((cn.version & 0xFFFF) >= Opcodes.V1_5) {
+                return list(new LdcInsnNode(Type.getObjectType(cn.name)));
             }
-            return new FrameNode(Opcodes.F_NEW, locals.size(), locals.toArray(), 1, new Object[] {"java/lang/Throwable"});
+            return list(new LdcInsnNode(cn.name.replace('/', '.')),
+                    new MethodInsnNode(Opcodes.INVOKESTATIC, "java/lang/Class", "forName",
+                            "(Ljava/lang/String;)Ljava/lang/Class;", false));
+        }
+
+        /**
+         * The frame at the catch-any handler: {@code this} (the one local the handler reads; a
+         * static method's handler reads none), the exception on the stack. The parameters are
+         * left out: the body may reuse their slots for other types.
+         */
+        private FrameNode handlerFrame(boolean isStatic) {
+            Object[] locals = isStatic ? new Object[0] : new Object[] {cn.name};
+            return new FrameNode(Opcodes.F_NEW, locals.length, locals, 1, new Object[] {"java/lang/Throwable"});
         }
 
         /** Registers the site of instruction {@code n} and returns the instruction pushing its number. */
