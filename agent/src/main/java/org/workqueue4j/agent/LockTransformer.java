@@ -5,6 +5,7 @@ import java.lang.instrument.Instrumentation;
 import java.security.ProtectionDomain;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -18,8 +19,10 @@ import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Label;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
+import org.objectweb.asm.commons.AnalyzerAdapter;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.ClassNode;
 import org.objectweb.asm.tree.FieldInsnNode;
@@ -321,6 +324,12 @@ final class LockTransformer implements ClassFileTransformer {
         private final boolean stripSynchronized;
         /** Exit hooks to take out of exception ranges: {from, to, non-null for every range}. */
         private final List<LabelNode[]> exitHooks = new ArrayList<>();
+        /** The frame (locals, stack) before each replaceable call; filled by {@link #callStates}. */
+        private Map<AbstractInsnNode, Object[][]> states = Map.of();
+        /** The original calls for null receivers, appended to the method's code (see {@link #replace}). */
+        private final InsnList nullPaths = new InsnList();
+        /** Per null path: {the hook call it stands beside, its first label, its end label}. */
+        private final List<AbstractInsnNode[]> nullRanges = new ArrayList<>();
         private boolean changed;
 
         MethodRewrite(ClassNode cn, MethodNode mn, ClassLoader loader, boolean stripSynchronized) {
@@ -335,6 +344,7 @@ final class LockTransformer implements ClassFileTransformer {
                 return false;
             }
             InsnList insns = mn.instructions;
+            states = callStates();
             List<AbstractInsnNode> returns = new ArrayList<>();
             Map<String, Deque<Boolean>> news = new HashMap<>();
             for (AbstractInsnNode n = insns.getFirst(); n != null; n = n.getNext()) {
@@ -360,6 +370,7 @@ final class LockTransformer implements ClassFileTransformer {
                     n = call((MethodInsnNode) n);
                 }
             }
+            appendNullPaths();
             if ((mn.access & Opcodes.ACC_SYNCHRONIZED) != 0 && stripSynchronized) {
                 wrapSynchronized(returns);
             }
@@ -509,14 +520,201 @@ final class LockTransformer implements ClassFileTransformer {
             return m;
         }
 
+        /**
+         * Replaces the call {@code m} with the hook {@code hook}. Where the frame before the call
+         * is known (or the class file has no frames), a null receiver takes the original call
+         * instead, in code appended to the method under the call's line and exception ranges, so
+         * it throws the NullPointerException the program threw without the agent (same frame,
+         * same message): the arguments go to fresh locals, the receiver is tested, the
+         * arguments are loaded back.
+         */
         private AbstractInsnNode replace(MethodInsnNode m, AbstractInsnNode sitePush, String hook, String hookDesc) {
             MethodInsnNode h = hook(hook, hookDesc);
+            boolean frames = (cn.version & 0xFFFF) >= Opcodes.V1_6;
+            Object[][] state = states.get(m);
+            if (!frames || state != null) {
+                Type[] args = Type.getArgumentTypes(m.desc);
+                int[] slots = new int[args.length];
+                int next = mn.maxLocals;
+                for (int i = 0; i < args.length; i++) {
+                    slots[i] = next;
+                    next += args[i].getSize();
+                }
+                mn.maxLocals = next;
+                LabelNode isNull = new LabelNode();
+                LabelNode end = new LabelNode();
+                InsnList test = new InsnList();
+                for (int i = args.length - 1; i >= 0; i--) {
+                    test.add(new VarInsnNode(args[i].getOpcode(Opcodes.ISTORE), slots[i]));
+                }
+                test.add(new InsnNode(Opcodes.DUP));
+                test.add(new JumpInsnNode(Opcodes.IFNULL, isNull));
+                for (int i = 0; i < args.length; i++) {
+                    test.add(new VarInsnNode(args[i].getOpcode(Opcodes.ILOAD), slots[i]));
+                }
+                mn.instructions.insertBefore(m, test);
+
+                nullPaths.add(isNull);
+                if (frames) {
+                    nullPaths.add(nullFrame(state, args, slots));
+                }
+                int line = lineOf(m);
+                if (line > 0) {
+                    nullPaths.add(new LineNumberNode(line, isNull));
+                }
+                for (int i = 0; i < args.length; i++) {
+                    nullPaths.add(new VarInsnNode(args[i].getOpcode(Opcodes.ILOAD), slots[i]));
+                }
+                nullPaths.add(new MethodInsnNode(m.getOpcode(), m.owner, m.name, m.desc, m.itf)); // throws
+                nullPaths.add(new InsnNode(Opcodes.ACONST_NULL));
+                nullPaths.add(new InsnNode(Opcodes.ATHROW)); // not reached
+                nullPaths.add(end);
+                nullRanges.add(new AbstractInsnNode[] {h, isNull, end});
+            }
             if (sitePush != null) {
                 mn.instructions.insertBefore(m, sitePush);
             }
             mn.instructions.set(m, h);
             changed = true;
             return h;
+        }
+
+        /** Whether {@link #call} may replace {@code n}. */
+        private static boolean replaceable(AbstractInsnNode n) {
+            if (n.getOpcode() != Opcodes.INVOKEVIRTUAL && n.getOpcode() != Opcodes.INVOKEINTERFACE) {
+                return false;
+            }
+            MethodInsnNode m = (MethodInsnNode) n;
+            return m.name.equals("wait") || LOCK_OWNERS.contains(m.owner) || CONDITION_OWNERS.contains(m.owner);
+        }
+
+        /**
+         * The frame before each replaceable call of a class file with stack map frames, in
+         * {@link AnalyzerAdapter}'s form (a long or double takes two entries); calls in
+         * unreachable code or with an uninitialized value of unknown origin have none.
+         */
+        private Map<AbstractInsnNode, Object[][]> callStates() {
+            if ((cn.version & 0xFFFF) < Opcodes.V1_6) {
+                return Map.of();
+            }
+            boolean any = false;
+            for (AbstractInsnNode n = mn.instructions.getFirst(); n != null && !any; n = n.getNext()) {
+                any = replaceable(n);
+            }
+            if (!any) {
+                return Map.of();
+            }
+            Map<AbstractInsnNode, Object[][]> out = new HashMap<>();
+            Map<Label, LabelNode> labels = new HashMap<>();
+            AnalyzerAdapter a = new AnalyzerAdapter(cn.name, mn.access, mn.name, mn.desc, null);
+            for (AbstractInsnNode n = mn.instructions.getFirst(); n != null; n = n.getNext()) {
+                if (n instanceof LabelNode) {
+                    labels.put(((LabelNode) n).getLabel(), (LabelNode) n);
+                }
+                if (replaceable(n) && a.locals != null && a.stack != null) {
+                    Object[] locals = withLabelNodes(a.locals, labels);
+                    Object[] stack = withLabelNodes(a.stack, labels);
+                    if (locals != null && stack != null) {
+                        out.put(n, new Object[][] {locals, stack});
+                    }
+                }
+                n.accept(a);
+            }
+            return out;
+        }
+
+        /** The types with each Label (an uninitialized value) as its LabelNode; null if one is not in the code. */
+        private static Object[] withLabelNodes(List<Object> types, Map<Label, LabelNode> labels) {
+            Object[] out = types.toArray();
+            for (int i = 0; i < out.length; i++) {
+                if (out[i] instanceof Label) {
+                    out[i] = labels.get(out[i]);
+                    if (out[i] == null) {
+                        return null;
+                    }
+                }
+            }
+            return out;
+        }
+
+        /**
+         * The frame of a null path: the locals before the call and the saved arguments, the
+         * stack before the call without its arguments (the receiver on top).
+         */
+        private static FrameNode nullFrame(Object[][] state, Type[] args, int[] slots) {
+            List<Object> locals = new ArrayList<>(Arrays.asList(state[0]));
+            int argSize = 0;
+            for (int i = 0; i < args.length; i++) {
+                while (locals.size() < slots[i]) {
+                    locals.add(Opcodes.TOP);
+                }
+                locals.add(frameType(args[i]));
+                if (args[i].getSize() == 2) {
+                    locals.add(Opcodes.TOP);
+                }
+                argSize += args[i].getSize();
+            }
+            List<Object> stack = new ArrayList<>(Arrays.asList(state[1]).subList(0, state[1].length - argSize));
+            Object[] l = oneEntryPerValue(locals);
+            Object[] st = oneEntryPerValue(stack);
+            return new FrameNode(Opcodes.F_NEW, l.length, l, st.length, st);
+        }
+
+        /** A frame type: {@link AnalyzerAdapter}'s second entry of a long or double dropped. */
+        private static Object[] oneEntryPerValue(List<Object> types) {
+            List<Object> out = new ArrayList<>(types.size());
+            for (int i = 0; i < types.size(); i++) {
+                Object t = types.get(i);
+                out.add(t);
+                if (t == Opcodes.LONG || t == Opcodes.DOUBLE) {
+                    i++;
+                }
+            }
+            return out.toArray();
+        }
+
+        private static Object frameType(Type t) {
+            switch (t.getSort()) {
+                case Type.BOOLEAN:
+                case Type.CHAR:
+                case Type.BYTE:
+                case Type.SHORT:
+                case Type.INT:
+                    return Opcodes.INTEGER;
+                case Type.FLOAT:
+                    return Opcodes.FLOAT;
+                case Type.LONG:
+                    return Opcodes.LONG;
+                case Type.DOUBLE:
+                    return Opcodes.DOUBLE;
+                case Type.ARRAY:
+                    return t.getDescriptor();
+                default:
+                    return t.getInternalName();
+            }
+        }
+
+        /**
+         * Appends the null paths to the code; each gets the exception ranges that cover its call
+         * (in their order, after the existing ones), so a handler of the program still catches
+         * the NullPointerException.
+         */
+        private void appendNullPaths() {
+            if (nullRanges.isEmpty()) {
+                return;
+            }
+            InsnList insns = mn.instructions;
+            List<TryCatchBlockNode> copies = new ArrayList<>();
+            for (AbstractInsnNode[] r : nullRanges) {
+                int at = insns.indexOf(r[0]);
+                for (TryCatchBlockNode t : mn.tryCatchBlocks) {
+                    if (insns.indexOf(t.start) <= at && at < insns.indexOf(t.end)) {
+                        copies.add(new TryCatchBlockNode((LabelNode) r[1], (LabelNode) r[2], t.handler, t.type));
+                    }
+                }
+            }
+            insns.add(nullPaths);
+            mn.tryCatchBlocks.addAll(copies);
         }
 
         /** Gives a synchronized method explicit enter/exit code (see the class overview). */
