@@ -497,7 +497,7 @@ final class LockTransformer implements ClassFileTransformer {
                     case "tryLock()Z":
                         return replace(m, site(m, fieldBeforeReceiver(m)), "tryLock", lockArg + "I)Z");
                     case "tryLock(JLjava/util/concurrent/TimeUnit;)Z":
-                        return replace(m, site(m, null), "tryLock", lockArg + "JL" + TIME_UNIT + ";I)Z");
+                        return replace(m, site(m, fieldBeforeReceiver(m)), "tryLock", lockArg + "JL" + TIME_UNIT + ";I)Z");
                     case "unlock()V":
                         return replace(m, null, "unlock", lockArg + ")V");
                     default:
@@ -842,6 +842,14 @@ final class LockTransformer implements ClassFileTransformer {
          */
         private static FieldInsnNode fieldBeforeReceiver(MethodInsnNode call) {
             AbstractInsnNode p = prevReal(call);
+            int args = Type.getArgumentsAndReturnSizes(call.desc) >> 2; // with the receiver
+            for (int need = args - 1; need > 0 && p != null; p = prevReal(p)) {
+                int pushed = pushOnly(p);
+                if (pushed <= 0) {
+                    return null; // an argument computed by more than a load or a constant
+                }
+                need -= pushed;
+            }
             if (p instanceof MethodInsnNode) {
                 MethodInsnNode m = (MethodInsnNode) p;
                 if (m.owner.equals(RW_LOCK) && (m.name.equals("readLock") || m.name.equals("writeLock"))) {
@@ -849,6 +857,31 @@ final class LockTransformer implements ClassFileTransformer {
                 }
             }
             return asFieldRead(p);
+        }
+
+        /**
+         * The stack slots an instruction pushes when it pops nothing (a constant, a local, a
+         * static field), else 0: the arguments of a timed {@code tryLock} are walked back over
+         * to its receiver.
+         */
+        private static int pushOnly(AbstractInsnNode p) {
+            int op = p.getOpcode();
+            if (op == Opcodes.LCONST_0 || op == Opcodes.LCONST_1 || op == Opcodes.DCONST_0 || op == Opcodes.DCONST_1
+                    || op == Opcodes.LLOAD || op == Opcodes.DLOAD) {
+                return 2;
+            }
+            if ((op >= Opcodes.ACONST_NULL && op <= Opcodes.SIPUSH) || op == Opcodes.ILOAD || op == Opcodes.FLOAD
+                    || op == Opcodes.ALOAD) {
+                return 1;
+            }
+            if (op == Opcodes.LDC) {
+                Object c = ((LdcInsnNode) p).cst;
+                return c instanceof Long || c instanceof Double ? 2 : 1;
+            }
+            if (op == Opcodes.GETSTATIC) {
+                return Type.getType(((FieldInsnNode) p).desc).getSize();
+            }
+            return 0;
         }
 
         private static FieldInsnNode asFieldRead(AbstractInsnNode p) {

@@ -2,15 +2,21 @@ package org.workqueue4j.agent;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
-import java.io.Externalizable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.Serializable;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
+import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.tree.ClassNode;
 import org.objectweb.asm.tree.FieldNode;
@@ -47,6 +53,13 @@ final class SerialVersions {
         if ((cn.access & (Opcodes.ACC_ENUM | Opcodes.ACC_INTERFACE)) != 0 || "java/lang/Record".equals(cn.superName)) {
             return null;
         }
+        boolean synchronizedMethod = false;
+        for (MethodNode m : cn.methods) {
+            synchronizedMethod |= (m.access & Opcodes.ACC_SYNCHRONIZED) != 0;
+        }
+        if (!synchronizedMethod) {
+            return null; // the default identifier does not change
+        }
         for (FieldNode f : cn.fields) {
             if (f.name.equals("serialVersionUID")) {
                 return null;
@@ -56,27 +69,48 @@ final class SerialVersions {
     }
 
     /**
-     * Whether the class implements {@link Serializable}: directly, or through a supertype, which
-     * is then loaded (not initialized) by {@code loader}. When a supertype cannot be loaded, the
-     * answer is yes: a constant the class does not need is harmless, a lost one is not.
+     * Whether the class implements {@link Serializable}, directly or through a supertype. The
+     * supertypes are read as class files through {@code loader}, not loaded: a class loaded from
+     * inside a transformer is not transformed itself. JDK supertypes ({@code java.*}) are
+     * loaded, by the bootstrap or platform loader, which the agent never instruments. When a
+     * supertype cannot be read the answer is yes: a constant the class does not need is
+     * harmless, a lost one is not.
      */
     private static boolean serializable(ClassNode cn, ClassLoader loader) {
-        List<String> supers = new ArrayList<>(cn.interfaces);
-        for (String i : cn.interfaces) {
-            if (i.equals("java/io/Serializable") || i.equals("java/io/Externalizable")) {
+        Deque<String> todo = new ArrayDeque<>(cn.interfaces);
+        if (cn.superName != null) {
+            todo.add(cn.superName);
+        }
+        Set<String> seen = new HashSet<>();
+        while (!todo.isEmpty()) {
+            String t = todo.poll();
+            if (t.equals("java/io/Serializable") || t.equals("java/io/Externalizable")) {
                 return true;
             }
-        }
-        if (cn.superName != null && !cn.superName.equals("java/lang/Object")) {
-            supers.add(cn.superName);
-        }
-        for (String s : supers) {
-            try {
-                Class<?> c = Class.forName(s.replace('/', '.'), false, loader);
-                if (Serializable.class.isAssignableFrom(c) || Externalizable.class.isAssignableFrom(c)) {
+            if (t.equals("java/lang/Object") || !seen.add(t)) {
+                continue;
+            }
+            if (t.startsWith("java/")) {
+                try {
+                    Class<?> c = Class.forName(t.replace('/', '.'), false, ClassLoader.getPlatformClassLoader());
+                    if (Serializable.class.isAssignableFrom(c)) {
+                        return true;
+                    }
+                } catch (ClassNotFoundException | LinkageError e) {
                     return true;
                 }
-            } catch (ClassNotFoundException | LinkageError e) {
+                continue;
+            }
+            try (InputStream in = loader.getResourceAsStream(t + ".class")) {
+                if (in == null) {
+                    return true;
+                }
+                ClassReader r = new ClassReader(in.readAllBytes());
+                todo.addAll(Arrays.asList(r.getInterfaces()));
+                if (r.getSuperName() != null) {
+                    todo.add(r.getSuperName());
+                }
+            } catch (IOException | RuntimeException e) {
                 return true;
             }
         }
