@@ -4,6 +4,8 @@ import java.util.Date;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import org.workqueue4j.FlushAnnotation;
 import org.workqueue4j.lockdep.AcquireMode;
@@ -243,6 +245,34 @@ public final class Hooks {
             Held h = HELD.get();
             exit(h, h.findLock(l));
         }
+    }
+
+    /**
+     * Implements a method reference {@code lock::unlock} on a {@code ReentrantLock}: a captured
+     * receiver must have the implementation's parameter type exactly.
+     *
+     * @param l the lock
+     */
+    public static void unlock(ReentrantLock l) {
+        unlock((Lock) l);
+    }
+
+    /**
+     * Implements a method reference {@code readLock::unlock}.
+     *
+     * @param l the read lock
+     */
+    public static void unlock(ReentrantReadWriteLock.ReadLock l) {
+        unlock((Lock) l);
+    }
+
+    /**
+     * Implements a method reference {@code writeLock::unlock}.
+     *
+     * @param l the write lock
+     */
+    public static void unlock(ReentrantReadWriteLock.WriteLock l) {
+        unlock((Lock) l);
     }
 
     /**

@@ -2,6 +2,7 @@ package org.workqueue4j.agent;
 
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
+import java.lang.invoke.LambdaMetafactory;
 import java.security.ProtectionDomain;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Handle;
 import org.objectweb.asm.Label;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
@@ -30,6 +32,7 @@ import org.objectweb.asm.tree.FieldNode;
 import org.objectweb.asm.tree.FrameNode;
 import org.objectweb.asm.tree.InsnList;
 import org.objectweb.asm.tree.InsnNode;
+import org.objectweb.asm.tree.InvokeDynamicInsnNode;
 import org.objectweb.asm.tree.JumpInsnNode;
 import org.objectweb.asm.tree.LabelNode;
 import org.objectweb.asm.tree.LdcInsnNode;
@@ -73,6 +76,8 @@ final class LockTransformer implements ClassFileTransformer {
      *    invokestatic of a hook with the receiver as first argument (plus the site number
      *    for acquisitions); the hook decides at run time whether the receiver is a JDK lock it
      *    tracks and otherwise calls the original method.
+     *  - A method reference to unlock (l::unlock) made by LambdaMetafactory gets
+     *    Hooks.unlock as its implementation method (the class spun for it is not instrumented).
      *  - new ReentrantLock(..) / new ReentrantReadWriteLock(..) get
      *    dup; ldc site; invokestatic Hooks.created after the constructor, to name the
      *    lock's class after the field it is stored into or after the construction site.
@@ -305,6 +310,13 @@ final class LockTransformer implements ClassFileTransformer {
             public void visitMethodInsn(int opcode, String owner, String name, String desc, boolean itf) {
                 found[0] |= name.equals("wait") || LOCK_OWNERS.contains(owner) || CONDITION_OWNERS.contains(owner);
             }
+
+            @Override
+            public void visitInvokeDynamicInsn(String name, String desc, Handle bsm, Object... bsmArgs) {
+                for (Object a : bsmArgs) {
+                    found[0] |= a instanceof Handle && LOCK_OWNERS.contains(((Handle) a).getOwner());
+                }
+            }
         };
         cr.accept(new ClassVisitor(Opcodes.ASM9) {
             @Override
@@ -368,6 +380,8 @@ final class LockTransformer implements ClassFileTransformer {
                     n = constructed((MethodInsnNode) n, news);
                 } else if (op == Opcodes.INVOKEVIRTUAL || op == Opcodes.INVOKEINTERFACE) {
                     n = call((MethodInsnNode) n);
+                } else if (op == Opcodes.INVOKEDYNAMIC) {
+                    changed |= unlockReference((InvokeDynamicInsnNode) n);
                 }
             }
             appendNullPaths();
@@ -577,6 +591,39 @@ final class LockTransformer implements ClassFileTransformer {
             mn.instructions.set(m, h);
             changed = true;
             return h;
+        }
+
+        /**
+         * A method reference to {@code unlock} ({@code l::unlock}, the lock-guard idiom) made
+         * by {@code LambdaMetafactory} gets {@link Hooks#unlock} as its implementation, since the
+         * class the JVM spins for it is not instrumented. A serializable one is left alone (its
+         * implementation method is part of its serialized form).
+         *
+         * @return whether the call site was changed
+         */
+        private static boolean unlockReference(InvokeDynamicInsnNode indy) {
+            if (!indy.bsm.getOwner().equals("java/lang/invoke/LambdaMetafactory") || indy.bsmArgs.length < 3
+                    || !(indy.bsmArgs[1] instanceof Handle)) {
+                return false;
+            }
+            if (indy.bsm.getName().equals("altMetafactory")
+                    && (indy.bsmArgs.length < 4 || !(indy.bsmArgs[3] instanceof Integer)
+                        || ((Integer) indy.bsmArgs[3] & LambdaMetafactory.FLAG_SERIALIZABLE) != 0)) {
+                return false;
+            }
+            Handle h = (Handle) indy.bsmArgs[1];
+            boolean unlock = (h.getTag() == Opcodes.H_INVOKEVIRTUAL || h.getTag() == Opcodes.H_INVOKEINTERFACE)
+                    && h.getName().equals("unlock") && h.getDesc().equals("()V") && LOCK_OWNERS.contains(h.getOwner());
+            if (!unlock) {
+                return false;
+            }
+            Type[] captured = Type.getArgumentTypes(indy.desc);
+            if (captured.length > 0 && !captured[0].getInternalName().equals(h.getOwner())) {
+                return false; // a captured receiver must match the hook's parameter exactly
+            }
+            // one overload of Hooks.unlock per type in LOCK_OWNERS
+            indy.bsmArgs[1] = new Handle(Opcodes.H_INVOKESTATIC, HOOKS, "unlock", "(L" + h.getOwner() + ";)V", false);
+            return true;
         }
 
         /** Whether {@link #call} may replace {@code n}. */
