@@ -216,13 +216,14 @@ final class LockTransformer implements ClassFileTransformer {
             Long suid = strip ? SerialVersions.defaultToKeep(cn, loader) : null; // of the original class
             boolean changed = false;
             boolean stripped = false;
+            List<PendingSite> sites = new ArrayList<>();
             for (MethodNode mn : cn.methods) {
                 if (left.contains(mn.name + mn.desc)) {
                     continue;
                 }
                 stripped |= strip && (mn.access & Opcodes.ACC_SYNCHRONIZED) != 0
                         && (mn.access & (Opcodes.ACC_ABSTRACT | Opcodes.ACC_NATIVE)) == 0;
-                changed |= new MethodRewrite(cn, mn, loader, strip).run();
+                changed |= new MethodRewrite(cn, mn, loader, strip, sites).run();
             }
             if (!changed) {
                 return null;
@@ -231,6 +232,10 @@ final class LockTransformer implements ClassFileTransformer {
                 cn.fields.add(new FieldNode(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC | Opcodes.ACC_FINAL,
                         "serialVersionUID", "J", null, suid));
             }
+            int first = Sites.registerAll(sites.stream().map(p -> p.site).toArray(Site[]::new));
+            for (int i = 0; i < sites.size(); i++) {
+                sites.get(i).push.cst = first + i;
+            }
             try {
                 byte[] out = write(cn);
                 if (stripped && !retransforming) {
@@ -238,6 +243,7 @@ final class LockTransformer implements ClassFileTransformer {
                 }
                 return out;
             } catch (RuntimeException e) {
+                Sites.unregister(first, sites.size()); // no code of this attempt is ever defined
                 List<String> failing = failingMethods(cn, left);
                 if (failing.isEmpty()) {
                     throw e;
@@ -246,6 +252,17 @@ final class LockTransformer implements ClassFileTransformer {
                 warn.accept("workqueue4j-agent: left " + failing + " of " + className.replace('/', '.')
                         + " uninstrumented: " + e);
             }
+        }
+    }
+
+    /** A site of the class being rewritten and the constant that will carry its number. */
+    private static final class PendingSite {
+        final Site site;
+        final LdcInsnNode push;
+
+        PendingSite(Site site, LdcInsnNode push) {
+            this.site = site;
+            this.push = push;
         }
     }
 
@@ -344,7 +361,11 @@ final class LockTransformer implements ClassFileTransformer {
         private final List<AbstractInsnNode[]> nullRanges = new ArrayList<>();
         private boolean changed;
 
-        MethodRewrite(ClassNode cn, MethodNode mn, ClassLoader loader, boolean stripSynchronized) {
+        /** The sites of this class, numbered once the whole class is rewritten (see {@link #instrument}). */
+        private final List<PendingSite> sites;
+
+        MethodRewrite(ClassNode cn, MethodNode mn, ClassLoader loader, boolean stripSynchronized, List<PendingSite> sites) {
+            this.sites = sites;
             this.cn = cn;
             this.mn = mn;
             this.loader = loader;
@@ -781,7 +802,7 @@ final class LockTransformer implements ClassFileTransformer {
             }
             pro.add(monitor(isStatic));
             pro.add(new InsnNode(Opcodes.DUP));
-            pro.add(pushInt(Sites.register(new Site(where(firstLine), null, null, loader))));
+            pro.add(push(new Site(where(firstLine), null, null, loader)));
             pro.add(hook("monitorEnter", "(Ljava/lang/Object;I)V"));
             pro.add(new InsnNode(Opcodes.MONITORENTER));
             pro.add(start);
@@ -843,7 +864,14 @@ final class LockTransformer implements ClassFileTransformer {
         /** Registers the site of instruction {@code n} and returns the instruction pushing its number. */
         private AbstractInsnNode site(AbstractInsnNode n, FieldInsnNode field) {
             Site s = new Site(where(lineOf(n)), field == null ? null : field.owner, field == null ? null : field.name, loader);
-            return pushInt(Sites.register(s));
+            return push(s);
+        }
+
+        /** The instruction pushing the number of site {@code s}, set when the class is written. */
+        private AbstractInsnNode push(Site s) {
+            LdcInsnNode n = new LdcInsnNode(0);
+            sites.add(new PendingSite(s, n));
+            return n;
         }
 
         private String where(int line) {
@@ -963,10 +991,6 @@ final class LockTransformer implements ClassFileTransformer {
 
     static MethodInsnNode hook(String name, String desc) {
         return new MethodInsnNode(Opcodes.INVOKESTATIC, HOOKS, name, desc, false);
-    }
-
-    static AbstractInsnNode pushInt(int v) {
-        return new LdcInsnNode(v);
     }
 
     static InsnList list(AbstractInsnNode... nodes) {
