@@ -113,20 +113,21 @@ final class JucLocks {
      * Returns the class of a lock, naming it after {@code site} if it has none yet, or if it
      * has only a construction site's name and {@code site} reads it from a field (rule 1 comes
      * before rule 3, whoever constructed the lock); served from the thread's cache when it can be
-     * (a field site bypasses a cached name other than its field's).
+     * (a field site bypasses a cached construction-site name).
      */
     static LockMap classOf(Held h, Object key, Lock l, Site site) {
         int slot = System.identityHashCode(key) & (Held.CACHE - 1);
-        if (h.cachedKeys[slot] == key && (!site.hasField() || h.cachedMaps[slot] == LockNames.ofField(site))) {
+        if (h.cachedKeys[slot] == key && (h.cachedByField[slot] || !site.hasField())) {
             return h.cachedMaps[slot];
         }
-        LockMap m = shared(key, l, site);
+        Named n = shared(key, l, site);
         h.cachedKeys[slot] = key;
-        h.cachedMaps[slot] = m;
-        return m;
+        h.cachedMaps[slot] = n.map;
+        h.cachedByField[slot] = n.byField;
+        return n.map;
     }
 
-    private static LockMap shared(Object key, Lock l, Site site) {
+    private static Named shared(Object key, Lock l, Site site) {
         synchronized (CLASSES) {
             Named n = CLASSES.get(key);
             if (n == null || (!n.byField && site.hasField())) {
@@ -134,7 +135,7 @@ final class JucLocks {
                         site.hasField());
                 CLASSES.put(key, n);
             }
-            return n.map;
+            return n;
         }
     }
 
