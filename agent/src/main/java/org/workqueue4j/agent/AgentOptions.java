@@ -13,12 +13,13 @@ import org.workqueue4j.lockdep.ReportPolicy;
  * {@code key=value} pairs separated by {@code ,}; list values separated by {@code :}.
  *
  * <pre>
- *   include=com.acme:org.example   package prefixes to instrument (default: every class outside the JDK and the library)
+ *   include=com.acme:org.example   package prefixes to instrument (default: every class outside the JDK and the library;
+ *                                  com.acme.* means com.acme; an include under javax or com.sun is honoured)
  *   exclude=com.acme.generated     package prefixes not to instrument (default: none)
  *   policy=WARN_ONCE|WARN|THROW    report policy of the validator (default WARN_ONCE)
  *   flush=SKIP_NEVER_USED|ALWAYS   flush-annotation policy of the default runtime config (default SKIP_NEVER_USED)
  *   out=stderr|PATH                where reports go: standard error (default) or appended to a file
- *   stats=true                     print the validator's counters when the JVM exits (default false)
+ *   stats=true|false               print the validator's counters when the JVM exits (default false)
  * </pre>
  */
 final class AgentOptions {
@@ -33,6 +34,13 @@ final class AgentOptions {
             "java/", "javax/", "jdk/", "sun/", "com/sun/",
             "org/workqueue4j/lockdep/", "org/workqueue4j/internal/", "org/workqueue4j/agent/");
     private static final String LIBRARY_API = "org/workqueue4j/";
+    /**
+     * The prefixes of {@link #ALWAYS_EXCLUDED} that class-path libraries use too
+     * ({@code javax.servlet}, {@code com.sun.jna}): an explicit include under one of them wins.
+     * The JDK's own classes there stay out by their loader (the bootstrap and platform loaders
+     * cannot see the agent's hooks, see {@code LockTransformer}).
+     */
+    private static final List<String> INCLUDABLE = List.of("javax/", "com/sun/");
 
     final List<String> include;
     final List<String> exclude;
@@ -78,10 +86,10 @@ final class AgentOptions {
                 String value = pair.substring(eq + 1).trim();
                 switch (key) {
                     case "include":
-                        include.addAll(packages(value));
+                        include.addAll(packages(key, value));
                         break;
                     case "exclude":
-                        exclude.addAll(packages(value));
+                        exclude.addAll(packages(key, value));
                         break;
                     case "policy":
                         policy = enumValue(ReportPolicy.class, key, value);
@@ -93,6 +101,10 @@ final class AgentOptions {
                         out = value.equalsIgnoreCase("stderr") ? null : Path.of(value);
                         break;
                     case "stats":
+                        if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
+                            throw new IllegalArgumentException("workqueue4j-agent: option stats=" + value
+                                    + " is not one of [true, false]");
+                        }
                         stats = Boolean.parseBoolean(value);
                         break;
                     default:
@@ -108,12 +120,13 @@ final class AgentOptions {
      * Returns whether a class is instrumented.
      *
      * @param internalName the class name in internal form ({@code com/acme/Foo})
-     * @return true when the class is outside the always-excluded prefixes, inside an include
+     * @return true when the class is outside the always-excluded prefixes (or, for
+     *     {@code javax} and {@code com.sun}, inside an explicit include), inside an include
      *     prefix (or no include was given) and outside every exclude prefix
      */
     boolean instruments(String internalName) {
         for (String p : ALWAYS_EXCLUDED) {
-            if (internalName.startsWith(p)) {
+            if (internalName.startsWith(p) && !(INCLUDABLE.contains(p) && included(internalName))) {
                 return false;
             }
         }
@@ -125,9 +138,11 @@ final class AgentOptions {
                 return false;
             }
         }
-        if (include.isEmpty()) {
-            return true;
-        }
+        return include.isEmpty() || included(internalName);
+    }
+
+    /** Whether the class is under an explicit include prefix. */
+    private boolean included(String internalName) {
         for (String p : include) {
             if (internalName.startsWith(p)) {
                 return true;
@@ -136,10 +151,24 @@ final class AgentOptions {
         return false;
     }
 
-    private static List<String> packages(String value) {
+    /**
+     * Parses a {@code :}-separated list of package prefixes. {@code com.acme.*} and
+     * {@code com.acme.**}, as other tools spell package filters, mean {@code com.acme}; any other
+     * wildcard is refused, naming it.
+     */
+    private static List<String> packages(String key, String value) {
         List<String> l = new ArrayList<>();
         for (String p : value.split(":")) {
             String t = p.trim();
+            if (t.endsWith(".**")) {
+                t = t.substring(0, t.length() - 3);
+            } else if (t.endsWith(".*")) {
+                t = t.substring(0, t.length() - 2);
+            }
+            if (t.contains("*") || t.contains("?") || t.contains("[")) {
+                throw new IllegalArgumentException("workqueue4j-agent: option " + key + "=" + value
+                        + ": '" + p.trim() + "' is not a package prefix (write com.acme for com.acme and its subpackages)");
+            }
             if (!t.isEmpty()) {
                 // A package prefix matches the package and its subpackages, not a longer name.
                 String internal = t.replace('.', '/');

@@ -43,6 +43,8 @@ final class Held {
     static final int CACHE = 16;
     final Object[] cachedKeys = new Object[CACHE];
     final LockMap[] cachedMaps = new LockMap[CACHE];
+    /** Whether the cached class is a field's (final: a field site does not rename it). */
+    final boolean[] cachedByField = new boolean[CACHE];
 
     /**
      * The key of monitor entries. A monitor and a {@code java.util.concurrent} lock are two

@@ -4,6 +4,8 @@ import java.util.Date;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import org.workqueue4j.FlushAnnotation;
 import org.workqueue4j.lockdep.AcquireMode;
@@ -89,8 +91,12 @@ public final class Hooks {
         Held h = HELD.get();
         int i = h.findMonitor(monitor);
         if (i >= 0) {
-            h.counts[i]++;
-            return;
+            if (Thread.holdsLock(monitor)) {
+                h.counts[i]++;
+                return;
+            }
+            h.counts[i] = 1; // not held any more: its exit hooks were lost to Errors thrown in them
+            exit(h, i);
         }
         Site s = Sites.get(site);
         LockMap m = !s.hasField() ? LockNames.ofMonitor(monitor)
@@ -101,14 +107,22 @@ public final class Hooks {
     }
 
     /**
-     * Before {@code monitorexit} (and on every way out of a synchronized method). Never throws.
+     * After {@code monitorexit} (and on every way out of a synchronized method), outside the
+     * exception ranges that would exit the monitor again. Throws nothing of its own; a
+     * StackOverflowError can still strike it, and its exit is then lost: the thread's count of
+     * the monitor is corrected from {@link Thread#holdsLock} at the next exit or entry of the
+     * same monitor.
      *
      * @param monitor the monitor
      */
     public static void monitorExit(Object monitor) {
         if (monitor != null) {
             Held h = HELD.get();
-            exit(h, h.findMonitor(monitor));
+            int i = h.findMonitor(monitor);
+            if (i >= 0 && h.counts[i] > 1 && !Thread.holdsLock(monitor)) {
+                h.counts[i] = 1; // released by the JVM: exits were lost to Errors thrown in this hook
+            }
+            exit(h, i);
         }
     }
 
@@ -231,6 +245,34 @@ public final class Hooks {
             Held h = HELD.get();
             exit(h, h.findLock(l));
         }
+    }
+
+    /**
+     * Implements a method reference {@code lock::unlock} on a {@code ReentrantLock}: a captured
+     * receiver must have the implementation's parameter type exactly.
+     *
+     * @param l the lock
+     */
+    public static void unlock(ReentrantLock l) {
+        unlock((Lock) l);
+    }
+
+    /**
+     * Implements a method reference {@code readLock::unlock}.
+     *
+     * @param l the read lock
+     */
+    public static void unlock(ReentrantReadWriteLock.ReadLock l) {
+        unlock((Lock) l);
+    }
+
+    /**
+     * Implements a method reference {@code writeLock::unlock}.
+     *
+     * @param l the write lock
+     */
+    public static void unlock(ReentrantReadWriteLock.WriteLock l) {
+        unlock((Lock) l);
     }
 
     /**

@@ -38,7 +38,18 @@ final class JucLocks {
     private static final VarHandle WRITE_SYNC = field(ReentrantReadWriteLock.WriteLock.class, "sync");
     private static final VarHandle CONDITION_OWNER = field(AbstractQueuedSynchronizer.ConditionObject.class, "this$0");
 
-    private static final Map<Object, LockMap> CLASSES = new WeakHashMap<>();
+    private static final Map<Object, Named> CLASSES = new WeakHashMap<>();
+
+    /** A lock's class, and whether it is a field's (rule 1), which a construction site's (rule 3) gives way to. */
+    private static final class Named {
+        final LockMap map;
+        final boolean byField;
+
+        Named(LockMap map, boolean byField) {
+            this.map = map;
+            this.byField = byField;
+        }
+    }
 
     private JucLocks() {
     }
@@ -91,35 +102,40 @@ final class JucLocks {
         } else {
             return;
         }
-        LockMap m = site.hasField() ? LockNames.ofField(site) : LockNames.map(typeName(lock) + "@" + site.where);
+        Named n = new Named(site.hasField() ? LockNames.ofField(site) : LockNames.map(typeName(lock) + "@" + site.where),
+                site.hasField());
         synchronized (CLASSES) {
-            CLASSES.put(key, m);
+            CLASSES.put(key, n);
         }
     }
 
     /**
-     * Returns the class of a lock, naming it after {@code site} if it has none yet; served from
-     * the thread's cache when it can be.
+     * Returns the class of a lock, naming it after {@code site} if it has none yet, or if it
+     * has only a construction site's name and {@code site} reads it from a field (rule 1 comes
+     * before rule 3, whoever constructed the lock); served from the thread's cache when it can be
+     * (a field site bypasses a cached construction-site name).
      */
     static LockMap classOf(Held h, Object key, Lock l, Site site) {
         int slot = System.identityHashCode(key) & (Held.CACHE - 1);
-        if (h.cachedKeys[slot] == key) {
+        if (h.cachedKeys[slot] == key && (h.cachedByField[slot] || !site.hasField())) {
             return h.cachedMaps[slot];
         }
-        LockMap m = shared(key, l, site);
+        Named n = shared(key, l, site);
         h.cachedKeys[slot] = key;
-        h.cachedMaps[slot] = m;
-        return m;
+        h.cachedMaps[slot] = n.map;
+        h.cachedByField[slot] = n.byField;
+        return n.map;
     }
 
-    private static LockMap shared(Object key, Lock l, Site site) {
+    private static Named shared(Object key, Lock l, Site site) {
         synchronized (CLASSES) {
-            LockMap m = CLASSES.get(key);
-            if (m == null) {
-                m = site.hasField() ? LockNames.ofField(site) : LockNames.map(typeName(l) + "@" + site.where);
-                CLASSES.put(key, m);
+            Named n = CLASSES.get(key);
+            if (n == null || (!n.byField && site.hasField())) {
+                n = new Named(site.hasField() ? LockNames.ofField(site) : LockNames.map(typeName(l) + "@" + site.where),
+                        site.hasField());
+                CLASSES.put(key, n);
             }
-            return m;
+            return n;
         }
     }
 

@@ -2,11 +2,14 @@ package org.workqueue4j.agent;
 
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
+import java.lang.invoke.LambdaMetafactory;
 import java.security.ProtectionDomain;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -17,14 +20,20 @@ import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Handle;
+import org.objectweb.asm.Label;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
+import org.objectweb.asm.commons.AnalyzerAdapter;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.ClassNode;
 import org.objectweb.asm.tree.FieldInsnNode;
+import org.objectweb.asm.tree.FieldNode;
 import org.objectweb.asm.tree.FrameNode;
 import org.objectweb.asm.tree.InsnList;
 import org.objectweb.asm.tree.InsnNode;
+import org.objectweb.asm.tree.InvokeDynamicInsnNode;
+import org.objectweb.asm.tree.JumpInsnNode;
 import org.objectweb.asm.tree.LabelNode;
 import org.objectweb.asm.tree.LdcInsnNode;
 import org.objectweb.asm.tree.LineNumberNode;
@@ -45,20 +54,30 @@ final class LockTransformer implements ClassFileTransformer {
      * What is rewritten (call sites in the application's classes, never the JDK's own code,
      * so locks taken inside the JDK are not seen; see the README for why):
      *  - monitorenter gets dup; ldc site; invokestatic Hooks.monitorEnter before
-     *    it, monitorexit gets dup; invokestatic Hooks.monitorExit before it. javac
+     *    it, monitorexit gets dup before it and invokestatic Hooks.monitorExit after it. javac
      *    compiles every synchronized block with a second monitorexit in its
-     *    catch-any handler, so exits by exception are seen by the same rewrite.
+     *    catch-any handler, so exits by exception are seen by the same rewrite. The exit hook is
+     *    taken out of that handler's ranges (the handler covers itself): an Error thrown by the
+     *    hook, a StackOverflowError on a nearly full stack, leaves the method instead of
+     *    running the handler's monitorexit again and again.
      *  - A synchronized method loses ACC_SYNCHRONIZED and gets the equivalent explicit
      *    code: enter the monitor (this or the class) in a prologue, exit it before every
-     *    return and in a catch-any handler around the whole body, which re-throws. Done only when
-     *    a class is first loaded: retransformation may not change modifiers, so the synchronized
-     *    methods of classes loaded before a late attach are not seen.
+     *    return and in a catch-any handler around the body, which re-throws; the exit hooks
+     *    after the returns' monitorexit lie outside every range, the handler outside its own.
+     *    Done when a class is first loaded, and again when a class so rewritten is retransformed
+     *    (retransformation may not change modifiers, so the synchronized methods of classes
+     *    loaded before a late attach are not seen). A Serializable class without a
+     *    serialVersionUID gets its original default one, which the flag change would alter.
+     *  - A method whose rewrite exceeds the class-file limits is left unrewritten, the rest of its
+     *    class rewritten.
      *  - lock, lockInterruptibly, tryLock and unlock called on
      *    Lock, ReentrantLock or the read/write views of
      *    ReentrantReadWriteLock, Object.wait and Condition.await* become
      *    invokestatic of a hook with the receiver as first argument (plus the site number
      *    for acquisitions); the hook decides at run time whether the receiver is a JDK lock it
      *    tracks and otherwise calls the original method.
+     *  - A method reference to unlock (l::unlock) made by LambdaMetafactory gets
+     *    Hooks.unlock as its implementation method (the class spun for it is not instrumented).
      *  - new ReentrantLock(..) / new ReentrantReadWriteLock(..) get
      *    dup; ldc site; invokestatic Hooks.created after the constructor, to name the
      *    lock's class after the field it is stored into or after the construction site.
@@ -69,7 +88,7 @@ final class LockTransformer implements ClassFileTransformer {
      * line of the method's first statement.
      *
      * Stack map frames are kept (classes are read with expanded frames); the only new branch
-     * target is the synchronized-method handler, whose frame (the parameters, a Throwable on the
+     * target is the synchronized-method handler, whose frame (this, a Throwable on the
      * stack) is written by hand, so no class is loaded to compute frames. Max stack is recomputed.
      *
      * Two library classes are patched as well: WorkQueuesConfig resolves an unset validator and
@@ -100,6 +119,11 @@ final class LockTransformer implements ClassFileTransformer {
     private final Module agentModule = LockTransformer.class.getModule();
     /** Per class loader: whether its classes can link to the hooks (weak keys: loaders may go). */
     private final Map<ClassLoader, Boolean> loaders = new WeakHashMap<>();
+    /**
+     * Per class loader: the classes whose synchronized methods lost ACC_SYNCHRONIZED as they
+     * loaded, so that a retransformation does the same (weak keys; guarded by its monitor).
+     */
+    private final Map<ClassLoader, Set<String>> stripped = new WeakHashMap<>();
 
     LockTransformer(AgentOptions options, Consumer<String> warn, Instrumentation inst) {
         this.options = options;
@@ -172,8 +196,11 @@ final class LockTransformer implements ClassFileTransformer {
     }
 
     /**
-     * Instruments one class.
+     * Instruments one class. A method whose rewrite no longer fits the class-file limits (a method
+     * near 64 KB, jumps that must be widened) is left as it is and the rest of the class rewritten.
      *
+     * @param retransforming whether the class is already loaded: its synchronized methods are then
+     *     rewritten only if they were when it loaded (retransformation may not change modifiers)
      * @return the new bytes, or null when the class has no lock operation
      */
     byte[] instrument(ClassLoader loader, String className, byte[] bytes, boolean retransforming) {
@@ -181,18 +208,105 @@ final class LockTransformer implements ClassFileTransformer {
         if (!mayLock(cr)) {
             return null; // most classes: one light pass, no tree, no rewrite
         }
-        ClassNode cn = new ClassNode();
-        cr.accept(cn, ClassReader.EXPAND_FRAMES);
-        boolean changed = false;
-        for (MethodNode mn : cn.methods) {
-            changed |= new MethodRewrite(cn, mn, loader, retransforming).run();
+        boolean strip = !retransforming || wasStripped(loader, className);
+        Set<String> left = new HashSet<>();
+        while (true) {
+            ClassNode cn = new ClassNode();
+            cr.accept(cn, ClassReader.EXPAND_FRAMES);
+            Long suid = strip ? SerialVersions.defaultToKeep(cn, loader) : null; // of the original class
+            boolean changed = false;
+            boolean stripped = false;
+            List<PendingSite> sites = new ArrayList<>();
+            for (MethodNode mn : cn.methods) {
+                if (left.contains(mn.name + mn.desc)) {
+                    continue;
+                }
+                stripped |= strip && (mn.access & Opcodes.ACC_SYNCHRONIZED) != 0
+                        && (mn.access & (Opcodes.ACC_ABSTRACT | Opcodes.ACC_NATIVE)) == 0;
+                changed |= new MethodRewrite(cn, mn, loader, strip, sites).run();
+            }
+            if (!changed) {
+                return null;
+            }
+            if (stripped && suid != null) {
+                cn.fields.add(new FieldNode(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC | Opcodes.ACC_FINAL,
+                        "serialVersionUID", "J", null, suid));
+            }
+            int first = Sites.registerAll(sites.stream().map(p -> p.site).toArray(Site[]::new));
+            for (int i = 0; i < sites.size(); i++) {
+                sites.get(i).push.cst = first + i;
+            }
+            try {
+                byte[] out = write(cn);
+                if (stripped && !retransforming) {
+                    markStripped(loader, className);
+                }
+                return out;
+            } catch (RuntimeException e) {
+                Sites.unregister(first, sites.size()); // no code of this attempt is ever defined
+                List<String> failing = failingMethods(cn, left);
+                if (failing.isEmpty()) {
+                    throw e;
+                }
+                left.addAll(failing);
+                warn.accept("workqueue4j-agent: left " + failing + " of " + className.replace('/', '.')
+                        + " uninstrumented: " + e);
+            }
         }
-        if (!changed) {
-            return null;
+    }
+
+    /** A site of the class being rewritten and the constant that will carry its number. */
+    private static final class PendingSite {
+        final Site site;
+        final LdcInsnNode push;
+
+        PendingSite(Site site, LdcInsnNode push) {
+            this.site = site;
+            this.push = push;
         }
+    }
+
+    private static byte[] write(ClassNode cn) {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
         cn.accept(cw);
         return cw.toByteArray();
+    }
+
+    /** The rewritten methods of {@code cn} that cannot be written, each tried alone in an empty class. */
+    private static List<String> failingMethods(ClassNode cn, Set<String> left) {
+        List<String> failing = new ArrayList<>();
+        for (MethodNode mn : cn.methods) {
+            if (left.contains(mn.name + mn.desc)) {
+                continue;
+            }
+            ClassNode one = new ClassNode();
+            one.version = cn.version;
+            one.access = cn.access;
+            one.name = cn.name;
+            one.superName = cn.superName;
+            one.methods.add(mn);
+            try {
+                write(one);
+            } catch (RuntimeException e) {
+                failing.add(mn.name + mn.desc);
+            }
+        }
+        return failing;
+    }
+
+    /** Records that the synchronized methods of a class were rewritten when it loaded. */
+    private void markStripped(ClassLoader loader, String className) {
+        synchronized (stripped) {
+            stripped.computeIfAbsent(loader, l -> new HashSet<>()).add(className);
+        }
+    }
+
+    /** Whether the synchronized methods of a loaded class were rewritten when it loaded. */
+    private boolean wasStripped(ClassLoader loader, String className) {
+        synchronized (stripped) {
+            Set<String> names = stripped.get(loader);
+            return names != null && names.contains(className);
+        }
     }
 
     /** A pass without debug info or frames that says whether the class has anything to rewrite. */
@@ -213,6 +327,13 @@ final class LockTransformer implements ClassFileTransformer {
             public void visitMethodInsn(int opcode, String owner, String name, String desc, boolean itf) {
                 found[0] |= name.equals("wait") || LOCK_OWNERS.contains(owner) || CONDITION_OWNERS.contains(owner);
             }
+
+            @Override
+            public void visitInvokeDynamicInsn(String name, String desc, Handle bsm, Object... bsmArgs) {
+                for (Object a : bsmArgs) {
+                    found[0] |= a instanceof Handle && LOCK_OWNERS.contains(((Handle) a).getOwner());
+                }
+            }
         };
         cr.accept(new ClassVisitor(Opcodes.ASM9) {
             @Override
@@ -229,14 +350,26 @@ final class LockTransformer implements ClassFileTransformer {
         private final ClassNode cn;
         private final MethodNode mn;
         private final ClassLoader loader;
-        private final boolean retransforming;
+        private final boolean stripSynchronized;
+        /** Exit hooks to take out of exception ranges: {from, to, non-null for every range}. */
+        private final List<LabelNode[]> exitHooks = new ArrayList<>();
+        /** The frame (locals, stack) before each replaceable call; filled by {@link #callStates}. */
+        private Map<AbstractInsnNode, Object[][]> states = Map.of();
+        /** The original calls for null receivers, appended to the method's code (see {@link #replace}). */
+        private final InsnList nullPaths = new InsnList();
+        /** Per null path: {the hook call it stands beside, its first label, its end label}. */
+        private final List<AbstractInsnNode[]> nullRanges = new ArrayList<>();
         private boolean changed;
 
-        MethodRewrite(ClassNode cn, MethodNode mn, ClassLoader loader, boolean retransforming) {
+        /** The sites of this class, numbered once the whole class is rewritten (see {@link #instrument}). */
+        private final List<PendingSite> sites;
+
+        MethodRewrite(ClassNode cn, MethodNode mn, ClassLoader loader, boolean stripSynchronized, List<PendingSite> sites) {
+            this.sites = sites;
             this.cn = cn;
             this.mn = mn;
             this.loader = loader;
-            this.retransforming = retransforming;
+            this.stripSynchronized = stripSynchronized;
         }
 
         boolean run() {
@@ -244,6 +377,7 @@ final class LockTransformer implements ClassFileTransformer {
                 return false;
             }
             InsnList insns = mn.instructions;
+            states = callStates();
             List<AbstractInsnNode> returns = new ArrayList<>();
             Map<String, Deque<Boolean>> news = new HashMap<>();
             for (AbstractInsnNode n = insns.getFirst(); n != null; n = n.getNext()) {
@@ -256,7 +390,8 @@ final class LockTransformer implements ClassFileTransformer {
                             hook("monitorEnter", "(Ljava/lang/Object;I)V")));
                     changed = true;
                 } else if (op == Opcodes.MONITOREXIT) {
-                    insns.insertBefore(n, list(new InsnNode(Opcodes.DUP), hook("monitorExit", "(Ljava/lang/Object;)V")));
+                    insns.insertBefore(n, new InsnNode(Opcodes.DUP));
+                    n = afterExit(n, false);
                     changed = true;
                 } else if (op == Opcodes.NEW && CONSTRUCTED.contains(((TypeInsnNode) n).desc)) {
                     AbstractInsnNode next = nextReal(n);
@@ -266,12 +401,99 @@ final class LockTransformer implements ClassFileTransformer {
                     n = constructed((MethodInsnNode) n, news);
                 } else if (op == Opcodes.INVOKEVIRTUAL || op == Opcodes.INVOKEINTERFACE) {
                     n = call((MethodInsnNode) n);
+                } else if (op == Opcodes.INVOKEDYNAMIC) {
+                    changed |= unlockReference((InvokeDynamicInsnNode) n);
                 }
             }
-            if ((mn.access & Opcodes.ACC_SYNCHRONIZED) != 0 && !retransforming) {
+            appendNullPaths();
+            if ((mn.access & Opcodes.ACC_SYNCHRONIZED) != 0 && stripSynchronized) {
                 wrapSynchronized(returns);
             }
+            excludeExitHooks();
             return changed;
+        }
+
+        /**
+         * Inserts the exit hook after the {@code monitorexit} {@code exit} (the monitor, duplicated
+         * before it, is on the stack) and remembers it for {@link #excludeExitHooks}; returns the
+         * last node inserted. The hook runs once the monitor is released, so an Error thrown by
+         * the hook itself (a StackOverflowError when the stack is nearly full) cannot make a
+         * handler exit the monitor a second time.
+         */
+        private AbstractInsnNode afterExit(AbstractInsnNode exit, boolean allRanges) {
+            LabelNode from = new LabelNode();
+            LabelNode to = new LabelNode();
+            mn.instructions.insert(exit, list(from, hook("monitorExit", "(Ljava/lang/Object;)V"), to));
+            exitHooks.add(new LabelNode[] {from, to, allRanges ? to : null});
+            return to;
+        }
+
+        /**
+         * Takes the exit hooks out of the exception ranges that would run a {@code monitorexit}
+         * of the same monitor again: javac's catch-any handler of a synchronized block (it covers
+         * the block's exits and itself), and, for the exits of a rewritten synchronized method,
+         * every range (the JVM releases the monitor of a synchronized method after the return,
+         * where no handler of the method applies). A range is split in two around the hook;
+         * pieces without an instruction are dropped.
+         */
+        private void excludeExitHooks() {
+            if (exitHooks.isEmpty()) {
+                return;
+            }
+            InsnList insns = mn.instructions;
+            for (LabelNode[] h : exitHooks) {
+                int from = insns.indexOf(h[0]);
+                int to = insns.indexOf(h[1]);
+                List<TryCatchBlockNode> out = new ArrayList<>(mn.tryCatchBlocks.size() + 1);
+                for (TryCatchBlockNode t : mn.tryCatchBlocks) {
+                    boolean covers = insns.indexOf(t.start) <= from && to <= insns.indexOf(t.end);
+                    if (!covers || (h[2] == null && !exitsMonitor(t))) {
+                        out.add(t);
+                        continue;
+                    }
+                    if (hasCode(t.start, h[0])) {
+                        out.add(new TryCatchBlockNode(t.start, h[0], t.handler, t.type));
+                    }
+                    if (hasCode(h[1], t.end)) {
+                        out.add(new TryCatchBlockNode(h[1], t.end, t.handler, t.type));
+                    }
+                }
+                mn.tryCatchBlocks.clear();
+                mn.tryCatchBlocks.addAll(out);
+            }
+        }
+
+        /** Whether a catch-any handler starts by exiting a monitor (javac: astore t; aload m; monitorexit). */
+        private static boolean exitsMonitor(TryCatchBlockNode t) {
+            if (t.type != null) {
+                return false;
+            }
+            AbstractInsnNode p = t.handler;
+            for (int seen = 0; p != null && seen < 6; p = p.getNext()) {
+                int op = p.getOpcode();
+                if (op < 0) {
+                    continue;
+                }
+                seen++;
+                if (op == Opcodes.MONITOREXIT) {
+                    return true;
+                }
+                if (op == Opcodes.MONITORENTER || op == Opcodes.ATHROW || p instanceof JumpInsnNode
+                        || (op >= Opcodes.IRETURN && op <= Opcodes.RETURN)) {
+                    return false;
+                }
+            }
+            return false;
+        }
+
+        /** Whether an instruction lies between the labels {@code from} and {@code to}. */
+        private static boolean hasCode(LabelNode from, LabelNode to) {
+            for (AbstractInsnNode p = from; p != null && p != to; p = p.getNext()) {
+                if (p.getOpcode() >= 0) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /** After {@code new ReentrantLock(..)}: record the lock's construction site; returns the last node handled. */
@@ -310,7 +532,7 @@ final class LockTransformer implements ClassFileTransformer {
                     case "tryLock()Z":
                         return replace(m, site(m, fieldBeforeReceiver(m)), "tryLock", lockArg + "I)Z");
                     case "tryLock(JLjava/util/concurrent/TimeUnit;)Z":
-                        return replace(m, site(m, null), "tryLock", lockArg + "JL" + TIME_UNIT + ";I)Z");
+                        return replace(m, site(m, fieldBeforeReceiver(m)), "tryLock", lockArg + "JL" + TIME_UNIT + ";I)Z");
                     case "unlock()V":
                         return replace(m, null, "unlock", lockArg + ")V");
                     default:
@@ -333,14 +555,234 @@ final class LockTransformer implements ClassFileTransformer {
             return m;
         }
 
+        /**
+         * Replaces the call {@code m} with the hook {@code hook}. Where the frame before the call
+         * is known (or the class file has no frames), a null receiver takes the original call
+         * instead, in code appended to the method under the call's line and exception ranges, so
+         * it throws the NullPointerException the program threw without the agent (same frame,
+         * same message): the arguments go to fresh locals, the receiver is tested, the
+         * arguments are loaded back.
+         */
         private AbstractInsnNode replace(MethodInsnNode m, AbstractInsnNode sitePush, String hook, String hookDesc) {
             MethodInsnNode h = hook(hook, hookDesc);
+            boolean frames = (cn.version & 0xFFFF) >= Opcodes.V1_6;
+            Object[][] state = states.get(m);
+            if (!frames || state != null) {
+                Type[] args = Type.getArgumentTypes(m.desc);
+                int[] slots = new int[args.length];
+                int next = mn.maxLocals;
+                for (int i = 0; i < args.length; i++) {
+                    slots[i] = next;
+                    next += args[i].getSize();
+                }
+                mn.maxLocals = next;
+                LabelNode isNull = new LabelNode();
+                LabelNode end = new LabelNode();
+                InsnList test = new InsnList();
+                for (int i = args.length - 1; i >= 0; i--) {
+                    test.add(new VarInsnNode(args[i].getOpcode(Opcodes.ISTORE), slots[i]));
+                }
+                test.add(new InsnNode(Opcodes.DUP));
+                test.add(new JumpInsnNode(Opcodes.IFNULL, isNull));
+                for (int i = 0; i < args.length; i++) {
+                    test.add(new VarInsnNode(args[i].getOpcode(Opcodes.ILOAD), slots[i]));
+                }
+                mn.instructions.insertBefore(m, test);
+
+                nullPaths.add(isNull);
+                if (frames) {
+                    nullPaths.add(nullFrame(state, args, slots));
+                }
+                int line = lineOf(m);
+                if (line > 0) {
+                    nullPaths.add(new LineNumberNode(line, isNull));
+                }
+                for (int i = 0; i < args.length; i++) {
+                    nullPaths.add(new VarInsnNode(args[i].getOpcode(Opcodes.ILOAD), slots[i]));
+                }
+                nullPaths.add(new MethodInsnNode(m.getOpcode(), m.owner, m.name, m.desc, m.itf)); // throws
+                nullPaths.add(new InsnNode(Opcodes.ACONST_NULL));
+                nullPaths.add(new InsnNode(Opcodes.ATHROW)); // not reached
+                nullPaths.add(end);
+                nullRanges.add(new AbstractInsnNode[] {h, isNull, end});
+            }
             if (sitePush != null) {
                 mn.instructions.insertBefore(m, sitePush);
             }
             mn.instructions.set(m, h);
             changed = true;
             return h;
+        }
+
+        /**
+         * A method reference to {@code unlock} ({@code l::unlock}, the lock-guard idiom) made
+         * by {@code LambdaMetafactory} gets {@link Hooks#unlock} as its implementation, since the
+         * class the JVM spins for it is not instrumented. A serializable one is left alone (its
+         * implementation method is part of its serialized form).
+         *
+         * @return whether the call site was changed
+         */
+        private static boolean unlockReference(InvokeDynamicInsnNode indy) {
+            if (!indy.bsm.getOwner().equals("java/lang/invoke/LambdaMetafactory") || indy.bsmArgs.length < 3
+                    || !(indy.bsmArgs[1] instanceof Handle)) {
+                return false;
+            }
+            if (indy.bsm.getName().equals("altMetafactory")
+                    && (indy.bsmArgs.length < 4 || !(indy.bsmArgs[3] instanceof Integer)
+                        || ((Integer) indy.bsmArgs[3] & LambdaMetafactory.FLAG_SERIALIZABLE) != 0)) {
+                return false;
+            }
+            Handle h = (Handle) indy.bsmArgs[1];
+            boolean unlock = (h.getTag() == Opcodes.H_INVOKEVIRTUAL || h.getTag() == Opcodes.H_INVOKEINTERFACE)
+                    && h.getName().equals("unlock") && h.getDesc().equals("()V") && LOCK_OWNERS.contains(h.getOwner());
+            if (!unlock) {
+                return false;
+            }
+            Type[] captured = Type.getArgumentTypes(indy.desc);
+            if (captured.length > 0 && !captured[0].getInternalName().equals(h.getOwner())) {
+                return false; // a captured receiver must match the hook's parameter exactly
+            }
+            // one overload of Hooks.unlock per type in LOCK_OWNERS
+            indy.bsmArgs[1] = new Handle(Opcodes.H_INVOKESTATIC, HOOKS, "unlock", "(L" + h.getOwner() + ";)V", false);
+            return true;
+        }
+
+        /** Whether {@link #call} may replace {@code n}. */
+        private static boolean replaceable(AbstractInsnNode n) {
+            if (n.getOpcode() != Opcodes.INVOKEVIRTUAL && n.getOpcode() != Opcodes.INVOKEINTERFACE) {
+                return false;
+            }
+            MethodInsnNode m = (MethodInsnNode) n;
+            return m.name.equals("wait") || LOCK_OWNERS.contains(m.owner) || CONDITION_OWNERS.contains(m.owner);
+        }
+
+        /**
+         * The frame before each replaceable call of a class file with stack map frames, in
+         * {@link AnalyzerAdapter}'s form (a long or double takes two entries); calls in
+         * unreachable code or with an uninitialized value of unknown origin have none.
+         */
+        private Map<AbstractInsnNode, Object[][]> callStates() {
+            if ((cn.version & 0xFFFF) < Opcodes.V1_6) {
+                return Map.of();
+            }
+            boolean any = false;
+            for (AbstractInsnNode n = mn.instructions.getFirst(); n != null && !any; n = n.getNext()) {
+                any = replaceable(n);
+            }
+            if (!any) {
+                return Map.of();
+            }
+            Map<AbstractInsnNode, Object[][]> out = new HashMap<>();
+            Map<Label, LabelNode> labels = new HashMap<>();
+            AnalyzerAdapter a = new AnalyzerAdapter(cn.name, mn.access, mn.name, mn.desc, null);
+            for (AbstractInsnNode n = mn.instructions.getFirst(); n != null; n = n.getNext()) {
+                if (n instanceof LabelNode) {
+                    labels.put(((LabelNode) n).getLabel(), (LabelNode) n);
+                }
+                if (replaceable(n) && a.locals != null && a.stack != null) {
+                    Object[] locals = withLabelNodes(a.locals, labels);
+                    Object[] stack = withLabelNodes(a.stack, labels);
+                    if (locals != null && stack != null) {
+                        out.put(n, new Object[][] {locals, stack});
+                    }
+                }
+                n.accept(a);
+            }
+            return out;
+        }
+
+        /** The types with each Label (an uninitialized value) as its LabelNode; null if one is not in the code. */
+        private static Object[] withLabelNodes(List<Object> types, Map<Label, LabelNode> labels) {
+            Object[] out = types.toArray();
+            for (int i = 0; i < out.length; i++) {
+                if (out[i] instanceof Label) {
+                    out[i] = labels.get(out[i]);
+                    if (out[i] == null) {
+                        return null;
+                    }
+                }
+            }
+            return out;
+        }
+
+        /**
+         * The frame of a null path: the locals before the call and the saved arguments, the
+         * stack before the call without its arguments (the receiver on top).
+         */
+        private static FrameNode nullFrame(Object[][] state, Type[] args, int[] slots) {
+            List<Object> locals = new ArrayList<>(Arrays.asList(state[0]));
+            int argSize = 0;
+            for (int i = 0; i < args.length; i++) {
+                while (locals.size() < slots[i]) {
+                    locals.add(Opcodes.TOP);
+                }
+                locals.add(frameType(args[i]));
+                if (args[i].getSize() == 2) {
+                    locals.add(Opcodes.TOP);
+                }
+                argSize += args[i].getSize();
+            }
+            List<Object> stack = new ArrayList<>(Arrays.asList(state[1]).subList(0, state[1].length - argSize));
+            Object[] l = oneEntryPerValue(locals);
+            Object[] st = oneEntryPerValue(stack);
+            return new FrameNode(Opcodes.F_NEW, l.length, l, st.length, st);
+        }
+
+        /** A frame type: {@link AnalyzerAdapter}'s second entry of a long or double dropped. */
+        private static Object[] oneEntryPerValue(List<Object> types) {
+            List<Object> out = new ArrayList<>(types.size());
+            for (int i = 0; i < types.size(); i++) {
+                Object t = types.get(i);
+                out.add(t);
+                if (t == Opcodes.LONG || t == Opcodes.DOUBLE) {
+                    i++;
+                }
+            }
+            return out.toArray();
+        }
+
+        private static Object frameType(Type t) {
+            switch (t.getSort()) {
+                case Type.BOOLEAN:
+                case Type.CHAR:
+                case Type.BYTE:
+                case Type.SHORT:
+                case Type.INT:
+                    return Opcodes.INTEGER;
+                case Type.FLOAT:
+                    return Opcodes.FLOAT;
+                case Type.LONG:
+                    return Opcodes.LONG;
+                case Type.DOUBLE:
+                    return Opcodes.DOUBLE;
+                case Type.ARRAY:
+                    return t.getDescriptor();
+                default:
+                    return t.getInternalName();
+            }
+        }
+
+        /**
+         * Appends the null paths to the code; each gets the exception ranges that cover its call
+         * (in their order, after the existing ones), so a handler of the program still catches
+         * the NullPointerException.
+         */
+        private void appendNullPaths() {
+            if (nullRanges.isEmpty()) {
+                return;
+            }
+            InsnList insns = mn.instructions;
+            List<TryCatchBlockNode> copies = new ArrayList<>();
+            for (AbstractInsnNode[] r : nullRanges) {
+                int at = insns.indexOf(r[0]);
+                for (TryCatchBlockNode t : mn.tryCatchBlocks) {
+                    if (insns.indexOf(t.start) <= at && at < insns.indexOf(t.end)) {
+                        copies.add(new TryCatchBlockNode((LabelNode) r[1], (LabelNode) r[2], t.handler, t.type));
+                    }
+                }
+            }
+            insns.add(nullPaths);
+            mn.tryCatchBlocks.addAll(copies);
         }
 
         /** Gives a synchronized method explicit enter/exit code (see the class overview). */
@@ -360,14 +802,19 @@ final class LockTransformer implements ClassFileTransformer {
             }
             pro.add(monitor(isStatic));
             pro.add(new InsnNode(Opcodes.DUP));
-            pro.add(pushInt(Sites.register(new Site(where(firstLine), null, null, loader))));
+            pro.add(push(new Site(where(firstLine), null, null, loader)));
             pro.add(hook("monitorEnter", "(Ljava/lang/Object;I)V"));
             pro.add(new InsnNode(Opcodes.MONITORENTER));
             pro.add(start);
             insns.insert(pro);
 
             for (AbstractInsnNode r : returns) {
-                insns.insertBefore(r, exitCode(isStatic));
+                InsnList exit = monitor(isStatic);
+                exit.add(new InsnNode(Opcodes.DUP));
+                AbstractInsnNode monitorExit = new InsnNode(Opcodes.MONITOREXIT);
+                exit.add(monitorExit);
+                insns.insertBefore(r, exit);
+                afterExit(monitorExit, true);
             }
 
             InsnList tail = new InsnList();
@@ -376,7 +823,10 @@ final class LockTransformer implements ClassFileTransformer {
             if ((cn.version & 0xFFFF) >= Opcodes.V1_6) {
                 tail.add(handlerFrame(isStatic));
             }
-            tail.add(exitCode(isStatic));
+            tail.add(monitor(isStatic));
+            tail.add(new InsnNode(Opcodes.DUP));
+            tail.add(new InsnNode(Opcodes.MONITOREXIT)); // the handler is outside its own range
+            tail.add(hook("monitorExit", "(Ljava/lang/Object;)V"));
             tail.add(new InsnNode(Opcodes.ATHROW));
             insns.add(tail);
             mn.tryCatchBlocks.add(new TryCatchBlockNode(start, end, handler, null));
@@ -384,54 +834,44 @@ final class LockTransformer implements ClassFileTransformer {
             changed = true;
         }
 
-        private InsnList exitCode(boolean isStatic) {
-            return list(monitor(isStatic), new InsnNode(Opcodes.DUP),
-                    hook("monitorExit", "(Ljava/lang/Object;)V"), new InsnNode(Opcodes.MONITOREXIT));
-        }
-
-        private AbstractInsnNode monitor(boolean isStatic) {
-            return isStatic ? new LdcInsnNode(Type.getObjectType(cn.name)) : new VarInsnNode(Opcodes.ALOAD, 0);
-        }
-
-        /** The frame at the catch-any handler: the parameters as locals, the exception on the stack. */
-        private FrameNode handlerFrame(boolean isStatic) {
-            List<Object> locals = new ArrayList<>();
+        /**
+         * The instructions pushing the monitor of the synchronized method: {@code this}, or the
+         * class; a class file older than Java 5 cannot {@code ldc} a class, so it asks
+         * {@code Class.forName}, which resolves the name through the caller's (this class's) loader.
+         */
+        private InsnList monitor(boolean isStatic) {
             if (!isStatic) {
-                locals.add(cn.name);
+                return list(new VarInsnNode(Opcodes.ALOAD, 0));
             }
-            for (Type t : Type.getArgumentTypes(mn.desc)) {
-                switch (t.getSort()) {
-                    case Type.BOOLEAN:
-                    case Type.CHAR:
-                    case Type.BYTE:
-                    case Type.SHORT:
-                    case Type.INT:
-                        locals.add(Opcodes.INTEGER);
-                        break;
-                    case Type.FLOAT:
-                        locals.add(Opcodes.FLOAT);
-                        break;
-                    case Type.LONG:
-                        locals.add(Opcodes.LONG);
-                        break;
-                    case Type.DOUBLE:
-                        locals.add(Opcodes.DOUBLE);
-                        break;
-                    case Type.ARRAY:
-                        locals.add(t.getDescriptor());
-                        break;
-                    default:
-                        locals.add(t.getInternalName());
-                        break;
-                }
+            if ((cn.version & 0xFFFF) >= Opcodes.V1_5) {
+                return list(new LdcInsnNode(Type.getObjectType(cn.name)));
             }
-            return new FrameNode(Opcodes.F_NEW, locals.size(), locals.toArray(), 1, new Object[] {"java/lang/Throwable"});
+            return list(new LdcInsnNode(cn.name.replace('/', '.')),
+                    new MethodInsnNode(Opcodes.INVOKESTATIC, "java/lang/Class", "forName",
+                            "(Ljava/lang/String;)Ljava/lang/Class;", false));
+        }
+
+        /**
+         * The frame at the catch-any handler: {@code this} (the one local the handler reads; a
+         * static method's handler reads none), the exception on the stack. The parameters are
+         * left out: the body may reuse their slots for other types.
+         */
+        private FrameNode handlerFrame(boolean isStatic) {
+            Object[] locals = isStatic ? new Object[0] : new Object[] {cn.name};
+            return new FrameNode(Opcodes.F_NEW, locals.length, locals, 1, new Object[] {"java/lang/Throwable"});
         }
 
         /** Registers the site of instruction {@code n} and returns the instruction pushing its number. */
         private AbstractInsnNode site(AbstractInsnNode n, FieldInsnNode field) {
             Site s = new Site(where(lineOf(n)), field == null ? null : field.owner, field == null ? null : field.name, loader);
-            return pushInt(Sites.register(s));
+            return push(s);
+        }
+
+        /** The instruction pushing the number of site {@code s}, set when the class is written. */
+        private AbstractInsnNode push(Site s) {
+            LdcInsnNode n = new LdcInsnNode(0);
+            sites.add(new PendingSite(s, n));
+            return n;
         }
 
         private String where(int line) {
@@ -477,6 +917,14 @@ final class LockTransformer implements ClassFileTransformer {
          */
         private static FieldInsnNode fieldBeforeReceiver(MethodInsnNode call) {
             AbstractInsnNode p = prevReal(call);
+            int args = Type.getArgumentsAndReturnSizes(call.desc) >> 2; // with the receiver
+            for (int need = args - 1; need > 0 && p != null; p = prevReal(p)) {
+                int pushed = pushOnly(p);
+                if (pushed <= 0) {
+                    return null; // an argument computed by more than a load or a constant
+                }
+                need -= pushed;
+            }
             if (p instanceof MethodInsnNode) {
                 MethodInsnNode m = (MethodInsnNode) p;
                 if (m.owner.equals(RW_LOCK) && (m.name.equals("readLock") || m.name.equals("writeLock"))) {
@@ -484,6 +932,31 @@ final class LockTransformer implements ClassFileTransformer {
                 }
             }
             return asFieldRead(p);
+        }
+
+        /**
+         * The stack slots an instruction pushes when it pops nothing (a constant, a local, a
+         * static field), else 0: the arguments of a timed {@code tryLock} are walked back over
+         * to its receiver.
+         */
+        private static int pushOnly(AbstractInsnNode p) {
+            int op = p.getOpcode();
+            if (op == Opcodes.LCONST_0 || op == Opcodes.LCONST_1 || op == Opcodes.DCONST_0 || op == Opcodes.DCONST_1
+                    || op == Opcodes.LLOAD || op == Opcodes.DLOAD) {
+                return 2;
+            }
+            if ((op >= Opcodes.ACONST_NULL && op <= Opcodes.SIPUSH) || op == Opcodes.ILOAD || op == Opcodes.FLOAD
+                    || op == Opcodes.ALOAD) {
+                return 1;
+            }
+            if (op == Opcodes.LDC) {
+                Object c = ((LdcInsnNode) p).cst;
+                return c instanceof Long || c instanceof Double ? 2 : 1;
+            }
+            if (op == Opcodes.GETSTATIC) {
+                return Type.getType(((FieldInsnNode) p).desc).getSize();
+            }
+            return 0;
         }
 
         private static FieldInsnNode asFieldRead(AbstractInsnNode p) {
@@ -518,10 +991,6 @@ final class LockTransformer implements ClassFileTransformer {
 
     static MethodInsnNode hook(String name, String desc) {
         return new MethodInsnNode(Opcodes.INVOKESTATIC, HOOKS, name, desc, false);
-    }
-
-    static AbstractInsnNode pushInt(int v) {
-        return new LdcInsnNode(v);
     }
 
     static InsnList list(AbstractInsnNode... nodes) {

@@ -44,35 +44,34 @@ final class Site {
 
     /**
      * Returns the lock-class name of a field site: the field's {@link LockClass} value, else
-     * {@code owner.field} (owner as a binary class name).
+     * {@code Declaring.field}, named by the class that declares the field (binary name), not
+     * the class the bytecode reads it through ({@code getfield Sub.f} for a field of
+     * {@code Base}), so that every read of one field is one class.
      */
     String fieldClassName() {
         String n = fieldClassName;
         if (n == null) {
-            n = annotated();
-            if (n == null) {
-                n = fieldOwner.replace('/', '.') + "." + fieldName;
-            }
+            n = resolved();
             fieldClassName = n;
         }
         return n;
     }
 
-    private String annotated() {
+    private String resolved() {
         try {
             Class<?> owner = Class.forName(fieldOwner.replace('/', '.'), false, loader.get());
             for (Class<?> c = owner; c != null; c = c.getSuperclass()) {
                 for (Field f : c.getDeclaredFields()) {
                     if (f.getName().equals(fieldName)) {
                         LockClass a = f.getAnnotation(LockClass.class);
-                        return a == null ? null : a.value();
+                        return a != null ? a.value() : c.getName() + "." + fieldName;
                     }
                 }
             }
         } catch (ClassNotFoundException | LinkageError | SecurityException e) {
             // The owner cannot be loaded from here: fall back to the default name.
         }
-        return null;
+        return fieldOwner.replace('/', '.') + "." + fieldName;
     }
 
     @Override

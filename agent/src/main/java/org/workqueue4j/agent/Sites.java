@@ -38,6 +38,36 @@ final class Sites {
     }
 
     /**
+     * Adds the sites of one class, numbered consecutively.
+     *
+     * @param sites the sites
+     * @return the number of the first
+     */
+    static synchronized int registerAll(Site[] sites) {
+        int first = size;
+        for (Site s : sites) {
+            register(s);
+        }
+        return first;
+    }
+
+    /**
+     * Takes back the sites of a class that could not be written, if no site was added since
+     * (their numbers are in no defined code, so they are reused); otherwise they stay unused.
+     *
+     * @param first the number returned by {@link #registerAll}
+     * @param count how many were added
+     */
+    static synchronized void unregister(int first, int count) {
+        if (count > 0 && first + count == size) {
+            Site[] t = table;
+            Arrays.fill(t, first, first + count, null);
+            size = first;
+            table = t; // volatile write: publishes the cleared slots (no code reads them)
+        }
+    }
+
+    /**
      * Returns a site by number.
      *
      * @param id a number returned by {@link #register}

@@ -57,5 +57,28 @@ class AgentOptionsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("policy=LOUD");
         assertThatThrownBy(() -> AgentOptions.parse("stats"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'stats' is not key=value");
+        assertThatThrownBy(() -> AgentOptions.parse("stats=yes"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("stats=yes");
+        assertThatThrownBy(() -> AgentOptions.parse("include=com.*.acme"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("include=com.*.acme");
+    }
+
+    @Test
+    void aTrailingWildcardMeansThePackage() {
+        AgentOptions o = AgentOptions.parse("include=com.acme.*:org.example.**");
+        assertThat(o.instruments("com/acme/Foo")).isTrue();
+        assertThat(o.instruments("com/acme/sub/Foo")).isTrue();
+        assertThat(o.instruments("org/example/Bar")).isTrue();
+        assertThat(o.instruments("net/other/Foo")).isFalse();
+    }
+
+    @Test
+    void anExplicitIncludeUnderJavaxOrComSunWinsOverTheDefaultExclusion() {
+        AgentOptions o = AgentOptions.parse("include=javax.servlet:com.acme");
+        assertThat(o.instruments("javax/servlet/GenericServlet")).isTrue();
+        assertThat(o.instruments("javax/swing/JFrame")).isFalse();
+        assertThat(o.instruments("com/acme/Foo")).isTrue();
+        assertThat(AgentOptions.parse(null).instruments("javax/servlet/GenericServlet")).isFalse();
+        assertThat(AgentOptions.parse("include=java.util").instruments("java/util/HashMap")).isFalse();
     }
 }
