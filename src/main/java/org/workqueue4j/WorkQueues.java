@@ -304,10 +304,11 @@ public final class WorkQueues implements AutoCloseable {
      * again on return. With lock validation on, the wait is recorded on each freezable queue's
      * map first, as a flush of that queue is.
      *
+     * <p>Once {@link #close()} has begun (it thaws, then drains every queue) this freezes
+     * nothing and returns at once.
+     *
      * @throws IllegalStateException if called from an item of a freezable queue of this
-     *                               runtime (it would wait for itself), or once {@link #close()}
-     *                               has begun (it thaws, then drains every queue); nothing is
-     *                               frozen then
+     *                               runtime (it would wait for itself); nothing is frozen then
      * @throws org.workqueue4j.lockdep.PotentialDeadlockException under {@link
      *                               org.workqueue4j.lockdep.ReportPolicy#THROW}, if the wait could
      *                               deadlock; nothing is frozen then

@@ -406,8 +406,9 @@ public final class WqRuntime {
         synchronized (freezer) {
             if (closed) {
                 // close() thaws under this lock after it set `closed`, then destroys every queue:
-                // a freeze now would hold the items close() drains (it would wait for its timeout).
-                throw new IllegalStateException("freeze() refused: runtime '" + name + "' is closing");
+                // a freeze now would hold the items close() drains (it would wait for its
+                // timeout). Nothing is frozen, as a flush after close() has nothing to wait for.
+                return;
             }
             frozen = true;
             for (WorkqueueStruct wq : queues) {
