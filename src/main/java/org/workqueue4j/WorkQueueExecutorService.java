@@ -349,15 +349,8 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         public boolean cancel(boolean mayInterruptIfRunning) {
             probeAtEntry(); // before the future's state changes: takeBack takes the lock below
             boolean r = super.cancel(mayInterruptIfRunning);
-            if (r && takeBack(work)) {
-                Runnable wrapper = work.body;
-                if (wrapper != this) {
-                    // A wrapper of this future (ExecutorCompletionService's QueueingFuture) that
-                    // will now never run on a worker: run it here, as a ThreadPoolExecutor's
-                    // worker runs a cancelled task's wrapper. This future is done, so the run
-                    // only completes the wrapper: the completion service receives this future.
-                    wrapper.run();
-                }
+            if (r) {
+                takeBack(work);
             }
             return r;
         }
@@ -570,13 +563,34 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     }
 
     /** Takes a task that has not started (this period) back off the queue, if nobody else did. */
-    private boolean takeBack(TaskWork w) {
+    private void takeBack(TaskWork w) {
         if (w.casPhase(WAITING, TAKEN)) {
             w.cancel(); // off the worklist or the timer; false if a worker took it (it then runs nothing)
-            finished(w);
-            return true;
+            try {
+                runWrapperOfCancelled(w);
+            } finally {
+                finished(w); // after the wrapper's run: the view terminates only once it is delivered
+            }
         }
-        return false;
+    }
+
+    /**
+     * A wrapper of a cancelled task's future (ExecutorCompletionService's QueueingFuture) that
+     * will now never run on a worker: run here, as a ThreadPoolExecutor's worker runs a
+     * cancelled task's wrapper. The future is done, so the run only completes the wrapper: the
+     * completion service receives the future. What it throws (a full completion queue) is
+     * reported to the uncaught-work handler, as a worker would report it, not to the canceller.
+     */
+    private void runWrapperOfCancelled(TaskWork w) {
+        Runnable wrapper = w.body;
+        if (w.future == null || wrapper == w.future || !w.future.isCancelled()) {
+            return;
+        }
+        try {
+            wrapper.run();
+        } catch (RuntimeException | Error e) {
+            queue.engine().reportFailure(w.node, e);
+        }
     }
 
     /**

@@ -146,10 +146,22 @@ class Break4BbExecutorFreezeTest {
         q.flush();
         es.shutdown();
         assertTrue(es.awaitTermination(10, SECONDS));
-        assertThrows(CancellationException.class, () -> {
-            Future<?> f = q.asExecutorService().submit(() -> { });
-            f.cancel(false);
-            f.get();
-        });
+        // A task cancelled before it started: an item ahead of it on the ordered queue holds it
+        // back until the cancel is made (without it, the task may run first and the cancel fail).
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        assertTrue(q.queue(new Work("gate", () -> {
+            try {
+                gate.await(10, SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        })));
+        Future<?> f = q.asExecutorService().submit(() -> { });
+        try {
+            assertTrue(f.cancel(false), "cancelled before it started");
+            assertThrows(CancellationException.class, f::get);
+        } finally {
+            gate.countDown();
+        }
     }
 }

@@ -76,11 +76,9 @@ final class FlushColors {
      * tryLock succeeds (it never blocks: an item of the queue may call it), else the holder,
      * which flips for every registered flusher, or, if that holder had already taken its batch,
      * flips again for the async records left after it releases the mutex (runAsyncWork).
-     * Futures are completed with no engine lock held, and never by a flusher that waits (their
-     * dependent actions are other callers' code, and would run within a timed flush's bound):
-     * by a flushAsync caller (runAsyncWork), else by an AsyncFlushStep node that a worker runs,
-     * queued by pwqFlushed under its pool lock, or by a waiting flusher whose own flip finished
-     * them (handOffDone); that step also flips for async records a full colour space left waiting.
+     * Futures are completed with no engine lock held: by the thread that finished the flip if it
+     * holds none, else by an AsyncFlushStep node that pwqFlushed queues under its pool lock and
+     * a worker runs; that step also flips for async records a full colour space left waiting.
      *
      * Errors. A flip that an Error (an overflow anywhere in the marking) interrupts leaves some
      * pwqs advanced and some not. flipBroken records it, its batch goes back to `pending` (each
@@ -307,7 +305,7 @@ final class FlushColors {
         } finally {
             flipMutex.unlock();
             signalFinished(); // flips finished while we flipped (perhaps our own: nothing in flight)
-            runAsyncWork(false); // flips for async records that registered while we held the mutex
+            runAsyncWork(); // async records that registered while we held the mutex
         }
     }
 
@@ -630,33 +628,19 @@ final class FlushColors {
      * calls this after releasing it).
      */
     void runAsyncWork() {
-        runAsyncWork(true);
-    }
-
-    /**
-     * @param complete true to complete the finished futures on this thread (their dependent
-     *                 actions run here: the flushAsync caller's own thread, or a worker running
-     *                 an AsyncFlushStep); false for a flusher that waits (a timed or
-     *                 interruptible flush would otherwise run other callers' actions within its
-     *                 bound, and any flush would run user code it never asked for): it only
-     *                 flips, and leaves finished futures to a step on a worker (handOffDone)
-     */
-    private void runAsyncWork(boolean complete) {
         if (asyncOutstanding == 0) {
             return; // the common case: no flushAsync future anywhere
         }
         for (;;) {
-            Flusher done = null;
+            Flusher done;
             boolean flip;
             synchronized (flushLock) {
-                if (complete) {
-                    done = asyncDone;
-                    asyncDone = null;
-                    for (Flusher f = done; f != null; f = f.next) {
-                        asyncOutstanding--;
-                    }
-                }
+                done = asyncDone;
+                asyncDone = null;
                 flip = pendingAsync > 0;
+                for (Flusher f = done; f != null; f = f.next) {
+                    asyncOutstanding--;
+                }
             }
             for (Flusher f = done; f != null; ) {
                 Flusher next = f.next;
@@ -665,11 +649,11 @@ final class FlushColors {
                 f = next;
             }
             if (!flip) {
-                break;
+                return;
             }
             WorkerPool.probeStack(); // see lockMutex
             if (!flipMutex.tryLock()) {
-                break;
+                return;
             }
             boolean flipped;
             try {
@@ -679,37 +663,8 @@ final class FlushColors {
                 signalFinished();
             }
             if (!flipped) {
-                break; // no colour space: the finish that frees one queues an AsyncFlushStep
+                return; // no colour space: the finish that frees one queues an AsyncFlushStep
             }
-        }
-        if (!complete) {
-            handOffDone();
-        }
-    }
-
-    /**
-     * Futures that finished where no step was queued for them (a flip that found nothing in
-     * flight, made by a flusher that waits): a step on the queue's first pwq completes them on
-     * a worker. A step queued already for them (pwqFlushed) makes this one find nothing, which
-     * is harmless. A destroyed queue runs no step: its futures are completed here (it has no
-     * item left whose wait could bound anything).
-     */
-    private void handOffDone() {
-        synchronized (flushLock) {
-            if (asyncDone == null) {
-                return;
-            }
-        }
-        if (wq.isDestroyed()) {
-            runAsyncWork(true);
-            return;
-        }
-        PoolWorkqueue pwq = wq.pwqs[0];
-        pwq.pool.acquireFromCaller();
-        try {
-            AsyncFlushStep.queue(pwq, true);
-        } finally {
-            pwq.pool.lock.unlock();
         }
     }
 }

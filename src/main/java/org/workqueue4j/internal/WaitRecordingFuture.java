@@ -9,9 +9,9 @@ import java.util.concurrent.TimeoutException;
  * The future of a queue's {@code flushAsync()}: a thread that blocks on it ({@code get},
  * {@code join}) waits for the queue's items as a {@code flush()} does, so that wait is first
  * recorded for the validator as the flush records its own (WorkqueueStruct.annotateAsyncGet):
- * under THROW a predicted deadlock is refused before the thread blocks, and a wait from one of
- * the queue's own items is refused as a flush from there is. Dependent futures
- * ({@code thenRun}, …) are plain ones: waiting on them is not recorded.
+ * under THROW a predicted deadlock is refused before the thread blocks. Not recorded: a wait from
+ * one of the queue's own items (see annotateAsyncGet), a timed get with no time to wait, and
+ * waits on dependent futures ({@code thenRun}, …), which are plain ones.
  *
  * @param <T> the result type
  */
@@ -36,7 +36,9 @@ final class WaitRecordingFuture<T> extends CompletableFuture<T> {
 
     @Override
     public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-        recordWait();
+        if (timeout > 0) { // no time to wait: no wait to record
+            recordWait();
+        }
         return super.get(timeout, unit);
     }
 

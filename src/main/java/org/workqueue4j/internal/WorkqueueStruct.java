@@ -1073,11 +1073,28 @@ public final class WorkqueueStruct {
 
     /**
      * Records a thread's wait on this queue's {@code flushAsync()} future (its {@code get} or
-     * {@code join}) as {@link #flush()} records its own wait, and refuses it from one of the
-     * queue's own items (it would wait for itself).
+     * {@code join}) as {@link #flush()} records its own wait. Not from one of the queue's own
+     * items: one queued after the call is not covered by the future, and the record, made by
+     * class, could not tell it from one that is (that one's wait deadlocks unrecorded).
      */
     void annotateAsyncGet() {
-        annotateAndRefuseSelfWait("wait on the flushAsync() future of");
+        if (!runtime.validating()) {
+            return;
+        }
+        Worker self = Worker.current();
+        if (self != null && self.currentPwq != null && self.currentPwq.wq == this) {
+            return; // an item queued after the flushAsync() call may wait on it: the class-level record would be a false report
+        }
+        annotateWait(runtime.validator(), true);
+    }
+
+    /**
+     * Reports {@code t}, thrown by code the engine ran for item {@code n} on a caller's thread
+     * (an executor view's completion-service wrapper, run by a cancel), to the uncaught-work
+     * handler, as a worker reports its item's failure. Throws nothing.
+     */
+    public void reportFailure(WorkNode n, Throwable t) {
+        runtime.uncaught(this, n, t);
     }
 
     /**

@@ -138,6 +138,7 @@ interface ReadWriteCore {
 
         @Override
         public String toString() {
+            probe();
             guard.lock();
             try {
                 return "ReaderPreferring[write holds = " + writeHolds + ", read holds = " + readers
@@ -157,14 +158,37 @@ interface ReadWriteCore {
             return writer == me || (writer == null && readers == 0);
         }
 
-        private void takeRead() {
+        /**
+         * Takes a read hold: {@code mine} is the caller's counter, fetched before the guard was
+         * taken, so the two increments have no call between them (an overflow there would leave
+         * the shared count raised and the thread's own not). Both counts are checked first, as
+         * ReentrantReadWriteLock checks its own ("Maximum lock count exceeded").
+         */
+        private void takeRead(int[] mine) {
+            if (readers == Integer.MAX_VALUE || mine[0] == Integer.MAX_VALUE) {
+                throw new Error("Maximum lock count exceeded");
+            }
             readers++;
-            myReads.get()[0]++;
+            mine[0]++;
         }
 
         private void takeWrite(Thread me) {
+            if (writeHolds == Integer.MAX_VALUE) {
+                throw new Error("Maximum lock count exceeded");
+            }
             writer = me;
             writeHolds++;
+        }
+
+        /**
+         * Before any state change on a caller's thread: touches the stack well below the caller's
+         * (WorkerPool.probeStack, as before an engine lock), so that a StackOverflowError strikes here, with nothing
+         * taken, rather than inside the guarded section (the guard's release, a signalAll, a
+         * condition wait), which it would leave half-done: the guard held by a thread that has
+         * unwound, a reader count raised for good, or a waiter never woken.
+         */
+        private static void probe() {
+            org.workqueue4j.internal.WorkerPool.probeStack();
         }
 
         /**
@@ -194,6 +218,8 @@ interface ReadWriteCore {
         }
 
         private boolean acquire(boolean forWrite, long nanos, boolean interruptible) throws InterruptedException {
+            probe();
+            int[] mine = myReads.get(); // before the guard: see takeRead
             if (interruptible) {
                 guard.lockInterruptibly();
             } else {
@@ -206,7 +232,7 @@ interface ReadWriteCore {
                 if (forWrite) {
                     takeWrite(Thread.currentThread());
                 } else {
-                    takeRead();
+                    takeRead(mine);
                 }
                 return true;
             } finally {
@@ -223,6 +249,8 @@ interface ReadWriteCore {
         }
 
         private boolean tryAcquire(boolean forWrite) {
+            probe();
+            int[] mine = myReads.get(); // before the guard: see takeRead
             guard.lock();
             try {
                 Thread me = Thread.currentThread();
@@ -232,7 +260,7 @@ interface ReadWriteCore {
                 if (forWrite) {
                     takeWrite(me);
                 } else {
-                    takeRead();
+                    takeRead(mine);
                 }
                 return true;
             } finally {
@@ -263,6 +291,7 @@ interface ReadWriteCore {
 
             @Override
             public void unlock() {
+                probe();
                 int[] mine = myReads.get();
                 guard.lock();
                 try {
@@ -307,6 +336,7 @@ interface ReadWriteCore {
 
             @Override
             public void unlock() {
+                probe();
                 guard.lock();
                 try {
                     if (writer != Thread.currentThread()) {
@@ -337,6 +367,7 @@ interface ReadWriteCore {
 
             /** Runs {@code w} with the write lock released; returns its result once it is re-taken. */
             private <T> T releasing(WaitOn<T> w) throws InterruptedException {
+                probe();
                 guard.lock();
                 try {
                     Thread me = Thread.currentThread();
@@ -407,6 +438,7 @@ interface ReadWriteCore {
             }
 
             private void signalling(boolean all) {
+                probe();
                 guard.lock();
                 try {
                     if (writer != Thread.currentThread()) {
