@@ -73,6 +73,24 @@ class Break5AgentIT {
                 .contains("this-slot: h=7, holds receiver after: false");
     }
 
+    // Behaviour preservation: an Error thrown by the exit hook of an inner synchronized block (a
+    // StackOverflowError on a nearly full stack) must still run the outer block's handler. The exit
+    // hooks are taken out of every catch-any range whose handler starts with a monitorexit, the
+    // outer block's included: the outer monitor stays locked after its block, and the JVM, unwinding
+    // a frame with a monitor still locked, replaces the StackOverflowError with an
+    // IllegalMonitorStateException. Intermittent per round; 40 rounds per run.
+    @Test
+    void anErrorInAnInnerBlocksExitHookStillExitsTheOuterMonitor() throws Exception {
+        SampleRun plain = SampleRun.run("samples.NestedOverflowSample", null, List.of("-Xss512k"));
+        SampleRun r = SampleRun.run("samples.NestedOverflowSample", "", List.of("-Xss512k"));
+        assertThat(plain.stdout).as(plain.toString())
+                .contains("errors {java.lang.StackOverflowError=40}, outer monitor left held: false");
+        assertThat(r.stdout)
+                .as("expected every round to end with a StackOverflowError and no outer monitor left held, as"
+                        + " without the agent; actual:\n" + r)
+                .isEqualTo(plain.stdout);
+    }
+
     // README: "Source lines are kept: reports name the line of the synchronized block or lock
     // call". The held lock's "at:" line is that of the first acquisition with the same held-lock
     // chain (the chain's cached site), here a block that had ended before the one holding it.
