@@ -91,6 +91,20 @@ class Break5AgentIT {
                 .isEqualTo(plain.stdout);
     }
 
+    // The same for a block inside a synchronized method: the rewritten method's own catch-any
+    // handler starts with a monitorexit (aload_0; dup; monitorexit), so the block's exit hooks are
+    // taken out of it too; an Error in them leaves the method with `this` still entered by its
+    // explicit monitorenter, and the JVM reports an IllegalMonitorStateException instead.
+    @Test
+    void anErrorInTheExitHookOfABlockInASynchronizedMethodStillExitsTheMethodsMonitor() throws Exception {
+        SampleRun plain = SampleRun.run("samples.SyncMethodOverflowSample", null, List.of("-Xss512k"));
+        SampleRun r = SampleRun.run("samples.SyncMethodOverflowSample", "", List.of("-Xss512k"));
+        assertThat(plain.stdout).as(plain.toString()).contains("errors {java.lang.StackOverflowError=40}");
+        assertThat(r.stdout)
+                .as("expected only StackOverflowErrors, as without the agent; actual:\n" + r)
+                .isEqualTo(plain.stdout);
+    }
+
     // README: "Source lines are kept: reports name the line of the synchronized block or lock
     // call". The held lock's "at:" line is that of the first acquisition with the same held-lock
     // chain (the chain's cached site), here a block that had ended before the one holding it.
