@@ -105,6 +105,23 @@ class Break5AgentIT {
                 .isEqualTo(plain.stdout);
     }
 
+    // README rule 1: "Owner: the class declaring the field, whichever subclass reads it". A
+    // constant of an interface read by simple name in two implementing classes is one field (one
+    // monitor), but Site.resolved() looks for the declaring class among superclasses only: each
+    // reader names its own class (Writer.LEDGER, Checker.LEDGER), four classes instead of two, and
+    // the ABBA between the two fields is not seen.
+    @Test
+    void aFieldOfAnInterfaceReadThroughTwoImplementingClassesIsOneLockClass() throws Exception {
+        SampleRun r = SampleRun.run("samples.InterfaceFieldSample", "policy=WARN,stats=true", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout).contains("audit then ledger");
+        assertThat(r.stderr)
+                .as("expected the LEDGER/AUDIT ABBA reported, between samples.InterfaceFieldSample$Guards.LEDGER and"
+                        + " ...$Guards.AUDIT; actual:\n" + r)
+                .contains("WARNING: possible circular locking dependency detected")
+                .contains("samples.InterfaceFieldSample$Guards.LEDGER");
+    }
+
     // README: "Source lines are kept: reports name the line of the synchronized block or lock
     // call". The held lock's "at:" line is that of the first acquisition with the same held-lock
     // chain (the chain's cached site), here a block that had ended before the one holding it.
