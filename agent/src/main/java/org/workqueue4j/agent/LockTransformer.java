@@ -213,6 +213,9 @@ final class LockTransformer implements ClassFileTransformer {
         while (true) {
             ClassNode cn = new ClassNode();
             cr.accept(cn, ClassReader.EXPAND_FRAMES);
+            if (strip && SerialVersions.mustKeepSynchronized(cn, loader)) {
+                strip = false; // a misdeclared serialVersionUID field: the flag is part of the default UID
+            }
             Long suid = strip ? SerialVersions.defaultToKeep(cn, loader) : null; // of the original class
             boolean changed = false;
             boolean stripped = false;
