@@ -58,16 +58,18 @@ final class LockTransformer implements ClassFileTransformer {
      *    compiles every synchronized block with a second monitorexit in its
      *    catch-any handler, so exits by exception are seen by the same rewrite. The exit hook is
      *    taken out of that handler's ranges (the handler covers itself): an Error thrown by the
-     *    hook, a StackOverflowError on a nearly full stack, leaves the method instead of
-     *    running the handler's monitorexit again and again.
+     *    hook, a StackOverflowError on a nearly full stack, leaves the block instead of
+     *    running the handler's monitorexit again and again. It stays in the ranges of handlers
+     *    that exit other monitors (an enclosing block's, the synchronized method's), which still run.
      *  - A synchronized method loses ACC_SYNCHRONIZED and gets the equivalent explicit
-     *    code: enter the monitor (this or the class) in a prologue, exit it before every
+     *    code: enter the monitor (this, saved in a fresh local, or the class) in a prologue, exit it before every
      *    return and in a catch-any handler around the body, which re-throws; the exit hooks
      *    after the returns' monitorexit lie outside every range, the handler outside its own.
      *    Done when a class is first loaded, and again when a class so rewritten is retransformed
      *    (retransformation may not change modifiers, so the synchronized methods of classes
      *    loaded before a late attach are not seen). A Serializable class without a
-     *    serialVersionUID gets its original default one, which the flag change would alter.
+     *    serialVersionUID gets its original default one, which the flag change would alter; one
+     *    with a field of that name the JDK does not count keeps the flag (the name is taken).
      *  - A method whose rewrite exceeds the class-file limits is left unrewritten, the rest of its
      *    class rewritten.
      *  - lock, lockInterruptibly, tryLock and unlock called on
