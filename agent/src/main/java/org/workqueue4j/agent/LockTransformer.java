@@ -69,7 +69,9 @@ final class LockTransformer implements ClassFileTransformer {
      *    (retransformation may not change modifiers, so the synchronized methods of classes
      *    loaded before a late attach are not seen). A Serializable class without a
      *    serialVersionUID gets its original default one, which the flag change would alter; one
-     *    with a field of that name the JDK does not count keeps the flag (the name is taken).
+     *    with a field of that name the JDK does not count keeps the flag (the name is taken)
+     *    and gets the hooks only: enter hook after the JVM's entry, exit hooks before the
+     *    returns and in a catch-any handler.
      *  - A method whose rewrite exceeds the class-file limits is left unrewritten, the rest of its
      *    class rewritten.
      *  - lock, lockInterruptibly, tryLock and unlock called on
@@ -122,8 +124,9 @@ final class LockTransformer implements ClassFileTransformer {
     /** Per class loader: whether its classes can link to the hooks (weak keys: loaders may go). */
     private final Map<ClassLoader, Boolean> loaders = new WeakHashMap<>();
     /**
-     * Per class loader: the classes whose synchronized methods lost ACC_SYNCHRONIZED as they
-     * loaded, so that a retransformation does the same (weak keys; guarded by its monitor).
+     * Per class loader: the classes whose synchronized methods were rewritten as they loaded
+     * (losing ACC_SYNCHRONIZED, or keeping it with the hooks only), so that a retransformation
+     * does the same (weak keys; guarded by its monitor).
      */
     private final Map<ClassLoader, Set<String>> stripped = new WeakHashMap<>();
 
@@ -210,14 +213,14 @@ final class LockTransformer implements ClassFileTransformer {
         if (!mayLock(cr)) {
             return null; // most classes: one light pass, no tree, no rewrite
         }
-        boolean strip = !retransforming || wasStripped(loader, className);
+        boolean mayStrip = !retransforming || wasStripped(loader, className);
         Set<String> left = new HashSet<>();
         while (true) {
             ClassNode cn = new ClassNode();
             cr.accept(cn, ClassReader.EXPAND_FRAMES);
-            if (strip && SerialVersions.mustKeepSynchronized(cn, loader)) {
-                strip = false; // a misdeclared serialVersionUID field: the flag is part of the default UID
-            }
+            // a misdeclared serialVersionUID field: the flag is part of the default UID, kept
+            boolean keepFlag = mayStrip && SerialVersions.mustKeepSynchronized(cn, loader);
+            boolean strip = mayStrip && !keepFlag;
             Long suid = strip ? SerialVersions.defaultToKeep(cn, loader) : null; // of the original class
             boolean changed = false;
             boolean stripped = false;
@@ -226,14 +229,14 @@ final class LockTransformer implements ClassFileTransformer {
                 if (left.contains(mn.name + mn.desc)) {
                     continue;
                 }
-                stripped |= strip && (mn.access & Opcodes.ACC_SYNCHRONIZED) != 0
+                stripped |= (strip || keepFlag) && (mn.access & Opcodes.ACC_SYNCHRONIZED) != 0
                         && (mn.access & (Opcodes.ACC_ABSTRACT | Opcodes.ACC_NATIVE)) == 0;
-                changed |= new MethodRewrite(cn, mn, loader, strip, sites).run();
+                changed |= new MethodRewrite(cn, mn, loader, strip, keepFlag, sites).run();
             }
             if (!changed) {
                 return null;
             }
-            if (stripped && suid != null) {
+            if (stripped && suid != null) { // suid is null when keepFlag
                 cn.fields.add(new FieldNode(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC | Opcodes.ACC_FINAL,
                         "serialVersionUID", "J", null, suid));
             }
@@ -356,6 +359,11 @@ final class LockTransformer implements ClassFileTransformer {
         private final MethodNode mn;
         private final ClassLoader loader;
         private final boolean stripSynchronized;
+        /**
+         * Whether a synchronized method keeps ACC_SYNCHRONIZED and gets the hooks only (see
+         * {@link SerialVersions#mustKeepSynchronized}); exclusive with {@link #stripSynchronized}.
+         */
+        private final boolean hookSynchronized;
         /** Exit hooks to take out of exception ranges: {from, to, non-null for every range}. */
         private final List<LabelNode[]> exitHooks = new ArrayList<>();
         /** Per exit hook, the local its monitorexit's monitor was loaded from, or -1 (see {@link #monitorLocal}). */
@@ -373,7 +381,9 @@ final class LockTransformer implements ClassFileTransformer {
         /** The sites of this class, numbered once the whole class is rewritten (see {@link #instrument}). */
         private final List<PendingSite> sites;
 
-        MethodRewrite(ClassNode cn, MethodNode mn, ClassLoader loader, boolean stripSynchronized, List<PendingSite> sites) {
+        MethodRewrite(ClassNode cn, MethodNode mn, ClassLoader loader, boolean stripSynchronized,
+                      boolean hookSynchronized, List<PendingSite> sites) {
+            this.hookSynchronized = hookSynchronized;
             this.sites = sites;
             this.cn = cn;
             this.mn = mn;
@@ -416,8 +426,8 @@ final class LockTransformer implements ClassFileTransformer {
                 }
             }
             appendNullPaths();
-            if ((mn.access & Opcodes.ACC_SYNCHRONIZED) != 0 && stripSynchronized) {
-                wrapSynchronized(returns);
+            if ((mn.access & Opcodes.ACC_SYNCHRONIZED) != 0 && (stripSynchronized || hookSynchronized)) {
+                wrapSynchronized(returns, stripSynchronized);
             }
             excludeExitHooks();
             return changed;
@@ -837,8 +847,14 @@ final class LockTransformer implements ClassFileTransformer {
             mn.tryCatchBlocks.addAll(copies);
         }
 
-        /** Gives a synchronized method explicit enter/exit code (see the class overview). */
-        private void wrapSynchronized(List<AbstractInsnNode> returns) {
+        /**
+         * Gives a synchronized method explicit enter/exit code (see the class overview). With
+         * {@code strip} false the method keeps ACC_SYNCHRONIZED (the JVM enters and exits the
+         * monitor) and gets the hooks only: the enter hook once the monitor is entered (so a
+         * deadlock on it blocks before it is reported), the exit hook before every return and in
+         * the catch-any handler, which re-throws.
+         */
+        private void wrapSynchronized(List<AbstractInsnNode> returns, boolean strip) {
             InsnList insns = mn.instructions;
             boolean isStatic = (mn.access & Opcodes.ACC_STATIC) != 0;
             int firstLine = firstLine();
@@ -865,20 +881,26 @@ final class LockTransformer implements ClassFileTransformer {
                 pro.add(new InsnNode(Opcodes.DUP));
                 pro.add(new VarInsnNode(Opcodes.ASTORE, slot));
             }
-            pro.add(new InsnNode(Opcodes.DUP));
+            if (strip) {
+                pro.add(new InsnNode(Opcodes.DUP));
+            }
             pro.add(push(new Site(where(firstLine), null, null, loader)));
             pro.add(hook("monitorEnter", "(Ljava/lang/Object;I)V"));
-            pro.add(new InsnNode(Opcodes.MONITORENTER));
+            if (strip) {
+                pro.add(new InsnNode(Opcodes.MONITORENTER));
+            }
             pro.add(start);
             insns.insert(pro);
 
             for (AbstractInsnNode r : returns) {
                 InsnList exit = monitor(isStatic, slot);
-                exit.add(new InsnNode(Opcodes.DUP));
-                AbstractInsnNode monitorExit = new InsnNode(Opcodes.MONITOREXIT);
-                exit.add(monitorExit);
+                if (strip) {
+                    exit.add(new InsnNode(Opcodes.DUP));
+                    exit.add(new InsnNode(Opcodes.MONITOREXIT));
+                }
+                AbstractInsnNode beforeHook = exit.getLast(); // the monitor is on the stack
                 insns.insertBefore(r, exit);
-                afterExit(monitorExit, true, slot);
+                afterExit(beforeHook, true, slot);
             }
 
             InsnList tail = new InsnList();
@@ -888,14 +910,18 @@ final class LockTransformer implements ClassFileTransformer {
                 tail.add(handlerFrame(isStatic, slot));
             }
             tail.add(monitor(isStatic, slot));
-            tail.add(new InsnNode(Opcodes.DUP));
-            tail.add(new InsnNode(Opcodes.MONITOREXIT)); // the handler is outside its own range
+            if (strip) {
+                tail.add(new InsnNode(Opcodes.DUP));
+                tail.add(new InsnNode(Opcodes.MONITOREXIT)); // the handler is outside its own range
+            }
             tail.add(hook("monitorExit", "(Ljava/lang/Object;)V"));
             tail.add(new InsnNode(Opcodes.ATHROW));
             insns.add(tail);
             mn.tryCatchBlocks.add(new TryCatchBlockNode(start, end, handler, null));
             methodHandler = handler;
-            mn.access &= ~Opcodes.ACC_SYNCHRONIZED;
+            if (strip) {
+                mn.access &= ~Opcodes.ACC_SYNCHRONIZED;
+            }
             changed = true;
         }
 

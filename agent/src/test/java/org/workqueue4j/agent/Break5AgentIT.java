@@ -139,6 +139,27 @@ class Break5AgentIT {
                         + " samples.HeldAtSample.main(HeldAtSample.java:23)");
     }
 
+    // A class the agent must not strip of ACC_SYNCHRONIZED (a misdeclared serialVersionUID field)
+    // keeps its default serialVersionUID and its modifiers, and its synchronized methods still
+    // feed the validator: the ABBA between the account's monitor and LEDGER is reported, and the
+    // account's monitor, released by an exception, is not reported as held.
+    @Test
+    void aSynchronizedMethodThatKeepsItsFlagIsStillValidated() throws Exception {
+        SampleRun plain = SampleRun.run("samples.MisdeclaredSuidSample", null, List.of());
+        SampleRun r = SampleRun.run("samples.MisdeclaredSuidSample", "policy=WARN", List.of());
+        assertThat(plain.exitCode).as(plain.toString()).isZero();
+        assertThat(plain.stdout).contains("synchronized true");
+        assertThat(r.stdout).as("without the agent:\n" + plain.stdout + "actual:\n" + r).isEqualTo(plain.stdout);
+        assertThat(r.stderr)
+                .as(r.toString())
+                .contains("WARNING: possible circular locking dependency detected")
+                .contains("(samples.MisdeclaredSuidSample$Account)")
+                .contains("(samples.MisdeclaredSuidSample.LEDGER)")
+                .doesNotContain("left")
+                .doesNotContain("bad unlock");
+        assertThat(r.stderr.split("WARNING:", -1)).as(r.toString()).hasSize(2);
+    }
+
     // ---- what held (regression checks)
 
     @Test
