@@ -236,9 +236,11 @@ public final class Hooks {
     }
 
     /**
-     * Replaces {@code lock.unlock()}.
+     * Replaces {@code lock.unlock()}, and implements the method reference {@code Lock::unlock}.
      *
      * @param l the lock
+     * @throws NullPointerException when {@code l} is null, without a message and with the
+     *     application's frame on top, as the reference's call throws it without the agent
      */
     public static void unlock(Lock l) {
         if (l == null) {
