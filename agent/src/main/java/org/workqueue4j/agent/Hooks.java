@@ -1,5 +1,6 @@
 package org.workqueue4j.agent;
 
+import java.util.Arrays;
 import java.util.Date;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -235,16 +236,39 @@ public final class Hooks {
     }
 
     /**
-     * Replaces {@code lock.unlock()}.
+     * Replaces {@code lock.unlock()}, and implements the method reference {@code Lock::unlock}.
      *
      * @param l the lock
+     * @throws NullPointerException when {@code l} is null, without a message and with the
+     *     application's frame on top, as the reference's call throws it without the agent
      */
     public static void unlock(Lock l) {
+        if (l == null) {
+            throw nullReceiver();
+        }
         l.unlock(); // throws IllegalMonitorStateException when not held: then nothing changes
         if (JucLocks.mode(l) != null) {
             Held h = HELD.get();
             exit(h, h.findLock(l));
         }
+    }
+
+    /**
+     * The NullPointerException of {@code unlock()} called on null where no null path of the
+     * caller made the original call (a method reference {@code Lock::unlock} applied to null, whose
+     * implementation is {@link #unlock(Lock)}): as the JVM throws it from the class it spins for
+     * the reference, no message (that class's frames are hidden) and the hooks' frames left out
+     * of its stack trace, so its top frame is the application's.
+     */
+    private static NullPointerException nullReceiver() {
+        NullPointerException e = new NullPointerException();
+        StackTraceElement[] trace = e.getStackTrace();
+        int from = 0;
+        while (from < trace.length && trace[from].getClassName().equals(Hooks.class.getName())) {
+            from++;
+        }
+        e.setStackTrace(Arrays.copyOfRange(trace, from, trace.length));
+        return e;
     }
 
     /**

@@ -58,16 +58,20 @@ final class LockTransformer implements ClassFileTransformer {
      *    compiles every synchronized block with a second monitorexit in its
      *    catch-any handler, so exits by exception are seen by the same rewrite. The exit hook is
      *    taken out of that handler's ranges (the handler covers itself): an Error thrown by the
-     *    hook, a StackOverflowError on a nearly full stack, leaves the method instead of
-     *    running the handler's monitorexit again and again.
+     *    hook, a StackOverflowError on a nearly full stack, leaves the block instead of
+     *    running the handler's monitorexit again and again. It stays in the ranges of handlers
+     *    that exit other monitors (an enclosing block's, the synchronized method's), which still run.
      *  - A synchronized method loses ACC_SYNCHRONIZED and gets the equivalent explicit
-     *    code: enter the monitor (this or the class) in a prologue, exit it before every
+     *    code: enter the monitor (this, saved in a fresh local, or the class) in a prologue, exit it before every
      *    return and in a catch-any handler around the body, which re-throws; the exit hooks
      *    after the returns' monitorexit lie outside every range, the handler outside its own.
      *    Done when a class is first loaded, and again when a class so rewritten is retransformed
      *    (retransformation may not change modifiers, so the synchronized methods of classes
      *    loaded before a late attach are not seen). A Serializable class without a
-     *    serialVersionUID gets its original default one, which the flag change would alter.
+     *    serialVersionUID gets its original default one, which the flag change would alter; one
+     *    with a field of that name the JDK does not count keeps the flag (the name is taken)
+     *    and gets the hooks only: enter hook after the JVM's entry, exit hooks before the
+     *    returns and in a catch-any handler.
      *  - A method whose rewrite exceeds the class-file limits is left unrewritten, the rest of its
      *    class rewritten.
      *  - lock, lockInterruptibly, tryLock and unlock called on
@@ -120,8 +124,9 @@ final class LockTransformer implements ClassFileTransformer {
     /** Per class loader: whether its classes can link to the hooks (weak keys: loaders may go). */
     private final Map<ClassLoader, Boolean> loaders = new WeakHashMap<>();
     /**
-     * Per class loader: the classes whose synchronized methods lost ACC_SYNCHRONIZED as they
-     * loaded, so that a retransformation does the same (weak keys; guarded by its monitor).
+     * Per class loader: the classes whose synchronized methods were rewritten as they loaded
+     * (losing ACC_SYNCHRONIZED, or keeping it with the hooks only), so that a retransformation
+     * does the same (weak keys; guarded by its monitor).
      */
     private final Map<ClassLoader, Set<String>> stripped = new WeakHashMap<>();
 
@@ -208,11 +213,14 @@ final class LockTransformer implements ClassFileTransformer {
         if (!mayLock(cr)) {
             return null; // most classes: one light pass, no tree, no rewrite
         }
-        boolean strip = !retransforming || wasStripped(loader, className);
+        boolean mayStrip = !retransforming || wasStripped(loader, className);
         Set<String> left = new HashSet<>();
         while (true) {
             ClassNode cn = new ClassNode();
             cr.accept(cn, ClassReader.EXPAND_FRAMES);
+            // a misdeclared serialVersionUID field: the flag is part of the default UID, kept
+            boolean keepFlag = mayStrip && SerialVersions.mustKeepSynchronized(cn, loader);
+            boolean strip = mayStrip && !keepFlag;
             Long suid = strip ? SerialVersions.defaultToKeep(cn, loader) : null; // of the original class
             boolean changed = false;
             boolean stripped = false;
@@ -221,14 +229,14 @@ final class LockTransformer implements ClassFileTransformer {
                 if (left.contains(mn.name + mn.desc)) {
                     continue;
                 }
-                stripped |= strip && (mn.access & Opcodes.ACC_SYNCHRONIZED) != 0
+                stripped |= (strip || keepFlag) && (mn.access & Opcodes.ACC_SYNCHRONIZED) != 0
                         && (mn.access & (Opcodes.ACC_ABSTRACT | Opcodes.ACC_NATIVE)) == 0;
-                changed |= new MethodRewrite(cn, mn, loader, strip, sites).run();
+                changed |= new MethodRewrite(cn, mn, loader, strip, keepFlag, sites).run();
             }
             if (!changed) {
                 return null;
             }
-            if (stripped && suid != null) {
+            if (stripped && suid != null) { // suid is null when keepFlag
                 cn.fields.add(new FieldNode(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC | Opcodes.ACC_FINAL,
                         "serialVersionUID", "J", null, suid));
             }
@@ -351,8 +359,17 @@ final class LockTransformer implements ClassFileTransformer {
         private final MethodNode mn;
         private final ClassLoader loader;
         private final boolean stripSynchronized;
+        /**
+         * Whether a synchronized method keeps ACC_SYNCHRONIZED and gets the hooks only (see
+         * {@link SerialVersions#mustKeepSynchronized}); exclusive with {@link #stripSynchronized}.
+         */
+        private final boolean hookSynchronized;
         /** Exit hooks to take out of exception ranges: {from, to, non-null for every range}. */
         private final List<LabelNode[]> exitHooks = new ArrayList<>();
+        /** Per exit hook, the local its monitorexit's monitor was loaded from, or -1 (see {@link #monitorLocal}). */
+        private final List<Integer> exitLocals = new ArrayList<>();
+        /** The catch-any handler added by {@link #wrapSynchronized}, or null. */
+        private LabelNode methodHandler;
         /** The frame (locals, stack) before each replaceable call; filled by {@link #callStates}. */
         private Map<AbstractInsnNode, Object[][]> states = Map.of();
         /** The original calls for null receivers, appended to the method's code (see {@link #replace}). */
@@ -364,7 +381,9 @@ final class LockTransformer implements ClassFileTransformer {
         /** The sites of this class, numbered once the whole class is rewritten (see {@link #instrument}). */
         private final List<PendingSite> sites;
 
-        MethodRewrite(ClassNode cn, MethodNode mn, ClassLoader loader, boolean stripSynchronized, List<PendingSite> sites) {
+        MethodRewrite(ClassNode cn, MethodNode mn, ClassLoader loader, boolean stripSynchronized,
+                      boolean hookSynchronized, List<PendingSite> sites) {
+            this.hookSynchronized = hookSynchronized;
             this.sites = sites;
             this.cn = cn;
             this.mn = mn;
@@ -390,8 +409,9 @@ final class LockTransformer implements ClassFileTransformer {
                             hook("monitorEnter", "(Ljava/lang/Object;I)V")));
                     changed = true;
                 } else if (op == Opcodes.MONITOREXIT) {
+                    int local = monitorLocal(n);
                     insns.insertBefore(n, new InsnNode(Opcodes.DUP));
-                    n = afterExit(n, false);
+                    n = afterExit(n, false, local);
                     changed = true;
                 } else if (op == Opcodes.NEW && CONSTRUCTED.contains(((TypeInsnNode) n).desc)) {
                     AbstractInsnNode next = nextReal(n);
@@ -406,8 +426,8 @@ final class LockTransformer implements ClassFileTransformer {
                 }
             }
             appendNullPaths();
-            if ((mn.access & Opcodes.ACC_SYNCHRONIZED) != 0 && stripSynchronized) {
-                wrapSynchronized(returns);
+            if ((mn.access & Opcodes.ACC_SYNCHRONIZED) != 0 && (stripSynchronized || hookSynchronized)) {
+                wrapSynchronized(returns, stripSynchronized);
             }
             excludeExitHooks();
             return changed;
@@ -420,12 +440,26 @@ final class LockTransformer implements ClassFileTransformer {
          * the hook itself (a StackOverflowError when the stack is nearly full) cannot make a
          * handler exit the monitor a second time.
          */
-        private AbstractInsnNode afterExit(AbstractInsnNode exit, boolean allRanges) {
+        private AbstractInsnNode afterExit(AbstractInsnNode exit, boolean allRanges, int local) {
             LabelNode from = new LabelNode();
             LabelNode to = new LabelNode();
             mn.instructions.insert(exit, list(from, hook("monitorExit", "(Ljava/lang/Object;)V"), to));
             exitHooks.add(new LabelNode[] {from, to, allRanges ? to : null});
+            exitLocals.add(local);
             return to;
+        }
+
+        /**
+         * The local the monitor of the (original) {@code monitorexit} {@code exit} was loaded
+         * from: javac's {@code aload m; monitorexit}, a {@code dup} between them skipped; -1 for
+         * another shape.
+         */
+        private static int monitorLocal(AbstractInsnNode exit) {
+            AbstractInsnNode p = prevReal(exit);
+            while (p != null && p.getOpcode() == Opcodes.DUP) {
+                p = prevReal(p);
+            }
+            return p != null && p.getOpcode() == Opcodes.ALOAD ? ((VarInsnNode) p).var : -1;
         }
 
         /**
@@ -433,21 +467,27 @@ final class LockTransformer implements ClassFileTransformer {
          * of the same monitor again: javac's catch-any handler of a synchronized block (it covers
          * the block's exits and itself), and, for the exits of a rewritten synchronized method,
          * every range (the JVM releases the monitor of a synchronized method after the return,
-         * where no handler of the method applies). A range is split in two around the hook;
-         * pieces without an instruction are dropped.
+         * where no handler of the method applies). A block's hook stays in the ranges of the
+         * handlers of other monitors (an enclosing block's, the rewritten synchronized method's
+         * own), so an Error thrown by it still exits those monitors. A range is split in two
+         * around the hook; pieces without an instruction are dropped.
          */
         private void excludeExitHooks() {
             if (exitHooks.isEmpty()) {
                 return;
             }
             InsnList insns = mn.instructions;
-            for (LabelNode[] h : exitHooks) {
+            for (int i = 0; i < exitHooks.size(); i++) {
+                LabelNode[] h = exitHooks.get(i);
+                int local = exitLocals.get(i);
                 int from = insns.indexOf(h[0]);
                 int to = insns.indexOf(h[1]);
                 List<TryCatchBlockNode> out = new ArrayList<>(mn.tryCatchBlocks.size() + 1);
                 for (TryCatchBlockNode t : mn.tryCatchBlocks) {
                     boolean covers = insns.indexOf(t.start) <= from && to <= insns.indexOf(t.end);
-                    if (!covers || (h[2] == null && !exitsMonitor(t))) {
+                    boolean sameMonitor = h[2] != null
+                            || (t.handler != methodHandler && exitedLocal(t) == local && local != NOT_AN_EXIT);
+                    if (!covers || !sameMonitor) {
                         out.add(t);
                         continue;
                     }
@@ -463,10 +503,17 @@ final class LockTransformer implements ClassFileTransformer {
             }
         }
 
-        /** Whether a catch-any handler starts by exiting a monitor (javac: astore t; aload m; monitorexit). */
-        private static boolean exitsMonitor(TryCatchBlockNode t) {
+        /** What {@link #exitedLocal} answers for a handler that does not start by exiting a monitor. */
+        private static final int NOT_AN_EXIT = -2;
+
+        /**
+         * The local whose monitor a catch-any handler starts by exiting (javac: astore t; aload m;
+         * monitorexit): m, or -1 when the monitor comes from elsewhere; {@link #NOT_AN_EXIT} when the
+         * handler does not start with a monitorexit.
+         */
+        private static int exitedLocal(TryCatchBlockNode t) {
             if (t.type != null) {
-                return false;
+                return NOT_AN_EXIT;
             }
             AbstractInsnNode p = t.handler;
             for (int seen = 0; p != null && seen < 6; p = p.getNext()) {
@@ -476,14 +523,14 @@ final class LockTransformer implements ClassFileTransformer {
                 }
                 seen++;
                 if (op == Opcodes.MONITOREXIT) {
-                    return true;
+                    return monitorLocal(p);
                 }
                 if (op == Opcodes.MONITORENTER || op == Opcodes.ATHROW || p instanceof JumpInsnNode
                         || (op >= Opcodes.IRETURN && op <= Opcodes.RETURN)) {
-                    return false;
+                    return NOT_AN_EXIT;
                 }
             }
-            return false;
+            return NOT_AN_EXIT;
         }
 
         /** Whether an instruction lies between the labels {@code from} and {@code to}. */
@@ -672,6 +719,7 @@ final class LockTransformer implements ClassFileTransformer {
             if (!any) {
                 return Map.of();
             }
+            labelNews();
             Map<AbstractInsnNode, Object[][]> out = new HashMap<>();
             Map<Label, LabelNode> labels = new HashMap<>();
             AnalyzerAdapter a = new AnalyzerAdapter(cn.name, mn.access, mn.name, mn.desc, null);
@@ -689,6 +737,20 @@ final class LockTransformer implements ClassFileTransformer {
                 n.accept(a);
             }
             return out;
+        }
+
+        /**
+         * Puts a label right before every {@code new} that has none: {@link AnalyzerAdapter} names
+         * an uninitialized value by the label before its {@code new}, and makes a label of its own,
+         * not in the code, when there is none; a frame of a null path can then not name the value
+         * (an object under construction on the stack, as in {@code new Box(lock.tryLock())}).
+         */
+        private void labelNews() {
+            for (AbstractInsnNode n = mn.instructions.getFirst(); n != null; n = n.getNext()) {
+                if (n.getOpcode() == Opcodes.NEW && !(n.getPrevious() instanceof LabelNode)) {
+                    mn.instructions.insertBefore(n, new LabelNode());
+                }
+            }
         }
 
         /** The types with each Label (an uninitialized value) as its LabelNode; null if one is not in the code. */
@@ -785,8 +847,14 @@ final class LockTransformer implements ClassFileTransformer {
             mn.tryCatchBlocks.addAll(copies);
         }
 
-        /** Gives a synchronized method explicit enter/exit code (see the class overview). */
-        private void wrapSynchronized(List<AbstractInsnNode> returns) {
+        /**
+         * Gives a synchronized method explicit enter/exit code (see the class overview). With
+         * {@code strip} false the method keeps ACC_SYNCHRONIZED (the JVM enters and exits the
+         * monitor) and gets the hooks only: the enter hook once the monitor is entered (so a
+         * deadlock on it blocks before it is reported), the exit hook before every return and in
+         * the catch-any handler, which re-throws.
+         */
+        private void wrapSynchronized(List<AbstractInsnNode> returns, boolean strip) {
             InsnList insns = mn.instructions;
             boolean isStatic = (mn.access & Opcodes.ACC_STATIC) != 0;
             int firstLine = firstLine();
@@ -794,54 +862,79 @@ final class LockTransformer implements ClassFileTransformer {
             LabelNode start = new LabelNode();
             LabelNode end = new LabelNode();
             LabelNode handler = new LabelNode();
+            int slot = -1;
+            if (!isStatic) {
+                slot = mn.maxLocals; // after the null paths' locals
+                mn.maxLocals = slot + 1;
+                keepInFrames(slot);
+            }
 
             InsnList pro = new InsnList();
             pro.add(prologue);
             if (firstLine > 0) {
                 pro.add(new LineNumberNode(firstLine, prologue));
             }
-            pro.add(monitor(isStatic));
-            pro.add(new InsnNode(Opcodes.DUP));
+            if (isStatic) {
+                pro.add(monitor(true, slot));
+            } else {
+                pro.add(new VarInsnNode(Opcodes.ALOAD, 0));
+                pro.add(new InsnNode(Opcodes.DUP));
+                pro.add(new VarInsnNode(Opcodes.ASTORE, slot));
+            }
+            if (strip) {
+                pro.add(new InsnNode(Opcodes.DUP));
+            }
             pro.add(push(new Site(where(firstLine), null, null, loader)));
             pro.add(hook("monitorEnter", "(Ljava/lang/Object;I)V"));
-            pro.add(new InsnNode(Opcodes.MONITORENTER));
+            if (strip) {
+                pro.add(new InsnNode(Opcodes.MONITORENTER));
+            }
             pro.add(start);
             insns.insert(pro);
 
             for (AbstractInsnNode r : returns) {
-                InsnList exit = monitor(isStatic);
-                exit.add(new InsnNode(Opcodes.DUP));
-                AbstractInsnNode monitorExit = new InsnNode(Opcodes.MONITOREXIT);
-                exit.add(monitorExit);
+                InsnList exit = monitor(isStatic, slot);
+                if (strip) {
+                    exit.add(new InsnNode(Opcodes.DUP));
+                    exit.add(new InsnNode(Opcodes.MONITOREXIT));
+                }
+                AbstractInsnNode beforeHook = exit.getLast(); // the monitor is on the stack
                 insns.insertBefore(r, exit);
-                afterExit(monitorExit, true);
+                afterExit(beforeHook, true, slot);
             }
 
             InsnList tail = new InsnList();
             tail.add(end);
             tail.add(handler);
             if ((cn.version & 0xFFFF) >= Opcodes.V1_6) {
-                tail.add(handlerFrame(isStatic));
+                tail.add(handlerFrame(isStatic, slot));
             }
-            tail.add(monitor(isStatic));
-            tail.add(new InsnNode(Opcodes.DUP));
-            tail.add(new InsnNode(Opcodes.MONITOREXIT)); // the handler is outside its own range
+            tail.add(monitor(isStatic, slot));
+            if (strip) {
+                tail.add(new InsnNode(Opcodes.DUP));
+                tail.add(new InsnNode(Opcodes.MONITOREXIT)); // the handler is outside its own range
+            }
             tail.add(hook("monitorExit", "(Ljava/lang/Object;)V"));
             tail.add(new InsnNode(Opcodes.ATHROW));
             insns.add(tail);
             mn.tryCatchBlocks.add(new TryCatchBlockNode(start, end, handler, null));
-            mn.access &= ~Opcodes.ACC_SYNCHRONIZED;
+            methodHandler = handler;
+            if (strip) {
+                mn.access &= ~Opcodes.ACC_SYNCHRONIZED;
+            }
             changed = true;
         }
 
         /**
-         * The instructions pushing the monitor of the synchronized method: {@code this}, or the
-         * class; a class file older than Java 5 cannot {@code ldc} a class, so it asks
+         * The instructions pushing the monitor of the synchronized method: {@code this}, as the
+         * prologue saved it in local {@code slot} (the body may store something else into local 0:
+         * the JVM exits the monitor it entered, whatever that slot holds later), or the class; a
+         * class file older than Java 5 cannot {@code ldc} a class, so it asks
          * {@code Class.forName}, which resolves the name through the caller's (this class's) loader.
          */
-        private InsnList monitor(boolean isStatic) {
+        private InsnList monitor(boolean isStatic, int slot) {
             if (!isStatic) {
-                return list(new VarInsnNode(Opcodes.ALOAD, 0));
+                return list(new VarInsnNode(Opcodes.ALOAD, slot));
             }
             if ((cn.version & 0xFFFF) >= Opcodes.V1_5) {
                 return list(new LdcInsnNode(Type.getObjectType(cn.name)));
@@ -852,13 +945,42 @@ final class LockTransformer implements ClassFileTransformer {
         }
 
         /**
-         * The frame at the catch-any handler: {@code this} (the one local the handler reads; a
-         * static method's handler reads none), the exception on the stack. The parameters are
-         * left out: the body may reuse their slots for other types.
+         * The frame at the catch-any handler: the saved {@code this} in local {@code slot} (the one
+         * local the handler reads; a static method's handler reads none), the exception on the
+         * stack. The other locals are left out: the body may reuse their slots for other types.
          */
-        private FrameNode handlerFrame(boolean isStatic) {
-            Object[] locals = isStatic ? new Object[0] : new Object[] {cn.name};
+        private FrameNode handlerFrame(boolean isStatic, int slot) {
+            Object[] locals = new Object[isStatic ? 0 : slot + 1];
+            Arrays.fill(locals, Opcodes.TOP);
+            if (!isStatic) {
+                locals[slot] = cn.name;
+            }
             return new FrameNode(Opcodes.F_NEW, locals.length, locals, 1, new Object[] {"java/lang/Throwable"});
+        }
+
+        /**
+         * Adds {@code this} in local {@code slot} (beyond every local the code uses) to every frame
+         * of the method, which the code read with expanded frames: the saved receiver lives
+         * through the whole body, for its exits and the catch-any handler.
+         */
+        private void keepInFrames(int slot) {
+            for (AbstractInsnNode n = mn.instructions.getFirst(); n != null; n = n.getNext()) {
+                if (!(n instanceof FrameNode)) {
+                    continue;
+                }
+                FrameNode f = (FrameNode) n;
+                List<Object> locals = f.local == null ? new ArrayList<>() : new ArrayList<>(f.local);
+                int used = 0;
+                for (Object t : locals) {
+                    used += t == Opcodes.LONG || t == Opcodes.DOUBLE ? 2 : 1;
+                }
+                while (used < slot) {
+                    locals.add(Opcodes.TOP);
+                    used++;
+                }
+                locals.add(cn.name);
+                f.local = locals;
+            }
         }
 
         /** Registers the site of instruction {@code n} and returns the instruction pushing its number. */

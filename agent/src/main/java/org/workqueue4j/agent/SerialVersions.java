@@ -62,10 +62,57 @@ final class SerialVersions {
         }
         for (FieldNode f : cn.fields) {
             if (f.name.equals("serialVersionUID")) {
-                return null;
+                return null; // declared (nothing changes) or misdeclared (see mustKeepSynchronized)
             }
         }
         return serializable(cn, loader) ? defaultSuid(cn) : null;
+    }
+
+    /**
+     * Whether the synchronized methods of the (not yet rewritten) class {@code cn} must keep
+     * {@code ACC_SYNCHRONIZED}: the class is serializable, has a synchronized method whose flag
+     * is hashed into its default serialVersionUID, and has a field named {@code serialVersionUID}
+     * that {@code ObjectStreamClass} does not take as declared (see {@link #countsAsDeclared}), so
+     * the JDK computes the default one. That value cannot be kept by adding a field: the name is
+     * taken (and a second field of that name, of another type, would make
+     * {@code getDeclaredField} ambiguous).
+     *
+     * @param cn the class as read from its original bytes
+     * @param loader the loader defining it, to resolve its supertypes
+     * @return true when stripping {@code ACC_SYNCHRONIZED} would change the class's serialVersionUID
+     */
+    static boolean mustKeepSynchronized(ClassNode cn, ClassLoader loader) {
+        if ((cn.access & (Opcodes.ACC_ENUM | Opcodes.ACC_INTERFACE)) != 0 || "java/lang/Record".equals(cn.superName)) {
+            return false;
+        }
+        boolean synchronizedMethod = false;
+        for (MethodNode m : cn.methods) {
+            synchronizedMethod |= (m.access & Opcodes.ACC_SYNCHRONIZED) != 0;
+        }
+        if (!synchronizedMethod) {
+            return false;
+        }
+        boolean misdeclared = false;
+        for (FieldNode f : cn.fields) {
+            if (f.name.equals("serialVersionUID")) {
+                if (countsAsDeclared(f)) {
+                    return false;
+                }
+                misdeclared = true;
+            }
+        }
+        return misdeclared && serializable(cn, loader);
+    }
+
+    /**
+     * Whether {@code ObjectStreamClass} takes the field as the declared serialVersionUID: it must
+     * be {@code static final}, and {@code Field.getLong} must read it, which widens a
+     * {@code byte}, {@code short}, {@code char} or {@code int} (any other type makes it fall back
+     * to the default value).
+     */
+    private static boolean countsAsDeclared(FieldNode f) {
+        int mask = Opcodes.ACC_STATIC | Opcodes.ACC_FINAL;
+        return (f.access & mask) == mask && f.desc.length() == 1 && "BCSIJ".contains(f.desc);
     }
 
     /**

@@ -60,18 +60,41 @@ final class Site {
     private String resolved() {
         try {
             Class<?> owner = Class.forName(fieldOwner.replace('/', '.'), false, loader.get());
-            for (Class<?> c = owner; c != null; c = c.getSuperclass()) {
-                for (Field f : c.getDeclaredFields()) {
-                    if (f.getName().equals(fieldName)) {
-                        LockClass a = f.getAnnotation(LockClass.class);
-                        return a != null ? a.value() : c.getName() + "." + fieldName;
-                    }
-                }
+            Field f = declared(owner, fieldName);
+            if (f != null) {
+                LockClass a = f.getAnnotation(LockClass.class);
+                return a != null ? a.value() : f.getDeclaringClass().getName() + "." + fieldName;
             }
         } catch (ClassNotFoundException | LinkageError | SecurityException e) {
             // The owner cannot be loaded from here: fall back to the default name.
         }
         return fieldOwner.replace('/', '.') + "." + fieldName;
+    }
+
+    /**
+     * The field {@code name} that a reference through class {@code c} resolves to, in the JVM's
+     * order (JVMS 5.4.3.2): a field {@code c} declares, else one of its direct superinterfaces
+     * (each searched the same way, recursively), else its superclass's. The classes are those the
+     * JVM loaded with {@code c} (this runs when the site's code runs, never inside the
+     * transformer), so nothing is loaded here.
+     *
+     * @return the field, or null when none is found
+     */
+    private static Field declared(Class<?> c, String name) {
+        for (Class<?> k = c; k != null; k = k.getSuperclass()) {
+            for (Field f : k.getDeclaredFields()) {
+                if (f.getName().equals(name)) {
+                    return f;
+                }
+            }
+            for (Class<?> i : k.getInterfaces()) {
+                Field f = declared(i, name);
+                if (f != null) {
+                    return f;
+                }
+            }
+        }
+        return null;
     }
 
     @Override
