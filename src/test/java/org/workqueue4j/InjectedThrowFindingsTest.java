@@ -285,8 +285,12 @@ class InjectedThrowFindingsTest {
     @Test
     void anErrorInAnOwnedViewsDestroyStillTerminatesTheView() throws Exception {
         java.util.List<Throwable> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CountDownLatch reported = new CountDownLatch(1);
         try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2)
-                .uncaughtWorkHandler((q, w, e) -> handled.add(e)).build())) {
+                .uncaughtWorkHandler((q, w, e) -> {
+                    handled.add(e);
+                    reported.countDown();
+                }).build())) {
             java.util.concurrent.ExecutorService ex = rt.queueBuilder("owned").buildExecutorService();
             ex.submit(() -> { }).get(10, java.util.concurrent.TimeUnit.SECONDS);
             TestHooks.install((p, s) -> {
@@ -301,6 +305,8 @@ class InjectedThrowFindingsTest {
             } finally {
                 TestHooks.install(null);
             }
+            // The report follows the mark (the item's finally marks, then its Error is reported).
+            assertThat(reported.await(10, TimeUnit.SECONDS)).as("the destroy's Error reported").isTrue();
             assertThat(handled).singleElement().isInstanceOf(InjectedThrows.Injected.class);
         }
     }
