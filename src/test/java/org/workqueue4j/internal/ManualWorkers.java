@@ -65,6 +65,22 @@ public final class ManualWorkers {
                 return false;
             }
             w = p.idle.peekFirst();
+            if (w == null && !p.dying && p.nrCreating == 0) {
+                // The work landed after lacksWorker() looked (another thread queued it meanwhile,
+                // as a flusher firing a timer early does): make the worker now, as the manager
+                // would once kicked, and look again.
+                p.lock.unlock();
+                try {
+                    p.createWorker();
+                } finally {
+                    p.acquire();
+                }
+                p.takeInboxes();
+                if (p.worklist.isEmpty()) {
+                    return false;
+                }
+                w = p.idle.peekFirst();
+            }
             if (w == null) {
                 throw new AssertionError("work on " + p + " but no idle worker: the first queue did not create one");
             }
