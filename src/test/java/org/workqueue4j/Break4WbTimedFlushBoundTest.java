@@ -1,6 +1,8 @@
 package org.workqueue4j;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -17,7 +19,8 @@ import org.junit.jupiter.api.Timeout;
  * WorkQueue.flush(Duration) "gives up after timeout" (and is interruptible). FlushColors.flipFor's
  * finally calls runAsyncWork(), which completes other callers' finished flushAsync() futures on
  * the flushing thread: their dependents (arbitrary user code) run inside the timed flush, before
- * it even starts its bounded wait, so neither the timeout nor an interrupt bounds the call.
+ * it even starts its bounded wait, so neither the timeout nor an interrupt bounds the call. A
+ * bounded flusher now hands them to the futures' default executor.
  */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class Break4WbTimedFlushBoundTest {
@@ -30,10 +33,6 @@ class Break4WbTimedFlushBoundTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("open: a flusher completes the flushAsync() futures its own flip finished, on its"
-            + " thread, so their dependent actions run within its bound; handing them to a step on a worker was tried"
-            + " and lost liveness (a step at the worker cap, or behind a running item of another queue, never ran:"
-            + " Break5EnFlushHandOffTest). Documented in README's faults table")
     void aTimedFlushDoesNotRunAnotherCallersFlushAsyncDependent() throws Exception {
         WorkQueue q = t.queue("q").build();
         WorkQueue other = t.queue("other").build();
@@ -59,7 +58,7 @@ class Break4WbTimedFlushBoundTest {
             depThread.set(Thread.currentThread());
             depEntered.countDown();
             try {
-                depRelease.await(5, TimeUnit.SECONDS); // user code that takes its time
+                depRelease.await(30, TimeUnit.SECONDS); // user code that takes its time
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -77,16 +76,16 @@ class Break4WbTimedFlushBoundTest {
         }, "timed-flusher");
         b.start();
         try {
-            // B's flush(50 ms) ends on its own (the step that completes A's future waits behind Y,
-            // so B's colour is still in flight: it times out), without having run A's dependent.
+            // B's flush(50 ms) times out (the step queued for A's future waits behind Y, and B's
+            // colour covers it) and returns while A's dependent, which B's exit found to complete,
+            // is still blocked in user code: it runs elsewhere, not inside B's bound.
             b.join(TimeUnit.SECONDS.toMillis(10));
-            assertTrue(!b.isAlive(), "B's timed flush returned");
             Thread ranOn = depThread.get();
-            assertTrue(ranOn == null, "expected caller A's flushAsync dependent not to run inside B's"
-                    + " flush(50 ms); actual: it ran on thread '" + (ranOn == null ? "" : ranOn.getName())
-                    + "', so B's timed flush lasted as long as that user code");
-            yRelease.countDown(); // the step behind Y now runs, on a worker
-            assertTrue(depEntered.await(10, TimeUnit.SECONDS), "A's dependent ran");
+            assertTrue(!b.isAlive(), "expected B's flush(50 ms) to return while caller A's flushAsync dependent"
+                    + " still runs; actual: B is still in it, in the dependent: "
+                    + (ranOn == b) + " (it ran on '" + (ranOn == null ? "" : ranOn.getName()) + "')");
+            assertSame(Boolean.FALSE, result.get(), "B's flush timed out");
+            assertTrue(depEntered.await(10, TimeUnit.SECONDS), "A's dependent ran (on the default executor)");
             assertNotSame(b, depThread.get(), "A's dependent ran on B's thread");
         } finally {
             depRelease.countDown();
@@ -94,5 +93,66 @@ class Break4WbTimedFlushBoundTest {
             b.join(TimeUnit.SECONDS.toMillis(20));
             dep.get(10, TimeUnit.SECONDS);
         }
+    }
+
+    @Test
+    void anInterruptibleFlushHandsAnotherCallersFlushAsyncDependentOffToo() throws Exception {
+        WorkQueue q = t.queue("q").build();
+        CountDownLatch xStarted = new CountDownLatch(1);
+        CountDownLatch xRelease = new CountDownLatch(1);
+        q.queueOn(0, new Work("X", () -> {
+            xStarted.countDown();
+            WorkQueueCoreTest.await(xRelease);
+        }));
+        assertTrue(xStarted.await(10, TimeUnit.SECONDS), "X started");
+        AtomicReference<Thread> depThread = new AtomicReference<>();
+        CountDownLatch depEntered = new CountDownLatch(1);
+        CountDownLatch depRelease = new CountDownLatch(1);
+        // Caller A's future, registered while B holds the flip mutex, is flipped and finished by
+        // B (nothing in flight after X ends) and found by B's exit.
+        CountDownLatch atFlip = new CountDownLatch(1);
+        CountDownLatch goFlip = new CountDownLatch(1);
+        org.workqueue4j.internal.TestHooks.install((point, subject) -> {
+            if (point.equals("flush.flip") && Thread.currentThread().getName().equals("interruptible-flusher")) {
+                atFlip.countDown();
+                WorkQueueCoreTest.await(goFlip);
+            }
+        });
+        xRelease.countDown();
+        q.flush(); // X done: nothing in flight
+        AtomicReference<Object> result = new AtomicReference<>();
+        Thread b = new Thread(() -> {
+            try {
+                q.flushInterruptibly();
+                result.set("flushed");
+            } catch (Throwable e) {
+                result.set(e);
+            }
+        }, "interruptible-flusher");
+        CompletableFuture<Void> dep;
+        try {
+            b.start();
+            assertTrue(atFlip.await(10, TimeUnit.SECONDS), "B holds the flip mutex");
+            dep = q.flushAsync().thenRun(() -> {
+                depThread.set(Thread.currentThread());
+                depEntered.countDown();
+                WorkQueueCoreTest.await(depRelease);
+            });
+        } finally {
+            org.workqueue4j.internal.TestHooks.install(null);
+            goFlip.countDown();
+        }
+        try {
+            b.join(TimeUnit.SECONDS.toMillis(10));
+            assertTrue(!b.isAlive(), "expected B's flushInterruptibly() to return while A's dependent still runs;"
+                    + " actual: B is still in it (dependent on B's thread: " + (depThread.get() == b) + ")");
+            assertEquals("flushed", result.get());
+            assertTrue(depEntered.await(10, TimeUnit.SECONDS), "A's dependent ran");
+            assertNotSame(b, depThread.get(), "A's dependent ran on B's thread");
+        } finally {
+            depRelease.countDown();
+            b.join(TimeUnit.SECONDS.toMillis(20));
+        }
+        dep.get(10, TimeUnit.SECONDS);
     }
 }

@@ -444,16 +444,8 @@ public final class Barrier extends WorkNode {
         if (workMap != null) {
             if (fromCancel) {
                 v.touch(workMap); // cancel path: only the work's map, only for a running item
-            } else if ((target.maxActive() == 1 || target.rescuer != null) && target.annotateFlush()) {
-                // Kernel start_flush_work: saved_max_active == 1 || wq->rescuer, with the current
-                // limit. One active slot (ordered or not) or a stalled rescuer: an earlier item blocks ours.
-                v.touch(target.lockMap());
-                if (target.rescuer != null) {
-                    // The rescuer, one thread, runs barriers and their dependent actions too: one
-                    // there blocks ours as an item does (a barrier holds no active slot, so on a
-                    // maxActive(1) queue's workers it blocks no sibling)
-                    v.touch(target.stepMap());
-                }
+            } else {
+                target.touchSiblingWait(v);
             }
         }
         return b;

@@ -79,6 +79,9 @@ final class FlushColors {
      * Futures are completed with no engine lock held: by the thread that finished the flip if it
      * holds none, else by an AsyncFlushStep node that pwqFlushed queues under its pool lock and
      * a worker runs; that step also flips for async records a full colour space left waiting.
+     * A timed or interruptible flusher that finds finished futures on its way out hands them
+     * to the futures' default executor instead (completeElsewhere): their dependent actions are
+     * other callers' code, which must not run inside its bound.
      *
      * Errors. A flip that an Error (an overflow anywhere in the marking) interrupts leaves some
      * pwqs advanced and some not. flipBroken records it, its batch goes back to `pending` (each
@@ -98,8 +101,11 @@ final class FlushColors {
     /** Its flip has finished; on `toSignal`, or already counted down by signalFinished. */
     private static final int SIGNAL = 3;
 
-    /** One flusher: a waiting thread's (cached per thread), or a flushAsync future's. */
-    private static final class Flusher {
+    /**
+     * One flusher: a waiting thread's (cached per thread), or a flushAsync future's. As a
+     * Runnable, an async record completes its future (see completeElsewhere).
+     */
+    private static final class Flusher implements Runnable {
         final Completion done = new Completion(0);
         /** The flushAsync future, or null for a waiting thread. */
         final CompletableFuture<Void> future;
@@ -122,6 +128,12 @@ final class FlushColors {
 
         Flusher(CompletableFuture<Void> future) {
             this.future = future;
+        }
+
+        /** Completes the future of an async record whose flip has finished. */
+        @Override
+        public void run() {
+            future.complete(null);
         }
     }
 
@@ -305,7 +317,9 @@ final class FlushColors {
         } finally {
             flipMutex.unlock();
             signalFinished(); // flips finished while we flipped (perhaps our own: nothing in flight)
-            runAsyncWork(); // async records that registered while we held the mutex
+            // Async records that registered while we held the mutex. A bounded flusher (timed or
+            // interruptible) must not run other callers' dependent actions inside its bound.
+            runAsyncWork(timed || interruptible);
         }
     }
 
@@ -618,7 +632,7 @@ final class FlushColors {
         WqRuntime.newFuture(); // CompletableFuture and ForkJoinPool initialized here, on a probed stack (see newFuture)
         CompletableFuture<Void> f = new WaitRecordingFuture<>(wq);
         register(new Flusher(f));
-        runAsyncWork();
+        runAsyncWork(false);
         return f;
     }
 
@@ -626,8 +640,17 @@ final class FlushColors {
      * No engine lock held: completes the futures of finished async flushers, and flips for
      * registered async flushers if the mutex is free (its holder flips for them otherwise, or
      * calls this after releasing it).
+     *
+     * @param elsewhere complete the futures from CompletableFuture's default executor, not on
+     *                  this thread: the caller is a bounded wait (timed or interruptible), whose
+     *                  bound another caller's dependent actions must not stretch. Not a step on a
+     *                  pool of this runtime: at the worker cap, or behind a running item of
+     *                  another queue, such a step may never run (the future of a finished flush
+     *                  would stay incomplete). The default executor runs every task it accepts
+     *                  (a thread per task when the common pool has fewer than two threads); if it
+     *                  refuses, the future is completed here after all, rather than lost
      */
-    void runAsyncWork() {
+    void runAsyncWork(boolean elsewhere) {
         if (asyncOutstanding == 0) {
             return; // the common case: no flushAsync future anywhere
         }
@@ -645,7 +668,11 @@ final class FlushColors {
             for (Flusher f = done; f != null; ) {
                 Flusher next = f.next;
                 f.next = null;
-                f.future.complete(null);
+                if (elsewhere) {
+                    completeElsewhere(f);
+                } else {
+                    f.future.complete(null);
+                }
                 f = next;
             }
             if (!flip) {
@@ -665,6 +692,19 @@ final class FlushColors {
             if (!flipped) {
                 return; // no colour space: the finish that frees one queues an AsyncFlushStep
             }
+        }
+    }
+
+    /**
+     * Completes {@code f}'s future from a task of the future's default executor, so that its
+     * dependent actions run there; completes it on this thread if the executor refuses the task
+     * (say, a thread it could not start), so that the future is never left incomplete.
+     */
+    private static void completeElsewhere(Flusher f) {
+        try {
+            f.future.defaultExecutor().execute(f);
+        } catch (RuntimeException | Error e) {
+            f.future.complete(null);
         }
     }
 }

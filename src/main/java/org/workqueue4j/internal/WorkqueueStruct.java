@@ -1020,7 +1020,7 @@ public final class WorkqueueStruct {
 
     /** Run by a worker (no lock held) for an AsyncFlushStep queued by pwqFlushed. */
     void asyncFlushStep(boolean roundDone) {
-        flushColors.runAsyncWork();
+        flushColors.runAsyncWork(false);
     }
 
     /**
@@ -1063,10 +1063,24 @@ public final class WorkqueueStruct {
             return;
         }
         v.touch(workMap);
+        touchSiblingWait(v);
+    }
+
+    /**
+     * A wait for one of this queue's items (an item flush, a task's {@code Future.get()}) has
+     * touched the item's map; touches what else it waits behind (kernel start_flush_work:
+     * saved_max_active == 1 || wq->rescuer, with the current limit). One active slot (ordered or
+     * not) or a stalled rescuer: an earlier item blocks it, so the queue's map; and the rescuer,
+     * one thread, runs barriers and their dependent actions too: one there blocks it as an item
+     * does (a barrier holds no active slot, so on a maxActive(1) queue's workers it blocks no
+     * sibling), so with a rescuer the step map as well. May throw PotentialDeadlockException
+     * under THROW.
+     */
+    void touchSiblingWait(LockDependencyValidator v) {
         if ((maxActive == 1 || rescuer != null) && annotateFlush()) {
             v.touch(lockMap());
             if (rescuer != null) {
-                v.touch(stepMap()); // the rescuer runs barriers too (see Barrier.startFlushWork)
+                v.touch(stepMap());
             }
         }
     }
