@@ -630,7 +630,7 @@ final class FlushColors {
      */
     CompletableFuture<Void> flushAsync() {
         WqRuntime.newFuture(); // CompletableFuture and ForkJoinPool initialized here, on a probed stack (see newFuture)
-        CompletableFuture<Void> f = new WaitRecordingFuture<>(wq);
+        CompletableFuture<Void> f = WaitRecordingFuture.forQueue(wq); // not `new` here: see forQueue
         register(new Flusher(f));
         runAsyncWork(false);
         return f;

@@ -18,8 +18,18 @@ import java.util.concurrent.TimeoutException;
 final class WaitRecordingFuture<T> extends CompletableFuture<T> {
     private final WorkqueueStruct wq;
 
-    WaitRecordingFuture(WorkqueueStruct wq) {
+    private WaitRecordingFuture(WorkqueueStruct wq) {
         this.wq = wq;
+    }
+
+    /**
+     * {@return a new future for {@code wq}'s flushAsync()} Typed as its superclass so that
+     * verifying a caller needs neither this class nor CompletableFuture loaded (a subclass passed
+     * where CompletableFuture is expected makes the verifier load both, from the runtime image,
+     * when FlushColors is linked on the first flush's path).
+     */
+    static CompletableFuture<Void> forQueue(WorkqueueStruct wq) {
+        return new WaitRecordingFuture<>(wq);
     }
 
     private void recordWait() {
