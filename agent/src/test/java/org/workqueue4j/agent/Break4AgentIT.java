@@ -2,12 +2,9 @@ package org.workqueue4j.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
@@ -230,37 +227,13 @@ class Break4AgentIT {
     // handler declares the parameters' types for the whole body.
     @Test
     void aSynchronizedMethodThatReusesAParameterSlotStillVerifies() throws Exception {
-        Path dir = ReusedSlotClass.writeTo(Files.createTempDirectory("reused-slot"));
-        String cp = System.getProperty("samples.classpath", "target/test-classes") + java.io.File.pathSeparator + dir;
-        String plain = java(cp, null, "samples.ReusedSlotSample");
-        String with = java(cp, "", "samples.ReusedSlotSample");
+        Path dir = SlotReuseClasses.writeReusedParameter(Files.createTempDirectory("reused-slot"));
+        String plain = SampleRun.runWith(dir, "samples.ReusedSlotSample", null).output();
+        String with = SampleRun.runWith(dir, "samples.ReusedSlotSample", "").output();
         assertThat(plain).contains("reused: f=3 g=4");
         assertThat(with)
                 .as("expected the class to verify and run as without the agent (reused: f=3 g=4); actual:\n" + with)
                 .contains("reused: f=3 g=4");
-    }
-
-    /** Runs a main class on a class path of our own, with the agent when options is non-null; returns stdout + stderr. */
-    private static String java(String classpath, String options, String mainClass) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        if (options != null) {
-            cmd.add("-javaagent:" + SampleRun.agentJar() + (options.isEmpty() ? "" : "=" + options));
-        }
-        cmd.add("-cp");
-        cmd.add(classpath);
-        cmd.add(mainClass);
-        Path out = Files.createTempFile("sample-out", ".txt");
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor();
-                throw new AssertionError(mainClass + " did not end within 60 s");
-            }
-            return Files.readString(out, StandardCharsets.UTF_8);
-        } finally {
-            Files.deleteIfExists(out);
-        }
     }
 
     // As above at a third of the limit: a 23 KB method whose loop and branch span it. The class

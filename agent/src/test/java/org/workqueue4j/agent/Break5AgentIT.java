@@ -2,12 +2,9 @@ package org.workqueue4j.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
@@ -64,10 +61,9 @@ class Break5AgentIT {
     // re-reads local 0 at every exit, so it exits another object's monitor.
     @Test
     void aSynchronizedMethodThatReusesTheSlotOfThisReleasesItsReceiver() throws Exception {
-        Path dir = ThisSlotClass.writeTo(Files.createTempDirectory("this-slot"));
-        String cp = System.getProperty("samples.classpath", "target/test-classes") + java.io.File.pathSeparator + dir;
-        String plain = java(cp, null, "samples.ThisSlotSample");
-        String with = java(cp, "", "samples.ThisSlotSample");
+        Path dir = SlotReuseClasses.writeReusedThis(Files.createTempDirectory("this-slot"));
+        String plain = SampleRun.runWith(dir, "samples.ThisSlotSample", null).output();
+        String with = SampleRun.runWith(dir, "samples.ThisSlotSample", "").output();
         assertThat(plain).contains("this-slot: h=7, holds receiver after: false");
         assertThat(with)
                 .as("expected the method to return 7 and release its receiver, as without the agent; actual:\n" + with)
@@ -186,28 +182,5 @@ class Break5AgentIT {
         assertThat(plain.stdout).as(plain.toString()).contains("done, finallies 1");
         assertThat(r.stdout).as("without the agent:\n" + plain.stdout + "actual:\n" + r).isEqualTo(plain.stdout);
         assertThat(r.stderr).as(r.toString()).doesNotContain("WARNING");
-    }
-
-    /** Runs a main class on a class path of our own, with the agent when options is non-null; returns stdout + stderr. */
-    private static String java(String classpath, String options, String mainClass) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        if (options != null) {
-            cmd.add("-javaagent:" + SampleRun.agentJar() + (options.isEmpty() ? "" : "=" + options));
-        }
-        cmd.add("-cp");
-        cmd.add(classpath);
-        cmd.add(mainClass);
-        Path out = Files.createTempFile("sample-out", ".txt");
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor();
-                throw new AssertionError(mainClass + " did not end within 60 s");
-            }
-            return Files.readString(out, StandardCharsets.UTF_8);
-        } finally {
-            Files.deleteIfExists(out);
-        }
     }
 }

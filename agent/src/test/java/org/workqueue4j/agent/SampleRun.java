@@ -50,6 +50,14 @@ final class SampleRun {
         return run(mainClass, null, jvmArgs, CLASSPATH + java.io.File.pathSeparator + agentJar(), args);
     }
 
+    /**
+     * Runs {@code mainClass} on the samples' class path plus {@code extraDir} (classes a test
+     * generated), with the agent when {@code agentOptions} is non-null.
+     */
+    static SampleRun runWith(Path extraDir, String mainClass, String agentOptions) throws IOException, InterruptedException {
+        return run(mainClass, agentOptions, List.of(), CLASSPATH + java.io.File.pathSeparator + extraDir, new String[0]);
+    }
+
     private static SampleRun run(String mainClass, String agentOptions, List<String> jvmArgs, String classpath,
                                  String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
@@ -77,6 +85,11 @@ final class SampleRun {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
         }
+    }
+
+    /** Returns the program's standard output, then its standard error. */
+    String output() {
+        return stdout + stderr;
     }
 
     /** Returns the absolute path of the packaged agent jar. */
