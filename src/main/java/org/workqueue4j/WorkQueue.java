@@ -370,12 +370,18 @@ public final class WorkQueue implements Executor, AutoCloseable {
     /**
      * The name of a task's item: the task's own {@code toString} when its class defines one,
      * else {@code <queue>/task-<n>} (a lambda's default name, {@code Foo$$Lambda/0x…@4e50df2e},
-     * says nothing in a dump or a report).
+     * says nothing in a dump or a report); also when that {@code toString} throws or returns null
+     * or an empty string: naming a task never refuses it.
      */
     String taskName(Object task) {
         if (Named.NAMED.get(task.getClass())) {
-            String s = String.valueOf(task);
-            if (!s.isEmpty()) {
+            String s;
+            try {
+                s = task.toString(); // user code on the submitting thread: it names the task, it vetoes nothing
+            } catch (RuntimeException e) {
+                s = null;
+            }
+            if (s != null && !s.isEmpty()) {
                 return s;
             }
         }

@@ -104,6 +104,10 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     private volatile boolean shutdown;
     private boolean terminating; // guarded by lock
     private boolean terminated; // guarded by lock
+    /** The owned queue's destroy, queued on the system queue by tryTerminate; guarded by lock. */
+    private @Nullable Work pendingDestroy;
+    /** The system queue pendingDestroy was queued on; guarded by lock. */
+    private @Nullable WorkQueue pendingDestroyOn;
     /** shutdownNow has begun; volatile: read by workers before each task start. */
     private volatile boolean stopping;
     private final AtomicLong sequence = new AtomicLong();
@@ -414,7 +418,17 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         if (command instanceof WorkQueueExecutorService.ViewFuture<?> f && f.view() == this) {
             w = f.work;
             if (live.contains(w) || f.isDone()) {
-                return; // accepted already (or over): a future of this view runs at most once
+                // Accepted already (or over): a future of this view runs at most once. But a view
+                // shut down, or whose queue is destroyed, accepts nothing, its own futures included
+                // (a ThreadPoolExecutor rejects them too).
+                if (shutdown) { // volatile read
+                    throw shutDownRefusal(w);
+                }
+                if (queue.isDestroyed()) {
+                    throw new RejectedExecutionException("queue '" + queue.name() + "' is destroyed; task '"
+                            + w.name() + "' rejected");
+                }
+                return;
             }
         } else if (made != null && made.view() == this && command instanceof FutureTask<?> && !made.work.isPending()
                 && !made.isDone()) {
@@ -424,6 +438,11 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             w = new TaskWork(queue.taskName(command), command, command, null);
         }
         enqueue(w, 0);
+    }
+
+    private RejectedExecutionException shutDownRefusal(TaskWork w) {
+        return new RejectedExecutionException("executor of queue '" + queue.name() + "' is shut down; task '"
+                + w.name() + "' rejected");
     }
 
     /** Accepts {@code w} and queues it after {@code delayNanos}. */
@@ -436,8 +455,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         lock.lock();
         try {
             if (shutdown) {
-                throw new RejectedExecutionException("executor of queue '" + queue.name() + "' is shut down; task '"
-                        + w.name() + "' rejected");
+                throw shutDownRefusal(w);
             }
             // Under the lock, against a concurrent execute() of the same future: its check in
             // execute() is advisory; this one decides. A task runs at most once.
@@ -653,19 +671,20 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         if (!shutdown || !live.isEmpty() || terminating) {
             return;
         }
-        if (ownsQueue && !queue.isSystem() && !queue.isDestroyed()) {
-            WorkQueue sys = queue.runtime().systemUnbound();
-            if (sys != queue && !queue.runtime().isClosing()) {
-                Work destroy = new Work("destroy/" + queue.name(), () -> {
-                    try {
-                        queue.destroyOwned(); // not annotated: see WorkqueueStruct.destroyUnannotated
-                    } finally {
-                        markTerminated(); // every task has ended: a destroy that throws (reported as this item's) leaves the queue to close()
-                    }
-                });
+        if (ownsQueue && !queue.isSystem() && !queue.isDestroyed() && !queue.runtime().isClosing()) {
+            WorkQueue sys;
+            try {
+                sys = queue.runtime().systemUnbound(); // made on first use: refused once the runtime is closed
+            } catch (IllegalStateException closed) {
+                sys = null; // closed since the check above: close() destroys the queue itself
+            }
+            if (sys != null && sys != queue) {
+                Work destroy = new Work("destroy/" + queue.name(), this::destroyOwnedThenTerminate);
                 terminating = true;
                 try {
                     sys.queue(destroy);
+                    pendingDestroy = destroy;
+                    pendingDestroyOn = sys;
                     return;
                 } catch (IllegalStateException closing) {
                     // runtime closing: it destroys the queue itself
@@ -680,7 +699,47 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         terminatedCond.signalAll();
     }
 
-    /** On the system queue's worker, once the owned queue is destroyed. */
+    /**
+     * Destroys the owned queue, then marks this view terminated: on a system queue's worker, or
+     * on a thread in {@link #awaitTermination} that took the destroy item back first.
+     */
+    private void destroyOwnedThenTerminate() {
+        try {
+            queue.destroyOwned(); // not annotated: see WorkqueueStruct.destroyUnannotated
+        } finally {
+            markTerminated(); // every task has ended: a destroy that throws (reported as this item's) leaves the queue to close()
+        }
+    }
+
+    /**
+     * The caller is about to wait for termination: if the owned queue's destroy is still waiting
+     * for a worker of the system queue (all of them busy, the runtime's worker cap reached), it
+     * is taken back and run here, so that termination never waits for unrelated work. Exactly
+     * one thread runs it: the item's worker, or the caller whose cancel took it back. What it
+     * throws here is reported as the item's failure, as its worker would have reported it; the
+     * caller's wait goes on (the view is terminated all the same).
+     */
+    private void helpTerminate() {
+        @Nullable Work d;
+        @Nullable WorkQueue on;
+        lockFromCaller();
+        try {
+            tryTerminate(); // completes a termination an overflow cut short, or queues the destroy
+            d = terminated ? null : pendingDestroy;
+            on = pendingDestroyOn;
+        } finally {
+            lock.unlock();
+        }
+        if (d != null && on != null && d.cancel()) {
+            try {
+                destroyOwnedThenTerminate();
+            } catch (Throwable e) {
+                on.engine().reportFailure(d.node, e);
+            }
+        }
+    }
+
+    /** Once the owned queue is destroyed. */
     private void markTerminated() {
         lock.lock();
         try {
@@ -812,6 +871,9 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         long nanos = unit.toNanos(timeout);
         if (!terminated && nanos > 0) { // a racy read: at worst one record too many, never a wait unrecorded
             queue.engine().annotateItemsWait(); // waits for this view's tasks: items of the queue (see annotateItemsWait)
+        }
+        if (nanos > 0) {
+            helpTerminate();
         }
         lockFromCaller();
         try {
