@@ -334,7 +334,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         @Override
         public V get(long timeout, TimeUnit unit)
                 throws InterruptedException, java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
-            if (!isDone()) {
+            if (!isDone() && unit.toNanos(timeout) > 0) { // no time to wait: no wait to record
                 queue.engine().annotateItemWait(work.node);
             }
             return super.get(timeout, unit);

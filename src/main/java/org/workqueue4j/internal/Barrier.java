@@ -211,7 +211,7 @@ public final class Barrier extends WorkNode {
      * @throws InterruptedException if interrupted while waiting
      */
     public static int flushQueuedInstanceUntil(WorkNode n, long deadline) throws InterruptedException {
-        Barrier b = startFlushWork(n, false, true, null);
+        Barrier b = startFlushWork(n, false, true, null, null, Blocking.timeLeft(deadline));
         if (b == null) {
             return NOT_LINKED;
         }
@@ -284,7 +284,7 @@ public final class Barrier extends WorkNode {
      * @throws InterruptedException if interrupted while waiting
      */
     public static boolean flushWorkUntil(WorkNode n, boolean fromCancel, long deadline) throws InterruptedException {
-        Barrier b = startFlushWork(n, fromCancel, false, null);
+        Barrier b = startFlushWork(n, fromCancel, false, null, null, Blocking.timeLeft(deadline));
         return b == null || awaitUntil(n, b, fromCancel, deadline);
     }
 
@@ -324,11 +324,21 @@ public final class Barrier extends WorkNode {
      */
     private static Barrier startFlushWork(WorkNode n, boolean fromCancel, boolean queuedInstance,
                                           CompletableFuture<Boolean> async) {
-        return startFlushWork(n, fromCancel, queuedInstance, async, null);
+        return startFlushWork(n, fromCancel, queuedInstance, async, null, true);
     }
 
     private static Barrier startFlushWork(WorkNode n, boolean fromCancel, boolean queuedInstance,
                                           CompletableFuture<Boolean> async, Runnable retry) {
+        return startFlushWork(n, fromCancel, queuedInstance, async, retry, true);
+    }
+
+    /**
+     * @param mayWait false for a timed wait with no time left: it cannot block, so it records no
+     *                dependency for the validator and no flush dependency (a poll under a lock
+     *                is correct code); it is still refused from the item's own function
+     */
+    private static Barrier startFlushWork(WorkNode n, boolean fromCancel, boolean queuedInstance,
+                                          CompletableFuture<Boolean> async, Runnable retry, boolean mayWait) {
         LockDependencyValidator v = null;
         LockMap workMap = null;
         Barrier b = null;
@@ -341,7 +351,7 @@ public final class Barrier extends WorkNode {
             }
             if (pool != null && v == null) {
                 v = pool.runtime.validator();
-                workMap = v.isEnabled() && async == null ? n.lockMap() : null;
+                workMap = v.isEnabled() && async == null && mayWait ? n.lockMap() : null;
                 if (workMap != null && !fromCancel) {
                     v.touch(workMap); // SPEC §5: even when idle, as kernels before ~6.9 did
                 }
@@ -438,7 +448,7 @@ public final class Barrier extends WorkNode {
                     + " itself from its own function (or from the handler of its failure, the last part of its run):"
                     + " it would wait for itself");
         }
-        if (!fromCancel && async == null) {
+        if (!fromCancel && async == null && mayWait) {
             target.checkFlushDependency(n); // kernel start_flush_work: once the item is found queued or running
         }
         if (workMap != null) {

@@ -31,6 +31,14 @@ public final class Blocking {
      * The System.nanoTime() deadline {@code timeout} from now: a negative timeout counts as
      * zero, one of 100 years or more as forever (no overflow).
      */
+    /**
+     * {@return whether a timed wait until {@code deadline} (System.nanoTime()) may still block}
+     * A wait with no time left cannot: the lock validator records nothing for it.
+     */
+    static boolean timeLeft(long deadline) {
+        return deadline - System.nanoTime() > 0;
+    }
+
     public static long deadlineAfter(java.time.Duration timeout) {
         java.util.Objects.requireNonNull(timeout, "timeout");
         long nanos;

@@ -995,8 +995,11 @@ public final class WorkqueueStruct {
     }
 
     private boolean flush(boolean interruptible, boolean timed, long deadline) throws InterruptedException {
-        annotateAndRefuseSelfWait("flush");
-        checkFlushDependency(null);
+        boolean mayWait = !timed || Blocking.timeLeft(deadline);
+        annotateAndRefuseSelfWait("flush", mayWait);
+        if (mayWait) {
+            checkFlushDependency(null);
+        }
         Object ev = WorkEvents.beginFlush(); // before the record: nothing may throw between it and the try
         HungWaits.Waiter waiting = runtime.hungWaits().begin("flush_workqueue", this, null);
         try {
@@ -1127,8 +1130,13 @@ public final class WorkqueueStruct {
      * refuses a wait from one of this queue's own items: it would wait for itself (lockdep has
      * reported the recursive acquisition by then, when it is on).
      */
-    private void annotateAndRefuseSelfWait(String operation) {
-        if (runtime.validating() && !unannotatedDestroy) {
+    /**
+     * @param mayWait false for a timed wait with no time left: it cannot block, so it records
+     *                nothing for the validator (see Barrier.startFlushWork); still refused from
+     *                the queue's own items
+     */
+    private void annotateAndRefuseSelfWait(String operation, boolean mayWait) {
+        if (mayWait && runtime.validating() && !unannotatedDestroy) {
             annotateWait(runtime.validator(), true);
         }
         Worker self = Worker.current();
@@ -1346,7 +1354,7 @@ public final class WorkqueueStruct {
      * @return true if destroyed (or destroyed already), false if the deadline passed first
      */
     boolean destroyUntil(long deadline) throws InterruptedException {
-        annotateAndRefuseSelfWait("destroy");
+        annotateAndRefuseSelfWait("destroy", Blocking.timeLeft(deadline));
         if (beginDestroy(true, true, deadline) != DESTROY_BEGUN) {
             return true; // destroyed, or another destroy runs (close does not wait for it)
         }
@@ -1358,7 +1366,7 @@ public final class WorkqueueStruct {
     }
 
     private boolean destroy(boolean timed, long deadline) throws InterruptedException {
-        annotateAndRefuseSelfWait("destroy");
+        annotateAndRefuseSelfWait("destroy", !timed || Blocking.timeLeft(deadline));
         int begun;
         while ((begun = beginDestroy(true, timed, deadline)) == DESTROY_BUSY) {
             awaitOtherDestroy(); // returns once that destroy ended: destroyed, undone (then this one begins), or given up
