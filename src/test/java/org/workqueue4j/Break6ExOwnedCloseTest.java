@@ -105,10 +105,20 @@ class Break6ExOwnedCloseTest {
             awaitReturned.countDown();
         }, "awaiter");
         waiter.start();
-        TestRuntime.startAndAwaitParked("waiter-parked", () -> { }); // let the waiter reach its wait
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> waiter.getState() == Thread.State.TIMED_WAITING); // in awaitTermination before the close
         t.rt.close();
         assertThat(task.isDone()).as("the stranded task's future").isTrue();
-        assertThat(awaitReturned.await(10, SECONDS)).as("awaitTermination returned within 10 s of the close").isTrue();
+        assertThat(awaitReturned.await(10, SECONDS)).as("awaitTermination returned within 10 s of the close (reported: " + reported() + ")").isTrue();
         assertThat(awaited.get()).as("awaitTermination's result").isEqualTo(Boolean.TRUE);
+    }
+
+    /** What the uncaught-work handler received, with what each report carries as suppressed. */
+    private String reported() {
+        StringBuilder b = new StringBuilder();
+        for (Throwable e : t.errors) {
+            b.append(e).append(java.util.Arrays.toString(e.getSuppressed())).append(' ');
+        }
+        return b.toString();
     }
 }
