@@ -6,6 +6,7 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.workqueue4j.FlushAnnotation;
@@ -1355,8 +1356,17 @@ public final class WorkqueueStruct {
      */
     boolean destroyUntil(long deadline) throws InterruptedException {
         annotateAndRefuseSelfWait("destroy", Blocking.timeLeft(deadline));
-        if (beginDestroy(true, true, deadline) != DESTROY_BEGUN) {
-            return true; // destroyed, or another destroy runs (close does not wait for it)
+        int begun;
+        while ((begun = beginDestroy(true, true, deadline)) == DESTROY_BUSY) {
+            // Another thread's destroy() runs: close() waits for it as for its own (it drains what
+            // the queue accepted; the runtime's threads must outlive it), up to the deadline, at
+            // which close() interrupts and reports the items still running, that one's included.
+            if (!awaitOtherDestroyUntil(deadline)) {
+                return false;
+            }
+        }
+        if (begun != DESTROY_BEGUN) {
+            return true; // destroyed, or dying already (a close's destroy that gave up, refuseAll)
         }
         try {
             return finishDestroy(true, deadline);
@@ -1422,6 +1432,30 @@ public final class WorkqueueStruct {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /**
+     * {@link #awaitOtherDestroy()} for close()'s bounded destroy: gives up at {@code deadline}
+     * (System.nanoTime()) or when interrupted.
+     *
+     * @return false if the deadline passed first
+     */
+    private boolean awaitOtherDestroyUntil(long deadline) throws InterruptedException {
+        HungWaits.Waiter waiting = runtime.hungWaits().begin("destroy_workqueue", this, null);
+        try {
+            synchronized (stateLock) {
+                while (destroyRunner != null || destroyClosing) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    TimeUnit.NANOSECONDS.timedWait(stateLock, left);
+                }
+            }
+            return true;
+        } finally {
+            runtime.hungWaits().end(waiting);
         }
     }
 
