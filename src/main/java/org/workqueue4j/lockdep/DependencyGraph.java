@@ -392,20 +392,30 @@ final class DependencyGraph {
      * <em>distinct</em> cycle through it must still be found (issue 14, defect 3). Without it
      * (THROW: the caller will not take the lock) the first violation returns at once and
      * nothing of this acquisition is learnt. A recursive violation is returned alone: the
-     * cycles through a class that is already held are implied by it.
+     * cycles through a class that is already held are implied by it. Under a nest lock
+     * ({@code nest}) held at or below a held entry of {@code next}'s class, nothing is checked
+     * further and nothing is learnt (the kernel's {@code check_deadlock()} returns 2).
      */
     List<Violation> check(HeldLocks held, int depth, LockClass next, AcquireMode mode, int maxEdges, boolean learnAll,
                           @Nullable LockMap nest) {
         List<Violation> found = new ArrayList<>(1);
+        boolean nestHeld = false;
         for (int i = 0; i < depth; i++) {
+            if (nest != null && held.holds(i, nest)) {
+                nestHeld = true;
+            }
             if (held.classes[i] != next) {
                 continue;
             }
             if (mode == AcquireMode.RECURSIVE_READ && held.modes[i].isRead()) {
                 continue; // read-after-read recursion of one class is allowed for recursive readers
             }
-            if (held.nestedUnder(i, next, nest)) {
-                continue; // the kernel's nest_lock: instances of one class serialized by a held outer lock
+            if (nestHeld) {
+                // The kernel's check_deadlock() returning 2: the nest lock, held at or below this
+                // entry of the same class, serializes the instances, so the acquisition is no
+                // deadlock and, with a lock of its class already held, adds no dependency
+                // (validate_chain() skips check_prevs_add()).
+                return found;
             }
             found.add(new Violation(LockdepReport.Kind.RECURSIVE, i, List.of(), null));
             if (!learnAll) {
