@@ -106,6 +106,8 @@ final class DependencyGraph {
         final int hash;
         final String name;
         final LockClass[] subs = new LockClass[LockMap.MAX_SUBCLASS + 1];
+        /** The kernel's {@code name_version}, set when the key is registered ({@link DependencyGraph#register}). Guarded by the graph lock. */
+        int version = 1;
 
         KeyRef(LockClassKey key, @Nullable ReferenceQueue<LockClassKey> queue) {
             super(key, queue);
@@ -147,7 +149,7 @@ final class DependencyGraph {
     DependencyGraph(boolean lockStat, int maxEdges) {
         this.lockStat = lockStat;
         this.maxEdges = maxEdges;
-        this.overflow = new LockClass(0, 0, "<overflow>", 0, this);
+        this.overflow = new LockClass(0, 0, "<overflow>", 1, 0, this);
     }
 
     /** MAX_LOCKDEP_ENTRIES, for {@link #reimply} (check() is passed it). */
@@ -167,6 +169,12 @@ final class DependencyGraph {
 
     private final ReferenceQueue<LockClassKey> collectedKeys = new ReferenceQueue<>();
     private final Map<KeyRef, KeyRef> byKey = new HashMap<>();
+    /**
+     * The registered keys of each name ({@link #byKey}'s values by {@link KeyRef#name}), for the
+     * name versions: an entry goes when its last key does, so unique names cost one entry each
+     * while they live.
+     */
+    private final Map<String, List<KeyRef>> namesakes = new HashMap<>();
     /** Class slots: {@code classes.get(id - 1)}; null for a freed slot, which {@link #freeIds} reuses. */
     private final List<LockClass> classes = new ArrayList<>();
     private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
@@ -182,7 +190,7 @@ final class DependencyGraph {
         KeyRef ref = byKey.get(probe);
         if (ref == null) {
             ref = new KeyRef(key, collectedKeys);
-            byKey.put(ref, ref);
+            register(ref);
         }
         LockClass c = ref.subs[subclass];
         if (c == null) {
@@ -191,7 +199,7 @@ final class DependencyGraph {
             }
             Integer free = freeIds.poll();
             int id = free != null ? free : classes.size() + 1;
-            c = new LockClass(id, nextUid++, ref.name, subclass, this);
+            c = new LockClass(id, nextUid++, ref.name, ref.version, subclass, this);
             if (free != null) {
                 classes.set(id - 1, c);
             } else {
@@ -201,6 +209,49 @@ final class DependencyGraph {
             ref.subs[subclass] = c;
         }
         return c;
+    }
+
+    /**
+     * Adds a new key and gives it its name version, as the kernel's
+     * {@code count_matching_names()}: one more than the highest version of the live keys of
+     * the same name, so 1 (printed bare) for a key whose name no live key has.
+     */
+    private void register(KeyRef ref) {
+        byKey.put(ref, ref);
+        List<KeyRef> same = namesakes.computeIfAbsent(ref.name, n -> new ArrayList<>(1));
+        int max = 0;
+        for (KeyRef other : same) {
+            max = Math.max(max, other.version);
+        }
+        ref.version = max + 1;
+        same.add(ref);
+    }
+
+    /** Drops a key that left {@link #byKey} from {@link #namesakes}. */
+    private void forget(KeyRef ref) {
+        List<KeyRef> same = namesakes.get(ref.name);
+        if (same != null) {
+            same.removeIf(x -> x == ref); // by identity: a cleared ref equals nothing but itself
+            if (same.isEmpty()) {
+                namesakes.remove(ref.name);
+            }
+        }
+    }
+
+    /**
+     * The printed name of {@code key} as {@code subclass} (its name version included, if the
+     * key is registered), for a report about a lock map whose class may not exist. Caller holds
+     * the graph lock.
+     */
+    String nameOf(LockClassKey key, int subclass) {
+        KeyRef ref = byKey.get(new KeyRef(key, null));
+        return LockClass.printName(key.name(), ref == null ? 1 : ref.version, subclass);
+    }
+
+    /** {@return the class of (key, subclass) if it exists, else null; creates nothing} Caller holds the graph lock. */
+    @Nullable LockClass lookup(LockClassKey key, int subclass) {
+        KeyRef ref = byKey.get(new KeyRef(key, null));
+        return ref == null ? null : ref.subs[subclass];
     }
 
     /**
@@ -215,6 +266,7 @@ final class DependencyGraph {
             return 0;
         }
         ref.clear(); // no longer needs to be enqueued
+        forget(ref);
         return zapAll(ref);
     }
 
@@ -223,6 +275,7 @@ final class DependencyGraph {
         for (Reference<? extends LockClassKey> r; (r = collectedKeys.poll()) != null; ) {
             KeyRef ref = (KeyRef) r;
             if (byKey.remove(ref) != null) {
+                forget(ref);
                 zapAll(ref);
             }
         }
@@ -392,20 +445,30 @@ final class DependencyGraph {
      * <em>distinct</em> cycle through it must still be found (issue 14, defect 3). Without it
      * (THROW: the caller will not take the lock) the first violation returns at once and
      * nothing of this acquisition is learnt. A recursive violation is returned alone: the
-     * cycles through a class that is already held are implied by it.
+     * cycles through a class that is already held are implied by it. Under a nest lock
+     * ({@code nest}) held at or below a held entry of {@code next}'s class, nothing is checked
+     * further and nothing is learnt (the kernel's {@code check_deadlock()} returns 2).
      */
     List<Violation> check(HeldLocks held, int depth, LockClass next, AcquireMode mode, int maxEdges, boolean learnAll,
                           @Nullable LockMap nest) {
         List<Violation> found = new ArrayList<>(1);
+        boolean nestHeld = false;
         for (int i = 0; i < depth; i++) {
+            if (nest != null && held.holds(i, nest)) {
+                nestHeld = true;
+            }
             if (held.classes[i] != next) {
                 continue;
             }
             if (mode == AcquireMode.RECURSIVE_READ && held.modes[i].isRead()) {
                 continue; // read-after-read recursion of one class is allowed for recursive readers
             }
-            if (held.nestedUnder(i, next, nest)) {
-                continue; // the kernel's nest_lock: instances of one class serialized by a held outer lock
+            if (nestHeld) {
+                // The kernel's check_deadlock() returning 2: the nest lock, held at or below this
+                // entry of the same class, serializes the instances, so the acquisition is no
+                // deadlock and, with a lock of its class already held, adds no dependency
+                // (validate_chain() skips check_prevs_add()).
+                return found;
             }
             found.add(new Violation(LockdepReport.Kind.RECURSIVE, i, List.of(), null));
             if (!learnAll) {

@@ -52,8 +52,9 @@ final class HeldLocks {
     final boolean[] trylocks = new boolean[MAX_DEPTH];
     /**
      * The nest lock an entry was taken under (the kernel's {@code hlock->nest_lock}), or null.
-     * An entry with {@link #refs} &gt; 0 always has one (only an entry taken under a nest lock
-     * merges others), so the release fast path checks this array alone.
+     * An entry with {@link #refs} &gt; 0 always has one (a merge under a nest lock into an entry
+     * taken without one sets it: {@link Lockdep#acquireNested}), so the release fast path checks
+     * this array alone.
      */
     final LockMap[] nests = new LockMap[MAX_DEPTH];
     /**
@@ -316,9 +317,13 @@ final class HeldLocks {
         return out;
     }
 
-    /** True if entry {@code i} is of class {@code next} and {@code nest} is a held nest lock for both. */
-    boolean nestedUnder(int i, LockClass next, @Nullable LockMap nest) {
-        return nest != null && classes[i] == next && nests[i] == nest;
+    /**
+     * True if entry {@code i} holds {@code map}: is named after it, or has it among its merged
+     * instances. The kernel's {@code prev->instance == next->nest_lock} in
+     * {@code check_deadlock()} (which sees only the instance an entry is named after).
+     */
+    boolean holds(int i, LockMap map) {
+        return maps[i] == map || (refs[i] > 0 && holdsMember(i, map));
     }
 
     /**

@@ -48,13 +48,46 @@ final class LockClass {
     /** lock_stat counters; null unless statistics are on. */
     final @Nullable LockStatCounters stat;
 
-    LockClass(int id, long uid, String name, int subclass, DependencyGraph graph) {
+    /**
+     * @param name the key's name
+     * @param version the key's name version (the kernel's {@code name_version}): 1 for the first
+     *     live key of that name, n for a later one, printed as {@code name#n}
+     */
+    LockClass(int id, long uid, String name, int version, int subclass, DependencyGraph graph) {
         this.stat = graph != null && graph.lockStat ? new LockStatCounters() : null;
         this.id = id;
         this.uid = uid;
         this.subclass = subclass;
-        this.name = subclass == 0 ? name : name + "/" + subclass;
+        this.name = printName(name, version, subclass);
         this.graph = graph;
+    }
+
+    /**
+     * The kernel's {@code __print_lock_name()}: the key's name, {@code #version} when another
+     * live key had the name first, {@code /subclass} for a subclass: {@code M}, {@code M#2},
+     * {@code M#2/1}. A key whose name is unique prints as its name.
+     */
+    static String printName(String name, int version, int subclass) {
+        if (version <= 1 && subclass == 0) {
+            return name;
+        }
+        StringBuilder sb = new StringBuilder(name);
+        if (version > 1) {
+            sb.append('#').append(version);
+        }
+        if (subclass != 0) {
+            sb.append('/').append(subclass);
+        }
+        return sb.toString();
+    }
+
+    /**
+     * This class's identity in a report's signature ({@code LockdepReport.signature()}): its
+     * printed name with its never-reused {@link #uid}, so that two classes of one name, or a
+     * freed class and a later one of its name, are never one report.
+     */
+    String identity() {
+        return name + '\u0001' + uid;
     }
 
     /** Returns the edge to {@code next}, or null. Caller holds the graph lock. */

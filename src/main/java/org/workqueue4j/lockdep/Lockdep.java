@@ -119,11 +119,14 @@ public final class Lockdep implements LockDependencyValidator {
      * stands in for the current stack (edges and reports), through the same validateMiss().
      *
      * Nesting. acquireNested() takes a subclass per acquisition; under a held nest lock, an
-     * instance of the top entry's class is merged into that entry (refs, the kernel's
+     * instance of the top entry's class (however that entry was taken) is merged into it, with
+     * nothing validated, as __lock_acquire returns 2 (refs, the kernel's
      * hlock->references, plus the list of merged instances, HeldLocks.members, which the
      * kernel does not keep) and released one by one. Assertions, releases and a leak's release
      * find an instance through that list (findHolding), so each instance is held exactly while
-     * it is.
+     * it is. An instance under a nest lock that is not the top entry's class is checked as the
+     * kernel's check_deadlock(): a held entry of its class above the nest lock makes it no
+     * deadlock and adds no dependency (DependencyGraph.check).
      *
      * Deeper held locks. check() adds edges only down to the first non-trylock entry; the
      * dependencies on the entries below it are implied by the path through it, and are kept
@@ -418,9 +421,15 @@ public final class Lockdep implements LockDependencyValidator {
         }
         LockClass cls = classAs(map, subclass, g);
         int top = h.depth - 1;
-        if (nest != null && top >= 0 && h.nestedUnder(top, cls, nest)) {
+        if (nest != null && top >= 0 && h.classes[top] == cls) {
             // The kernel's reference merge: one held entry for all the instances, so sorted
             // multi-instance locking needs no subclass per instance and no held-stack slot per lock.
+            // As in __lock_acquire, whatever way the top entry was taken (plain, or under another
+            // nest lock): nothing is validated. An entry taken plain gets the nest lock, so that
+            // the release fast path (popTop: nests[top] == null) leaves a merged entry alone.
+            if (h.nests[top] == null) {
+                h.nests[top] = nest;
+            }
             h.refs[top] = (h.refs[top] == 0 ? 1 : h.refs[top]) + 1;
             h.merge(top, map); // which instances: for assertions, releases and a leak's release (HeldLocks.members)
             return;

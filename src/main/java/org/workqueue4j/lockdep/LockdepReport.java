@@ -51,17 +51,23 @@ public final class LockdepReport {
     private final String threadName;
     private final String text;
     private final boolean deferred;
+    /** One identity per element of {@link #classes} (the class's, not its name's), for {@link #signature()}. */
+    private final List<String> identities;
 
-    LockdepReport(Kind kind, String title, List<String> classes, List<String> heldLocks,
+    LockdepReport(Kind kind, String title, List<String> classes, List<String> identities, List<String> heldLocks,
                   String threadName, String text) {
-        this(kind, title, classes, heldLocks, threadName, text, false);
+        this(kind, title, classes, identities, heldLocks, threadName, text, false);
     }
 
-    LockdepReport(Kind kind, String title, List<String> classes, List<String> heldLocks,
+    LockdepReport(Kind kind, String title, List<String> classes, List<String> identities, List<String> heldLocks,
                   String threadName, String text, boolean deferred) {
+        if (identities.size() != classes.size()) {
+            throw new IllegalArgumentException("one identity per class: " + identities + " for " + classes);
+        }
         this.deferred = deferred;
         this.kind = Objects.requireNonNull(kind);
         this.title = title;
+        this.identities = List.copyOf(identities);
         this.classes = List.copyOf(classes);
         this.heldLocks = List.copyOf(heldLocks);
         this.threadName = threadName;
@@ -83,6 +89,10 @@ public final class LockdepReport {
      * class being acquired and ending with the held class it would wait on (the dependency
      * chain {@code next -> ... -> prev}). For {@link Kind#RECURSIVE}: the held class and the
      * class being acquired. Otherwise the single class concerned (empty for CAPACITY).
+     *
+     * <p>A class prints as its key's name, with {@code /subclass} for a subclass; a key whose
+     * name another live key had first prints as {@code name#n} (the kernel's name version:
+     * {@code M}, then {@code M#2}), so that classes of one name can be told apart.
      *
      * @return the class names, in the order described above
      */
@@ -122,12 +132,14 @@ public final class LockdepReport {
     }
 
     /**
-     * Identity used by {@link ReportPolicy#WARN} to report each distinct problem once. A cycle
-     * is the same cycle from whichever of its edges it is met: its classes are rotated to start
-     * at the smallest name.
+     * Identity used by {@link ReportPolicy#WARN} to report each distinct problem once. Built
+     * from the classes themselves, not their names: two classes of one name (two keys named
+     * alike, two queues of one name) are two problems, as in the kernel, whose classes are per
+     * key. A cycle is the same cycle from whichever of its edges it is met: its classes are
+     * rotated to start at the smallest identity.
      */
     String signature() {
-        List<String> c = classes;
+        List<String> c = identities;
         if (kind == Kind.CIRCULAR && !c.isEmpty()) {
             int min = 0;
             for (int i = 1; i < c.size(); i++) {

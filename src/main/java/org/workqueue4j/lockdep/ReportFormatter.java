@@ -59,13 +59,15 @@ final class ReportFormatter {
         StringBuilder sb = header(title);
         sb.append("     last function: ").append(function).append(" (queue '").append(queue).append("')\n");
         List<String> classes = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
         for (int i = from; i < depth; i++) {
             classes.add(held.classes[i].name);
+            ids.add(held.classes[i].identity());
         }
         List<String> heldLines = heldLocks(sb);
         sb.append("\nthe leaked locks (#").append(from).append(" and above) are released by the worker now.\n");
         backtrace(sb);
-        return new LockdepReport(LockdepReport.Kind.LEAKED_LOCK, title, classes, heldLines, thread, sb.toString());
+        return new LockdepReport(LockdepReport.Kind.LEAKED_LOCK, title, classes, ids, heldLines, thread, sb.toString());
     }
 
     /** A failed lockdep_assert_held*(). */
@@ -75,7 +77,8 @@ final class ReportFormatter {
         sb.append(thread).append(" at: ").append(Frames.caller()).append('\n');
         List<String> heldLines = heldLocks(sb);
         backtrace(sb);
-        return new LockdepReport(LockdepReport.Kind.ASSERTION, title, List.of(className(map)), heldLines, thread, sb.toString());
+        return new LockdepReport(LockdepReport.Kind.ASSERTION, title, List.of(className(map)), List.of(identity(map)),
+                heldLines, thread, sb.toString());
     }
 
     /** The kernel's print_lock_nested_lock_not_held(): {@code map} taken under {@code nest}, which is not held. */
@@ -89,7 +92,7 @@ final class ReportFormatter {
         List<String> heldLines = heldLocks(sb);
         backtrace(sb);
         return new LockdepReport(LockdepReport.Kind.NEST_LOCK_NOT_HELD, title, List.of(className(map), className(nest)),
-                heldLines, thread, sb.toString());
+                List.of(identity(map), identity(nest)), heldLines, thread, sb.toString());
     }
 
     /** The kernel's debug_check_no_locks_held() at exit, for a thread that ended (no backtrace: it is gone). */
@@ -97,12 +100,14 @@ final class ReportFormatter {
         String title = "WARNING: " + thread + " is exiting with locks still held!";
         StringBuilder sb = header(title);
         List<String> classes = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
         for (int i = 0; i < depth; i++) {
             classes.add(held.classes[i].name);
+            ids.add(held.classes[i].identity());
         }
         List<String> heldLines = heldLocks(sb);
         sb.append("\nthese locks stay locked: a java.util.concurrent lock is not released when its owner ends.\n");
-        return new LockdepReport(LockdepReport.Kind.HELD_AT_EXIT, title, classes, heldLines, thread, sb.toString());
+        return new LockdepReport(LockdepReport.Kind.HELD_AT_EXIT, title, classes, ids, heldLines, thread, sb.toString());
     }
 
     LockdepReport circular(LockClass next, AcquireMode mode, DependencyGraph.Violation v) {
@@ -140,11 +145,14 @@ final class ReportFormatter {
         List<String> heldLines = heldLocks(sb);
         backtrace(sb, capture());
         List<String> cycle = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
         cycle.add(next.name);
+        ids.add(next.identity());
         for (LockDependency e : path) {
             cycle.add(e.to.name);
+            ids.add(e.to.identity());
         }
-        return new LockdepReport(LockdepReport.Kind.CIRCULAR, title, cycle, heldLines, thread, sb.toString(), deferred());
+        return new LockdepReport(LockdepReport.Kind.CIRCULAR, title, cycle, ids, heldLines, thread, sb.toString(), deferred());
     }
 
     LockdepReport recursive(LockClass next, AcquireMode mode, DependencyGraph.Violation v) {
@@ -166,7 +174,7 @@ final class ReportFormatter {
         List<String> heldLines = heldLocks(sb);
         backtrace(sb, capture());
         return new LockdepReport(LockdepReport.Kind.RECURSIVE, title, List.of(prev.name, next.name),
-                heldLines, thread, sb.toString(), deferred());
+                List.of(prev.identity(), next.identity()), heldLines, thread, sb.toString(), deferred());
     }
 
     LockdepReport releaseNotHeld(LockMap map) {
@@ -179,7 +187,7 @@ final class ReportFormatter {
         List<String> heldLines = heldLocks(sb);
         backtrace(sb);
         return new LockdepReport(LockdepReport.Kind.RELEASE_NOT_HELD, title, List.of(className(map)),
-                heldLines, thread, sb.toString());
+                List.of(identity(map)), heldLines, thread, sb.toString());
     }
 
     LockdepReport initHeld(LockMap map, String holder) {
@@ -193,7 +201,7 @@ final class ReportFormatter {
         List<String> heldLines = heldLocks(sb);
         backtrace(sb);
         return new LockdepReport(LockdepReport.Kind.INIT_HELD, title, List.of(className(map)),
-                heldLines, thread, sb.toString());
+                List.of(identity(map)), heldLines, thread, sb.toString());
     }
 
     /**
@@ -205,7 +213,7 @@ final class ReportFormatter {
                 : kind == LockdepReport.Kind.RECURSIVE ? "WARNING: possible recursive locking detected"
                 : "BUG: lockdep capacity exceeded";
         String thread = Thread.currentThread().getName();
-        return new LockdepReport(kind, title, List.of(next.name), List.of(), thread,
+        return new LockdepReport(kind, title, List.of(next.name), List.of(next.identity()), List.of(), thread,
                 title + "\n" + thread + " is trying to acquire lock (" + next.name + "); the full report could not be made ("
                         + why.getClass().getName() + ")\n");
     }
@@ -218,7 +226,7 @@ final class ReportFormatter {
         sb.append("(limit: ").append(value).append("; raise it with Lockdep.builder())\n");
         List<String> heldLines = heldLocks(sb);
         backtrace(sb);
-        return new LockdepReport(LockdepReport.Kind.CAPACITY, title, List.of(), heldLines, thread, sb.toString());
+        return new LockdepReport(LockdepReport.Kind.CAPACITY, title, List.of(), List.of(), heldLines, thread, sb.toString());
     }
 
     private static StringBuilder header(String title) {
@@ -242,9 +250,19 @@ final class ReportFormatter {
         return ch == null ? "?" : ch.at;
     }
 
-    private static String className(LockMap map) {
-        LockClassKey key = map.key();
-        return map.subclass() == 0 ? key.name() : key.name() + "/" + map.subclass();
+    /** The printed name of {@code map}'s class, as its class prints ({@link LockClass#printName}). */
+    private String className(LockMap map) {
+        return graph.nameOf(map.key(), map.subclass());
+    }
+
+    /**
+     * {@code map}'s class's {@link LockClass#identity()}; for a class not created (a lock never
+     * taken), its name with its key's identity hash, which tells keys apart but for a
+     * collision of that hash.
+     */
+    private String identity(LockMap map) {
+        LockClass c = graph.lookup(map.key(), map.subclass());
+        return c != null ? c.identity() : className(map) + "\u0001k" + System.identityHashCode(map.key());
     }
 
     /** The held-lock lines of {@code held[0..depth)}, without the heading. */

@@ -276,18 +276,21 @@ abstract class ValidatedAcquire implements Lock {
         if (!enabled || nested()) {
             return inner.tryLock();
         }
-        if (!inner.tryLock()) {
-            return false;
-        }
+        return inner.tryLock() && recordTrylock();
+    }
+
+    /**
+     * Records a trylock that took the lock, after the fact; returns true. A throw from the
+     * validator (a listener's Error, say) releases the lock first: a tryLock must not return
+     * holding it, as lock() never does. Every throw in record() comes before the push, so there
+     * is nothing to take back, and holder is not updated: left held, its stale value would send
+     * unlock() to another thread's stack (ValidatedLock.unlock trusts it).
+     */
+    private boolean recordTrylock() {
         HeldLocks h;
         try {
             h = record(true);
         } catch (Throwable t) {
-            // Recorded after the fact, so the lock is already held: a tryLock that throws (a
-            // listener's Error, say) must not return holding it, as lock() never does. Every
-            // throw in record() comes before the push, so there is nothing to take back, and
-            // holder is not updated: left held, its stale value would send unlock() to another
-            // thread's stack (ValidatedLock.unlock trusts it).
             inner.unlock();
             throw t;
         }
@@ -295,10 +298,22 @@ abstract class ValidatedAcquire implements Lock {
         return true;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A positive {@code time} can wait, so it is validated like {@link #lock()} (before
+     * waiting; under {@link ReportPolicy#THROW} a deadlock throws instead). A {@code time} of
+     * zero or less does not wait at all ({@link Lock#tryLock(long, TimeUnit)}'s contract), so it
+     * is recorded as a trylock, after the fact, as {@link #tryLock()} is: held, adding no
+     * dependencies (the kernel's validate_chain(): "trylock can be done in any order").
+     */
     @Override
     public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
         if (!enabled || nested()) {
             return inner.tryLock(time, unit);
+        }
+        if (time <= 0) {
+            return inner.tryLock(time, unit) && recordTrylock();
         }
         HeldLocks h = record(false);
         boolean acquired = false;

@@ -18,9 +18,10 @@ import org.jspecify.annotations.Nullable;
  * the two have different subclasses. With {@link Builder#reentrant(boolean) reentrant(false)}
  * every acquisition is validated, so re-locking the same instance is reported too.
  *
- * <p>{@link #tryLock()} is recorded as a trylock (held, but adds no dependencies; by the holder
- * of a non-reentrant lock it fails);
- * {@link #tryLock(long, TimeUnit)} can wait and is validated like {@link #lock()}. With
+ * <p>{@link #tryLock()}, and {@link #tryLock(long, TimeUnit)} with no time to wait (zero or
+ * less: it does not wait at all), are recorded as trylocks (held, but add no dependencies; by
+ * the holder of a non-reentrant lock they fail); {@link #tryLock(long, TimeUnit)} with a
+ * positive time can wait and is validated like {@link #lock()}. With
  * {@link LockDependencyValidator#disabled()} each operation costs one predictable branch over
  * the plain {@code ReentrantLock}. Waiting on a {@link #newCondition() condition} does not
  * change the validator's view: the lock counts as held throughout.
@@ -78,6 +79,25 @@ public final class ValidatedLock extends ValidatedAcquire {
             return false;
         }
         return super.tryLock();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>With {@link Builder#reentrant(boolean) reentrant(false)}, a {@code tryLock} with no time
+     * to wait (zero or less) by the thread that holds this lock fails as {@link #tryLock()} does
+     * (after the interrupt check the {@link Lock} contract asks for); with a positive time it is
+     * validated like {@code lock()}, and so reported.
+     */
+    @Override
+    public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
+        if (time <= 0 && !reentrant && lock.isHeldByCurrentThread()) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            return false;
+        }
+        return super.tryLock(time, unit);
     }
 
     @Override
