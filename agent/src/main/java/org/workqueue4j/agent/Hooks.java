@@ -219,9 +219,11 @@ public final class Hooks {
     }
 
     /**
-     * Replaces {@code lock.tryLock(time, unit)}. It can wait, so (as the library's validated
-     * locks do) it is reported before waiting as a blocking acquisition, and taken back if it
-     * fails.
+     * Replaces {@code lock.tryLock(time, unit)}. With a positive time it can wait, so (as the
+     * library's validated locks do) it is reported before waiting as a blocking acquisition, and
+     * taken back if it fails; with a time of zero or less it does not wait at all (the
+     * {@link Lock} contract) and is recorded, once it succeeded, as a trylock, as
+     * {@code tryLock()} is (and as {@code ValidatedLock} records it).
      *
      * @param l the lock
      * @param time as {@link Lock#tryLock(long, TimeUnit)}
@@ -232,7 +234,7 @@ public final class Hooks {
      * @throws PotentialDeadlockException under THROW, before waiting
      */
     public static boolean tryLock(Lock l, long time, TimeUnit unit, int site) throws InterruptedException {
-        return acquire(l, site, x -> x.tryLock(time, unit));
+        return acquire(l, site, x -> x.tryLock(time, unit), time <= 0);
     }
 
     /**
@@ -391,7 +393,10 @@ public final class Hooks {
         l.lockInterruptibly();
         return true;
     };
-    /** The one attempt that never waits: recorded after it succeeded, as a trylock. */
+    /**
+     * {@code tryLock()}: it never waits, so it is recorded after it succeeded, as a trylock (as is
+     * a timed one with no time to wait, see {@link #tryLock(Lock, long, TimeUnit, int)}).
+     */
     private static final Attempt TRY_LOCK = Lock::tryLock;
 
     /** A wait on a condition, with the condition's lock released for its duration. */
@@ -406,6 +411,11 @@ public final class Hooks {
      * once it succeeded.
      */
     private static boolean acquire(Lock l, int site, Attempt attempt) throws InterruptedException {
+        return acquire(l, site, attempt, attempt == TRY_LOCK);
+    }
+
+    /** @param trylock the attempt never waits: recorded as a trylock once it succeeded */
+    private static boolean acquire(Lock l, int site, Attempt attempt, boolean trylock) throws InterruptedException {
         AcquireMode mode = JucLocks.mode(l);
         if (mode == null) {
             return attempt.take(l);
@@ -422,8 +432,8 @@ public final class Hooks {
         Object key = JucLocks.key(l);
         LockMap m = JucLocks.classOf(h, key, l, Sites.get(site));
         boolean report = reported(h, key, mode);
-        if (attempt == TRY_LOCK) {
-            if (!l.tryLock()) {
+        if (trylock) {
+            if (!attempt.take(l)) {
                 return false;
             }
             if (report) {

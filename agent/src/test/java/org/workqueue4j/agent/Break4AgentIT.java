@@ -123,6 +123,17 @@ class Break4AgentIT {
                         + " -> samples.TimedTryLockSample.index");
     }
 
+    // A timed tryLock with no time to wait does not wait at all: recorded as a trylock (no
+    // dependency, never refused), as ValidatedLock records it; a positive time is still validated
+    // as a blocking acquisition.
+    @Test
+    void aZeroTimeTryLockInTheReverseOrderIsATrylock() throws Exception {
+        SampleRun r = SampleRun.run("samples.ZeroTimeTryLockSample", "policy=THROW", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout).as(r.toString()).contains("zero-time poll: taken")
+                .contains("timed attempt: refused CIRCULAR");
+    }
+
     // A class with one method near the 64 KB limit: the instrumentation of that method no longer
     // fits, but the class's other methods (an ABBA) must still be seen.
     @Test
