@@ -61,6 +61,8 @@ public final class WorkQueues implements AutoCloseable {
     private boolean closeClaimed;
     /** Guarded by lock: the close() that claimed has returned (or thrown). */
     private boolean closeDone;
+    /** Guarded by lock: the thread of the close() that claimed the work, or null. */
+    private @Nullable Thread closingThread;
     private static final java.util.concurrent.atomic.AtomicInteger SEQ = new java.util.concurrent.atomic.AtomicInteger();
     /** This runtime's name in JMX: its name, made unique in the process when needed. */
     private final @Nullable String jmxName;
@@ -420,7 +422,9 @@ public final class WorkQueues implements AutoCloseable {
      *
      * @throws IllegalStateException if called on one of this runtime's own threads (a work
      *                               item, the uncaught-work handler or report listener running
-     *                               there): it would wait for itself. Nothing has changed then.
+     *                               there), or on the thread running this runtime's close()
+     *                               (from the handler or listener that close() calls there):
+     *                               it would wait for itself. Nothing has changed then.
      */
     @Override
     public void close() {
@@ -432,6 +436,15 @@ public final class WorkQueues implements AutoCloseable {
         synchronized (lock) {
             claimed = !closeClaimed;
             closeClaimed = true;
+            if (claimed) {
+                closingThread = Thread.currentThread();
+            } else if (closingThread == Thread.currentThread() && !closeDone) {
+                // A handler or listener that this close() runs on its own thread (an armed item
+                // reported at the destroy, the timeout report) calls close() again.
+                throw new IllegalStateException("close() of workqueue runtime '" + name() + "' called again on the"
+                        + " thread running its close() (from the uncaught-work handler or report listener it"
+                        + " called): it would wait for itself");
+            }
         }
         if (!claimed) {
             awaitClosed();
