@@ -371,14 +371,14 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * The name of a task's item: the task's own {@code toString} when its class defines one,
      * else {@code <queue>/task-<n>} (a lambda's default name, {@code Foo$$Lambda/0x…@4e50df2e},
      * says nothing in a dump or a report); also when that {@code toString} throws or returns null
-     * or an empty string: naming a task never refuses it.
+     * or an empty string (or overflows the stack): naming a task never refuses it.
      */
     String taskName(Object task) {
         if (Named.NAMED.get(task.getClass())) {
             String s;
             try {
                 s = task.toString(); // user code on the submitting thread: it names the task, it vetoes nothing
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | StackOverflowError e) { // an overflow: a task whose collection holds itself
                 s = null;
             }
             if (s != null && !s.isEmpty()) {
@@ -849,8 +849,10 @@ public final class WorkQueue implements Executor, AutoCloseable {
 
         /**
          * Builds a queue owned by the returned executor: as {@link WorkQueue#asExecutorService()},
-         * and once the executor has terminated (shutdown, and its last task finished) the queue
-         * is destroyed.
+         * and once the executor has terminated (shutdown, and its last task finished; as a
+         * {@code ThreadPoolExecutor}, nothing else is waited for) the queue is destroyed, by an
+         * item of {@link WorkQueues#systemUnbound()} (flush that queue to wait for it), or by the
+         * runtime's {@code close()}.
          *
          * @return an executor over a new queue of its own
          */
@@ -861,7 +863,7 @@ public final class WorkQueue implements Executor, AutoCloseable {
         /**
          * Builds a queue owned by the returned scheduled executor: as
          * {@link WorkQueue#asScheduledExecutorService()}, and the queue is destroyed once the
-         * executor has terminated.
+         * executor has terminated, as {@link #buildExecutorService()} says.
          *
          * @return a scheduled executor over a new queue of its own
          */

@@ -102,12 +102,9 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     private final Set<TaskWork> live = ConcurrentHashMap.newKeySet();
     /** Written under lock; volatile: the worker's periodic re-arm reads it lock-free (see above). */
     private volatile boolean shutdown;
-    private boolean terminating; // guarded by lock
+    /** The owned queue's destroy was queued (see tryTerminate); guarded by lock. */
+    private boolean destroyQueued;
     private boolean terminated; // guarded by lock
-    /** The owned queue's destroy, queued on the system queue by tryTerminate; guarded by lock. */
-    private @Nullable Work pendingDestroy;
-    /** The system queue pendingDestroy was queued on; guarded by lock. */
-    private @Nullable WorkQueue pendingDestroyOn;
     /** shutdownNow has begun; volatile: read by workers before each task start. */
     private volatile boolean stopping;
     private final AtomicLong sequence = new AtomicLong();
@@ -662,91 +659,44 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     }
 
     /**
-     * Lock held. An owned queue is destroyed from a system queue's worker: never from its own
-     * item. Nothing here probes or takes another lock of this view: a throw (an overflow in
-     * the system queue's {@code queue}) leaves {@code terminating} unset, and the next
-     * shutdown, shutdownNow or awaitTermination tries again.
+     * Lock held. Terminated once shut down with no task left (as a {@code ThreadPoolExecutor}: no
+     * wait for anything else). Then a view that owns its queue has it destroyed, from a system
+     * queue's worker (never from its own item, whose run may not have ended yet), as the clean-up
+     * that follows termination: it waits for no worker of its own, and a runtime closing
+     * destroys the queue itself. Nothing here probes or takes another lock of this view: a throw
+     * (an overflow in the system queue's {@code queue}) leaves {@code destroyQueued} unset, and
+     * the next shutdown, shutdownNow or awaitTermination tries again.
      */
     private void tryTerminate() {
-        if (!shutdown || !live.isEmpty() || terminating) {
+        if (!shutdown || !live.isEmpty()) {
             return;
         }
-        if (ownsQueue && !queue.isSystem() && !queue.isDestroyed() && !queue.runtime().isClosing()) {
-            WorkQueue sys;
-            try {
-                sys = queue.runtime().systemUnbound(); // made on first use: refused once the runtime is closed
-            } catch (IllegalStateException closed) {
-                sys = null; // closed since the check above: close() destroys the queue itself
-            }
-            if (sys != null && sys != queue) {
-                Work destroy = new Work("destroy/" + queue.name(), this::destroyOwnedThenTerminate);
-                terminating = true;
-                try {
-                    sys.queue(destroy);
-                    pendingDestroy = destroy;
-                    pendingDestroyOn = sys;
-                    return;
-                } catch (IllegalStateException closing) {
-                    // runtime closing: it destroys the queue itself
-                } catch (Throwable e) {
-                    terminating = false; // queued nothing (queue() fails before it changes anything)
-                    throw e;
-                }
-            }
-        }
-        terminating = true;
-        terminated = true;
-        terminatedCond.signalAll();
-    }
-
-    /**
-     * Destroys the owned queue, then marks this view terminated: on a system queue's worker, or
-     * on a thread in {@link #awaitTermination} that took the destroy item back first.
-     */
-    private void destroyOwnedThenTerminate() {
-        try {
-            queue.destroyOwned(); // not annotated: see WorkqueueStruct.destroyUnannotated
-        } finally {
-            markTerminated(); // every task has ended: a destroy that throws (reported as this item's) leaves the queue to close()
-        }
-    }
-
-    /**
-     * The caller is about to wait for termination: if the owned queue's destroy is still waiting
-     * for a worker of the system queue (all of them busy, the runtime's worker cap reached), it
-     * is taken back and run here, so that termination never waits for unrelated work. Exactly
-     * one thread runs it: the item's worker, or the caller whose cancel took it back. What it
-     * throws here is reported as the item's failure, as its worker would have reported it; the
-     * caller's wait goes on (the view is terminated all the same).
-     */
-    private void helpTerminate() {
-        @Nullable Work d;
-        @Nullable WorkQueue on;
-        lockFromCaller();
-        try {
-            tryTerminate(); // completes a termination an overflow cut short, or queues the destroy
-            d = terminated ? null : pendingDestroy;
-            on = pendingDestroyOn;
-        } finally {
-            lock.unlock();
-        }
-        if (d != null && on != null && d.cancel()) {
-            try {
-                destroyOwnedThenTerminate();
-            } catch (Throwable e) {
-                on.engine().reportFailure(d.node, e);
-            }
-        }
-    }
-
-    /** Once the owned queue is destroyed. */
-    private void markTerminated() {
-        lock.lock();
-        try {
+        if (!terminated) {
             terminated = true;
             terminatedCond.signalAll();
-        } finally {
-            lock.unlock();
+        }
+        if (!ownsQueue || destroyQueued || queue.isSystem() || queue.isDestroyed() || queue.runtime().isClosing()) {
+            return;
+        }
+        WorkQueue sys;
+        try {
+            sys = queue.runtime().systemUnbound(); // made on first use: refused once the runtime is closed
+        } catch (IllegalStateException closed) {
+            return; // closed since the check above: close() destroys the queue itself
+        }
+        if (sys == queue) {
+            return;
+        }
+        destroyQueued = true;
+        try {
+            // Not annotated: see WorkqueueStruct.destroyUnannotated. A failure is the item's,
+            // reported as any item's; the queue is then left to the runtime's close().
+            sys.queue(new Work("destroy/" + queue.name(), queue::destroyOwned));
+        } catch (IllegalStateException closing) {
+            // runtime closing: it destroys the queue itself
+        } catch (Throwable e) {
+            destroyQueued = false; // queued nothing (queue() fails before it changes anything)
+            throw e;
         }
     }
 
@@ -871,9 +821,6 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         long nanos = unit.toNanos(timeout);
         if (!terminated && nanos > 0) { // a racy read: at worst one record too many, never a wait unrecorded
             queue.engine().annotateItemsWait(); // waits for this view's tasks: items of the queue (see annotateItemsWait)
-        }
-        if (nanos > 0) {
-            helpTerminate();
         }
         lockFromCaller();
         try {

@@ -137,6 +137,7 @@ class ExecutorServiceTest {
         release.countDown();
         assertThat(terminates(e)).isTrue();
         assertThat(ran).as("queued before shutdown: all run").hasValue(5);
+        t.rt.systemUnbound().flush(); // the destroy follows the termination, from a system_unbound item
         assertThat(q.isDestroyed()).isTrue();
     }
 

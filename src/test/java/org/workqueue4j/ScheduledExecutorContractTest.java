@@ -283,6 +283,7 @@ class ScheduledExecutorContractTest {
         assertThat(e.schedule(() -> "x", 1, MILLISECONDS).get(LONG, SECONDS)).isEqualTo("x");
         e.shutdown();
         assertThat(e.awaitTermination(LONG, SECONDS)).isTrue();
+        t.rt.systemUnbound().flush(); // the destroy follows the termination, from a system_unbound item
         assertThat(((WorkQueueExecutorService) e).queue.isDestroyed()).isTrue();
     }
 
