@@ -80,8 +80,8 @@ final class FlushColors {
      * holds none, else by an AsyncFlushStep node that pwqFlushed queues under its pool lock and
      * a worker runs; that step also flips for async records a full colour space left waiting.
      * A timed or interruptible flusher that finds finished futures on its way out hands them
-     * to the futures' default executor instead (completeElsewhere): their dependent actions are
-     * other callers' code, which must not run inside its bound.
+     * to a new runtime thread instead (completeElsewhere): their dependent actions are other
+     * callers' code, which must not run inside its bound.
      *
      * Errors. A flip that an Error (an overflow anywhere in the marking) interrupts leaves some
      * pwqs advanced and some not. flipBroken records it, its batch goes back to `pending` (each
@@ -103,7 +103,8 @@ final class FlushColors {
 
     /**
      * One flusher: a waiting thread's (cached per thread), or a flushAsync future's. As a
-     * Runnable, an async record completes its future (see completeElsewhere).
+     * Runnable, an async record completes its future and those of the records after it
+     * (see completeElsewhere).
      */
     private static final class Flusher implements Runnable {
         final Completion done = new Completion(0);
@@ -130,10 +131,18 @@ final class FlushColors {
             this.future = future;
         }
 
-        /** Completes the future of an async record whose flip has finished. */
+        /**
+         * Completes the future of this async record, whose flip has finished, and of the records
+         * linked after it (a batch taken off asyncDone, which nothing else reaches any more).
+         */
         @Override
         public void run() {
-            future.complete(null);
+            for (Flusher f = this; f != null; ) {
+                Flusher next = f.next;
+                f.next = null;
+                f.future.complete(null); // its dependents run here; their exceptions go to their own futures
+                f = next;
+            }
         }
     }
 
@@ -641,14 +650,9 @@ final class FlushColors {
      * registered async flushers if the mutex is free (its holder flips for them otherwise, or
      * calls this after releasing it).
      *
-     * @param elsewhere complete the futures from CompletableFuture's default executor, not on
-     *                  this thread: the caller is a bounded wait (timed or interruptible), whose
-     *                  bound another caller's dependent actions must not stretch. Not a step on a
-     *                  pool of this runtime: at the worker cap, or behind a running item of
-     *                  another queue, such a step may never run (the future of a finished flush
-     *                  would stay incomplete). The default executor runs every task it accepts
-     *                  (a thread per task when the common pool has fewer than two threads); if it
-     *                  refuses, the future is completed here after all, rather than lost
+     * @param elsewhere complete the futures on a thread of their own (completeElsewhere), not on
+     *                  this one: the caller is a bounded wait (timed or interruptible), whose
+     *                  bound another caller's dependent actions must not stretch
      */
     void runAsyncWork(boolean elsewhere) {
         if (asyncOutstanding == 0) {
@@ -665,15 +669,12 @@ final class FlushColors {
                     asyncOutstanding--;
                 }
             }
-            for (Flusher f = done; f != null; ) {
-                Flusher next = f.next;
-                f.next = null;
+            if (done != null) {
                 if (elsewhere) {
-                    completeElsewhere(f);
+                    completeElsewhere(done);
                 } else {
-                    f.future.complete(null);
+                    done.run();
                 }
-                f = next;
             }
             if (!flip) {
                 return;
@@ -696,15 +697,22 @@ final class FlushColors {
     }
 
     /**
-     * Completes {@code f}'s future from a task of the future's default executor, so that its
-     * dependent actions run there; completes it on this thread if the executor refuses the task
-     * (say, a thread it could not start), so that the future is never left incomplete.
+     * Completes the futures of the records from {@code head} on a new thread of the runtime (made
+     * by its thread factory, named {@code flushAsync/<queue>}, joined by close() as every runtime
+     * thread), so that their dependent actions run there. Not a step on one of the runtime's
+     * pools: at the worker cap, or behind a running item of another queue, such a step may never
+     * run; nor CompletableFuture's default executor: the common pool, when it has two threads or
+     * more, may be kept busy by unrelated tasks for as long as they like. A thread that cannot
+     * be made or started leaves them to this thread, rather than incomplete. Rare: only a bounded
+     * flusher that finishes another caller's flushAsync() round makes one.
      */
-    private static void completeElsewhere(Flusher f) {
+    private void completeElsewhere(Flusher head) {
+        Thread t;
         try {
-            f.future.defaultExecutor().execute(f);
+            t = wq.runtime.newThread(head, "flushAsync/" + wq.name());
+            t.start(); // happens-before the thread's run: it sees the records as unlinked here
         } catch (RuntimeException | Error e) {
-            f.future.complete(null);
+            head.run();
         }
     }
 }
