@@ -409,8 +409,11 @@ public final class WorkQueues implements AutoCloseable {
      * {@link WorkQueuesConfig.Builder#closeTimeout close timeout}.
      *
      * <p>Whichever thread calls it, it returns only once the runtime is closed: a second,
-     * concurrent call waits for the first (as {@code ExecutorService.close()}); a call after
-     * that returns at once.
+     * concurrent call waits for the first (as {@code ExecutorService.close()}), for at most the
+     * close timeout (the first ends within it unless user code it calls, the uncaught-work
+     * handler or report listener, blocks; then the second returns at its timeout, logged, so
+     * that two runtimes whose handlers close each other cannot hang); a call after that returns
+     * at once.
      *
      * <p>At the timeout it stops waiting: queues not yet destroyed refuse every new item,
      * every worker still running an item is interrupted, and one report (log at ERROR and the
@@ -423,12 +426,14 @@ public final class WorkQueues implements AutoCloseable {
      * @throws IllegalStateException if called on one of this runtime's own threads (a work
      *                               item, the uncaught-work handler or report listener running
      *                               there), or on the thread running this runtime's close()
-     *                               (from the handler or listener that close() calls there):
-     *                               it would wait for itself. Nothing has changed then.
+     *                               or a destroy() of one of its queues (from the handler or
+     *                               listener called there): it would wait for itself. Nothing
+     *                               has changed then.
      */
     @Override
     public void close() {
         engine.refuseFromOwnThread("close()");
+        engine.refuseCloseWhileDestroying();
         // Deep, before anything changes: an overflow near the end of the caller's stack strikes
         // here, with nothing claimed, and a later close() does the whole work.
         org.workqueue4j.internal.WorkerPool.probeStackDeep();
@@ -469,17 +474,34 @@ public final class WorkQueues implements AutoCloseable {
         }
     }
 
-    /** Waits for the close() in progress on another thread; keeps an interrupt for the return. */
+    /**
+     * Waits for the close() in progress on another thread, for at most the close timeout (that
+     * close() itself ends within it, unless user code it calls blocks: the uncaught-work handler,
+     * the report listener, which may be waiting, through another runtime's close(), for this very
+     * thread); keeps an interrupt for the return.
+     */
     private void awaitClosed() {
         boolean interrupted = false;
+        long deadline = System.nanoTime() + config.closeTimeoutNanos;
+        Thread other;
         synchronized (lock) {
             while (!closeDone) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
                 try {
-                    lock.wait();
+                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(lock, left);
                 } catch (InterruptedException e) {
                     interrupted = true;
                 }
             }
+            other = closeDone ? null : closingThread;
+        }
+        if (other != null) {
+            org.workqueue4j.internal.Log.log(System.Logger.Level.ERROR, "workqueue: close() of runtime '" + name()
+                    + "' returns after waiting its close timeout for the close() in progress on thread '"
+                    + other.getName() + "', which has not ended", null);
         }
         if (interrupted) {
             Thread.currentThread().interrupt();

@@ -1459,6 +1459,13 @@ public final class WorkqueueStruct {
         }
     }
 
+    /** {@return whether the calling thread runs this queue's destroy (it may be in a report it makes)} */
+    boolean destroyRunsOnThisThread() {
+        synchronized (stateLock) {
+            return destroyRunner == Thread.currentThread();
+        }
+    }
+
     /** The destroy this thread ran has ended (idempotent): wakes the destroy() calls waiting for it. */
     private void endDestroyRun() {
         synchronized (stateLock) {

@@ -348,6 +348,22 @@ public final class WqRuntime {
      * Refuses {@code operation} on a thread of this runtime, before anything changes: closing
      * waits for every thread of the runtime, the calling one included.
      */
+    /**
+     * Refuses close() on a thread that runs a destroy() of one of this runtime's queues (from
+     * the uncaught-work handler that destroy calls there, told of an armed item): close() would
+     * wait for that destroy, which waits for the handler, and a close() that passed the queue
+     * over would stop the workers its drain needs.
+     */
+    public void refuseCloseWhileDestroying() {
+        for (WorkqueueStruct wq : queues()) {
+            if (wq.destroyRunsOnThisThread()) {
+                throw new IllegalStateException("close() of workqueue runtime '" + name + "' refused on thread '"
+                        + Thread.currentThread().getName() + "', which runs the destroy() of its queue '" + wq.name()
+                        + "' (from the uncaught-work handler it called): it would wait for itself");
+            }
+        }
+    }
+
     public void refuseFromOwnThread(String operation) {
         if (isOwnThread()) {
             WorkNode n = currentWork();
