@@ -413,13 +413,15 @@ public final class Lockdep implements LockDependencyValidator {
         }
         HeldLocks h = held.get();
         DependencyGraph g = current(h);
+        // The class first, as __lock_acquire's register_lock_class(): a report below names the
+        // lock with the name version its key gets by being registered (M#2, not M).
+        LockClass cls = classAs(map, subclass, g);
         LockMap nest = nestLock != null && h.findHolding(nestLock) >= 0 ? nestLock : null;
         if (nestLock != null && nest == null && validating) {
             // Kernel __lock_acquire: "Nested lock was not taken". Misuse, reported (never thrown);
             // the acquisition goes on as a plain one.
             emit(format(g, h, h.depth, f -> f.nestLockNotHeld(map, nestLock)), false);
         }
-        LockClass cls = classAs(map, subclass, g);
         int top = h.depth - 1;
         if (nest != null && top >= 0 && h.classes[top] == cls) {
             // The kernel's reference merge: one held entry for all the instances, so sorted
