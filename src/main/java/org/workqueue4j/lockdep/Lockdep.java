@@ -513,8 +513,23 @@ public final class Lockdep implements LockDependencyValidator {
             // Releasing out of order: the locks above form new chains (the kernel re-acquires them).
             h.rehash(i);
             for (int j = i; j < h.depth && validating; j++) {
+                LockMap nest = h.nests[j];
+                if (h.ownNests[j] && h.findHolding(nest) < 0) {
+                    // The kernel's reacquire_held_locks() -> __lock_acquire(.., hlock->nest_lock):
+                    // the lock this entry was taken under was released first, "Nested lock was
+                    // not taken". Once: the entry goes on as one taken plain, as acquireNested's
+                    // does (a merged entry keeps its nest as the mark popTop needs, refs > 0).
+                    LockMap entry = h.maps[j];
+                    LockMap notHeld = nest;
+                    emit(format(g, h, h.depth, f -> f.nestLockNotHeld(entry, notHeld)), false);
+                    h.ownNests[j] = false;
+                    if (h.refs[j] == 0) {
+                        h.nests[j] = null;
+                    }
+                    nest = null;
+                }
                 if (!g.chains.contains(h.keys[j])) {
-                    for (LockdepReport r : validateMiss(h, j, g, h.classes[j], h.modes[j], h.trylocks[j], h.keys[j], false, h.nests[j])) {
+                    for (LockdepReport r : validateMiss(h, j, g, h.classes[j], h.modes[j], h.trylocks[j], h.keys[j], false, nest)) {
                         emit(r, false);
                     }
                 }
