@@ -545,7 +545,7 @@ public final class Lockdep implements LockDependencyValidator {
         }
         HeldLocks h = held.get();
         DependencyGraph g = current(h);
-        int i = h.find(map);
+        int i = h.findHolding(map); // an instance merged under a nest lock downgrades its entry (__lock_downgrade, find_held_lock)
         if (i < 0) {
             if (validating) {
                 emit(format(g, h, h.depth, f -> f.releaseNotHeld(map)), false);
