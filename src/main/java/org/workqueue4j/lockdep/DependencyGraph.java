@@ -105,6 +105,8 @@ final class DependencyGraph {
     private static final class KeyRef extends WeakReference<LockClassKey> {
         final int hash;
         final String name;
+        /** The key's {@link LockClassKey#serial}: the referent may be gone when its classes are freed. */
+        final long serial;
         final LockClass[] subs = new LockClass[LockMap.MAX_SUBCLASS + 1];
         /** The kernel's {@code name_version}, set when the key is registered ({@link DependencyGraph#register}). Guarded by the graph lock. */
         int version = 1;
@@ -113,6 +115,7 @@ final class DependencyGraph {
             super(key, queue);
             this.hash = System.identityHashCode(key);
             this.name = key.name();
+            this.serial = key.serial;
         }
 
         @Override
@@ -149,7 +152,7 @@ final class DependencyGraph {
     DependencyGraph(boolean lockStat, int maxEdges) {
         this.lockStat = lockStat;
         this.maxEdges = maxEdges;
-        this.overflow = new LockClass(0, 0, "<overflow>", 1, 0, this);
+        this.overflow = new LockClass(0, 0, "<overflow>", 0, 1, 0, this);
     }
 
     /** MAX_LOCKDEP_ENTRIES, for {@link #reimply} (check() is passed it). */
@@ -199,7 +202,7 @@ final class DependencyGraph {
             }
             Integer free = freeIds.poll();
             int id = free != null ? free : classes.size() + 1;
-            c = new LockClass(id, nextUid++, ref.name, ref.version, subclass, this);
+            c = new LockClass(id, nextUid++, ref.name, ref.serial, ref.version, subclass, this);
             if (free != null) {
                 classes.set(id - 1, c);
             } else {
@@ -246,12 +249,6 @@ final class DependencyGraph {
     String nameOf(LockClassKey key, int subclass) {
         KeyRef ref = byKey.get(new KeyRef(key, null));
         return LockClass.printName(key.name(), ref == null ? 1 : ref.version, subclass);
-    }
-
-    /** {@return the class of (key, subclass) if it exists, else null; creates nothing} Caller holds the graph lock. */
-    @Nullable LockClass lookup(LockClassKey key, int subclass) {
-        KeyRef ref = byKey.get(new KeyRef(key, null));
-        return ref == null ? null : ref.subs[subclass];
     }
 
     /**

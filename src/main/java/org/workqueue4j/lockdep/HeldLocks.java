@@ -51,12 +51,20 @@ final class HeldLocks {
     final AcquireMode[] modes = new AcquireMode[MAX_DEPTH];
     final boolean[] trylocks = new boolean[MAX_DEPTH];
     /**
-     * The nest lock an entry was taken under (the kernel's {@code hlock->nest_lock}), or null.
-     * An entry with {@link #refs} &gt; 0 always has one (a merge under a nest lock into an entry
-     * taken without one sets it: {@link Lockdep#acquireNested}), so the release fast path checks
-     * this array alone.
+     * The nest lock an entry was taken under (the kernel's {@code hlock->nest_lock}, see
+     * {@link #ownNests}), or null. An entry with {@link #refs} &gt; 0 always has one (a merge
+     * under a nest lock into an entry taken without one sets it: {@link Lockdep#acquireNested}),
+     * so the release fast path checks this array alone.
      */
     final LockMap[] nests = new LockMap[MAX_DEPTH];
+    /**
+     * True when {@link #nests} of an entry is the nest lock it was taken under, the kernel's
+     * {@code hlock->nest_lock}, which must stay held while the entry is (re-checked when a lock
+     * below is released first); false when it only marks a merge into an entry taken plain,
+     * whose {@code nest_lock} the kernel leaves null. Never true with a null nest, so false for
+     * every entry at or above {@link #depth}.
+     */
+    final boolean[] ownNests = new boolean[MAX_DEPTH];
     /**
      * The kernel's {@code hlock->references}: 0 for one acquisition; n &gt;= 2 when n instances of
      * the entry's class were merged into it under a held nest lock (released one by one).
@@ -123,6 +131,7 @@ final class HeldLocks {
         int d = depth;
         fill(d, cls, mode, trylock, key);
         nests[d] = nest;
+        ownNests[d] = nest != null;
         refs[d] = 0;
         members[d] = null;
         maps[d] = map;
@@ -345,11 +354,13 @@ final class HeldLocks {
             modes[j] = modes[j + 1];
             trylocks[j] = trylocks[j + 1];
             nests[j] = nests[j + 1];
+            ownNests[j] = ownNests[j + 1];
             refs[j] = refs[j + 1];
             members[j] = members[j + 1];
             since[j] = since[j + 1];
         }
         nests[last] = null;
+        ownNests[last] = false;
         refs[last] = 0;
         members[last] = null;
         maps[last] = null;

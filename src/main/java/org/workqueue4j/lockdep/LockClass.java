@@ -45,20 +45,24 @@ final class LockClass {
      * then ignores (it re-checks under the graph lock).
      */
     boolean zapped;
+    /** {@link #identity(LockClassKey, int)} of this class's key and subclass. */
+    private final String identity;
     /** lock_stat counters; null unless statistics are on. */
     final @Nullable LockStatCounters stat;
 
     /**
      * @param name the key's name
+     * @param keySerial the key's {@link LockClassKey#serial}, for {@link #identity()}
      * @param version the key's name version (the kernel's {@code name_version}): 1 for the first
      *     live key of that name, n for a later one, printed as {@code name#n}
      */
-    LockClass(int id, long uid, String name, int version, int subclass, DependencyGraph graph) {
+    LockClass(int id, long uid, String name, long keySerial, int version, int subclass, DependencyGraph graph) {
         this.stat = graph != null && graph.lockStat ? new LockStatCounters() : null;
         this.id = id;
         this.uid = uid;
         this.subclass = subclass;
         this.name = printName(name, version, subclass);
+        this.identity = identity(name, keySerial, subclass);
         this.graph = graph;
     }
 
@@ -82,12 +86,24 @@ final class LockClass {
     }
 
     /**
-     * This class's identity in a report's signature ({@code LockdepReport.signature()}): its
-     * printed name with its never-reused {@link #uid}, so that two classes of one name, or a
-     * freed class and a later one of its name, are never one report.
+     * The identity of the class of {@code key} as {@code subclass} in a report's signature
+     * ({@code LockdepReport.signature()}): the key's name, its never-reused
+     * {@link LockClassKey#serial} and the subclass. The same whether or not the class exists
+     * yet (a report made before the acquisition that creates it, or a lock never taken), so
+     * one problem is one report; two keys of one name, or a freed key and a later one of its
+     * name, are never one class. The name version is left out: it is given at registration.
      */
+    static String identity(LockClassKey key, int subclass) {
+        return identity(key.name(), key.serial, subclass);
+    }
+
+    private static String identity(String keyName, long keySerial, int subclass) {
+        return keyName + '\u0001' + keySerial + '/' + subclass;
+    }
+
+    /** {@return this class's {@link #identity(LockClassKey, int)}} */
     String identity() {
-        return name + '\u0001' + uid;
+        return identity;
     }
 
     /** Returns the edge to {@code next}, or null. Caller holds the graph lock. */

@@ -2,6 +2,7 @@ package org.workqueue4j.lockdep;
 
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Identifies a lock class, the unit that lockdep validates (the kernel's {@code lock_class_key}).
@@ -23,7 +24,16 @@ public final class LockClassKey {
         static final StackWalker WALKER = StackWalker.getInstance();
     }
 
+    /** Source of {@link #serial}: the object's identity as a number, like a thread's id. */
+    private static final AtomicLong SERIALS = new AtomicLong();
+
     private final String name;
+    /**
+     * This key's number, never given to another key: what a report's signature tells classes
+     * apart by ({@link LockClass#identity}), the same before and after the key's classes exist.
+     * Final, so safely published with the key.
+     */
+    final long serial;
 
     /**
      * Creates a new, distinct lock class key.
@@ -32,6 +42,7 @@ public final class LockClassKey {
      */
     public LockClassKey(String name) {
         this.name = Objects.requireNonNull(name, "name");
+        this.serial = SERIALS.incrementAndGet();
     }
 
     /** {@return the class name used in reports} */

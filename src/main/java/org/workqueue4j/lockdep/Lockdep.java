@@ -413,13 +413,15 @@ public final class Lockdep implements LockDependencyValidator {
         }
         HeldLocks h = held.get();
         DependencyGraph g = current(h);
+        // The class first, as __lock_acquire's register_lock_class(): a report below names the
+        // lock with the name version its key gets by being registered (M#2, not M).
+        LockClass cls = classAs(map, subclass, g);
         LockMap nest = nestLock != null && h.findHolding(nestLock) >= 0 ? nestLock : null;
         if (nestLock != null && nest == null && validating) {
             // Kernel __lock_acquire: "Nested lock was not taken". Misuse, reported (never thrown);
             // the acquisition goes on as a plain one.
             emit(format(g, h, h.depth, f -> f.nestLockNotHeld(map, nestLock)), false);
         }
-        LockClass cls = classAs(map, subclass, g);
         int top = h.depth - 1;
         if (nest != null && top >= 0 && h.classes[top] == cls) {
             // The kernel's reference merge: one held entry for all the instances, so sorted
@@ -511,8 +513,23 @@ public final class Lockdep implements LockDependencyValidator {
             // Releasing out of order: the locks above form new chains (the kernel re-acquires them).
             h.rehash(i);
             for (int j = i; j < h.depth && validating; j++) {
+                LockMap nest = h.nests[j];
+                if (h.ownNests[j] && h.findHolding(nest) < 0) {
+                    // The kernel's reacquire_held_locks() -> __lock_acquire(.., hlock->nest_lock):
+                    // the lock this entry was taken under was released first, "Nested lock was
+                    // not taken". Once: the entry goes on as one taken plain, as acquireNested's
+                    // does (a merged entry keeps its nest as the mark popTop needs, refs > 0).
+                    LockMap entry = h.maps[j];
+                    LockMap notHeld = nest;
+                    emit(format(g, h, h.depth, f -> f.nestLockNotHeld(entry, notHeld)), false);
+                    h.ownNests[j] = false;
+                    if (h.refs[j] == 0) {
+                        h.nests[j] = null;
+                    }
+                    nest = null;
+                }
                 if (!g.chains.contains(h.keys[j])) {
-                    for (LockdepReport r : validateMiss(h, j, g, h.classes[j], h.modes[j], h.trylocks[j], h.keys[j], false, h.nests[j])) {
+                    for (LockdepReport r : validateMiss(h, j, g, h.classes[j], h.modes[j], h.trylocks[j], h.keys[j], false, nest)) {
                         emit(r, false);
                     }
                 }
@@ -528,7 +545,7 @@ public final class Lockdep implements LockDependencyValidator {
         }
         HeldLocks h = held.get();
         DependencyGraph g = current(h);
-        int i = h.find(map);
+        int i = h.findHolding(map); // an instance merged under a nest lock downgrades its entry (__lock_downgrade, find_held_lock)
         if (i < 0) {
             if (validating) {
                 emit(format(g, h, h.depth, f -> f.releaseNotHeld(map)), false);

@@ -255,14 +255,9 @@ final class ReportFormatter {
         return graph.nameOf(map.key(), map.subclass());
     }
 
-    /**
-     * {@code map}'s class's {@link LockClass#identity()}; for a class not created (a lock never
-     * taken), its name with its key's identity hash, which tells keys apart but for a
-     * collision of that hash.
-     */
-    private String identity(LockMap map) {
-        LockClass c = graph.lookup(map.key(), map.subclass());
-        return c != null ? c.identity() : className(map) + "\u0001k" + System.identityHashCode(map.key());
+    /** {@code map}'s class's {@link LockClass#identity()}, whether or not the class exists. */
+    private static String identity(LockMap map) {
+        return LockClass.identity(map.key(), map.subclass());
     }
 
     /** The held-lock lines of {@code held[0..depth)}, without the heading. */
