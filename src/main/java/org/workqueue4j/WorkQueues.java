@@ -409,11 +409,11 @@ public final class WorkQueues implements AutoCloseable {
      * {@link WorkQueuesConfig.Builder#closeTimeout close timeout}.
      *
      * <p>Whichever thread calls it, it returns only once the runtime is closed: a second,
-     * concurrent call waits for the first (as {@code ExecutorService.close()}), for at most the
-     * close timeout (the first ends within it unless user code it calls, the uncaught-work
-     * handler or report listener, blocks; then the second returns at its timeout, logged, so
-     * that two runtimes whose handlers close each other cannot hang); a call after that returns
-     * at once.
+     * concurrent call waits for the first (as {@code ExecutorService.close()}), for at most
+     * twice the close timeout (the first ends within its timeout and the report it then makes,
+     * unless user code it calls, the uncaught-work handler or report listener, blocks; then the
+     * second returns at that bound, logged, so that two runtimes whose handlers close each other
+     * cannot hang); a call after that returns at once.
      *
      * <p>At the timeout it stops waiting: queues not yet destroyed refuse every new item,
      * every worker still running an item is interrupted, and one report (log at ERROR and the
@@ -475,14 +475,16 @@ public final class WorkQueues implements AutoCloseable {
     }
 
     /**
-     * Waits for the close() in progress on another thread, for at most the close timeout (that
-     * close() itself ends within it, unless user code it calls blocks: the uncaught-work handler,
-     * the report listener, which may be waiting, through another runtime's close(), for this very
-     * thread); keeps an interrupt for the return.
+     * Waits for the close() in progress on another thread, for at most twice the close timeout
+     * from this call (that close() itself, begun earlier, ends within its timeout and the report
+     * it then makes, unless user code it calls blocks: the uncaught-work handler, the report
+     * listener, which may be waiting, through another runtime's close(), for this very thread);
+     * keeps an interrupt for the return.
      */
     private void awaitClosed() {
         boolean interrupted = false;
-        long deadline = System.nanoTime() + config.closeTimeoutNanos;
+        long bound = config.closeTimeoutNanos > Long.MAX_VALUE / 4 ? Long.MAX_VALUE / 4 : 2 * config.closeTimeoutNanos;
+        long deadline = System.nanoTime() + bound; // a "forever" timeout (~100 years) saturates to ~73 years
         Thread other;
         synchronized (lock) {
             while (!closeDone) {

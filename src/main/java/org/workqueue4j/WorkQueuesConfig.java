@@ -325,7 +325,9 @@ public final class WorkQueuesConfig {
          * factory that throws (including {@code OutOfMemoryError: unable to create native
          * thread}) is survived for workers: the failure is reported and retried later; for the
          * runtime's own threads it fails {@link WorkQueues#create(WorkQueuesConfig)}, which then
-         * leaves no thread behind.
+         * leaves no thread behind. One short-lived thread is not the factory's: the plain daemon
+         * thread ({@code flushAsync/<queue>}) that completes other callers' {@code flushAsync()}
+         * futures for a bounded flush, so that no factory can leave them incomplete.
          *
          * @param f the factory
          * @return this builder

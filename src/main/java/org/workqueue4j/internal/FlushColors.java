@@ -697,9 +697,10 @@ final class FlushColors {
     }
 
     /**
-     * Completes the futures of the records from {@code head} on a new thread of the runtime (made
-     * by its thread factory, named {@code flushAsync/<queue>}, joined by close() as every runtime
-     * thread), so that their dependent actions run there. Not a step on one of the runtime's
+     * Completes the futures of the records from {@code head} on a new thread of the runtime (a
+     * plain daemon thread, not the user's factory's: see WqRuntime.newHandOffThread; named
+     * {@code flushAsync/<queue>}, joined by close() as every runtime thread), so that their
+     * dependent actions run there. Not a step on one of the runtime's
      * pools: at the worker cap, or behind a running item of another queue, such a step may never
      * run; nor CompletableFuture's default executor: the common pool, when it has two threads or
      * more, may be kept busy by unrelated tasks for as long as they like. A thread that cannot
@@ -709,7 +710,7 @@ final class FlushColors {
     private void completeElsewhere(Flusher head) {
         Thread t;
         try {
-            t = wq.runtime.newThread(head, "flushAsync/" + wq.name());
+            t = wq.runtime.newHandOffThread(head, "flushAsync/" + wq.name());
             t.start(); // happens-before the thread's run: it sees the records as unlinked here
         } catch (RuntimeException | Error e) {
             head.run();

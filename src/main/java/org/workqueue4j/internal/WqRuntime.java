@@ -613,6 +613,12 @@ public final class WqRuntime {
         // start-up). Ended threads are dropped once there are PRUNE_MADE_AT of them or more, so the
         // first few creations (the manager, the monitor, a pool's first worker and its spare) ask
         // no thread its state (see above); the set stays within PRUNE_MADE_AT of the live threads.
+        remember(t);
+        return t;
+    }
+
+    /** Adds {@code t} to the threads close() joins, first dropping ended ones when there are many. */
+    private void remember(Thread t) {
         if (made.size() >= PRUNE_MADE_AT) {
             for (java.util.Iterator<Thread> it = made.iterator(); it.hasNext(); ) {
                 if (it.next().getState() == Thread.State.TERMINATED) {
@@ -621,6 +627,20 @@ public final class WqRuntime {
             }
         }
         made.add(t);
+    }
+
+    /**
+     * Makes (does not start) a short-lived daemon thread of this runtime that runs other callers'
+     * code handed off by the engine (FlushColors.completeElsewhere), named {@code
+     * wq-<runtime>/<name>} and joined by close() as every runtime thread. Not from the user's
+     * factory: a factory's thread that never runs its Runnable would leave that code (futures to
+     * complete) to nobody, and the check-in the runtime's own threads make would put a wait on
+     * the caller; a plain thread, as CompletableFuture's thread-per-task executor makes, runs it.
+     */
+    Thread newHandOffThread(Runnable r, String name) {
+        Thread t = defaultThread(r, name);
+        t.setDaemon(true);
+        remember(t);
         return t;
     }
 
