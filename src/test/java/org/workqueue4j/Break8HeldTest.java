@@ -23,6 +23,11 @@ import org.workqueue4j.internal.TestHooks;
 class Break8HeldTest {
     /** Runs the bounded-flusher hand-off with {@code bad} as the factory once armed; returns the future. */
     private static CompletableFuture<Void> handOff(WorkQueues rt, AtomicBoolean arm) throws Exception {
+        return handOff(rt, arm, f -> { });
+    }
+
+    private static CompletableFuture<Void> handOff(WorkQueues rt, AtomicBoolean arm,
+            java.util.function.Consumer<CompletableFuture<Void>> dep) throws Exception {
         WorkQueue q = rt.queueBuilder("q").build();
         CountDownLatch atFlip = new CountDownLatch(1);
         CountDownLatch goFlip = new CountDownLatch(1);
@@ -48,6 +53,7 @@ class Break8HeldTest {
             b.start();
             assertThat(atFlip.await(10, TimeUnit.SECONDS)).isTrue();
             f = q.flushAsync();
+            dep.accept(f);
             arm.set(true);
         } finally {
             TestHooks.install(null);
@@ -263,6 +269,65 @@ class Break8HeldTest {
                 rt.systemUnbound().flush();
                 assertThat(rt.queues()).extracting(WorkQueue::name).doesNotContain("owned-c" + i);
             }
+        }
+    }
+
+    @Test
+    void factoryErrorWhenSystemUnboundIsMadeAtTheLastTasksEnd() throws Exception {
+        AtomicBoolean arm = new AtomicBoolean();
+        List<Throwable> handled = new CopyOnWriteArrayList<>();
+        try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2)
+                .uncaughtWorkHandler((q, w, e) -> handled.add(e))
+                .threadFactory(r -> {
+                    if (arm.get()) {
+                        throw new OutOfMemoryError("unable to create native thread (injected)");
+                    }
+                    return new Thread(r);
+                }).build())) {
+            ExecutorService ex = rt.queueBuilder("owned").buildExecutorService();
+            CountDownLatch go = new CountDownLatch(1);
+            CountDownLatch started = new CountDownLatch(1);
+            java.util.concurrent.Future<?> f = ex.submit(() -> {
+                started.countDown();
+                go.await();
+                return null;
+            });
+            assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+            ex.shutdown();
+            arm.set(true);
+            go.countDown();
+            assertThat(ex.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+            f.get(5, TimeUnit.SECONDS);
+            arm.set(false);
+            // retry paths the javadoc names
+            assertThat(ex.awaitTermination(1, TimeUnit.SECONDS)).isTrue();
+            rt.systemUnbound().flush();
+            assertThat(rt.queues()).extracting(WorkQueue::name).doesNotContain("owned");
+            assertThat(handled).as("reported").isEmpty();
+        }
+    }
+
+    /** A dependent of a handed-off flushAsync future closes the runtime from the flushAsync thread. */
+    @Test
+    void dependentOnHandOffThreadMayCloseTheRuntime() throws Exception {
+        AtomicBoolean arm = new AtomicBoolean();
+        WorkQueues rt = runtime(arm, Thread::new);
+        CompletableFuture<Void> closed = new CompletableFuture<>();
+        try {
+            handOff(rt, arm, f -> f.thenRun(() -> {
+                try {
+                    assertThat(Thread.currentThread().getName()).contains("flushAsync/q");
+                    rt.close();
+                    closed.complete(null);
+                } catch (Throwable e) {
+                    closed.completeExceptionally(e);
+                }
+            }));
+            closed.get(20, TimeUnit.SECONDS);
+            assertThat(rt.isClosed()).isTrue();
+        } finally {
+            arm.set(false);
+            rt.close();
         }
     }
 }

@@ -345,10 +345,6 @@ public final class WqRuntime {
     }
 
     /**
-     * Refuses {@code operation} on a thread of this runtime, before anything changes: closing
-     * waits for every thread of the runtime, the calling one included.
-     */
-    /**
      * Refuses close() on a thread that runs a destroy() of one of this runtime's queues (from
      * the uncaught-work handler that destroy calls there, told of an armed item): close() would
      * wait for that destroy, which waits for the handler, and a close() that passed the queue
@@ -364,6 +360,10 @@ public final class WqRuntime {
         }
     }
 
+    /**
+     * Refuses {@code operation} on a thread of this runtime, before anything changes: closing
+     * waits for every thread of the runtime, the calling one included.
+     */
     public void refuseFromOwnThread(String operation) {
         if (isOwnThread()) {
             WorkNode n = currentWork();
