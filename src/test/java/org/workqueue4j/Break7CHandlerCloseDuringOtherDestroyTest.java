@@ -117,6 +117,7 @@ class Break7CHandlerCloseDuringOtherDestroyTest {
     void withAForeverCloseTimeoutCloseAndTheDestroyHangForGood() throws Exception {
         Run r = start(Duration.ofDays(365L * 200)); // "100 years or more mean forever"
         r.closer.join(10_000);
+        r.destroyer.join(5_000); // it ends just after the close it no longer waits for (or never)
         boolean closerAlive = r.closer.isAlive();
         boolean destroyerAlive = r.destroyer.isAlive();
         String where = stack(r.closer) + "\n destroyer:" + stack(r.destroyer);
