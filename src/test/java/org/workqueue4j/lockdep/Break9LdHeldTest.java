@@ -301,4 +301,39 @@ class Break9LdHeldTest {
             rt.close();
         }
     }
+
+    /** Eight threads race the two halves of one ABBA (distinct instances, so nothing blocks): exactly one report per run. */
+    @Test
+    void concurrentHalvesOfOneCycleAreReportedExactlyOnce() throws Exception {
+        for (int round = 0; round < 10; round++) {
+            List<LockdepReport> mine = new CopyOnWriteArrayList<>();
+            Lockdep ld = Lockdep.builder().policy(ReportPolicy.WARN).quiet().listener(mine::add).build();
+            LockClassKey ka = new LockClassKey("A");
+            LockClassKey kb = new LockClassKey("B");
+            java.util.concurrent.CyclicBarrier bar = new java.util.concurrent.CyclicBarrier(8);
+            List<Thread> ts = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                int k = i;
+                Thread t = new Thread(() -> {
+                    ValidatedLock p = new ValidatedLock("p" + k, k % 2 == 0 ? ka : kb, ld);
+                    ValidatedLock q = new ValidatedLock("q" + k, k % 2 == 0 ? kb : ka, ld);
+                    try {
+                        bar.await();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                    p.lock();
+                    q.lock();
+                    q.unlock();
+                    p.unlock();
+                });
+                ts.add(t);
+                t.start();
+            }
+            for (Thread t : ts) {
+                t.join();
+            }
+            assertThat(mine).extracting(LockdepReport::kind).containsExactly(LockdepReport.Kind.CIRCULAR);
+        }
+    }
 }
