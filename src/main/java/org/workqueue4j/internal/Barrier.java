@@ -76,11 +76,14 @@ public final class Barrier extends WorkNode {
 
     @Override
     protected void execute() {
-        done.countDown();
         CompletableFuture<Boolean> f = async;
         if (f == null) {
+            // A blocking flusher's barrier: its worker wakes the flusher once the barrier has
+            // left its colour's in-flight count (finishBlocking), so that a queue flush made
+            // right after Work.flush() returned never finds the finished round one short.
             return;
         }
+        done.countDown();
         Runnable again = retry;
         if (again != null && (targetTaken || retryTarget.firedElsewhere())) {
             try {
@@ -90,6 +93,18 @@ public final class Barrier extends WorkNode {
             }
         } else {
             f.complete(Boolean.TRUE); // on the worker, no pool lock held: dependents run here
+        }
+    }
+
+    /**
+     * Wakes a blocking flusher (an async barrier completed its future when it ran). Called by
+     * the worker that ran this barrier, after the barrier's in-flight count dropped and the pool
+     * lock was released (Worker.signalFlushers); the count-down is a volatile decrement, so the
+     * flusher's reads of {@link #targetTaken} (written under that lock) are ordered before it.
+     */
+    void finishBlocking() {
+        if (async == null) {
+            done.countDown();
         }
     }
 
