@@ -96,6 +96,11 @@ public final class Barrier extends WorkNode {
         }
     }
 
+    @Override
+    void accounted(Worker w) {
+        w.deferBarrier(this);
+    }
+
     /**
      * Wakes a blocking flusher (an async barrier completed its future when it ran). Called by
      * the worker that ran this barrier, after the barrier's in-flight count dropped and the pool

@@ -467,6 +467,15 @@ public abstract class WorkNode {
     protected abstract void execute();
 
     /**
+     * The worker that ran this node has just accounted for it (its colour's in-flight count
+     * dropped), pool lock held. Nothing for an item; a flush barrier has its blocking flusher
+     * woken at the worker's next unlock (Barrier). A virtual call rather than a type test, so
+     * that linking the worker loop loads no Barrier class before the first flush needs it.
+     */
+    void accounted(Worker w) {
+    }
+
+    /**
      * This node's armed instance will never run: a destroy of its queue took it off the timer,
      * or its queue refused the expiry (destroyed, draining, closed). Called with no engine lock
      * held, on the thread that is about to report it to the uncaught-work handler, the node idle

@@ -159,7 +159,7 @@ final class Worker implements Runnable {
      * flusher is woken at the next unlock (signalFlushers), with the flushers of that colour.
      * One at a time: each item's run begins with an unlock that finishes the one before.
      */
-    private void deferBarrier(Barrier b) {
+    void deferBarrier(Barrier b) {
         Barrier older = barrierToFinish;
         barrierToFinish = b;
         if (older != null) {
@@ -236,7 +236,7 @@ final class Worker implements Runnable {
         // Probed: called from an item's code (a managed wait, a library wait) at any depth of the
         // worker's stack. running() takes the same lock from the same frame as its sleeping(), so
         // this probe, reaching deeper, covers it too.
-        WorkerPool.lockFromCaller(pool.lock);
+        pool.acquireFromCaller();
         try {
             if (sleepDepth++ == 0 && (flags & NOT_RUNNING) == 0) {
                 // All or nothing: the caller calls running() only if this returns. The counts are
@@ -477,9 +477,7 @@ final class Worker implements Runnable {
                 // A pool worker runs what it activates next, and wakes the flushers a finished colour
                 // releases at its next unlock (a rescuer wakes them at once: its loop is its own).
                 pwq.decInFlight(color, active, rescuerOf != null, rescuerOf == null ? this : null);
-                if (n instanceof Barrier) {
-                    deferBarrier((Barrier) n);
-                }
+                n.accounted(this); // a blocking flush's barrier: its flusher is woken at the next unlock
             }
         }
     }
