@@ -1,7 +1,6 @@
 package org.workqueue4j.internal;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A worker pool's lock (kernel {@code pool->lock}): non-reentrant mutual exclusion that never
@@ -10,9 +9,13 @@ import java.lang.invoke.VarHandle;
  * per batch of items. Here a thread that cannot take the lock spins briefly, then waits on this
  * object's monitor (the JVM's monitors live outside the Java heap).
  *
- * <p>Protocol: {@link #state} is 0 (free) or 1 (held), taken by a CAS and released by a volatile
- * write. A thread about to wait counts itself in {@link #waiters} (a volatile write under the
- * monitor) and then tries the lock again before it waits; {@link #unlock} writes {@link #state}
+ * <p>Protocol: the state (this object's {@code AtomicInteger} value) is 0 (free) or 1 (held),
+ * taken by a CAS ({@code compareAndSet}: volatile read and write) and released by a volatile
+ * write ({@code set}). An {@code AtomicInteger} rather than a {@code VarHandle} field: it is in
+ * the JDK's CDS archive and its CAS is an intrinsic, where a {@code VarHandle} call site is linked
+ * on its first call, a few tenths of a millisecond on a cold JVM, on the first item's path. A
+ * thread about to wait counts itself in {@link #waiters} (a volatile write under the monitor)
+ * and then tries the lock again before it waits; {@link #unlock} writes the state
  * and then reads {@link #waiters}. Volatile accesses are sequentially consistent, so either the
  * waiter's retry sees the lock free or the unlocker sees the waiter, and then notifies under the
  * monitor, which the waiter holds until {@code wait()} releases it: no wake-up is lost. Each
@@ -25,31 +28,21 @@ import java.lang.invoke.VarHandle;
  * let the first pass silently). A virtual thread that waits here on JDK 21 to 23 pins its carrier
  * while it waits (monitors); the sections it waits for are short and take no other lock.
  */
-public final class PoolLock {
-    private static final VarHandle STATE;
+public final class PoolLock extends AtomicInteger {
+    private static final long serialVersionUID = 1L;
 
-    static {
-        try {
-            STATE = MethodHandles.lookup().findVarHandle(PoolLock.class, "state", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** 0 free, 1 held: taken by CAS (acquire), released by a volatile write (release). */
-    private volatile int state;
     /** Threads counted in to wait on the monitor; written under it, read by unlock without it. */
-    private volatile int waiters;
+    private transient volatile int waiters;
     /**
      * The holder; written by the holder only (after taking the lock, before releasing it), read
      * for the two misuse checks by the thread that asks, which sees its own writes: plain.
      */
-    private Thread owner;
+    private transient Thread owner;
 
     /** Takes the lock if it is free; never waits. */
     public boolean tryLock() {
         Thread me = Thread.currentThread(); // before the CAS: no call between taking the lock and naming its owner
-        if (state == 0 && STATE.compareAndSet(this, 0, 1)) {
+        if (get() == 0 && compareAndSet(0, 1)) { // volatile read, then CAS (acquire)
             owner = me;
             return true;
         }
@@ -101,7 +94,7 @@ public final class PoolLock {
                     + ", which does not hold it");
         }
         owner = null;
-        state = 0; // volatile write (release), then the volatile read of waiters: see the class comment
+        set(0); // volatile write (release), then the volatile read of waiters: see the class comment
         if (waiters != 0) {
             synchronized (this) {
                 notify();
@@ -116,7 +109,7 @@ public final class PoolLock {
 
     /** {@return true if some thread holds this lock (a snapshot, for diagnostics and tests)} */
     public boolean isLocked() {
-        return state != 0;
+        return get() != 0;
     }
 
     /** Spins (with {@code Thread.onSpinWait}) before a thread that found the lock held waits. */
