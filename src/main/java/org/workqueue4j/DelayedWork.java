@@ -104,10 +104,11 @@ public class DelayedWork extends Work {
     @Override
     public boolean flush() {
         refuseSelfFlush();
+        int runs = node.runsStarted(); // the instance pending now is the one to fire and wait for
         boolean acted = false;
         for (int spins = 0; ; spins++) {
-            acted |= fireArmedTimer(true);
-            int r = Barrier.flushQueuedInstance(node);
+            acted |= fireArmedTimer(true, runs);
+            int r = Barrier.flushQueuedInstance(node, runs);
             if (r == Barrier.FINISHED) {
                 acted = true;
                 if (!node.firedElsewhere()) {
@@ -118,7 +119,7 @@ public class DelayedWork extends Work {
                 acted = true;
                 continue; // cancelled, or re-armed and perhaps running already: look again, never just at PENDING
             }
-            if (notBusyAfterNotLinked()) {
+            if (notBusyAfterNotLinked(runs)) {
                 if (!node.firedElsewhere()) {
                     return acted; // idle (see notBusyAfterNotLinked)
                 }
@@ -151,16 +152,17 @@ public class DelayedWork extends Work {
     public boolean flush(Duration timeout) throws InterruptedException {
         long deadline = Blocking.deadlineAfter(timeout);
         refuseSelfFlush();
+        int runs = node.runsStarted(); // as flush()
         for (int spins = 0; ; spins++) {
-            fireArmedTimer(false); // no wait for the timer thread's report beyond the deadline
-            int r = Barrier.flushQueuedInstanceUntil(node, deadline);
+            fireArmedTimer(false, runs); // no wait for the timer thread's report beyond the deadline
+            int r = Barrier.flushQueuedInstanceUntil(node, runs, deadline);
             if (r == Barrier.FINISHED && !node.firedElsewhere()) {
                 return true; // and no earlier instance's report under way (see notBusyAfterNotLinked)
             }
             if (r == Barrier.TIMED_OUT) {
                 return false;
             }
-            if (r != Barrier.TARGET_TAKEN && notBusyAfterNotLinked()) { // TARGET_TAKEN looks again, see flush()
+            if (r != Barrier.TARGET_TAKEN && notBusyAfterNotLinked(runs)) { // TARGET_TAKEN looks again, see flush()
                 if (!node.firedElsewhere()) {
                     return true; // idle: not pending, not running, no report under way
                 }
@@ -203,9 +205,12 @@ public class DelayedWork extends Work {
      * (the item was queued or re-armed again on a live queue once the reporter released it), so
      * the flush variants return FINISHED only without a mark, and otherwise look again.
      */
-    private boolean notBusyAfterNotLinked() {
+    private boolean notBusyAfterNotLinked(int runs) {
         TestHooks.at("delayedFlush.notLinked", this);
-        return busy() == 0;
+        // A run begun since the call, and nothing linked: the instance of the call has finished
+        // (none runs now), and what is pending is a later one, armed by that run, say (kernel:
+        // flush_delayed_work fires the timer armed at its call, then flush_work).
+        return busy() == 0 || node.runsStarted() != runs;
     }
 
     /*
@@ -248,7 +253,7 @@ public class DelayedWork extends Work {
     @Override
     public CompletableFuture<Boolean> flushAsync() {
         CompletableFuture<Boolean> f = org.workqueue4j.internal.WqRuntime.newFuture();
-        flushAsyncInto(f, false, Thread.currentThread());
+        flushAsyncInto(f, false, Thread.currentThread(), node.runsStarted());
         return f;
     }
 
@@ -259,14 +264,14 @@ public class DelayedWork extends Work {
      * thread that called flushAsync; its own reports are not waited for (see firedElsewhere), also
      * when a later round runs on a worker or on another reporter's thread.
      */
-    private void flushAsyncInto(CompletableFuture<Boolean> f, boolean actedBefore, Thread caller) {
+    private void flushAsyncInto(CompletableFuture<Boolean> f, boolean actedBefore, Thread caller, int runs) {
         boolean acted = actedBefore;
         for (int spins = 0; ; spins++) {
-            acted |= fireArmedTimer(false); // never wait for the timer thread's report here
-            if (Barrier.flushQueuedInstanceAsync(node, f, () -> flushAsyncInto(f, true, caller))) {
+            acted |= fireArmedTimer(false, runs); // never wait for the timer thread's report here
+            if (Barrier.flushQueuedInstanceAsync(node, runs, f, () -> flushAsyncInto(f, true, caller, runs))) {
                 return; // a barrier was linked (it may have run already)
             }
-            if (notBusyAfterNotLinked()) {
+            if (notBusyAfterNotLinked(runs)) {
                 if (!node.firedOtherThan(caller)) {
                     f.complete(acted);
                     return;
@@ -277,7 +282,7 @@ public class DelayedWork extends Work {
                 boolean actedSoFar = acted;
                 node.whenNotFiredElsewhere(caller, () -> {
                     try {
-                        flushAsyncInto(f, actedSoFar, caller);
+                        flushAsyncInto(f, actedSoFar, caller, runs);
                     } catch (Throwable e) { // on the reporter's thread: the future hears of it, not the reporter
                         f.completeExceptionally(e);
                     }
@@ -296,12 +301,13 @@ public class DelayedWork extends Work {
         Barrier.refuseSelfCancelWait(node, "flush");
     }
 
-    private boolean fireArmedTimer(boolean wait) {
+    /** Fires the armed timer if it is the instance of the flush's call ({@code runs}: see {@link TimerQueue#fireNow}). */
+    private boolean fireArmedTimer(boolean wait, int runs) {
         // Asked even when TIMER reads clear: the timer thread clears it before the item lands on
         // its queue, and fireNow waits out that window (if wait; else the caller's loop looks
         // again), so the flush that follows finds the item.
         TimerQueue t = timer;
-        return t != null && (node.state() & WorkNode.PENDING) != 0 && t.fireNow(node, wait);
+        return t != null && (node.state() & WorkNode.PENDING) != 0 && t.fireNow(node, wait, runs);
     }
 
     /**
@@ -321,15 +327,16 @@ public class DelayedWork extends Work {
     @Override
     public boolean flushInterruptibly() throws InterruptedException {
         refuseSelfFlush();
+        int runs = node.runsStarted(); // as flush()
         boolean fired = false;
         for (int spins = 0; ; spins++) {
-            fired |= fireArmedTimer(false); // an interrupt must end the wait for the timer thread's report too
-            int r = Barrier.flushQueuedInstanceInterruptibly(node);
+            fired |= fireArmedTimer(false, runs); // an interrupt must end the wait for the timer thread's report too
+            int r = Barrier.flushQueuedInstanceInterruptibly(node, runs);
             if (r == Barrier.FINISHED && !node.firedElsewhere()) {
                 return true; // and no earlier instance's report under way (see notBusyAfterNotLinked)
             }
             fired |= r != Barrier.NOT_LINKED; // TARGET_TAKEN, or FINISHED while a report is under way
-            if (r != Barrier.TARGET_TAKEN && notBusyAfterNotLinked()) { // TARGET_TAKEN looks again, see flush()
+            if (r != Barrier.TARGET_TAKEN && notBusyAfterNotLinked(runs)) { // TARGET_TAKEN looks again, see flush()
                 if (!node.firedElsewhere()) {
                     return fired; // idle: not pending, not running, no report under way
                 }

@@ -410,6 +410,19 @@ public final class WorkQueue implements Executor, AutoCloseable {
     }
 
     /**
+     * A scheduled view's re-arm of its periodic task {@code work} for its next period,
+     * {@code nanos} from now (0: the period is overdue). While this queue is draining or being
+     * destroyed, an overdue re-arm goes through the timer too (1 ns), as a positive one does:
+     * queued directly from the task's own run it would count as chained work, which the drain
+     * accepts, so a task that has fallen behind its period (or has a 1 ns one) would keep the
+     * drain, and so {@code destroy()}, from ever ending. Through the timer, a destroy refuses it
+     * (the task's future fails, naming the queue) and a drain completes without it.
+     */
+    boolean rearmPeriodic(DelayedWork work, long nanos) {
+        return queueDelayedNanos(-1, work, nanos == 0 && wq.isDraining() ? 1 : nanos);
+    }
+
+    /**
      * The runtime's timer thread starts with the first delayed item (a zero delay needs none).
      * Called before the item is claimed or taken back, with no lock held: a thread factory that
      * fails here changes nothing (its exception propagates).

@@ -517,7 +517,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         if (!shutdown) {
             try {
                 TestHooks.at("executor.rearm", w);
-                queue.queueDelayedNanos(-1, w, f.delayNanos()); // re-armed in place: no allocation
+                queue.rearmPeriodic(w, f.delayNanos()); // re-armed in place: no allocation
                 armed = true;
             } catch (Throwable destroyedOrWorse) { // IllegalStateException: the queue was destroyed
                 f.fail(destroyedOrWorse); // the task ends; it is not left waiting unarmed

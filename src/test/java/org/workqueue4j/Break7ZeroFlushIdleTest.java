@@ -21,12 +21,12 @@ import org.junit.jupiter.api.Timeout;
  * the zero-time change: "a wait with no time left cannot block", results unchanged.
  *
  * <p>Expected: true every time. Actual: false in some rounds of 300 (2 to 36 rounds in each of
- * 5 runs here), and a second zero-time flush right after is false too. Found by a Break7HeldTest
- * probe in a suite run. Not caused by the zero-time change: it fails the same way at 68e37f7
- * (before it). A likely cause, not verified: the {@code Work.flush()} barrier wakes its waiter
- * from its own run, before the pwq's in-flight count for the queue's flush colour drops, so a
- * queue flush that cannot wait sees the round unfinished for a moment after the item has
- * finished (the barrier is an engine node, not an item the contract counts).
+ * 5 runs here), and a second zero-time flush right after is false too. The cause: the
+ * {@code Work.flush()} barrier woke its waiter from its own run, before the pwq's in-flight count
+ * for the barrier's colour dropped (as the kernel's barrier completes before
+ * {@code pwq_dec_nr_in_flight}), so a queue flush that cannot wait saw the round unfinished for a
+ * moment after the item had finished. Now the worker wakes a blocking flusher's barrier after
+ * that count has dropped, at its next unlock of the pool lock (Worker.signalFlushers).
  */
 @Timeout(60)
 class Break7ZeroFlushIdleTest {
@@ -40,10 +40,6 @@ class Break7ZeroFlushIdleTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("open: the item flush's barrier wakes its waiter when it runs, before its worker drops"
-            + " the barrier's count in its colour (as the kernel's barrier completes before pwq_dec_nr_in_flight), so a"
-            + " zero-time queue flush made right after Work.flush() returned can find the older round one decrement short."
-            + " Documented in the README's faults table")
     void aZeroTimeFlushOfAQueueWhoseItemsAllFinishedReturnsTrue() throws Exception {
         rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2).build());
         List<String> wrong = new ArrayList<>();

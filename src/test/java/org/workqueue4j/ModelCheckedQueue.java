@@ -230,7 +230,7 @@ final class ModelCheckedQueue {
 
     boolean expire() {
         while (true) {
-            if (rt.engine().timer().fireNowShallow(delayed.node, true)) { // an expiry: no deep probe, as on the timer thread
+            if (rt.engine().timer().fireNowShallow(delayed.node, true, -1)) { // an expiry: no deep probe, as on the timer thread
                 return true;
             }
             // Not armed; or taken off the timer a moment ago by another expiry (inserting it now)

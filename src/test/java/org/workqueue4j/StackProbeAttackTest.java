@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.workqueue4j.internal.PoolLock;
 
 /**
  * A StackOverflowError that strikes inside the JDK's lock acquisition ({@code ReentrantLock}'s
@@ -127,7 +128,7 @@ class StackProbeAttackTest {
             };
             try (WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(1).threadFactory(small).build())) {
                 WorkQueue q = rt.queueBuilder("managed").build();
-                Map<String, ReentrantLock> locks = engineLocks(rt, q);
+                Map<String, EngineLock> locks = engineLocks(rt, q);
                 List<String> held = new java.util.concurrent.CopyOnWriteArrayList<>();
                 java.util.concurrent.ForkJoinPool.ManagedBlocker blocker = new java.util.concurrent.ForkJoinPool.ManagedBlocker() {
                     @Override
@@ -243,7 +244,7 @@ class StackProbeAttackTest {
         java.util.concurrent.ExecutorService ex = q.asExecutorService();
         ex.execute(() -> { });
         q.flush();
-        extraLocks.put("executor lock", (ReentrantLock) field(ex, "lock"));
+        extraLocks.put("executor lock", EngineLock.of(field(ex, "lock")));
         AtomicInteger runs = new AtomicInteger();
         Runnable task = runs::incrementAndGet; // linked here: a call site linked at the end of the stack fails for good
         attack(q, i -> ex.execute(task));
@@ -260,7 +261,7 @@ class StackProbeAttackTest {
         ex.schedule(task, 1, TimeUnit.HOURS).cancel(false);
         ex.isTerminated();
         ex.awaitTermination(0, TimeUnit.NANOSECONDS);
-        extraLocks.put("executor lock", (ReentrantLock) field(ex, "lock"));
+        extraLocks.put("executor lock", EngineLock.of(field(ex, "lock")));
         attack(q, i -> {
             try {
                 switch (i % 3) {
@@ -414,7 +415,7 @@ class StackProbeAttackTest {
      * checks that another thread's flush and a new item still work.
      */
     /** Locks of the object under attack beyond the engine's (an executor's). */
-    private final Map<String, ReentrantLock> extraLocks = new LinkedHashMap<>();
+    private final Map<String, EngineLock> extraLocks = new LinkedHashMap<>();
 
     private void attack(WorkQueue q, IntConsumer op) throws InterruptedException {
         attack(q, op, () -> { });
@@ -422,7 +423,7 @@ class StackProbeAttackTest {
 
     /** As {@link #attack(WorkQueue, IntConsumer)}, running {@code beforeSweep} on the test's thread before each sweep. */
     private void attack(WorkQueue q, IntConsumer op, Runnable beforeSweep) throws InterruptedException {
-        Map<String, ReentrantLock> locks = engineLocks(t.rt, q);
+        Map<String, EngineLock> locks = engineLocks(t.rt, q);
         locks.putAll(extraLocks);
         List<String> leaks = new ArrayList<>();
         for (int s = 0; s < SWEEPS; s++) {
@@ -450,7 +451,7 @@ class StackProbeAttackTest {
     private static final AtomicReference<StackOverflowError> last = new AtomicReference<>();
 
     /** One sweep on a fresh thread of {@code stackSize}; returns the locks it still held after it (then released). */
-    private static List<String> sweep(Map<String, ReentrantLock> locks, IntConsumer op, long stackSize)
+    private static List<String> sweep(Map<String, EngineLock> locks, IntConsumer op, long stackSize)
             throws InterruptedException {
         List<String> held = new ArrayList<>();
         int[] attempts = {0};
@@ -500,20 +501,69 @@ class StackProbeAttackTest {
         }
     }
 
-    /** The engine's ReentrantLocks a caller's thread takes: every pool's, the timer's, the queue's mutexes. */
-    static Map<String, ReentrantLock> engineLocks(WorkQueues rt, WorkQueue q) {
-        Map<String, ReentrantLock> m = new LinkedHashMap<>();
+    /** An engine lock as the sweeps use it: a {@code ReentrantLock} or a pool's {@code PoolLock}. */
+    interface EngineLock {
+        boolean isHeldByCurrentThread();
+
+        void unlock();
+
+        /** Takes and keeps the lock if it is free within {@code seconds}. */
+        boolean tryLock(long seconds, TimeUnit unit) throws InterruptedException;
+
+        static EngineLock of(Object lock) {
+            if (lock instanceof ReentrantLock l) {
+                return new EngineLock() {
+                    public boolean isHeldByCurrentThread() {
+                        return l.isHeldByCurrentThread();
+                    }
+
+                    public void unlock() {
+                        l.unlock();
+                    }
+
+                    public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
+                        return l.tryLock(time, unit);
+                    }
+                };
+            }
+            PoolLock p = (PoolLock) lock;
+            return new EngineLock() {
+                public boolean isHeldByCurrentThread() {
+                    return p.isHeldByCurrentThread();
+                }
+
+                public void unlock() {
+                    p.unlock();
+                }
+
+                public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
+                    long deadline = System.nanoTime() + unit.toNanos(time);
+                    while (!p.tryLock()) { // a pool lock has no timed wait: poll it
+                        if (System.nanoTime() - deadline >= 0) {
+                            return false;
+                        }
+                        Thread.yield();
+                    }
+                    return true;
+                }
+            };
+        }
+    }
+
+    /** The engine's locks a caller's thread takes: every pool's, the timer's, the queue's mutexes. */
+    static Map<String, EngineLock> engineLocks(WorkQueues rt, WorkQueue q) {
+        Map<String, EngineLock> m = new LinkedHashMap<>();
         Object engine = rt.engine();
         for (Object pool : (Object[]) field(engine, "allPools")) {
-            m.put(String.valueOf(pool), (ReentrantLock) field(pool, "lock"));
+            m.put(String.valueOf(pool), EngineLock.of(field(pool, "lock")));
         }
         Object timer = field(engine, "timer");
         if (timer != null) {
-            m.put("timer", (ReentrantLock) field(timer, "lock"));
+            m.put("timer", EngineLock.of(field(timer, "lock")));
         }
         Object wq = q.engine();
-        m.put(q.name() + " mutex", (ReentrantLock) field(wq, "mutex"));
-        m.put(q.name() + " flip mutex", (ReentrantLock) field(field(wq, "flushColors"), "flipMutex"));
+        m.put(q.name() + " mutex", EngineLock.of(field(wq, "mutex")));
+        m.put(q.name() + " flip mutex", EngineLock.of(field(field(wq, "flushColors"), "flipMutex")));
         return m;
     }
 

@@ -76,11 +76,14 @@ public final class Barrier extends WorkNode {
 
     @Override
     protected void execute() {
-        done.countDown();
         CompletableFuture<Boolean> f = async;
         if (f == null) {
+            // A blocking flusher's barrier: its worker wakes the flusher once the barrier has
+            // left its colour's in-flight count (finishBlocking), so that a queue flush made
+            // right after Work.flush() returned never finds the finished round one short.
             return;
         }
+        done.countDown();
         Runnable again = retry;
         if (again != null && (targetTaken || retryTarget.firedElsewhere())) {
             try {
@@ -90,6 +93,23 @@ public final class Barrier extends WorkNode {
             }
         } else {
             f.complete(Boolean.TRUE); // on the worker, no pool lock held: dependents run here
+        }
+    }
+
+    @Override
+    void accounted(Worker w) {
+        w.deferBarrier(this);
+    }
+
+    /**
+     * Wakes a blocking flusher (an async barrier completed its future when it ran). Called by
+     * the worker that ran this barrier, after the barrier's in-flight count dropped and the pool
+     * lock was released (Worker.signalFlushers); the count-down is a volatile decrement, so the
+     * flusher's reads of {@link #targetTaken} (written under that lock) are ordered before it.
+     */
+    void finishBlocking() {
+        if (async == null) {
+            done.countDown();
         }
     }
 
@@ -143,7 +163,7 @@ public final class Barrier extends WorkNode {
      * @return true if it waited, false if the item was idle
      */
     public static boolean flushWork(WorkNode n, boolean fromCancel) {
-        return await(n, startFlushWork(n, fromCancel, false, null), fromCancel);
+        return await(n, startFlushWork(n, fromCancel, ANY_INSTANCE, null, null, true), fromCancel);
     }
 
     /**
@@ -188,18 +208,23 @@ public final class Barrier extends WorkNode {
      * waits, the barrier still runs (after the older instance, if one runs) and the answer is
      * {@link #TARGET_TAKEN}: the instance was cancelled, or re-armed, and the caller looks again.
      *
+     * <p>{@code runs} is the item's {@link WorkNode#runsStarted} read at the caller's call. Once
+     * a run has begun since, an instance pending on no list is a later one (armed by that run,
+     * say): it is not waited for, and the step links behind the running instance, or returns
+     * {@link #NOT_LINKED} if none runs, as {@link #flushWork} does.
+     *
      * @return {@link #FINISHED} if it waited and the instance finished, {@link #TARGET_TAKEN} if
      *         it waited and the instance was taken back, {@link #NOT_LINKED} if the item is idle,
      *         or pending and not yet on a list
      */
-    public static int flushQueuedInstance(WorkNode n) {
-        Barrier b = startFlushWork(n, false, true, null);
+    public static int flushQueuedInstance(WorkNode n, int runs) {
+        Barrier b = startFlushWork(n, false, runs, null, null, true);
         return await(n, b, false) ? b.outcome() : NOT_LINKED;
     }
 
     /** {@link #flushQueuedInstance}, giving up the wait when interrupted (see {@link #flushWorkInterruptibly}). */
-    public static int flushQueuedInstanceInterruptibly(WorkNode n) throws InterruptedException {
-        Barrier b = startFlushWork(n, false, true, null);
+    public static int flushQueuedInstanceInterruptibly(WorkNode n, int runs) throws InterruptedException {
+        Barrier b = startFlushWork(n, false, runs, null, null, true);
         return awaitInterruptibly(n, b) ? b.outcome() : NOT_LINKED;
     }
 
@@ -210,8 +235,8 @@ public final class Barrier extends WorkNode {
      * @return {@link #NOT_LINKED}, {@link #FINISHED}, {@link #TARGET_TAKEN} or {@link #TIMED_OUT}
      * @throws InterruptedException if interrupted while waiting
      */
-    public static int flushQueuedInstanceUntil(WorkNode n, long deadline) throws InterruptedException {
-        Barrier b = startFlushWork(n, false, true, null, null, Blocking.timeLeft(deadline));
+    public static int flushQueuedInstanceUntil(WorkNode n, int runs, long deadline) throws InterruptedException {
+        Barrier b = startFlushWork(n, false, runs, null, null, Blocking.timeLeft(deadline));
         if (b == null) {
             return NOT_LINKED;
         }
@@ -227,8 +252,8 @@ public final class Barrier extends WorkNode {
      *
      * @return true if a barrier was linked; false if nothing was ({@code f} untouched)
      */
-    public static boolean flushQueuedInstanceAsync(WorkNode n, CompletableFuture<Boolean> f, Runnable retry) {
-        return startFlushWork(n, false, true, f, retry) != null;
+    public static boolean flushQueuedInstanceAsync(WorkNode n, int runs, CompletableFuture<Boolean> f, Runnable retry) {
+        return startFlushWork(n, false, runs, f, retry, true) != null;
     }
 
     /** What the flusher of this barrier learns once it ran: {@link #FINISHED} or {@link #TARGET_TAKEN}. */
@@ -258,7 +283,7 @@ public final class Barrier extends WorkNode {
      * runs: the item and its queue are unaffected.
      */
     public static boolean flushWorkInterruptibly(WorkNode n) throws InterruptedException {
-        return awaitInterruptibly(n, startFlushWork(n, false, false, null));
+        return awaitInterruptibly(n, startFlushWork(n, false, ANY_INSTANCE, null, null, true));
     }
 
     private static boolean awaitInterruptibly(WorkNode n, Barrier b) throws InterruptedException {
@@ -284,7 +309,7 @@ public final class Barrier extends WorkNode {
      * @throws InterruptedException if interrupted while waiting
      */
     public static boolean flushWorkUntil(WorkNode n, boolean fromCancel, long deadline) throws InterruptedException {
-        Barrier b = startFlushWork(n, fromCancel, false, null, null, Blocking.timeLeft(deadline));
+        Barrier b = startFlushWork(n, fromCancel, ANY_INSTANCE, null, null, Blocking.timeLeft(deadline));
         return b == null || awaitUntil(n, b, fromCancel, deadline);
     }
 
@@ -311,33 +336,28 @@ public final class Barrier extends WorkNode {
      */
     public static CompletableFuture<Boolean> flushWorkAsync(WorkNode n) {
         CompletableFuture<Boolean> f = WqRuntime.newFuture();
-        if (startFlushWork(n, false, false, f) == null) {
+        if (startFlushWork(n, false, ANY_INSTANCE, f, null, true) == null) {
             f.complete(Boolean.FALSE);
         }
         return f;
     }
 
+    /** {@code queuedRuns} for {@link #flushWork}: no delayed-work instance to tell apart. */
+    private static final int ANY_INSTANCE = -1;
+
     /**
      * Links a barrier behind {@code n} (or its running instance); null if there is nothing to
-     * wait for, or (with {@code queuedInstance}) if the item is pending but on no list. With {@code async} non-null the barrier completes it, and the caller does not
-     * wait: no annotation, no self-wait refusal.
-     */
-    private static Barrier startFlushWork(WorkNode n, boolean fromCancel, boolean queuedInstance,
-                                          CompletableFuture<Boolean> async) {
-        return startFlushWork(n, fromCancel, queuedInstance, async, null, true);
-    }
-
-    private static Barrier startFlushWork(WorkNode n, boolean fromCancel, boolean queuedInstance,
-                                          CompletableFuture<Boolean> async, Runnable retry) {
-        return startFlushWork(n, fromCancel, queuedInstance, async, retry, true);
-    }
-
-    /**
+     * wait for, or (with {@code queuedRuns} not {@link #ANY_INSTANCE}) if the item is pending on
+     * no list and has begun no run since {@code queuedRuns} was read (see
+     * {@link #flushQueuedInstance}). With {@code async} non-null the barrier completes it, and
+     * the caller does not wait: no annotation, no self-wait refusal; {@code retry} runs instead
+     * if its target is taken back (see {@link #execute}).
+     *
      * @param mayWait false for a timed wait with no time left: it cannot block, so it records no
      *                dependency for the validator and no flush dependency (a poll under a lock
      *                is correct code); it is still refused from the item's own function
      */
-    private static Barrier startFlushWork(WorkNode n, boolean fromCancel, boolean queuedInstance,
+    private static Barrier startFlushWork(WorkNode n, boolean fromCancel, int queuedRuns,
                                           CompletableFuture<Boolean> async, Runnable retry, boolean mayWait) {
         LockDependencyValidator v = null;
         LockMap workMap = null;
@@ -394,7 +414,7 @@ public final class Barrier extends WorkNode {
             Worker running = n.runningWorker;
             if (running != null && running == Worker.current() && async == null) {
                 self = true; // refused below, after the pool lock is released and the wait recorded
-            } else if (pwq == null && queuedInstance && n.isPendingBit()) {
+            } else if (pwq == null && queuedRuns != ANY_INSTANCE && n.isPendingBit() && n.runsStarted() == queuedRuns) {
                 return null; // armed, or landing: the caller fires the timer and looks again
             } else if (pwq != null) {
                 // The flush will wait for this instance: make sure a worker is coming for it (a

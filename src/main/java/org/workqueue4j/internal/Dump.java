@@ -38,7 +38,7 @@ final class Dump {
             List<WorkQueuesDump.PoolQueue> rows = new ArrayList<>();
             for (PoolWorkqueue pwq : wq.pwqs) {
                 WorkerPool p = pwq.pool;
-                WorkerPool.lockFromCaller(p.lock); // probed: a user's dump() may run at the end of its stack
+                p.acquireFromCaller(); // probed: a user's dump() may run at the end of its stack
                 try {
                     pwq.landInbox(); // lock-free pushes are pending items too
                     if (pwq.isIdle()) {
@@ -77,7 +77,7 @@ final class Dump {
         }
         List<WorkQueuesDump.Pool> poolRows = new ArrayList<>();
         for (WorkerPool p : rt.allPools()) {
-            WorkerPool.lockFromCaller(p.lock); // probed: a user's dump() may run at the end of its stack
+            p.acquireFromCaller(); // probed: a user's dump() may run at the end of its stack
             try {
                 // Read under the pool's lock: progress this look observes happened before it (read
                 // before the locks, a pool that progressed while the dump waited for an earlier
@@ -113,7 +113,7 @@ final class Dump {
         StringBuilder sb = new StringBuilder("Showing backtraces of busy workers:\n");
         for (WorkerPool p : rt.allPools()) {
             List<Worker> busy = new ArrayList<>();
-            WorkerPool.lockFromCaller(p.lock); // (the monitor's; probed as the dumps' are)
+            p.acquireFromCaller(); // (the monitor's; probed as the dumps' are)
             try {
                 for (Worker w : p.workers) {
                     if (w.currentWork != null) {

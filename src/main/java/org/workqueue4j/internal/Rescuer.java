@@ -152,6 +152,7 @@ final class Rescuer {
             // to the pool when an Error ends the batch early (the loop logs it and goes on).
             pool.handBackScheduled(r);
             pool.lock.unlock();
+            r.signalFlushers(); // the last barrier it ran wakes its flusher, as a pool worker's next unlock does
         }
     }
 

@@ -188,22 +188,25 @@ public final class TimerQueue implements Runnable {
      * and wait for a report through WorkNode.firedElsewhere, within their bounds).
      *
      * @param wait whether to wait for the timer thread's landing or report of {@code n}
+     * @param runs fire only if {@code n} has begun no run since this count was read
+     *             ({@link WorkNode#runsStarted}; checked under the timer lock, where arming
+     *             happens): a timer armed by a later run is not the flush's to fire. Negative: any
      * @return true if this call queued it
      */
-    public boolean fireNow(WorkNode n, boolean wait) {
+    public boolean fireNow(WorkNode n, boolean wait, int runs) {
         // Deep, before the node is taken: the insert (its pool lock's own probe) runs frames
         // deeper than this lock's probe, and an overflow there would strike with the node off
         // the timer (it is then reported, see below). Struck here, the item stays armed and
         // fires on time.
         WorkerPool.probeStackDeep();
-        return fireNowShallow(n, wait);
+        return fireNowShallow(n, wait, runs);
     }
 
     /**
      * {@link #fireNow} without its deep stack probe, as the timer thread's own expiry goes: for
      * the model-checking tests, whose checker counts the probe's recursion as a livelock.
      */
-    public boolean fireNowShallow(WorkNode n, boolean wait) {
+    public boolean fireNowShallow(WorkNode n, boolean wait, int runs) {
         WorkqueueStruct wq;
         int cpu;
         WorkerPool.lockFromCaller(lock);
@@ -211,6 +214,8 @@ public final class TimerQueue implements Runnable {
             if (!holds(n)) {
                 wq = null;
                 cpu = -1;
+            } else if (runs >= 0 && n.runsStarted() != runs) {
+                return false; // armed by a later run: not the instance the flush was called for
             } else {
                 wq = n.timerWq;
                 cpu = n.timerCpu;

@@ -55,6 +55,13 @@ public abstract class WorkNode {
     public static final long DISABLE_ONE = 1L << 32;
     public static final long DISABLE_MASK = 0xFFFFL << 32;
     public static final int DISABLE_MAX = 0xFFFF;
+    /**
+     * One run begun: bits 48-63 count the runs started (wrapping), added in the CAS that clears
+     * PENDING for a run. A delayed-work flush reads it at its call to tell the instance pending
+     * then from one armed by a later run (which it must neither fire nor wait for, as the
+     * kernel's flush_delayed_work fires only the timer armed at its call).
+     */
+    public static final long RUN_ONE = 1L << 48;
 
     // List/flag bits in `flags`, guarded by the pool lock.
     /** The next node on the list is a barrier that must move with this one. */
@@ -467,6 +474,15 @@ public abstract class WorkNode {
     protected abstract void execute();
 
     /**
+     * The worker that ran this node has just accounted for it (its colour's in-flight count
+     * dropped), pool lock held. Nothing for an item; a flush barrier has its blocking flusher
+     * woken at the worker's next unlock (Barrier). A virtual call rather than a type test, so
+     * that linking the worker loop loads no Barrier class before the first flush needs it.
+     */
+    void accounted(Worker w) {
+    }
+
+    /**
      * This node's armed instance will never run: a destroy of its queue took it off the timer,
      * or its queue refused the expiry (destroyed, draining, closed). Called with no engine lock
      * held, on the thread that is about to report it to the uncaught-work handler, the node idle
@@ -581,7 +597,7 @@ public abstract class WorkNode {
     final void startRunning() {
         for (;;) {
             long s = state();
-            if (casState(s, (s & ~PENDING) | RUNNING)) {
+            if (casState(s, ((s & ~PENDING) | RUNNING) + RUN_ONE)) { // the carry out of bit 63 is dropped: it wraps
                 return;
             }
         }
@@ -593,6 +609,11 @@ public abstract class WorkNode {
      */
     final void endRunning() {
         clearState(RUNNING); // one call site with clearState's: see state()
+    }
+
+    /** {@return the runs begun so far, modulo 2^16 (see {@link #RUN_ONE})} */
+    public final int runsStarted() {
+        return (int) (state() >>> 48);
     }
 
     public final boolean isPendingBit() {

@@ -136,6 +136,11 @@ final class Worker implements Runnable {
      * unlock of the pool lock (signalFlushers); only this worker's thread touches it.
      */
     private FlushColors flushSignal;
+    /**
+     * A blocking flush's barrier this worker ran, whose flusher it wakes at its next unlock of
+     * the pool lock (signalFlushers); only this worker's thread touches it.
+     */
+    private Barrier barrierToFinish;
 
     /**
      * Pool lock held, completing an item: {@code fc} has flushers to wake once the lock is
@@ -150,12 +155,30 @@ final class Worker implements Runnable {
     }
 
     /**
+     * Pool lock held, a flush barrier just left its colour's in-flight count: its blocking
+     * flusher is woken at the next unlock (signalFlushers), with the flushers of that colour.
+     * One at a time: each item's run begins with an unlock that finishes the one before.
+     */
+    void deferBarrier(Barrier b) {
+        Barrier older = barrierToFinish;
+        barrierToFinish = b;
+        if (older != null) {
+            older.finishBlocking(); // not reached (see above); if it were, waking it now loses nothing
+        }
+    }
+
+    /**
      * Just after dropping the pool lock: wakes the flushers that the item completed last
      * released (see PoolWorkqueue.decInFlight). Every unlock of the worker loop that can
      * follow a completion calls it: before the next item runs, before the idle spin, and on
      * exit (and ManualWorkers' turn of the loop).
      */
     void signalFlushers() {
+        Barrier b = barrierToFinish;
+        if (b != null) {
+            barrierToFinish = null;
+            b.finishBlocking();
+        }
         FlushColors fc = flushSignal;
         if (fc != null) {
             flushSignal = null;
@@ -213,7 +236,7 @@ final class Worker implements Runnable {
         // Probed: called from an item's code (a managed wait, a library wait) at any depth of the
         // worker's stack. running() takes the same lock from the same frame as its sleeping(), so
         // this probe, reaching deeper, covers it too.
-        WorkerPool.lockFromCaller(pool.lock);
+        pool.acquireFromCaller();
         try {
             if (sleepDepth++ == 0 && (flags & NOT_RUNNING) == 0) {
                 // All or nothing: the caller calls running() only if this returns. The counts are
@@ -454,6 +477,7 @@ final class Worker implements Runnable {
                 // A pool worker runs what it activates next, and wakes the flushers a finished colour
                 // releases at its next unlock (a rescuer wakes them at once: its loop is its own).
                 pwq.decInFlight(color, active, rescuerOf != null, rescuerOf == null ? this : null);
+                n.accounted(this); // a blocking flush's barrier: its flusher is woken at the next unlock
             }
         }
     }

@@ -99,7 +99,7 @@ public final class WorkerPool {
     final boolean highPri;
     final boolean concurrencyManaged;
     final WqRuntime runtime;
-    final ReentrantLock lock = new ReentrantLock();
+    final PoolLock lock = new PoolLock();
     final WorkList worklist = new WorkList();
     final ArrayDeque<Worker> idle = new ArrayDeque<>();
     final List<Worker> workers = new ArrayList<>();
@@ -160,23 +160,13 @@ public final class WorkerPool {
         this.concurrencyManaged = cpu >= 0;
     }
 
-    /** tryLock attempts before {@link #acquire()} parks. */
-    private static final int LOCK_SPINS = 64;
-
     /**
-     * Takes {@code lock}, spinning briefly before parking: the critical sections on the queue
-     * and run paths are tens of nanoseconds, while losing the lock to a park and unpark costs
-     * microseconds (and, on a contended lock, the JDK's wait-node allocation).
+     * Takes {@code lock}, spinning briefly before it waits (PoolLock): the critical sections on
+     * the queue and run paths are tens of nanoseconds, while losing the lock to a wait and a
+     * wake-up costs microseconds. Allocates nothing, contended or not.
      */
     void acquire() {
-        ReentrantLock l = lock;
-        for (int i = 0; i < LOCK_SPINS; i++) {
-            if (l.tryLock()) {
-                return;
-            }
-            Thread.onSpinWait();
-        }
-        l.lock();
+        lock.lock();
     }
 
     /** {@link #acquire()} for a caller's thread, not a worker's: probes the stack first (see {@link #stackProbe}). */

@@ -420,7 +420,7 @@ public final class WorkqueueStruct {
         return (state & (DESTROYING | DESTROYED)) != 0;
     }
 
-    boolean isDraining() {
+    public boolean isDraining() {
         return (state & (DRAINING | DESTROYING)) != 0;
     }
 

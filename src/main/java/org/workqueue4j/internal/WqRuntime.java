@@ -1048,7 +1048,7 @@ public final class WqRuntime {
         List<Worker> busy = new ArrayList<>();
         List<String> what = new ArrayList<>();
         for (WorkerPool p : allPools()) {
-            WorkerPool.lockFromCaller(p.lock); // close() runs on a caller's thread, perhaps at the end of its stack
+            p.acquireFromCaller(); // close() runs on a caller's thread, perhaps at the end of its stack
             try {
                 for (Worker w : p.workers) {
                     if (w.currentWork != null) {
@@ -1067,7 +1067,7 @@ public final class WqRuntime {
                 if (p == null) {
                     continue;
                 }
-                WorkerPool.lockFromCaller(p.lock);
+                p.acquireFromCaller();
                 try {
                     if (r.currentWork != null && r.pool == p) {
                         busy.add(r);

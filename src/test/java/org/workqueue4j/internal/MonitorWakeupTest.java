@@ -9,7 +9,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -53,7 +52,7 @@ class MonitorWakeupTest {
      * Parks the monitor's next idle re-check on {@code held} (taken by the caller before the
      * re-check reaches it): returns once the monitor waits for that lock.
      */
-    private static void parkRecheckOnLock(Monitor mon, ReentrantLock held) {
+    private static void parkRecheckOnLock(Monitor mon, PoolLock held) {
         mon.thread.start(); // started on demand (a wait or the manager's first worker): here by hand
         Thread mt = mon.thread.thread();
         Awaitility.await().atMost(Duration.ofSeconds(BOUND_S))
@@ -72,7 +71,7 @@ class MonitorWakeupTest {
         held.lock();
         gate.countDown();
         Awaitility.await().atMost(Duration.ofSeconds(BOUND_S))
-                .until(() -> held.hasQueuedThread(mt) && mt.getState() == Thread.State.WAITING);
+                .until(() -> PoolLocks.waitsOn(held, mt) && mt.getState() == Thread.State.WAITING);
         mon.idleRecheckHook = null;
     }
 
@@ -89,7 +88,7 @@ class MonitorWakeupTest {
             q.flush();
             Monitor mon = rt.monitor();
             List<WorkerPool> pools = java.util.Arrays.asList(rt.allPools());
-            ReentrantLock last = pools.get(pools.size() - 1).lock; // visited after pool 0
+            PoolLock last = pools.get(pools.size() - 1).lock; // visited after pool 0
             parkRecheckOnLock(mon, last);
             // The re-check has passed pool 0 (idle); now an item starts there and blocks where the
             // library cannot see it, with a second item behind it.
@@ -108,7 +107,7 @@ class MonitorWakeupTest {
             await(aStarted); // the worker called noteBusy() before running "a"
             Thread mt = mon.thread.thread();
             Awaitility.await().atMost(Duration.ofSeconds(BOUND_S))
-                    .until(() -> last.hasQueuedThread(mt) && mt.getState() == Thread.State.WAITING);
+                    .until(() -> PoolLocks.waitsOn(last, mt) && mt.getState() == Thread.State.WAITING);
             last.unlock();
             try {
                 // Bound: cpuIntensiveThreshold (10 ms) + a tick; failing here means the monitor
@@ -132,13 +131,13 @@ class MonitorWakeupTest {
         Monitor mon = rt.monitor();
         List<WorkerPool> pools = java.util.Arrays.asList(rt.allPools());
         WorkerPool lastPool = pools.get(pools.size() - 1);
-        ReentrantLock last = lastPool.lock;
+        PoolLock last = lastPool.lock;
         parkRecheckOnLock(mon, last);
         Thread closer = new Thread(() -> rt.close(Duration.ofSeconds(3)), "closer");
         closer.start();
         // close() stops the monitor (its unpark is eaten by the lock wait) and then waits for
         // the same pool lock to stop that pool.
-        Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).until(() -> last.hasQueuedThread(closer));
+        Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).until(() -> PoolLocks.waitsOn(last, closer));
         last.unlock();
         closer.join(TimeUnit.SECONDS.toMillis(BOUND_S));
         assertThat(closer.isAlive()).isFalse();

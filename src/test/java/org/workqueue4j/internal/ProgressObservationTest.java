@@ -45,7 +45,7 @@ class ProgressObservationTest {
             try {
                 dumper = new Thread(() -> Dump.snapshot(rt), "dumper");
                 dumper.start();
-                Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).until(() -> first.lock.hasQueuedThread(dumper));
+                Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).until(() -> PoolLocks.waitsOn(first.lock, dumper));
                 long progressedAt = System.nanoTime();
                 p.lock.lock();
                 try {

@@ -43,7 +43,7 @@ public class HungWaitsSeqlockTest {
 
     @Actor
     public void monitor(II_Result r) {
-        for (HungWaits.Waiter w : hung.waiters.values()) { // the record of the waiter actor, once made
+        for (HungWaits.Waiter w : hung.waiters) { // the record of the waiter actor, once made
             int stamp = w.seq;
             if ((stamp & 1) == 0) {
                 return;
