@@ -105,7 +105,10 @@ public final class WorkqueueStruct {
     private volatile LockMap stepMap;
     /** The caller's shared lock class, or null: the queue's own, made with its map. */
     private final LockClassKey lockClass;
-    /** DEFER_UNTIL_USED: at most this many distinct latent waits per queue; more are counted as dropped. */
+    /**
+     * DEFER_UNTIL_USED: at most this many distinct latent waits per queue; a further distinct
+     * wait is recorded at once, as under FlushAnnotation.ALWAYS, so no dependency is lost.
+     */
     private static final int MAX_LATENT_WAITS = 16;
     /**
      * Guards latentWaits, and orders the first use's take against a concurrent deferral; also
@@ -937,13 +940,19 @@ public final class WorkqueueStruct {
                     if (latentWaits.size() < MAX_LATENT_WAITS) {
                         latentWaits.add(w);
                     } else {
-                        v.dropLatentWaits(1);
+                        // The store is full: rather than drop the dependency, record it now, as
+                        // FlushAnnotation.ALWAYS (and the kernel's __flush_workqueue) does. Nothing
+                        // is lost; the price is that this wait counts even if the queue is
+                        // destroyed unused, as it always would in the kernel.
+                        recordNow = true;
                     }
                 }
             }
         }
         if (recordNow) {
-            v.touch(lockMap()); // raced with the first use: an ordinary wait now (no engine node ran before it)
+            // raced with the first use, or the latent store is full: an ordinary wait now (no
+            // engine node ran before it). Outside latentLock: it may report, and listeners are user code.
+            v.touch(lockMap());
         }
     }
 

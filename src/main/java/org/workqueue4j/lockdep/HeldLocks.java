@@ -86,6 +86,12 @@ final class HeldLocks {
     final long[] keys = new long[MAX_DEPTH];
     int depth;
     /**
+     * Holds taken past {@link #MAX_DEPTH} that were not recorded (the depth report was made
+     * instead), not yet released: releasing a lock not found on the stack while this is
+     * positive consumes one silently rather than reporting a bad unlock. Owner-only.
+     */
+    int unrecorded;
+    /**
      * Slots below this index may hold a chain key that was never validated in the current
      * generation: {@link Lockdep}'s move to a new generation re-keys the held entries without
      * validating them (they are validated, as before, when re-acquired after a release). The

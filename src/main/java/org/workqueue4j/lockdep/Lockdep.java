@@ -503,6 +503,14 @@ public final class Lockdep implements LockDependencyValidator {
             h.classes[i].stat.held(System.nanoTime() - h.since[i]);
         }
         if (i < 0) {
+            if (h.unrecorded > 0) {
+                // A lock taken past MAX_LOCK_DEPTH was never recorded (depthExceeded): its
+                // release is not a bad unlock, even after a reset() turned validation back on.
+                // The releases of unrecorded holds are not told apart; there is at most one
+                // report per overflow anyway (validation is off until a reset).
+                h.unrecorded--;
+                return;
+            }
             if (validating) {
                 emit(format(g, h, h.depth, f -> f.releaseNotHeld(map)), false);
             }
@@ -567,7 +575,8 @@ public final class Lockdep implements LockDependencyValidator {
         for (HeldLocks t : threads) {
             int d = Math.min(t.depth, HeldLocks.MAX_DEPTH); // racy read of another thread's stack: best effort
             for (int i = 0; i < d && holder == null; i++) {
-                if (t.maps[i] == map) {
+                // the instance itself, or one merged into an entry under a nest lock (HeldLocks.holds)
+                if (t.maps[i] == map || (t.refs[i] > 0 && mergedMember(t, i, map))) {
                     Thread owner = t.owner.get();
                     holder = owner == null ? "?" : owner.getName();
                 }
@@ -578,6 +587,28 @@ public final class Lockdep implements LockDependencyValidator {
             HeldLocks h = held.get();
             emit(format(current(h), h, h.depth, f -> f.initHeld(map, who)), false);
         }
+    }
+
+    /**
+     * True if entry {@code i} of another thread's stack {@code t} lists {@code map} among its
+     * merged instances. A racy read, as the rest of {@link #initialize}: the list may change
+     * under it, so a concurrent modification or an index race means "not found" (best effort).
+     */
+    private static boolean mergedMember(HeldLocks t, int i, LockMap map) {
+        java.util.List<LockMap> m = t.members[i];
+        if (m == null) {
+            return false;
+        }
+        try {
+            for (Object x : m.toArray()) {
+                if (x == map) {
+                    return true;
+                }
+            }
+        } catch (RuntimeException racedWithTheOwner) {
+            // the owner changed its list while we copied it: best effort, as for the arrays
+        }
+        return false;
     }
 
     @Override
@@ -785,6 +816,23 @@ public final class Lockdep implements LockDependencyValidator {
     @Override
     public void unregisterKey(LockClassKey key) {
         Objects.requireNonNull(key, "key");
+        @Nullable LockMap heldMap = null;
+        @Nullable String holder = null;
+        if (validating) {
+            for (HeldLocks t : threads) {
+                // A racy read of another thread's stack (as initialize()'s): best effort for
+                // other threads, exact for the caller's own. Merged members share the entry's
+                // class, so its map's key stands for them.
+                int d = Math.min(t.depth, HeldLocks.MAX_DEPTH);
+                for (int i = 0; i < d && holder == null; i++) {
+                    LockMap m = t.maps[i];
+                    if (m != null && m.key() == key) {
+                        heldMap = m;
+                        holder = t.threadName;
+                    }
+                }
+            }
+        }
         boolean full;
         lockGraph();
         try {
@@ -795,6 +843,19 @@ public final class Lockdep implements LockDependencyValidator {
         }
         if (full) {
             edgeLimitHit(); // the dependencies its classes implied became edges, and the graph filled up
+        }
+        if (holder != null && heldMap != null) {
+            // The kernel: a freed class still in a held entry trips DEBUG_LOCKS_WARN_ON in
+            // hlock_class() (or "held lock freed!") and turns lockdep off. The entry keeps the
+            // freed class, which takes part in no dependency any more, so every later answer
+            // involving it would be silently wrong: one report, then validation is off (until
+            // reset(), as after a capacity report). validating is volatile: every thread's next
+            // acquire sees it off.
+            LockMap m = heldMap;
+            String who = holder;
+            HeldLocks h = held.get();
+            emit(format(current(h), h, h.depth, f -> f.heldKeyUnregistered(m, who)), false);
+            validating = false;
         }
     }
 
@@ -1042,6 +1103,7 @@ public final class Lockdep implements LockDependencyValidator {
     }
 
     private void depthExceeded(HeldLocks h, DependencyGraph g) {
+        h.unrecorded++; // owner-only field: its release is recognised in releaseSlow
         if (validating) {
             emit(format(g, h, h.depth, f -> f.capacity("MAX_LOCK_DEPTH", HeldLocks.MAX_DEPTH)), false);
         }

@@ -205,6 +205,27 @@ final class ReportFormatter {
     }
 
     /**
+     * The kernel's "BUG: held lock freed!" ({@code print_freed_lock_bug()}): the classes of
+     * {@code map}'s key were freed ({@link Lockdep#unregisterKey}) while {@code holder} holds a
+     * lock of that key. Of kind {@link LockdepReport.Kind#INIT_HELD}, a held lock whose
+     * identity goes away; the validator turns itself off after it.
+     */
+    LockdepReport heldKeyUnregistered(LockMap map, String holder) {
+        String title = "BUG: held lock freed!";
+        StringBuilder sb = header(title);
+        sb.append(thread).append(" is freeing the lock class of key ").append(map.key().name())
+                .append(" (unregisterKey) at:\n");
+        sb.append(Frames.caller()).append('\n');
+        sb.append("but lock (").append(className(map)).append(") of that class is still held by ").append(holder).append(".\n");
+        sb.append("turning off the locking correctness validator.\n\n");
+        sb.append("other info that might help us debug this:\n");
+        List<String> heldLines = heldLocks(sb);
+        backtrace(sb);
+        return new LockdepReport(LockdepReport.Kind.INIT_HELD, title, List.of(className(map)),
+                List.of(identity(map)), heldLines, thread, sb.toString());
+    }
+
+    /**
      * The short report of a violation whose full report could not be formatted ({@code why}):
      * its kind and the class being acquired, with no traces.
      */

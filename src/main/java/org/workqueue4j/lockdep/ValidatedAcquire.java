@@ -104,21 +104,32 @@ abstract class ValidatedAcquire implements Lock {
     abstract boolean heldExclusively();
 
     /**
-     * {@code c}, a condition of this exclusive lock, wrapped so that its waits keep
-     * {@link #holder} exact ({@link HolderCondition}) when there is a holder to keep.
+     * {@code c}, a condition of this exclusive lock, wrapped so that its waits are reported as
+     * a release and a re-acquisition ({@link HolderCondition}) when the validator is enabled.
      */
     final Condition holderCondition(Condition c) {
-        return lockdep == null ? c : new HolderCondition(c);
+        return enabled ? new HolderCondition(c) : c;
     }
 
     /**
-     * A condition whose waits restore {@link #holder} once they have re-acquired the lock: the
-     * {@code ReentrantLock} (or the write lock of a {@code ReentrantReadWriteLock}) re-acquires
-     * it inside {@code await}, past this wrapper's {@code lock()}, while other threads may have taken and released it in between and left
+     * A condition whose waits are a release and a re-acquisition for the validator, as the
+     * kernel writes every wait that drops a lock ({@code wait_event_lock_irq()}: unlock,
+     * schedule, lock) and as the project's Java agent treats {@code await}: the release is
+     * recorded before waiting, and the acquisition, with the usual dependency checks against
+     * the locks still held (a lock taken after this one and kept across the wait makes the
+     * re-acquisition depend on it), once {@code await} has re-taken the lock - also when the
+     * wait ends by timeout, interrupt or any other throw (the JDK re-takes the lock before
+     * returning or throwing). A re-entrant hold count is restored as a whole by the JDK, and
+     * the validator records only the outermost hold, so one release and one acquisition.
+     *
+     * <p>It also keeps {@link #holder} exact: the {@code ReentrantLock} (or the write lock of a
+     * {@code ReentrantReadWriteLock}) re-acquires it inside {@code await}, past this wrapper's
+     * {@code lock()}, while other threads may have taken and released it in between and left
      * their own stack there. The waiter's stack is read before waiting (it holds the lock, so
-     * it is its own) and written back after (it holds the lock again); a wait that throws has
-     * re-acquired the lock too, except when the caller did not hold it, which is checked first
-     * so that a non-holder never writes the field.
+     * it is its own) and written back after (it holds the lock again; the JDK lock's release
+     * and acquisition order that plain write after the other holders' writes). A caller that
+     * does not hold the lock is checked first, so that a non-holder writes neither the field
+     * nor the validator's stack (the JDK throws IllegalMonitorStateException).
      */
     private final class HolderCondition implements Condition {
         private final Condition inner;
@@ -132,17 +143,43 @@ abstract class ValidatedAcquire implements Lock {
             T run() throws InterruptedException;
         }
 
-        /** Runs {@code w}, restoring {@link #holder} afterwards if the caller held the lock. */
+        /** Runs {@code w} as a release and a re-acquisition if the caller holds the lock. */
         private <T> T restoring(Wait<T> w) throws InterruptedException {
             if (!heldExclusively()) {
                 return w.run(); // throws IllegalMonitorStateException
             }
-            HeldLocks mine = holder;
+            HeldLocks mine = released();
             try {
                 return w.run();
             } finally {
-                holder = mine;
+                reacquired(mine);
             }
+        }
+
+        /** Before waiting, the lock held: records its release; returns the holder hint to restore. */
+        private @Nullable HeldLocks released() {
+            HeldLocks mine = holder; // the caller holds the lock: its own stack (or null)
+            recordRelease(mine);
+            return mine;
+        }
+
+        /**
+         * After waiting, the lock held again (the JDK re-took it even on interrupt or timeout):
+         * restores the hint, then records the acquisition with its dependency checks. Under
+         * {@link ReportPolicy#THROW} a report is thrown before the validator pushes the lock,
+         * but the lock is held and its holder will unlock it: it is then recorded as a trylock
+         * (held, no dependencies), so that this unlock is not a bad unlock balance.
+         */
+        private void reacquired(@Nullable HeldLocks mine) {
+            holder = mine;
+            HeldLocks h;
+            try {
+                h = record(false);
+            } catch (RuntimeException | Error e) {
+                remember(record(true));
+                throw e;
+            }
+            remember(h);
         }
 
         @Override
@@ -159,11 +196,11 @@ abstract class ValidatedAcquire implements Lock {
                 inner.awaitUninterruptibly(); // throws IllegalMonitorStateException
                 return;
             }
-            HeldLocks mine = holder;
+            HeldLocks mine = released();
             try {
                 inner.awaitUninterruptibly();
             } finally {
-                holder = mine;
+                reacquired(mine);
             }
         }
 

@@ -23,8 +23,8 @@ import org.jspecify.annotations.Nullable;
  * the holder of a non-reentrant lock they fail); {@link #tryLock(long, TimeUnit)} with a
  * positive time can wait and is validated like {@link #lock()}. With
  * {@link LockDependencyValidator#disabled()} each operation costs one predictable branch over
- * the plain {@code ReentrantLock}. Waiting on a {@link #newCondition() condition} does not
- * change the validator's view: the lock counts as held throughout.
+ * the plain {@code ReentrantLock}. Waiting on a {@link #newCondition() condition} is a
+ * release and a re-acquisition for the validator, as in the kernel.
  *
  * <p>Thread-safe, as any {@link java.util.concurrent.locks.Lock}.
  */
@@ -183,8 +183,11 @@ public final class ValidatedLock extends ValidatedAcquire {
 
     /**
      * Returns a condition of this lock. Waiting on it releases the lock and re-acquires it
-     * before returning, as for {@link ReentrantLock#newCondition()}; the validator's view does
-     * not change: the lock counts as held throughout.
+     * before returning, as for {@link ReentrantLock#newCondition()}. The validator sees the
+     * same: a release before waiting and, once the lock is re-taken (also on timeout or
+     * interrupt), an acquisition validated against the locks the thread still holds, as the
+     * kernel's {@code wait_event_lock_irq()} (unlock, schedule, lock). Taking this lock's
+     * condition while holding a lock taken after it thus records that lock -&gt; this one.
      *
      * @return a new condition bound to this lock
      */
