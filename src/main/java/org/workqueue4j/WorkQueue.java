@@ -416,7 +416,10 @@ public final class WorkQueue implements Executor, AutoCloseable {
      * queued directly from the task's own run it would count as chained work, which the drain
      * accepts, so a task that has fallen behind its period (or has a 1 ns one) would keep the
      * drain, and so {@code destroy()}, from ever ending. Through the timer, a destroy refuses it
-     * (the task's future fails, naming the queue) and a drain completes without it.
+     * (the task's future fails, naming the queue), and so does a drain when the timer fires
+     * while it is still under way, as for any delayed item ({@link #drain()}: cancel delayed
+     * items before draining; the kernel drops such an expiry too): the drain completes, and the
+     * periodic task ends with its future failed.
      */
     boolean rearmPeriodic(DelayedWork work, long nanos) {
         return queueDelayedNanos(-1, work, nanos == 0 && wq.isDraining() ? 1 : nanos);

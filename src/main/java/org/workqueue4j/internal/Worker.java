@@ -476,8 +476,11 @@ final class Worker implements Runnable {
                 pwq.completed++;
                 // A pool worker runs what it activates next, and wakes the flushers a finished colour
                 // releases at its next unlock (a rescuer wakes them at once: its loop is its own).
-                pwq.decInFlight(color, active, rescuerOf != null, rescuerOf == null ? this : null);
-                n.accounted(this); // a blocking flush's barrier: its flusher is woken at the next unlock
+                try {
+                    pwq.decInFlight(color, active, rescuerOf != null, rescuerOf == null ? this : null);
+                } finally { // even if an Error strikes the accounting: the flusher is still woken (at the exit's unlock)
+                    n.accounted(this); // a blocking flush's barrier: its flusher is woken at the next unlock
+                }
             }
         }
     }
