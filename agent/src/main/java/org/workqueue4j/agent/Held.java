@@ -83,15 +83,27 @@ final class Held {
         return -1;
     }
 
+    /**
+     * Records a new entry. Grows the arrays into locals first and assigns them with no call in
+     * between: an Error in a copy (a StackOverflowError in a hook on a nearly full stack, an
+     * OutOfMemoryError) leaves every array as it was, never some grown and some not (the next
+     * push would then index past the short ones, on every later round of the thread).
+     */
     void push(Object o, Object key, LockMap map, AcquireMode mode, boolean isTracked) {
         if (depth == objs.length) {
             int n = depth * 2;
-            objs = Arrays.copyOf(objs, n);
-            keys = Arrays.copyOf(keys, n);
-            maps = Arrays.copyOf(maps, n);
-            modes = Arrays.copyOf(modes, n);
-            counts = Arrays.copyOf(counts, n);
-            tracked = Arrays.copyOf(tracked, n);
+            Object[] o2 = Arrays.copyOf(objs, n);
+            Object[] k2 = Arrays.copyOf(keys, n);
+            LockMap[] m2 = Arrays.copyOf(maps, n);
+            AcquireMode[] md2 = Arrays.copyOf(modes, n);
+            int[] c2 = Arrays.copyOf(counts, n);
+            boolean[] t2 = Arrays.copyOf(tracked, n);
+            objs = o2;
+            keys = k2;
+            maps = m2;
+            modes = md2;
+            counts = c2;
+            tracked = t2;
         }
         objs[depth] = o;
         keys[depth] = key;
@@ -102,16 +114,19 @@ final class Held {
         depth++;
     }
 
-    /** Removes entry {@code i}, keeping the order of the others (locks may be released out of order). */
+    /**
+     * Removes entry {@code i}, keeping the order of the others (locks may be released out of
+     * order). The shift is a plain loop, no call: an Error cannot strike between the arrays'
+     * shifts and leave one entry's fields spread over two slots.
+     */
     void remove(int i) {
-        int tail = depth - 1 - i;
-        if (tail > 0) {
-            System.arraycopy(objs, i + 1, objs, i, tail);
-            System.arraycopy(keys, i + 1, keys, i, tail);
-            System.arraycopy(maps, i + 1, maps, i, tail);
-            System.arraycopy(modes, i + 1, modes, i, tail);
-            System.arraycopy(counts, i + 1, counts, i, tail);
-            System.arraycopy(tracked, i + 1, tracked, i, tail);
+        for (int j = i, last = depth - 1; j < last; j++) {
+            objs[j] = objs[j + 1];
+            keys[j] = keys[j + 1];
+            maps[j] = maps[j + 1];
+            modes[j] = modes[j + 1];
+            counts[j] = counts[j + 1];
+            tracked[j] = tracked[j + 1];
         }
         depth--;
         objs[depth] = null;
