@@ -130,11 +130,12 @@ class Break9CmInboxBehindCountedWorkerTest {
         return gate;
     }
 
-    /** Warms the queue's `used` flag so later queues take the lock-free path. */
-    private static void warm(WorkQueue q, int cpu) throws InterruptedException {
+    /** Warms the queue's `used` flag on CPU 0 (later items take the lock-free path); returns it. */
+    private static WorkQueue warm(WorkQueue q) throws InterruptedException {
         CountDownLatch l = new CountDownLatch(1);
-        q.queueOn(cpu, new Work("warm", l::countDown));
+        q.queueOn(0, new Work("warm", l::countDown));
         awaitRan(l, "warm-up ran");
+        return q;
     }
 
     /**
@@ -144,10 +145,8 @@ class Break9CmInboxBehindCountedWorkerTest {
      */
     @RepeatedTest(20)
     void pushesBehindPlainBlockedCountedWorkerAllRunInOrder() throws InterruptedException {
-        WorkQueue q1 = rt.queueBuilder("cm-q1").maxActive(1).build();
-        WorkQueue q2 = rt.queueBuilder("cm-q2").build();
-        warm(q1, 0);
-        warm(q2, 0);
+        WorkQueue q1 = warm(rt.queueBuilder("cm-q1").maxActive(1).build());
+        WorkQueue q2 = warm(rt.queueBuilder("cm-q2").build());
         holdMonitor();
         CountDownLatch gate = blockWorker(q2, "gate");
         int producers = 4;
@@ -207,10 +206,8 @@ class Break9CmInboxBehindCountedWorkerTest {
      */
     @RepeatedTest(20)
     void pushesDuringEveryItemOfABatchRunFifo() throws InterruptedException {
-        WorkQueue q = rt.queueBuilder("cm-batch").maxActive(1).build();
-        WorkQueue other = rt.queueBuilder("cm-batch-other").build();
-        warm(q, 0);
-        warm(other, 0);
+        WorkQueue q = warm(rt.queueBuilder("cm-batch").maxActive(1).build());
+        WorkQueue other = warm(rt.queueBuilder("cm-batch-other").build());
         holdMonitor();
         CountDownLatch gate = blockWorker(other, "gate");
         int n = 12;
@@ -253,10 +250,8 @@ class Break9CmInboxBehindCountedWorkerTest {
      */
     @RepeatedTest(20)
     void runningItemPushesThenWaitsInLibrary() throws InterruptedException {
-        WorkQueue q = rt.queueBuilder("cm-self").build();
-        WorkQueue r = rt.queueBuilder("cm-r").build();
-        warm(q, 0);
-        warm(r, 0);
+        WorkQueue q = warm(rt.queueBuilder("cm-self").build());
+        WorkQueue r = warm(rt.queueBuilder("cm-r").build());
         holdMonitor();
         AtomicInteger runs = new AtomicInteger();
         AtomicReference<String> bad = new AtomicReference<>();
@@ -306,10 +301,8 @@ class Break9CmInboxBehindCountedWorkerTest {
      */
     @RepeatedTest(20)
     void outsideReadersSeeInboxBehindBlockedWorker() throws InterruptedException {
-        WorkQueue q = rt.queueBuilder("cm-readers").build();
-        WorkQueue g = rt.queueBuilder("cm-readers-gate").build();
-        warm(q, 0);
-        warm(g, 0);
+        WorkQueue q = warm(rt.queueBuilder("cm-readers").build());
+        WorkQueue g = warm(rt.queueBuilder("cm-readers-gate").build());
         holdMonitor();
         CountDownLatch gate = blockWorker(g, "gate");
         AtomicInteger runs = new AtomicInteger();
@@ -360,10 +353,8 @@ class Break9CmInboxBehindCountedWorkerTest {
      */
     @RepeatedTest(10)
     void freezeAndSetMaxActiveWithInboxBehindRunningWorker() throws InterruptedException {
-        WorkQueue fz = rt.queueBuilder("cm-freezable").freezable().build();
-        WorkQueue g = rt.queueBuilder("cm-fz-gate").build();
-        warm(fz, 0);
-        warm(g, 0);
+        WorkQueue fz = warm(rt.queueBuilder("cm-freezable").freezable().build());
+        WorkQueue g = warm(rt.queueBuilder("cm-fz-gate").build());
         holdMonitor();
         CountDownLatch gate = blockWorker(g, "gate");
         AtomicInteger before = new AtomicInteger();
@@ -400,8 +391,7 @@ class Break9CmInboxBehindCountedWorkerTest {
     /** drain() while the running item re-queues itself and pushes side items. */
     @RepeatedTest(20)
     void drainWhileRunningItemRequeuesItself() throws InterruptedException {
-        WorkQueue q = rt.queueBuilder("cm-drain").build();
-        warm(q, 0);
+        WorkQueue q = warm(rt.queueBuilder("cm-drain").build());
         holdMonitor();
         AtomicInteger left = new AtomicInteger(50);
         AtomicInteger sides = new AtomicInteger();
@@ -440,8 +430,7 @@ class Break9CmInboxBehindCountedWorkerTest {
     /** An Error from the item-end hook kills the counted worker mid-batch with items in the inbox. */
     @RepeatedTest(10)
     void errorAtItemEndWithInboxBehind() throws InterruptedException {
-        WorkQueue q = rt.queueBuilder("cm-err").build();
-        warm(q, 0);
+        WorkQueue q = warm(rt.queueBuilder("cm-err").build());
         AtomicBoolean armed = new AtomicBoolean();
         holdMonitorAnd((point, subject) -> {
             if (point.equals("worker.itemEnd") && subject instanceof org.workqueue4j.internal.WorkNode wn && wn.name().equals("bomb")
@@ -470,8 +459,7 @@ class Break9CmInboxBehindCountedWorkerTest {
     /** Interrupting the counted worker while items sit in its pool's inbox. */
     @RepeatedTest(10)
     void interruptWorkerWithInboxBehind() throws InterruptedException {
-        WorkQueue q = rt.queueBuilder("cm-intr").build();
-        warm(q, 0);
+        WorkQueue q = warm(rt.queueBuilder("cm-intr").build());
         holdMonitor();
         AtomicReference<Thread> worker = new AtomicReference<>();
         CountDownLatch started = new CountDownLatch(1);
@@ -499,10 +487,8 @@ class Break9CmInboxBehindCountedWorkerTest {
     /** A CPU-intensive item, then counted items, while producers push: all run. */
     @RepeatedTest(20)
     void intensiveThenCountedWithPushes() throws InterruptedException {
-        WorkQueue ci = rt.queueBuilder("cm-ci").cpuIntensive().build();
-        WorkQueue q = rt.queueBuilder("cm-norm").build();
-        warm(ci, 0);
-        warm(q, 0);
+        WorkQueue ci = warm(rt.queueBuilder("cm-ci").cpuIntensive().build());
+        WorkQueue q = warm(rt.queueBuilder("cm-norm").build());
         holdMonitor();
         CountDownLatch gate = blockWorker(q, "gate");
         int n = 20;
@@ -529,10 +515,8 @@ class Break9CmInboxBehindCountedWorkerTest {
         try (WorkQueues rt2 = WorkQueues.create(WorkQueuesConfig.builder().cpus(2)
                 .idleTimeout(Duration.ofMinutes(10)).cpuIntensiveThreshold(Duration.ofMinutes(10))
                 .reportListener(s -> { }).build())) {
-            WorkQueue a = rt.queueBuilder("cm-a").build();
-            WorkQueue b = rt2.queueBuilder("cm-b").build();
-            warm(a, 0);
-            warm(b, 0);
+            WorkQueue a = warm(rt.queueBuilder("cm-a").build());
+            WorkQueue b = warm(rt2.queueBuilder("cm-b").build());
             holdMonitor(); // holds both monitors (the hook is global)
             CountDownLatch gate = new CountDownLatch(1);
             CountDownLatch started = new CountDownLatch(1);
@@ -571,10 +555,8 @@ class Break9CmInboxBehindCountedWorkerTest {
      */
     @RepeatedTest(10)
     void errorInWakeForSleeperWithInboxItems() throws InterruptedException {
-        WorkQueue q = rt.queueBuilder("cm-wfs").build();
-        WorkQueue r = rt.queueBuilder("cm-wfs-r").build();
-        warm(q, 0);
-        warm(r, 0);
+        WorkQueue q = warm(rt.queueBuilder("cm-wfs").build());
+        WorkQueue r = warm(rt.queueBuilder("cm-wfs-r").build());
         AtomicBoolean armed = new AtomicBoolean(true);
         holdMonitorAnd((point, subject) -> {
             if (point.equals("pool.wakeForSleeper") && armed.compareAndSet(true, false)) {
@@ -614,10 +596,8 @@ class Break9CmInboxBehindCountedWorkerTest {
     /** destroy() of a queue whose items sit in the inbox behind a blocked counted worker of another queue. */
     @RepeatedTest(20)
     void destroyWithInboxBehindBlockedWorker() throws InterruptedException {
-        WorkQueue q = rt.queueBuilder("cm-destroy").build();
-        WorkQueue g = rt.queueBuilder("cm-destroy-gate").build();
-        warm(q, 0);
-        warm(g, 0);
+        WorkQueue q = warm(rt.queueBuilder("cm-destroy").build());
+        WorkQueue g = warm(rt.queueBuilder("cm-destroy-gate").build());
         holdMonitor();
         CountDownLatch gate = blockWorker(g, "gate");
         AtomicInteger runs = new AtomicInteger();
@@ -646,10 +626,8 @@ class Break9CmInboxBehindCountedWorkerTest {
      */
     @RepeatedTest(20)
     void producerHeldAtPushedFirstReleasedMidBatch() throws InterruptedException {
-        WorkQueue q = rt.queueBuilder("cm-held").build();
-        WorkQueue q2 = rt.queueBuilder("cm-held-2").build(); // its inbox is empty: the held push is a PUSH_FIRST
-        warm(q, 0);
-        warm(q2, 0);
+        WorkQueue q = warm(rt.queueBuilder("cm-held").build());
+        WorkQueue q2 = warm(rt.queueBuilder("cm-held-2").build()); // its inbox is empty: the held push is a PUSH_FIRST
         CountDownLatch atPush = new CountDownLatch(1);
         CountDownLatch releasePush = new CountDownLatch(1);
         AtomicReference<Thread> producer = new AtomicReference<>();
@@ -693,8 +671,7 @@ class Break9CmInboxBehindCountedWorkerTest {
     /** Ordered and unbound queues next to a per-CPU batch: FIFO under many producers (unchanged path, control). */
     @RepeatedTest(10)
     void orderedFifoManyProducers() throws InterruptedException {
-        WorkQueue o = rt.queueBuilder("cm-ordered").ordered().build();
-        warm(o, 0);
+        WorkQueue o = warm(rt.queueBuilder("cm-ordered").ordered().build());
         holdMonitor();
         int producers = 4;
         int per = 50;
