@@ -27,6 +27,15 @@ import org.jspecify.annotations.Nullable;
  * report. A {@code destroy()} does not wait for the report of an expiry it made another
  * thread's insert refuse (that report may come after {@code destroy()} returned). A handler that blocks on the timer thread delays every timer of the runtime.
  *
+ * <p>Such an item is idle before its report begins: it may be queued again meanwhile (by the
+ * handler, to retry, or by any thread), and that later instance may run, and a flush of its
+ * queue return, before the handler has returned. Only the waits on the item itself wait for
+ * the report. It cannot come sooner: reported while the item was still pending, a retry from
+ * the handler would find it pending and be lost; nor can a later instance wait for it: a
+ * handler that flushes that instance's queue would wait for itself. So the instances of an
+ * item end in the order they were queued, except that a report may come after later
+ * instances have run.
+ *
  * <p>If the handler throws, its failure is logged with the report it was given; if the logger
  * fails too, both go to {@code System.err}. Nothing the handler does stops the engine's work.
  */

@@ -210,6 +210,21 @@ class Break6BbLedgerTest {
         assertEquals(List.of(), violations, "seed " + seed);
     }
 
+    /**
+     * Whether a queue flush's deficit for {@code x} is an earlier instance's report still under
+     * way: a delayed item's expiry refused by another queue (draining, or destroyed with it
+     * armed) is released before it is reported, so a later instance may run on this queue, and
+     * its flush return, before the handler counts the earlier one (UncaughtWorkHandler). The
+     * mark is read first, then the outcomes again: a mark seen clear means every such report
+     * has been counted, and the deficit must be gone.
+     */
+    static boolean reportUnderWay(Item x, long need, int inflightBefore) {
+        if (x.w.node.firedElsewhere()) {
+            return true;
+        }
+        return x.outcomes() + inflightBefore + x.cancelsInFlight.get() >= need;
+    }
+
     void step(SplittableRandom r, List<Item> items, AtomicInteger frozenBy) throws Exception {
         Item it = items.get(r.nextInt(items.size()));
         int slot = r.nextInt(6);
@@ -317,7 +332,7 @@ class Break6BbLedgerTest {
                 for (int i = 0; i < need.length; i++) {
                     Item x = items.get(i);
                     long have = x.outcomes() + infl[i] + x.cancelsInFlight.get();
-                    if (have < need[i]) {
+                    if (have < need[i] && !reportUnderWay(x, need[i], infl[i])) {
                         violations.add(x.name + " " + q.name() + " flush returned: instance #" + need[i] + " queued before, only " + have + " ended");
                     }
                 }

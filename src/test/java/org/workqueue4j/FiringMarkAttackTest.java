@@ -132,6 +132,36 @@ class FiringMarkAttackTest {
         }
     }
 
+    /*
+     * What a queue flush does not wait for: I1 (armed for a queue being destroyed) is released and
+     * its report held; I2 is queued on a live queue and runs; that queue's flush returns while I1's
+     * report is still under way. I1 was never queued there, and no later instance can wait for the
+     * report (a handler that flushes that queue would wait for itself). The item's own flush does
+     * wait for it. The stress ledger that found this window counted the report as I1's end and
+     * expected it before I2's: the order is documented in UncaughtWorkHandler.
+     */
+    @Test
+    @DisplayName("a queue flush returns behind a later instance while an earlier one is still reported; the item's flush waits")
+    void queueFlushBehindALaterInstanceDoesNotWaitForAnotherQueuesReport() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        AtomicReference<DelayedWork> item = new AtomicReference<>();
+        AtomicReference<AtomicInteger> reportCount = new AtomicReference<>();
+        withHeldDestroyReport(runs::incrementAndGet, (runtime, dw, reports) -> {
+            item.set(dw);
+            reportCount.set(reports);
+            WorkQueue lives = runtime.queueBuilder("lives").ordered().build();
+            assertThat(dw.isPending()).as("I1 released before its report").isFalse();
+            assertThat(lives.modDelayed(dw, Duration.ZERO)).as("I2: nothing pending to take back").isFalse();
+            assertThat(lives.flush(Duration.ofMinutes(1))).as("the queue flush waits for I2 only").isTrue();
+            assertThat(runs).as("I2 ran").hasValue(1);
+            assertThat(reports).as("I1's report is still held").hasValue(0);
+            assertThat(dw.flush(Duration.ofMillis(20))).as("the item's flush waits for I1's report").isFalse();
+        });
+        assertThat(item.get().flush(Duration.ofMinutes(1))).isTrue(); // the report released, the destroyer joined
+        assertThat(reportCount.get()).as("I1 ended with its report").hasValue(1);
+        assertThat(runs).hasValue(1);
+    }
+
     /* Guards: the wait for a mark keeps each variant's own way out. */
 
     @Test
@@ -306,6 +336,11 @@ class FiringMarkAttackTest {
 
     /** Runs {@code body} on this thread while a destroy's report of the item's armed instance is held. */
     private static void withHeldDestroyReport(HeldBody body) throws Exception {
+        withHeldDestroyReport(() -> { }, body);
+    }
+
+    /** As above, with {@code fn} as the item's function. */
+    private static void withHeldDestroyReport(Runnable fn, HeldBody body) throws Exception {
         CountDownLatch reportEntered = new CountDownLatch(1);
         CountDownLatch releaseReport = new CountDownLatch(1);
         AtomicInteger reports = new AtomicInteger();
@@ -313,7 +348,7 @@ class FiringMarkAttackTest {
         Thread destroyer = null;
         try {
             WorkQueue dies = rt.queueBuilder("dies").build();
-            DelayedWork dw = new DelayedWork("dw", () -> { });
+            DelayedWork dw = new DelayedWork("dw", fn);
             assertThat(dies.queueDelayed(dw, Duration.ofHours(1))).isTrue();
             destroyer = new Thread(dies::destroy, "destroyer");
             destroyer.start();
