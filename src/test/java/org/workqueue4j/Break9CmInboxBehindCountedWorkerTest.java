@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -99,19 +100,21 @@ class Break9CmInboxBehindCountedWorkerTest {
         }
     }
 
-    /** Returns once {@code t} is parked (waiting) or done; fails after 20 s. */
-    static void awaitBlocked(Thread t) {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (true) {
-            Thread.State s = t.getState();
-            if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.TERMINATED) {
-                return;
+    /**
+     * A hook that counts down the latch named after the current thread when that thread waits:
+     * a queue flush (or the drain or destroy built on it) once the flip covering it is made, a
+     * {@code Work.flush()} once its barrier is linked. A thread's state would not tell: a thread
+     * waiting a moment for a pool lock is WAITING too.
+     */
+    private static TestHooks.Hook waitsOf(Map<String, CountDownLatch> byThread) {
+        return (point, subject) -> {
+            if (point.equals("flush.waiting") || point.equals("flush.barrierLinked")) {
+                CountDownLatch l = byThread.get(Thread.currentThread().getName());
+                if (l != null) {
+                    l.countDown();
+                }
             }
-            if (System.nanoTime() - end > 0) {
-                throw new AssertionError(t.getName() + " never blocked: " + s);
-            }
-            Thread.onSpinWait();
-        }
+        };
     }
 
     /**
@@ -303,7 +306,9 @@ class Break9CmInboxBehindCountedWorkerTest {
     void outsideReadersSeeInboxBehindBlockedWorker() throws InterruptedException {
         WorkQueue q = warm(rt.queueBuilder("cm-readers").build());
         WorkQueue g = warm(rt.queueBuilder("cm-readers-gate").build());
-        holdMonitor();
+        CountDownLatch fLinked = new CountDownLatch(1);
+        CountDownLatch qfWaits = new CountDownLatch(1);
+        holdMonitorAnd(waitsOf(Map.of("f", fLinked, "qf", qfWaits)));
         CountDownLatch gate = blockWorker(g, "gate");
         AtomicInteger runs = new AtomicInteger();
         int n = 10;
@@ -327,16 +332,16 @@ class Break9CmInboxBehindCountedWorkerTest {
         Thread f = new Thread(() -> {
             flushed.set(tail.flush());
             seenAtFlush.set(runs.get());
-        });
+        }, "f");
         f.start();
         AtomicInteger seenAtQFlush = new AtomicInteger(-1);
         Thread qf = new Thread(() -> {
             q.flush();
             seenAtQFlush.set(runs.get());
-        });
+        }, "qf");
         qf.start();
-        awaitBlocked(f);
-        awaitBlocked(qf);
+        await(fLinked); // its barrier is linked behind tail: not a thread state (a wait for a pool lock looks the same)
+        await(qfWaits);
         gate.countDown();
         f.join(20_000);
         qf.join(20_000);
@@ -392,7 +397,8 @@ class Break9CmInboxBehindCountedWorkerTest {
     @RepeatedTest(20)
     void drainWhileRunningItemRequeuesItself() throws InterruptedException {
         WorkQueue q = warm(rt.queueBuilder("cm-drain").build());
-        holdMonitor();
+        CountDownLatch drainWaits = new CountDownLatch(1);
+        holdMonitorAnd(waitsOf(Map.of("d", drainWaits)));
         AtomicInteger left = new AtomicInteger(50);
         AtomicInteger sides = new AtomicInteger();
         AtomicReference<Work> self = new AtomicReference<>();
@@ -415,9 +421,9 @@ class Break9CmInboxBehindCountedWorkerTest {
         for (int i = 0; i < 5; i++) {
             q.queueOn(0, new Work("outside" + i, outside::incrementAndGet));
         }
-        Thread d = new Thread(q::drain);
+        Thread d = new Thread(q::drain, "d");
         d.start();
-        awaitBlocked(d); // the drainer closed the inboxes and waits
+        await(drainWaits); // the drainer closed the inboxes and waits in its first flush
         drainStarted.countDown();
         d.join(20_000);
         assertFalse(d.isAlive(), "drain returned");
@@ -598,7 +604,8 @@ class Break9CmInboxBehindCountedWorkerTest {
     void destroyWithInboxBehindBlockedWorker() throws InterruptedException {
         WorkQueue q = warm(rt.queueBuilder("cm-destroy").build());
         WorkQueue g = warm(rt.queueBuilder("cm-destroy-gate").build());
-        holdMonitor();
+        CountDownLatch destroyWaits = new CountDownLatch(1);
+        holdMonitorAnd(waitsOf(Map.of("d", destroyWaits)));
         CountDownLatch gate = blockWorker(g, "gate");
         AtomicInteger runs = new AtomicInteger();
         int n = 20;
@@ -609,9 +616,9 @@ class Break9CmInboxBehindCountedWorkerTest {
         Thread d = new Thread(() -> {
             q.destroy();
             atDestroy.set(runs.get());
-        });
+        }, "d");
         d.start();
-        awaitBlocked(d);
+        await(destroyWaits); // its drain waits in a flush
         gate.countDown();
         d.join(20_000);
         assertFalse(d.isAlive(), "destroy returned");

@@ -65,7 +65,7 @@ import org.workqueue4j.lockdep.Lockdep;
 class InjectedThrowSweepTest {
     static final List<String> POINTS = List.of(
             "queue.pushedFirst", "queue.firstUse", "cancel.grabbed", "modDelayed.grabbed", "grab.timerRead", "maxActive.apply",
-            "flush.registered", "flush.flip", "flush.barrierLinked", "flush.barrierPassed",
+            "flush.registered", "flush.flip", "flush.waiting", "flush.barrierLinked", "flush.barrierPassed",
             "worker.batchEnd", "worker.idleHandshake", "worker.park", "worker.spin", "worker.itemEnd",
             "timer.fire", "timer.awaitTransit", "node.awaitFiring",
             "delayedFlush.retry", "delayedFlush.notLinked",

@@ -222,6 +222,7 @@ final class FlushColors {
             if (!flipFor(me, interruptible, timed, deadline)) {
                 return false;
             }
+            WqRuntime.testHook("flush.waiting", wq); // covered by a flip made: what it waits for is fixed
             if (timed) {
                 done = me.done.awaitUntil(deadline, me.spin);
             } else if (interruptible) {
