@@ -37,7 +37,8 @@ class Break6BbDrainProbesTest {
         CountDownLatch release = new CountDownLatch(1);
         q.queue(new Work("gate", () -> { started.countDown(); await(release); }));
         await(started);
-        Thread drainer = TestRuntime.startAndAwaitParked("drainer", q::drain);
+        // draining: its flush covered by a flip (WAITING alone may be a pool lock on the way in, before the drain began)
+        Thread drainer = TestRuntime.startAndAwaitAt("drainer", q::drain, "flush.waiting");
         assertTrue(drainer.isAlive());
         assertFalse(q.drain(Duration.ofMillis(50)));
         AtomicInteger runs = new AtomicInteger();
@@ -59,7 +60,7 @@ class Break6BbDrainProbesTest {
         CountDownLatch release = new CountDownLatch(1);
         q.queue(new Work("gate", () -> { started.countDown(); await(release); }));
         await(started);
-        Thread destroyer = TestRuntime.startAndAwaitParked("destroyer", q::destroy);
+        Thread destroyer = TestRuntime.startAndAwaitAt("destroyer", q::destroy, "flush.waiting"); // draining, as above
         assertTrue(destroyer.isAlive());
         assertFalse(q.drain(Duration.ofMillis(50)));
         AtomicInteger runs = new AtomicInteger();
@@ -101,13 +102,13 @@ class Break6BbDrainProbesTest {
         q.queue(new Work("gate", () -> { started.countDown(); await(release); }));
         await(started);
         boolean[] res = new boolean[1];
-        Thread drainer = TestRuntime.startAndAwaitParked("drainer", () -> {
+        Thread drainer = TestRuntime.startAndAwaitAt("drainer", () -> {
             try {
                 res[0] = q.drain(Duration.ofSeconds(30));
             } catch (InterruptedException e) {
                 throw new AssertionError(e);
             }
-        });
+        }, "flush.waiting"); // draining, as above
         assertFalse(q.drain(Duration.ofMillis(30)));
         boolean refused = false;
         try {

@@ -153,7 +153,8 @@ class CompletionPathAttackTest {
                 Work y = new Work("y" + round, ran::incrementAndGet);
                 q.queue(y);
                 AtomicBoolean flushed = new AtomicBoolean();
-                Thread flusher = TestRuntime.startAndAwaitParked("flusher", () -> flushed.set(y.flush()));
+                // linked, not a thread state (a wait for a pool lock on its way in looks the same): else y may run first
+                Thread flusher = TestRuntime.startAndAwaitAt("flusher", () -> flushed.set(y.flush()), "flush.barrierLinked");
                 release.countDown();
                 join(flusher);
                 assertThat(flushed).isTrue();
@@ -517,7 +518,9 @@ class CompletionPathAttackTest {
                 q.queue(pending);
                 int r0 = round;
                 Object[] out = new Object[2];
-                Thread th = TestRuntime.startAndAwaitParked("uninterruptible", () -> {
+                // inside the wait, by hook (WAITING alone may be a wait for a pool lock on the way in,
+                // and pending would run before the flush's barrier is linked): round 2 grabs it, no wait
+                Thread th = TestRuntime.startAndAwaitAt("uninterruptible", () -> {
                     Thread.currentThread().interrupt();
                     switch (r0) {
                         case 0 -> out[0] = pending.flush();
@@ -526,7 +529,9 @@ class CompletionPathAttackTest {
                         default -> { q.drain(); out[0] = true; }
                     }
                     out[1] = Thread.currentThread().isInterrupted();
-                });
+                }, round == 0 ? "flush.barrierLinked" : round == 2 ? "cancel.grabbed" : "flush.waiting");
+                Awaitility.await().atMost(Duration.ofSeconds(BOUND_S)).until(() -> th.getState() == Thread.State.WAITING
+                        || th.getState() == Thread.State.TERMINATED);
                 assertThat(th.getState()).as("parked, not spinning, round %s", round).isIn(Thread.State.WAITING, Thread.State.TERMINATED);
                 release.countDown();
                 join(th);

@@ -189,7 +189,9 @@ class EngineRacesTest {
             WorkQueueCoreTest.await(release);
         }));
         WorkQueueCoreTest.await(started);
-        Thread freezer = TestRuntime.startAndAwaitParked("freezer", t.rt::freeze); // waits for "busy"
+        // waits for "busy", frozen: polling it (a WAITING thread may be waiting for a pool lock before
+        // it froze anything, and a thaw then would come first, leaving the freeze to wait for "busy")
+        Thread freezer = TestRuntime.startAndAwaitAt("freezer", t.rt::freeze, "freeze.poll");
         try {
             t.rt.thaw();
             freezer.join(Duration.ofSeconds(20).toMillis());

@@ -192,10 +192,11 @@ class FaultsTest {
         q.queue(w);
         AtomicBoolean interruptedOnReturn = new AtomicBoolean();
         AtomicBoolean waited = new AtomicBoolean();
-        Thread flusher = TestRuntime.startAndAwaitParked("flusher", () -> {
+        // its barrier linked: a thread state would not tell (a wait for a pool lock on the way in), and w may run first
+        Thread flusher = TestRuntime.startAndAwaitAt("flusher", () -> {
             waited.set(w.flush());
             interruptedOnReturn.set(Thread.currentThread().isInterrupted());
-        });
+        }, "flush.barrierLinked");
         flusher.interrupt();
         release.countDown();
         join(flusher);
@@ -303,13 +304,13 @@ class FaultsTest {
         DelayedWork dw = new DelayedWork("dw", runs::incrementAndGet);
         q.queueDelayed(dw, HOUR);
         AtomicReference<Throwable> outcome = new AtomicReference<>();
-        Thread flusher = TestRuntime.startAndAwaitParked("flusher", () -> {
+        Thread flusher = TestRuntime.startAndAwaitAt("flusher", () -> {
             try {
                 dw.flushInterruptibly();
             } catch (InterruptedException e) {
                 outcome.set(e);
             }
-        });
+        }, "flush.barrierLinked"); // behind the fired item: not a thread state (a wait for a pool lock looks the same)
         assertThat(dw.isTimerArmed()).as("fired, now queued behind the gate").isFalse();
         flusher.interrupt();
         join(flusher);
@@ -362,10 +363,11 @@ class FaultsTest {
         }
         awaitLatch(started);
         AtomicBoolean finishedWhenCloseReturned = new AtomicBoolean();
-        Thread closer = TestRuntime.startAndAwaitParked("closer", () -> {
+        // closing and draining (its flush covered by a flip), not merely WAITING (a pool lock on the way in looks the same)
+        Thread closer = TestRuntime.startAndAwaitAt("closer", () -> {
             rt.close();
             finishedWhenCloseReturned.set(finished.get());
-        });
+        }, "flush.waiting");
         assertThat(closer.isAlive()).as("close waits for the running item").isTrue();
         assertThatThrownBy(() -> q.queue(new Work("late", () -> { })))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("'busy'").hasMessageContaining("'late'");

@@ -234,7 +234,19 @@ class FlushBatchingTest {
         int flushers = maxInFlight + 5;
         List<Thread> threads = new ArrayList<>();
         AtomicInteger sawX = new AtomicInteger();
+        // A flusher with a colour free has flipped once it waits (flush.waiting): its WAITING state
+        // alone would not tell (a wait for a pool lock on its way in looks the same, and the next
+        // flusher could then take its colour or the count below be short).
+        java.util.Map<String, CountDownLatch> flipped = new java.util.concurrent.ConcurrentHashMap<>();
+        TestHooks.install((point, subject) -> {
+            CountDownLatch l = flipped.get(Thread.currentThread().getName());
+            if (subject == wq && point.equals("flush.waiting") && l != null) {
+                l.countDown();
+            }
+        });
         for (int i = 0; i < flushers; i++) {
+            CountDownLatch l = new CountDownLatch(1);
+            flipped.put("flusher-" + i, l);
             Thread th = new Thread(() -> {
                 q.flush();
                 if (x.finished.get()) {
@@ -244,6 +256,9 @@ class FlushBatchingTest {
             threads.add(th);
             th.start();
             // One at a time: each registers, then parks (waiting for x, for the mutex, or for space).
+            if (i < maxInFlight) {
+                awaitBounded(l, "flusher-" + i + " flipped and waits");
+            }
             await().atMost(BOUND).until(() -> th.getState() == Thread.State.WAITING);
         }
         assertThat(wq.flushFlips() - before).as("flips in flight while x runs").isEqualTo(maxInFlight);

@@ -57,7 +57,8 @@ class LedgerProbesTest {
         WorkQueue q = t.queue("q").unbound().build();
         CountDownLatch release = new CountDownLatch(1);
         runGate(q, release);
-        Thread drainer = TestRuntime.startAndAwaitParked("drainer", q::drain); // draining: the gate still runs
+        // draining, the gate still runs: its flush covered by a flip (WAITING alone may be a pool lock on the way in)
+        Thread drainer = TestRuntime.startAndAwaitAt("drainer", q::drain, "flush.waiting");
         AtomicInteger runs = new AtomicInteger();
         DelayedWork dw = new DelayedWork("expires-while-draining", runs::incrementAndGet);
         assertThat(q.queueDelayed(dw, Duration.ofMillis(1))).isTrue();
@@ -74,7 +75,8 @@ class LedgerProbesTest {
         WorkQueue q = t.queue("q").unbound().build();
         CountDownLatch release = new CountDownLatch(1);
         runGate(q, release);
-        Thread drainer = TestRuntime.startAndAwaitParked("drainer", q::drain);
+        // draining: its flush covered by a flip (WAITING alone may be a pool lock on the way in, before the drain began)
+        Thread drainer = TestRuntime.startAndAwaitAt("drainer", q::drain, "flush.waiting");
         AtomicInteger runs = new AtomicInteger();
         DelayedWork dw = new DelayedWork("flushed-while-draining", runs::incrementAndGet);
         assertThat(q.queueDelayed(dw, Duration.ofHours(1))).isTrue();
@@ -118,7 +120,8 @@ class LedgerProbesTest {
         });
         assertThat(q.queue(w)).isTrue();
         WorkQueueCoreTest.await(started);
-        Thread canceller = TestRuntime.startAndAwaitParked("canceller", w::cancelSync);
+        // waiting behind the running item (its barrier linked, the item disabled before): WAITING alone may be a pool lock
+        Thread canceller = TestRuntime.startAndAwaitAt("canceller", w::cancelSync, "flush.barrierLinked");
         assertThat(w.disableDepth()).as("disabled while cancelSync waits").isEqualTo(1);
         assertThat(q.queue(w)).isFalse();
         assertThat(w.isPending()).isFalse();
@@ -352,7 +355,8 @@ class LedgerProbesTest {
         WorkQueue q = t.queue("q").build();
         CountDownLatch release = new CountDownLatch(1);
         runGate(q, release);
-        Thread drainer = TestRuntime.startAndAwaitParked("drainer", q::drain);
+        // draining: its flush covered by a flip (WAITING alone may be a pool lock on the way in, before the drain began)
+        Thread drainer = TestRuntime.startAndAwaitAt("drainer", q::drain, "flush.waiting");
         AtomicInteger runs = new AtomicInteger();
         DelayedWork dw = new DelayedWork("dw", runs::incrementAndGet);
         assertThat(q.queueDelayed(dw, Duration.ofHours(1))).isTrue();
@@ -403,13 +407,13 @@ class LedgerProbesTest {
         CountDownLatch release = new CountDownLatch(1);
         runGate(q, release);
         AtomicReference<Object> res = new AtomicReference<>();
-        Thread f = TestRuntime.startAndAwaitParked("flusher", () -> {
+        Thread f = TestRuntime.startAndAwaitAt("flusher", () -> {
             try {
                 res.set(q.flush(Duration.ofSeconds(30)));
             } catch (Throwable e) {
                 res.set(e);
             }
-        });
+        }, "flush.waiting"); // covered by a flip before the close begins: not a thread state (a pool lock looks the same)
         Thread closer = new Thread(t.rt::close);
         closer.start();
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> closer.getState() != Thread.State.RUNNABLE);

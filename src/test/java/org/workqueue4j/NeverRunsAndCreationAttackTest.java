@@ -290,7 +290,11 @@ class NeverRunsAndCreationAttackTest {
         ScheduledExecutorService e = q.asScheduledExecutorService();
         java.util.concurrent.CountDownLatch atRearm = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch destroying = new java.util.concurrent.CountDownLatch(1);
         TestHooks.install((point, subject) -> {
+            if (point.equals("flush.waiting") && Thread.currentThread().getName().equals("destroyer")) {
+                destroying.countDown(); // its drain waits for the running item: the destroy has begun
+            }
             if (point.equals("executor.rearm") && subject instanceof Work w && w.name().equals("rearmed")) {
                 atRearm.countDown();
                 try {
@@ -304,7 +308,10 @@ class NeverRunsAndCreationAttackTest {
         ScheduledFuture<?> f = e.scheduleAtFixedRate(ExecutorShutdownNowTest.named("rearmed", ran::incrementAndGet),
                 0, 1, java.util.concurrent.TimeUnit.HOURS);
         assertThat(atRearm.await(LONG, SECONDS)).isTrue();
-        Thread destroyer = TestRuntime.startAndAwaitParked("destroyer", q::destroy); // waits for the running item
+        Thread destroyer = new Thread(q::destroy, "destroyer");
+        destroyer.start();
+        // in its drain, by hook: WAITING alone may be a wait for a pool lock before the destroy began
+        assertThat(destroying.await(LONG, SECONDS)).as("the destroy waits for the running item").isTrue();
         go.countDown();
         destroyer.join(LONG * 1000);
         assertThat(destroyer.isAlive()).as("the destroy ended").isFalse();

@@ -435,7 +435,8 @@ class ScheduledExecutorTckTest {
             await(release);
         }));
         await(started);
-        Thread drainer = TestRuntime.startAndAwaitParked("drainer", q::drain); // draining: the gate still runs
+        // draining, the gate still runs: its flush covered by a flip (WAITING alone may be a pool lock on the way in)
+        Thread drainer = TestRuntime.startAndAwaitAt("drainer", q::drain, "flush.waiting");
         AtomicInteger ran = new AtomicInteger();
         ScheduledFuture<?> refused = e.schedule(ran::incrementAndGet, 1, MILLISECONDS);
         try {

@@ -65,6 +65,41 @@ final class TestRuntime implements AutoCloseable {
         return th;
     }
 
+    /**
+     * Runs {@code action} on a new thread and returns once that thread has passed one of the
+     * engine's test-hook {@code points}, and so is inside the library wait a test means: for a
+     * {@code Work.flush()} (or a cancel-and-wait) {@code flush.barrierLinked}, once its barrier is
+     * linked behind the item; for a queue flush, drain or destroy {@code flush.waiting}, once the
+     * flip covering it is made. A thread's state would not tell: a thread waiting a moment for a
+     * pool lock on its way in is WAITING too. Installs the (global) hook until then: only for a
+     * test that installs none. Fails if no point is passed within 30 s.
+     */
+    static Thread startAndAwaitAt(String name, Runnable action, String... points) {
+        if (points.length == 0) {
+            throw new IllegalArgumentException("no hook point to wait for");
+        }
+        java.util.Set<String> at = java.util.Set.of(points);
+        java.util.concurrent.CountDownLatch passed = new java.util.concurrent.CountDownLatch(1);
+        Thread th = new Thread(action, name);
+        org.workqueue4j.internal.TestHooks.install((point, subject) -> {
+            if (Thread.currentThread() == th && at.contains(point)) {
+                passed.countDown();
+            }
+        });
+        try {
+            th.start();
+            if (!passed.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new AssertionError(name + " passed none of " + at + " within 30 s (state " + th.getState() + ")");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        } finally {
+            org.workqueue4j.internal.TestHooks.install(null);
+        }
+        return th;
+    }
+
     WorkQueue.Builder queue(String name) {
         return rt.queueBuilder(name);
     }
