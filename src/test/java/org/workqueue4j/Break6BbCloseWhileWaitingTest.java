@@ -1,6 +1,5 @@
 package org.workqueue4j;
 
-import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.time.Duration;
@@ -20,7 +19,9 @@ class Break6BbCloseWhileWaitingTest {
 
     private void check(String what, Wait wait) throws Exception {
         List<Throwable> errors = new CopyOnWriteArrayList<>();
+        List<String> reports = new CopyOnWriteArrayList<>();
         WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2).closeTimeout(Duration.ofSeconds(5))
+                .reportListener(reports::add)
                 .uncaughtWorkHandler((q, w, e) -> errors.add(e)).build());
         WorkQueue q = rt.queueBuilder("frz").freezable().build();
         AtomicInteger runs = new AtomicInteger();
@@ -37,12 +38,11 @@ class Break6BbCloseWhileWaitingTest {
                 waiterThrew.add(e);
             }
         });
-        long t0 = System.nanoTime();
         rt.close();
-        long took = System.nanoTime() - t0;
         waiter.join(10_000);
         assertFalse(waiter.isAlive(), what + ": waiter still blocked after close");
-        assertTrue(took < SECONDS.toNanos(5), what + ": close took " + took / 1_000_000 + " ms (hit its timeout)");
+        // A close that sat out its timeout says so (its timeout report), whatever the clock.
+        assertTrue(reports.stream().noneMatch(s -> s.contains("timed out")), what + ": close hit its timeout: " + reports);
         assertTrue(runs.get() >= 1, what + ": the held item ran");
         assertFalse(w.isPending() || d.isPending(), what + ": pending after close");
         assertEquals(List.of(), waiterThrew, what);

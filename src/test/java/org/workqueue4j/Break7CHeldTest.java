@@ -23,7 +23,8 @@ class Break7CHeldTest {
     @Test
     void interruptingCloseWhileItWaitsForAnotherDestroy() throws Exception {
         List<String> reports = new CopyOnWriteArrayList<>();
-        WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2).closeTimeout(Duration.ofSeconds(30))
+        // A close timeout no run reaches: only the interrupt can end the close within the join's bound.
+        WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2).closeTimeout(Duration.ofMinutes(10))
                 .reportListener(reports::add).build());
         WorkQueue q = rt.queueBuilder("q").ordered().build();
         CountDownLatch started = new CountDownLatch(1);
@@ -32,7 +33,7 @@ class Break7CHeldTest {
         assertTrue(q.queue(new Work("gate", () -> {
             started.countDown();
             try {
-                new CountDownLatch(1).await(30, SECONDS);
+                new CountDownLatch(1).await(10, java.util.concurrent.TimeUnit.MINUTES);
             } catch (InterruptedException e) {
                 gateInterrupted.set(true);
             }
@@ -41,7 +42,8 @@ class Break7CHeldTest {
         for (int i = 0; i < 5; i++) {
             assertTrue(q.queue(new Work("p" + i, ran::incrementAndGet)));
         }
-        Thread destroyer = TestRuntime.startAndAwaitParked("destroyer", q::destroy);
+        // in its drain's flush (by hook: WAITING alone may be a pool lock on the way in)
+        Thread destroyer = TestRuntime.startAndAwaitAt("destroyer", q::destroy, "flush.waiting");
         AtomicBoolean interruptKept = new AtomicBoolean();
         AtomicReference<Throwable> thrown = new AtomicReference<>();
         Thread closer = TestRuntime.startAndAwaitParked("closer", () -> {
@@ -52,13 +54,10 @@ class Break7CHeldTest {
             }
             interruptKept.set(Thread.currentThread().isInterrupted());
         });
-        long t0 = System.nanoTime();
         closer.interrupt();
-        closer.join(10_000);
-        long ms = (System.nanoTime() - t0) / 1_000_000;
-        destroyer.join(10_000);
-        assertFalse(closer.isAlive());
-        assertTrue(ms < 5_000, ms + " ms");
+        closer.join(60_000);
+        destroyer.join(60_000);
+        assertFalse(closer.isAlive(), "the interrupted close returned (its timeout is 10 minutes)");
         assertNull(thrown.get());
         assertTrue(interruptKept.get());
         assertTrue(gateInterrupted.get());
@@ -147,7 +146,8 @@ class Break7CHeldTest {
                     accepted++;
                 }
             }
-            Thread destroyer = TestRuntime.startAndAwaitParked("destroyer", q::destroy);
+            // in its drain's flush (by hook: WAITING alone may be a pool lock on the way in)
+        Thread destroyer = TestRuntime.startAndAwaitAt("destroyer", q::destroy, "flush.waiting");
             rt.close();
             release.countDown();
             destroyer.join(10_000);
