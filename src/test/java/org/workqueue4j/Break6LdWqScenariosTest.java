@@ -62,9 +62,23 @@ class Break6LdWqScenariosTest {
 
     @AfterEach
     void close() {
+        org.workqueue4j.internal.TestHooks.install(null);
         if (rt != null) {
             rt.close();
         }
+    }
+
+    /**
+     * Opens {@code release} once a flush or cancel-and-wait has linked its barrier behind the
+     * running item, so the wait under test has begun (a wait that never begins hangs the test
+     * instead of passing it by a race).
+     */
+    private static void releaseOnceLinked(CountDownLatch release) {
+        org.workqueue4j.internal.TestHooks.install((point, subject) -> {
+            if (point.equals("flush.barrierLinked")) {
+                release.countDown();
+            }
+        });
     }
 
     private ValidatedLock mutex(String name) {
@@ -216,7 +230,7 @@ class Break6LdWqScenariosTest {
         plain.queue(target);
         WorkQueueCoreTest.await(started);
         Work canceller = new Work("canceller", () -> {
-            new Thread(() -> { try { Thread.sleep(200); } catch (InterruptedException e) { } release.countDown(); }).start();
+            releaseOnceLinked(release);
             target.cancelSync();
         });
         reclaim.queue(canceller);
@@ -369,7 +383,7 @@ class Break6LdWqScenariosTest {
         Work w2 = new Work("w2", k, () -> { started.countDown(); WorkQueueCoreTest.await(release); });
         q.queue(w2);
         WorkQueueCoreTest.await(started);
-        new Thread(() -> { try { Thread.sleep(300); } catch (InterruptedException e) { } release.countDown(); }).start();
+        releaseOnceLinked(release);
         m.lock();
         try {
             w2.cancelSync();
@@ -483,7 +497,7 @@ class Break6LdWqScenariosTest {
         plain.queue(target);
         WorkQueueCoreTest.await(started);
         Work flusher = new Work("flusher", () -> {
-            new Thread(() -> { try { Thread.sleep(200); } catch (InterruptedException e) { } release.countDown(); }).start();
+            releaseOnceLinked(release);
             target.flush();
         });
         reclaim.queue(flusher);
@@ -503,7 +517,7 @@ class Break6LdWqScenariosTest {
         Work w2 = new Work("w2", () -> { started.countDown(); WorkQueueCoreTest.await(release); });
         q.queue(w2);
         WorkQueueCoreTest.await(started);
-        new Thread(() -> { try { Thread.sleep(200); } catch (InterruptedException e) { } release.countDown(); }).start();
+        releaseOnceLinked(release);
         m.lock();
         try {
             w2.flush();
@@ -528,7 +542,7 @@ class Break6LdWqScenariosTest {
         Work w2 = new Work("w2", () -> { started.countDown(); WorkQueueCoreTest.await(release); });
         q.queue(w2);
         WorkQueueCoreTest.await(started);
-        new Thread(() -> { try { Thread.sleep(200); } catch (InterruptedException e) { } release.countDown(); }).start();
+        releaseOnceLinked(release);
         m.lock();
         try {
             w2.cancelSync();
