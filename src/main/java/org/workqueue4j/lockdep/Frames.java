@@ -14,7 +14,7 @@ final class Frames {
     private static final Set<String> INTERNAL = Set.of(
             "Lockdep", "LockDependencyValidator", "DependencyGraph", "HeldLocks", "Frames",
             "ValidatedLock", "ValidatedReadWriteLock", "ValidatedAcquire", "ChainCache", "ReportFormatter",
-            "DisabledValidator");
+            "DisabledValidator", "LockMap");
     private static final StackWalker WALKER = StackWalker.getInstance();
 
     private Frames() {

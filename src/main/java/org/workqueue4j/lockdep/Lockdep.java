@@ -354,7 +354,11 @@ public final class Lockdep implements LockDependencyValidator {
         if (!lockStat) {
             return;
         }
-        LockClass c = map.classCache;
+        // The held entry's class, as the kernel's __lock_contended (find_held_lock, hlock_class):
+        // the subclass a lockNested() acquisition was recorded as, not the map's own class.
+        HeldLocks h = held.get();
+        int i = h.findHolding(map);
+        LockClass c = i >= 0 ? h.classes[i] : map.classCache;
         if (c != null && c.stat != null) {
             c.stat.contended(waitNanos);
         }
@@ -759,7 +763,9 @@ public final class Lockdep implements LockDependencyValidator {
             List<LockdepSnapshot.ThreadLocks> threadLocks = new ArrayList<>();
             for (HeldLocks t : threads) {
                 int d = Math.min(t.depth, HeldLocks.MAX_DEPTH); // racy read of another thread's stack
-                List<String> lines = t.graph == g ? new ReportFormatter(g, t, d, t.threadName).heldLines() : List.of();
+                // A stack still on an earlier generation (its owner has not acquired or released
+                // since a reset) shows its locks too: they stay held across the reset.
+                List<String> lines = new ReportFormatter(g, t, d, t.threadName).heldLines();
                 threadLocks.add(new LockdepSnapshot.ThreadLocks(t.threadName, t.ownerAlive(), List.copyOf(lines)));
             }
             return new LockdepSnapshot(List.copyOf(classes), List.copyOf(chains), List.copyOf(threadLocks), s);
@@ -926,7 +932,9 @@ public final class Lockdep implements LockDependencyValidator {
                     retiredMisses.addAndGet(t.misses());
                 }
                 // The dead owner wrote its stack; its termination happens-before isAlive() false.
-                if (t.depth > 0 && validating && t.graph == g) {
+                // Locks held across a reset stay held: an owner that ended holding them is
+                // reported whatever generation its stack was last on.
+                if (t.depth > 0 && validating) {
                     emit(format(g, t, t.depth, f -> new ReportFormatter(g, t, t.depth, t.threadName).heldAtExit()), false);
                 }
             }
@@ -947,6 +955,28 @@ public final class Lockdep implements LockDependencyValidator {
             h.graph = g;
         }
         return g;
+    }
+
+    /**
+     * How the calling thread holds {@code map}, for a condition wait that drops and re-takes it
+     * ({@code ValidatedAcquire}'s holder condition) to re-take it as it was taken: the subclass
+     * of its held entry ({@code lockNested}) and the nest lock that entry is under
+     * ({@code lockNestLock}, or a merge into it); null when it is held plainly, or not at all
+     * (a plain re-acquisition).
+     */
+    @Nullable HeldAs heldAs(LockMap map) {
+        HeldLocks h = held.get();
+        int i = h.findHolding(map);
+        if (i < 0) {
+            return null;
+        }
+        int subclass = heldSubclass(h, i);
+        LockMap nest = h.nests[i];
+        return subclass == map.subclass() && nest == null ? null : new HeldAs(subclass, nest);
+    }
+
+    /** A held lock's annotations: the subclass its entry was taken as, and its nest lock or null. */
+    record HeldAs(int subclass, @Nullable LockMap nest) {
     }
 
     /**

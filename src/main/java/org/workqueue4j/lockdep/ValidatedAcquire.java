@@ -148,33 +148,44 @@ abstract class ValidatedAcquire implements Lock {
             if (!heldExclusively()) {
                 return w.run(); // throws IllegalMonitorStateException
             }
-            HeldLocks mine = released();
+            HeldLocks mine = holder; // the caller holds the lock: its own stack (or null)
+            Lockdep.HeldAs as = heldAs();
+            recordRelease(mine);
             try {
                 return w.run();
             } finally {
-                reacquired(mine);
+                reacquired(mine, as);
             }
         }
 
-        /** Before waiting, the lock held: records its release; returns the holder hint to restore. */
-        private @Nullable HeldLocks released() {
-            HeldLocks mine = holder; // the caller holds the lock: its own stack (or null)
-            recordRelease(mine);
-            return mine;
+        /**
+         * Before waiting, the lock held: how it is held, so that the re-acquisition is validated
+         * as the acquisition was ({@code lockNested}'s subclass, {@code lockNestLock}'s nest
+         * lock); null for a plain hold, or a validator other than {@link Lockdep}.
+         */
+        private Lockdep.@Nullable HeldAs heldAs() {
+            return validator instanceof Lockdep ? ((Lockdep) validator).heldAs(map) : null;
         }
 
         /**
          * After waiting, the lock held again (the JDK re-took it even on interrupt or timeout):
-         * restores the hint, then records the acquisition with its dependency checks. Under
+         * restores the hint, then records the acquisition with its dependency checks, taken as
+         * it was before the wait ({@code as}: its subclass and nest lock; null: plain). Under
          * {@link ReportPolicy#THROW} a report is thrown before the validator pushes the lock,
          * but the lock is held and its holder will unlock it: it is then recorded as a trylock
          * (held, no dependencies), so that this unlock is not a bad unlock balance.
          */
-        private void reacquired(@Nullable HeldLocks mine) {
+        private void reacquired(@Nullable HeldLocks mine, Lockdep.@Nullable HeldAs as) {
             holder = mine;
             HeldLocks h;
             try {
-                h = record(false);
+                if (as == null) {
+                    h = record(false);
+                } else {
+                    validator.acquireNested(map, as.subclass(), mode, as.nest());
+                    Lockdep ld = lockdep;
+                    h = ld != null ? ld.stack() : null;
+                }
             } catch (RuntimeException | Error e) {
                 remember(record(true));
                 throw e;
@@ -196,11 +207,13 @@ abstract class ValidatedAcquire implements Lock {
                 inner.awaitUninterruptibly(); // throws IllegalMonitorStateException
                 return;
             }
-            HeldLocks mine = released();
+            HeldLocks mine = holder;
+            Lockdep.HeldAs as = heldAs();
+            recordRelease(mine);
             try {
                 inner.awaitUninterruptibly();
             } finally {
-                reacquired(mine);
+                reacquired(mine, as);
             }
         }
 
