@@ -389,8 +389,10 @@ public final class WorkQueues implements AutoCloseable {
      * This runtime's name: {@link WorkQueuesConfig.Builder#name(String) the configured one},
      * {@code global} for {@link #global()}, else a number. Its threads are named
      * {@code wq-<name>/kworker/...}; its JMX object name is
-     * {@code org.workqueue4j:type=WorkQueues,name="<name>"} (with {@code -<n>} appended, for the
-     * first {@code n} whose name is free, when another live runtime's bean already has that name).
+     * {@code org.workqueue4j:type=WorkQueues,name="<name>"} (with {@code -<n>} appended when
+     * another live runtime's bean already has that name: {@code n} from a process-wide counter
+     * that only goes up, the next one whose name is free, so a suffix freed by a closed runtime
+     * is not used again).
      *
      * @return the name
      */

@@ -74,7 +74,7 @@ class InjectedThrowSweepTest {
             "manager.scanned", "monitor.preloaded", "monitor.scan", "monitor.reportsTaken",
             "monitor.stallReport", "monitor.hungCheck", "hungWaits.report",
             "rescuer.mayday", "rescuer.rescue",
-            "executor.enqueue", "executor.accepted", "executor.rearm");
+            "executor.enqueue", "executor.accepted", "executor.rearm", "flushAsync.handOff");
 
     /** Points with an open finding, skipped unless named in {@code -Dworkqueue4j.sweep.points}: none now. */
     static final Set<String> OPEN = Set.of();

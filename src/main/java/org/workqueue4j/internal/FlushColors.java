@@ -705,16 +705,20 @@ final class FlushColors {
      * pools: at the worker cap, or behind a running item of another queue, such a step may never
      * run; nor CompletableFuture's default executor: the common pool, when it has two threads or
      * more, may be kept busy by unrelated tasks for as long as they like. A thread that cannot
-     * be made or started leaves them to this thread, rather than incomplete. Rare: only a bounded
-     * flusher that finishes another caller's flushAsync() round makes one.
+     * be made or started leaves them to this thread, rather than incomplete, as does a closed
+     * runtime (close() joins every thread of the runtime, and has made its last look). Rare: only
+     * a bounded flusher that finishes another caller's flushAsync() round makes one.
      */
     private void completeElsewhere(Flusher head) {
-        Thread t;
         try {
-            t = wq.runtime.newHandOffThread(head, "flushAsync/" + wq.name());
-            t.start(); // happens-before the thread's run: it sees the records as unlinked here
+            WqRuntime.testHook("flushAsync.handOff", wq);
+            // Thread.start happens-before the thread's run: it sees the records as unlinked here.
+            if (wq.runtime.startHandOffThread(head, "flushAsync/" + wq.name())) {
+                return;
+            }
         } catch (RuntimeException | Error e) {
-            head.run();
+            // no thread: completed here, as once the runtime is closed
         }
+        head.run();
     }
 }

@@ -309,6 +309,9 @@ public final class WqRuntime {
      * @return those that had started, to be joined
      */
     private List<Thread> stopRuntimeThreads() {
+        synchronized (handOffLock) {
+            handOffsStopped = true; // every hand-off thread made so far is started (see startHandOffThread)
+        }
         List<Thread> started = new ArrayList<>(3);
         for (Thread t : new Thread[] {stopTimer(), monitor.stop(), manager.stop()}) {
             if (t != null) {
@@ -630,19 +633,39 @@ public final class WqRuntime {
     }
 
     /**
-     * Makes (does not start) a short-lived daemon thread of this runtime that runs other callers'
+     * Makes and starts a short-lived daemon thread of this runtime that runs other callers'
      * code handed off by the engine (FlushColors.completeElsewhere), named {@code
      * wq-<runtime>/<name>} and joined by close() as every runtime thread. Not from the user's
      * factory: a factory's thread that never runs its Runnable would leave that code (futures to
      * complete) to nobody, and the check-in the runtime's own threads make would put a wait on
      * the caller; a plain thread, as CompletableFuture's thread-per-task executor makes, runs it.
+     *
+     * <p>Made, remembered and started under {@link #handOffLock}, against close()'s
+     * {@link #stopRuntimeThreads}: once close() has stopped the runtime's threads, this starts
+     * nothing and returns false (the caller runs {@code r} itself), and every hand-off thread
+     * made before is started, so close()'s look at {@link #made} (which skips threads not
+     * started) joins it. Before, a thread made before that look and started after it, or made
+     * after it, ran the callers' code after close() had returned.
+     *
+     * @return false, with nothing started, if close() stopped the runtime's threads
      */
-    Thread newHandOffThread(Runnable r, String name) {
-        Thread t = defaultThread(r, name);
-        t.setDaemon(true);
-        remember(t);
-        return t;
+    boolean startHandOffThread(Runnable r, String name) {
+        synchronized (handOffLock) {
+            if (handOffsStopped) {
+                return false;
+            }
+            Thread t = defaultThread(r, name);
+            t.setDaemon(true);
+            remember(t);
+            t.start();
+            return true;
+        }
     }
+
+    /** Guards {@link #handOffsStopped} and the making and start of a hand-off thread. */
+    private final Object handOffLock = new Object();
+    /** Guarded by handOffLock: close() stopped the runtime's threads; no hand-off thread starts after. */
+    private boolean handOffsStopped;
 
     /**
      * A thread as {@code Executors.defaultThreadFactory()} makes it (its group, stack size 0,
