@@ -772,6 +772,11 @@ public final class WqRuntime {
             }
             try {
                 if (wqHeld) {
+                    if (!workHeld) {
+                        // The item's map was refused (THROW) but the item ran: what it left held
+                        // sits above the queue's map, reported and released the same way.
+                        v.checkLeaks(wqMap, n.name(), wq.name());
+                    }
                     v.release(wqMap);
                 }
             } catch (Throwable t) {
