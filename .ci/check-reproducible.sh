@@ -7,11 +7,22 @@ cd "$(dirname "$0")/.."
 MVN=(mvn -B -ntp -q)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# The two builds run side by side (each is mostly single-threaded javac and javadoc work).
+pids=()
 for side in a b; do
     mkdir -p "$work/$side"
     cp -r pom.xml src "$work/$side/"
     [ -d .mvn ] && cp -r .mvn "$work/$side/"
-    "${MVN[@]}" -f "$work/$side/pom.xml" -Prelease -DskipTests -Denforcer.skip=false package
+    "${MVN[@]}" -f "$work/$side/pom.xml" -Prelease -DskipTests -Denforcer.skip=false package > "$work/$side.log" 2>&1 &
+    pids+=($!)
+done
+for i in 0 1; do
+    if ! wait "${pids[$i]}"; then
+        side=$([ "$i" -eq 0 ] && echo a || echo b)
+        cat "$work/$side.log"
+        echo "release build $side failed"
+        exit 1
+    fi
 done
 status=0
 for a in "$work"/a/target/*.jar; do
