@@ -358,9 +358,10 @@ interface ReadWriteCore {
         }
 
         /**
-         * A condition of the write lock: waiting releases every write hold and re-takes them all
-         * before returning (also when interrupted or timed out), as a
-         * {@code ReentrantReadWriteLock}'s write-lock condition does.
+         * A condition of the write lock: waiting releases every write hold, and the caller's read
+         * holds of a downgrade in progress, and re-takes them all before returning (also when
+         * interrupted or timed out), as a {@code ReentrantReadWriteLock}'s write-lock condition
+         * does.
          */
         private final class WriteCondition implements Condition {
             private final Condition waiters = guard.newCondition();
@@ -368,6 +369,7 @@ interface ReadWriteCore {
             /** Runs {@code w} with the write lock released; returns its result once it is re-taken. */
             private <T> T releasing(WaitOn<T> w) throws InterruptedException {
                 probe();
+                int[] mine = myReads.get(); // before the guard: see takeRead
                 guard.lock();
                 try {
                     Thread me = Thread.currentThread();
@@ -375,8 +377,13 @@ interface ReadWriteCore {
                         throw new IllegalMonitorStateException("write lock not held by the current thread");
                     }
                     int saved = writeHolds;
+                    // The caller's own read holds (a downgrade in progress) go too, as a
+                    // ReentrantReadWriteLock's write condition releases its whole state: kept,
+                    // they would block the re-take below for ever (it waits for no reader).
+                    int savedReads = mine[0];
                     writer = null;
                     writeHolds = 0;
+                    readers -= savedReads;
                     changed.signalAll();
                     try {
                         return w.run(waiters);
@@ -386,6 +393,7 @@ interface ReadWriteCore {
                         }
                         writer = me;
                         writeHolds = saved;
+                        readers += savedReads;
                     }
                 } finally {
                     guard.unlock();
