@@ -417,6 +417,8 @@ final class LockTransformer implements ClassFileTransformer {
                     AbstractInsnNode next = nextReal(n);
                     news.computeIfAbsent(((TypeInsnNode) n).desc, k -> new ArrayDeque<>())
                             .push(next != null && next.getOpcode() == Opcodes.DUP);
+                } else if (op == Opcodes.INVOKESPECIAL && isWait((MethodInsnNode) n)) {
+                    n = call((MethodInsnNode) n); // super.wait(..): Object.wait is final, the same call
                 } else if (op == Opcodes.INVOKESPECIAL) {
                     n = constructed((MethodInsnNode) n, news);
                 } else if (op == Opcodes.INVOKEVIRTUAL || op == Opcodes.INVOKEINTERFACE) {
@@ -566,7 +568,7 @@ final class LockTransformer implements ClassFileTransformer {
         private AbstractInsnNode call(MethodInsnNode m) {
             String name = m.name;
             String desc = m.desc;
-            if (name.equals("wait") && (desc.equals("()V") || desc.equals("(J)V") || desc.equals("(JI)V"))) {
+            if (isWait(m)) {
                 return replace(m, null, "objectWait", "(Ljava/lang/Object;" + desc.substring(1));
             }
             if (LOCK_OWNERS.contains(m.owner)) {
@@ -694,8 +696,20 @@ final class LockTransformer implements ClassFileTransformer {
             return true;
         }
 
+        /**
+         * Whether {@code m} calls {@code Object.wait} (one of its three overloads, final in
+         * {@code Object}, so whatever the owner and whether virtual or, for {@code super.wait()},
+         * special).
+         */
+        private static boolean isWait(MethodInsnNode m) {
+            return m.name.equals("wait") && (m.desc.equals("()V") || m.desc.equals("(J)V") || m.desc.equals("(JI)V"));
+        }
+
         /** Whether {@link #call} may replace {@code n}. */
         private static boolean replaceable(AbstractInsnNode n) {
+            if (n.getOpcode() == Opcodes.INVOKESPECIAL) {
+                return isWait((MethodInsnNode) n);
+            }
             if (n.getOpcode() != Opcodes.INVOKEVIRTUAL && n.getOpcode() != Opcodes.INVOKEINTERFACE) {
                 return false;
             }

@@ -8,7 +8,10 @@ import java.nio.file.Path;
 
 /**
  * Where the agent writes: standard error, or a file it appends to. One report is written as one
- * block under the sink's lock, so reports of several threads do not interleave.
+ * block by one {@code print} call, under the stream's own lock only, so reports of several
+ * threads do not interleave, and a report made by a thread that already holds that lock (a
+ * {@code toString()} called inside {@code System.err.printf}, say) re-enters it instead of
+ * waiting for a lock of the agent's held by a thread that waits for the stream.
  */
 final class ReportSink {
     private final PrintStream out;
@@ -31,9 +34,9 @@ final class ReportSink {
         }
     }
 
-    /** Writes one block of text and flushes. */
-    synchronized void write(String text) {
-        out.println(text);
+    /** Writes one block of text and flushes (no lock of the sink's own: see the class comment). */
+    void write(String text) {
+        out.print(text + System.lineSeparator());
         out.flush();
     }
 }

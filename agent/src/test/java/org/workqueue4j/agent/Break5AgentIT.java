@@ -183,4 +183,27 @@ class Break5AgentIT {
         assertThat(r.stdout).as("without the agent:\n" + plain.stdout + "actual:\n" + r).isEqualTo(plain.stdout);
         assertThat(r.stderr).as(r.toString()).doesNotContain("WARNING");
     }
+
+    // The agent must not make a program deadlock. Its report writer held a lock of its own while
+    // it printed to standard error; a report made by a thread holding standard error's lock (a
+    // toString() inside System.err.printf) then waited for it, held by a thread waiting for the
+    // stream (3 runs of 3 before).
+    @Test
+    void aReportMadeWhileHoldingStandardErrorsLockDoesNotDeadlock() throws Exception {
+        SampleRun r = SampleRun.run("samples.ReportUnderStreamLockSample", "policy=WARN", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout).as(r.toString()).contains("done");
+        assertThat(r.stderr).as(r.toString()).contains("possible circular locking dependency detected");
+    }
+
+    // README: "wait/await are a release and a re-acquisition". super.wait(..) compiles to
+    // invokespecial, which the rewrite left alone: the inversion was not seen (it was for this.wait).
+    @Test
+    void superWaitIsAReleaseAndAReacquisitionAsThisWaitIs() throws Exception {
+        SampleRun r = SampleRun.run("samples.SuperWaitSample", "policy=THROW", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout.lines()).as(r.toString()).containsExactly(
+                "this: refused CIRCULAR samples.SuperWaitSample -> samples.SuperWaitSample.inner",
+                "super: refused CIRCULAR samples.SuperWaitSample -> samples.SuperWaitSample.inner");
+    }
 }
