@@ -79,13 +79,31 @@ public final class Hooks {
     // ---- synchronized
 
     /**
-     * Before {@code monitorenter} (and at the start of a synchronized method).
+     * Before {@code monitorenter} (and at the start of a synchronized method whose flag the
+     * rewrite strips: it enters the monitor itself, after this).
      *
      * @param monitor the monitor; null leaves the NullPointerException to {@code monitorenter}
      * @param site the site number
      * @throws PotentialDeadlockException under THROW, before the monitor is entered
      */
     public static void monitorEnter(Object monitor, int site) {
+        enter(monitor, site, true);
+    }
+
+    /**
+     * At the start of a synchronized method that keeps its flag: the JVM has entered the
+     * monitor already, so that it is held says nothing about an outer hold.
+     *
+     * @param monitor the method's monitor
+     * @param site the site number
+     * @throws PotentialDeadlockException under THROW
+     */
+    public static void synchronizedMethodEntered(Object monitor, int site) {
+        enter(monitor, site, false);
+    }
+
+    /** @param before true when the monitor is not entered yet by this acquisition (see monitorEnter) */
+    private static void enter(Object monitor, int site, boolean before) {
         if (monitor == null) {
             return;
         }
@@ -103,6 +121,13 @@ public final class Hooks {
         LockMap m = !s.hasField() ? LockNames.ofMonitor(monitor)
                 : monitor instanceof Lock ? LockNames.map(s.fieldClassName() + " (monitor)") // not the Lock itself
                 : LockNames.ofField(s);
+        if (before && Thread.holdsLock(monitor)) {
+            // Held already, entered where the agent does not look (a JDK or excluded class, e.g. a
+            // synchronized collection's forEach calling back): this entry is a re-entry, which
+            // cannot wait. Not validated, and kept untracked, as that outer hold is.
+            h.push(monitor, Held.MONITOR, m, AcquireMode.EXCLUSIVE, false);
+            return;
+        }
         V.acquire(m, AcquireMode.EXCLUSIVE, false);
         h.push(monitor, Held.MONITOR, m, AcquireMode.EXCLUSIVE, true);
     }
@@ -431,6 +456,15 @@ public final class Hooks {
         }
         Object key = JucLocks.key(l);
         LockMap m = JucLocks.classOf(h, key, l, Sites.get(site));
+        if (JucLocks.heldExclusivelyByCaller(l)) {
+            // Held already, taken where the agent does not look (a JDK or excluded class): a
+            // re-entry, which cannot wait. Not validated; untracked, as that outer hold is.
+            if (!attempt.take(l)) {
+                return false;
+            }
+            h.push(l, key, m, mode, false);
+            return true;
+        }
         boolean report = reported(h, key, mode);
         if (trylock) {
             if (!attempt.take(l)) {

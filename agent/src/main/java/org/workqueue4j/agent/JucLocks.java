@@ -73,6 +73,17 @@ final class JucLocks {
         return null;
     }
 
+    /**
+     * Whether the calling thread holds {@code l} exclusively already (a {@code ReentrantLock}, or
+     * a {@code ReentrantReadWriteLock}'s write lock), so that taking it again cannot wait.
+     */
+    static boolean heldExclusivelyByCaller(Lock l) {
+        if (l instanceof ReentrantLock) {
+            return ((ReentrantLock) l).isHeldByCurrentThread();
+        }
+        return l instanceof ReentrantReadWriteLock.WriteLock && ((ReentrantReadWriteLock.WriteLock) l).isHeldByCurrentThread();
+    }
+
     /** Returns the identity of the underlying lock: its sync object, or {@code l} itself. */
     static Object key(Lock l) {
         Object s = null;

@@ -899,7 +899,8 @@ final class LockTransformer implements ClassFileTransformer {
                 pro.add(new InsnNode(Opcodes.DUP));
             }
             pro.add(push(new Site(where(firstLine), null, null, loader)));
-            pro.add(hook("monitorEnter", "(Ljava/lang/Object;I)V"));
+            // Stripped, the method enters the monitor right after the hook; kept, the JVM entered it already.
+            pro.add(hook(strip ? "monitorEnter" : "synchronizedMethodEntered", "(Ljava/lang/Object;I)V"));
             if (strip) {
                 pro.add(new InsnNode(Opcodes.MONITORENTER));
             }

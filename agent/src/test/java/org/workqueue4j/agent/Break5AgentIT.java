@@ -206,4 +206,15 @@ class Break5AgentIT {
                 "this: refused CIRCULAR samples.SuperWaitSample -> samples.SuperWaitSample.inner",
                 "super: refused CIRCULAR samples.SuperWaitSample -> samples.SuperWaitSample.inner");
     }
+
+    // Re-entering a lock the thread already holds from code the agent does not see (a JDK class,
+    // an excluded one) cannot wait. Before: validated as a fresh blocking acquisition, so the
+    // re-entry under another lock was a false cycle, thrown under THROW on correct code.
+    @Test
+    void reenteringALockHeldFromUninstrumentedCodeIsNoCycle() throws Exception {
+        SampleRun r = SampleRun.run("samples.HeldOutsideSample", "policy=THROW,exclude=samples.outside", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout.lines()).as(r.toString()).containsExactly(
+                "jdk-monitor: ok", "excluded-monitor: ok", "excluded-lock: ok");
+    }
 }
