@@ -1096,9 +1096,17 @@ final class LockTransformer implements ClassFileTransformer {
             return 0;
         }
 
+        /**
+         * {@code p} as a field read, or null: not one, or a read of a field the compiler made
+         * rather than the source ({@code this$0} for {@code Outer.this} in an inner class,
+         * {@code val$x} for a local captured by a local or anonymous class), which names no field
+         * of the program: the lock is then named as one reached through no field, as the same
+         * object written as {@code this} in the outer class, or captured by a lambda, is.
+         */
         private static FieldInsnNode asFieldRead(AbstractInsnNode p) {
             if (p != null && (p.getOpcode() == Opcodes.GETFIELD || p.getOpcode() == Opcodes.GETSTATIC)) {
-                return (FieldInsnNode) p;
+                FieldInsnNode f = (FieldInsnNode) p;
+                return f.name.startsWith("this$") || f.name.startsWith("val$") ? null : f;
             }
             return null;
         }

@@ -217,4 +217,17 @@ class Break5AgentIT {
         assertThat(r.stdout.lines()).as(r.toString()).containsExactly(
                 "jdk-monitor: ok", "excluded-monitor: ok", "excluded-lock: ok");
     }
+
+    // README, the agent's rule 1 names a lock by the field the source reads it from. A read of a
+    // field the compiler made (this$0 for Outer.this, val$x for a captured local) names no field
+    // of the program: before, the same object got another class there, and these inversions,
+    // reported when written in a lambda, were missed.
+    @Test
+    void locksReadThroughCompilerMadeFieldsAreTheObjectsThemselves() throws Exception {
+        SampleRun r = SampleRun.run("samples.HiddenFieldSample", "policy=THROW", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout.lines()).as(r.toString()).containsExactly(
+                "inner-outer-this: refused CIRCULAR", "anonymous-captured: refused CIRCULAR",
+                "lambda-captured: refused CIRCULAR");
+    }
 }
