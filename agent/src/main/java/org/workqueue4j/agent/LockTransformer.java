@@ -399,6 +399,7 @@ final class LockTransformer implements ClassFileTransformer {
             states = callStates();
             List<AbstractInsnNode> returns = new ArrayList<>();
             Map<String, Deque<Boolean>> news = new HashMap<>();
+            constructionsAt.clear();
             for (AbstractInsnNode n = insns.getFirst(); n != null; n = n.getNext()) {
                 int op = n.getOpcode();
                 if (op >= Opcodes.IRETURN && op <= Opcodes.RETURN) {
@@ -545,6 +546,9 @@ final class LockTransformer implements ClassFileTransformer {
             return false;
         }
 
+        /** The constructions of locks seen so far in the method being rewritten, per site ({@link #where}). */
+        private final Map<String, Integer> constructionsAt = new HashMap<>();
+
         /** After {@code new ReentrantLock(..)}: record the lock's construction site; returns the last node handled. */
         private AbstractInsnNode constructed(MethodInsnNode m, Map<String, Deque<Boolean>> news) {
             Deque<Boolean> pending = news.get(m.owner);
@@ -557,7 +561,13 @@ final class LockTransformer implements ClassFileTransformer {
             AbstractInsnNode next = nextReal(m);
             FieldInsnNode f = next != null && (next.getOpcode() == Opcodes.PUTFIELD || next.getOpcode() == Opcodes.PUTSTATIC)
                     ? (FieldInsnNode) next : null;
-            InsnList after = list(new InsnNode(Opcodes.DUP), site(m, f), hook("created", "(Ljava/lang/Object;I)V"));
+            // A lock's class is its construction site's (rule 3): the second and later
+            // constructions of this method on one line (or in a class file without line
+            // numbers) are sites of their own, "#2" and on, as each mutex_init() has its own key.
+            String w = where(lineOf(m));
+            int k = constructionsAt.merge(w, 1, Integer::sum);
+            Site s = new Site(k == 1 ? w : w + " #" + k, f == null ? null : f.owner, f == null ? null : f.name, loader);
+            InsnList after = list(new InsnNode(Opcodes.DUP), push(s), hook("created", "(Ljava/lang/Object;I)V"));
             AbstractInsnNode last = after.getLast();
             mn.instructions.insert(m, after);
             changed = true;

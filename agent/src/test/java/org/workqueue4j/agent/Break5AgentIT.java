@@ -230,4 +230,14 @@ class Break5AgentIT {
                 "inner-outer-this: refused CIRCULAR", "anonymous-captured: refused CIRCULAR",
                 "lambda-captured: refused CIRCULAR");
     }
+
+    // README, rule 3: a lock is of the class of the site that constructed it. Two constructions
+    // on one line are two sites (each mutex_init() has its own key). Before: one class, so taking
+    // one under the other was "possible recursive locking", thrown under THROW.
+    @Test
+    void twoLocksConstructedOnOneLineAreTwoClasses() throws Exception {
+        SampleRun r = SampleRun.run("samples.SameLineSample", "policy=THROW", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout.lines()).as(r.toString()).containsExactly("ok");
+    }
 }
