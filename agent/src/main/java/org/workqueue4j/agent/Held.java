@@ -45,6 +45,8 @@ final class Held {
     final LockMap[] cachedMaps = new LockMap[CACHE];
     /** Whether the cached class is a field's (final: a field site does not rename it). */
     final boolean[] cachedByField = new boolean[CACHE];
+    /** The renaming count ({@code JucLocks.renames}) a construction-site name was cached at. */
+    final int[] cachedRenames = new int[CACHE];
 
     /**
      * The key of monitor entries. A monitor and a {@code java.util.concurrent} lock are two

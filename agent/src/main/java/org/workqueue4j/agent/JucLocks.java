@@ -128,23 +128,38 @@ final class JucLocks {
      */
     static LockMap classOf(Held h, Object key, Lock l, Site site) {
         int slot = System.identityHashCode(key) & (Held.CACHE - 1);
-        if (h.cachedKeys[slot] == key && (h.cachedByField[slot] || !site.hasField())) {
+        if (h.cachedKeys[slot] == key
+                && (h.cachedByField[slot] || (!site.hasField() && h.cachedRenames[slot] == renames))) {
             return h.cachedMaps[slot];
         }
+        int seen = renames; // before the lookup: a rename after it makes this entry stale
         Named n = shared(key, l, site);
         h.cachedKeys[slot] = key;
         h.cachedMaps[slot] = n.map;
         h.cachedByField[slot] = n.byField;
+        h.cachedRenames[slot] = seen;
         return n.map;
     }
+
+    /**
+     * How many locks were renamed from a construction site's name to a field's (rule 1 over rule
+     * 3). A thread's cached construction-site name is good only while this is unchanged: another
+     * thread's field read may have renamed that lock since, and one lock must not be two classes
+     * at once. Written under {@link #CLASSES}; volatile, read on a cache hit.
+     */
+    private static volatile int renames;
 
     private static Named shared(Object key, Lock l, Site site) {
         synchronized (CLASSES) {
             Named n = CLASSES.get(key);
             if (n == null || (!n.byField && site.hasField())) {
+                boolean rename = n != null;
                 n = new Named(site.hasField() ? LockNames.ofField(site) : LockNames.map(typeName(l) + "@" + site.where),
                         site.hasField());
                 CLASSES.put(key, n);
+                if (rename) {
+                    renames++; // after the put (volatile write): a reader that sees it finds the new name
+                }
             }
             return n;
         }

@@ -240,4 +240,16 @@ class Break5AgentIT {
         assertThat(r.exitCode).as(r.toString()).isZero();
         assertThat(r.stdout.lines()).as(r.toString()).containsExactly("ok");
     }
+
+    // README: a field read names the lock whoever constructed it (rule 1 before rule 3). A thread
+    // that had cached the construction-site name kept using it after another thread's field read
+    // renamed the lock: one lock was two classes, and the cycle through it was missed (5 of 5).
+    @Test
+    void aLockRenamedByAFieldReadIsOneClassOnEveryThread() throws Exception {
+        SampleRun r = SampleRun.run("samples.RenamedLockSample", "policy=WARN", List.of());
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout).contains("done");
+        assertThat(r.stderr).as(r.toString()).contains("possible circular locking dependency detected")
+                .contains("(samples.RenamedLockSample$Box.lock)");
+    }
 }
