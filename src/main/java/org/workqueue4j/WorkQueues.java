@@ -427,7 +427,8 @@ public final class WorkQueues implements AutoCloseable {
      *
      * @throws IllegalStateException if called on one of this runtime's own threads (a work
      *                               item, the uncaught-work handler or report listener running
-     *                               there), or on the thread running this runtime's close()
+     *                               there, a {@code flushAsync()} future's dependent action run
+     *                               on the runtime's {@code flushAsync/<queue>} thread), or on the thread running this runtime's close()
      *                               or a destroy() of one of its queues (from the handler or
      *                               listener called there): it would wait for itself. Nothing
      *                               has changed then.

@@ -111,4 +111,61 @@ class Break10HandOffAfterCloseTest {
         assertThat(futures).allSatisfy(f -> assertThat(f).isDone());
         return true;
     }
+
+    /**
+     * close() from a dependent action that runs on the runtime's hand-off thread: refused, as on
+     * any thread of the runtime (close() joins it: it would wait for itself). Before: accepted;
+     * it skipped its own thread in the join and the report, returned, and the thread went on
+     * running other callers' dependents after close() had returned; with a second close() on
+     * another thread the two waited for each other (for ever with a 100-year close timeout).
+     */
+    @Test
+    void closeFromADependentOnTheHandOffThreadIsRefused() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Object> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+        for (int round = 0; round < 20 && outcome.get() == null; round++) {
+            WorkQueues rt = WorkQueues.create(WorkQueuesConfig.builder().cpus(2).build());
+            WorkQueue q = rt.queueBuilder("q").build();
+            AtomicBoolean stop = new AtomicBoolean();
+            CountDownLatch decided = new CountDownLatch(1);
+            Work item = new Work("item", () -> { });
+            Runnable closeOnHandOff = () -> {
+                if (Thread.currentThread().getName().contains("/flushAsync/") && outcome.get() == null) {
+                    try {
+                        rt.close();
+                        outcome.compareAndSet(null, "close() returned on " + Thread.currentThread().getName());
+                    } catch (IllegalStateException e) {
+                        outcome.compareAndSet(null, e);
+                    }
+                    decided.countDown();
+                }
+            };
+            Thread asyncCaller = new Thread(() -> {
+                while (!stop.get() && outcome.get() == null) {
+                    q.queue(item);
+                    q.flushAsync().thenRun(closeOnHandOff);
+                }
+            }, "async-caller");
+            Thread boundedFlusher = new Thread(() -> {
+                try {
+                    while (!stop.get() && outcome.get() == null) {
+                        q.flush(Duration.ofMillis(5));
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (IllegalStateException closed) {
+                    // the runtime closed under the loop (the defect): the outcome says so
+                }
+            }, "bounded-flusher");
+            asyncCaller.start();
+            boundedFlusher.start();
+            decided.await(10, TimeUnit.SECONDS); // else another round
+            stop.set(true);
+            asyncCaller.join(30_000);
+            boundedFlusher.join(30_000);
+            rt.close();
+        }
+        assertThat(outcome.get()).as("a dependent ran on a hand-off thread within 20 rounds").isNotNull();
+        assertThat(outcome.get()).isInstanceOf(IllegalStateException.class);
+        assertThat(((IllegalStateException) outcome.get()).getMessage()).contains("refused on its own thread");
+    }
 }

@@ -134,14 +134,31 @@ final class FlushColors {
         /**
          * Completes the future of this async record, whose flip has finished, and of the records
          * linked after it (a batch taken off asyncDone, which nothing else reaches any more).
+         * Every one of them, also when completing one throws (a dependent's executor that throws
+         * from {@code execute}, a {@code StackOverflowError} in a dependent chain: such a throw
+         * leaves {@code complete} after the future's result is set); the first throw is rethrown
+         * at the end. Before, the records after it were dropped, their futures never completed.
          */
         @Override
         public void run() {
+            Throwable first = null;
             for (Flusher f = this; f != null; ) {
                 Flusher next = f.next;
                 f.next = null;
-                f.future.complete(null); // its dependents run here; their exceptions go to their own futures
+                try {
+                    f.future.complete(null); // its dependents run here; their exceptions go to their own futures
+                } catch (RuntimeException | Error e) {
+                    if (first == null) {
+                        first = e;
+                    }
+                }
                 f = next;
+            }
+            if (first instanceof Error) {
+                throw (Error) first;
+            }
+            if (first != null) {
+                throw (RuntimeException) first;
             }
         }
     }

@@ -336,7 +336,7 @@ public final class WqRuntime {
         }
     }
 
-    /** True if the calling thread is one this runtime started (worker, rescuer, timer, monitor). */
+    /** True if the calling thread is one this runtime started (worker, rescuer, timer, monitor, manager, flushAsync hand-off). */
     boolean isOwnThread() {
         Worker w = Worker.current();
         if (w != null) {
@@ -344,7 +344,10 @@ public final class WqRuntime {
         }
         Thread self = Thread.currentThread();
         TimerQueue t = timer;
-        return (t != null && self == t.thread()) || self == monitor.thread.thread() || self == manager.thread.thread();
+        // made: also a flushAsync hand-off thread, running other callers' dependent actions,
+        // which close() joins as every thread of the runtime (a close() there waited for itself).
+        return (t != null && self == t.thread()) || self == monitor.thread.thread() || self == manager.thread.thread()
+                || made.contains(self);
     }
 
     /**
