@@ -302,7 +302,7 @@ final class Worker implements Runnable {
         }
         try {
             while (true) {
-                if (p.dying && scheduled.isEmpty()) {
+                if (p.dying && nothingLeftWhileDying(p)) {
                     break;
                 }
                 leaveIdle();
@@ -329,7 +329,7 @@ final class Worker implements Runnable {
                     seek(true); // the batch is over: it looks at the hint again before it parks
                     setFlags(PREP);
                 }
-                if (p.dying) {
+                if (p.dying && nothingLeftWhileDying(p)) {
                     break;
                 }
                 enterIdle();
@@ -340,7 +340,9 @@ final class Worker implements Runnable {
                 } finally {
                     p.acquire();
                 }
-                if (p.inboxHint == 0 && !woken && !retired && !p.dying) {
+                // Dying, and still here: items are left that another running worker will take
+                // (its exit kicks and wakes the idle ones): park as when not dying.
+                if (p.inboxHint == 0 && !woken && !retired) {
                     WqRuntime.testHook("worker.idleHandshake", p);
                     seek(false); // volatile store, then the hint re-read: no lost wake-up (see WorkerPool)
                     if (p.inboxHint == 0) {
@@ -367,8 +369,9 @@ final class Worker implements Runnable {
         } finally {
             try {
                 p.workerExited(this);
-                if (!p.dying) {
-                    p.kick(); // it stopped seeking: a push that counted on it finds another worker
+                p.kick(); // it stopped seeking: a push that counted on it finds another worker
+                if (p.dying) {
+                    p.wakeAll(); // idle workers parked with items left: they take them, or exit
                 }
             } finally {
                 p.lock.unlock();
@@ -376,6 +379,22 @@ final class Worker implements Runnable {
                 signalFlushers();
             }
         }
+    }
+
+    /**
+     * The pool is dying (close()): whether this worker may exit, nothing being left that it
+     * could run. The items still queued when close() stopped the pool (past its timeout, or
+     * interrupted) run before the workers end, as close() promises: its own scheduled items, the
+     * worklist, and every inbox, landed first, hinted or not (a push that made it in before the
+     * queue refused new items, its pusher perhaps not yet at the hint). Before, a woken idle worker exited at once, leaving such items in a
+     * pool with no worker: never run, never reported, their flushes waiting for ever. Pool lock held.
+     */
+    private boolean nothingLeftWhileDying(WorkerPool p) {
+        if (!scheduled.isEmpty()) {
+            return false;
+        }
+        p.landAllInboxes();
+        return p.worklist.isEmpty();
     }
 
     /** Spin iterations (without the lock) before an idle worker parks. */

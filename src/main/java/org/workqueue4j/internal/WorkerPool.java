@@ -330,6 +330,15 @@ public final class WorkerPool {
     }
 
     /**
+     * Lands every pwq's inbox, whatever the hint, without waking anyone: for a dying pool's
+     * worker deciding whether anything is left (a pusher may not have stored the hint yet).
+     * Pool lock held.
+     */
+    void landAllInboxes() {
+        landInboxes();
+    }
+
+    /**
      * Lands every pwq's inbox, whatever the hint: for callers looking for one node in transit
      * (its pusher may not have stored the hint yet). Wakes a worker for what went on the worklist.
      *
@@ -711,16 +720,24 @@ public final class WorkerPool {
 
     // ---------------------------------------------------------------- lifecycle
 
-    /** Stops every worker; idle ones exit at once, busy ones after their current item. */
+    /**
+     * Stops every worker: each exits once nothing it could run is left (Worker.run: the items
+     * still queued run first), idle ones at once.
+     */
     void stop() {
         lock.lock();
         try {
             dying = true;
-            for (Worker w : workers) {
-                w.wake();
-            }
+            wakeAll();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Wakes every worker; pool lock held. */
+    void wakeAll() {
+        for (Worker w : workers) {
+            w.wake();
         }
     }
 

@@ -1062,7 +1062,7 @@ public final class WqRuntime {
         if (!alive.isEmpty()) {
             StringBuilder sb = new StringBuilder("workqueue: close() of runtime '").append(name)
                     .append("' returns with ").append(alive.size()).append(" of its threads still alive (daemon; they end"
-                            + " after their current item):");
+                            + " once their current items and those still queued have run):");
             for (Thread t : alive) {
                 sb.append("\n  ").append(t.getName()).append(" (").append(t.getState()).append(')');
             }
