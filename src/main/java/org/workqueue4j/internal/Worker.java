@@ -386,14 +386,15 @@ final class Worker implements Runnable {
      * could run. The items still queued when close() stopped the pool (past its timeout, or
      * interrupted) run before the workers end, as close() promises: its own scheduled items, the
      * worklist, and every inbox, landed first, hinted or not (a push that made it in before the
-     * queue refused new items, its pusher perhaps not yet at the hint). Before, a woken idle worker exited at once, leaving such items in a
-     * pool with no worker: never run, never reported, their flushes waiting for ever. Pool lock held.
+     * queue refused new items, its pusher perhaps not yet at the hint). Before, a woken idle
+     * worker exited at once, leaving such items in a pool with no worker: never run, never
+     * reported, their flushes waiting for ever. Pool lock held.
      */
     private boolean nothingLeftWhileDying(WorkerPool p) {
         if (!scheduled.isEmpty()) {
             return false;
         }
-        p.landAllInboxes();
+        p.landInboxes();
         return p.worklist.isEmpty();
     }
 

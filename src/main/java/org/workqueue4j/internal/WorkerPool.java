@@ -330,15 +330,6 @@ public final class WorkerPool {
     }
 
     /**
-     * Lands every pwq's inbox, whatever the hint, without waking anyone: for a dying pool's
-     * worker deciding whether anything is left (a pusher may not have stored the hint yet).
-     * Pool lock held.
-     */
-    void landAllInboxes() {
-        landInboxes();
-    }
-
-    /**
      * Lands every pwq's inbox, whatever the hint: for callers looking for one node in transit
      * (its pusher may not have stored the hint yet). Wakes a worker for what went on the worklist.
      *
@@ -354,9 +345,10 @@ public final class WorkerPool {
 
     /**
      * Lands every pwq's inbox. Clears the hint (volatile) first, so a push this scan misses
-     * stores it again. The caller wakes a worker for what landed, or is that worker.
+     * stores it again. The caller wakes a worker for what landed, or is that worker (a dying
+     * pool's worker deciding whether anything is left: Worker.nothingLeftWhileDying).
      */
-    private boolean landInboxes() {
+    boolean landInboxes() {
         inboxHint = 0;
         boolean wasEmpty = worklist.isEmpty();
         boolean any = false;

@@ -203,17 +203,13 @@ abstract class ValidatedAcquire implements Lock {
 
         @Override
         public void awaitUninterruptibly() {
-            if (!heldExclusively()) {
-                inner.awaitUninterruptibly(); // throws IllegalMonitorStateException
-                return;
-            }
-            HeldLocks mine = holder;
-            Lockdep.HeldAs as = heldAs();
-            recordRelease(mine);
             try {
-                inner.awaitUninterruptibly();
-            } finally {
-                reacquired(mine, as);
+                restoring(() -> {
+                    inner.awaitUninterruptibly();
+                    return Boolean.TRUE;
+                });
+            } catch (InterruptedException e) {
+                throw new AssertionError(e); // uninterruptible waits do not throw it
             }
         }
 

@@ -566,8 +566,7 @@ final class LockTransformer implements ClassFileTransformer {
             // numbers) are sites of their own, "#2" and on, as each mutex_init() has its own key.
             String w = where(lineOf(m));
             int k = constructionsAt.merge(w, 1, Integer::sum);
-            Site s = new Site(k == 1 ? w : w + " #" + k, f == null ? null : f.owner, f == null ? null : f.name, loader);
-            InsnList after = list(new InsnNode(Opcodes.DUP), push(s), hook("created", "(Ljava/lang/Object;I)V"));
+            InsnList after = list(new InsnNode(Opcodes.DUP), site(k == 1 ? w : w + " #" + k, f), hook("created", "(Ljava/lang/Object;I)V"));
             AbstractInsnNode last = after.getLast();
             mn.instructions.insert(m, after);
             changed = true;
@@ -1010,8 +1009,12 @@ final class LockTransformer implements ClassFileTransformer {
 
         /** Registers the site of instruction {@code n} and returns the instruction pushing its number. */
         private AbstractInsnNode site(AbstractInsnNode n, FieldInsnNode field) {
-            Site s = new Site(where(lineOf(n)), field == null ? null : field.owner, field == null ? null : field.name, loader);
-            return push(s);
+            return site(where(lineOf(n)), field);
+        }
+
+        /** The instruction pushing the number of a site named {@code where}, read from {@code field} or none. */
+        private AbstractInsnNode site(String where, FieldInsnNode field) {
+            return push(new Site(where, field == null ? null : field.owner, field == null ? null : field.name, loader));
         }
 
         /** The instruction pushing the number of site {@code s}, set when the class is written. */
