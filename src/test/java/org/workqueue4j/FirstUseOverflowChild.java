@@ -52,6 +52,10 @@ final class FirstUseOverflowChild {
             firstItem();
             return;
         }
+        if (args.length > 0 && args[0].equals("contended")) {
+            contended();
+            return;
+        }
         try (WorkQueues rt = WorkQueues.create()) {
             WorkQueue q = rt.queueBuilder("first-use").build();
             Work w = new Work("w", () -> { });
@@ -362,6 +366,67 @@ final class FirstUseOverflowChild {
             unexpected.compareAndSet(null, e);
         }
         finish(unexpected, ran.get(), 2);
+    }
+
+    /**
+     * The JVM's first contended acquisition of a {@code java.util.concurrent} lock, at the end of
+     * a stack, after a runtime is built: the engine's locks are the JDK's, and a caller's
+     * {@code queue()} that meets a worker holding its pool lock enqueues a node of the JDK's
+     * AbstractQueuedSynchronizer, whose classes the first such wait initializes. A lock held by
+     * another thread stands in for the busy pool lock, which a test cannot hold at will; the
+     * timed tryLock waits in the same queue as a contended lock().
+     */
+    private static void contended() throws Exception {
+        AtomicReference<Throwable> unexpected = new AtomicReference<>();
+        java.util.concurrent.locks.ReentrantLock busy = new java.util.concurrent.locks.ReentrantLock();
+        // Spun on, not a latch: a latch's wait would itself initialize the JDK's node classes.
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread holder = new Thread(() -> {
+            busy.lock();
+            try {
+                held.set(true);
+                while (!done.get()) {
+                    Thread.onSpinWait();
+                }
+            } finally {
+                busy.unlock();
+            }
+        }, "holder");
+        AtomicInteger ran = new AtomicInteger();
+        try (WorkQueues rt = WorkQueues.create()) {
+            WorkQueue q = rt.queueBuilder("contended").build();
+            holder.start();
+            while (!held.get()) {
+                Thread.onSpinWait();
+            }
+            runDeep(List.of(i -> {
+                try {
+                    if (busy.tryLock(1, java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                        busy.unlock();
+                        unexpected.compareAndSet(null, new AssertionError("the busy lock was free"));
+                    }
+                } catch (InterruptedException e) {
+                    unexpected.compareAndSet(null, e);
+                }
+            }), unexpected);
+            try {
+                // At a normal depth: a contended wait of the JDK's locks still works (an engine
+                // lock's would throw NoClassDefFoundError if the overflow had marked the JDK's
+                // node classes failed), and so does the queue.
+                if (busy.tryLock(1, java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                    unexpected.compareAndSet(null, new AssertionError("the busy lock was free"));
+                }
+                q.queue(new Work("after", ran::incrementAndGet));
+                q.flush();
+            } catch (Throwable e) {
+                unexpected.compareAndSet(null, e);
+            }
+        } finally {
+            done.set(true);
+            holder.join();
+        }
+        finish(unexpected, ran.get(), 1);
     }
 
     private static void runDeep(List<IntConsumer> ops, AtomicReference<Throwable> unexpected) throws InterruptedException {

@@ -97,6 +97,20 @@ class FirstUseOverflowTest {
         runChild("work");
     }
 
+    /*
+     * The JVM's first contended wait on a java.util.concurrent lock, at the end of a stack, once
+     * a runtime is built (a caller's queue() meeting a worker that holds its pool lock): the
+     * wait's first node initialized the JDK's AbstractQueuedSynchronizer node classes there, the
+     * overflow marked them failed, and every contended lock of the JVM, the engine's included,
+     * threw NoClassDefFoundError from then on. Building a runtime (or a validator) initializes
+     * them now.
+     */
+    @Test
+    @DisplayName("an overflow at the JVM's first contended lock wait leaves every lock usable")
+    void anOverflowAtTheFirstContendedLockWaitLeavesTheLocksUsable() throws Exception {
+        runChild("contended");
+    }
+
     private static void runChild(String... args) throws Exception {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xss1m", "-XX:MaxJavaStackTraceDepth=64", "-cp", System.getProperty("java.class.path"),

@@ -298,6 +298,26 @@ public final class WorkerPool {
     static final int PROBE_SLOTS = 24;
     private static final long[] PROBE_SEEDS = new long[PROBE_SLOTS];
 
+    /*
+     * The JDK's lock queue nodes, initialized with this class (on the thread that builds the
+     * first runtime or validator, at its depth): the engine's locks are the JDK's, and the JVM's
+     * first contended wait on one (a caller's queue() meeting a worker that holds the pool lock,
+     * a condition wait) initializes AbstractQueuedSynchronizer's node classes. At the end of a
+     * stack the overflow struck inside that initialization and marked them failed for the JVM's
+     * life (JVMS 5.5): every contended java.util.concurrent lock of the process, the engine's
+     * included, threw NoClassDefFoundError from then on (FirstUseOverflowTest). A JDK whose
+     * AQS has other nested classes leaves the missing ones to their first use.
+     */
+    static {
+        for (String node : new String[] {"ExclusiveNode", "SharedNode", "ConditionNode"}) {
+            try {
+                Class.forName("java.util.concurrent.locks.AbstractQueuedSynchronizer$" + node, true, null);
+            } catch (ClassNotFoundException notInThisJdk) {
+                // nothing to initialize
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- inbox (lock held)
 
     /*
