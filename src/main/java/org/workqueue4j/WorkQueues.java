@@ -421,7 +421,12 @@ public final class WorkQueues implements AutoCloseable {
      * every worker still running an item is interrupted, and one report (log at ERROR and the
      * report listener) names each of them with its queue, item and stack, and every runtime
      * thread still alive; then it returns normally, so that a shutdown hook cannot hang. Items
-     * still queued run on the remaining (daemon) threads after their current items end.
+     * still queued run on the remaining (daemon) threads after their current items end. An
+     * accepted item left in (or reaching, later) a pool with no worker left, which nothing
+     * would ever run (its first worker still being made, the worker cap holding it back,
+     * chained work from an item still running elsewhere), is released and reported as never
+     * run: the uncaught-work handler gets an {@link IllegalStateException} naming it, its
+     * queue and this runtime (an executor view's task fails with it), and its flushes return.
      * Interrupting the closing thread cuts the wait short the same way; the interrupt status
      * is set again on return.
      *

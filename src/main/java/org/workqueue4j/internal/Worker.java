@@ -367,16 +367,20 @@ final class Worker implements Runnable {
                 }
             }
         } finally {
+            boolean stopped = p.dying;
             try {
                 p.workerExited(this);
                 p.kick(); // it stopped seeking: a push that counted on it finds another worker
-                if (p.dying) {
+                if (stopped) {
                     p.wakeAll(); // idle workers parked with items left: they take them, or exit
                 }
             } finally {
                 p.lock.unlock();
                 WorkerPool.CURRENT_WORKER.remove();
                 signalFlushers();
+                if (stopped) {
+                    Deserted.deliver(p); // the last to leave: what reached the pool since its last look is reported
+                }
             }
         }
     }

@@ -396,15 +396,28 @@ public final class WorkerPool {
      * wakes one (kick). Called and returns without the lock.
      */
     void wakeForInbox() {
+        boolean stopped;
         acquireFromCaller();
         try {
             kick();
+            stopped = dying;
         } finally {
             lock.unlock();
+        }
+        if (stopped) {
+            Deserted.deliver(this); // no worker may be left to take what this push brought
         }
     }
 
     // ---------------------------------------------------------------- predicates (lock held)
+
+    /**
+     * Stopped by close(), with no worker left and none being made: nothing will ever run what
+     * reaches it (Deserted). Lock held.
+     */
+    boolean isDeserted() {
+        return dying && workers.isEmpty() && nrCreating == 0;
+    }
 
     boolean needMoreWorker() {
         return !worklist.isEmpty() && nrRunning == 0;
@@ -536,6 +549,7 @@ public final class WorkerPool {
         Worker w = null;
         Thread t = null;
         Throwable failure = null;
+        boolean givenUp = false;
         try {
             WqRuntime.testHook("pool.newWorker", this); // claimed: nrCreating, the id and the cap slot are this call's
             w = new Worker(this, wid); // allocates (its name, its lists): inside the try, as the factory
@@ -576,9 +590,13 @@ public final class WorkerPool {
                 runtime.reportWorkerCreationFailure(this, failure);
                 sendMaydays();
             }
+            givenUp = dying;
             return false;
         } finally {
             lock.unlock();
+            if (givenUp) {
+                Deserted.deliver(this); // the pool began dying meanwhile: this may have been its first worker
+            }
         }
     }
 

@@ -616,6 +616,7 @@ public final class WorkqueueStruct {
         boolean landed = false; // the node is on a list: a timer's transit of it ends after the unlock
         boolean firstUse = false; // this insert set `used`: DEFER_UNTIL_USED's latent waits are replayed
         WorkerPool locked = null;
+        WorkerPool deserted = null; // a dying pool landed on: its nodes are delivered after the unlock (Deserted)
         Throwable afterLanding = null;
         try {
             PoolWorkqueue pwq = selectPwq(cpu);
@@ -679,10 +680,20 @@ public final class WorkqueueStruct {
                     afterLanding = e;
                 }
             }
+            if (pool.dying) {
+                deserted = pool; // chained work after a close() gave up: the pool may have no worker left
+            }
             return true;
         } finally {
             if (locked != null) {
                 locked.lock.unlock();
+            }
+            if (deserted != null) {
+                try {
+                    Deserted.deliver(deserted);
+                } catch (Throwable e) {
+                    afterLanding = afterLanding == null ? e : afterLanding;
+                }
             }
             if (ownClaim) {
                 n.clearState(WorkNode.PENDING); // claimed here, never landed: idle again

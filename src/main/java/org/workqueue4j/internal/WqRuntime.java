@@ -948,7 +948,8 @@ public final class WqRuntime {
      * destroyed refuses new items, every worker still running an item is interrupted and
      * reported (queue, item, worker, stack), the threads still alive are named in the same
      * report, and it returns. Items queued but not started by then still run on those threads
-     * once their current item ends. An interrupt is re-asserted on return.
+     * once their current item ends; those left in a pool with no worker left are reported as
+     * never run (Deserted), now or when they reach it. An interrupt is re-asserted on return.
      *
      * @return true if everything drained and every thread ended in time
      */
@@ -1058,6 +1059,11 @@ public final class WqRuntime {
                     }
                 }
             }
+        }
+        // A pool left with no worker (none made in time, held back by the worker cap, or its
+        // last one gone) may still hold accepted items: reported now, never stranded (Deserted).
+        for (WorkerPool p : allPools()) {
+            Deserted.deliver(p);
         }
         if (!alive.isEmpty()) {
             StringBuilder sb = new StringBuilder("workqueue: close() of runtime '").append(name)
