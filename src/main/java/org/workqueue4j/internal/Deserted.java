@@ -22,9 +22,12 @@ import java.util.ArrayList;
  * with no engine lock held (a report, and a flush future's dependent actions, are user code): a
  * producer whose push or insert found the pool dying, the last worker leaving, a worker creation
  * given up because the pool began dying, and {@code close()} itself once it has joined the
- * runtime's threads. A node is taken (off the worklist, under the pool lock) and ended by the
- * same thread, so a cancel that finds it pending on no list waits only for that thread's report,
- * as for a timer's node in transit.
+ * runtime's threads. Every node is taken off the worklist under the pool lock, and each item is
+ * released there too (a cancel's accounting, then {@code PENDING} cleared), before the first
+ * report: an item taken but still pending on no list is what a cancel or a flush waits for as a
+ * node in transit, and a report's user code (a handler cancelling or flushing another item of
+ * the batch, or flushing its queue) would wait for itself, as a destroy's reports of armed
+ * timers once did. The engine nodes then run, each accounted after its run as a worker's.
  *
  * <p>Loaded only on this path: nothing on a live runtime's paths refers to this class until a
  * pool is dying.
@@ -45,7 +48,8 @@ final class Deserted {
     /**
      * Takes and ends every node left on {@code pool} if it is deserted; nothing otherwise (a
      * pool with a worker left runs them: its last worker's exit calls this again). Called and
-     * returns with no engine lock held.
+     * returns with no engine lock held; throws nothing (an Error ending a node is reported
+     * with that node).
      */
     static void deliver(WorkerPool pool) {
         for (;;) {
@@ -59,21 +63,16 @@ final class Deserted {
             if (taken == null) {
                 return;
             }
-            Throwable failure = null;
             for (Deserted d : taken) {
                 try {
                     d.end(pool);
-                } catch (Throwable e) { // an Error: every node taken is still ended, the first one thrown after
-                    if (failure == null) {
-                        failure = e;
-                    }
+                } catch (Throwable e) {
+                    // An Error ending one node (an allocation failure making its report, say):
+                    // reported with that node, and every other node is still ended. Nothing is
+                    // thrown to the caller, a producer whose queue() has returned true, perhaps,
+                    // whose own item may be among those reported.
+                    pool.runtime.uncaught(d.pwq.wq, d.node, e);
                 }
-            }
-            if (failure instanceof Error err) {
-                throw err;
-            }
-            if (failure != null) {
-                throw (RuntimeException) failure;
             }
             // The accounting may have activated an item held back by max_active, or a finished
             // flush colour queued an async step here: take again, until the pool is empty.
@@ -102,31 +101,45 @@ final class Deserted {
             pool.worklist.remove(n);
             n.pwq = null;
             n.flags = 0;
+            if (!n.isEngineNode()) {
+                // An item is released here, under the lock, before any report of this batch: the
+                // report is user code, and an item taken but not yet released (PENDING on no
+                // list) is one that a cancel or flush waits for as a node in transit. The
+                // accounting first (a cancel's), then PENDING: a queue() that then claims it
+                // lands a new instance. What the freed slot activates goes on the worklist, and
+                // a flush colour it finishes may queue an async step there: this loop takes both.
+                pwq.decInFlight(n.color, active, false, null);
+                n.clearState(WorkNode.PENDING);
+            } else {
+                // One engine node per round, as a worker takes one node at a time: its run may
+                // call user code (a flush future's dependents) while what follows it stays on
+                // the worklist, not off every list and counted in flight behind it.
+                break;
+            }
         }
         return taken;
     }
 
-    /** Ends the node taken: a worker's run and accounting, with a report instead of an item's run. No lock held. */
+    /**
+     * Ends the node taken, no lock held: an item (released already, see {@link #take}) is
+     * reported; an engine node runs and is accounted as a worker's would be.
+     */
     private void end(WorkerPool pool) {
         WorkqueueStruct wq = pwq.wq;
-        boolean engine = node.isEngineNode();
+        if (!node.isEngineNode()) {
+            Pending.reportTakenBack(wq, node, new IllegalStateException("work '" + node.name() + "' of queue '"
+                    + wq.name() + "' never runs: it reached " + pool + " after close() of runtime '"
+                    + pool.runtime.name() + "' gave up and the pool's workers had left"));
+            return;
+        }
         try {
-            if (engine) {
-                node.startRunning();
-                pool.runtime.execute(wq, node); // a barrier or an async flush step: its futures complete here
-            } else {
-                node.clearState(WorkNode.PENDING); // before the report: a handler may queue it again
-                Pending.reportTakenBack(wq, node, new IllegalStateException("work '" + node.name() + "' of queue '"
-                        + wq.name() + "' never runs: it reached " + pool + " after close() of runtime '"
-                        + pool.runtime.name() + "' gave up and the pool's workers had left"));
-            }
+            node.startRunning();
+            pool.runtime.execute(wq, node); // a barrier or an async flush step: its futures complete here
         } finally {
             pool.acquire();
             try {
-                if (engine) {
-                    node.endRunning();
-                }
-                pwq.decInFlight(color, active, false, null); // what it activates is taken by the caller's next round
+                node.endRunning();
+                pwq.decInFlight(color, active, false, null); // what it activates is taken by the next round
             } finally {
                 pool.lock.unlock();
                 if (node instanceof Barrier b) {

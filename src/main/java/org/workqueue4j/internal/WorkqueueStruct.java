@@ -688,18 +688,14 @@ public final class WorkqueueStruct {
             if (locked != null) {
                 locked.lock.unlock();
             }
-            if (deserted != null) {
-                try {
-                    Deserted.deliver(deserted);
-                } catch (Throwable e) {
-                    afterLanding = afterLanding == null ? e : afterLanding;
-                }
-            }
             if (ownClaim) {
                 n.clearState(WorkNode.PENDING); // claimed here, never landed: idle again
             }
             if (landed && fired != null) {
                 fired.endTransit(n); // before the user code below (see insertFired)
+            }
+            if (deserted != null) {
+                Deserted.deliver(deserted); // user code (reports), after the unlock and the transit's end; throws nothing
             }
             if (afterLanding != null) {
                 runtime.uncaught(this, n, afterLanding);
