@@ -69,13 +69,28 @@ class Break11DesertedPoolReportsTest {
         return closeReturned;
     }
 
+    /**
+     * Queues A (and B, if given) on pool 0 of {@code q} while the pool's first worker is held in
+     * creation, closes the runtime (it times out: q cannot drain), then lets the creation go on:
+     * given up, it delivers the batch.
+     */
+    private void closeLeavingInPool0(WorkQueues rt, WorkQueue q, Work a, Work b) throws InterruptedException {
+        CountDownLatch creating = new CountDownLatch(1);
+        CountDownLatch closeReturned = holdPool0Creation(creating);
+        assertThat(q.queueOn(0, a)).isTrue();
+        assertThat(creating.await(30, TimeUnit.SECONDS)).isTrue();
+        if (b != null) {
+            assertThat(q.queueOn(0, b)).isTrue();
+        }
+        rt.close();
+        closeReturned.countDown();
+    }
+
     /** The handler told that A never runs cancels B (also left in pool 0, reported after A): cancel() must not wait for its own thread. */
     @Test
     void handlerCancelsAnotherItemOfTheSameDesertedPool() throws Exception {
         WorkQueues rt = runtime("sibling-cancel");
         WorkQueue q = rt.queueBuilder("q").build();
-        CountDownLatch creating = new CountDownLatch(1);
-        CountDownLatch closeReturned = holdPool0Creation(creating);
         Work a = new Work("A", () -> { });
         Work b = new Work("B", () -> { });
         AtomicReference<Object> cancelResult = new AtomicReference<>();
@@ -90,11 +105,7 @@ class Break11DesertedPoolReportsTest {
                 handlerDone.countDown();
             }
         };
-        assertThat(q.queueOn(0, a)).isTrue();
-        assertThat(creating.await(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(q.queueOn(0, b)).isTrue();
-        rt.close();
-        closeReturned.countDown();
+        closeLeavingInPool0(rt, q, a, b);
         assertThat(handlerDone.await(30, TimeUnit.SECONDS))
                 .as("B.cancel() from A's handler returned (reported %s; B pending %s)", reported, b.isPending()).isTrue();
     }
@@ -104,8 +115,6 @@ class Break11DesertedPoolReportsTest {
     void handlerFlushAsyncOfAnotherItemDoesNotBlock() throws Exception {
         WorkQueues rt = runtime("sibling-flushAsync");
         WorkQueue q = rt.queueBuilder("q").build();
-        CountDownLatch creating = new CountDownLatch(1);
-        CountDownLatch closeReturned = holdPool0Creation(creating);
         Work a = new Work("A", () -> { });
         Work b = new Work("B", () -> { });
         AtomicReference<CompletableFuture<Boolean>> f = new AtomicReference<>();
@@ -116,11 +125,7 @@ class Break11DesertedPoolReportsTest {
                 handlerDone.countDown();
             }
         };
-        assertThat(q.queueOn(0, a)).isTrue();
-        assertThat(creating.await(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(q.queueOn(0, b)).isTrue();
-        rt.close();
-        closeReturned.countDown();
+        closeLeavingInPool0(rt, q, a, b);
         assertThat(handlerDone.await(30, TimeUnit.SECONDS))
                 .as("B.flushAsync() from A's handler returned (reported %s)", reported).isTrue();
         f.get().get(30, TimeUnit.SECONDS);
@@ -131,8 +136,6 @@ class Break11DesertedPoolReportsTest {
     void cancelOfALaterItemDoesNotWaitForAnEarlierItemsReport() throws Exception {
         WorkQueues rt = runtime("other-thread-cancel");
         WorkQueue q = rt.queueBuilder("q").build();
-        CountDownLatch creating = new CountDownLatch(1);
-        CountDownLatch closeReturned = holdPool0Creation(creating);
         Work a = new Work("A", () -> { });
         Work b = new Work("B", () -> { });
         CountDownLatch inHandler = new CountDownLatch(1);
@@ -147,11 +150,7 @@ class Break11DesertedPoolReportsTest {
                 }
             }
         };
-        assertThat(q.queueOn(0, a)).isTrue();
-        assertThat(creating.await(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(q.queueOn(0, b)).isTrue();
-        rt.close();
-        closeReturned.countDown();
+        closeLeavingInPool0(rt, q, a, b);
         try {
             assertThat(inHandler.await(30, TimeUnit.SECONDS)).isTrue();
             // A's report is under way (held): B, taken in the same batch, is released already
@@ -168,8 +167,6 @@ class Break11DesertedPoolReportsTest {
     void handlerFlushingTheQueueDoesNotWaitForItself() throws Exception {
         WorkQueues rt = runtime("queue-flush");
         WorkQueue q = rt.queueBuilder("q").build();
-        CountDownLatch creating = new CountDownLatch(1);
-        CountDownLatch closeReturned = holdPool0Creation(creating);
         Work a = new Work("A", () -> { });
         AtomicReference<Object> result = new AtomicReference<>();
         CountDownLatch handlerDone = new CountDownLatch(1);
@@ -183,10 +180,7 @@ class Break11DesertedPoolReportsTest {
                 handlerDone.countDown();
             }
         };
-        assertThat(q.queueOn(0, a)).isTrue();
-        assertThat(creating.await(30, TimeUnit.SECONDS)).isTrue();
-        rt.close();
-        closeReturned.countDown();
+        closeLeavingInPool0(rt, q, a, null);
         assertThat(handlerDone.await(30, TimeUnit.SECONDS)).isTrue();
         assertThat(result.get()).as("q.flush(3 s) from A's handler returns true, not waiting for A's own report")
                 .isEqualTo(Boolean.TRUE);
@@ -247,8 +241,6 @@ class Break11DesertedPoolReportsTest {
     void handlerTimedFlushOfAnotherItemKeepsItsBound() throws Exception {
         WorkQueues rt = runtime("sibling-timed-flush");
         WorkQueue q = rt.queueBuilder("q").build();
-        CountDownLatch creating = new CountDownLatch(1);
-        CountDownLatch closeReturned = holdPool0Creation(creating);
         Work a = new Work("A", () -> { });
         Work b = new Work("B", () -> { });
         AtomicReference<Object> result = new AtomicReference<>();
@@ -263,11 +255,7 @@ class Break11DesertedPoolReportsTest {
                 handlerDone.countDown();
             }
         };
-        assertThat(q.queueOn(0, a)).isTrue();
-        assertThat(creating.await(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(q.queueOn(0, b)).isTrue();
-        rt.close();
-        closeReturned.countDown();
+        closeLeavingInPool0(rt, q, a, b);
         assertThat(handlerDone.await(30, TimeUnit.SECONDS))
                 .as("B.flush(2 s) from A's handler returned (reported %s)", reported).isTrue();
         assertThat(result.get()).as("B was released before A's report: nothing to wait for").isEqualTo(Boolean.TRUE);
