@@ -261,6 +261,86 @@ class Break11DesertedPoolReportsTest {
         assertThat(result.get()).as("B was released before A's report: nothing to wait for").isEqualTo(Boolean.TRUE);
     }
 
+    /**
+     * A queue flushAsync() waits for A, left in the deserted pool: A's release finishes the
+     * flush's colour, which queues an async flush step on the same worklist. Before, the same
+     * batch took the step (off every list, counted in flight) and ran it only after A's report:
+     * A's handler flushing the queue waited for it, for itself (a bounded flush returned false,
+     * an unbounded one hung the delivery), and the flushAsync() future was not complete while A
+     * was reported. Now the engine nodes run before the items are reported.
+     */
+    @Test
+    void handlerFlushingTheQueueDoesNotWaitForAnAsyncStepOfTheSameBatch() throws Exception {
+        WorkQueues rt = runtime("step");
+        WorkQueue q = rt.queueBuilder("q").build();
+        Work a = new Work("A", () -> { });
+        AtomicReference<Object> result = new AtomicReference<>();
+        AtomicReference<CompletableFuture<Void>> async = new AtomicReference<>();
+        AtomicReference<Object> asyncDoneInReport = new AtomicReference<>();
+        CountDownLatch handlerDone = new CountDownLatch(1);
+        onReport = (w, e) -> {
+            if (w == a) {
+                asyncDoneInReport.set(async.get().isDone());
+                try {
+                    result.set(q.flush(Duration.ofSeconds(5)));
+                    q.flush(); // unbounded: hung the delivery before
+                } catch (Throwable t) {
+                    result.set(t);
+                }
+                handlerDone.countDown();
+            }
+        };
+        CountDownLatch creating = new CountDownLatch(1);
+        CountDownLatch closeReturned = holdPool0Creation(creating);
+        assertThat(q.queueOn(0, a)).isTrue();
+        assertThat(creating.await(30, TimeUnit.SECONDS)).isTrue();
+        async.set(q.flushAsync());
+        rt.close();
+        closeReturned.countDown();
+        assertThat(handlerDone.await(30, TimeUnit.SECONDS)).as("A's handler's flushes of the queue returned").isTrue();
+        assertThat(result.get()).as("q.flush(5 s) from A's handler: nothing of the batch left in flight").isEqualTo(Boolean.TRUE);
+        assertThat(asyncDoneInReport.get()).as("the queue's flushAsync() future completed before A's report").isEqualTo(Boolean.TRUE);
+    }
+
+    /**
+     * maxActive 1: A active, B and D inactive, a queue flushAsync() between A and B. Releasing A
+     * activates B and finishes the flush's colour (a step queued behind B); releasing B activates
+     * D behind the step. Before, the round ended at the step, D left on the deserted pool's
+     * worklist while the step's run completed the future: a dependent flushing D waited for an
+     * item only this thread's next round would release. Now every item is released, those the
+     * releases activate included, before any engine node runs.
+     */
+    @Test
+    void aFlushAsyncDependentFlushingALaterItemFindsItReleased() throws Exception {
+        WorkQueues rt = runtime("dependent");
+        WorkQueue q = rt.queueBuilder("q").maxActive(1).build();
+        Work a = new Work("A", () -> { });
+        Work b = new Work("B", () -> { });
+        Work d = new Work("D", () -> { });
+        AtomicReference<Object> result = new AtomicReference<>();
+        CountDownLatch dependentDone = new CountDownLatch(1);
+        CountDownLatch creating = new CountDownLatch(1);
+        CountDownLatch closeReturned = holdPool0Creation(creating);
+        assertThat(q.queueOn(0, a)).isTrue();
+        assertThat(creating.await(30, TimeUnit.SECONDS)).isTrue();
+        q.flushAsync().thenRun(() -> {
+            try {
+                result.set(d.flush(Duration.ofSeconds(5)));
+            } catch (Throwable t) {
+                result.set(t);
+            }
+            dependentDone.countDown();
+        });
+        assertThat(q.queueOn(0, b)).isTrue();
+        assertThat(q.queueOn(0, d)).isTrue();
+        rt.close();
+        closeReturned.countDown();
+        assertThat(dependentDone.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(result.get()).as("D.flush(5 s) from the flushAsync() dependent (reported so far: %s)", reported)
+                .isEqualTo(Boolean.TRUE);
+        await().atMost(Duration.ofSeconds(30)).until(() -> reported.containsAll(List.of("A", "B", "D")));
+    }
+
     /** An item that outlasts any close timeout: it keeps waiting through close()'s interrupt. */
     private static Work blocker(CountDownLatch started, CountDownLatch release) {
         return new Work("blocker", () -> {

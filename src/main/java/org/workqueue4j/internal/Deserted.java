@@ -22,12 +22,17 @@ import java.util.ArrayList;
  * with no engine lock held (a report, and a flush future's dependent actions, are user code): a
  * producer whose push or insert found the pool dying, the last worker leaving, a worker creation
  * given up because the pool began dying, and {@code close()} itself once it has joined the
- * runtime's threads. Every node is taken off the worklist under the pool lock, and each item is
- * released there too (a cancel's accounting, then {@code PENDING} cleared), before the first
- * report: an item taken but still pending on no list is what a cancel or a flush waits for as a
- * node in transit, and a report's user code (a handler cancelling or flushing another item of
- * the batch, or flushing its queue) would wait for itself, as a destroy's reports of armed
- * timers once did. The engine nodes then run, each accounted after its run as a worker's.
+ * runtime's threads. Under the pool lock every item is released where it stands (a cancel's
+ * accounting, then {@code PENDING} cleared), those its release activates included, and then the
+ * engine nodes left are taken off: an item taken but still pending on no list is what a cancel
+ * or a flush waits for as a node in transit, and a report's user code (a handler cancelling or
+ * flushing another item of the batch) would wait for itself, as a destroy's reports of armed
+ * timers once did. Then, with no lock held, the engine nodes run, each accounted after its run as
+ * a worker's, and only then are the items reported: a handler that flushes the queue finds
+ * nothing of this batch still counted in flight. A flush future's dependent that makes a
+ * blocking flush of the queue while a later engine node of the same batch waits its turn on
+ * this thread waits for it (after close() gave up, the hand-off thread that runs such
+ * dependents on a live runtime is no longer started); a bounded flush returns at its bound.
  *
  * <p>Loaded only on this path: nothing on a live runtime's paths refers to this class until a
  * pool is dying.
@@ -63,15 +68,26 @@ final class Deserted {
             if (taken == null) {
                 return;
             }
-            for (Deserted d : taken) {
-                try {
-                    d.end(pool);
-                } catch (Throwable e) {
-                    // An Error ending one node (an allocation failure making its report, say):
-                    // reported with that node, and every other node is still ended. Nothing is
-                    // thrown to the caller, a producer whose queue() has returned true, perhaps,
-                    // whose own item may be among those reported.
-                    pool.runtime.uncaught(d.pwq.wq, d.node, e);
+            // The engine nodes first: each is counted in flight until it has run, so a report's
+            // handler that flushed the queue would wait for one still to come on this thread.
+            // The items are released already: nothing a flush future's dependents do waits for them.
+            for (int pass = 0; pass < 2; pass++) {
+                for (Deserted d : taken) {
+                    if (d.node.isEngineNode() == (pass == 0)) {
+                        try {
+                            if (pass == 0) {
+                                d.run(pool);
+                            } else {
+                                d.report(pool);
+                            }
+                        } catch (Throwable e) {
+                            // An Error ending one node (an allocation failure making its report,
+                            // say): reported with that node, and every other node is still ended.
+                            // Nothing is thrown to the caller, a producer whose queue() has returned
+                            // true, perhaps, whose own item may be among those reported.
+                            pool.runtime.uncaught(d.pwq.wq, d.node, e);
+                        }
+                    }
                 }
             }
             // The accounting may have activated an item held back by max_active, or a finished
@@ -80,9 +96,12 @@ final class Deserted {
     }
 
     /**
-     * Pool lock held: every node left on a deserted pool, landed inboxes included, taken off
-     * the worklist in order (as a worker's assign would), or null if there is none or the pool
-     * is not deserted.
+     * Pool lock held: every node left on a deserted pool (inboxes landed), or null if there is
+     * none or the pool is not deserted. First every item is released where it stands, in passes
+     * until none is left (a release frees a max_active slot, which activates the next item onto
+     * the worklist behind it; a flush colour it finishes may queue an async step there); then the
+     * engine nodes left are taken off in order. See the class overview for why nothing is left
+     * in transit.
      */
     private static ArrayList<Deserted> take(WorkerPool pool) {
         if (!pool.isDeserted()) {
@@ -90,51 +109,55 @@ final class Deserted {
         }
         pool.landInboxes();
         ArrayList<Deserted> taken = null;
+        boolean released;
+        do {
+            released = false;
+            for (WorkNode n = pool.worklist.first(); n != null; ) {
+                WorkNode next = n.next; // before the removal clears it; nodes activated meanwhile go on the tail, for the next pass
+                if (!n.isEngineNode()) {
+                    if (taken == null) {
+                        taken = new ArrayList<>();
+                    }
+                    PoolWorkqueue pwq = n.pwq;
+                    boolean active = (n.flags & WorkNode.INACTIVE) == 0;
+                    int color = n.color;
+                    taken.add(new Deserted(n, pwq, color, active)); // before the node leaves the list: an allocation failure leaves it there
+                    pool.worklist.remove(n);
+                    n.pwq = null;
+                    n.flags = 0;
+                    pwq.decInFlight(color, active, false, null); // a cancel's accounting, then PENDING
+                    n.clearState(WorkNode.PENDING);
+                    released = true;
+                }
+                n = next;
+            }
+        } while (released);
         WorkNode n;
-        while ((n = pool.worklist.first()) != null) {
-            PoolWorkqueue pwq = n.pwq;
-            boolean active = (n.flags & WorkNode.INACTIVE) == 0;
+        while ((n = pool.worklist.first()) != null) { // engine nodes only, now
             if (taken == null) {
                 taken = new ArrayList<>();
             }
-            taken.add(new Deserted(n, pwq, n.color, active)); // before the node leaves the list: an allocation failure leaves it there
+            taken.add(new Deserted(n, n.pwq, n.color, (n.flags & WorkNode.INACTIVE) == 0));
             pool.worklist.remove(n);
             n.pwq = null;
             n.flags = 0;
-            if (!n.isEngineNode()) {
-                // An item is released here, under the lock, before any report of this batch: the
-                // report is user code, and an item taken but not yet released (PENDING on no
-                // list) is one that a cancel or flush waits for as a node in transit. The
-                // accounting first (a cancel's), then PENDING: a queue() that then claims it
-                // lands a new instance. What the freed slot activates goes on the worklist, and
-                // a flush colour it finishes may queue an async step there: this loop takes both.
-                pwq.decInFlight(n.color, active, false, null);
-                n.clearState(WorkNode.PENDING);
-            } else {
-                // One engine node per round, as a worker takes one node at a time: its run may
-                // call user code (a flush future's dependents) while what follows it stays on
-                // the worklist, not off every list and counted in flight behind it.
-                break;
-            }
         }
         return taken;
     }
 
-    /**
-     * Ends the node taken, no lock held: an item (released already, see {@link #take}) is
-     * reported; an engine node runs and is accounted as a worker's would be.
-     */
-    private void end(WorkerPool pool) {
+    /** An item's report: released already (see {@link #take}), it is told it never runs, and so is the handler. No lock held. */
+    private void report(WorkerPool pool) {
         WorkqueueStruct wq = pwq.wq;
-        if (!node.isEngineNode()) {
-            Pending.reportTakenBack(wq, node, new IllegalStateException("work '" + node.name() + "' of queue '"
-                    + wq.name() + "' never runs: it reached " + pool + " after close() of runtime '"
-                    + pool.runtime.name() + "' gave up and the pool's workers had left"));
-            return;
-        }
+        Pending.reportTakenBack(wq, node, new IllegalStateException("work '" + node.name() + "' of queue '"
+                + wq.name() + "' never runs: it reached " + pool + " after close() of runtime '"
+                + pool.runtime.name() + "' gave up and the pool's workers had left"));
+    }
+
+    /** An engine node's run and accounting, as a worker's. No lock held. */
+    private void run(WorkerPool pool) {
         try {
             node.startRunning();
-            pool.runtime.execute(wq, node); // a barrier or an async flush step: its futures complete here
+            pool.runtime.execute(pwq.wq, node); // a barrier or an async flush step: its futures complete here
         } finally {
             pool.acquire();
             try {
