@@ -239,13 +239,17 @@ public final class TimerQueue implements Runnable {
         }
         // Only the timer thread's firing is waited for here: a node another flusher fires, or a
         // destroy reports, the caller's flush loop finds in transit, or waits for (firedElsewhere).
+        // A landing is a few lock hand-offs: spun on. Longer, the timer thread is delivering a
+        // refused expiry's report (user code: the uncaught-work handler), perhaps for as long as
+        // the handler likes: parked on, as a wait for a report is (a hung wait, and on a worker a
+        // sleep that lets its pool wake another), instead of yielding in a loop until it ends.
         Thread timerThread = thread.thread();
         for (int spins = 0; timerThread != Thread.currentThread() && n.firedBy(timerThread); spins++) {
-            if (spins > 64) {
-                Thread.yield();
-            } else {
-                Thread.onSpinWait();
+            if (spins >= 64) {
+                n.awaitNotFiredElsewhere("flush_work");
+                break;
             }
+            Thread.onSpinWait();
         }
         return false;
     }
