@@ -85,24 +85,57 @@ final class HungWaits {
         return w;
     }
 
+    /**
+     * Registers a thread's record. Past {@link #pruneAt} records it first drops those of ended
+     * threads, so the array stays within about twice the live ones and each add costs O(1)
+     * amortized: with a thread per wait (one-shot threads, virtual threads), each add copied every
+     * record of every thread ever seen, and only the monitor's scan, once a threshold when idle,
+     * dropped dead ones, one array copy each (200k one-shot callers took 82 s instead of 2).
+     */
     private synchronized void add(Waiter w) {
         Waiter[] old = waiters;
+        if (old.length >= pruneAt) {
+            old = live(old);
+            pruneAt = Math.max(PRUNE_MIN, 2 * old.length);
+        }
         Waiter[] next = java.util.Arrays.copyOf(old, old.length + 1);
         next[old.length] = w;
         waiters = next; // volatile write: publishes the record, built before it
     }
 
-    private synchronized void remove(Waiter w) {
+    /** Guarded by this: the array size at which add() drops the records of ended threads first. */
+    private int pruneAt = PRUNE_MIN;
+    private static final int PRUNE_MIN = 64;
+
+    /** Drops the records of ended threads (the monitor, when its scan met one). */
+    private synchronized void prune() {
         Waiter[] old = waiters;
-        for (int i = 0; i < old.length; i++) {
-            if (old[i] == w) {
-                Waiter[] next = new Waiter[old.length - 1];
-                System.arraycopy(old, 0, next, 0, i);
-                System.arraycopy(old, i + 1, next, i, old.length - i - 1);
-                waiters = next;
-                return;
+        Waiter[] kept = live(old);
+        if (kept.length != old.length) {
+            waiters = kept;
+        }
+        pruneAt = Math.max(PRUNE_MIN, 2 * kept.length);
+    }
+
+    /** The records of threads still alive (the array itself if all are). */
+    private static Waiter[] live(Waiter[] all) {
+        int alive = 0;
+        for (Waiter w : all) {
+            if (w.thread.isAlive()) {
+                alive++;
             }
         }
+        if (alive == all.length) {
+            return all;
+        }
+        Waiter[] kept = new Waiter[alive];
+        int i = 0;
+        for (Waiter w : all) {
+            if (w.thread.isAlive()) {
+                kept[i++] = w;
+            }
+        }
+        return kept;
     }
 
     void end(@org.jspecify.annotations.Nullable Waiter w) {
@@ -127,12 +160,11 @@ final class HungWaits {
      * and the next scan tries again.
      */
     void check(WqRuntime rt, long now, long thresholdNanos) {
+        boolean ended = false;
         for (Waiter w : waiters) { // volatile read of the array: pairs with add's write
             int stamp = w.seq;
             if ((stamp & 1) == 0) {
-                if (!w.thread.isAlive()) {
-                    remove(w);
-                }
+                ended |= !w.thread.isAlive();
                 continue;
             }
             if (w.reportedSeq == stamp) {
@@ -159,6 +191,9 @@ final class HungWaits {
             }
             w.reportedSeq = stamp; // once built
             rt.report(text);
+        }
+        if (ended) {
+            prune(); // one copy for every record of an ended thread met
         }
     }
 
