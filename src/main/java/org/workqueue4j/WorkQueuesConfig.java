@@ -329,6 +329,15 @@ public final class WorkQueuesConfig {
          * thread ({@code flushAsync/<queue>}) that completes other callers' {@code flushAsync()}
          * futures for a bounded flush, so that no factory can leave them incomplete.
          *
+         * <p>Virtual threads (JDK 21+, {@code Thread.ofVirtual().factory()}): workers may be
+         * virtual; the runtime's service threads (timer, monitor, manager, rescuers) never are:
+         * for those the factory is still called, and a virtual thread it returns is dropped
+         * unstarted for a platform daemon thread of the default kind. Virtual threads are not
+         * time-sliced: an item that keeps its carrier busy holds it until it blocks or ends, so
+         * with as many CPU-bound items as carriers no other virtual worker runs meanwhile, and
+         * the bound on a CPU-intensive item's wait (the threshold plus two monitor ticks) does
+         * not hold. Give CPU-bound work platform workers (another runtime).
+         *
          * @param f the factory
          * @return this builder
          * @throws NullPointerException if {@code f} is null

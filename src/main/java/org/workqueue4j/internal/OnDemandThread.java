@@ -166,7 +166,7 @@ final class OnDemandThread {
         }
         Thread t = null;
         try {
-            t = runtime.newThread(body, name);
+            t = runtime.newServiceThread(body, name);
         } finally {
             if (t == null) { // the factory threw: give the claim back
                 synchronized (this) {

@@ -676,6 +676,35 @@ public final class WqRuntime {
      * default CDS archive, each a class load on the first queue's path. The caller names it and
      * makes it a daemon as for any factory's thread.
      */
+    /**
+     * {@link #newThread} for a service thread (timer, monitor, manager, a rescuer): the factory's,
+     * unless it made a virtual thread; then a platform daemon thread of the runtime's own kind
+     * instead (the factory's is dropped unstarted). Virtual threads are not time-sliced: items
+     * that keep their carriers busy would hold back the timer, the watchdog, the hung-wait and
+     * cap reports, worker creation and the rescuers' forward progress, for as long as they run
+     * (a delayed item due in 10 ms ran after 986 ms behind 20 CPU-bound items of 100 ms).
+     */
+    Thread newServiceThread(Runnable r, String name) {
+        Thread t = newThread(r, name);
+        if (isVirtual(t)) {
+            made.remove(t);
+            t = defaultThread(r, name);
+            t.setDaemon(true);
+            remember(t);
+        }
+        return t;
+    }
+
+    /** Whether {@code t} is a virtual thread (JDK 21's Thread.isVirtual, read from its class: this library runs on 17). */
+    private static boolean isVirtual(Thread t) {
+        for (Class<?> c = t.getClass(); c != Thread.class && c != null; c = c.getSuperclass()) {
+            if (c.getName().equals("java.lang.BaseVirtualThread")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private Thread defaultThread(Runnable r, String name) {
         Thread t = new Thread(threadGroup, r, threadPrefix + name, 0);
         if (t.getPriority() != Thread.NORM_PRIORITY) {
