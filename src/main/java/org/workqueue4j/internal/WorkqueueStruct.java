@@ -511,7 +511,12 @@ public final class WorkqueueStruct {
                 && (!trackUsed || (int) USED.getOpaque(this) != 0)) {
             PoolWorkqueue pwq = selectPwq(cpu);
             // The claim: a volatile CAS expecting RUNNING clear (see the overview). Lost: decide below.
-            if (n.casState(s, s | WorkNode.PENDING)) {
+            // Not with the inbox closed (the queue draining or dying): the locked path's rules
+            // decide then, and its claim comes after its stack probe. Claimed here, an overflow in
+            // that path struck the release in this frame's catch too, leaving the item pending on
+            // no list for good (chained work at the end of a stack during a drain). The inbox
+            // read is volatile, as push's own; a close after it still goes the claimed way below.
+            if (!pwq.inboxClosed() && n.casState(s, s | WorkNode.PENDING)) {
                 int pushed;
                 try { // this frame claimed: it releases the claim if the node does not land
                     pushed = push(pwq, n);
