@@ -59,11 +59,26 @@ final class Deserted {
     static void deliver(WorkerPool pool) {
         for (;;) {
             ArrayList<Deserted> taken;
-            pool.acquireFromCaller();
             try {
-                taken = take(pool);
-            } finally {
-                pool.lock.unlock();
+                pool.acquireFromCaller();
+                try {
+                    taken = take(pool);
+                } finally {
+                    pool.lock.unlock();
+                }
+            } catch (Throwable e) {
+                // The stack probe's overflow, or an allocation failure in take() (before the node
+                // it was for left the list): nothing taken in this round is lost, what is left
+                // stays on the pool for the next delivery (a later push, close()'s own). Not
+                // thrown: the caller may be a producer whose item has landed, and a throw would
+                // undo its claim on a node already queued.
+                try {
+                    Log.log(System.Logger.Level.ERROR, "workqueue: the items left in " + pool
+                            + " could not be taken for their never-run reports now; the next delivery takes them", e);
+                } catch (Throwable ignored) {
+                    // at the end of a stack, even the log line may not fit
+                }
+                return;
             }
             if (taken == null) {
                 return;
