@@ -108,7 +108,7 @@ final class HungWaits {
     private static final int PRUNE_MIN = 64;
 
     /** Drops the records of ended threads (the monitor, when its scan met one). */
-    private synchronized void prune() {
+    synchronized void prune() {
         Waiter[] old = waiters;
         Waiter[] kept = live(old);
         if (kept.length != old.length) {
@@ -117,25 +117,21 @@ final class HungWaits {
         pruneAt = Math.max(PRUNE_MIN, 2 * kept.length);
     }
 
-    /** The records of threads still alive (the array itself if all are). */
+    /**
+     * The records of threads still alive (the array itself if all are). One pass, each thread
+     * asked once: a thread that ends while this runs is kept or dropped, never counted alive
+     * and then skipped (two passes left a null slot at the end, and every later scan, add and
+     * prune threw NullPointerException).
+     */
     private static Waiter[] live(Waiter[] all) {
-        int alive = 0;
+        Waiter[] kept = new Waiter[all.length];
+        int n = 0;
         for (Waiter w : all) {
             if (w.thread.isAlive()) {
-                alive++;
+                kept[n++] = w;
             }
         }
-        if (alive == all.length) {
-            return all;
-        }
-        Waiter[] kept = new Waiter[alive];
-        int i = 0;
-        for (Waiter w : all) {
-            if (w.thread.isAlive()) {
-                kept[i++] = w;
-            }
-        }
-        return kept;
+        return n == all.length ? all : java.util.Arrays.copyOf(kept, n);
     }
 
     void end(@org.jspecify.annotations.Nullable Waiter w) {
