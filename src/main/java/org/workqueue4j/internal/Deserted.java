@@ -137,6 +137,12 @@ final class Deserted {
                     boolean active = (n.flags & WorkNode.INACTIVE) == 0;
                     int color = n.color;
                     taken.add(new Deserted(n, pwq, color, active)); // before the node leaves the list: an allocation failure leaves it there
+                    if ((n.flags & WorkNode.LINKED) != 0) {
+                        // Flushes linked behind this instance: marked as having lost their target,
+                        // as a cancel's take-back does (they run next, as engine nodes, or wait
+                        // behind an earlier instance still running in this pool).
+                        Barrier.releaseLinked(n, pool);
+                    }
                     pool.worklist.remove(n);
                     n.pwq = null;
                     n.flags = 0;

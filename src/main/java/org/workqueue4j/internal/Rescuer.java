@@ -59,6 +59,33 @@ final class Rescuer {
         thread.start();
     }
 
+    /**
+     * The rescuer's loop has returned (volatile): it rescues nothing more. Until then a stopped
+     * pool serving this queue is not deserted, since the rescuer still runs what it was sent for
+     * (WorkerPool.isDeserted); once set, {@link #exited} delivers what is left there.
+     */
+    private volatile boolean loopEnded;
+
+    /** Whether the rescuer may still run items (its loop has not returned). */
+    boolean mayRescue() {
+        return !loopEnded;
+    }
+
+    /**
+     * The rescuer thread, its loop returned (Worker.run): marks it ended (volatile store), then
+     * delivers what is left in the stopped pools of its queue, which no longer count on it
+     * (Deserted). A push that read the mark still clear came before this store, so the landing
+     * of the delivery sees it.
+     */
+    void exited() {
+        loopEnded = true;
+        for (PoolWorkqueue pwq : wq.pwqs) {
+            if (pwq != null) {
+                Deserted.deliver(pwq.pool);
+            }
+        }
+    }
+
     /** The rescuer thread's first action (Worker.run): true on the thread this rescuer started. */
     boolean checkIn() {
         if (!thread.checkIn()) {

@@ -284,6 +284,7 @@ final class Worker implements Runnable {
                 rescuerOf.loop(this);
             } finally {
                 WorkerPool.CURRENT_WORKER.remove();
+                rescuerOf.exited();
             }
             return;
         }
