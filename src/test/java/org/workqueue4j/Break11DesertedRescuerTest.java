@@ -128,4 +128,34 @@ class Break11DesertedRescuerTest {
         boolean ran = x2Ran.await(30, TimeUnit.SECONDS);
         assertThat(ran).as("X2, queued before close() behind X1 on the rescuer that is still alive, runs (reported instead: %s)", reported).isTrue();
     }
+
+    /**
+     * A plain queue's item in the pool where a memReclaim queue's rescuer is stuck in an item:
+     * the rescuer never runs another queue's items, so the plain item is reported as never run
+     * at close(), and its flushes return. The first version of the rescuer rule (the whole pool
+     * left to a rescuer that may still come) held it, pending, with its flushes, until the
+     * rescuer's item ended, for ever if it never did.
+     */
+    @Test
+    void anotherQueuesItemInTheRescuersPoolIsReportedAtClose() throws Exception {
+        WorkQueues rt = runtimeAtTheCap("shared");
+        WorkQueue m = rt.queueBuilder("m").unbound().memReclaim().build();
+        WorkQueue p = rt.queueBuilder("p").unbound().build();
+        CountDownLatch xStarted = new CountDownLatch(1);
+        assertThat(m.queue(new Work("X", () -> {
+            xStarted.countDown();
+            awaitIgnoringInterrupts(releaseX);
+        }))).isTrue();
+        assertThat(xStarted.await(30, TimeUnit.SECONDS)).as("X runs on m's rescuer").isTrue();
+        AtomicInteger yRuns = new AtomicInteger();
+        Work y = new Work("Y", yRuns::incrementAndGet);
+        assertThat(p.queue(y)).isTrue();
+        java.util.concurrent.CompletableFuture<Boolean> flushed = y.flushAsync();
+        rt.close(); // times out; its own delivery takes Y
+        assertThat(reported).as("Y reported by close() while X still runs").containsExactly("Y");
+        assertThat(y.isPending()).isFalse();
+        assertThat(flushed.get(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(y.flush(Duration.ofSeconds(30))).isTrue();
+        assertThat(yRuns).hasValue(0);
+    }
 }

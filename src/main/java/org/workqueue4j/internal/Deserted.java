@@ -34,6 +34,10 @@ import java.util.ArrayList;
  * this thread waits for it (after close() gave up, the hand-off thread that runs such
  * dependents on a live runtime is no longer started); a bounded flush returns at its bound.
  *
+ * <p>A memReclaim queue's rescuer, while its loop runs, still runs that queue's items in a pool
+ * with no worker: those nodes are left to it (leftToRescuer), and its exit delivers what it
+ * leaves (Rescuer.exited). Every other queue's node in the pool is taken as above.
+ *
  * <p>Loaded only on this path: nothing on a live runtime's paths refers to this class until a
  * pool is dying.
  */
@@ -111,8 +115,9 @@ final class Deserted {
     }
 
     /**
-     * Pool lock held: every node left on a deserted pool (inboxes landed), or null if there is
-     * none or the pool is not deserted. First every item is released where it stands, in passes
+     * Pool lock held: every node left on a deserted pool (inboxes landed), but those a rescuer
+     * still keeps (leftToRescuer), or null if there is none or the pool is not deserted. First
+     * every item is released where it stands, in passes
      * until none is left (a release frees a max_active slot, which activates the next item onto
      * the worklist behind it; a flush colour it finishes may queue an async step there); then the
      * engine nodes left are taken off in order. See the class overview for why nothing is left
@@ -129,7 +134,7 @@ final class Deserted {
             released = false;
             for (WorkNode n = pool.worklist.first(); n != null; ) {
                 WorkNode next = n.next; // before the removal clears it; nodes activated meanwhile go on the tail, for the next pass
-                if (!n.isEngineNode()) {
+                if (!n.isEngineNode() && !leftToRescuer(n)) {
                     if (taken == null) {
                         taken = new ArrayList<>();
                     }
@@ -139,8 +144,7 @@ final class Deserted {
                     taken.add(new Deserted(n, pwq, color, active)); // before the node leaves the list: an allocation failure leaves it there
                     if ((n.flags & WorkNode.LINKED) != 0) {
                         // Flushes linked behind this instance: marked as having lost their target,
-                        // as a cancel's take-back does (they run next, as engine nodes, or wait
-                        // behind an earlier instance still running in this pool).
+                        // as a cancel's take-back does (they run next, as engine nodes).
                         Barrier.releaseLinked(n, pool);
                     }
                     pool.worklist.remove(n);
@@ -153,17 +157,32 @@ final class Deserted {
                 n = next;
             }
         } while (released);
-        WorkNode n;
-        while ((n = pool.worklist.first()) != null) { // engine nodes only, now
-            if (taken == null) {
-                taken = new ArrayList<>();
+        for (WorkNode n = pool.worklist.first(); n != null; ) { // the engine nodes, and what a rescuer keeps
+            WorkNode next = n.next;
+            if (!leftToRescuer(n)) {
+                if (taken == null) {
+                    taken = new ArrayList<>();
+                }
+                taken.add(new Deserted(n, n.pwq, n.color, (n.flags & WorkNode.INACTIVE) == 0));
+                pool.worklist.remove(n);
+                n.pwq = null;
+                n.flags = 0;
             }
-            taken.add(new Deserted(n, n.pwq, n.color, (n.flags & WorkNode.INACTIVE) == 0));
-            pool.worklist.remove(n);
-            n.pwq = null;
-            n.flags = 0;
+            n = next;
         }
         return taken;
+    }
+
+    /**
+     * Whether {@code n} (on the worklist) is its queue's rescuer's to run: a memReclaim queue
+     * whose rescuer's loop has not returned runs its own items in a pool with no worker (it was
+     * sent for them, or is running one of them), and its exit delivers what it leaves. Every other
+     * queue's node in the pool is taken: the rescuer never runs another queue's items, and holding
+     * them until it exits (for as long as its item runs) would strand them.
+     */
+    private static boolean leftToRescuer(WorkNode n) {
+        Rescuer r = n.pwq.wq.rescuer;
+        return r != null && r.mayRescue();
     }
 
     /** An item's report: released already (see {@link #take}), it is told it never runs, and so is the handler. No lock held. */

@@ -60,9 +60,9 @@ final class Rescuer {
     }
 
     /**
-     * The rescuer's loop has returned (volatile): it rescues nothing more. Until then a stopped
-     * pool serving this queue is not deserted, since the rescuer still runs what it was sent for
-     * (WorkerPool.isDeserted); once set, {@link #exited} delivers what is left there.
+     * The rescuer's loop has returned (volatile): it rescues nothing more. Until then this
+     * queue's nodes in a deserted pool are left to it, since it still runs what it was sent for
+     * (Deserted.leftToRescuer); once set, {@link #exited} delivers what is left there.
      */
     private volatile boolean loopEnded;
 

@@ -283,8 +283,11 @@ final class Worker implements Runnable {
             try {
                 rescuerOf.loop(this);
             } finally {
-                WorkerPool.CURRENT_WORKER.remove();
-                rescuerOf.exited();
+                try {
+                    WorkerPool.CURRENT_WORKER.remove();
+                } finally {
+                    rescuerOf.exited(); // whatever happens above: else its queue's nodes would wait for it for good
+                }
             }
             return;
         }

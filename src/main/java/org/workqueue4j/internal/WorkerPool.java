@@ -412,20 +412,11 @@ public final class WorkerPool {
     // ---------------------------------------------------------------- predicates (lock held)
 
     /**
-     * Stopped by close(), with no worker left, none being made, and no rescuer that may still
-     * come for one of its pwqs: nothing will ever run what reaches it (Deserted). Lock held.
+     * Stopped by close(), with no worker left and none being made: nothing will ever run what
+     * reaches it, but a rescuer still running runs its own queue's items (Deserted). Lock held.
      */
     boolean isDeserted() {
-        if (!dying || !workers.isEmpty() || nrCreating != 0) {
-            return false;
-        }
-        for (int i = 0, k = pwqs.size(); i < k; i++) {
-            Rescuer r = pwqs.get(i).wq.rescuer;
-            if (r != null && r.mayRescue()) {
-                return false; // it runs what it was sent for; its exit delivers the rest
-            }
-        }
-        return true;
+        return dying && workers.isEmpty() && nrCreating == 0;
     }
 
     boolean needMoreWorker() {
