@@ -128,29 +128,18 @@ final class Deserted {
             return null;
         }
         pool.landInboxes();
-        ArrayList<Deserted> taken = null;
+        if (pool.worklist.isEmpty()) {
+            return null;
+        }
+        ArrayList<Deserted> taken = new ArrayList<>();
         boolean released;
         do {
             released = false;
             for (WorkNode n = pool.worklist.first(); n != null; ) {
                 WorkNode next = n.next; // before the removal clears it; nodes activated meanwhile go on the tail, for the next pass
                 if (!n.isEngineNode() && !leftToRescuer(n)) {
-                    if (taken == null) {
-                        taken = new ArrayList<>();
-                    }
-                    PoolWorkqueue pwq = n.pwq;
-                    boolean active = (n.flags & WorkNode.INACTIVE) == 0;
-                    int color = n.color;
-                    taken.add(new Deserted(n, pwq, color, active)); // before the node leaves the list: an allocation failure leaves it there
-                    if ((n.flags & WorkNode.LINKED) != 0) {
-                        // Flushes linked behind this instance: marked as having lost their target,
-                        // as a cancel's take-back does (they run next, as engine nodes).
-                        Barrier.releaseLinked(n, pool);
-                    }
-                    pool.worklist.remove(n);
-                    n.pwq = null;
-                    n.flags = 0;
-                    pwq.decInFlight(color, active, false, null); // a cancel's accounting, then PENDING
+                    Deserted d = takeOff(pool, n, taken);
+                    d.pwq.decInFlight(d.color, d.active, false, null); // a cancel's accounting, then PENDING
                     n.clearState(WorkNode.PENDING);
                     released = true;
                 }
@@ -160,17 +149,31 @@ final class Deserted {
         for (WorkNode n = pool.worklist.first(); n != null; ) { // the engine nodes, and what a rescuer keeps
             WorkNode next = n.next;
             if (!leftToRescuer(n)) {
-                if (taken == null) {
-                    taken = new ArrayList<>();
-                }
-                taken.add(new Deserted(n, n.pwq, n.color, (n.flags & WorkNode.INACTIVE) == 0));
-                pool.worklist.remove(n);
-                n.pwq = null;
-                n.flags = 0;
+                takeOff(pool, n, taken);
             }
             n = next;
         }
-        return taken;
+        return taken.isEmpty() ? null : taken;
+    }
+
+    /**
+     * Pool lock held: records {@code n} in {@code taken} and takes it off the worklist, as a
+     * worker's assignment would; an item's linked flushes are marked as having lost their target
+     * first, as a cancel's take-back does (they stay on the worklist and are taken next, as
+     * engine nodes).
+     *
+     * @return the record made
+     */
+    private static Deserted takeOff(WorkerPool pool, WorkNode n, ArrayList<Deserted> taken) {
+        Deserted d = new Deserted(n, n.pwq, n.color, (n.flags & WorkNode.INACTIVE) == 0);
+        taken.add(d); // before the node leaves the list: an allocation failure leaves it there
+        if (!n.isEngineNode() && (n.flags & WorkNode.LINKED) != 0) {
+            Barrier.releaseLinked(n, pool);
+        }
+        pool.worklist.remove(n);
+        n.pwq = null;
+        n.flags = 0;
+        return d;
     }
 
     /**

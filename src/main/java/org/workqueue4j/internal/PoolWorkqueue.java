@@ -117,6 +117,11 @@ final class PoolWorkqueue {
 
     // ---------------------------------------------------------------- inbox
 
+    /** Whether the inbox is closed (the queue draining or dying): a volatile read of it. */
+    boolean inboxClosed() {
+        return inbox == CLOSED;
+    }
+
     /**
      * Pushes {@code n} (PENDING claimed by the caller, on no list, {@code pool} set) on the inbox
      * with a volatile CAS (compareAndExchange): the release half publishes the node's fields and
@@ -125,11 +130,6 @@ final class PoolWorkqueue {
      *
      * @return PUSH_CLOSED (nothing done), PUSH_FIRST or PUSH_MORE
      */
-    /** Whether the inbox is closed (the queue draining or dying): a volatile read of it. */
-    boolean inboxClosed() {
-        return inbox == CLOSED;
-    }
-
     int push(WorkNode n) {
         Object h = inbox; // a first guess (volatile read of the field; the CAS decides): no VarHandle call site to link, see WorkNode.state()
         for (;;) {

@@ -671,12 +671,6 @@ public final class WqRuntime {
     private boolean handOffsStopped;
 
     /**
-     * A thread as {@code Executors.defaultThreadFactory()} makes it (its group, stack size 0,
-     * normal priority), with no factory object: that factory's two classes are not in the JDK's
-     * default CDS archive, each a class load on the first queue's path. The caller names it and
-     * makes it a daemon as for any factory's thread.
-     */
-    /**
      * {@link #newThread} for a service thread (timer, monitor, manager, a rescuer): the factory's,
      * unless it made a virtual thread; then a platform daemon thread of the runtime's own kind
      * instead (the factory's is dropped unstarted). Virtual threads are not time-sliced: items
@@ -705,6 +699,12 @@ public final class WqRuntime {
         return false;
     }
 
+    /**
+     * A thread as {@code Executors.defaultThreadFactory()} makes it (its group, stack size 0,
+     * normal priority), with no factory object: that factory's two classes are not in the JDK's
+     * default CDS archive, each a class load on the first queue's path. The caller names it and
+     * makes it a daemon as for any factory's thread.
+     */
     private Thread defaultThread(Runnable r, String name) {
         Thread t = new Thread(threadGroup, r, threadPrefix + name, 0);
         if (t.getPriority() != Thread.NORM_PRIORITY) {
