@@ -54,10 +54,20 @@ class Break11DesertedPoolReportsTest {
 
     /** pool 0's first worker is held in creation until the returned latch is counted down (after close()). */
     private CountDownLatch holdPool0Creation(CountDownLatch creating) {
+        return holdFirstWorkerCreation(pool -> pool.startsWith("pool 0 "), creating);
+    }
+
+    /**
+     * Holds the first worker creation (hook {@code pool.newWorker}) of the first pool whose
+     * description {@code pool} accepts: counts {@code creating} down there, then waits until the
+     * returned latch is counted down (once close() has returned: the creation then finds the
+     * pool stopped and gives the worker up).
+     */
+    static CountDownLatch holdFirstWorkerCreation(java.util.function.Predicate<String> pool, CountDownLatch creating) {
         CountDownLatch closeReturned = new CountDownLatch(1);
         AtomicBoolean held = new AtomicBoolean();
         TestHooks.install((point, subject) -> {
-            if (point.equals("pool.newWorker") && subject.toString().startsWith("pool 0 ") && held.compareAndSet(false, true)) {
+            if (point.equals("pool.newWorker") && pool.test(subject.toString()) && held.compareAndSet(false, true)) {
                 creating.countDown();
                 try {
                     closeReturned.await(60, TimeUnit.SECONDS);
@@ -192,20 +202,8 @@ class Break11DesertedPoolReportsTest {
         WorkQueues rt = runtime("executor");
         WorkQueue q = rt.queueBuilder("q").unbound().build();
         CountDownLatch creating = new CountDownLatch(1);
-        CountDownLatch closeReturned = new CountDownLatch(1);
-        AtomicBoolean held = new AtomicBoolean();
-        TestHooks.install((point, subject) -> {
-            if (point.equals("pool.newWorker") && subject.toString().contains("flags=0x4") && held.compareAndSet(false, true)) {
-                creating.countDown();
-                try {
-                    closeReturned.await(60, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        });
+        CountDownLatch closeReturned = holdFirstWorkerCreation(pool -> pool.contains("flags=0x4"), creating); // the unbound pool
         var ex = q.asExecutorService();
-        CompletableFuture<String> fa = new CompletableFuture<>();
         Future<?> taskA = ex.submit(() -> { });
         assertThat(creating.await(30, TimeUnit.SECONDS)).isTrue();
         Future<?> taskB = ex.submit(() -> { });

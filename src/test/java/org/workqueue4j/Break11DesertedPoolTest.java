@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -111,18 +110,8 @@ class Break11DesertedPoolTest {
         WorkQueues rt = runtime(WorkQueuesConfig.builder().name("in-creation").cpus(2));
         WorkQueue q = rt.queueBuilder("q").build();
         CountDownLatch creating = new CountDownLatch(1);
-        CountDownLatch closeReturned = new CountDownLatch(1);
-        AtomicBoolean held = new AtomicBoolean();
-        TestHooks.install((point, subject) -> {
-            if (point.equals("pool.newWorker") && subject.toString().startsWith("pool 0 ") && held.compareAndSet(false, true)) {
-                creating.countDown();
-                try {
-                    closeReturned.await(60, TimeUnit.SECONDS); // pool 0's first worker, made once close() has returned
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        });
+        // pool 0's first worker, made once close() has returned
+        CountDownLatch closeReturned = Break11DesertedPoolReportsTest.holdFirstWorkerCreation(pool -> pool.startsWith("pool 0 "), creating);
         AtomicInteger ran = new AtomicInteger();
         Work item = new Work("first-in-pool", ran::incrementAndGet);
         assertThat(q.queueOn(0, item)).isTrue();
