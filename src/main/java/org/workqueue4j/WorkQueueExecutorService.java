@@ -398,6 +398,59 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     }
 
     /**
+     * As {@link AbstractExecutorService}'s. When every task is of one class (the lock class of
+     * their items), the wait is first recorded for the validator as a {@code get()} of one of
+     * their futures is (a flush of the task's item): an {@code invokeAny} under a lock that its
+     * tasks take is predicted, and under THROW refused before anything is queued. Tasks of
+     * several classes: not recorded (it waits for any one of them, and a dependency of one
+     * says nothing of the others).
+     *
+     * @throws NullPointerException     if {@code tasks} or any of its elements is null
+     * @throws IllegalArgumentException if {@code tasks} is empty
+     */
+    @Override
+    public <T> T invokeAny(Collection<? extends Callable<T>> tasks)
+            throws InterruptedException, java.util.concurrent.ExecutionException {
+        annotateAnyWait(tasks);
+        return super.invokeAny(tasks);
+    }
+
+    /**
+     * As {@link #invokeAny(Collection)}, with {@link AbstractExecutorService}'s bound; with no
+     * time to wait (zero or less) no wait is recorded.
+     *
+     * @throws NullPointerException     if {@code tasks}, any of its elements, or {@code unit} is null
+     * @throws IllegalArgumentException if {@code tasks} is empty
+     */
+    @Override
+    public <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException, java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
+        if (unit != null && unit.toNanos(timeout) > 0) {
+            annotateAnyWait(tasks);
+        }
+        return super.invokeAny(tasks, timeout, unit);
+    }
+
+    /** Records an invokeAny's wait as a get() of its first task's future, if all its tasks share one class. */
+    private void annotateAnyWait(@Nullable Collection<? extends Callable<?>> tasks) {
+        if (tasks == null) {
+            return; // AbstractExecutorService throws
+        }
+        Callable<?> first = null;
+        for (Callable<?> t : tasks) {
+            if (t == null || (first != null && t.getClass() != first.getClass())) {
+                return; // a null: refused before anything runs; several classes: not recorded
+            }
+            if (first == null) {
+                first = t;
+            }
+        }
+        if (first != null) {
+            queue.engine().annotateItemWait(new TaskWork(queue.taskName(first), first, () -> { }, null).node);
+        }
+    }
+
+    /**
      * Queues a one-shot task, or a future of this view (or a wrapper of the future this view
      * made last on the calling thread, as ExecutorCompletionService passes).
      *

@@ -170,7 +170,7 @@ final class HeldLocks {
      * with its class, mode and flag, and an empty slot has a null class ({@link #remove},
      * {@link #clearAbove()}, {@link #trust}). The key is also consistent with the slot below:
      * a write that changes a slot's key empties the slot above ({@link #fill}), and the slot
-     * above the top is emptied when a held entry is re-keyed ({@link #remove}) or the stack
+     * above the top is emptied when a held entry is re-keyed ({@link #remove}, {@link #rehash}) or the stack
      * moves to a new generation ({@link #clearAbove()}); a left-over slot above an empty one
      * can only be reached by first filling that one, which empties it. So the slot's key is the
      * key of this acquisition on top of the held stack.
@@ -376,12 +376,21 @@ final class HeldLocks {
         depth = last;
     }
 
-    /** Recomputes the chain keys of entries {@code from..depth-1}. */
+    /**
+     * Recomputes the chain keys of entries {@code from..depth-1}, and empties the slot above
+     * the top: its left-over key was built on the old top key ({@link #validatedSlot}). Before,
+     * a downgrade left it, and the next push of that slot's lock cached the read-held chain
+     * under the write-held chain's key, hiding that chain's report.
+     */
     void rehash(int from) {
         long key = from == 0 ? INITIAL_CHAIN_KEY : keys[from - 1];
         for (int j = from; j < depth; j++) {
             key = iterateChainKey(key, classes[j], modes[j], trylocks[j]);
             keys[j] = key;
+        }
+        if (depth < MAX_DEPTH) {
+            classes[depth] = null;
+            keys[depth] = 0L;
         }
     }
 

@@ -12,6 +12,12 @@ import java.util.List;
  */
 public final class LatentWait {
     final LockMap[] maps;
+    /**
+     * The class each lock was held as when the wait was deferred: a replay skips an entry whose
+     * class has since been freed (its key unregistered, a destroyed queue's, or collected), as
+     * its dependencies were freed with it; looking its map up again would register the key anew.
+     */
+    final LockClass[] classes;
     /** The subclass each lock was held as (a {@code lockNested} acquisition's, else its map's). */
     final int[] subclasses;
     final AcquireMode[] modes;
@@ -21,9 +27,10 @@ public final class LatentWait {
     /** Identity of the held stack, to keep one latent wait per distinct stack. */
     final long heldKey;
 
-    LatentWait(LockMap[] maps, int[] subclasses, AcquireMode[] modes, boolean[] trylocks, List<String> trace, String thread,
-               long heldKey) {
+    LatentWait(LockMap[] maps, LockClass[] classes, int[] subclasses, AcquireMode[] modes, boolean[] trylocks,
+               List<String> trace, String thread, long heldKey) {
         this.maps = maps;
+        this.classes = classes;
         this.subclasses = subclasses;
         this.modes = modes;
         this.trylocks = trylocks;

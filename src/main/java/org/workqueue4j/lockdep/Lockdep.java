@@ -628,7 +628,8 @@ public final class Lockdep implements LockDependencyValidator {
         for (int i = 0; i < d; i++) {
             subclasses[i] = heldSubclass(h, i);
         }
-        return new LatentWait(java.util.Arrays.copyOf(h.maps, d), subclasses, java.util.Arrays.copyOf(h.modes, d),
+        return new LatentWait(java.util.Arrays.copyOf(h.maps, d), java.util.Arrays.copyOf(h.classes, d), subclasses,
+                java.util.Arrays.copyOf(h.modes, d),
                 java.util.Arrays.copyOf(h.trylocks, d), Frames.capture(), Thread.currentThread().getName(), h.keys[d - 1]);
     }
 
@@ -644,6 +645,14 @@ public final class Lockdep implements LockDependencyValidator {
             HeldLocks replay = new HeldLocks(w.thread, w.trace);
             replay.graph = g;
             for (int i = 0; i < w.maps.length; i++) {
+                LockClass was = w.classes[i];
+                if (was.zapped && was.graph == g) {
+                    // Freed since (a destroyed queue's, or collected): its dependencies went with
+                    // it, and looking its map up would register the key again, a class nothing
+                    // frees any more. Read without the graph lock: a replay racing the destroy
+                    // counts as one made before it.
+                    continue;
+                }
                 LockClass c = classAs(w.maps[i], w.subclasses[i], g);
                 replay.push(w.maps[i], c, w.modes[i], w.trylocks[i],
                         HeldLocks.iterateChainKey(replay.topKey(), c, w.modes[i], w.trylocks[i]));

@@ -53,6 +53,8 @@ public final class LockdepReport {
     private final boolean deferred;
     /** One identity per element of {@link #classes} (the class's, not its name's), for {@link #signature()}. */
     private final List<String> identities;
+    /** What else tells this problem from another of the same kind and classes, for {@link #signature()}. */
+    private final String detail;
 
     LockdepReport(Kind kind, String title, List<String> classes, List<String> identities, List<String> heldLocks,
                   String threadName, String text) {
@@ -61,6 +63,16 @@ public final class LockdepReport {
 
     LockdepReport(Kind kind, String title, List<String> classes, List<String> identities, List<String> heldLocks,
                   String threadName, String text, boolean deferred) {
+        this(kind, title, classes, identities, heldLocks, threadName, text, deferred, "");
+    }
+
+    /**
+     * @param detail what else makes this problem distinct, for {@link #signature()} (an
+     *               assertion's expectation, a leak's item and queue); empty if nothing
+     */
+    LockdepReport(Kind kind, String title, List<String> classes, List<String> identities, List<String> heldLocks,
+                  String threadName, String text, boolean deferred, String detail) {
+        this.detail = Objects.requireNonNull(detail);
         if (identities.size() != classes.size()) {
             throw new IllegalArgumentException("one identity per class: " + identities + " for " + classes);
         }
@@ -136,7 +148,10 @@ public final class LockdepReport {
      * from the classes themselves, not their names: two classes of one name (two keys named
      * alike, two queues of one name) are two problems, as in the kernel, whose classes are per
      * key. A cycle is the same cycle from whichever of its edges it is met: its classes are
-     * rotated to start at the smallest identity.
+     * rotated to start at the smallest identity. An assertion's expectation and a leak's item
+     * and queue are part of it: a failed {@code assertNotHeld()} after a failed
+     * {@code assertHeld()} of the same class, or a second item leaking the same lock, is another
+     * problem (the kernel prints each {@code lockdep_assert_held*()} warning and each leak).
      */
     String signature() {
         List<String> c = identities;
@@ -151,7 +166,7 @@ public final class LockdepReport {
             rotated.addAll(c.subList(0, min));
             c = rotated;
         }
-        return kind + ":" + String.join("\u0000", c);
+        return kind + ":" + detail + "\u0000" + String.join("\u0000", c);
     }
 
     @Override

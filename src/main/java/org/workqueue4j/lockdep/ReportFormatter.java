@@ -67,7 +67,8 @@ final class ReportFormatter {
         List<String> heldLines = heldLocks(sb);
         sb.append("\nthe leaked locks (#").append(from).append(" and above) are released by the worker now.\n");
         backtrace(sb);
-        return new LockdepReport(LockdepReport.Kind.LEAKED_LOCK, title, classes, ids, heldLines, thread, sb.toString());
+        return new LockdepReport(LockdepReport.Kind.LEAKED_LOCK, title, classes, ids, heldLines, thread, sb.toString(),
+                false, function + "\u0000" + queue);
     }
 
     /** A failed lockdep_assert_held*(). */
@@ -78,7 +79,7 @@ final class ReportFormatter {
         List<String> heldLines = heldLocks(sb);
         backtrace(sb);
         return new LockdepReport(LockdepReport.Kind.ASSERTION, title, List.of(className(map)), List.of(identity(map)),
-                heldLines, thread, sb.toString());
+                heldLines, thread, sb.toString(), false, expected.name());
     }
 
     /** The kernel's print_lock_nested_lock_not_held(): {@code map} taken under {@code nest}, which is not held. */

@@ -65,6 +65,18 @@ abstract class ValidatedAcquire implements Lock {
         return null;
     }
 
+    /**
+     * Validates a wait that can never end in the lock here (the holder of a non-reentrant lock
+     * waiting for it): recorded as a blocking acquisition, so reported as {@code lock()} would
+     * be, then released at once, as a timed acquisition that failed; nothing is held after.
+     */
+    final void validateHopelessWait() {
+        if (enabled) {
+            record(false);
+            validator.release(map);
+        }
+    }
+
     /** Remembers the new holder's stack, once the lock is held; written only when it changed. */
     final void remember(@Nullable HeldLocks h) {
         if (h != null && holder != h) {

@@ -21,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  * <p>{@link #tryLock()}, and {@link #tryLock(long, TimeUnit)} with no time to wait (zero or
  * less: it does not wait at all), are recorded as trylocks (held, but add no dependencies; by
  * the holder of a non-reentrant lock they fail); {@link #tryLock(long, TimeUnit)} with a
- * positive time can wait and is validated like {@link #lock()}. With
+ * positive time can wait and is validated like {@link #lock()} (by the holder of a
+ * non-reentrant lock it is reported, then fails). With
  * {@link LockDependencyValidator#disabled()} each operation costs one predictable branch over
  * the plain {@code ReentrantLock}. Waiting on a {@link #newCondition() condition} is a
  * release and a re-acquisition for the validator, as in the kernel.
@@ -71,7 +72,8 @@ public final class ValidatedLock extends ValidatedAcquire {
      * thread that holds this lock fails (returns false, nothing recorded), whatever the
      * validator: the lock is taken, and a trylock of a held mutex fails (the kernel's
      * {@code mutex_trylock()}, which lockdep does not check for recursion either). A blocking
-     * re-lock ({@code lock()}, a timed {@code tryLock}) is validated and reported instead.
+     * re-lock ({@code lock()}, a timed {@code tryLock}) is validated and reported instead
+     * ({@code lock()} then proceeds, held twice; a timed {@code tryLock} fails).
      */
     @Override
     public boolean tryLock() {
@@ -84,16 +86,21 @@ public final class ValidatedLock extends ValidatedAcquire {
     /**
      * {@inheritDoc}
      *
-     * <p>With {@link Builder#reentrant(boolean) reentrant(false)}, a {@code tryLock} with no time
-     * to wait (zero or less) by the thread that holds this lock fails as {@link #tryLock()} does
-     * (after the interrupt check the {@link Lock} contract asks for); with a positive time it is
-     * validated like {@code lock()}, and so reported.
+     * <p>With {@link Builder#reentrant(boolean) reentrant(false)}, a {@code tryLock} by the
+     * thread that holds this lock fails (after the interrupt check the {@link Lock} contract asks
+     * for), nothing taken: with no time to wait (zero or less) as {@link #tryLock()} does; with
+     * a positive time it is first validated like {@code lock()}, and so reported, then returns
+     * false at once: no other thread can free a lock while its only holder waits for it. Before,
+     * it re-entered the lock (held twice: the holder's one {@code unlock()} no longer freed it).
      */
     @Override
     public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
-        if (time <= 0 && !reentrant && lock.isHeldByCurrentThread()) {
+        if (!reentrant && lock.isHeldByCurrentThread()) {
             if (Thread.interrupted()) {
                 throw new InterruptedException();
+            }
+            if (time > 0) {
+                validateHopelessWait();
             }
             return false;
         }
