@@ -107,7 +107,11 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     private boolean terminated; // guarded by lock
     /** shutdownNow has begun; volatile: read by workers before each task start. */
     private volatile boolean stopping;
-    private final AtomicLong sequence = new AtomicLong();
+    /**
+     * Breaks ties between futures due at the same time, of every view (static, as
+     * ScheduledThreadPoolExecutor's sequencer): two futures of two views never compare equal.
+     */
+    private static final AtomicLong SEQUENCE = new AtomicLong();
 
     WorkQueueExecutorService(WorkQueue queue, boolean ownsQueue) {
         this.queue = queue;
@@ -215,6 +219,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             try {
                 if (future != null) {
                     future.fail(failure);
+                    runWrapperOfEnded(this); // a completion service (and so invokeAny) receives the failed future
                 }
             } finally {
                 finished(this); // the item is idle already: nothing to take back from the queue
@@ -250,7 +255,7 @@ class WorkQueueExecutorService extends AbstractExecutorService {
         private volatile long time;
         /** 0: one-shot; positive: fixed rate; negative: fixed delay (as ScheduledThreadPoolExecutor). */
         private final long period;
-        private final long seq = sequence.incrementAndGet();
+        private final long seq = SEQUENCE.incrementAndGet();
 
         ViewFuture(Callable<V> callable, Object task, long delayNanos, long period) {
             super(callable);
@@ -576,13 +581,16 @@ class WorkQueueExecutorService extends AbstractExecutorService {
                 f.fail(destroyedOrWorse); // the task ends; it is not left waiting unarmed
             }
         }
-        if (!armed || shutdown || f.isDone()) {
-            // Cancelled first, then no longer counted: the count's end may terminate the view,
-            // and a caller whose awaitTermination() returned true must find the future done.
+        if ((!armed || shutdown || f.isDone()) && w.casPhase(WAITING, TAKEN)) {
+            // This worker ends the task, only if it takes it: a shutdownNow() that took it first
+            // returns it uncancelled (finishTaken and disarmIfTaken end its item), and before,
+            // this cancelled the future shutdownNow() had just handed back. Cancelled first, then
+            // no longer counted: the count's end may terminate the view, and a caller whose
+            // awaitTermination() returned true must find the future done.
             if (!f.isDone()) {
-                f.cancel(false); // not run again because of shutdown: cancelled (and taken back), as ScheduledThreadPoolExecutor does
+                f.cancelTaken(); // not run again because of shutdown: cancelled, as ScheduledThreadPoolExecutor does
             }
-            takeBack(w); // failed or cancelled elsewhere: only taken back here (a no-op if the cancel did)
+            endTaken(w); // failed or cancelled elsewhere: ended here
         }
         if (armed) {
             disarmIfTaken(w); // a cancel or shutdown between WAITING and the arming cancelled nothing yet
@@ -633,25 +641,32 @@ class WorkQueueExecutorService extends AbstractExecutorService {
     /** Takes a task that has not started (this period) back off the queue, if nobody else did. */
     private void takeBack(TaskWork w) {
         if (w.casPhase(WAITING, TAKEN)) {
-            w.cancel(); // off the worklist or the timer; false if a worker took it (it then runs nothing)
-            try {
-                runWrapperOfCancelled(w);
-            } finally {
-                finished(w); // after the wrapper's run: the view terminates only once it is delivered
-            }
+            endTaken(w);
+        }
+    }
+
+    /** Ends a task the caller took (WAITING -> TAKEN) whose future is done: its item, its wrapper, its count. */
+    private void endTaken(TaskWork w) {
+        w.cancel(); // off the worklist or the timer; false if a worker took it (it then runs nothing)
+        try {
+            runWrapperOfEnded(w);
+        } finally {
+            finished(w); // after the wrapper's run: the view terminates only once it is delivered
         }
     }
 
     /**
-     * A wrapper of a cancelled task's future (ExecutorCompletionService's QueueingFuture) that
-     * will now never run on a worker: run here, as a ThreadPoolExecutor's worker runs a
-     * cancelled task's wrapper. The future is done, so the run only completes the wrapper: the
-     * completion service receives the future. What it throws (a full completion queue) is
-     * reported to the uncaught-work handler, as a worker would report it, not to the canceller.
+     * A wrapper of a task's future (ExecutorCompletionService's QueueingFuture) that will now
+     * never run on a worker, the future being done (cancelled, or failed because the task never
+     * runs): run here, as a ThreadPoolExecutor's worker runs a cancelled task's wrapper. The
+     * future is done, so the run only completes the wrapper: the completion service receives
+     * the future (and an invokeAny waiting on it sees every task end). What it throws (a full
+     * completion queue) is reported to the uncaught-work handler, as a worker would report it,
+     * not to the canceller.
      */
-    private void runWrapperOfCancelled(TaskWork w) {
+    private void runWrapperOfEnded(TaskWork w) {
         Runnable wrapper = w.body;
-        if (w.future == null || wrapper == w.future || !w.future.isCancelled()) {
+        if (w.future == null || wrapper == w.future || !w.future.isDone()) {
             return;
         }
         try {

@@ -90,6 +90,7 @@ final class WorkQueueScheduledExecutorService extends WorkQueueExecutorService i
      */
     @Override
     public ScheduledFuture<?> scheduleAtFixedRate(Runnable command, long initialDelay, long period, TimeUnit unit) {
+        Objects.requireNonNull(command, "command"); // before the period, as ScheduledThreadPoolExecutor
         return periodic(command, initialDelay, unit, periodNanos("period", period, unit));
     }
 
@@ -103,6 +104,7 @@ final class WorkQueueScheduledExecutorService extends WorkQueueExecutorService i
      */
     @Override
     public ScheduledFuture<?> scheduleWithFixedDelay(Runnable command, long initialDelay, long delay, TimeUnit unit) {
+        Objects.requireNonNull(command, "command"); // before the delay, as ScheduledThreadPoolExecutor
         return periodic(command, initialDelay, unit, -periodNanos("delay", delay, unit));
     }
 
