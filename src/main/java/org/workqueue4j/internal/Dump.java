@@ -32,6 +32,7 @@ final class Dump {
     /** The data behind {@link #showAllWorkqueues}: busy queues, and pools with a worker or an item. */
     static WorkQueuesDump snapshot(WqRuntime rt) {
         List<WorkQueuesDump.Queue> queueRows = new ArrayList<>();
+        Iterable<Worker> rescuers = rt.rescuerWorkers(); // a rescuer's item is in flight in the pool it rescues
         List<WorkqueueStruct> queues = new ArrayList<>(rt.queues());
         queues.sort((a, b) -> a.name().compareTo(b.name()));
         for (WorkqueueStruct wq : queues) {
@@ -45,9 +46,10 @@ final class Dump {
                         continue;
                     }
                     List<String> inFlight = new ArrayList<>();
-                    for (Worker w : p.workers) {
-                        if (w.currentPwq == pwq && w.currentWork != null) {
-                            inFlight.add(w.name + ":" + w.currentWork.name());
+                    for (Worker w : p.busyWorkers(rescuers)) {
+                        WorkNode cur = w.currentWork;
+                        if (cur != null && w.currentPwq == pwq) {
+                            inFlight.add(w.name + ":" + cur.name());
                         }
                     }
                     List<String> pending = new ArrayList<>();
@@ -89,12 +91,7 @@ final class Dump {
                 }
                 p.observeProgress(now);
                 long hung = p.worklist.isEmpty() ? 0 : TimeUnit.NANOSECONDS.toSeconds(now - p.lastProgressNanos);
-                int running = 0;
-                for (Worker w : p.workers) {
-                    if (w.currentWork != null) {
-                        running++;
-                    }
-                }
+                int running = p.busyWorkers(rescuers).size();
                 List<String> idle = new ArrayList<>();
                 for (Worker w : p.idle) {
                     idle.add(w.name);
@@ -111,15 +108,12 @@ final class Dump {
     /** Stacks of the workers running an item: for lockup reports. */
     static String busyWorkerStacks(WqRuntime rt) {
         StringBuilder sb = new StringBuilder("Showing backtraces of busy workers:\n");
+        Iterable<Worker> rescuers = rt.rescuerWorkers();
         for (WorkerPool p : rt.allPools()) {
-            List<Worker> busy = new ArrayList<>();
+            List<Worker> busy;
             p.acquireFromCaller(); // (the monitor's; probed as the dumps' are)
             try {
-                for (Worker w : p.workers) {
-                    if (w.currentWork != null) {
-                        busy.add(w);
-                    }
-                }
+                busy = p.busyWorkers(rescuers);
             } finally {
                 p.lock.unlock();
             }

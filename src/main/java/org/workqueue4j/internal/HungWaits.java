@@ -217,14 +217,16 @@ final class HungWaits {
         List<Worker> blockers = new ArrayList<>();
         List<String> labels = new ArrayList<>();
         int pending = 0;
+        Iterable<Worker> rescuers = rt.rescuerWorkers(); // a memReclaim queue's item may run on its rescuer
         for (WorkerPool p : rt.allPools()) {
             p.lock.lock();
             try {
-                for (Worker k : p.workers) {
+                for (Worker k : p.busyWorkers(rescuers)) {
                     WorkNode cur = k.currentWork;
-                    if (cur != null && (work != null ? cur == work : wq == null || (k.currentPwq != null && k.currentPwq.wq == wq))) {
+                    PoolWorkqueue cp = k.currentPwq; // read once: a rescuer's may change (see busyWorkers)
+                    if (cur != null && cp != null && (work != null ? cur == work : wq == null || cp.wq == wq)) {
                         blockers.add(k);
-                        labels.add("'" + cur.name() + "' of queue '" + k.currentPwq.wq.name() + "'");
+                        labels.add("'" + cur.name() + "' of queue '" + cp.wq.name() + "'");
                     }
                 }
                 for (WorkNode n = p.worklist.first(); n != null; n = n.next) {

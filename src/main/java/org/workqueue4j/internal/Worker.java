@@ -459,7 +459,10 @@ final class Worker implements Runnable {
         // worker before now (while idle, or at an item that has ended) is dropped; one sent by
         // whoever finds the item running (under this lock) from now on reaches the item.
         Thread.interrupted();
-        pwq.started++;
+        boolean item = !n.isEngineNode(); // a flush barrier or step is no item: stats() counts items only
+        if (item) {
+            pwq.started++;
+        }
         long queued = n.queuedNanos; // stamped only while JFR or latency statistics are on: then read the clock
         long now = queued != 0 || n.statsQueuedNanos != 0 ? System.nanoTime() : 0;
         if (n.statsQueuedNanos != 0) { // sampled: latency statistics were on when it was queued
@@ -501,7 +504,9 @@ final class Worker implements Runnable {
                 currentWork = null;
                 currentPwq = null;
                 n.endRunning(); // after the node's last lock-guarded write: a fast-path claim sees them
-                pwq.completed++;
+                if (item) {
+                    pwq.completed++;
+                }
                 // A pool worker runs what it activates next, and wakes the flushers a finished colour
                 // releases at its next unlock (a rescuer wakes them at once: its loop is its own).
                 try {

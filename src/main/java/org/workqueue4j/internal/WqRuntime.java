@@ -595,6 +595,23 @@ public final class WqRuntime {
     }
 
     /**
+     * The rescuer workers of this runtime's queues, in no order (a weakly consistent look: a
+     * queue made or destroyed meanwhile may be missed or seen). For the dumps and reports,
+     * which show a rescuer running an item where a pool's own workers are shown
+     * ({@link WorkerPool#busyWorkers}).
+     */
+    Iterable<Worker> rescuerWorkers() {
+        List<Worker> rs = new ArrayList<>();
+        for (WorkqueueStruct wq : queues) {
+            Worker r = wq.rescuerWorker();
+            if (r != null) {
+                rs.add(r);
+            }
+        }
+        return rs;
+    }
+
+    /**
      * Makes (does not start) a thread of this runtime with the user's factory, outside every
      * engine lock; names it {@code wq-<runtime>/<name>} and makes it a daemon (documented on
      * {@code WorkQueuesConfig.Builder.threadFactory}).
@@ -1113,35 +1130,18 @@ public final class WqRuntime {
     private void interruptAndReport(Duration timeout, boolean interrupted) {
         List<Worker> busy = new ArrayList<>();
         List<String> what = new ArrayList<>();
+        Iterable<Worker> rescuers = rescuerWorkers();
         for (WorkerPool p : allPools()) {
             p.acquireFromCaller(); // close() runs on a caller's thread, perhaps at the end of its stack
             try {
-                for (Worker w : p.workers) {
-                    if (w.currentWork != null) {
-                        busy.add(w);
-                        what.add("'" + w.currentWork.name() + "' of queue '" + (w.currentPwq == null ? "?" : w.currentPwq.wq.name()) + "'");
-                    }
+                for (Worker w : p.busyWorkers(rescuers)) {
+                    WorkNode cur = w.currentWork;
+                    PoolWorkqueue cp = w.currentPwq;
+                    busy.add(w);
+                    what.add("'" + (cur == null ? "?" : cur.name()) + "' of queue '" + (cp == null ? "?" : cp.wq.name()) + "'");
                 }
             } finally {
                 p.lock.unlock();
-            }
-        }
-        for (WorkqueueStruct wq : queues()) {
-            Worker r = wq.rescuerWorker();
-            if (r != null) {
-                WorkerPool p = r.pool;
-                if (p == null) {
-                    continue;
-                }
-                p.acquireFromCaller();
-                try {
-                    if (r.currentWork != null && r.pool == p) {
-                        busy.add(r);
-                        what.add("'" + r.currentWork.name() + "' of queue '" + wq.name() + "'");
-                    }
-                } finally {
-                    p.lock.unlock();
-                }
             }
         }
         StringBuilder sb = new StringBuilder("workqueue: close() of runtime '").append(name).append("' ")
