@@ -38,6 +38,12 @@ public final class LazyQueueHolder {
      *   CAS_DISCARD (upstream fs/super.c): miss -> create -> compareAndExchangeRelease(null,
      *     mine). The loser re-reads with acquire to use the winner's queue, and destroys its own
      *     never-used queue: the destroy whose flush annotation caused the 2020 false report.
+     *
+     * destroy() ends the holder: it sets `destroyed` (volatile), then reads the queue (volatile).
+     * A first get() that publishes a queue (volatile) then reads `destroyed` (volatile): of a
+     * destroy() and a creation racing it, at least one sees the other (Dekker) and destroys the
+     * published queue (WorkQueue.destroy() is idempotent: a second call waits for the first); a
+     * creator that finds the holder destroyed throws instead of returning the queue.
      */
 
     /**
@@ -69,6 +75,8 @@ public final class LazyQueueHolder {
     private final LongAdder discarded = new LongAdder();
     @SuppressWarnings("unused") // accessed through QUEUE
     private @Nullable WorkQueue queue;
+    /** destroy() was called; volatile: the Dekker check against a creation publishing meanwhile. */
+    private volatile boolean destroyed;
 
     /**
      * Creates a holder; the queue is made on the first {@link #get()}.
@@ -86,9 +94,12 @@ public final class LazyQueueHolder {
     /**
      * Returns the queue, creating it on the first call. Under {@code MUTEX} a first caller may
      * wait for another's creation: not interruptible (a plain lock); the interrupt status is
-     * kept.
+     * kept. After {@link #destroy()}, returns the destroyed queue if one was made (its
+     * operations then refuse, naming it); else it throws, as does a first call whose creation
+     * raced the destroy (the queue it made is destroyed).
      *
      * @return the queue; the same instance for every caller
+     * @throws IllegalStateException if this holder was destroyed before it published a queue
      */
     public WorkQueue get() {
         WorkQueue q = (WorkQueue) QUEUE.getAcquire(this); // pairs with the publisher's release
@@ -103,24 +114,30 @@ public final class LazyQueueHolder {
         // taken, before the try below: every later first get() would wait for good. Probed here,
         // it strikes with nothing taken (see WorkerPool.stackProbe).
         org.workqueue4j.internal.WorkerPool.probeStack();
+        WorkQueue q;
+        boolean published = false;
         mutex.lock();
         try {
-            WorkQueue q = (WorkQueue) QUEUE.getAcquire(this);
+            q = (WorkQueue) QUEUE.getAcquire(this);
             if (q == null) {
+                refuseIfDestroyed();
                 q = create();
-                QUEUE.setRelease(this, q); // publish the constructed queue
+                QUEUE.setVolatile(this, q); // publish the constructed queue; volatile: then read `destroyed` (Dekker)
+                published = true;
             }
-            return q;
         } finally {
             mutex.unlock();
         }
+        return published ? checkPublished(q) : q;
     }
 
     private WorkQueue createAndRace() {
+        refuseIfDestroyed();
         WorkQueue mine = create();
-        WorkQueue witness = (WorkQueue) QUEUE.compareAndExchangeRelease(this, null, mine);
+        // Volatile (full-fence) exchange: then read `destroyed` (Dekker with destroy()).
+        WorkQueue witness = (WorkQueue) QUEUE.compareAndExchange(this, null, mine);
         if (witness == null) {
-            return mine;
+            return checkPublished(mine);
         }
         // Lost: use the winner's queue (acquire pairs with its release), free ours (never used),
         // unless the factory handed both of us one queue it did not make (a shared or system
@@ -131,6 +148,28 @@ public final class LazyQueueHolder {
             mine.destroy();
         }
         return winner;
+    }
+
+    /**
+     * The calling first user published {@code q}: if a destroy() came meanwhile (it may have
+     * read no queue), the queue is destroyed here too, and the call is refused.
+     */
+    private WorkQueue checkPublished(WorkQueue q) {
+        if (!destroyed) {
+            return q;
+        }
+        q.destroy();
+        throw destroyedHolder();
+    }
+
+    private void refuseIfDestroyed() {
+        if (destroyed) {
+            throw destroyedHolder();
+        }
+    }
+
+    private IllegalStateException destroyedHolder() {
+        return new IllegalStateException("LazyQueueHolder was destroyed before its queue was made; no queue is made after destroy()");
     }
 
     private WorkQueue create() {
@@ -160,11 +199,15 @@ public final class LazyQueueHolder {
     }
 
     /**
-     * Destroys the queue if it was created; waits as {@link WorkQueue#destroy()} does (not
-     * interruptible).
+     * Destroys the queue if it was created, and ends the holder: no queue is made after this
+     * (a later {@link #get()} that finds none throws). Waits as {@link WorkQueue#destroy()} does
+     * (not interruptible). A first {@code get()} racing it either published its queue before,
+     * and this destroys it, or finds the holder destroyed: it then destroys the queue it made
+     * itself and throws. A second call waits as a second {@link WorkQueue#destroy()} does.
      */
     public void destroy() {
-        WorkQueue q = peek();
+        destroyed = true; // volatile: then read the queue (Dekker with a creation publishing)
+        WorkQueue q = (WorkQueue) QUEUE.getVolatile(this);
         if (q != null) {
             q.destroy();
         }

@@ -117,6 +117,58 @@ class LazyQueueHolderTest {
         assertThat(h.created()).as("factory calls").isEqualTo(2);
     }
 
+    /**
+     * A destroy() while the first get() is still making the queue: the destroy finds no queue
+     * and returns; the get() then finds the holder destroyed, destroys the queue it made and
+     * throws, and no later get() makes one. Before (README faults table): the get() returned a
+     * live queue after the holder's destroy() had returned, and a later get() made a new one.
+     */
+    @ParameterizedTest
+    @EnumSource(LazyQueueHolder.Strategy.class)
+    void aDestroyRacingTheFirstGetLeavesNoLiveQueue(LazyQueueHolder.Strategy s) throws Exception {
+        java.util.concurrent.CountDownLatch inFactory = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch made = new java.util.concurrent.CountDownLatch(1);
+        AtomicReference<WorkQueue> built = new AtomicReference<>();
+        LazyQueueHolder h = new LazyQueueHolder(s, () -> {
+            WorkQueue q = t.queue("lazy-raced").build();
+            built.set(q);
+            inFactory.countDown();
+            WorkQueueCoreTest.await(made);
+            return q;
+        });
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread first = new Thread(() -> {
+            try {
+                outcome.set(h.get());
+            } catch (RuntimeException e) {
+                outcome.set(e);
+            }
+        });
+        first.start();
+        WorkQueueCoreTest.await(inFactory);
+        h.destroy(); // nothing published yet
+        made.countDown();
+        first.join();
+
+        assertThat(outcome.get()).isInstanceOf(IllegalStateException.class)
+                .extracting(o -> ((Exception) o).getMessage()).asString().contains("destroyed");
+        assertThat(built.get().isDestroyed()).as("the queue the raced get() made").isTrue();
+        assertThat(h.peek()).isSameAs(built.get());
+        assertThat(h.get()).as("a later get() returns the destroyed queue, makes none").isSameAs(built.get());
+        assertThat(h.created()).isEqualTo(1);
+    }
+
+    /** A get() after destroy() of a holder that never made its queue refuses, naming the holder's state. */
+    @ParameterizedTest
+    @EnumSource(LazyQueueHolder.Strategy.class)
+    void aGetAfterDestroyMakesNoQueue(LazyQueueHolder.Strategy s) {
+        LazyQueueHolder h = new LazyQueueHolder(s, () -> t.queue("lazy-late").build());
+        h.destroy();
+        org.assertj.core.api.Assertions.assertThatThrownBy(h::get).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("destroyed");
+        assertThat(h.created()).isZero();
+    }
+
     static void meet(CyclicBarrier b) {
         try {
             b.await();

@@ -13,6 +13,7 @@ import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.IIII_Result;
+import org.openjdk.jcstress.infra.results.II_Result;
 import org.workqueue4j.LazyQueueHolder;
 import org.workqueue4j.WorkQueue;
 
@@ -123,6 +124,79 @@ public class LazyQueueHolderTest {
         @Arbiter
         public void arbiter(IIII_Result r) {
             check(r);
+        }
+    }
+
+    /**
+     * A first {@code get()} racing the holder's {@code destroy()} (Dekker: the creator publishes,
+     * then reads {@code destroyed}; destroy() sets it, then reads the queue): every queue the
+     * factory made is destroyed once both returned; the get() either returned the queue (then
+     * destroyed by destroy()) or was refused. Result: (1 the get() returned a queue, 0 it was
+     * refused; queues the factory made that are still live).
+     */
+    abstract static class DestroyVsFirstGet {
+        final Queue<WorkQueue> made = new ConcurrentLinkedQueue<>();
+        final LazyQueueHolder holder;
+        int got;
+
+        DestroyVsFirstGet(LazyQueueHolder.Strategy strategy) {
+            holder = new LazyQueueHolder(strategy, () -> {
+                WorkQueue q = SharedRuntime.RUNTIME.queueBuilder("lazy-destroy/" + strategy).build();
+                made.add(q);
+                return q;
+            });
+        }
+
+        @Actor
+        public void first() {
+            try {
+                holder.get();
+                got = 1;
+            } catch (IllegalStateException refused) {
+                got = 0;
+            }
+        }
+
+        @Actor
+        public void destroyer() {
+            holder.destroy();
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r1 = got;
+            int live = 0;
+            for (WorkQueue q : made) {
+                if (!q.isDestroyed()) {
+                    live++;
+                    q.destroy(); // queues must not pile up
+                }
+            }
+            r.r2 = live;
+        }
+    }
+
+    /** MUTEX: a destroy racing the first get() leaves no live queue. */
+    @JCStressTest
+    @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "The get() published first; the destroy destroyed its queue.")
+    @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "The destroy came first; the get() was refused (its queue, if made, destroyed).")
+    @Outcome(expect = FORBIDDEN, desc = "A queue made by the racing get() was left live after the holder's destroy().")
+    @State
+    public static class MutexDestroyVsFirstGet extends DestroyVsFirstGet {
+        public MutexDestroyVsFirstGet() {
+            super(LazyQueueHolder.Strategy.MUTEX);
+        }
+    }
+
+    /** CAS_DISCARD: a destroy racing the first get() leaves no live queue. */
+    @JCStressTest
+    @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "The get() published first; the destroy destroyed its queue.")
+    @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "The destroy came first; the get() was refused (its queue, if made, destroyed).")
+    @Outcome(expect = FORBIDDEN, desc = "A queue made by the racing get() was left live after the holder's destroy().")
+    @State
+    public static class CasDestroyVsFirstGet extends DestroyVsFirstGet {
+        public CasDestroyVsFirstGet() {
+            super(LazyQueueHolder.Strategy.CAS_DISCARD);
         }
     }
 }
