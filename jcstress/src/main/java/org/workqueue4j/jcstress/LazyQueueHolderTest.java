@@ -147,8 +147,7 @@ public class LazyQueueHolderTest {
             });
         }
 
-        @Actor
-        public void first() {
+        void first() {
             try {
                 holder.get();
                 got = 1;
@@ -157,13 +156,11 @@ public class LazyQueueHolderTest {
             }
         }
 
-        @Actor
-        public void destroyer() {
+        void destroyer() {
             holder.destroy();
         }
 
-        @Arbiter
-        public void arbiter(II_Result r) {
+        void check(II_Result r) {
             r.r1 = got;
             int live = 0;
             for (WorkQueue q : made) {
@@ -186,6 +183,21 @@ public class LazyQueueHolderTest {
         public MutexDestroyVsFirstGet() {
             super(LazyQueueHolder.Strategy.MUTEX);
         }
+
+        @Actor
+        public void actor1() {
+            first();
+        }
+
+        @Actor
+        public void actor2() {
+            destroyer();
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            check(r);
+        }
     }
 
     /** CAS_DISCARD: a destroy racing the first get() leaves no live queue. */
@@ -197,6 +209,21 @@ public class LazyQueueHolderTest {
     public static class CasDestroyVsFirstGet extends DestroyVsFirstGet {
         public CasDestroyVsFirstGet() {
             super(LazyQueueHolder.Strategy.CAS_DISCARD);
+        }
+
+        @Actor
+        public void actor1() {
+            first();
+        }
+
+        @Actor
+        public void actor2() {
+            destroyer();
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            check(r);
         }
     }
 }
