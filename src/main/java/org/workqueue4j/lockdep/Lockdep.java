@@ -642,11 +642,17 @@ public final class Lockdep implements LockDependencyValidator {
                 continue;
             }
             DependencyGraph g = graph;
+            if (w.classes[0].graph != g) {
+                // Deferred before a reset(), which forgets every dependency, a deferred one too.
+                // Replayed, it would also look up the maps of queues destroyed since, whose keys
+                // the new graph never saw unregistered: classes nothing frees any more.
+                continue;
+            }
             HeldLocks replay = new HeldLocks(w.thread, w.trace);
             replay.graph = g;
             for (int i = 0; i < w.maps.length; i++) {
                 LockClass was = w.classes[i];
-                if (was.zapped && was.graph == g) {
+                if (was.zapped) {
                     // Freed since (a destroyed queue's, or collected): its dependencies went with
                     // it, and looking its map up would register the key again, a class nothing
                     // frees any more. Read without the graph lock: a replay racing the destroy
@@ -800,7 +806,8 @@ public final class Lockdep implements LockDependencyValidator {
 
     /**
      * Forgets every class, dependency, chain and report and turns validation back on, like the
-     * selftest's {@code lockdep_reset()}. Locks held across a reset stay held; their classes
+     * selftest's {@code lockdep_reset()}; a wait deferred until its queue's first use
+     * ({@code FlushAnnotation.DEFER_UNTIL_USED}) before the reset is forgotten with them. Locks held across a reset stay held; their classes
      * are re-created in the new graph on the holder's next acquire or release.
      */
     public void reset() {

@@ -67,8 +67,14 @@ final class ReportFormatter {
         List<String> heldLines = heldLocks(sb);
         sb.append("\nthe leaked locks (#").append(from).append(" and above) are released by the worker now.\n");
         backtrace(sb);
+        // What tells this leak from another of the same locks: the item's class (its function's
+        // key) and its queue's (per queue object, so two queues of one name differ), the entries
+        // the leaked ones were taken under; not the item's name, which an executor view makes
+        // anew for every task (one leaking task would be a new report, kept, at each submission).
+        String site = (from >= 1 ? held.classes[from - 1].identity() : "") + "\u0000"
+                + (from >= 2 ? held.classes[from - 2].identity() : "");
         return new LockdepReport(LockdepReport.Kind.LEAKED_LOCK, title, classes, ids, heldLines, thread, sb.toString(),
-                false, function + "\u0000" + queue);
+                false, site);
     }
 
     /** A failed lockdep_assert_held*(). */
