@@ -451,7 +451,9 @@ class WorkQueueExecutorService extends AbstractExecutorService {
             }
         }
         if (first != null) {
-            queue.engine().annotateItemWait(new TaskWork(queue.taskName(first), first, () -> { }, null).node);
+            // A stand-in item of the tasks' lock class, named for the wait: not queue.taskName(),
+            // which would call the task's toString() and use up a task number.
+            queue.engine().annotateItemWait(new TaskWork(queue.name() + "/invokeAny", first, () -> { }, null).node);
         }
     }
 

@@ -76,9 +76,17 @@ class Break11DesertedPoolTest {
         assertThat(ran).as("'%s' did not run", item.name()).hasValue(0);
     }
 
-    @Test
-    void anItemTheWorkerCapHeldBackIsReportedWhenCloseGivesUp() throws Exception {
-        WorkQueues rt = runtime(WorkQueuesConfig.builder().name("cap-held").cpus(1).maxWorkers(2));
+    /** A runtime whose worker cap (2) two blockers use up, and its unbound queue, whose pool gets no worker. */
+    private record CapHeld(WorkQueues rt, WorkQueue u, AtomicInteger capRefused) {
+        /** Waits until the unbound pool's worker creation was refused at the cap, then closes (times out on the blockers). */
+        void closeOnceRefused() {
+            await().atMost(Duration.ofSeconds(30)).until(() -> capRefused.get() > 0);
+            rt.close();
+        }
+    }
+
+    private CapHeld capHeld(String name) throws InterruptedException {
+        WorkQueues rt = runtime(WorkQueuesConfig.builder().name(name).cpus(1).maxWorkers(2));
         // CPU-intensive: each blocker has a worker of its own (neither counts as running), so
         // both slots of the cap are busy and no idle worker can be retired to make room
         WorkQueue q = rt.queueBuilder("q").cpuIntensive().build();
@@ -93,16 +101,64 @@ class Break11DesertedPoolTest {
         assertThat(q.queueOn(0, blocker(started, () -> { }))).isTrue();
         assertThat(q.queueOn(0, blocker(started, () -> { }))).isTrue();
         assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+        return new CapHeld(rt, u, capRefused);
+    }
+
+    @Test
+    void anItemTheWorkerCapHeldBackIsReportedWhenCloseGivesUp() throws Exception {
+        CapHeld c = capHeld("cap-held");
         AtomicInteger ran = new AtomicInteger();
         Work item = new Work("held-back", ran::incrementAndGet);
-        assertThat(u.queue(item)).isTrue();
-        java.util.concurrent.Future<String> task = u.asExecutorService().submit(() -> "ran");
-        await().atMost(Duration.ofSeconds(30)).until(() -> capRefused.get() > 0);
-        rt.close(); // times out on the blocker
+        assertThat(c.u().queue(item)).isTrue();
+        java.util.concurrent.Future<String> task = c.u().asExecutorService().submit(() -> "ran");
+        c.closeOnceRefused();
         assertReportedNeverRuns(item, ran);
         assertThatThrownBy(() -> task.get(30, TimeUnit.SECONDS)).as("the executor view's task held back is failed")
                 .isInstanceOf(java.util.concurrent.ExecutionException.class)
                 .hasCauseInstanceOf(IllegalStateException.class);
+    }
+
+    /**
+     * A task submitted through an ExecutorCompletionService over a view, that the cap held back:
+     * once its future fails (never runs), the completion service receives it. Before (README
+     * faults table): the view failed the future but never ran the completion service's wrapper.
+     */
+    @Test
+    void aCompletionServiceIsToldOfATaskTheViewFailsAsNeverRun() throws Exception {
+        CapHeld c = capHeld("ecs-never");
+        java.util.concurrent.ExecutorCompletionService<String> ecs =
+                new java.util.concurrent.ExecutorCompletionService<>(c.u().asExecutorService());
+        java.util.concurrent.Future<String> task = ecs.submit(() -> "ran");
+        c.closeOnceRefused();
+        assertThatThrownBy(() -> task.get(30, TimeUnit.SECONDS)).isInstanceOf(java.util.concurrent.ExecutionException.class)
+                .hasCauseInstanceOf(IllegalStateException.class);
+        assertThat(ecs.poll(10, TimeUnit.SECONDS)).as("the completion service receives the failed future").isSameAs(task);
+    }
+
+    /**
+     * invokeAny over the view, whose only task the cap held back: ExecutionException once the
+     * task's future fails (never runs). Before (README faults table): it waited in the
+     * completion service's take() for ever, although every future was done.
+     */
+    @Test
+    void invokeAnyReturnsOnceEveryTaskIsFailedAsNeverRun() throws Exception {
+        CapHeld c = capHeld("invokeany-never");
+        java.util.concurrent.ExecutorService view = c.u().asExecutorService();
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread caller = new Thread(() -> {
+            try {
+                outcome.set(view.invokeAny(List.of(() -> "a")));
+            } catch (Throwable e) {
+                outcome.set(e);
+            }
+        }, "invokeAny-caller");
+        caller.start();
+        c.closeOnceRefused();
+        caller.join(TimeUnit.SECONDS.toMillis(30));
+        boolean hung = caller.isAlive();
+        caller.interrupt(); // hang guard: let the thread go
+        assertThat(hung).as("invokeAny still waiting although its only task's future is done (outcome %s)", outcome.get()).isFalse();
+        assertThat(outcome.get()).isInstanceOf(java.util.concurrent.ExecutionException.class);
     }
 
     @Test

@@ -92,6 +92,32 @@ class ExecutorTakeBackRaceTest {
     }
 
     /**
+     * shutdownNow() takes a periodic task while its worker is between the end of a run and the
+     * re-arm (the worker read `shutdown` as false): it returns the future uncancelled, and the
+     * task stays so; the caller can run it (its next period runs). Before (README faults table):
+     * the worker, reading `shutdown` again, then cancelled the future shutdownNow() had handed
+     * back, so running it did nothing.
+     */
+    @Test
+    void aPeriodicTaskReturnedByShutdownNowWhileItsWorkerReArmsItIsNotCancelledAfterwards() throws Exception {
+        WorkQueue q = t.queue("rearm-shutdown-now").build();
+        ScheduledExecutorService e = q.asScheduledExecutorService();
+        holdAt("executor.rearm");
+        AtomicInteger runs = new AtomicInteger();
+        ScheduledFuture<?> f = e.scheduleAtFixedRate(runs::incrementAndGet, 0, 1, HOURS);
+        WorkQueueCoreTest.await(atPoint); // first run over; the worker read `shutdown` as false, about to re-arm
+        List<Runnable> never = e.shutdownNow();
+        assertThat(never).as("the periodic task, waiting for its next period, never started it").hasSize(1);
+        assertThat((Object) never.get(0)).isSameAs(f);
+        assertThat(f.isCancelled()).as("returned uncancelled").isFalse();
+        go.countDown();
+        assertNothingLeftArmed(q, e, f);
+        assertThat(f.isCancelled()).as("a task that shutdownNow() returned, cancelled afterwards by the view").isFalse();
+        never.get(0).run(); // the caller runs the returned task, as the shutdownNow contract allows
+        assertThat(runs).as("running the returned periodic task runs its next period").hasValue(2);
+    }
+
+    /**
      * execute() of a future of this view that another thread executes at the same time: the
      * second call's "accepted already, or over?" check ran before the first accepted it, and it
      * accepts the task once the first run has ended. The task must not be counted live again

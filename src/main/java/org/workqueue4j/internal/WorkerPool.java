@@ -103,33 +103,6 @@ public final class WorkerPool {
     final WorkList worklist = new WorkList();
     final ArrayDeque<Worker> idle = new ArrayDeque<>();
     final List<Worker> workers = new ArrayList<>();
-
-    /**
-     * The threads running an item in this pool now: its workers, and any of {@code rescuers}
-     * ({@link WqRuntime#rescuerWorkers}) attached here and running an item (a rescuer is none
-     * of the pool's workers, but while it rescues it runs the pool's items as one, and the
-     * kernel's busy hash holds it then). For the dumps and reports; caller holds the lock,
-     * under which a worker's {@code currentWork} is written (a rescuer's item may have ended
-     * by the time the caller reads it: read it once, allow for null).
-     */
-    List<Worker> busyWorkers(Iterable<Worker> rescuers) {
-        List<Worker> busy = new ArrayList<>();
-        for (Worker w : workers) {
-            if (w.currentWork != null) {
-                busy.add(w);
-            }
-        }
-        for (Worker r : rescuers) {
-            // Attached here, and its item one of this pool's: both written under this lock while
-            // it rescues here (a rescuer that moved on to another pool is written under that one's,
-            // so callers read its currentWork once and allow for null).
-            PoolWorkqueue cp = r.currentPwq;
-            if (r.pool == this && cp != null && cp.pool == this && r.currentWork != null) {
-                busy.add(r);
-            }
-        }
-        return busy;
-    }
     final List<PoolWorkqueue> pwqs = new ArrayList<>();
     /**
      * Worker ids in use, one bit each (kernel worker_ida), lowest free first. A plain bitmap, not
@@ -789,6 +762,33 @@ public final class WorkerPool {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The threads running an item in this pool now: its workers, and any of {@code rescuers}
+     * ({@link WqRuntime#rescuerWorkers}) attached here and running an item (a rescuer is none
+     * of the pool's workers, but while it rescues it runs the pool's items as one, and the
+     * kernel's busy hash holds it then). For the dumps and reports; caller holds the lock,
+     * under which a worker's {@code currentWork} is written (a rescuer's item may have ended
+     * by the time the caller reads it: read it once, allow for null).
+     */
+    List<Worker> busyWorkers(Iterable<Worker> rescuers) {
+        List<Worker> busy = new ArrayList<>();
+        for (Worker w : workers) {
+            if (w.currentWork != null) {
+                busy.add(w);
+            }
+        }
+        for (Worker r : rescuers) {
+            // Attached here, and its item one of this pool's: both written under this lock while
+            // it rescues here (a rescuer that moved on to another pool is written under that one's,
+            // so callers read its currentWork once and allow for null).
+            PoolWorkqueue cp = r.currentPwq;
+            if (r.pool == this && cp != null && cp.pool == this && r.currentWork != null) {
+                busy.add(r);
+            }
+        }
+        return busy;
     }
 
     /** Wakes every worker; pool lock held. */

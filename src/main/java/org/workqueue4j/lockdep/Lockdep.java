@@ -807,7 +807,8 @@ public final class Lockdep implements LockDependencyValidator {
     /**
      * Forgets every class, dependency, chain and report and turns validation back on, like the
      * selftest's {@code lockdep_reset()}; a wait deferred until its queue's first use
-     * ({@code FlushAnnotation.DEFER_UNTIL_USED}) before the reset is forgotten with them. Locks held across a reset stay held; their classes
+     * ({@code FlushAnnotation.DEFER_UNTIL_USED}) before the reset is forgotten with them.
+     * Locks held across a reset stay held; their classes
      * are re-created in the new graph on the holder's next acquire or release.
      */
     public void reset() {

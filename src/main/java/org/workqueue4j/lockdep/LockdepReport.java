@@ -68,7 +68,8 @@ public final class LockdepReport {
 
     /**
      * @param detail what else makes this problem distinct, for {@link #signature()} (an
-     *               assertion's expectation, a leak's item and queue); empty if nothing
+     *               assertion's expectation, a leak's site: the item's class and its queue's);
+     *               empty if nothing
      */
     LockdepReport(Kind kind, String title, List<String> classes, List<String> identities, List<String> heldLocks,
                   String threadName, String text, boolean deferred, String detail) {
@@ -148,10 +149,10 @@ public final class LockdepReport {
      * from the classes themselves, not their names: two classes of one name (two keys named
      * alike, two queues of one name) are two problems, as in the kernel, whose classes are per
      * key. A cycle is the same cycle from whichever of its edges it is met: its classes are
-     * rotated to start at the smallest identity. An assertion's expectation and a leak's item
-     * and queue are part of it: a failed {@code assertNotHeld()} after a failed
-     * {@code assertHeld()} of the same class, or a second item leaking the same lock, is another
-     * problem (the kernel prints each {@code lockdep_assert_held*()} warning and each leak).
+     * rotated to start at the smallest identity. An assertion's expectation and a leak's site
+     * (the identities of the item's class and its queue's) are part of it: a failed
+     * {@code assertNotHeld()} after a failed {@code assertHeld()} of the same class, or an item
+     * of another class or queue leaking the same lock, is another problem (the kernel prints each {@code lockdep_assert_held*()} warning and each leak).
      */
     String signature() {
         List<String> c = identities;
